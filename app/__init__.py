@@ -1,0 +1,213 @@
+"""Gongjian (攻坚): the application factory."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, g, has_request_context, render_template, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from config import CONFIGS, INSTANCE_DIR
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    config_name = config_name or os.environ.get("GONGJIAN_ENV", "development")
+    config_class = CONFIGS[config_name]
+    if hasattr(config_class, "validate"):
+        config_class.validate()
+
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def select_locale() -> str:
+    languages = ("zh_CN", "en")
+    if not has_request_context():
+        return "zh_CN"
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"], default="zh_CN")
+    return "en" if best == "en" else "zh_CN"
+
+
+def register_extensions(app: Flask) -> None:
+    from app.core import models as _core_models  # noqa: F401  (register tables)
+    from app.people import models as _people_models  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "migrations")),
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "people.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from app.people.models import User
+
+        try:
+            user = db.session.get(User, int(user_id))
+        except ValueError:
+            return None
+        return user if user is not None and user.active else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.core.views import bp as core_bp
+    from app.people.admin_views import bp as admin_bp
+    from app.people.views import bp as people_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(people_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_request_hooks(app: Flask) -> None:
+    from app.core.scope import reset_scope, set_scope
+    from app.core.web import login_required_everywhere
+    from app.people.service import available_task_forces, resolve_current_task_force
+
+    app.before_request(login_required_everywhere)
+
+    @app.before_request
+    def enter_task_force():
+        g.task_force = None
+        g.task_force_id = None
+        g.pop("_role_cache", None)
+        if request.endpoint != "static" and current_user.is_authenticated:
+            g.my_task_forces = available_task_forces(current_user)
+            g.task_force = resolve_current_task_force(current_user, g.my_task_forces)
+            g.task_force_id = g.task_force.id if g.task_force else None
+        # Every scoped query in this request sees the current task force only.
+        g.scope_token = set_scope(g.task_force_id)
+
+    @app.teardown_request
+    def leave_task_force(exc):
+        token = g.pop("scope_token", None)
+        if token is not None:
+            reset_scope(token)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+            "form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.core.errors import DomainError
+
+    titles = {
+        400: lambda: _("Bad request"),
+        403: lambda: _("Access denied"),
+        404: lambda: _("Page not found"),
+        409: lambda: _("Conflict"),
+        429: lambda: _("Too many requests"),
+        500: lambda: _("Something went wrong"),
+    }
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        403: lambda: _("You are not allowed to see this page or do this action."),
+        404: lambda: _(
+            "There is nothing here. It may have been moved, or it belongs to another task force."
+        ),
+        409: lambda: _("The record was changed by someone else. Reload the page and try again."),
+        429: lambda: _("Too many requests in a short time. Wait a moment and try again."),
+        500: lambda: _(
+            "The server hit an error. The team has been told in the log; please try again."
+        ),
+    }
+
+    def render_error(code: int, message: str | None = None):
+        return (
+            render_template(
+                "errors/error.html",
+                code=code,
+                title=titles[code](),
+                message=message or messages[code](),
+            ),
+            code,
+        )
+
+    for code in (400, 403, 404, 409, 429, 500):
+        app.register_error_handler(code, lambda e, code=code: render_error(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return render_error(
+            400, _("The form expired or came from elsewhere. Reload the page and submit again.")
+        )
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        code = error.status if error.status in titles else 400
+        return render_error(code, error.message if code != 404 else None)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.core import clock
+    from app.core.outbox import unread_count
+    from app.core.permissions import ROLE_LABELS
+    from app.core.web import allowed_here
+
+    @app.context_processor
+    def layout_context():
+        context = {"can": allowed_here, "role_label": lambda r: ROLE_LABELS.get(r, r)}
+        if current_user.is_authenticated and request.endpoint != "static":
+            context["unread_notifications"] = unread_count(current_user.id)
+            context["my_task_forces"] = g.get("my_task_forces", [])
+        return context
+
+    app.jinja_env.globals["today"] = clock.today
+    app.jinja_env.globals["get_locale"] = get_locale
+    # Dates read naturally in the user's language: 2026年11月28日 / Nov 28, 2026.
+    app.jinja_env.filters["day"] = lambda value: format_date(value, "medium") if value else ""
+    app.jinja_env.filters["moment"] = lambda value: format_datetime(value, "short") if value else ""
+
+
+def register_commands(app: Flask) -> None:
+    from app.core.cli import register as register_core_commands
+    from app.demo import register as register_demo_commands
+    from app.people.cli import register as register_people_commands
+
+    register_core_commands(app)
+    register_people_commands(app)
+    register_demo_commands(app)

@@ -1,0 +1,123 @@
+"""``flask backup PATH`` and ``flask restore PATH``: consistent copies of the database."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy.engine import make_url
+
+from app.extensions import db
+
+
+def _sqlite_path(url) -> str:
+    if not url.database or url.database == ":memory:":
+        raise click.ClickException("an in-memory SQLite database cannot be backed up")
+    return url.database
+
+
+def _pg_env_args(url) -> tuple[dict, list[str]]:
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = url.password
+    args = ["--host", url.host or "127.0.0.1", "--port", str(url.port or 5432)]
+    if url.username:
+        args += ["--username", url.username]
+    args += ["--dbname", url.database]
+    return env, args
+
+
+def backup_database(target: Path) -> None:
+    """Write a consistent copy while the app runs.
+
+    SQLite: the online backup API (readers and writers may keep working).
+    PostgreSQL: ``pg_dump`` in its custom format, which is a consistent snapshot.
+    """
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() == "sqlite":
+        source = sqlite3.connect(_sqlite_path(url))
+        dest = sqlite3.connect(str(target))
+        try:
+            with dest:
+                source.backup(dest)
+        finally:
+            dest.close()
+            source.close()
+    elif url.get_backend_name() == "postgresql":
+        if shutil.which("pg_dump") is None:
+            raise click.ClickException("pg_dump is not installed (Debian: postgresql-client)")
+        env, args = _pg_env_args(url)
+        subprocess.run(
+            ["pg_dump", "--format=custom", "--no-owner", "--file", str(target), *args],
+            env=env,
+            check=True,
+        )
+    else:
+        raise click.ClickException(f"no backup for {url.get_backend_name()}")
+
+
+def restore_database(source: Path) -> None:
+    """Replace the database's contents with a backup made by ``backup_database``."""
+    if not source.is_file():
+        raise click.ClickException(f"{source} does not exist")
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    db.session.remove()
+    db.engine.dispose()
+    if url.get_backend_name() == "sqlite":
+        src = sqlite3.connect(str(source))
+        try:
+            src.execute("PRAGMA schema_version").fetchone()
+        except sqlite3.DatabaseError as error:
+            src.close()
+            raise click.ClickException(f"{source} is not a SQLite backup: {error}") from None
+        dest = sqlite3.connect(_sqlite_path(url))
+        try:
+            with dest:
+                src.backup(dest)
+        finally:
+            dest.close()
+            src.close()
+    elif url.get_backend_name() == "postgresql":
+        if shutil.which("pg_restore") is None:
+            raise click.ClickException("pg_restore is not installed (Debian: postgresql-client)")
+        env, args = _pg_env_args(url)
+        subprocess.run(
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                *args,
+                str(source),
+            ],
+            env=env,
+            check=True,
+        )
+    else:
+        raise click.ClickException(f"no restore for {url.get_backend_name()}")
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(path: Path) -> None:
+        """Write a consistent copy of the database to PATH."""
+        backup_database(path)
+        click.echo(f"backup written to {path}")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_command(path: Path, yes: bool) -> None:
+        """Replace the database with the backup at PATH."""
+        if not yes:
+            click.confirm("This replaces all data in the database. Continue?", abort=True)
+        restore_database(path)
+        click.echo(f"restored from {path}")

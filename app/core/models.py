@@ -1,0 +1,86 @@
+"""Base mixins and the two tables every feature writes to: the audit log and the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
+
+from app.core import clock
+from app.extensions import db
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow, onupdate=clock.utcnow)
+
+
+class VersionMixin:
+    """Optimistic locking: every UPDATE checks and bumps ``version``.
+
+    Forms carry the version they were opened with; services compare it before saving
+    (``core.service.check_version``) so a stale edit is refused with a message rather
+    than overwriting someone else's work.
+    """
+
+    version: Mapped[int] = mapped_column(default=1, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.version}
+
+
+class AuditEvent(db.Model):
+    """Who changed what, when, from what to what. Append-only."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=clock.utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    task_force_id: Mapped[int | None] = mapped_column(ForeignKey("task_force.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None]
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+
+
+class Notification(db.Model):
+    """One message to one person: the outbox that every feature writes to.
+
+    Features never call e-mail or webhooks; they add a row here. The in-app centre reads
+    these rows; the notify feature carries them over the other channels.
+    ``unique_key`` makes a message idempotent: writing the same key twice keeps one row.
+    """
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    task_force_id: Mapped[int | None] = mapped_column(ForeignKey("task_force.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str | None] = mapped_column(String(40))
+    subject_id: Mapped[int | None]
+    link: Mapped[str | None] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    unique_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow, index=True)
+    read_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_notification_unread", "recipient_id", "read_at"),)
+
+
+class AppendOnlyViolation(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _audit_is_append_only(session, flush_context, instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AppendOnlyViolation("audit events cannot be changed or deleted")

@@ -1,0 +1,73 @@
+"""The outbox: how any feature tells a person something.
+
+``notify`` adds a ``Notification`` row in the caller's transaction. The same
+``unique_key`` written twice keeps one message, so a retried job or a second
+scheduler never tells anyone twice.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from app.core import clock
+from app.core.models import Notification
+from app.extensions import db
+
+
+def notify(
+    recipient_id: int,
+    kind: str,
+    text: str,
+    unique_key: str,
+    link: str | None = None,
+    subject: object | None = None,
+    task_force_id: int | None = None,
+) -> Notification | None:
+    """Queue a message; returns ``None`` when one with this key already exists."""
+    exists = db.session.scalar(select(Notification.id).where(Notification.unique_key == unique_key))
+    if exists is not None:
+        return None
+    message = Notification(
+        recipient_id=recipient_id,
+        kind=kind,
+        text=text,
+        unique_key=unique_key[:200],
+        link=link,
+        subject_type=getattr(subject, "__tablename__", None),
+        subject_id=getattr(subject, "id", None),
+        task_force_id=task_force_id,
+    )
+    db.session.add(message)
+    return message
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.recipient_id == user_id, Notification.read_at.is_(None)
+        )
+    )
+
+
+def recent(user_id: int, limit: int = 50, offset: int = 0) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.recipient_id == user_id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+
+
+def mark_read(user_id: int, notification_id: int | None = None) -> int:
+    """Mark one (or, with no id, every) unread message of ``user_id`` read; returns how many."""
+    stmt = update(Notification).where(
+        Notification.recipient_id == user_id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    result = db.session.execute(stmt.values(read_at=clock.utcnow()))
+    db.session.commit()
+    return result.rowcount

@@ -1,0 +1,38 @@
+"""The in-app notification centre, read from the outbox."""
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.core import outbox
+from app.core.web import requires, safe_next
+
+bp = Blueprint("core", __name__)
+
+PAGE = 50
+
+
+@bp.get("/notifications")
+@requires("notification.view")
+def notifications():
+    page = max(request.args.get("page", 1, type=int), 1)
+    items = outbox.recent(current_user.id, limit=PAGE + 1, offset=(page - 1) * PAGE)
+    return render_template(
+        "core/notifications.html",
+        notifications=items[:PAGE],
+        page=page,
+        has_next=len(items) > PAGE,
+    )
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@requires("notification.view")
+def mark_notification_read(notification_id: int):
+    outbox.mark_read(current_user.id, notification_id)
+    return redirect(safe_next(request.form.get("next"), url_for("core.notifications")))
+
+
+@bp.post("/notifications/read-all")
+@requires("notification.view")
+def mark_all_notifications_read():
+    outbox.mark_read(current_user.id)
+    return redirect(url_for("core.notifications"))

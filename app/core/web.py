@@ -1,0 +1,74 @@
+"""What every view uses: the permission decorator, the public marker, form error mapping."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, g, request
+from flask_login import current_user
+
+from app.core.errors import DomainError
+from app.core.permissions import can, roles_allowed
+
+
+def requires(action: str):
+    """Refuse the view unless the permission table grants ``action`` in the current task force.
+
+    :raise 403: when the current user's roles do not include the action.
+    Anonymous users never get here: ``login_required_everywhere`` sends them to log in.
+    """
+    roles_allowed(action)  # fail at import time on a typo
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not can(current_user, action, g.get("task_force_id")):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_action = action
+        return wrapped
+
+    return decorator
+
+
+def public(view):
+    """Mark a view as open to people who are not logged in."""
+    view.is_public = True
+    return view
+
+
+def allowed_here(action: str) -> bool:
+    """For templates: may the current user do ``action`` in the current task force?"""
+    return can(current_user, action, g.get("task_force_id"))
+
+
+def login_required_everywhere():
+    """``before_request``: every endpoint but the public ones needs a login."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "is_public", False):
+        return None
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    return None
+
+
+def form_error(form, error: DomainError) -> bool:
+    """Put a service's error next to its field (or on the form); returns False for chaining."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+    return False
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only local paths may be redirect targets after login."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

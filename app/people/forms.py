@@ -1,0 +1,168 @@
+"""Forms for login, accounts, task forces, org units and the roster.
+
+Forms check shape (required, length, format); services check meaning (unique names,
+date order, permissions) and their errors come back onto the same fields.
+"""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+
+from app.core.forms import choices, optional_int
+from app.core.permissions import GLOBAL_ROLES, ROLE_LABELS, TASK_FORCE_ROLES
+from app.people.models import ORG_UNIT_KINDS
+
+ORG_UNIT_KIND_LABELS = {
+    "hq_department": _l("HQ department"),
+    "branch": _l("Branch"),
+    "sub_branch": _l("Sub-branch"),
+}
+LANGUAGE_CHOICES = [("zh_CN", "中文"), ("en", "English")]
+
+
+class VersionedForm(FlaskForm):
+    version = HiddenField()
+
+    @property
+    def version_value(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+class LoginForm(FlaskForm):
+    login = StringField(_l("Username or e-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
+    remember = BooleanField(_l("Keep me logged in"))
+    next = HiddenField()
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=128)]
+    )
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+
+class PasswordResetForm(FlaskForm):
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+
+class LocaleForm(FlaskForm):
+    locale = SelectField(choices=choices(LANGUAGE_CHOICES), validators=[DataRequired()])
+    next = HiddenField()
+
+
+class UserForm(VersionedForm):
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Length(min=3, max=40),
+            Regexp(
+                r"^[A-Za-z0-9_.-]+$",
+                message=_l("Use letters, digits, dot, dash and underscore only."),
+            ),
+        ],
+    )
+    email = StringField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Email(message=_l("Not a valid e-mail address.")),
+        ],
+    )
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
+    role = SelectField(
+        _l("Bank-wide role"),
+        choices=choices((r, ROLE_LABELS[r]) for r in GLOBAL_ROLES),
+        default="staff",
+    )
+    org_unit_id = SelectField(_l("Org unit"), coerce=optional_int, validators=[Optional()])
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGE_CHOICES), default="zh_CN")
+
+
+class UserCreateForm(UserForm):
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=128)])
+
+
+class TaskForceForm(VersionedForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    goal = TextAreaField(_l("Goal"), validators=[DataRequired(), Length(max=2000)])
+    starts_on = DateField(_l("Starts on"), validators=[InputRequired(message=_l("Enter a date."))])
+    ends_on = DateField(_l("Ends on"), validators=[Optional()])
+
+
+class TaskForceCreateForm(TaskForceForm):
+    leader_id = SelectField(_l("Leader"), coerce=optional_int, validators=[Optional()])
+
+
+class OrgUnitForm(VersionedForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    kind = SelectField(
+        _l("Kind"), choices=choices((k, ORG_UNIT_KIND_LABELS[k]) for k in ORG_UNIT_KINDS)
+    )
+    parent_id = SelectField(_l("Part of"), coerce=optional_int, validators=[Optional()])
+    sort_order = IntegerField(
+        _l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=9999)]
+    )
+
+
+class MemberAddForm(FlaskForm):
+    user_id = SelectField(_l("Person"), coerce=optional_int, validators=[InputRequired()])
+    role = SelectField(_l("Role"), choices=choices((r, ROLE_LABELS[r]) for r in TASK_FORCE_ROLES))
+    org_unit_id = SelectField(_l("Org unit"), coerce=optional_int, validators=[Optional()])
+    joined_on = DateField(_l("Joins on"), validators=[Optional()])
+    ends_on = DateField(_l("Ends on (temporary members)"), validators=[Optional()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+
+
+class RoleChangeForm(FlaskForm):
+    role = SelectField(
+        _l("New role"), choices=choices((r, ROLE_LABELS[r]) for r in TASK_FORCE_ROLES)
+    )
+    ends_on = DateField(_l("Ends on (temporary members)"), validators=[Optional()])
+
+
+class EndMembershipForm(FlaskForm):
+    note = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    entity_type = SelectField(_l("Record"), validators=[Optional()])
+    actor_id = SelectField(_l("Who"), coerce=optional_int, validators=[Optional()])
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=40)])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To"), validators=[Optional()])

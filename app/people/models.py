@@ -1,0 +1,172 @@
+"""Task forces, org units, users and their memberships."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import g, has_request_context
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, Text, and_, or_, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash
+
+from app.core import clock
+from app.core.models import TimestampMixin, VersionMixin
+from app.core.permissions import ADMIN, FRONTLINE, STAFF, TEMP_MEMBER
+from app.core.scope import TaskForceScoped, unscoped
+from app.extensions import db
+
+ORG_UNIT_KINDS = ("hq_department", "branch", "sub_branch")
+
+
+class TaskForce(TimestampMixin, VersionMixin, db.Model):
+    """One strategic task (攻坚课题) with its goal and period."""
+
+    __tablename__ = "task_force"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    goal: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[date]
+    ends_on: Mapped[date | None]
+    archived_at: Mapped[datetime | None]
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class OrgUnit(TimestampMixin, VersionMixin, db.Model):
+    """HQ department, branch (分行) or sub-branch (支行); one tree shared by all task forces."""
+
+    __tablename__ = "org_unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    archived_at: Mapped[datetime | None]
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id])
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class User(UserMixin, TimestampMixin, VersionMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20), default=STAFF)
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    active: Mapped[bool] = mapped_column(default=True)
+    current_task_force_id: Mapped[int | None] = mapped_column(ForeignKey("task_force.id"))
+    last_login_at: Mapped[datetime | None]
+
+    org_unit: Mapped[OrgUnit | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def roles_in(self, task_force_id: int | None) -> set[str]:
+        """Bank-wide role plus the role of the active membership in ``task_force_id``."""
+        key = ("roles", self.id, task_force_id, clock.today())
+        cache = g.setdefault("_role_cache", {}) if has_request_context() else {}
+        if key not in cache:
+            roles = {self.role} if self.role in (ADMIN, FRONTLINE) else set()
+            if task_force_id is not None and self.active:
+                with unscoped():
+                    role = db.session.scalar(
+                        select(Membership.role).where(
+                            Membership.user_id == self.id,
+                            Membership.task_force_id == task_force_id,
+                            Membership.active_on(clock.today()),
+                        )
+                    )
+                if role:
+                    roles.add(role)
+            cache[key] = roles
+        return set(cache[key])
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class Membership(TaskForceScoped, TimestampMixin, db.Model):
+    """A user's place on a task force for a period. Rows are never deleted: people leave.
+
+    A change of role ends one row and starts the next, so the roster's history reads
+    "joined … as …, left …".
+    """
+
+    __tablename__ = "membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    joined_on: Mapped[date]
+    # Planned end of a temporary membership: access ends after this day by itself.
+    ends_on: Mapped[date | None]
+    # The day the person actually left (no access from this day on).
+    left_on: Mapped[date | None]
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship()
+    org_unit: Mapped[OrgUnit | None] = relationship()
+    task_force: Mapped[TaskForce] = relationship()
+
+    __table_args__ = (Index("ix_membership_tf_user", "task_force_id", "user_id"),)
+
+    @classmethod
+    def active_on(cls, day: date):
+        return and_(
+            cls.joined_on <= day,
+            or_(cls.left_on.is_(None), cls.left_on > day),
+            or_(cls.ends_on.is_(None), cls.ends_on >= day),
+        )
+
+    def is_active_on(self, day: date) -> bool:
+        return (
+            self.joined_on <= day
+            and (self.left_on is None or self.left_on > day)
+            and (self.ends_on is None or self.ends_on >= day)
+        )
+
+    @property
+    def is_temporary(self) -> bool:
+        return self.role == TEMP_MEMBER
+
+    @property
+    def ended_on(self) -> date | None:
+        """When access ended or ends: the day left, else the day after a temporary end."""
+        if self.left_on is not None:
+            return self.left_on
+        return self.ends_on
+
+
+class LoginAttempt(db.Model):
+    """Each login try, kept to throttle guessing across all server processes."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=clock.utcnow, index=True)
+    identifier: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    success: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,838 @@
+"""Accounts, task forces, org units and rosters. Every function takes the acting user."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import generate_password_hash
+
+from app.core import audit, clock
+from app.core.errors import NotFound, ValidationFailed
+from app.core.models import AuditEvent
+from app.core.outbox import notify
+from app.core.permissions import (
+    ADMIN,
+    GLOBAL_ROLES,
+    LEADER,
+    ROLE_LABELS,
+    TASK_FORCE_ROLES,
+    TEMP_MEMBER,
+    authorize,
+)
+from app.core.scope import get_in_scope, task_force_scope, unscoped
+from app.core.service import check_version
+from app.extensions import db
+from app.people.models import ORG_UNIT_KINDS, LoginAttempt, Membership, OrgUnit, TaskForce, User
+
+LOCALES = ("zh_CN", "en")
+
+
+# --- accounts -------------------------------------------------------------------------
+
+
+class LoginRefused(Exception):
+    """Wrong credentials or an inactive account: one message for all of them."""
+
+
+class LoginThrottled(Exception):
+    def __init__(self, minutes: int):
+        super().__init__(minutes)
+        self.minutes = minutes
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def _check_password_rules(password: str, field: str = "password") -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise ValidationFailed(_("At least %(n)d characters.", n=minimum), field)
+    if len(password) > 128:
+        raise ValidationFailed(_("At most %(n)d characters.", n=128), field)
+
+
+def find_user_by_login(identifier: str) -> User | None:
+    ident = identifier.strip().lower()
+    return db.session.scalar(
+        select(User).where(or_(func.lower(User.username) == ident, func.lower(User.email) == ident))
+    )
+
+
+def authenticate(identifier: str, password: str, address: str) -> User:
+    """Check a login.
+
+    :raise LoginThrottled: after too many recent failures for this account or address.
+    :raise LoginRefused: on a wrong name, wrong password or an inactive account.
+    """
+    config = current_app.config
+    ident = identifier.strip().lower()[:254]
+    window = timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
+    since = clock.utcnow() - window
+    failures = db.session.scalars(
+        select(LoginAttempt.at)
+        .where(
+            LoginAttempt.success.is_(False),
+            LoginAttempt.at >= since,
+            or_(LoginAttempt.identifier == ident, LoginAttempt.address == address),
+        )
+        .order_by(LoginAttempt.at)
+    ).all()
+    if len(failures) >= config["LOGIN_MAX_FAILURES"]:
+        # Locked until the oldest counted failure leaves the window.
+        unlock_at = failures[-config["LOGIN_MAX_FAILURES"]] + window
+        minutes = max(1, math.ceil((unlock_at - clock.utcnow()).total_seconds() / 60))
+        raise LoginThrottled(minutes)
+
+    user = find_user_by_login(ident)
+    ok = user is not None and user.active and user.check_password(password)
+    db.session.add(LoginAttempt(identifier=ident, address=address[:64], success=ok))
+    if not ok:
+        db.session.commit()
+        raise LoginRefused()
+    user.last_login_at = clock.utcnow()
+    audit.record(user, "login", user)
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """:raise ValidationFailed: when ``current`` is wrong or ``new`` breaks the rules."""
+    if not user.check_password(current):
+        raise ValidationFailed(_("The current password is not correct."), "current_password")
+    _check_password_rules(new, "new_password")
+    user.password_hash = hash_password(new)
+    audit.record(user, "password_changed", user)
+    db.session.commit()
+
+
+def set_locale(user: User, locale: str) -> None:
+    if locale not in LOCALES:
+        raise ValidationFailed(_("Unknown language."), "locale")
+    if user.locale != locale:
+        user.locale = locale
+        db.session.commit()
+
+
+@dataclass
+class UserInput:
+    username: str
+    email: str
+    display_name: str
+    role: str
+    org_unit_id: int | None = None
+    locale: str = "zh_CN"
+    password: str | None = None
+
+
+def _check_user_input(data: UserInput, existing: User | None = None) -> None:
+    if data.role not in GLOBAL_ROLES:
+        raise ValidationFailed(_("Unknown role."), "role")
+    if data.locale not in LOCALES:
+        raise ValidationFailed(_("Unknown language."), "locale")
+    clash = db.session.scalar(
+        select(User).where(func.lower(User.username) == data.username.lower())
+    )
+    if clash is not None and clash is not existing:
+        raise ValidationFailed(_("This username is taken."), "username")
+    clash = db.session.scalar(select(User).where(func.lower(User.email) == data.email.lower()))
+    if clash is not None and clash is not existing:
+        raise ValidationFailed(_("This e-mail address is already used."), "email")
+    if data.org_unit_id is not None and db.session.get(OrgUnit, data.org_unit_id) is None:
+        raise ValidationFailed(_("Unknown org unit."), "org_unit_id")
+
+
+def create_user(actor: User | None, data: UserInput) -> User:
+    """Create an account. ``actor`` is ``None`` only for the command line's first admin."""
+    if actor is not None:
+        authorize(actor, "user.manage")
+    _check_user_input(data)
+    _check_password_rules(data.password or "")
+    user = User(
+        username=data.username,
+        email=data.email.lower(),
+        display_name=data.display_name,
+        role=data.role,
+        org_unit_id=data.org_unit_id,
+        locale=data.locale,
+        password_hash=hash_password(data.password),
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ValidationFailed(_("This username is taken."), "username") from None
+    audit.record(
+        actor,
+        "created",
+        user,
+        {k: [None, getattr(user, k)] for k in ("username", "email", "display_name", "role")},
+        summary=user.username,
+    )
+    db.session.commit()
+    return user
+
+
+def update_user(actor: User, user: User, data: UserInput, version: int | None) -> User:
+    authorize(actor, "user.manage")
+    check_version(user, version)
+    _check_user_input(data, existing=user)
+    if user.id == actor.id and data.role != ADMIN:
+        raise ValidationFailed(_("You cannot take away your own administrator role."), "role")
+    changes = audit.apply_changes(
+        user,
+        {
+            "username": data.username,
+            "email": data.email.lower(),
+            "display_name": data.display_name,
+            "role": data.role,
+            "org_unit_id": data.org_unit_id,
+            "locale": data.locale,
+        },
+    )
+    if changes:
+        audit.record(actor, "updated", user, changes, summary=user.username)
+    db.session.commit()
+    return user
+
+
+def set_user_active(actor: User, user: User, active: bool) -> None:
+    """Deactivate or reactivate an account. Accounts are never deleted."""
+    authorize(actor, "user.manage")
+    if user.id == actor.id and not active:
+        raise ValidationFailed(_("You cannot deactivate your own account."))
+    changes = audit.apply_changes(user, {"active": active})
+    if changes:
+        audit.record(
+            actor, "activated" if active else "deactivated", user, changes, summary=user.username
+        )
+    db.session.commit()
+
+
+def reset_password(actor: User, user: User, new_password: str) -> None:
+    authorize(actor, "user.manage")
+    _check_password_rules(new_password, "new_password")
+    user.password_hash = hash_password(new_password)
+    audit.record(actor, "password_reset", user, summary=user.username)
+    with force_locale(user.locale):
+        text = _("An administrator reset your password. Change it after you next log in.")
+    notify(
+        user.id,
+        "password_reset",
+        text,
+        unique_key=f"password_reset:{user.id}:{clock.utcnow().isoformat()}",
+        link="/account/password",
+    )
+    db.session.commit()
+
+
+def list_users(actor: User, query: str = "", include_inactive: bool = True) -> list[User]:
+    authorize(actor, "user.manage")
+    stmt = select(User).order_by(User.username)
+    if query:
+        like = f"%{query.strip()}%"
+        stmt = stmt.where(
+            or_(User.username.ilike(like), User.display_name.ilike(like), User.email.ilike(like))
+        )
+    if not include_inactive:
+        stmt = stmt.where(User.active.is_(True))
+    return list(db.session.scalars(stmt))
+
+
+def get_user(user_id) -> User:
+    try:
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        user = None
+    if user is None:
+        raise NotFound("user not found")
+    return user
+
+
+def active_users() -> list[User]:
+    return list(
+        db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    )
+
+
+# --- task forces ------------------------------------------------------------------------
+
+
+@dataclass
+class TaskForceInput:
+    name: str
+    goal: str
+    starts_on: date
+    ends_on: date | None
+    leader_id: int | None = None
+
+
+def _check_task_force_input(data: TaskForceInput, existing: TaskForce | None = None) -> None:
+    if data.ends_on is not None and data.ends_on < data.starts_on:
+        raise ValidationFailed(_("The end must not be before the start."), "ends_on")
+    clash = db.session.scalar(select(TaskForce).where(TaskForce.name == data.name))
+    if clash is not None and clash is not existing:
+        raise ValidationFailed(_("A task force with this name exists."), "name")
+
+
+def create_task_force(actor: User, data: TaskForceInput) -> TaskForce:
+    """Create a task force and put its leader on the roster."""
+    authorize(actor, "taskforce.create")
+    _check_task_force_input(data)
+    leader = db.session.get(User, data.leader_id) if data.leader_id else None
+    if data.leader_id and (leader is None or not leader.active):
+        raise ValidationFailed(_("Choose an active user."), "leader_id")
+    task_force = TaskForce(
+        name=data.name, goal=data.goal, starts_on=data.starts_on, ends_on=data.ends_on
+    )
+    db.session.add(task_force)
+    db.session.flush()
+    audit.record(actor, "created", task_force, summary=task_force.name, task_force_id=task_force.id)
+    if leader is not None:
+        with task_force_scope(task_force.id):
+            _start_membership(actor, task_force.id, leader, LEADER, None, data.starts_on, None)
+    db.session.commit()
+    return task_force
+
+
+def update_task_force(
+    actor: User, task_force: TaskForce, data: TaskForceInput, version: int | None
+) -> TaskForce:
+    authorize(actor, "taskforce.edit", task_force.id)
+    check_version(task_force, version)
+    _check_task_force_input(data, existing=task_force)
+    changes = audit.apply_changes(
+        task_force,
+        {
+            "name": data.name,
+            "goal": data.goal,
+            "starts_on": data.starts_on,
+            "ends_on": data.ends_on,
+        },
+    )
+    if changes:
+        audit.record(actor, "updated", task_force, changes, task_force_id=task_force.id)
+    db.session.commit()
+    return task_force
+
+
+def set_task_force_archived(actor: User, task_force: TaskForce, archived: bool) -> None:
+    authorize(actor, "taskforce.create")
+    changes = audit.apply_changes(task_force, {"archived_at": clock.utcnow() if archived else None})
+    if changes:
+        audit.record(
+            actor, "archived" if archived else "restored", task_force, task_force_id=task_force.id
+        )
+    db.session.commit()
+
+
+def get_task_force(task_force_id) -> TaskForce:
+    try:
+        task_force = db.session.get(TaskForce, int(task_force_id))
+    except (TypeError, ValueError):
+        task_force = None
+    if task_force is None:
+        raise NotFound("task force not found")
+    return task_force
+
+
+def all_task_forces(actor: User) -> list[TaskForce]:
+    authorize(actor, "taskforce.create")
+    return list(db.session.scalars(select(TaskForce).order_by(TaskForce.starts_on.desc())))
+
+
+def available_task_forces(user: User) -> list[TaskForce]:
+    """The task forces ``user`` may switch to: active memberships, or all for an admin."""
+    open_ = select(TaskForce).where(TaskForce.archived_at.is_(None))
+    if user.is_admin:
+        return list(db.session.scalars(open_.order_by(TaskForce.name)))
+    # Where the user carries most responsibility comes first: it is the default.
+    rank = case({role: i for i, role in enumerate(TASK_FORCE_ROLES)}, value=Membership.role)
+    with unscoped():
+        return list(
+            db.session.scalars(
+                open_.join(Membership, Membership.task_force_id == TaskForce.id)
+                .where(Membership.user_id == user.id, Membership.active_on(clock.today()))
+                .order_by(rank, TaskForce.name)
+            )
+        )
+
+
+def resolve_current_task_force(
+    user: User, available: list[TaskForce] | None = None
+) -> TaskForce | None:
+    """The user's chosen task force if still open to them, else the first one that is."""
+    if available is None:
+        available = available_task_forces(user)
+    for task_force in available:
+        if task_force.id == user.current_task_force_id:
+            return task_force
+    return available[0] if available else None
+
+
+def switch_task_force(user: User, task_force_id: int) -> TaskForce:
+    """:raise NotFound: when the user may not enter that task force."""
+    for task_force in available_task_forces(user):
+        if task_force.id == task_force_id:
+            if user.current_task_force_id != task_force_id:
+                user.current_task_force_id = task_force_id
+                db.session.commit()
+            return task_force
+    raise NotFound("task force not found")
+
+
+def leaders_of(task_force_ids: list[int]) -> dict[int, list[User]]:
+    """Active leaders per task force, in one query."""
+    if not task_force_ids:
+        return {}
+    with unscoped():
+        rows = db.session.execute(
+            select(Membership.task_force_id, User)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.task_force_id.in_(task_force_ids),
+                Membership.role == LEADER,
+                Membership.active_on(clock.today()),
+            )
+            .order_by(User.display_name)
+        ).all()
+    result: dict[int, list[User]] = {}
+    for tf_id, user in rows:
+        result.setdefault(tf_id, []).append(user)
+    return result
+
+
+# --- roster ------------------------------------------------------------------------------
+
+
+def _role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def _start_membership(
+    actor: User | None,
+    task_force_id: int,
+    user: User,
+    role: str,
+    org_unit_id: int | None,
+    joined_on: date,
+    ends_on: date | None,
+    note: str = "",
+) -> Membership:
+    membership = Membership(
+        task_force_id=task_force_id,
+        user_id=user.id,
+        role=role,
+        org_unit_id=org_unit_id,
+        joined_on=joined_on,
+        ends_on=ends_on,
+        note=note,
+    )
+    db.session.add(membership)
+    db.session.flush()
+    audit.record(
+        actor,
+        "joined",
+        membership,
+        {"role": [None, role], "joined_on": [None, joined_on.isoformat()]},
+        summary=f"{user.display_name} · {_role_label(role)}",
+    )
+    task_force = db.session.get(TaskForce, task_force_id)
+    with force_locale(user.locale):
+        text = _(
+            "You were added to %(tf)s as %(role)s.",
+            tf=task_force.name,
+            role=_role_label(role),
+        )
+    notify(
+        user.id,
+        "membership",
+        text,
+        unique_key=f"membership:{membership.id}:joined",
+        link="/roster",
+        subject=membership,
+        task_force_id=task_force_id,
+    )
+    return membership
+
+
+def _check_membership_dates(role: str, joined_on: date, ends_on: date | None) -> None:
+    if role not in TASK_FORCE_ROLES:
+        raise ValidationFailed(_("Unknown role."), "role")
+    if role == TEMP_MEMBER and ends_on is None:
+        raise ValidationFailed(_("A temporary member needs an end date."), "ends_on")
+    if ends_on is not None and ends_on < joined_on:
+        raise ValidationFailed(_("The end must not be before the start."), "ends_on")
+
+
+def current_membership(task_force_id: int, user_id: int, day: date | None = None):
+    day = day or clock.today()
+    return db.session.scalar(
+        select(Membership).where(
+            Membership.task_force_id == task_force_id,
+            Membership.user_id == user_id,
+            Membership.active_on(day),
+        )
+    )
+
+
+def add_member(
+    actor: User,
+    task_force_id: int,
+    user_id: int,
+    role: str,
+    org_unit_id: int | None = None,
+    joined_on: date | None = None,
+    ends_on: date | None = None,
+    note: str = "",
+) -> Membership:
+    """Put a user on the roster of the task force in scope.
+
+    :raise ValidationFailed: for an unknown or inactive user, a user already on the
+        roster, a temporary member without an end date, or dates in the wrong order.
+    """
+    authorize(actor, "roster.manage", task_force_id)
+    joined_on = joined_on or clock.today()
+    _check_membership_dates(role, joined_on, ends_on)
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        raise ValidationFailed(_("Choose an active user."), "user_id")
+    if org_unit_id is not None and db.session.get(OrgUnit, org_unit_id) is None:
+        raise ValidationFailed(_("Unknown org unit."), "org_unit_id")
+    if current_membership(task_force_id, user.id, joined_on) is not None:
+        raise ValidationFailed(
+            _(
+                "%(name)s is already on the roster; change their role instead.",
+                name=user.display_name,
+            ),
+            "user_id",
+        )
+    membership = _start_membership(
+        actor, task_force_id, user, role, org_unit_id or user.org_unit_id, joined_on, ends_on, note
+    )
+    db.session.commit()
+    return membership
+
+
+def change_role(
+    actor: User,
+    membership: Membership,
+    role: str,
+    ends_on: date | None = None,
+    org_unit_id: int | None = None,
+) -> Membership:
+    """End ``membership`` today and start a new one with ``role`` from today."""
+    authorize(actor, "roster.manage", membership.task_force_id)
+    today = clock.today()
+    if not membership.is_active_on(today):
+        raise ValidationFailed(_("This membership has already ended."))
+    _check_membership_dates(role, today, ends_on)
+    if (
+        role == membership.role
+        and ends_on == membership.ends_on
+        and (org_unit_id is None or org_unit_id == membership.org_unit_id)
+    ):
+        raise ValidationFailed(_("Nothing to change."), "role")
+    if org_unit_id is not None and db.session.get(OrgUnit, org_unit_id) is None:
+        raise ValidationFailed(_("Unknown org unit."), "org_unit_id")
+    membership.left_on = today
+    audit.record(
+        actor,
+        "role_changed",
+        membership,
+        {"role": [membership.role, role], "left_on": [None, today.isoformat()]},
+        summary=membership.user.display_name,
+    )
+    successor = _start_membership(
+        actor,
+        membership.task_force_id,
+        membership.user,
+        role,
+        org_unit_id if org_unit_id is not None else membership.org_unit_id,
+        today,
+        ends_on,
+    )
+    db.session.commit()
+    return successor
+
+
+def end_membership(actor: User, membership: Membership, note: str = "") -> None:
+    """The person leaves the task force today; the row stays as history."""
+    authorize(actor, "roster.manage", membership.task_force_id)
+    today = clock.today()
+    if not membership.is_active_on(today):
+        raise ValidationFailed(_("This membership has already ended."))
+    if membership.user_id == actor.id and not actor.is_admin:
+        raise ValidationFailed(_("You cannot remove yourself from the roster."))
+    membership.left_on = today
+    if note:
+        membership.note = note[:200]
+    audit.record(
+        actor,
+        "left",
+        membership,
+        {"left_on": [None, today.isoformat()]},
+        summary=membership.user.display_name,
+    )
+    task_force = db.session.get(TaskForce, membership.task_force_id)
+    with force_locale(membership.user.locale):
+        text = _("Your membership of %(tf)s has ended.", tf=task_force.name)
+    notify(
+        membership.user_id,
+        "membership",
+        text,
+        unique_key=f"membership:{membership.id}:left",
+        subject=membership,
+        task_force_id=membership.task_force_id,
+    )
+    db.session.commit()
+
+
+@dataclass
+class Roster:
+    current: list[Membership]
+    history: list[Membership]
+
+
+def roster(actor: User, task_force_id: int) -> Roster:
+    """Members active today, and every membership ever held (newest first).
+
+    Runs inside the task force's scope, so the criteria the scope adds apply too.
+    """
+    authorize(actor, "roster.view", task_force_id)
+    today = clock.today()
+    rows = list(
+        db.session.scalars(
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.task_force_id == task_force_id)
+            .options(
+                db.joinedload(Membership.user),
+                db.joinedload(Membership.org_unit),
+            )
+            .order_by(Membership.joined_on.desc(), Membership.id.desc())
+        ).unique()
+    )
+    order = {role: i for i, role in enumerate(TASK_FORCE_ROLES)}
+    current = sorted(
+        (m for m in rows if m.is_active_on(today)),
+        key=lambda m: (order.get(m.role, 99), m.user.display_name),
+    )
+    return Roster(current=current, history=rows)
+
+
+def get_membership(membership_id) -> Membership:
+    """:raise NotFound: for an unknown id or a membership of another task force."""
+    return get_in_scope(db.session, Membership, membership_id)
+
+
+# --- org units ---------------------------------------------------------------------------
+
+
+@dataclass
+class OrgUnitInput:
+    name: str
+    kind: str
+    parent_id: int | None = None
+    sort_order: int = 0
+
+
+def _check_org_unit_input(data: OrgUnitInput, unit: OrgUnit | None = None) -> None:
+    if data.kind not in ORG_UNIT_KINDS:
+        raise ValidationFailed(_("Unknown kind."), "kind")
+    if data.parent_id is None:
+        return
+    parent = db.session.get(OrgUnit, data.parent_id)
+    if parent is None:
+        raise ValidationFailed(_("Unknown org unit."), "parent_id")
+    # Walking up from the new parent must never reach the unit itself.
+    seen = set()
+    node = parent
+    while node is not None and node.id not in seen:
+        if unit is not None and node.id == unit.id:
+            raise ValidationFailed(_("A unit cannot be moved under itself."), "parent_id")
+        seen.add(node.id)
+        node = node.parent
+
+
+def create_org_unit(actor: User, data: OrgUnitInput) -> OrgUnit:
+    authorize(actor, "orgunit.manage")
+    _check_org_unit_input(data)
+    unit = OrgUnit(
+        name=data.name, kind=data.kind, parent_id=data.parent_id, sort_order=data.sort_order
+    )
+    db.session.add(unit)
+    db.session.flush()
+    audit.record(actor, "created", unit, {"name": [None, unit.name]}, summary=unit.name)
+    db.session.commit()
+    return unit
+
+
+def update_org_unit(actor: User, unit: OrgUnit, data: OrgUnitInput, version: int | None) -> OrgUnit:
+    authorize(actor, "orgunit.manage")
+    check_version(unit, version)
+    _check_org_unit_input(data, unit)
+    changes = audit.apply_changes(
+        unit,
+        {
+            "name": data.name,
+            "kind": data.kind,
+            "parent_id": data.parent_id,
+            "sort_order": data.sort_order,
+        },
+    )
+    if changes:
+        audit.record(actor, "updated", unit, changes, summary=unit.name)
+    db.session.commit()
+    return unit
+
+
+def set_org_unit_archived(actor: User, unit: OrgUnit, archived: bool) -> None:
+    authorize(actor, "orgunit.manage")
+    changes = audit.apply_changes(unit, {"archived_at": clock.utcnow() if archived else None})
+    if changes:
+        audit.record(actor, "archived" if archived else "restored", unit, summary=unit.name)
+    db.session.commit()
+
+
+def get_org_unit(unit_id) -> OrgUnit:
+    try:
+        unit = db.session.get(OrgUnit, int(unit_id))
+    except (TypeError, ValueError):
+        unit = None
+    if unit is None:
+        raise NotFound("org unit not found")
+    return unit
+
+
+@dataclass
+class TreeRow:
+    unit: OrgUnit
+    depth: int
+
+
+def org_unit_tree(include_archived: bool = True) -> list[TreeRow]:
+    """Every unit in tree order (depth-first, by sort order then name), in one query."""
+    units = list(db.session.scalars(select(OrgUnit)))
+    children: dict[int | None, list[OrgUnit]] = {}
+    for unit in units:
+        if unit.archived and not include_archived:
+            continue
+        children.setdefault(unit.parent_id, []).append(unit)
+    rows: list[TreeRow] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for unit in sorted(children.get(parent_id, []), key=lambda u: (u.sort_order, u.name)):
+            rows.append(TreeRow(unit, depth))
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    return rows
+
+
+# --- audit log ---------------------------------------------------------------------------
+
+
+@dataclass
+class AuditFilter:
+    entity_type: str = ""
+    actor_id: int | None = None
+    action: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+def audit_log(actor: User, filters: AuditFilter, limit: int = 100, offset: int = 0):
+    """Audit events, newest first, with their actors, in one query."""
+    authorize(actor, "audit.view")
+    stmt = select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
+    if filters.entity_type:
+        stmt = stmt.where(AuditEvent.entity_type == filters.entity_type)
+    if filters.actor_id:
+        stmt = stmt.where(AuditEvent.actor_id == filters.actor_id)
+    if filters.action:
+        stmt = stmt.where(AuditEvent.action == filters.action)
+    if filters.since:
+        stmt = stmt.where(AuditEvent.at >= _local_day_start_utc(filters.since))
+    if filters.until:
+        stmt = stmt.where(AuditEvent.at < _local_day_start_utc(filters.until + timedelta(days=1)))
+    stmt = stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset)
+    return db.session.execute(stmt).all()
+
+
+def audit_entity_types() -> list[str]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)
+        )
+    )
+
+
+def _local_day_start_utc(day: date):
+    from datetime import UTC, datetime
+
+    local = datetime(day.year, day.month, day.day, tzinfo=clock.zone())
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+# --- the task force's overview -----------------------------------------------------------
+
+
+@dataclass
+class Overview:
+    task_force: TaskForce
+    leaders: list[User]
+    executive_leaders: list[User]
+    counts_by_role: dict[str, int]
+    my_role: str | None
+    temporary_ending: list[Membership]
+
+
+def can_view_task_force(user: User, task_force_id: int) -> bool:
+    from app.core.permissions import can
+
+    return can(user, "taskforce.view", task_force_id)
+
+
+def task_force_overview(actor: User, task_force_id: int, soon_days: int = 14) -> Overview:
+    """Who leads, how many serve in each role, whose temporary membership ends soon."""
+    from app.core.permissions import EXEC_LEADER
+
+    authorize(actor, "taskforce.view", task_force_id)
+    today = clock.today()
+    active = list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.task_force_id == task_force_id, Membership.active_on(today))
+            .options(db.joinedload(Membership.user))
+        )
+    )
+    counts: dict[str, int] = {}
+    for membership in active:
+        counts[membership.role] = counts.get(membership.role, 0) + 1
+    mine = next((m.role for m in active if m.user_id == actor.id), None)
+    return Overview(
+        task_force=get_task_force(task_force_id),
+        leaders=[m.user for m in active if m.role == LEADER],
+        executive_leaders=[m.user for m in active if m.role == EXEC_LEADER],
+        counts_by_role=counts,
+        my_role=mine,
+        temporary_ending=sorted(
+            (
+                m
+                for m in active
+                if m.role == TEMP_MEMBER
+                and m.ends_on is not None
+                and m.ends_on <= today + timedelta(days=soon_days)
+            ),
+            key=lambda m: m.ends_on,
+        ),
+    )

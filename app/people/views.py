@@ -1,0 +1,252 @@
+"""Login, account, task-force switching, the task force's overview and its roster."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from app.core.errors import DomainError, NotFound, ValidationFailed
+from app.core.forms import choices
+from app.core.web import form_error, public, requires, safe_next
+from app.extensions import limiter
+from app.people import service
+from app.people.forms import (
+    EndMembershipForm,
+    LocaleForm,
+    LoginForm,
+    MemberAddForm,
+    PasswordChangeForm,
+    RoleChangeForm,
+    TaskForceForm,
+)
+
+bp = Blueprint("people", __name__)
+
+
+def _current_task_force():
+    """:raise 404: when the user has no current task force (an admin on none, say)."""
+    if g.task_force is None:
+        abort(404)
+    return g.task_force
+
+
+def _login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("people.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(
+                form.login.data, form.password.data, request.remote_addr or "unknown"
+            )
+        except service.LoginThrottled as locked:
+            form.form_errors.append(
+                _(
+                    "Too many failed logins. Try again in %(minutes)d minutes.",
+                    minutes=locked.minutes,
+                )
+            )
+            status = 429
+        except service.LoginRefused:
+            form.form_errors.append(_("Username or password is not correct."))
+            status = 401
+        else:
+            session.pop("locale", None)
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(form.next.data, url_for("people.home")))
+    return render_template("people/login.html", form=form), status
+
+
+@bp.post("/logout")
+@requires("home.view")
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("people.login"))
+
+
+@bp.post("/locale")
+@public
+def set_locale():
+    """Switch the language: kept on the account, or in the session before login."""
+    form = LocaleForm()
+    if form.validate_on_submit():
+        if current_user.is_authenticated:
+            service.set_locale(current_user, form.locale.data)
+        else:
+            session["locale"] = form.locale.data
+    return redirect(safe_next(form.next.data, url_for("people.home")))
+
+
+@bp.get("/")
+@requires("home.view")
+def home():
+    """The current task force at a glance: goal, period, leaders, the roster's size."""
+    task_force = g.task_force
+    overview = None
+    if task_force is not None and service.can_view_task_force(current_user, task_force.id):
+        overview = service.task_force_overview(current_user, task_force.id)
+    return render_template("people/home.html", task_force=task_force, overview=overview)
+
+
+@bp.post("/switch/<int:task_force_id>")
+@requires("home.view")
+def switch(task_force_id: int):
+    try:
+        task_force = service.switch_task_force(current_user, task_force_id)
+    except NotFound:
+        flash(_("You are not on that task force."), "danger")
+    else:
+        flash(_("Now working in %(name)s.", name=task_force.name), "success")
+    return redirect(url_for("people.home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires("account.edit")
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            service.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except ValidationFailed as error:
+            form_error(form, error)
+        else:
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("people.home"))
+    return render_template("people/password.html", form=form)
+
+
+@bp.route("/task-force/edit", methods=["GET", "POST"])
+@requires("taskforce.edit")
+def edit_task_force():
+    task_force = _current_task_force()
+    form = TaskForceForm(obj=task_force)
+    if request.method == "GET":
+        form.version.data = task_force.version
+    if form.validate_on_submit():
+        data = service.TaskForceInput(
+            name=form.name.data.strip(),
+            goal=form.goal.data.strip(),
+            starts_on=form.starts_on.data,
+            ends_on=form.ends_on.data,
+        )
+        try:
+            service.update_task_force(current_user, task_force, data, form.version_value)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("people.home"))
+    return render_template("people/task_force_form.html", form=form, task_force=task_force)
+
+
+# --- roster ------------------------------------------------------------------------------
+
+
+@bp.get("/roster")
+@requires("roster.view")
+def roster():
+    _current_task_force()
+    data = service.roster(current_user, g.task_force_id)
+    return render_template("people/roster.html", roster=data, task_force=g.task_force)
+
+
+def _fill_member_choices(form: MemberAddForm | RoleChangeForm) -> None:
+    if hasattr(form, "user_id"):
+        form.user_id.choices = choices(
+            [("", "—")]
+            + [(u.id, f"{u.display_name} ({u.username})") for u in service.active_users()]
+        )
+    if hasattr(form, "org_unit_id"):
+        form.org_unit_id.choices = choices(
+            [("", "—")]
+            + [
+                (row.unit.id, "\u3000" * row.depth + row.unit.name)
+                for row in service.org_unit_tree(include_archived=False)
+            ]
+        )
+
+
+@bp.route("/roster/add", methods=["GET", "POST"])
+@requires("roster.manage")
+def add_member():
+    _current_task_force()
+    form = MemberAddForm()
+    _fill_member_choices(form)
+    if form.validate_on_submit():
+        try:
+            service.add_member(
+                current_user,
+                g.task_force_id,
+                form.user_id.data,
+                form.role.data,
+                org_unit_id=form.org_unit_id.data,
+                joined_on=form.joined_on.data,
+                ends_on=form.ends_on.data,
+                note=(form.note.data or "").strip(),
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("Added to the roster."), "success")
+            return redirect(url_for("people.roster"))
+    return render_template("people/member_add.html", form=form)
+
+
+@bp.route("/roster/<int:membership_id>/role", methods=["GET", "POST"])
+@requires("roster.manage")
+def change_role(membership_id: int):
+    membership = service.get_membership(membership_id)
+    form = RoleChangeForm(obj=membership) if request.method == "GET" else RoleChangeForm()
+    if form.validate_on_submit():
+        try:
+            service.change_role(current_user, membership, form.role.data, ends_on=form.ends_on.data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("Role changed."), "success")
+            return redirect(url_for("people.roster"))
+    return render_template("people/member_role.html", form=form, membership=membership)
+
+
+@bp.route("/roster/<int:membership_id>/end", methods=["GET", "POST"])
+@requires("roster.manage")
+def end_membership(membership_id: int):
+    membership = service.get_membership(membership_id)
+    form = EndMembershipForm()
+    if form.validate_on_submit():
+        try:
+            service.end_membership(current_user, membership, (form.note.data or "").strip())
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(
+                _("%(name)s has left the task force.", name=membership.user.display_name),
+                "success",
+            )
+            return redirect(url_for("people.roster"))
+    return render_template("people/member_end.html", form=form, membership=membership)

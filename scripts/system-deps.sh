@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the app and its tests need, where they are missing:
+#   chromium         browser tests (Playwright drives Debian's /usr/bin/chromium)
+#   fonts-noto-cjk   Chinese text in the browser and in PDFs (Noto Sans CJK SC)
+#   poppler-utils    pdftotext / pdffonts, used by the PDF tests
+#   postgresql-client  pg_dump / pg_restore for `flask backup` on PostgreSQL
+# Installing needs root and apt-get; without them it says what to install and stops.
+set -euo pipefail
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "Missing system packages: ${missing[*]}" >&2
+  echo "Install them as root: apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing system packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

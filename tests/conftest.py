@@ -1,0 +1,125 @@
+"""Fixtures: one migrated database per run, emptied after every test.
+
+The database is SQLite in a temporary folder, or the one named by TEST_DATABASE_URL
+(``.ci/run`` sets it to PostgreSQL). The schema comes from the migrations, exactly as in
+production, so a test run also proves that ``flask db upgrade`` works on that engine.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from app import create_app
+from app.core import clock
+from app.core.scope import unscoped
+from app.extensions import db
+from tests import factories
+
+PASSWORD = factories.PASSWORD
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return (
+            url.replace("postgresql://", "postgresql+psycopg://", 1)
+            if url.startswith("postgresql://")
+            else url
+        )
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+def _drop_everything() -> None:
+    """Start from an empty database, whatever an earlier run left behind."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    os.environ.setdefault("GONGJIAN_INSTANCE", str(tmp_path_factory.mktemp("instance")))
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=_database_url(tmp_path_factory),
+        WTF_CSRF_ENABLED=False,
+    )
+    with app.app_context():
+        _drop_everything()
+        upgrade()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    """Every test starts with empty tables and a running clock."""
+    yield
+    clock.set_now(None)
+    with app.app_context():
+        db.session.remove()
+        with unscoped():
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+            db.session.commit()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for tests that call services directly."""
+    with app.app_context(), unscoped():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Auth:
+    """Logs a test client in and out, like flaskr's AuthActions."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username: str, password: str = PASSWORD):
+        response = self.client.post("/login", data={"login": username, "password": password})
+        assert response.status_code == 302, f"login of {username} failed: {response.status_code}"
+        return response
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def world(app):
+    """Two task forces with one person in every role on the first; see factories.build_world."""
+    with app.app_context(), unscoped():
+        return factories.build_world()
+
+
+@contextmanager
+def in_app(app):
+    """Look at the database from a test that otherwise talks HTTP."""
+    with app.app_context(), unscoped():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def look(app):
+    return lambda: in_app(app)

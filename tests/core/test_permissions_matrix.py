@@ -1,0 +1,108 @@
+"""Every route, as every role: the outcome the permission table promises.
+
+The test enumerates the application's URL map, so a route added by a later feature is
+checked the day it lands; a route with no entry below, or with neither a permission
+nor the public marker, fails the suite until it is given one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.permissions import allowed
+from tests.factories import PERSONAS
+
+ANONYMOUS = "anonymous"
+ROLES = [ANONYMOUS, *PERSONAS]
+
+# How to fill each route's URL parameters from the world fixture.
+URL_VALUES = {
+    "membership_id": lambda w: w.memberships["member"],
+    "user_id": lambda w: w.users["member"],
+    "task_force_id": lambda w: w.task_force_id,
+    "unit_id": lambda w: w.org_unit_id,
+    "notification_id": lambda w: 1,
+}
+
+
+def _roles_of(persona: str) -> set[str]:
+    global_role, tf_role = PERSONAS[persona]
+    roles = {global_role} if global_role in ("admin", "frontline") else set()
+    if tf_role and persona != "expired_temp":
+        roles.add(tf_role)
+    return roles
+
+
+def _endpoints(app):
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+    return sorted(rules, key=lambda r: (r.rule, sorted(r.methods)))
+
+
+def _cases(app):
+    for rule in _endpoints(app):
+        for method in ("GET", "POST"):
+            if method in rule.methods:
+                yield rule, method
+
+
+def test_every_route_declares_who_may_use_it(app):
+    undeclared = [
+        r.endpoint
+        for r in _endpoints(app)
+        if not hasattr(app.view_functions[r.endpoint], "required_action")
+        and not getattr(app.view_functions[r.endpoint], "is_public", False)
+    ]
+    assert undeclared == []
+
+
+def test_every_route_parameter_has_a_test_value(app):
+    missing = {a for r in _endpoints(app) for a in r.arguments if a not in URL_VALUES}
+    assert missing == set()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_routes_answer_as_the_permission_table_says(app, world, role):
+    client = app.test_client()
+    if role != ANONYMOUS:
+        client.post("/login", data={"login": role, "password": "correct horse 1"})
+    failures = []
+    for rule, method in _cases(app):
+        url = rule.build({a: URL_VALUES[a](world) for a in rule.arguments}, append_unknown=False)[1]
+        view = app.view_functions[rule.endpoint]
+        response = client.open(url, method=method, data={})
+        code = response.status_code
+        location = response.headers.get("Location", "")
+        if getattr(view, "is_public", False):
+            ok = code < 500 and code != 403
+        elif role == ANONYMOUS or rule.endpoint == "people.logout":
+            ok = code == 302 and "/login" in location
+        elif allowed(_roles_of(role), view.required_action):
+            # Allowed: the page renders, or the action ran or refused the empty input.
+            ok = code in (200, 302, 400, 404) and not (code == 302 and "/login" in location)
+        else:
+            ok = code == 403
+        if not ok:
+            failures.append(f"{method} {url} as {role}: {code} {location}")
+        if role != ANONYMOUS and rule.endpoint == "people.logout" and code == 302:
+            client.post("/login", data={"login": role, "password": "correct horse 1"})
+    assert failures == []
+
+
+def test_allowed_get_pages_render(app, world):
+    """For the roles that may, every GET page renders (200), not merely "not 403"."""
+    failures = []
+    for persona in ("admin", "leader", "member", "viewer", "frontline"):
+        client = app.test_client()
+        client.post("/login", data={"login": persona, "password": "correct horse 1"})
+        client.post(f"/switch/{world.task_force_id}")  # an admin may be elsewhere
+        for rule, method in _cases(app):
+            view = app.view_functions[rule.endpoint]
+            if method != "GET" or getattr(view, "is_public", False):
+                continue
+            if not allowed(_roles_of(persona), view.required_action):
+                continue
+            url = rule.build({a: URL_VALUES[a](world) for a in rule.arguments})[1]
+            code = client.get(url).status_code
+            if code != 200:
+                failures.append(f"GET {url} as {persona}: {code}")
+    assert failures == []
