@@ -64,6 +64,8 @@ class Config:
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
     PAGE_SIZE = _int("PAGE_SIZE", 50)
+    # Adds an X-Query-Count header to every response (tests and `make bench`).
+    COUNT_QUERIES = _bool("COUNT_QUERIES", False)
 
 
 class DevelopmentConfig(Config):
@@ -76,6 +78,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     RATELIMIT_ENABLED = False
+    COUNT_QUERIES = True
 
 
 class ProductionConfig(Config):

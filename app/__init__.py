@@ -91,10 +91,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from app.core import querycount
     from app.core.scope import reset_scope, set_scope
     from app.core.web import login_required_everywhere
     from app.people.service import available_task_forces, resolve_current_task_force
 
+    querycount.init_app(app)  # first, so it counts the other hooks' queries too
     app.before_request(login_required_everywhere)
 
     @app.before_request

@@ -32,6 +32,16 @@ def _pg_env_args(url) -> tuple[dict, list[str]]:
     return env, args
 
 
+def _run_pg_tool(command: list[str], env: dict) -> None:
+    """:raise click.ClickException: with the tool's own message when it fails."""
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise click.ClickException(
+            f"{command[0]} failed: " + (detail[-1] if detail else f"exit {result.returncode}")
+        )
+
+
 def backup_database(target: Path) -> None:
     """Write a consistent copy while the app runs.
 
@@ -53,10 +63,8 @@ def backup_database(target: Path) -> None:
         if shutil.which("pg_dump") is None:
             raise click.ClickException("pg_dump is not installed (Debian: postgresql-client)")
         env, args = _pg_env_args(url)
-        subprocess.run(
-            ["pg_dump", "--format=custom", "--no-owner", "--file", str(target), *args],
-            env=env,
-            check=True,
+        _run_pg_tool(
+            ["pg_dump", "--format=custom", "--no-owner", "--file", str(target), *args], env
         )
     else:
         raise click.ClickException(f"no backup for {url.get_backend_name()}")
@@ -72,10 +80,18 @@ def restore_database(source: Path) -> None:
     if url.get_backend_name() == "sqlite":
         src = sqlite3.connect(str(source))
         try:
-            src.execute("PRAGMA schema_version").fetchone()
+            # An empty file opens as an empty database: copying it would wipe everything.
+            migrated = src.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone()
         except sqlite3.DatabaseError as error:
             src.close()
             raise click.ClickException(f"{source} is not a SQLite backup: {error}") from None
+        if migrated is None:
+            src.close()
+            raise click.ClickException(
+                f"{source} is not a SQLite backup: it has no alembic_version table"
+            )
         dest = sqlite3.connect(_sqlite_path(url))
         try:
             with dest:
@@ -87,7 +103,7 @@ def restore_database(source: Path) -> None:
         if shutil.which("pg_restore") is None:
             raise click.ClickException("pg_restore is not installed (Debian: postgresql-client)")
         env, args = _pg_env_args(url)
-        subprocess.run(
+        _run_pg_tool(
             [
                 "pg_restore",
                 "--clean",
@@ -97,8 +113,7 @@ def restore_database(source: Path) -> None:
                 *args,
                 str(source),
             ],
-            env=env,
-            check=True,
+            env,
         )
     else:
         raise click.ClickException(f"no restore for {url.get_backend_name()}")

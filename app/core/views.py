@@ -1,6 +1,6 @@
 """The in-app notification centre, read from the outbox."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.core import outbox
@@ -9,6 +9,13 @@ from app.core.web import requires, safe_next
 bp = Blueprint("core", __name__)
 
 PAGE = 50
+
+
+@bp.get("/ping")
+@requires("home.view")
+def ping():
+    """The cheapest logged-in page: a health check, and the floor that ``make bench`` measures."""
+    return jsonify(ok=True, user=current_user.username)
 
 
 @bp.get("/notifications")

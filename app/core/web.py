@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, g, request
 from flask_login import current_user
@@ -68,7 +69,16 @@ def form_error(form, error: DomainError) -> bool:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only local paths may be redirect targets after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only a path on this site may be a redirect target (after login, a language switch …).
+
+    Browsers ignore tabs and newlines in URLs and read a backslash as a slash, so
+    ``/\t/evil.example`` would leave the site: anything but a plain local path is refused.
+    """
+    if not target or not target.startswith("/") or "\\" in target:
+        return default
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return default
+    return target

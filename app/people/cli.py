@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
 from app.core.errors import ValidationFailed
 from app.core.permissions import GLOBAL_ROLES
 from app.people import service
 
-users = click.Group("users", help="Manage accounts.")
+# An AppGroup runs each command inside the app context, however it is invoked
+# (the ``flask`` script, or ``app.test_cli_runner()``).
+users = AppGroup("users", help="Manage accounts.")
 
 
 @users.command("create")

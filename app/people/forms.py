@@ -18,7 +18,6 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
     EqualTo,
     InputRequired,
     Length,
@@ -27,7 +26,7 @@ from wtforms.validators import (
     Regexp,
 )
 
-from app.core.forms import choices, optional_int
+from app.core.forms import EmailAddress, choices, optional_int
 from app.core.permissions import GLOBAL_ROLES, ROLE_LABELS, TASK_FORCE_ROLES
 from app.people.models import ORG_UNIT_KINDS
 
@@ -98,7 +97,7 @@ class UserForm(VersionedForm):
         validators=[
             DataRequired(),
             Length(max=254),
-            Email(message=_l("Not a valid e-mail address.")),
+            EmailAddress(message=_l("Not a valid e-mail address.")),
         ],
     )
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])

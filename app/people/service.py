@@ -74,6 +74,9 @@ def authenticate(identifier: str, password: str, address: str) -> User:
     """
     config = current_app.config
     ident = identifier.strip().lower()[:254]
+    user = find_user_by_login(ident)
+    # Failures count against the account, whether it was named by username or e-mail.
+    key = user.username.lower() if user is not None else ident
     window = timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
     since = clock.utcnow() - window
     failures = db.session.scalars(
@@ -81,7 +84,7 @@ def authenticate(identifier: str, password: str, address: str) -> User:
         .where(
             LoginAttempt.success.is_(False),
             LoginAttempt.at >= since,
-            or_(LoginAttempt.identifier == ident, LoginAttempt.address == address),
+            or_(LoginAttempt.identifier == key, LoginAttempt.address == address),
         )
         .order_by(LoginAttempt.at)
     ).all()
@@ -91,9 +94,8 @@ def authenticate(identifier: str, password: str, address: str) -> User:
         minutes = max(1, math.ceil((unlock_at - clock.utcnow()).total_seconds() / 60))
         raise LoginThrottled(minutes)
 
-    user = find_user_by_login(ident)
     ok = user is not None and user.active and user.check_password(password)
-    db.session.add(LoginAttempt(identifier=ident, address=address[:64], success=ok))
+    db.session.add(LoginAttempt(identifier=key, address=address[:64], success=ok))
     if not ok:
         db.session.commit()
         raise LoginRefused()
@@ -236,7 +238,7 @@ def reset_password(actor: User, user: User, new_password: str) -> None:
 
 def list_users(actor: User, query: str = "", include_inactive: bool = True) -> list[User]:
     authorize(actor, "user.manage")
-    stmt = select(User).order_by(User.username)
+    stmt = select(User).options(db.joinedload(User.org_unit)).order_by(User.username)
     if query:
         like = f"%{query.strip()}%"
         stmt = stmt.where(
@@ -431,7 +433,7 @@ def _start_membership(
         task_force_id=task_force_id,
         user_id=user.id,
         role=role,
-        org_unit_id=org_unit_id,
+        org_unit_id=org_unit_id or user.org_unit_id,
         joined_on=joined_on,
         ends_on=ends_on,
         note=note,
@@ -516,7 +518,7 @@ def add_member(
             "user_id",
         )
     membership = _start_membership(
-        actor, task_force_id, user, role, org_unit_id or user.org_unit_id, joined_on, ends_on, note
+        actor, task_force_id, user, role, org_unit_id, joined_on, ends_on, note
     )
     db.session.commit()
     return membership
@@ -815,9 +817,11 @@ def task_force_overview(actor: User, task_force_id: int, soon_days: int = 14) ->
             .options(db.joinedload(Membership.user))
         )
     )
-    counts: dict[str, int] = {}
+    # In the roster's order: leader, executive leader, member, temporary member, viewer.
+    counts = {role: 0 for role in TASK_FORCE_ROLES}
     for membership in active:
         counts[membership.role] = counts.get(membership.role, 0) + 1
+    counts = {role: n for role, n in counts.items() if n}
     mine = next((m.role for m in active if m.user_id == actor.id), None)
     return Overview(
         task_force=get_task_force(task_force_id),

@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from app.core.errors import DomainError, NotFound, ValidationFailed
@@ -63,9 +64,10 @@ def login():
             )
         except service.LoginThrottled as locked:
             form.form_errors.append(
-                _(
-                    "Too many failed logins. Try again in %(minutes)d minutes.",
-                    minutes=locked.minutes,
+                ngettext(
+                    "Too many failed logins. Try again in %(num)d minute.",
+                    "Too many failed logins. Try again in %(num)d minutes.",
+                    locked.minutes,
                 )
             )
             status = 429
@@ -82,8 +84,9 @@ def login():
 @bp.post("/logout")
 @requires("home.view")
 def logout():
+    message = _("You have logged out.")  # in the user's language, while it is known
     logout_user()
-    flash(_("You have logged out."), "info")
+    flash(message, "info")
     return redirect(url_for("people.login"))
 
 
