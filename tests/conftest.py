@@ -57,7 +57,10 @@ def app(tmp_path_factory):
     with app.app_context():
         _drop_everything()
         upgrade()
-    return app
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,8 @@ from app.core.permissions import (
 from app.extensions import db
 from app.people.models import Membership, OrgUnit, TaskForce, User
 
+__all__ = ["Membership", "OrgUnit", "TaskForce", "User"]
+
 PASSWORD = "correct horse 1"
 _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
 _seq = itertools.count(1)
