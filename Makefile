@@ -30,7 +30,7 @@ translations: $(VENV)/.runtime ## Compile the message catalogs (done by run and 
 
 extract-messages: $(VENV)/.runtime ## Refresh translations/*.po from the code and templates
 	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -o translations/messages.pot . >/dev/null
-	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations -D messages
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i translations/messages.pot -d translations -D messages
 
 run: $(VENV)/.runtime translations ## Set up and serve on http://127.0.0.1:$(PORT) (SQLite in instance/)
 	$(BIN)/flask db upgrade
@@ -42,7 +42,7 @@ system-deps: ## Install the Debian packages the tests need, where missing
 	@scripts/system-deps.sh
 
 test: $(VENV)/.dev translations system-deps ## Run the whole suite (TEST_DATABASE_URL selects the database)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.dev ## ruff check and format check
 	$(BIN)/ruff check .

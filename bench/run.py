@@ -1,0 +1,256 @@
+"""``make bench``: latency, SQL queries, throughput and memory against a real server.
+
+A dataset is written to a fresh database (SQLite in a temporary folder, or
+``DATABASE_URL``), gunicorn serves the production configuration on 127.0.0.1, and
+logged-in clients measure each page. Every figure is also given as a ratio to the
+floor — the cheapest logged-in page of the same server in the same run — so that the
+result reads the same on a fast or a slow machine. Request counts and durations are
+bounded; nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+REQUESTS_PER_PAGE = int(os.environ.get("BENCH_REQUESTS", "200"))
+THROUGHPUT_CLIENTS = int(os.environ.get("BENCH_CLIENTS", "20"))
+THROUGHPUT_SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+
+# The main pages that exist so far; each feature adds its own.
+PAGES = {
+    "overview": "/",
+    "roster": "/roster",
+    "notifications": "/notifications",
+    "admin_users": "/admin/users",
+    "audit_log": "/admin/audit",
+}
+THROUGHPUT_PAGES = ["/", "/roster"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    """A logged-in HTTP client. Keeps its session cookie by hand, because the production
+    configuration marks cookies Secure and the bench talks plain HTTP on loopback."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def request(self, method: str, path: str, body: dict | None = None):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        data = None
+        if body is not None:
+            data = urllib.parse.urlencode(body)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+        payload = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        return response, payload
+
+    def login(self, username: str, password: str) -> None:
+        import re
+
+        _, page = self.request("GET", "/login")
+        token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        response, _ = self.request(
+            "POST",
+            "/login",
+            {"login": username, "password": password, "csrf_token": token.decode()},
+        )
+        if response.status != 302:
+            raise SystemExit(f"bench login failed: {response.status}")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def measure(client: Client, path: str, n: int) -> dict:
+    timings, queries = [], set()
+    for _ in range(5):  # warm up
+        client.request("GET", path)
+    for _ in range(n):
+        start = time.perf_counter()
+        response, _ = client.request("GET", path)
+        timings.append((time.perf_counter() - start) * 1000)
+        if response.status != 200:
+            raise SystemExit(f"{path} answered {response.status}")
+        queries.add(int(response.getheader("X-Query-Count", "-1")))
+    return {
+        "p50_ms": statistics.median(timings),
+        "p95_ms": percentile(timings, 95),
+        "queries": max(queries),
+    }
+
+
+def throughput(port: int, cookies: dict, paths: list[str]) -> dict:
+    deadline = time.monotonic() + THROUGHPUT_SECONDS
+    counts = {"ok": 0, "errors": 0}
+    lock = threading.Lock()
+
+    def worker(i: int) -> None:
+        client = Client(port)
+        client.cookies = dict(cookies)
+        ok = errors = 0
+        while time.monotonic() < deadline:
+            try:
+                response, _ = client.request("GET", paths[i % len(paths)])
+                if response.status == 200:
+                    ok += 1
+                else:
+                    errors += 1
+            except OSError:
+                errors += 1
+        with lock:
+            counts["ok"] += ok
+            counts["errors"] += errors
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THROUGHPUT_CLIENTS)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - start
+    return {"rps": counts["ok"] / elapsed, "errors": counts["errors"]}
+
+
+def worker_peak_rss_mb(master_pid: int) -> float:
+    peak = 0
+    for child in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split():
+        try:
+            status = Path(f"/proc/{child}/status").read_text()
+        except FileNotFoundError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]))
+    return peak / 1024
+
+
+def main() -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite'}")
+    env.update(
+        GONGJIAN_ENV="production",
+        GONGJIAN_INSTANCE=str(workdir),
+        SECRET_KEY=secrets.token_hex(32),
+        COUNT_QUERIES="1",
+        LOGIN_RATE_LIMIT="10000 per minute",
+        PASSWORD_HASH_METHOD="pbkdf2:sha256:1",
+        FLASK_APP="wsgi",
+    )
+    python = sys.executable
+    print(f"database: {env['DATABASE_URL'].split('@')[-1]}")
+    subprocess.run([python, "-m", "bench.setup_db"], cwd=ROOT, env=env, check=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        client = Client(port)
+        from bench.dataset import PASSWORD
+
+        client.login("user0001", PASSWORD)  # the leader
+        results: dict[str, dict] = {}
+        floor = measure(client, "/ping", REQUESTS_PER_PAGE)
+        results["floor"] = floor
+        for name, path in PAGES.items():
+            if name.startswith("admin") or name == "audit_log":
+                admin = Client(port)
+                admin.login("admin", PASSWORD)
+                results[name] = measure(admin, path, REQUESTS_PER_PAGE)
+            else:
+                results[name] = measure(client, path, REQUESTS_PER_PAGE)
+        results["throughput"] = throughput(port, client.cookies, THROUGHPUT_PAGES)
+        results["worker_peak_rss"] = {"mb": worker_peak_rss_mb(server.pid)}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    lines = []
+    for name, r in results.items():
+        if "p50_ms" in r:
+            ratio = r["p50_ms"] / results["floor"]["p50_ms"]
+            r["p50_ratio"] = ratio
+            lines += [
+                f"{name}.p50: {r['p50_ms']:.1f} ms",
+                f"{name}.p95: {r['p95_ms']:.1f} ms",
+                f"{name}.p50_vs_floor: {ratio:.2f} x",
+                f"{name}.queries: {r['queries']} queries",
+            ]
+    lines += [
+        f"throughput.rps: {results['throughput']['rps']:.1f} req/s",
+        f"throughput.errors: {results['throughput']['errors']} errors",
+        f"worker.peak_rss: {results['worker_peak_rss']['mb']:.1f} MB",
+    ]
+    print("\n".join(lines))
+    print()
+    print(f"{'page':<16}{'p50 ms':>9}{'p95 ms':>9}{'x floor':>9}{'queries':>9}")
+    for name, r in results.items():
+        if "p50_ms" in r:
+            print(
+                f"{name:<16}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}"
+                f"{r['p50_ratio']:>9.2f}{r['queries']:>9}"
+            )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
