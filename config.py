@@ -64,6 +64,12 @@ class Config:
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
     PAGE_SIZE = _int("PAGE_SIZE", 50)
+    # Traffic lights: yellow when due within N days or without an update for M days.
+    LIGHT_DUE_SOON_DAYS = _int("LIGHT_DUE_SOON_DAYS", 7)
+    LIGHT_STALE_DAYS = _int("LIGHT_STALE_DAYS", 14)
+    # Evidence files: stored here (default instance/attachments), never under static/.
+    ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")
+    ATTACHMENT_MAX_BYTES = _int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
     # Adds an X-Query-Count header to every response (tests and `make bench`).
     COUNT_QUERIES = _bool("COUNT_QUERIES", False)
 

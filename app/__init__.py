@@ -22,7 +22,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
     app = Flask(
         __name__,
-        instance_path=str(INSTANCE_DIR),
+        instance_path=os.environ.get("GONGJIAN_INSTANCE") or str(INSTANCE_DIR),
         template_folder="../templates",
         static_folder="../static",
     )
@@ -53,6 +53,7 @@ def select_locale() -> str:
 
 def register_extensions(app: Flask) -> None:
     from app.core import models as _core_models  # noqa: F401  (register tables)
+    from app.issues import models as _issues_models  # noqa: F401
     from app.people import models as _people_models  # noqa: F401
 
     db.init_app(app)
@@ -82,12 +83,16 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.core.views import bp as core_bp
+    from app.dashboard.views import bp as dashboard_bp
+    from app.issues.views import bp as issues_bp
     from app.people.admin_views import bp as admin_bp
     from app.people.views import bp as people_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(issues_bp)
+    app.register_blueprint(dashboard_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -185,7 +190,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.core import clock
+    from app.core import clock, markdown
     from app.core.outbox import unread_count
     from app.core.permissions import ROLE_LABELS
     from app.core.web import allowed_here
@@ -200,6 +205,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["today"] = clock.today
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["markdown"] = markdown.render
     # Dates read naturally in the user's language: 2026年11月28日 / Nov 28, 2026.
     app.jinja_env.filters["day"] = lambda value: format_date(value, "medium") if value else ""
     app.jinja_env.filters["moment"] = lambda value: format_datetime(value, "short") if value else ""

@@ -44,6 +44,7 @@ AUTHENTICATED = "authenticated"
 
 _ON_TASK_FORCE = {LEADER, EXEC_LEADER, MEMBER, TEMP_MEMBER, VIEWER}
 _RUNS_TASK_FORCE = {LEADER, EXEC_LEADER}
+_WORKS_ON_TASK_FORCE = {LEADER, EXEC_LEADER, MEMBER, TEMP_MEMBER}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Everyone with an account.
@@ -60,6 +61,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "user.manage": frozenset({ADMIN}),
     "orgunit.manage": frozenset({ADMIN}),
     "audit.view": frozenset({ADMIN}),
+    # The problem list.
+    "issue.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    "issue.create": frozenset(_WORKS_ON_TASK_FORCE),
+    # Object-level on top: members work on items they own or collaborate on.
+    "issue.work": frozenset(_WORKS_ON_TASK_FORCE),
+    "issue.manage": frozenset(_RUNS_TASK_FORCE),
+    "category.manage": frozenset(_RUNS_TASK_FORCE),
     # Front-line submissions (调研意见): the intake feature adds the pages.
     "intake.submit": frozenset({FRONTLINE} | _ON_TASK_FORCE - {VIEWER}),
 }

@@ -41,11 +41,19 @@ _scope: ContextVar = ContextVar("task_force_scope", default=_UNSET)
 
 
 class TaskForceScoped:
-    """Mixin for models that belong to exactly one task force."""
+    """Mixin for models that belong to exactly one task force.
+
+    Rows that hang off a parent (a milestone off an issue) set ``__scope_index__ = False``
+    and declare a composite index (task_force_id, parent_id) instead: a lone
+    task_force_id index tempts SQLite's planner into scanning a whole task force's rows
+    for every parent when the scope criterion is added to a correlated subquery.
+    """
+
+    __scope_index__ = True
 
     @declared_attr
     def task_force_id(cls) -> Mapped[int]:
-        return mapped_column(ForeignKey("task_force.id"), index=True, nullable=False)
+        return mapped_column(ForeignKey("task_force.id"), index=cls.__scope_index__, nullable=False)
 
 
 def current_scope():
