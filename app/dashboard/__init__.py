@@ -1,0 +1,1 @@
+"""The battle map (作战图): the task force's home page."""

@@ -1,0 +1,160 @@
+"""The battle map's figures, each from one grouped query.
+
+The number of queries is fixed: it does not grow with the number of issues.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from app.core.permissions import authorize
+from app.extensions import db
+from app.issues.lights import LightRules, light_clause
+from app.issues.models import (
+    CLOSED,
+    DROPPED,
+    GREEN,
+    OPEN_STATUSES,
+    RED,
+    STATUSES,
+    YELLOW,
+    Issue,
+    Milestone,
+)
+from app.issues.service import CategoryRow, category_tree, path_defined_clause
+from app.people.models import User
+
+
+@dataclass
+class Totals:
+    problems: int
+    closed: int
+    open: int
+    path_defined: int
+    overdue: int
+    unacknowledged: int
+    red: int
+    yellow: int
+    green: int
+    major_open: int
+
+
+@dataclass
+class OwnerLoad:
+    owner: User | None
+    open: int
+    overdue: int
+    closed: int
+
+
+@dataclass
+class BattleMap:
+    totals: Totals
+    dimensions: list[CategoryRow]
+    red: list[Issue]
+    yellow: list[Issue]
+    recently_closed: list[Issue]
+    upcoming_milestones: list[Milestone]
+    owners: list[OwnerLoad]
+    today: date
+
+    @property
+    def yesterday(self) -> date:
+        return self.today - timedelta(days=1)
+
+    @property
+    def counted_statuses(self) -> list[str]:
+        """Every status but dropped: what "problems" count, for the list links."""
+        return [status for status in STATUSES if status != DROPPED]
+
+
+def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleMap:
+    authorize(actor, "issue.view", task_force_id)
+    rules = LightRules.current()
+    in_tf = Issue.task_force_id == task_force_id
+    is_open = Issue.status.in_(OPEN_STATUSES)
+    count = func.count(Issue.id)
+    row = db.session.execute(
+        select(
+            count.filter(Issue.status != DROPPED),
+            count.filter(Issue.status == CLOSED),
+            count.filter(is_open),
+            count.filter(is_open & path_defined_clause()),
+            count.filter(is_open & (Issue.deadline < rules.today)),
+            count.filter(is_open & Issue.owner_id.is_not(None) & Issue.acknowledged_at.is_(None)),
+            count.filter(light_clause(rules, RED)),
+            count.filter(light_clause(rules, YELLOW)),
+            count.filter(light_clause(rules, GREEN)),
+            count.filter(is_open & Issue.major.is_(True)),
+        ).where(in_tf)
+    ).one()
+    totals = Totals(*row)
+
+    def light_list(light: str) -> list[Issue]:
+        return list(
+            db.session.scalars(
+                select(Issue)
+                .where(in_tf, light_clause(rules, light))
+                .options(joinedload(Issue.owner))
+                .order_by(Issue.deadline.is_(None), Issue.deadline, Issue.id)
+                .limit(list_limit)
+            )
+        )
+
+    recently_closed = list(
+        db.session.scalars(
+            select(Issue)
+            .where(in_tf, Issue.status == CLOSED)
+            .options(joinedload(Issue.owner))
+            .order_by(Issue.closed_at.desc())
+            .limit(8)
+        )
+    )
+    upcoming = list(
+        db.session.scalars(
+            select(Milestone)
+            .join(Issue, Issue.id == Milestone.issue_id)
+            .where(
+                Milestone.task_force_id == task_force_id,
+                Milestone.done_on.is_(None),
+                Milestone.due_on >= rules.today,
+                Milestone.due_on <= rules.today + timedelta(days=14),
+                is_open,
+            )
+            .options(joinedload(Milestone.issue))
+            .order_by(Milestone.due_on, Milestone.id)
+            .limit(20)
+        )
+    )
+    # Grouping by the user's primary key lets PostgreSQL return the user's columns too.
+    per_owner = db.session.execute(
+        select(
+            User,
+            count.filter(is_open),
+            count.filter(is_open & (Issue.deadline < rules.today)),
+            count.filter(Issue.status == CLOSED),
+        )
+        .select_from(Issue)
+        .outerjoin(User, User.id == Issue.owner_id)
+        .where(in_tf, Issue.status != DROPPED)
+        .group_by(User.id)
+    ).all()
+    owners = sorted(
+        (OwnerLoad(user, o, od, c) for user, o, od, c in per_owner),
+        key=lambda load: (-load.overdue, -load.open, load.owner.display_name if load.owner else ""),
+    )
+    dimensions = [r for r in category_tree(task_force_id, include_archived=False) if r.depth <= 1]
+    return BattleMap(
+        totals=totals,
+        dimensions=dimensions,
+        red=light_list(RED),
+        yellow=light_list(YELLOW),
+        recently_closed=recently_closed,
+        upcoming_milestones=upcoming,
+        owners=owners,
+        today=rules.today,
+    )

@@ -1,0 +1,24 @@
+"""The home page: the battle map of the current task force."""
+
+from flask import Blueprint, g, render_template
+from flask_login import current_user
+
+from app.core.permissions import can
+from app.core.web import requires
+from app.dashboard import service
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+@requires("home.view")
+def battle_map():
+    """The battle map (作战图); people on no task force see where to go instead."""
+    task_force_id = g.get("task_force_id")
+    if task_force_id is None or not can(current_user, "issue.view", task_force_id):
+        return render_template("dashboard/no_task_force.html")
+    return render_template(
+        "dashboard/battle_map.html",
+        task_force=g.task_force,
+        data=service.battle_map(current_user, task_force_id),
+    )

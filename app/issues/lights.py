@@ -1,0 +1,148 @@
+"""Traffic lights (红黄绿灯), computed from the clock, never typed.
+
+red    — overdue, or blocked
+yellow — due within N days, a milestone overdue, or no progress update for M days
+green  — otherwise
+grey   — closed or dropped
+
+The same rule exists twice on purpose: as a SQL CASE for lists, filters and the battle
+map (one query for any number of items), and in Python for a single loaded item. A test
+checks that both agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, case, exists, func, or_
+
+from app.core import clock
+from app.issues.models import (
+    BLOCKED,
+    FINISHED_STATUSES,
+    GREEN,
+    GREY,
+    RED,
+    YELLOW,
+    Issue,
+    Milestone,
+)
+
+
+@dataclass(frozen=True)
+class LightRules:
+    today: date
+    now: datetime  # naive UTC
+    due_soon_days: int
+    stale_days: int
+
+    @classmethod
+    def current(cls) -> LightRules:
+        config = current_app.config
+        return cls(
+            today=clock.today(),
+            now=clock.utcnow(),
+            due_soon_days=config["LIGHT_DUE_SOON_DAYS"],
+            stale_days=config["LIGHT_STALE_DAYS"],
+        )
+
+    @property
+    def due_soon_until(self) -> date:
+        return self.today + timedelta(days=self.due_soon_days)
+
+    @property
+    def stale_before(self) -> datetime:
+        return self.now - timedelta(days=self.stale_days)
+
+
+def milestone_overdue_clause(rules: LightRules):
+    return exists().where(
+        Milestone.issue_id == Issue.id,
+        Milestone.done_on.is_(None),
+        Milestone.due_on < rules.today,
+    )
+
+
+def light_expression(rules: LightRules):
+    """A SQL expression giving each issue's light."""
+    last_activity = func.coalesce(Issue.last_progress_at, Issue.created_at)
+    return case(
+        (Issue.status.in_(FINISHED_STATUSES), GREY),
+        (or_(Issue.status == BLOCKED, Issue.deadline < rules.today), RED),
+        (
+            or_(
+                Issue.deadline <= rules.due_soon_until,
+                milestone_overdue_clause(rules),
+                last_activity < rules.stale_before,
+            ),
+            YELLOW,
+        ),
+        else_=GREEN,
+    )
+
+
+def light_clause(rules: LightRules, light: str):
+    """A WHERE clause selecting the issues of one light (cheaper than comparing the CASE)."""
+    last_activity = func.coalesce(Issue.last_progress_at, Issue.created_at)
+    finished = Issue.status.in_(FINISHED_STATUSES)
+    # Spelled out for items without a deadline: NOT (NULL < today) is NULL, not true.
+    overdue = and_(Issue.deadline.is_not(None), Issue.deadline < rules.today)
+    red = and_(~finished, or_(Issue.status == BLOCKED, overdue))
+    yellow_reason = or_(
+        Issue.deadline <= rules.due_soon_until,
+        milestone_overdue_clause(rules),
+        last_activity < rules.stale_before,
+    )
+    if light == GREY:
+        return finished
+    if light == RED:
+        return red
+    if light == YELLOW:
+        return and_(~finished, Issue.status != BLOCKED, ~overdue, yellow_reason)
+    return and_(
+        ~finished,
+        Issue.status != BLOCKED,
+        or_(Issue.deadline.is_(None), Issue.deadline > rules.due_soon_until),
+        ~milestone_overdue_clause(rules),
+        last_activity >= rules.stale_before,
+    )
+
+
+def light_of(issue: Issue, rules: LightRules) -> str:
+    """The light of one loaded issue (its milestones are read)."""
+    if issue.status in FINISHED_STATUSES:
+        return GREY
+    if issue.status == BLOCKED or (issue.deadline is not None and issue.deadline < rules.today):
+        return RED
+    last_activity = issue.last_progress_at or issue.created_at
+    if (
+        (issue.deadline is not None and issue.deadline <= rules.due_soon_until)
+        or any(m.overdue_on(rules.today) for m in issue.milestones)
+        or (last_activity is not None and last_activity < rules.stale_before)
+    ):
+        return YELLOW
+    return GREEN
+
+
+def light_reasons(issue: Issue, rules: LightRules) -> list[str]:
+    """Why an item has its light, in words for the detail page and the 督办单."""
+    from flask_babel import gettext as _
+
+    reasons = []
+    if issue.status in FINISHED_STATUSES:
+        return reasons
+    if issue.status == BLOCKED:
+        reasons.append(_("blocked"))
+    if issue.deadline is not None and issue.deadline < rules.today:
+        reasons.append(_("overdue by %(n)d days", n=(rules.today - issue.deadline).days))
+    elif issue.deadline is not None and issue.deadline <= rules.due_soon_until:
+        reasons.append(_("due in %(n)d days", n=(issue.deadline - rules.today).days))
+    late = [m for m in issue.milestones if m.overdue_on(rules.today)]
+    if late:
+        reasons.append(_("%(n)d milestones overdue", n=len(late)))
+    last_activity = issue.last_progress_at or issue.created_at
+    if last_activity is not None and last_activity < rules.stale_before:
+        reasons.append(_("no update for %(n)d days", n=(rules.now - last_activity).days))
+    return reasons

@@ -1,0 +1,223 @@
+"""Categories (the mind-map framework), issues and what hangs off them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core import clock
+from app.core.models import TimestampMixin, VersionMixin
+from app.core.scope import TaskForceScoped
+from app.extensions import db
+from app.people.models import OrgUnit, User
+
+# Workflow states, in the order of the 督办 practice.
+NEW = "new"  # 待分析
+PLANNING = "planning"  # 方案制定
+IN_PROGRESS = "in_progress"  # 推进中
+VERIFYING = "verifying"  # 待验收
+CLOSED = "closed"  # 已销号
+BLOCKED = "blocked"  # 受阻
+DROPPED = "dropped"  # 已撤销
+STATUSES = (NEW, PLANNING, IN_PROGRESS, VERIFYING, CLOSED, BLOCKED, DROPPED)
+OPEN_STATUSES = (NEW, PLANNING, IN_PROGRESS, VERIFYING, BLOCKED)
+FINISHED_STATUSES = (CLOSED, DROPPED)
+
+PRIORITIES = ("urgent", "high", "medium", "low")  # 紧急 / 高 / 中 / 低
+SOURCES = ("research", "meeting", "intake", "escalation", "other")
+
+# Traffic lights (红黄绿灯), computed, never stored.
+RED, YELLOW, GREEN, GREY = "red", "yellow", "green", "grey"
+LIGHTS = (RED, YELLOW, GREEN, GREY)
+
+
+class Category(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
+    """A node of the problem framework: a dimension (客户端 …) or a sub-dimension.
+
+    ``path`` is the materialised path of ids (``/3/17/``), so a subtree is one
+    ``LIKE '/3/%'`` away, in SQL, on SQLite and PostgreSQL alike.
+    """
+
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    path: Mapped[str] = mapped_column(String(400), default="", index=True)
+    depth: Mapped[int] = mapped_column(default=0)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    # Action priority (行动优先级): 1 is the most pressing.
+    action_priority: Mapped[int] = mapped_column(default=2)
+    # Top-level dimensions number their issues: KH-001, QD-014 …
+    code_prefix: Mapped[str | None] = mapped_column(String(10))
+    next_number: Mapped[int] = mapped_column(default=1)
+    archived_at: Mapped[datetime | None]
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id])
+
+    __table_args__ = (
+        UniqueConstraint("task_force_id", "code_prefix", name="uq_category_task_force_prefix"),
+    )
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+issue_collaborator = Table(
+    "issue_collaborator",
+    db.metadata,
+    Column("issue_id", ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user.id"), primary_key=True),
+)
+
+
+class Issue(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
+    """One key problem (问题) with its solution, owner and deadline."""
+
+    __tablename__ = "issue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    solution: Mapped[str] = mapped_column(Text, default="")
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    deadline: Mapped[date | None] = mapped_column(index=True)
+    priority: Mapped[str] = mapped_column(String(10), default="medium")
+    status: Mapped[str] = mapped_column(String(20), default=NEW, index=True)
+    major: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str] = mapped_column(String(20), default="research")
+    # Assignment and acknowledgement (签收).
+    assigned_at: Mapped[datetime | None]
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    acknowledged_at: Mapped[datetime | None]
+    # The status before a block, to return to when unblocked.
+    resume_status: Mapped[str | None] = mapped_column(String(20))
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    verification_note: Mapped[str] = mapped_column(Text, default="")
+    percent: Mapped[int] = mapped_column(default=0)
+    # Last progress update: "no update for M days" turns the light yellow.
+    last_progress_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    category: Mapped[Category] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    org_unit: Mapped[OrgUnit | None] = relationship()
+    collaborators: Mapped[list[User]] = relationship(secondary=issue_collaborator)
+    subtasks: Mapped[list[Subtask]] = relationship(
+        back_populates="issue", order_by="Subtask.sort_order, Subtask.id"
+    )
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="issue", order_by="Milestone.due_on, Milestone.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("task_force_id", "code", name="uq_issue_task_force_code"),
+        Index("ix_issue_tf_status_deadline", "task_force_id", "status", "deadline"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+
+class Subtask(TaskForceScoped, TimestampMixin, db.Model):
+    __tablename__ = "subtask"
+    __scope_index__ = False
+    __table_args__ = (Index("ix_subtask_tf_issue", "task_force_id", "issue_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    deadline: Mapped[date | None]
+    done_at: Mapped[datetime | None]
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+    issue: Mapped[Issue] = relationship(back_populates="subtasks")
+    owner: Mapped[User | None] = relationship()
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
+
+
+class Milestone(TaskForceScoped, TimestampMixin, db.Model):
+    """A dated step of the landing schedule (落地排期)."""
+
+    __tablename__ = "milestone"
+    __scope_index__ = False
+    __table_args__ = (Index("ix_milestone_tf_issue", "task_force_id", "issue_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date | None]
+    due_on: Mapped[date] = mapped_column(index=True)
+    done_on: Mapped[date | None]
+
+    issue: Mapped[Issue] = relationship(back_populates="milestones")
+
+    @property
+    def done(self) -> bool:
+        return self.done_on is not None
+
+    def overdue_on(self, day: date) -> bool:
+        return self.done_on is None and self.due_on < day
+
+
+class ProgressUpdate(TaskForceScoped, db.Model):
+    """A dated note on an item, with an optional percentage: the item's history of work."""
+
+    __tablename__ = "progress_update"
+    __scope_index__ = False
+    __table_args__ = (Index("ix_progress_update_tf_issue", "task_force_id", "issue_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    note: Mapped[str] = mapped_column(Text)
+    percent: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow, index=True)
+
+    author: Mapped[User | None] = relationship()
+
+
+class Attachment(TaskForceScoped, db.Model):
+    """An evidence file. Stored under the instance folder, never under ``static/``."""
+
+    __tablename__ = "attachment"
+    __scope_index__ = False
+    __table_args__ = (Index("ix_attachment_tf_issue", "task_force_id", "issue_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+
+    uploaded_by: Mapped[User | None] = relationship()

@@ -1,0 +1,598 @@
+"""Pages of the problem list: list, board, detail, my items, schedule, categories."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.core.errors import DomainError, StaleEdit
+from app.core.forms import choices
+from app.core.web import form_error, requires
+from app.extensions import db
+from app.issues import service
+from app.issues.forms import (
+    AttachmentForm,
+    CategoryForm,
+    FilterForm,
+    IssueForm,
+    MilestoneForm,
+    ProgressForm,
+    RescheduleForm,
+    StatusForm,
+    SubtaskForm,
+)
+from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
+from app.issues.lights import LightRules, light_of, light_reasons
+from app.issues.models import LIGHTS, OPEN_STATUSES, STATUSES
+from app.people.service import org_unit_tree
+
+bp = Blueprint("issues", __name__)
+
+
+@bp.app_context_processor
+def issue_labels():
+    return {
+        "status_label": lambda s: STATUS_LABELS.get(s, s),
+        "priority_label": lambda p: PRIORITY_LABELS.get(p, p),
+        "source_label": lambda s: SOURCE_LABELS.get(s, s),
+        "light_label": lambda light: LIGHT_LABELS.get(light, light),
+    }
+
+
+def _task_force_id() -> int:
+    """:raise 404: when the user has no current task force."""
+    if g.get("task_force_id") is None:
+        abort(404)
+    return g.task_force_id
+
+
+def _category_choices(task_force_id: int, blank: str = "—", exclude_path: str | None = None):
+    return choices([("", blank)] + service.category_options(task_force_id, exclude_path))
+
+
+def _people_choices(task_force_id: int, blank: str | None = "—"):
+    people = [(u.id, u.display_name) for u in service.assignable_users(task_force_id)]
+    return choices(([("", blank)] if blank is not None else []) + people)
+
+
+def _org_unit_choices():
+    return choices(
+        [("", "—")]
+        + [
+            (row.unit.id, "\u3000" * row.depth + row.unit.name)
+            for row in org_unit_tree(include_archived=False)
+        ]
+    )
+
+
+# --- the list ------------------------------------------------------------------------------
+
+
+def _filter_from_args(form: FilterForm) -> service.IssueFilter:
+    # A value that is no longer valid (an owner who left the roster, a mistyped date)
+    # is dropped and marked on its field; the other filters still apply.
+    data = dict(form.data)
+    if not form.validate():
+        for name in form.errors:
+            data[name] = [] if name in ("status", "priority") else None
+    major = {"yes": True, "no": False}.get(data.get("major") or "")
+    path = {"yes": True, "no": False}.get(data.get("path") or "")
+    return service.IssueFilter(
+        category_id=data.get("category"),
+        owner_id=data.get("owner"),
+        org_unit_id=data.get("org_unit"),
+        statuses=[s for s in data.get("status") or [] if s in STATUSES],
+        priorities=list(data.get("priority") or []),
+        light=data.get("light") or None,
+        major=major,
+        deadline_from=data.get("deadline_from"),
+        deadline_to=data.get("deadline_to"),
+        unacknowledged=bool(data.get("unacknowledged")),
+        open_only=bool(data.get("open")),
+        path_defined=path,
+        q=(data.get("q") or "").strip(),
+        sort=data.get("sort") if data.get("sort") in service.SORT_KEYS else "code",
+        page=max(request.args.get("page", 1, type=int), 1),
+    )
+
+
+def _filter_form(task_force_id: int) -> FilterForm:
+    form = FilterForm(request.args)
+    form.category.choices = _category_choices(task_force_id)
+    form.owner.choices = _people_choices(task_force_id)
+    form.org_unit.choices = _org_unit_choices()
+    form.light.choices = choices([("", "—")] + [(lt, LIGHT_LABELS[lt]) for lt in LIGHTS])
+    form.major.choices = choices([("", "—"), ("yes", _("Major only")), ("no", _("Not major"))])
+    form.path.choices = choices(
+        [("", "—"), ("yes", _("Path defined")), ("no", _("Path not defined"))]
+    )
+    form.sort.choices = choices(
+        [
+            ("code", _("Category and number")),
+            ("deadline", _("Deadline, earliest first")),
+            ("-deadline", _("Deadline, latest first")),
+            ("priority", _("Priority")),
+            ("updated", _("Recently changed")),
+            ("title", _("Title")),
+            ("status", _("Status")),
+        ]
+    )
+    return form
+
+
+@bp.get("/issues")
+@requires("issue.view")
+def issue_list():
+    task_force_id = _task_force_id()
+    form = _filter_form(task_force_id)
+    filters = _filter_from_args(form)
+    page = service.list_issues(
+        current_user, task_force_id, filters, per_page=current_app.config["PAGE_SIZE"]
+    )
+    args = request.args.to_dict(flat=False)
+    args.pop("page", None)
+    return render_template("issues/list.html", form=form, page=page, filters=filters, args=args)
+
+
+@bp.get("/board")
+@requires("issue.view")
+def board():
+    task_force_id = _task_force_id()
+    form = _filter_form(task_force_id)
+    filters = _filter_from_args(form)
+    columns, counts = service.board(current_user, task_force_id, filters)
+    return render_template(
+        "issues/board.html", form=form, columns=columns, counts=counts, statuses=STATUSES
+    )
+
+
+@bp.get("/my")
+@requires("issue.view")
+def my_items():
+    items = service.my_items(current_user, _task_force_id())
+    return render_template("issues/my.html", items=items)
+
+
+@bp.get("/schedule")
+@requires("issue.view")
+def schedule():
+    task_force_id = _task_force_id()
+    form = _filter_form(task_force_id)
+    filters = _filter_from_args(form)
+    rows, total = service.schedule(
+        current_user, task_force_id, filters.category_id, filters.owner_id
+    )
+    tasks = []
+    for issue, milestones in rows:
+        for milestone in milestones:
+            start = milestone.starts_on or milestone.due_on
+            tasks.append(
+                {
+                    "id": f"m{milestone.id}",
+                    "name": f"{issue.code} · {milestone.title}",
+                    "start": start.isoformat(),
+                    "end": milestone.due_on.isoformat(),
+                    "progress": 100 if milestone.done else 0,
+                    "custom_class": "gantt-done" if milestone.done else "gantt-open",
+                    "url": url_for("issues.issue_detail", issue_id=issue.id),
+                }
+            )
+    return render_template("issues/schedule.html", rows=rows, tasks=tasks, total=total, form=form)
+
+
+# --- one item ------------------------------------------------------------------------------
+
+
+def _fill_issue_form(form: IssueForm, task_force_id: int) -> None:
+    form.category_id.choices = _category_choices(task_force_id)
+    form.owner_id.choices = _people_choices(task_force_id)
+    form.collaborator_ids.choices = _people_choices(task_force_id, blank=None)
+    form.org_unit_id.choices = _org_unit_choices()
+
+
+def _issue_input(form: IssueForm) -> service.IssueInput:
+    return service.IssueInput(
+        title=form.title.data.strip(),
+        category_id=form.category_id.data,
+        description=(form.description.data or "").strip(),
+        solution=(form.solution.data or "").strip(),
+        owner_id=form.owner_id.data,
+        collaborator_ids=list(form.collaborator_ids.data or []),
+        org_unit_id=form.org_unit_id.data,
+        deadline=form.deadline.data,
+        priority=form.priority.data,
+        major=bool(form.major.data),
+        source=form.source.data,
+    )
+
+
+@bp.route("/issues/new", methods=["GET", "POST"])
+@requires("issue.create")
+def create_issue():
+    task_force_id = _task_force_id()
+    form = IssueForm()
+    _fill_issue_form(form, task_force_id)
+    if request.method == "GET":
+        form.category_id.data = request.args.get("category", type=int)
+        if not service.is_manager(current_user, task_force_id):
+            form.owner_id.data = current_user.id
+    if form.validate_on_submit():
+        try:
+            issue = service.create_issue(current_user, task_force_id, _issue_input(form))
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("%(code)s created.", code=issue.code), "success")
+            return redirect(url_for("issues.issue_detail", issue_id=issue.id))
+    return render_template("issues/form.html", form=form, issue=None), (
+        400 if form.errors or form.form_errors else 200
+    )
+
+
+@bp.route("/issues/<int:issue_id>/edit", methods=["GET", "POST"])
+@requires("issue.work")
+def edit_issue(issue_id: int):
+    issue = service.load_issue(current_user, issue_id)
+    if not service.may_work_on(current_user, issue):
+        abort(403)
+    form = IssueForm(obj=issue) if request.method == "GET" else IssueForm()
+    _fill_issue_form(form, issue.task_force_id)
+    if request.method == "GET":
+        form.version.data = issue.version
+        form.collaborator_ids.data = [u.id for u in issue.collaborators]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.update_issue(current_user, issue, _issue_input(form), form.version_value)
+        except StaleEdit as error:
+            form_error(form, error)
+            status = 409
+        except DomainError as error:
+            form_error(form, error)
+            status = 400
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("issues.issue_detail", issue_id=issue.id))
+    elif request.method == "POST":
+        status = 400
+    # On a stale edit, show the saved values beside what the user typed; saving again
+    # (deliberately, having seen them) then applies the user's version.
+    current = None
+    if status == 409:
+        db.session.rollback()
+        current = service.load_issue(current_user, issue_id)
+        form.version.data = current.version
+    return render_template("issues/form.html", form=form, issue=issue, current=current), status
+
+
+def _detail_context(issue, **forms):
+    rules = LightRules.current()
+    task_force_id = issue.task_force_id
+    subtask_form = forms.get("subtask_form") or SubtaskForm()
+    subtask_form.owner_id.choices = _people_choices(task_force_id)
+    status_form = forms.get("status_form") or StatusForm()
+    status_form.version.data = issue.version
+    return {
+        "issue": issue,
+        "light": light_of(issue, rules),
+        "light_reasons": light_reasons(issue, rules),
+        "timeline": service.issue_timeline(issue),
+        "transitions": service.allowed_transitions(current_user, issue),
+        "may_work": service.may_work_on(current_user, issue),
+        "needs_reason": service.needs_reason,
+        "progress_form": forms.get("progress_form") or ProgressForm(),
+        "subtask_form": subtask_form,
+        "milestone_form": forms.get("milestone_form") or MilestoneForm(),
+        "status_form": status_form,
+        "attachment_form": forms.get("attachment_form") or AttachmentForm(),
+        "reschedule_form": RescheduleForm(),
+        "today": rules.today,
+        "path_defined": bool(issue.solution.strip()) and bool(issue.milestones),
+    }
+
+
+@bp.get("/issues/<int:issue_id>")
+@requires("issue.view")
+def issue_detail(issue_id: int):
+    issue = service.load_issue(current_user, issue_id)
+    return render_template("issues/detail.html", **_detail_context(issue))
+
+
+def _detail_with_error(issue_id: int, status: int, **forms):
+    issue = service.load_issue(current_user, issue_id)
+    return render_template("issues/detail.html", **_detail_context(issue, **forms)), status
+
+
+def _back_to(issue_id: int, anchor: str = ""):
+    return redirect(url_for("issues.issue_detail", issue_id=issue_id) + anchor)
+
+
+@bp.post("/issues/<int:issue_id>/acknowledge")
+@requires("issue.work")
+def acknowledge(issue_id: int):
+    issue = service.load_issue(current_user, issue_id)
+    try:
+        service.acknowledge(current_user, issue)
+    except DomainError as error:
+        flash(error.message, "danger")
+    else:
+        flash(_("Acknowledged. The item now counts as started by you."), "success")
+    return _back_to(issue_id)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.post("/issues/<int:issue_id>/status")
+@requires("issue.work")
+def change_status(issue_id: int):
+    issue = service.load_issue(current_user, issue_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        if _wants_json():
+            return jsonify(ok=False, message=_("Unknown status.")), 400
+        return _detail_with_error(issue_id, 400, status_form=form)
+    try:
+        service.change_status(
+            current_user,
+            issue,
+            form.status.data,
+            reason=form.reason.data or "",
+            verification_note=form.verification_note.data or "",
+            version=form.version_value,
+        )
+    except DomainError as error:
+        if _wants_json():
+            return jsonify(ok=False, message=error.message), error.status
+        form_error(form, error)
+        return _detail_with_error(issue_id, error.status, status_form=form)
+    message = _(
+        "%(code)s is now “%(status)s”.", code=issue.code, status=STATUS_LABELS[issue.status]
+    )
+    if _wants_json():
+        return jsonify(
+            ok=True,
+            message=message,
+            status=issue.status,
+            version=issue.version,
+            light=light_of(issue, LightRules.current()),
+        )
+    flash(message, "success")
+    return _back_to(issue_id)
+
+
+@bp.post("/issues/<int:issue_id>/progress")
+@requires("issue.work")
+def add_progress(issue_id: int):
+    issue = service.load_issue(current_user, issue_id)
+    form = ProgressForm()
+    if form.validate_on_submit():
+        try:
+            service.add_progress(current_user, issue, form.note.data, form.percent.data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("Progress recorded."), "success")
+            return _back_to(issue_id, "#timeline")
+    return _detail_with_error(issue_id, 400, progress_form=form)
+
+
+@bp.post("/issues/<int:issue_id>/subtasks")
+@requires("issue.work")
+def add_subtask(issue_id: int):
+    issue = service.load_issue(current_user, issue_id)
+    form = SubtaskForm()
+    form.owner_id.choices = _people_choices(issue.task_force_id)
+    if form.validate_on_submit():
+        try:
+            service.add_subtask(
+                current_user, issue, form.title.data, form.owner_id.data, form.deadline.data
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            return _back_to(issue_id, "#subtasks")
+    return _detail_with_error(issue_id, 400, subtask_form=form)
+
+
+@bp.post("/subtasks/<int:subtask_id>/done")
+@requires("issue.work")
+def set_subtask_done(subtask_id: int):
+    subtask = service.get_subtask(subtask_id)
+    try:
+        service.set_subtask_done(current_user, subtask, request.form.get("done") == "1")
+    except DomainError as error:
+        flash(error.message, "danger")
+    return _back_to(subtask.issue_id, "#subtasks")
+
+
+@bp.post("/issues/<int:issue_id>/milestones")
+@requires("issue.work")
+def add_milestone(issue_id: int):
+    issue = service.load_issue(current_user, issue_id)
+    form = MilestoneForm()
+    if form.validate_on_submit():
+        try:
+            service.add_milestone(
+                current_user, issue, form.title.data, form.due_on.data, form.starts_on.data
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            return _back_to(issue_id, "#milestones")
+    return _detail_with_error(issue_id, 400, milestone_form=form)
+
+
+@bp.post("/milestones/<int:milestone_id>/done")
+@requires("issue.work")
+def set_milestone_done(milestone_id: int):
+    milestone = service.get_milestone(milestone_id)
+    try:
+        service.set_milestone_done(current_user, milestone, request.form.get("done") == "1")
+    except DomainError as error:
+        flash(error.message, "danger")
+    return _back_to(milestone.issue_id, "#milestones")
+
+
+@bp.post("/milestones/<int:milestone_id>/reschedule")
+@requires("issue.work")
+def reschedule_milestone(milestone_id: int):
+    milestone = service.get_milestone(milestone_id)
+    form = RescheduleForm()
+    if form.validate_on_submit():
+        try:
+            service.reschedule_milestone(current_user, milestone, form.due_on.data)
+        except DomainError as error:
+            flash(error.message, "danger")
+    else:
+        flash(_("Enter a date."), "danger")
+    return _back_to(milestone.issue_id, "#milestones")
+
+
+@bp.post("/issues/<int:issue_id>/attachments")
+@requires("issue.work")
+def add_attachment(issue_id: int):
+    issue = service.load_issue(current_user, issue_id)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            service.add_attachment(current_user, issue, upload.filename, upload.read())
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("File attached."), "success")
+            return _back_to(issue_id, "#attachments")
+    return _detail_with_error(issue_id, 400, attachment_form=form)
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@requires("issue.view")
+def download_attachment(attachment_id: int):
+    attachment = service.get_attachment(attachment_id)
+    path = service.attachment_path(current_user, attachment)
+    if not path.is_file():
+        abort(404)
+    inline = attachment.content_type in ("application/pdf", "image/png", "image/jpeg")
+    return send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=not inline,
+        download_name=attachment.filename,
+        max_age=0,
+    )
+
+
+@bp.get("/issues/<int:issue_id>/notice")
+@requires("issue.view")
+def supervision_notice(issue_id: int):
+    """The printable supervision notice (督办单), in the colour of the item's light."""
+    issue = service.load_issue(current_user, issue_id)
+    rules = LightRules.current()
+    return render_template(
+        "issues/notice.html",
+        issue=issue,
+        light=light_of(issue, rules),
+        light_reasons=light_reasons(issue, rules),
+        today=rules.today,
+        open_statuses=OPEN_STATUSES,
+    )
+
+
+# --- categories ----------------------------------------------------------------------------
+
+
+@bp.get("/categories")
+@requires("issue.view")
+def categories():
+    task_force_id = _task_force_id()
+    return render_template("issues/categories.html", rows=service.category_tree(task_force_id))
+
+
+def _category_input(form: CategoryForm) -> service.CategoryInput:
+    return service.CategoryInput(
+        name=form.name.data.strip(),
+        parent_id=form.parent_id.data,
+        code_prefix=(form.code_prefix.data or "").strip() or None,
+        action_priority=form.action_priority.data,
+        description=(form.description.data or "").strip(),
+    )
+
+
+@bp.route("/categories/new", methods=["GET", "POST"])
+@requires("category.manage")
+def create_category():
+    task_force_id = _task_force_id()
+    form = CategoryForm()
+    form.parent_id.choices = _category_choices(task_force_id, blank=_("— top level —"))
+    if request.method == "GET":
+        form.parent_id.data = request.args.get("parent", type=int)
+    if form.validate_on_submit():
+        try:
+            category = service.create_category(current_user, task_force_id, _category_input(form))
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("%(name)s created.", name=category.name), "success")
+            return redirect(url_for("issues.categories"))
+    return render_template("issues/category_form.html", form=form, category=None)
+
+
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@requires("category.manage")
+def edit_category(category_id: int):
+    category = service.get_category(category_id)
+    form = CategoryForm(obj=category) if request.method == "GET" else CategoryForm()
+    form.parent_id.choices = _category_choices(
+        category.task_force_id, blank=_("— top level —"), exclude_path=category.path
+    )
+    if request.method == "GET":
+        form.version.data = category.version
+    if form.validate_on_submit():
+        try:
+            service.update_category(
+                current_user, category, _category_input(form), form.version_value
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("issues.categories"))
+    return render_template("issues/category_form.html", form=form, category=category)
+
+
+@bp.post("/categories/<int:category_id>/move")
+@requires("category.manage")
+def move_category(category_id: int):
+    category = service.get_category(category_id)
+    direction = -1 if request.form.get("direction") == "up" else 1
+    service.reorder_category(current_user, category, direction)
+    return redirect(url_for("issues.categories"))
+
+
+@bp.post("/categories/<int:category_id>/archive")
+@requires("category.manage")
+def archive_category(category_id: int):
+    category = service.get_category(category_id)
+    archived = request.form.get("archived") == "1"
+    try:
+        service.set_category_archived(current_user, category, archived)
+    except DomainError as error:
+        flash(error.message, "danger")
+    else:
+        flash(_("Archived.") if archived else _("Restored."), "success")
+    return redirect(url_for("issues.categories"))
