@@ -2,18 +2,29 @@
 
 Each feature adds its part here as it lands; a second run finds what exists and
 adds nothing twice.
+
+The story is one year of the non-deposit AUM task force, placed relative to today:
+it started about eleven months ago, found 92 key problems in its first weeks of
+research, has closed 78 of them and runs the other 14 on a landing schedule. The
+history is replayed through the services with the clock frozen at each step, so every
+timestamp (created, acknowledged, closed, progress, audit events) carries its date.
+The problems themselves live in ``app/issues/demo_data.py``.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
+import random
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 import click
-from flask import Flask
-from sqlalchemy import select
+from flask import Flask, current_app
+from sqlalchemy import event, select, update
 
 from app.core import clock
+from app.core.models import Notification
 from app.core.permissions import (
     ADMIN,
     EXEC_LEADER,
@@ -24,16 +35,30 @@ from app.core.permissions import (
     TEMP_MEMBER,
     VIEWER,
 )
-from app.core.scope import task_force_scope
+from app.core.scope import task_force_scope, unscoped
 from app.extensions import db
+from app.issues import demo_data
+from app.issues import service as issues
+from app.issues.models import (
+    BLOCKED,
+    CLOSED,
+    IN_PROGRESS,
+    NEW,
+    PLANNING,
+    VERIFYING,
+    Category,
+    Issue,
+    Milestone,
+    Subtask,
+)
 from app.people import service
-from app.people.models import OrgUnit, TaskForce, User
+from app.people.models import Membership, OrgUnit, TaskForce, User
 
 DEFAULT_PASSWORD = "gongjian2026"
 
 # (name, kind, children)
 ORG_UNITS = [
-    ("零售金融部", "hq_department", []),
+    ("个人金融部", "hq_department", []),
     ("财富管理部", "hq_department", []),
     ("私人银行部", "hq_department", []),
     ("渠道管理部", "hq_department", []),
@@ -45,22 +70,37 @@ ORG_UNITS = [
     ("四平分行", "branch", []),
     ("通化分行", "branch", []),
 ]
+# The earlier demo called the retail department 零售金融部; an old database is renamed.
+RENAMED_UNITS = {"零售金融部": "个人金融部"}
 
 # (username, name, bank-wide role, org unit, role on the AUM task force)
 USERS = [
     ("admin", "系统管理员", ADMIN, "金融科技部", None),
-    ("leader", "李明远", STAFF, "零售金融部", LEADER),
+    ("leader", "李明远", STAFF, "个人金融部", LEADER),
     ("exec", "张慧", STAFF, "财富管理部", EXEC_LEADER),
-    ("chenlei", "陈磊", STAFF, "零售金融部", MEMBER),
+    ("chenlei", "陈磊", STAFF, "个人金融部", MEMBER),
     ("liuyang", "刘洋", STAFF, "财富管理部", MEMBER),
     ("zhaojing", "赵静", STAFF, "私人银行部", MEMBER),
+    ("huangwei", "黄伟", STAFF, "渠道管理部", MEMBER),
+    ("wuqiang", "吴强", STAFF, "金融科技部", MEMBER),
     ("sunhao", "孙浩", STAFF, "长春分行", MEMBER),
     ("zhouting", "周婷", STAFF, "吉林分行", MEMBER),
-    ("wuqiang", "吴强", STAFF, "金融科技部", MEMBER),
     ("zhengkai", "郑凯", STAFF, "长春南关支行", TEMP_MEMBER),
+    ("jinmei", "金美", STAFF, "延边分行", TEMP_MEMBER),
+    ("yangfan", "杨帆", STAFF, "四平分行", TEMP_MEMBER),
+    ("xulin", "徐林", STAFF, "通化分行", TEMP_MEMBER),
     ("wangfang", "王芳", STAFF, "人力资源部", VIEWER),
     ("mali", "马丽", FRONTLINE, "长春朝阳支行", None),
 ]
+
+# Temporary members (动态调整): (joined: days after the task force's start, or when
+# negative days before today; membership ends: days after today).
+TEMP_PERIODS = {
+    "zhengkai": (0, 90),
+    "jinmei": (0, 75),
+    "yangfan": (60, 105),
+    "xulin": (-40, 120),
+}
 
 AUM_TASK_FORCE = "非存AUM攻坚克难小组"
 AUM_GOAL = (
@@ -68,13 +108,79 @@ AUM_GOAL = (
     "以客户、渠道、产品、管理四个维度的重点问题清单为抓手，"
     "推动提级沟通、提级决策、提级督导，基于试点抓落实、复制推广。"
 )
-SECOND_TASK_FORCE = "普惠金融攻坚小组"
-SECOND_GOAL = "普惠小微贷款余额年内增长20%，首贷户数翻番。"
+SECOND_TASK_FORCE = "对公存款攻坚小组"
+SECOND_GOAL = "对公存款日均余额年内净增50亿元，结算性存款占比提升5个百分点，压降高成本存款。"
+# (username, role) besides its leader, 张慧 (exec).
+SECOND_ROSTER = [("liuyang", MEMBER), ("zhouting", MEMBER), ("leader", VIEWER)]
+
+# Working hours as naive UTC: 02:00 UTC is 10:00 in Shanghai.
+HOUR = {
+    "setup": (1, 0),
+    "create": (2, 0),
+    "start": (2, 30),
+    "ack": (3, 0),
+    "plan": (3, 30),
+    "schedule": (4, 0),
+    "subtask_done": (4, 45),
+    "milestone_done": (5, 0),
+    "progress": (6, 0),
+    "block": (6, 30),
+    "verify": (7, 0),
+    "reassign": (7, 30),
+    "close": (8, 0),
+}
 
 
-def _org_units() -> dict[str, OrgUnit]:
-    admin = db.session.scalar(select(User).where(User.username == "admin"))
+def aum_start(today: date) -> date:
+    """The AUM task force began on the first of the month some eleven months ago."""
+    return (today - timedelta(days=330)).replace(day=1)
+
+
+def second_start(today: date) -> date:
+    return (today - timedelta(days=150)).replace(day=1)
+
+
+def _year_after(start: date) -> date:
+    return start.replace(year=start.year + 1) - timedelta(days=1)
+
+
+def _at(day: date, step: str, extra_minutes: int = 0) -> datetime:
+    hour, minute = HOUR[step]
+    return datetime(day.year, day.month, day.day, hour, minute) + timedelta(minutes=extra_minutes)
+
+
+def _workday(day: date) -> date:
+    """A weekend day moves to the nearest working day: Saturday to Friday, Sunday to Monday."""
+    if day.weekday() == 5:
+        return day - timedelta(days=1)
+    if day.weekday() == 6:
+        return day + timedelta(days=1)
+    return day
+
+
+def _workday_back(day: date) -> date:
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+# --- people ------------------------------------------------------------------------------
+
+
+def _org_units(admin: User) -> dict[str, OrgUnit]:
     existing = {u.name: u for u in db.session.scalars(select(OrgUnit))}
+    for old, new in RENAMED_UNITS.items():
+        if old in existing and new not in existing:
+            unit = existing.pop(old)
+            service.update_org_unit(
+                admin,
+                unit,
+                service.OrgUnitInput(
+                    name=new, kind=unit.kind, parent_id=unit.parent_id, sort_order=unit.sort_order
+                ),
+                None,
+            )
+            existing[new] = unit
     for order, (name, kind, children) in enumerate(ORG_UNITS):
         if name not in existing:
             existing[name] = service.create_org_unit(
@@ -94,7 +200,7 @@ def _org_units() -> dict[str, OrgUnit]:
     return existing
 
 
-def _users(password: str) -> dict[str, User]:
+def _users(password: str) -> tuple[dict[str, User], dict[str, OrgUnit]]:
     existing = {u.username: u for u in db.session.scalars(select(User))}
     if "admin" not in existing:
         existing["admin"] = service.create_user(
@@ -107,8 +213,8 @@ def _users(password: str) -> dict[str, User]:
                 password=password,
             ),
         )
-    units = _org_units()
     admin = existing["admin"]
+    units = _org_units(admin)
     for username, name, role, unit, _tf_role in USERS:
         if username in existing:
             continue
@@ -123,53 +229,552 @@ def _users(password: str) -> dict[str, User]:
                 password=password,
             ),
         )
-    return existing
+    return existing, units
 
 
-def _task_forces(users: dict[str, User]) -> None:
-    admin = users["admin"]
+def _temp_period(username: str, start: date, today: date) -> tuple[date, date]:
+    joined, ends = TEMP_PERIODS.get(username, (0, 90))
+    joined_on = start + timedelta(days=joined) if joined >= 0 else today + timedelta(days=joined)
+    return joined_on, today + timedelta(days=ends)
+
+
+def _has_membership(task_force_id: int, user_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(Membership.id).where(
+                Membership.task_force_id == task_force_id, Membership.user_id == user_id
+            )
+        )
+        is not None
+    )
+
+
+def _task_force(admin: User, name: str, goal: str, start: date, leader: User) -> TaskForce:
+    task_force = db.session.scalar(select(TaskForce).where(TaskForce.name == name))
+    if task_force is None:
+        with clock.frozen_at(_at(start, "setup")):
+            task_force = service.create_task_force(
+                admin,
+                service.TaskForceInput(
+                    name=name,
+                    goal=goal,
+                    starts_on=start,
+                    ends_on=_year_after(start),
+                    leader_id=leader.id,
+                ),
+            )
+    return task_force
+
+
+def _aum_roster(admin: User, task_force: TaskForce, users: dict[str, User]) -> None:
     today = clock.today()
-    start = date(today.year, 1, 1) if today.month > 1 else date(today.year - 1, 1, 1)
-    aum = db.session.scalar(select(TaskForce).where(TaskForce.name == AUM_TASK_FORCE))
-    if aum is None:
-        aum = service.create_task_force(
-            admin,
-            service.TaskForceInput(
-                name=AUM_TASK_FORCE,
-                goal=AUM_GOAL,
-                starts_on=start,
-                ends_on=date(start.year, 12, 31),
-                leader_id=users["leader"].id,
-            ),
-        )
-        with task_force_scope(aum.id):
-            for username, _name, _role, _unit, tf_role in USERS:
-                if tf_role in (None, LEADER):
-                    continue
-                ends_on = today + timedelta(days=90) if tf_role == TEMP_MEMBER else None
+    start = task_force.starts_on
+    with task_force_scope(task_force.id):
+        for username, _name, _role, _unit, tf_role in USERS:
+            if tf_role is None or _has_membership(task_force.id, users[username].id):
+                continue
+            joined_on, ends_on = start, None
+            if tf_role == TEMP_MEMBER:
+                joined_on, ends_on = _temp_period(username, start, today)
+            with clock.frozen_at(_at(joined_on, "setup")):
                 service.add_member(
-                    admin, aum.id, users[username].id, tf_role, joined_on=start, ends_on=ends_on
+                    admin,
+                    task_force.id,
+                    users[username].id,
+                    tf_role,
+                    joined_on=joined_on,
+                    ends_on=ends_on,
                 )
-    second = db.session.scalar(select(TaskForce).where(TaskForce.name == SECOND_TASK_FORCE))
-    if second is None:
-        second = service.create_task_force(
-            admin,
-            service.TaskForceInput(
-                name=SECOND_TASK_FORCE,
-                goal=SECOND_GOAL,
-                starts_on=start,
-                ends_on=date(start.year, 12, 31),
-                leader_id=users["exec"].id,
-            ),
+
+
+def _second_roster(admin: User, task_force: TaskForce, users: dict[str, User]) -> None:
+    start = task_force.starts_on
+    with task_force_scope(task_force.id), clock.frozen_at(_at(start, "setup")):
+        for username, role in SECOND_ROSTER:
+            if not _has_membership(task_force.id, users[username].id):
+                service.add_member(admin, task_force.id, users[username].id, role, joined_on=start)
+
+
+# --- the problem list ----------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """One thing somebody did to an item, at a moment."""
+
+    at: datetime
+    actor: str
+    action: str
+    args: tuple = ()
+
+
+@dataclass
+class Plan:
+    """An item's whole history, computed before any of it is written."""
+
+    problem: dict
+    created: date
+    creator: str
+    deadline: date
+    steps: list[Step] = field(default_factory=list)
+
+
+@dataclass
+class Book:
+    """How one task force's history is written: who runs it, when its list was drawn up."""
+
+    start: date
+    today: date
+    leader: str  # supervises major items (重大事项) and closes them
+    executive: str  # runs the list day to day
+    research: tuple[int, int]  # days after the start in which the list was drawn up
+
+
+def _closed_plan(problem: dict, book: Book) -> Plan:
+    """Created in the research weeks (or later), worked through, verified and closed."""
+    rng = random.Random(problem["title"])
+    owner = problem["owner"]
+    creator = book.leader if problem.get("major") else book.executive
+    if "created" in problem:
+        created = book.start + timedelta(days=problem["created"])
+    else:
+        created = book.start + timedelta(days=rng.randint(*book.research))
+    created = _workday(created)
+    low, high = {"urgent": (35, 120), "high": (50, 270), "medium": (45, 290), "low": (80, 300)}[
+        problem["priority"]
+    ]
+    if problem.get("major"):
+        low, high = low + 30, high + 30
+    closed = created + timedelta(days=rng.randint(low, high))
+    closed = min(closed, book.today - timedelta(days=rng.randint(3, 25)))
+    closed = _workday_back(max(closed, created + timedelta(days=30)))
+    if problem.get("late"):
+        deadline = closed - timedelta(days=rng.randint(7, 25))
+        deadline = max(deadline, created + timedelta(days=20))
+    else:
+        deadline = closed + timedelta(days=rng.randint(0, 21))
+    plan = Plan(problem, created, creator, deadline)
+    steps = plan.steps
+
+    last = created
+
+    def day(candidate: date) -> date:
+        nonlocal last
+        last = min(_workday(max(candidate, last)), closed)
+        return last
+
+    acked = day(created + timedelta(days=rng.randint(0, 2)))
+    if owner != creator:
+        steps.append(Step(_at(acked, "ack"), owner, "ack"))
+    steps.append(Step(_at(acked, "plan"), owner, "status", (PLANNING,)))
+    titles = problem["milestones"]
+    started = day(acked + timedelta(days=rng.randint(3, 10)))
+    # The schedule aims at the deadline; a late item's steps slip, more and more.
+    end = (deadline if problem.get("late") else closed) - timedelta(days=3)
+    span = max((end - started).days, len(titles))
+    dues = [started + timedelta(days=span * (i + 1) // len(titles)) for i in range(len(titles))]
+    slip = max((closed - timedelta(days=3) - dues[-1]).days, 0)
+    for i, (title, due) in enumerate(zip(titles, dues, strict=True)):
+        steps.append(Step(_at(acked, "schedule", i), owner, "milestone", (i, title, _workday(due))))
+    steps.append(Step(_at(started, "start"), owner, "status", (IN_PROGRESS,)))
+    skip = len(titles) == 3 and rng.random() < 0.4  # not every step gets its own note
+    for i, (title, due) in enumerate(zip(titles, dues, strict=True)):
+        late_by = slip * (i + 1) // len(titles)
+        done = day(due + timedelta(days=late_by + rng.randint(-3, 2)))
+        steps.append(Step(_at(done, "milestone_done"), owner, "milestone_done", (i,)))
+        if skip and i == 1:
+            continue
+        if i + 1 < len(titles):
+            note = rng.choice(demo_data.PROGRESS_NOTES).format(m=title, next=titles[i + 1])
+        else:
+            note = rng.choice(demo_data.PROGRESS_LAST).format(m=title)
+        percent = round(90 * (i + 1) / len(titles) / 5) * 5
+        steps.append(Step(_at(done, "progress"), owner, "progress", (note, percent)))
+    verified = day(closed - timedelta(days=rng.randint(1, 4)))
+    steps.append(Step(_at(verified, "verify"), owner, "status", (VERIFYING,)))
+    steps.append(Step(_at(closed, "close"), creator, "close", (problem["result"],)))
+    return plan
+
+
+def _open_plan(problem: dict, book: Book) -> Plan:
+    """Still open: a written solution and a landing schedule, partly done."""
+    rng = random.Random(problem["title"])
+    spec = problem["open"]
+    today = book.today
+    owner = problem["owner"]
+    creator = book.leader if problem.get("major") else book.executive
+    if "created" in spec:
+        created = _workday_back(today + timedelta(days=spec["created"]))
+    else:
+        created = _workday(book.start + timedelta(days=rng.randint(*book.research)))
+
+    def past(offset: int) -> date:
+        return max(_workday_back(today + timedelta(days=offset)), created)
+
+    plan = Plan(problem, created, creator, today + timedelta(days=spec["deadline"]))
+    steps = plan.steps
+    acknowledged = spec.get("acknowledged", True)
+    status = spec["status"]
+    # Whoever keeps the schedule: the owner once signed for, else the one who assigned it.
+    keeper = owner if acknowledged else creator
+    acked = created
+    if acknowledged:
+        acked = max(_workday(created + timedelta(days=rng.randint(0, 2))), created)
+    if acknowledged and owner != creator:
+        steps.append(Step(_at(acked, "ack"), owner, "ack"))
+    if status != NEW:
+        steps.append(Step(_at(acked, "plan"), owner, "status", (PLANNING,)))
+    for i, (title, due, _done) in enumerate(spec["schedule"]):
+        due_on = today + timedelta(days=due)
+        steps.append(Step(_at(acked, "schedule", i), keeper, "milestone", (i, title, due_on)))
+    for i, (title, sub_owner, due, _done) in enumerate(spec.get("subtasks", [])):
+        due_on = today + timedelta(days=due)
+        steps.append(
+            Step(_at(acked, "schedule", 10 + i), keeper, "subtask", (i, title, sub_owner, due_on))
         )
-        with task_force_scope(second.id):
-            for username, role in (("liuyang", MEMBER), ("zhouting", MEMBER), ("leader", VIEWER)):
-                service.add_member(admin, second.id, users[username].id, role, joined_on=start)
+    later: list[Step] = []
+    for i, (_title, _due, done) in enumerate(spec["schedule"]):
+        if done is not None:
+            later.append(Step(_at(past(done), "milestone_done"), owner, "milestone_done", (i,)))
+    for i, (_title, sub_owner, _due, done) in enumerate(spec.get("subtasks", [])):
+        if done is not None:
+            later.append(Step(_at(past(done), "subtask_done"), sub_owner, "subtask_done", (i,)))
+    for offset, percent, note in spec["progress"]:
+        later.append(Step(_at(past(offset), "progress"), owner, "progress", (note, percent)))
+    if "blocked" in spec:
+        offset, reason = spec["blocked"]
+        later.append(Step(_at(past(offset), "block"), owner, "status", (BLOCKED, reason)))
+    if status == VERIFYING:
+        later.append(Step(_at(past(-2), "verify"), owner, "status", (VERIFYING,)))
+    if "reassign" in spec:
+        offset, new_owner = spec["reassign"]
+        later.append(Step(_at(past(offset), "reassign"), book.executive, "reassign", (new_owner,)))
+    if status in (IN_PROGRESS, VERIFYING, BLOCKED):
+        first = min((s.at.date() for s in later), default=today)
+        started = min(acked + timedelta(days=rng.randint(3, 10)), first - timedelta(days=1))
+        started = _workday_back(started)
+        steps.append(Step(_at(max(started, acked), "start"), owner, "status", (IN_PROGRESS,)))
+    steps.extend(sorted(later, key=lambda s: s.at))
+    return plan
+
+
+def plan_problems(problems: list[dict], book: Book) -> list[Plan]:
+    """Every item's history, ordered by creation so codes follow the calendar."""
+    plans = [(_open_plan if "open" in p else _closed_plan)(p, book) for p in problems]
+    order = {id(p): i for i, p in enumerate(problems)}
+    return sorted(plans, key=lambda plan: (plan.created, order[id(plan.problem)]))
+
+
+class _Writer:
+    """Replays plans through the issue services, the clock frozen at each step."""
+
+    def __init__(self, task_force: TaskForce, users: dict[str, User], units: dict[str, OrgUnit]):
+        self.task_force = task_force
+        self.users = users
+        self.units = units
+        self.categories = {
+            c.name: c
+            for c in db.session.scalars(
+                select(Category).where(Category.task_force_id == task_force.id)
+            )
+        }
+
+    def write(self, plan: Plan) -> Issue:
+        p = plan.problem
+        with clock.frozen_at(_at(plan.created, "create")):
+            issue = issues.create_issue(
+                self.users[plan.creator],
+                self.task_force.id,
+                issues.IssueInput(
+                    title=p["title"],
+                    category_id=self.categories[p["sub"]].id,
+                    description=p["description"],
+                    solution=p["solution"],
+                    owner_id=self.users[p["owner"]].id,
+                    collaborator_ids=[self.users[u].id for u in p.get("collaborators", [])],
+                    org_unit_id=self.units[p["org_unit"]].id,
+                    deadline=plan.deadline,
+                    priority=p["priority"],
+                    major=p.get("major", False),
+                    source=p.get("source", "research"),
+                ),
+            )
+        milestones: dict[int, Milestone] = {}
+        subtasks: dict[int, Subtask] = {}
+        for step in plan.steps:
+            actor = self.users[step.actor]
+            with clock.frozen_at(step.at):
+                self._do(issue, actor, step, milestones, subtasks)
+        return issue
+
+    def _do(self, issue, actor, step, milestones, subtasks) -> None:
+        args = step.args
+        if step.action == "ack":
+            issues.acknowledge(actor, issue)
+        elif step.action == "status":
+            issues.change_status(actor, issue, args[0], reason=args[1] if len(args) > 1 else "")
+        elif step.action == "milestone":
+            key, title, due_on = args
+            milestones[key] = issues.add_milestone(actor, issue, title, due_on)
+        elif step.action == "milestone_done":
+            issues.set_milestone_done(actor, milestones[args[0]], True)
+        elif step.action == "subtask":
+            key, title, owner, due_on = args
+            db.session.expire(issue, ["subtasks"])  # numbered by how many there are
+            subtasks[key] = issues.add_subtask(
+                actor, issue, title, owner_id=self.users[owner].id, deadline=due_on
+            )
+        elif step.action == "subtask_done":
+            issues.set_subtask_done(actor, subtasks[args[0]], True)
+        elif step.action == "progress":
+            note, percent = args
+            issues.add_progress(actor, issue, note, percent)
+        elif step.action == "close":
+            issues.change_status(actor, issue, CLOSED, verification_note=args[0])
+        elif step.action == "reassign":
+            self._reassign(actor, issue, self.users[args[0]])
+        else:  # pragma: no cover - a typo in a plan
+            raise ValueError(step.action)
+
+    def _reassign(self, actor: User, issue: Issue, new_owner: User) -> None:
+        """Hand the item to someone else; the previous owner stays on as a collaborator."""
+        collaborators = {u.id for u in issue.collaborators} | {issue.owner_id}
+        collaborators.discard(new_owner.id)
+        issues.update_issue(
+            actor,
+            issue,
+            issues.IssueInput(
+                title=issue.title,
+                category_id=issue.category_id,
+                description=issue.description,
+                solution=issue.solution,
+                owner_id=new_owner.id,
+                collaborator_ids=sorted(collaborators),
+                org_unit_id=issue.org_unit_id,
+                deadline=issue.deadline,
+                priority=issue.priority,
+                major=issue.major,
+                source=issue.source,
+            ),
+            issue.version,
+        )
+
+
+def _categories(task_force: TaskForce, actor: User, spec: list, day: date) -> None:
+    """The mind map's dimensions and sub-dimensions, found by name under their parent."""
+    existing = {
+        (c.parent_id, c.name): c
+        for c in db.session.scalars(select(Category).where(Category.task_force_id == task_force.id))
+    }
+    with clock.frozen_at(_at(day, "create")):
+        for name, prefix, priority, description, subs in spec:
+            top = existing.get((None, name))
+            if top is None:
+                top = issues.create_category(
+                    actor,
+                    task_force.id,
+                    issues.CategoryInput(
+                        name=name,
+                        code_prefix=prefix,
+                        action_priority=priority,
+                        description=description,
+                    ),
+                )
+            for sub_name, sub_priority, sub_description in subs:
+                if (top.id, sub_name) not in existing:
+                    issues.create_category(
+                        actor,
+                        task_force.id,
+                        issues.CategoryInput(
+                            name=sub_name,
+                            parent_id=top.id,
+                            action_priority=sub_priority,
+                            description=sub_description,
+                        ),
+                    )
+
+
+def _problem_list(
+    task_force: TaskForce,
+    users: dict[str, User],
+    units: dict[str, OrgUnit],
+    categories: list,
+    problems: list[dict],
+    book: Book,
+) -> int:
+    """Write the categories and every problem not there yet; returns how many were added."""
+    with task_force_scope(task_force.id):
+        _categories(
+            task_force, users[book.executive], categories, _workday(book.start + timedelta(days=18))
+        )
+        have = set(
+            db.session.scalars(select(Issue.title).where(Issue.task_force_id == task_force.id))
+        )
+        writer = _Writer(task_force, users, units)
+        added = 0
+        for plan in plan_problems([p for p in problems if p["title"] not in have], book):
+            writer.write(plan)
+            added += 1
+    return added
+
+
+def _quiet_old_notifications(task_force_ids: list[int], before: datetime) -> None:
+    """A year of replayed history would leave hundreds of unread messages: the old ones
+    count as read, the last fortnight's stay unread."""
+    db.session.execute(
+        update(Notification)
+        .where(
+            Notification.task_force_id.in_(task_force_ids),
+            Notification.read_at.is_(None),
+            Notification.created_at < before,
+        )
+        .values(read_at=Notification.created_at)
+    )
+    db.session.commit()
+
+
+def _run(dbapi_connection, statement: str):
+    cursor = dbapi_connection.cursor()
+    cursor.execute(statement)
+    row = cursor.fetchone() if cursor.description else None
+    cursor.close()
+    dbapi_connection.commit()  # a rollback on check-in must not undo a setting
+    return row
+
+
+@contextmanager
+def _replaying():
+    """Replaying a year of history makes some 1,300 service calls, each committing.
+
+    Three things make that slow and none matters while the demo is written: the
+    database syncing to disk at every commit (off while a connection is checked out
+    for the replay, restored when it comes back); the session reloading every object
+    after every commit (all writes go through this one session, so what it holds is
+    current); and each call looking up the actor's role again (see ``_load``).
+    """
+    session = db.session()
+    engine = db.engine
+    dialect = engine.dialect.name
+
+    def sync_off(dbapi_connection, record, _proxy) -> None:
+        if dialect == "sqlite":
+            record.info["demo_synchronous"] = _run(dbapi_connection, "PRAGMA synchronous")[0]
+            _run(dbapi_connection, "PRAGMA synchronous = OFF")
+        else:
+            _run(dbapi_connection, "SET synchronous_commit TO OFF")
+
+    def sync_back(dbapi_connection, record) -> None:
+        if dbapi_connection is None:  # invalidated: gone with its settings
+            return
+        if dialect == "sqlite":
+            previous = int(record.info.pop("demo_synchronous", 2))
+            _run(dbapi_connection, f"PRAGMA synchronous = {previous}")
+        else:
+            _run(dbapi_connection, "RESET synchronous_commit")
+
+    tuned = dialect in ("sqlite", "postgresql")
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    if tuned:
+        session.close()  # the next statement checks a connection out, through sync_off
+        event.listen(engine, "checkout", sync_off)
+        event.listen(engine, "checkin", sync_back)
+    try:
+        yield
+    finally:
+        session.expire_on_commit = expire
+        if tuned:
+            session.close()  # checks the connection in, through sync_back
+            event.remove(engine, "checkout", sync_off)
+            event.remove(engine, "checkin", sync_back)
 
 
 def load_demo(password: str = DEFAULT_PASSWORD) -> None:
-    users = _users(password)
-    _task_forces(users)
+    with _replaying():
+        _load(password)
+
+
+def _load(password: str) -> None:
+    today = clock.today()
+    with clock.frozen_at(_at(aum_start(today) - timedelta(days=14), "setup")):
+        users, units = _users(password)
+    admin = users["admin"]
+
+    aum = _task_force(admin, AUM_TASK_FORCE, AUM_GOAL, aum_start(today), users["leader"])
+    _aum_roster(admin, aum, users)
+    second = _task_force(admin, SECOND_TASK_FORCE, SECOND_GOAL, second_start(today), users["exec"])
+    _second_roster(admin, second, users)
+
+    # Rosters are complete now. Inside a request context ``User.roles_in`` looks a
+    # role up once per user and day instead of at every one of the service calls.
+    with current_app.test_request_context("/demo/load"):
+        added = _problem_lists(users, units, aum, second, today)
+    if added:
+        _quiet_old_notifications([aum.id, second.id], clock.utcnow() - timedelta(days=14))
+
+
+def _problem_lists(users, units, aum: TaskForce, second: TaskForce, today: date) -> int:
+    added = _problem_list(
+        aum,
+        users,
+        units,
+        demo_data.CATEGORIES,
+        demo_data.PROBLEMS,
+        Book(aum.starts_on, today, leader="leader", executive="exec", research=(21, 35)),
+    )
+    added += _problem_list(
+        second,
+        users,
+        units,
+        demo_data.SECOND_CATEGORIES,
+        demo_data.SECOND_PROBLEMS,
+        Book(second.starts_on, today, leader="exec", executive="exec", research=(12, 20)),
+    )
+    return added
+
+
+ROLE_NAMES = {
+    ADMIN: "administrator",
+    FRONTLINE: "frontline staff 一线员工",
+    LEADER: "leader 组长",
+    EXEC_LEADER: "executive leader 执行组长",
+    MEMBER: "member 固定成员",
+    TEMP_MEMBER: "temporary member 临时成员",
+    VIEWER: "viewer 观察员",
+}
+
+
+def _padded(text: str, columns: int) -> str:
+    """Pad to a width on the console, where a Chinese character takes two columns."""
+    width = sum(2 if ord(char) > 0x2E7F else 1 for char in text)
+    return text + " " * max(columns - width, 0)
+
+
+def login_lines() -> list[str]:
+    """The demo accounts with their roles in the two task forces today, for the console."""
+    today = clock.today()
+    with unscoped():
+        rows = db.session.execute(
+            select(User.username, Membership.role, Membership.ends_on, TaskForce.name)
+            .join(Membership, Membership.user_id == User.id)
+            .join(TaskForce, TaskForce.id == Membership.task_force_id)
+            .where(
+                TaskForce.name.in_([AUM_TASK_FORCE, SECOND_TASK_FORCE]),
+                Membership.active_on(today),
+            )
+            .order_by(TaskForce.name != AUM_TASK_FORCE)
+        ).all()
+    roles: dict[str, list[str]] = {}
+    for username, role, ends_on, task_force in rows:
+        label = f"{ROLE_NAMES[role]} of {task_force}"
+        if ends_on:
+            label += f" until {ends_on.isoformat()}"
+        roles.setdefault(username, []).append(label)
+    lines = []
+    for username, name, role, unit, _tf_role in USERS:
+        label = "; ".join(roles.get(username) or [ROLE_NAMES[role]])
+        lines.append(f"  {username:<10} {_padded(name, 10)} {_padded(unit, 14)} {label}")
+    return lines
 
 
 def register(app: Flask) -> None:
@@ -177,12 +782,11 @@ def register(app: Flask) -> None:
 
     @demo.command("load")
     def load_command() -> None:
-        """Create the demo accounts, org units and task forces (again: adds nothing twice)."""
+        """Create the demo accounts, task forces and problem lists (again: adds nothing twice)."""
         password = os.environ.get("DEMO_PASSWORD", DEFAULT_PASSWORD)
         load_demo(password)
         click.echo(f"Demo logins (password: {password}):")
-        for username, name, _role, _unit, tf_role in USERS:
-            label = tf_role or _role
-            click.echo(f"  {username:<10} {name}  ({label})")
+        for line in login_lines():
+            click.echo(line)
 
     app.cli.add_command(demo)
