@@ -21,6 +21,8 @@ from app.core.permissions import (
     VIEWER,
 )
 from app.extensions import db
+from app.issues.models import Attachment, Category, Issue, Milestone, Subtask
+from app.issues.service import attachment_dir
 from app.people.models import Membership, OrgUnit, TaskForce, User
 
 __all__ = ["Membership", "OrgUnit", "TaskForce", "User"]
@@ -98,6 +100,28 @@ class World:
     users: dict[str, int]  # persona -> user id
     memberships: dict[str, int]  # persona -> membership id on the first task force
     other_membership_id: int  # a membership on the second task force
+    category_id: int = 0  # a dimension of the first task force
+    issue_id: int = 0  # an item owned by "member", acknowledged, with one of everything
+    subtask_id: int = 0
+    milestone_id: int = 0
+    attachment_id: int = 0
+    other_issue_id: int = 0  # an item of the second task force
+
+
+# How to fill each route's URL parameters from the world: every route test uses this,
+# so a new route parameter needs one line here.
+URL_VALUES = {
+    "membership_id": lambda w: w.memberships["member"],
+    "user_id": lambda w: w.users["member"],
+    "task_force_id": lambda w: w.task_force_id,
+    "unit_id": lambda w: w.org_unit_id,
+    "notification_id": lambda w: 1,
+    "category_id": lambda w: w.category_id,
+    "issue_id": lambda w: w.issue_id,
+    "subtask_id": lambda w: w.subtask_id,
+    "milestone_id": lambda w: w.milestone_id,
+    "attachment_id": lambda w: w.attachment_id,
+}
 
 
 # Personas: the username is the persona's name.
@@ -134,7 +158,7 @@ def build_world() -> World:
         memberships[persona] = make_membership(user, task_force, tf_role, ends_on=ends_on).id
     stranger = make_user("stranger")
     other_membership = make_membership(stranger, other, MEMBER)
-    return World(
+    world = World(
         task_force_id=task_force.id,
         other_task_force_id=other.id,
         org_unit_id=unit.id,
@@ -142,3 +166,87 @@ def build_world() -> World:
         memberships=memberships,
         other_membership_id=other_membership.id,
     )
+    add_problem_list(world)
+    other_category = make_category(other.id, "客户拓展", prefix="KT")
+    world.other_issue_id = make_issue(other_category, "对公存款营销", owner_id=stranger.id).id
+    return world
+
+
+# --- the problem list ------------------------------------------------------------------------
+
+
+def make_category(task_force_id: int, name: str, parent=None, prefix: str | None = None):
+    category = Category(
+        task_force_id=task_force_id,
+        name=name,
+        parent_id=parent.id if parent else None,
+        code_prefix=prefix,
+        depth=(parent.depth + 1) if parent else 0,
+    )
+    db.session.add(category)
+    db.session.flush()
+    category.path = f"{parent.path if parent else '/'}{category.id}/"
+    db.session.commit()
+    return category
+
+
+def make_issue(category, title: str | None = None, **fields) -> Issue:
+    n = next(_seq)
+    issue = Issue(
+        task_force_id=category.task_force_id,
+        code=fields.pop("code", f"T-{n:04d}"),
+        title=title or f"问题{n}",
+        category_id=category.id,
+        **fields,
+    )
+    if issue.owner_id and "acknowledged_at" not in fields:
+        issue.assigned_at = issue.acknowledged_at = clock.utcnow()
+    db.session.add(issue)
+    db.session.commit()
+    return issue
+
+
+def add_problem_list(world: World) -> None:
+    """A dimension with one item owned by "member" and a subtask, milestone and file."""
+    category = make_category(world.task_force_id, "客户端", prefix="KH")
+    issue = make_issue(
+        category,
+        "现金管理类产品归集与支付",
+        owner_id=world.users["member"],
+        deadline=clock.today() + timedelta(days=30),
+        status="in_progress",
+        solution="上线归集与支付功能",
+    )
+    # Every role the table lets work on items is related to this one: managers by role,
+    # "member" as owner, "temp_member" as collaborator.
+    issue.collaborators = [db.session.get(User, world.users["temp_member"])]
+    subtask = Subtask(
+        task_force_id=world.task_force_id,
+        issue_id=issue.id,
+        title="需求评审",
+        owner_id=world.users["member"],
+    )
+    milestone = Milestone(
+        task_force_id=world.task_force_id,
+        issue_id=issue.id,
+        title="上线",
+        due_on=clock.today() + timedelta(days=20),
+    )
+    stored = "world-evidence.pdf"
+    (attachment_dir() / stored).write_bytes(b"%PDF-1.4 evidence")
+    attachment = Attachment(
+        task_force_id=world.task_force_id,
+        issue_id=issue.id,
+        filename="验收材料.pdf",
+        stored_name=stored,
+        content_type="application/pdf",
+        size=17,
+        sha256="0" * 64,
+    )
+    db.session.add_all([subtask, milestone, attachment])
+    db.session.commit()
+    world.category_id = category.id
+    world.issue_id = issue.id
+    world.subtask_id = subtask.id
+    world.milestone_id = milestone.id
+    world.attachment_id = attachment.id

@@ -74,11 +74,11 @@ def test_leader_logs_in_switches_language_and_reads_the_roster(
 
     log_in(page, live_server, team.leader_username)
     expect(page.get_by_test_id("task-force-name")).to_have_text(team.task_force_name)
-    expect(navbar.get_by_role("link", name="概览", exact=True)).to_be_visible()
+    expect(navbar.get_by_role("link", name="作战图", exact=True)).to_be_visible()
 
     choose_language(page, "lang-en")
     expect(navbar.get_by_role("link", name="Roster", exact=True)).to_be_visible()
-    expect(navbar.get_by_role("link", name="Overview", exact=True)).to_be_visible()
+    expect(navbar.get_by_role("link", name="Battle map", exact=True)).to_be_visible()
 
     navbar.get_by_role("link", name="Roster", exact=True).click()
     expect(page).to_have_url(re.compile(r"/roster$"))

@@ -10,19 +10,10 @@ from __future__ import annotations
 import pytest
 
 from app.core.permissions import allowed
-from tests.factories import PERSONAS
+from tests.factories import PERSONAS, URL_VALUES
 
 ANONYMOUS = "anonymous"
 ROLES = [ANONYMOUS, *PERSONAS]
-
-# How to fill each route's URL parameters from the world fixture.
-URL_VALUES = {
-    "membership_id": lambda w: w.memberships["member"],
-    "user_id": lambda w: w.users["member"],
-    "task_force_id": lambda w: w.task_force_id,
-    "unit_id": lambda w: w.org_unit_id,
-    "notification_id": lambda w: 1,
-}
 
 
 def _roles_of(persona: str) -> set[str]:
@@ -69,7 +60,7 @@ def test_routes_answer_as_the_permission_table_says(app, world, role):
     for rule, method in _cases(app):
         url = rule.build({a: URL_VALUES[a](world) for a in rule.arguments}, append_unknown=False)[1]
         view = app.view_functions[rule.endpoint]
-        response = client.open(url, method=method, data={})
+        response = client.open(url, method=method, data={}, buffered=True)
         code = response.status_code
         location = response.headers.get("Location", "")
         if getattr(view, "is_public", False):
@@ -102,7 +93,7 @@ def test_allowed_get_pages_render(app, world):
             if not allowed(_roles_of(persona), view.required_action):
                 continue
             url = rule.build({a: URL_VALUES[a](world) for a in rule.arguments})[1]
-            code = client.get(url).status_code
+            code = client.get(url, buffered=True).status_code
             if code != 200:
                 failures.append(f"GET {url} as {persona}: {code}")
     assert failures == []

@@ -12,7 +12,7 @@ from app.core import clock
 from app.core.models import AuditEvent
 from app.extensions import db
 from app.people.models import User
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, URL_VALUES, make_user
 from tests.people.test_forms import Page
 
 ENGLISH = {"Accept-Language": "en"}
@@ -246,22 +246,13 @@ def test_password_change_replaces_the_old_password(app, client, auth, look, wang
 # --- who may see what ----------------------------------------------------------------------
 
 
-URL_VALUES = {
-    "membership_id": lambda w: w.memberships["member"],
-    "user_id": lambda w: w.users["member"],
-    "task_force_id": lambda w: w.task_force_id,
-    "unit_id": lambda w: w.org_unit_id,
-    "notification_id": lambda w: 1,
-}
-
-
 def test_every_page_but_login_sends_anonymous_visitors_to_login(app, client, world):
     wrong = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":
             continue
         url = rule.build({a: URL_VALUES[a](world) for a in rule.arguments})[1]
-        response = client.get(url)
+        response = client.get(url, buffered=True)
         if rule.endpoint == "people.login":
             if response.status_code != 200:
                 wrong.append(f"{url}: {response.status_code}")

@@ -1,0 +1,48 @@
+"""Fixtures for the problem list: a fixed day, the world's people, a logged-in client."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.core import clock
+from app.core.scope import task_force_scope
+from app.extensions import db
+from app.people.models import User
+from tests.factories import PASSWORD
+
+# A Monday. The clock is frozen here before any data is built, so deadlines, lights and
+# timestamps are the same on every run.
+TODAY = date(2024, 6, 3)
+
+
+@pytest.fixture(autouse=True)
+def _on_a_fixed_day():
+    clock.set_today(TODAY)
+
+
+@pytest.fixture
+def scoped(ctx, world):
+    """Service calls as the first task force's pages make them."""
+    with task_force_scope(world.task_force_id):
+        yield
+
+
+@pytest.fixture
+def person(world):
+    """The world's persona as a loaded user: ``person("member")``."""
+    return lambda persona: db.session.get(User, world.users[persona])
+
+
+@pytest.fixture
+def login(app):
+    """A new test client logged in as a persona (or any username)."""
+
+    def login_as(username: str):
+        client = app.test_client()
+        response = client.post("/login", data={"login": username, "password": PASSWORD})
+        assert response.status_code == 302, f"login of {username} failed"
+        return client
+
+    return login_as
