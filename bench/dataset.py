@@ -6,20 +6,34 @@ always measures the pages against a bank-sized year of work.
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
+from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
 from app.core import audit, clock
 from app.core.permissions import ADMIN, EXEC_LEADER, LEADER, MEMBER, STAFF, TEMP_MEMBER, VIEWER
 from app.core.scope import unscoped
 from app.extensions import db
+from app.issues.models import (
+    BLOCKED,
+    CLOSED,
+    IN_PROGRESS,
+    NEW,
+    PLANNING,
+    PRIORITIES,
+    VERIFYING,
+    Category,
+    Issue,
+    Milestone,
+)
 from app.people.models import Membership, OrgUnit, TaskForce, User
 
 PASSWORD = "bench-password"
 
 
-def build(users: int = 300, org_units: int = 50) -> dict[str, int]:
+def build(users: int = 300, org_units: int = 50, issues: int = 10_000) -> dict[str, int]:
     """Write the dataset; returns the counts written."""
     today = clock.today()
     password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
@@ -71,4 +85,116 @@ def build(users: int = 300, org_units: int = 50) -> dict[str, int]:
             if i % 1000 == 999:
                 db.session.flush()
         db.session.commit()
-    return {"users": users, "org_units": org_units, "memberships": len(roles)}
+        members = [p.id for p in people[1 : len(roles) + 1]]
+        categories = _category_tree(task_force.id)
+        _issues(task_force.id, categories, members, [b.id for b in branches], issues)
+    return {
+        "users": users,
+        "org_units": org_units,
+        "memberships": len(roles),
+        "categories": len(categories),
+        "issues": issues,
+    }
+
+
+def _category_tree(task_force_id: int) -> list[Category]:
+    """Four dimensions, each three levels deep: 4 + 12 + 36 = 52 nodes."""
+    nodes: list[Category] = []
+
+    def add(name: str, parent: Category | None, prefix: str | None = None) -> Category:
+        node = Category(
+            task_force_id=task_force_id,
+            name=name,
+            parent_id=parent.id if parent else None,
+            code_prefix=prefix,
+            depth=(parent.depth + 1) if parent else 0,
+        )
+        db.session.add(node)
+        db.session.flush()
+        node.path = f"{parent.path if parent else '/'}{node.id}/"
+        nodes.append(node)
+        return node
+
+    for prefix, name in (("KH", "客户端"), ("QD", "渠道端"), ("CP", "产品端"), ("GL", "管理端")):
+        top = add(name, None, prefix)
+        for i in range(3):
+            middle = add(f"{name}-{i + 1}", top)
+            for j in range(3):
+                add(f"{name}-{i + 1}-{j + 1}", middle)
+    db.session.commit()
+    return nodes
+
+
+def _issues(task_force_id, categories, members, units, count: int) -> None:
+    """Issues over a year: most closed, the rest spread over every status and light."""
+    rng = random.Random(42)
+    today = clock.today()
+    now = clock.utcnow()
+    leaves = [c for c in categories if c.depth == 2]
+    prefix_of = {c.id: c.code_prefix for c in categories if c.depth == 0}
+    numbers: dict[int, int] = {}
+    open_statuses = [NEW, PLANNING, IN_PROGRESS, IN_PROGRESS, IN_PROGRESS, VERIFYING, BLOCKED]
+    batch = []
+    for i in range(count):
+        category = leaves[i % len(leaves)]
+        top_id = int(category.path.strip("/").split("/")[0])
+        numbers[top_id] = numbers.get(top_id, 0) + 1
+        created = now - timedelta(days=rng.randint(20, 360))
+        closed = rng.random() < 0.8
+        status = CLOSED if closed else rng.choice(open_statuses)
+        deadline = today + timedelta(days=rng.randint(-60, 120))
+        acknowledged = created if status != NEW or rng.random() < 0.5 else None
+        batch.append(
+            {
+                "task_force_id": task_force_id,
+                "code": f"{prefix_of[top_id]}-{numbers[top_id]:05d}",
+                "title": f"问题 {i:05d}：客户经营与渠道协同的堵点",
+                "description": "调研发现的问题描述。" * 5,
+                "solution": "解决方案：分阶段落地。" * 3 if rng.random() < 0.9 else "",
+                "category_id": category.id,
+                "owner_id": rng.choice(members),
+                "org_unit_id": rng.choice(units),
+                "deadline": deadline,
+                "priority": rng.choice(PRIORITIES),
+                "status": status,
+                "major": rng.random() < 0.05,
+                "source": "research",
+                "assigned_at": created,
+                "acknowledged_at": acknowledged,
+                "closed_at": created + timedelta(days=30) if closed else None,
+                "percent": 100 if closed else rng.randint(0, 90),
+                "last_progress_at": now - timedelta(days=rng.randint(0, 30)),
+                "created_at": created,
+                "updated_at": created,
+                "version": 1,
+                "status_reason": "",
+                "verification_note": "验收通过" if closed else "",
+            }
+        )
+        if len(batch) == 2000:
+            db.session.execute(insert(Issue), batch)
+            batch = []
+    if batch:
+        db.session.execute(insert(Issue), batch)
+    db.session.commit()
+    issue_ids = db.session.scalars(
+        select(Issue.id).where(Issue.status != CLOSED, Issue.task_force_id == task_force_id)
+    ).all()
+    milestones = []
+    for issue_id in issue_ids:
+        for k in range(3):
+            due = today + timedelta(days=rng.randint(-20, 90))
+            milestones.append(
+                {
+                    "task_force_id": task_force_id,
+                    "issue_id": issue_id,
+                    "title": f"里程碑 {k + 1}",
+                    "due_on": due,
+                    "done_on": due if due < today and rng.random() < 0.7 else None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    for start in range(0, len(milestones), 2000):
+        db.session.execute(insert(Milestone), milestones[start : start + 2000])
+    db.session.commit()

@@ -35,13 +35,20 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 
 # The main pages that exist so far; each feature adds its own.
 PAGES = {
-    "overview": "/",
+    "battle_map": "/",
+    "issue_list": "/issues",
+    "issue_list_filtered": "/issues?category=2&light=yellow&priority=high&sort=deadline",
+    "board": "/board",
+    "issue_detail": "/issues/{open_issue}",
+    "my_items": "/my",
+    "schedule": "/schedule",
+    "categories": "/categories",
     "roster": "/roster",
     "notifications": "/notifications",
     "admin_users": "/admin/users",
     "audit_log": "/admin/audit",
 }
-THROUGHPUT_PAGES = ["/", "/roster"]
+THROUGHPUT_PAGES = ["/issues", "/"]
 
 
 def free_port() -> int:
@@ -163,6 +170,23 @@ def worker_peak_rss_mb(master_pid: int) -> float:
     return peak / 1024
 
 
+def _first_open_issue(env: dict) -> int:
+    """The id of an open item with milestones, read from the bench database."""
+    code = (
+        "from app import create_app; from app.core.scope import unscoped; "
+        "from app.extensions import db; from app.issues.models import Issue; "
+        "from sqlalchemy import select\n"
+        "app = create_app()\n"
+        "with app.app_context(), unscoped():\n"
+        "    print(db.session.scalar(select(Issue.id).where(Issue.status == 'in_progress')"
+        ".order_by(Issue.id).limit(1)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return int(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
     env = dict(os.environ)
@@ -210,7 +234,9 @@ def main() -> None:
         results: dict[str, dict] = {}
         floor = measure(client, "/ping", REQUESTS_PER_PAGE)
         results["floor"] = floor
+        open_issue = _first_open_issue(env)
         for name, path in PAGES.items():
+            path = path.format(open_issue=open_issue)
             if name.startswith("admin") or name == "audit_log":
                 admin = Client(port)
                 admin.login("admin", PASSWORD)
