@@ -130,6 +130,8 @@ class Issue(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("task_force_id", "code", name="uq_issue_task_force_code"),
         Index("ix_issue_tf_status_deadline", "task_force_id", "status", "deadline"),
+        # The board's closed and dropped columns: most recently changed first.
+        Index("ix_issue_tf_status_updated", "task_force_id", "status", "updated_at"),
     )
 
     @property

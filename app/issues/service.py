@@ -17,7 +17,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, func, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, union_all, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core import audit, clock
@@ -1135,7 +1135,7 @@ def list_issues(actor: User, task_force_id: int, filters: IssueFilter, per_page:
     return IssuePage(rows=rows, total=total, page=page, pages=pages)
 
 
-def board(actor: User, task_force_id: int, filters: IssueFilter, per_column: int = 30):
+def board(actor: User, task_force_id: int, filters: IssueFilter, per_column: int = 25):
     """Items per status column with lights; closed and dropped show the most recent only."""
     authorize(actor, "issue.view", task_force_id)
     rules = LightRules.current()
@@ -1147,32 +1147,28 @@ def board(actor: User, task_force_id: int, filters: IssueFilter, per_column: int
             .group_by(Issue.status)
         ).all()
     )
-    ranked = (
-        base.add_columns(
-            light_expression(rules).label("light"),
-            func.row_number()
-            .over(
-                partition_by=Issue.status,
-                # Open columns: earliest deadline first; closed and dropped: most recent.
-                order_by=(
-                    case(
-                        (Issue.status.in_(FINISHED_STATUSES), Issue.updated_at), else_=None
-                    ).desc(),
-                    Issue.deadline.is_(None),
-                    Issue.deadline,
-                    Issue.id,
-                ),
-            )
-            .label("rank"),
+    # One small, index-backed query per column, glued with UNION ALL into one statement;
+    # the light (with its milestone subquery) is computed for the cards shown only.
+    per_status = []
+    for status in STATUSES:
+        order = (
+            (Issue.updated_at.desc(), Issue.id.desc())
+            if status in FINISHED_STATUSES
+            else (Issue.deadline.is_(None), Issue.deadline, Issue.id)
         )
-    ).subquery()
-    from sqlalchemy.orm import aliased
-
-    issue_alias = aliased(Issue, ranked)
+        per_status.append(
+            base.with_only_columns(Issue.id)
+            .where(Issue.status == status)
+            .order_by(*order)
+            .limit(per_column)
+            .subquery()
+            .select()
+        )
+    shown = union_all(*per_status).subquery()
     stmt = (
-        select(issue_alias, ranked.c.light)
-        .where(ranked.c.rank <= per_column)
-        .options(joinedload(issue_alias.owner))
+        select(Issue, light_expression(rules).label("light"))
+        .where(Issue.id.in_(select(shown.c.id)))
+        .options(joinedload(Issue.owner))
     )
     columns: dict[str, list[tuple[Issue, str]]] = {status: [] for status in STATUSES}
     for issue, light in db.session.execute(stmt).unique():

@@ -44,11 +44,17 @@ bp = Blueprint("issues", __name__)
 
 @bp.app_context_processor
 def issue_labels():
+    # Translated once per page, not once per row: lazy strings cost a catalog look-up
+    # every time they are printed.
+    statuses = {k: str(v) for k, v in STATUS_LABELS.items()}
+    priorities = {k: str(v) for k, v in PRIORITY_LABELS.items()}
+    sources = {k: str(v) for k, v in SOURCE_LABELS.items()}
+    lights = {k: str(v) for k, v in LIGHT_LABELS.items()}
     return {
-        "status_label": lambda s: STATUS_LABELS.get(s, s),
-        "priority_label": lambda p: PRIORITY_LABELS.get(p, p),
-        "source_label": lambda s: SOURCE_LABELS.get(s, s),
-        "light_label": lambda light: LIGHT_LABELS.get(light, light),
+        "status_label": lambda s: statuses.get(s, s),
+        "priority_label": lambda p: priorities.get(p, p),
+        "source_label": lambda s: sources.get(s, s),
+        "light_label": lambda light: lights.get(light, light),
     }
 
 

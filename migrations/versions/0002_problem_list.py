@@ -91,6 +91,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_issue_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_issue_task_force_id'), ['task_force_id'], unique=False)
         batch_op.create_index('ix_issue_tf_status_deadline', ['task_force_id', 'status', 'deadline'], unique=False)
+        batch_op.create_index('ix_issue_tf_status_updated', ['task_force_id', 'status', 'updated_at'], unique=False)
 
     op.create_table('attachment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -208,6 +209,7 @@ def downgrade():
 
     op.drop_table('attachment')
     with op.batch_alter_table('issue', schema=None) as batch_op:
+        batch_op.drop_index('ix_issue_tf_status_updated')
         batch_op.drop_index('ix_issue_tf_status_deadline')
         batch_op.drop_index(batch_op.f('ix_issue_task_force_id'))
         batch_op.drop_index(batch_op.f('ix_issue_status'))
