@@ -385,25 +385,40 @@ def _check_issue_input(task_force_id: int, data: IssueInput) -> Category:
     return category
 
 
+def _tell(recipient: User, kind: str, issue: Issue, key: str, message) -> None:
+    """Queue a message about ``issue`` in the recipient's language.
+
+    ``message`` is a function returning the translated text, so that it is rendered
+    under the recipient's locale (and the literal stays visible to the extractor).
+    """
+    with force_locale(recipient.locale):
+        text = message()
+    notify(
+        recipient.id,
+        kind,
+        text,
+        unique_key=key,
+        link=f"/issues/{issue.id}",
+        subject=issue,
+        task_force_id=issue.task_force_id,
+    )
+
+
 def _notify_assignment(actor: User, issue: Issue) -> None:
     if issue.owner_id is None or issue.owner_id == actor.id:
         return
     owner = db.session.get(User, issue.owner_id)
-    with force_locale(owner.locale):
-        text = _(
+    _tell(
+        owner,
+        "assignment",
+        issue,
+        f"assignment:{issue.id}:{owner.id}:{issue.assigned_at.isoformat()}",
+        lambda: _(
             "%(who)s assigned %(code)s %(title)s to you. Please acknowledge it.",
             who=actor.display_name,
             code=issue.code,
             title=issue.title,
-        )
-    notify(
-        owner.id,
-        "assignment",
-        text,
-        unique_key=f"assignment:{issue.id}:{owner.id}:{issue.assigned_at.isoformat()}",
-        link=f"/issues/{issue.id}",
-        subject=issue,
-        task_force_id=issue.task_force_id,
+        ),
     )
 
 
@@ -509,22 +524,17 @@ def acknowledge(actor: User, issue: Issue) -> None:
     issue.acknowledged_at = clock.utcnow()
     audit.record(actor, "acknowledged", issue, summary=issue.code)
     if issue.assigned_by_id and issue.assigned_by_id != actor.id:
-        assigner = db.session.get(User, issue.assigned_by_id)
-        with force_locale(assigner.locale):
-            text = _(
+        _tell(
+            db.session.get(User, issue.assigned_by_id),
+            "acknowledged",
+            issue,
+            f"acknowledged:{issue.id}:{issue.acknowledged_at.isoformat()}",
+            lambda: _(
                 "%(who)s acknowledged %(code)s %(title)s.",
                 who=actor.display_name,
                 code=issue.code,
                 title=issue.title,
-            )
-        notify(
-            assigner.id,
-            "acknowledged",
-            text,
-            unique_key=f"acknowledged:{issue.id}:{issue.acknowledged_at.isoformat()}",
-            link=f"/issues/{issue.id}",
-            subject=issue,
-            task_force_id=issue.task_force_id,
+            ),
         )
     db.session.commit()
 
@@ -664,26 +674,19 @@ def _tell_about_status(actor: User, issue: Issue, previous: str, target: str, re
         recipients = {issue.owner_id}
     recipients.discard(actor.id)
     stamp = clock.utcnow().isoformat()
-    for user in db.session.scalars(select(User).where(User.id.in_(recipients))):
-        with force_locale(user.locale):
-            text = _(
-                "%(code)s %(title)s: %(from)s → %(to)s (%(who)s)",
-                code=issue.code,
-                title=issue.title,
-                who=actor.display_name,
-                **{"from": STATUS_LABELS[previous], "to": STATUS_LABELS[target]},
-            )
-            if reason:
-                text += " — " + reason
-        notify(
-            user.id,
-            "status",
-            text,
-            unique_key=f"status:{issue.id}:{target}:{user.id}:{stamp}",
-            link=f"/issues/{issue.id}",
-            subject=issue,
-            task_force_id=issue.task_force_id,
+
+    def message() -> str:
+        text = _(
+            "%(code)s %(title)s: %(from)s → %(to)s (%(who)s)",
+            code=issue.code,
+            title=issue.title,
+            who=actor.display_name,
+            **{"from": STATUS_LABELS[previous], "to": STATUS_LABELS[target]},
         )
+        return f"{text} — {reason}" if reason else text
+
+    for user in db.session.scalars(select(User).where(User.id.in_(recipients))):
+        _tell(user, "status", issue, f"status:{issue.id}:{target}:{user.id}:{stamp}", message)
 
 
 def add_progress(

@@ -34,6 +34,17 @@ from app.people.models import ORG_UNIT_KINDS, LoginAttempt, Membership, OrgUnit,
 LOCALES = ("zh_CN", "en")
 
 
+def _get_or_not_found(model, ident):
+    """Load a bank-wide row (not task-force scoped) by id, or raise ``NotFound``."""
+    try:
+        obj = db.session.get(model, int(ident))
+    except (TypeError, ValueError):
+        obj = None
+    if obj is None:
+        raise NotFound(f"{model.__name__} not found")
+    return obj
+
+
 # --- accounts -------------------------------------------------------------------------
 
 
@@ -250,13 +261,8 @@ def list_users(actor: User, query: str = "", include_inactive: bool = True) -> l
 
 
 def get_user(user_id) -> User:
-    try:
-        user = db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
-        user = None
-    if user is None:
-        raise NotFound("user not found")
-    return user
+    """:raise NotFound: for an unknown id."""
+    return _get_or_not_found(User, user_id)
 
 
 def active_users() -> list[User]:
@@ -337,13 +343,8 @@ def set_task_force_archived(actor: User, task_force: TaskForce, archived: bool) 
 
 
 def get_task_force(task_force_id) -> TaskForce:
-    try:
-        task_force = db.session.get(TaskForce, int(task_force_id))
-    except (TypeError, ValueError):
-        task_force = None
-    if task_force is None:
-        raise NotFound("task force not found")
-    return task_force
+    """:raise NotFound: for an unknown id."""
+    return _get_or_not_found(TaskForce, task_force_id)
 
 
 def all_task_forces(actor: User) -> list[TaskForce]:
@@ -706,13 +707,8 @@ def set_org_unit_archived(actor: User, unit: OrgUnit, archived: bool) -> None:
 
 
 def get_org_unit(unit_id) -> OrgUnit:
-    try:
-        unit = db.session.get(OrgUnit, int(unit_id))
-    except (TypeError, ValueError):
-        unit = None
-    if unit is None:
-        raise NotFound("org unit not found")
-    return unit
+    """:raise NotFound: for an unknown id."""
+    return _get_or_not_found(OrgUnit, unit_id)
 
 
 @dataclass

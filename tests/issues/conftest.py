@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -15,6 +15,11 @@ from tests.factories import PASSWORD
 # A Monday. The clock is frozen here before any data is built, so deadlines, lights and
 # timestamps are the same on every run.
 TODAY = date(2024, 6, 3)
+
+
+def days(n: int) -> date:
+    """The day ``n`` days from the frozen today."""
+    return TODAY + timedelta(days=n)
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -30,12 +29,8 @@ from app.issues.models import (
 )
 from app.people.models import User
 from tests.factories import make_category, make_issue
-from tests.issues.conftest import TODAY
+from tests.issues.conftest import days
 from tests.issues.pages import list_codes, list_total
-
-
-def days(n: int):
-    return TODAY + timedelta(days=n)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from app.issues.models import (
     Issue,
     Milestone,
 )
-from tests.issues.conftest import TODAY
+from tests.issues.conftest import TODAY, days
 
 pytestmark = pytest.mark.usefixtures("scoped")
 
@@ -43,10 +43,6 @@ M = 14  # LIGHT_STALE_DAYS
 def _light_settings(app, monkeypatch):
     monkeypatch.setitem(app.config, "LIGHT_DUE_SOON_DAYS", N)
     monkeypatch.setitem(app.config, "LIGHT_STALE_DAYS", M)
-
-
-def days(n: int):
-    return TODAY + timedelta(days=n)
 
 
 @pytest.fixture

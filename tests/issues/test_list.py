@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -31,12 +30,8 @@ from app.issues.models import (
 )
 from app.people.models import User
 from tests.factories import make_category, make_issue, make_org_unit
-from tests.issues.conftest import TODAY
+from tests.issues.conftest import days
 from tests.issues.pages import list_codes, list_total, section
-
-
-def days(n: int):
-    return TODAY + timedelta(days=n)
 
 
 @dataclass
