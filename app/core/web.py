@@ -33,6 +33,16 @@ def requires(action: str):
     return decorator
 
 
+def current_task_force():
+    """The task force the request works in.
+
+    :raise 404: when the user has none (an admin or a person on no task force).
+    """
+    if g.get("task_force") is None:
+        abort(404)
+    return g.task_force
+
+
 def public(view):
     """Mark a view as open to people who are not logged in."""
     view.is_public = True

@@ -65,49 +65,39 @@ def milestone_overdue_clause(rules: LightRules):
     )
 
 
+def _conditions(rules: LightRules):
+    """The rule once, as (finished, a red reason, a yellow reason).
+
+    Deadlines are tested null-safely (an item may have none), so each condition is
+    true or false, never NULL, and can be negated.
+    """
+    finished = Issue.status.in_(FINISHED_STATUSES)
+    has_deadline = Issue.deadline.is_not(None)
+    red = or_(Issue.status == BLOCKED, and_(has_deadline, Issue.deadline < rules.today))
+    yellow = or_(
+        and_(has_deadline, Issue.deadline <= rules.due_soon_until),
+        milestone_overdue_clause(rules),
+        func.coalesce(Issue.last_progress_at, Issue.created_at) < rules.stale_before,
+    )
+    return finished, red, yellow
+
+
 def light_expression(rules: LightRules):
     """A SQL expression giving each issue's light."""
-    last_activity = func.coalesce(Issue.last_progress_at, Issue.created_at)
-    return case(
-        (Issue.status.in_(FINISHED_STATUSES), GREY),
-        (or_(Issue.status == BLOCKED, Issue.deadline < rules.today), RED),
-        (
-            or_(
-                Issue.deadline <= rules.due_soon_until,
-                milestone_overdue_clause(rules),
-                last_activity < rules.stale_before,
-            ),
-            YELLOW,
-        ),
-        else_=GREEN,
-    )
+    finished, red, yellow = _conditions(rules)
+    return case((finished, GREY), (red, RED), (yellow, YELLOW), else_=GREEN)
 
 
 def light_clause(rules: LightRules, light: str):
     """A WHERE clause selecting the issues of one light (cheaper than comparing the CASE)."""
-    last_activity = func.coalesce(Issue.last_progress_at, Issue.created_at)
-    finished = Issue.status.in_(FINISHED_STATUSES)
-    # Spelled out for items without a deadline: NOT (NULL < today) is NULL, not true.
-    overdue = and_(Issue.deadline.is_not(None), Issue.deadline < rules.today)
-    red = and_(~finished, or_(Issue.status == BLOCKED, overdue))
-    yellow_reason = or_(
-        Issue.deadline <= rules.due_soon_until,
-        milestone_overdue_clause(rules),
-        last_activity < rules.stale_before,
-    )
+    finished, red, yellow = _conditions(rules)
     if light == GREY:
         return finished
     if light == RED:
-        return red
+        return and_(~finished, red)
     if light == YELLOW:
-        return and_(~finished, Issue.status != BLOCKED, ~overdue, yellow_reason)
-    return and_(
-        ~finished,
-        Issue.status != BLOCKED,
-        or_(Issue.deadline.is_(None), Issue.deadline > rules.due_soon_until),
-        ~milestone_overdue_clause(rules),
-        last_activity >= rules.stale_before,
-    )
+        return and_(~finished, ~red, yellow)
+    return and_(~finished, ~red, ~yellow)
 
 
 def light_of(issue: Issue, rules: LightRules) -> str:

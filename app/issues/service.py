@@ -26,6 +26,7 @@ from app.core.outbox import notify
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
 from app.core.scope import get_in_scope
 from app.core.service import check_version
+from app.core.tree import depth_first, indented_options
 from app.extensions import db
 from app.issues.labels import STATUS_LABELS
 from app.issues.lights import LightRules, light_clause, light_expression
@@ -285,28 +286,24 @@ def category_tree(task_force_id: int, include_archived: bool = True) -> list[Cat
             .group_by(Issue.category_id)
         )
     }
-    children: dict[int | None, list[Category]] = {}
-    for category in categories:
-        if category.archived and not include_archived:
-            continue
-        children.setdefault(category.parent_id, []).append(category)
-    rows: list[CategoryRow] = []
-
-    def walk(parent_id: int | None, depth: int) -> tuple[int, int]:
-        sum_total = sum_closed = 0
-        for category in sorted(children.get(parent_id, []), key=lambda c: (c.sort_order, c.id)):
-            row = CategoryRow(category, depth)
-            rows.append(row)
-            sub_total, sub_closed = walk(category.id, depth + 1)
-            own_total, own_closed = direct.get(category.id, (0, 0))
-            row.total, row.closed = own_total + sub_total, own_closed + sub_closed
-            row.open = row.total - row.closed
-            sum_total += row.total
-            sum_closed += row.closed
-        return sum_total, sum_closed
-
-    walk(None, 0)
+    shown = [c for c in categories if include_archived or not c.archived]
+    rows = [CategoryRow(c, depth) for c, depth in depth_first(shown, _category_order)]
+    by_id = {row.category.id: row for row in rows}
+    # Each category's own items count for it and for every ancestor on its path.
+    for row in rows:
+        total, closed = direct.get(row.category.id, (0, 0))
+        for ancestor_id in row.category.path.strip("/").split("/"):
+            ancestor = by_id.get(int(ancestor_id))
+            if ancestor is not None:
+                ancestor.total += total
+                ancestor.closed += closed
+    for row in rows:
+        row.open = row.total - row.closed
     return rows
+
+
+def _category_order(category: Category):
+    return (category.sort_order, category.id)
 
 
 def get_category(category_id) -> Category:
@@ -948,25 +945,16 @@ def load_issue(actor: User, issue_id) -> Issue:
 
 def category_options(task_force_id: int, exclude_path: str | None = None) -> list[tuple[int, str]]:
     """(id, indented name) of the open categories in tree order: one query, for selects."""
-    categories = db.session.scalars(
-        select(Category).where(
-            Category.task_force_id == task_force_id, Category.archived_at.is_(None)
+    categories = [
+        c
+        for c in db.session.scalars(
+            select(Category).where(
+                Category.task_force_id == task_force_id, Category.archived_at.is_(None)
+            )
         )
-    ).all()
-    children: dict[int | None, list[Category]] = {}
-    for category in categories:
-        children.setdefault(category.parent_id, []).append(category)
-    options: list[tuple[int, str]] = []
-
-    def walk(parent_id: int | None, depth: int) -> None:
-        for category in sorted(children.get(parent_id, []), key=lambda c: (c.sort_order, c.id)):
-            if exclude_path and category.path.startswith(exclude_path):
-                continue
-            options.append((category.id, "\u3000" * depth + category.name))
-            walk(category.id, depth + 1)
-
-    walk(None, 0)
-    return options
+        if not (exclude_path and c.path.startswith(exclude_path))
+    ]
+    return indented_options(depth_first(categories, _category_order), lambda c: c.name)
 
 
 @dataclass

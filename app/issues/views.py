@@ -7,7 +7,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     jsonify,
     redirect,
     render_template,
@@ -20,7 +19,7 @@ from flask_login import current_user
 
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
-from app.core.web import form_error, requires
+from app.core.web import current_task_force, form_error, requires
 from app.extensions import db
 from app.issues import service
 from app.issues.forms import (
@@ -37,7 +36,7 @@ from app.issues.forms import (
 from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
 from app.issues.lights import LightRules, light_of, light_reasons
 from app.issues.models import LIGHTS, OPEN_STATUSES, STATUSES
-from app.people.service import org_unit_tree
+from app.people.service import org_unit_options
 
 bp = Blueprint("issues", __name__)
 
@@ -59,10 +58,7 @@ def issue_labels():
 
 
 def _task_force_id() -> int:
-    """:raise 404: when the user has no current task force."""
-    if g.get("task_force_id") is None:
-        abort(404)
-    return g.task_force_id
+    return current_task_force().id
 
 
 def _category_choices(task_force_id: int, blank: str = "—", exclude_path: str | None = None):
@@ -75,13 +71,7 @@ def _people_choices(task_force_id: int, blank: str | None = "—"):
 
 
 def _org_unit_choices():
-    return choices(
-        [("", "—")]
-        + [
-            (row.unit.id, "\u3000" * row.depth + row.unit.name)
-            for row in org_unit_tree(include_archived=False)
-        ]
-    )
+    return choices([("", "—")] + org_unit_options())
 
 
 # --- the list ------------------------------------------------------------------------------

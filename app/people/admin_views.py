@@ -25,14 +25,7 @@ bp = Blueprint("admin", __name__)
 
 
 def _org_unit_choices(exclude_id: int | None = None):
-    return choices(
-        [("", "—")]
-        + [
-            (row.unit.id, "\u3000" * row.depth + row.unit.name)
-            for row in service.org_unit_tree(include_archived=False)
-            if row.unit.id != exclude_id
-        ]
-    )
+    return choices([("", "—")] + service.org_unit_options(exclude_id))
 
 
 # --- users -------------------------------------------------------------------------------
@@ -159,9 +152,7 @@ def _task_force_input(form: TaskForceForm) -> service.TaskForceInput:
 @requires("taskforce.create")
 def create_task_force():
     form = TaskForceCreateForm()
-    form.leader_id.choices = choices(
-        [("", "—")] + [(u.id, f"{u.display_name} ({u.username})") for u in service.active_users()]
-    )
+    form.leader_id.choices = choices([("", "—")] + service.user_options())
     if form.validate_on_submit():
         try:
             task_force = service.create_task_force(current_user, _task_force_input(form))

@@ -28,6 +28,7 @@ from app.core.permissions import (
 )
 from app.core.scope import get_in_scope, task_force_scope, unscoped
 from app.core.service import check_version
+from app.core.tree import depth_first, indented_options
 from app.extensions import db
 from app.people.models import ORG_UNIT_KINDS, LoginAttempt, Membership, OrgUnit, TaskForce, User
 
@@ -719,21 +720,24 @@ class TreeRow:
 
 def org_unit_tree(include_archived: bool = True) -> list[TreeRow]:
     """Every unit in tree order (depth-first, by sort order then name), in one query."""
-    units = list(db.session.scalars(select(OrgUnit)))
-    children: dict[int | None, list[OrgUnit]] = {}
-    for unit in units:
-        if unit.archived and not include_archived:
-            continue
-        children.setdefault(unit.parent_id, []).append(unit)
-    rows: list[TreeRow] = []
+    units = [u for u in db.session.scalars(select(OrgUnit)) if include_archived or not u.archived]
+    return [TreeRow(unit, depth) for unit, depth in depth_first(units, _unit_order)]
 
-    def walk(parent_id: int | None, depth: int) -> None:
-        for unit in sorted(children.get(parent_id, []), key=lambda u: (u.sort_order, u.name)):
-            rows.append(TreeRow(unit, depth))
-            walk(unit.id, depth + 1)
 
-    walk(None, 0)
-    return rows
+def _unit_order(unit: OrgUnit):
+    return (unit.sort_order, unit.name)
+
+
+def org_unit_options(exclude_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, indented name) of the open units, for selects, without ``exclude_id``."""
+    units = [u for u in db.session.scalars(select(OrgUnit)) if not u.archived]
+    rows = [(u, depth) for u, depth in depth_first(units, _unit_order) if u.id != exclude_id]
+    return indented_options(rows, lambda u: u.name)
+
+
+def user_options() -> list[tuple[int, str]]:
+    """(id, "name (username)") of the active accounts, for selects."""
+    return [(u.id, f"{u.display_name} ({u.username})") for u in active_users()]
 
 
 # --- audit log ---------------------------------------------------------------------------

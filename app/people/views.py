@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -20,7 +19,7 @@ from flask_login import current_user, login_user, logout_user
 
 from app.core.errors import DomainError, NotFound, ValidationFailed
 from app.core.forms import choices
-from app.core.web import form_error, public, requires, safe_next
+from app.core.web import current_task_force, form_error, public, requires, safe_next
 from app.extensions import limiter
 from app.people import service
 from app.people.forms import (
@@ -37,13 +36,6 @@ bp = Blueprint("people", __name__)
 
 # The home page (the battle map) is drawn by a higher floor; it is named, not imported.
 HOME = "dashboard.battle_map"
-
-
-def _current_task_force():
-    """:raise 404: when the user has no current task force (an admin on none, say)."""
-    if g.task_force is None:
-        abort(404)
-    return g.task_force
 
 
 def _login_rate_limit() -> str:
@@ -110,7 +102,7 @@ def set_locale():
 @requires("taskforce.view")
 def home():
     """The current task force at a glance: goal, period, leaders, the roster's size."""
-    task_force = _current_task_force()
+    task_force = current_task_force()
     overview = service.task_force_overview(current_user, task_force.id)
     return render_template("people/home.html", task_force=task_force, overview=overview)
 
@@ -147,7 +139,7 @@ def change_password():
 @bp.route("/task-force/edit", methods=["GET", "POST"])
 @requires("taskforce.edit")
 def edit_task_force():
-    task_force = _current_task_force()
+    task_force = current_task_force()
     form = TaskForceForm(obj=task_force)
     if request.method == "GET":
         form.version.data = task_force.version
@@ -174,31 +166,22 @@ def edit_task_force():
 @bp.get("/roster")
 @requires("roster.view")
 def roster():
-    _current_task_force()
+    current_task_force()
     data = service.roster(current_user, g.task_force_id)
     return render_template("people/roster.html", roster=data, task_force=g.task_force)
 
 
 def _fill_member_choices(form: MemberAddForm | RoleChangeForm) -> None:
     if hasattr(form, "user_id"):
-        form.user_id.choices = choices(
-            [("", "—")]
-            + [(u.id, f"{u.display_name} ({u.username})") for u in service.active_users()]
-        )
+        form.user_id.choices = choices([("", "—")] + service.user_options())
     if hasattr(form, "org_unit_id"):
-        form.org_unit_id.choices = choices(
-            [("", "—")]
-            + [
-                (row.unit.id, "\u3000" * row.depth + row.unit.name)
-                for row in service.org_unit_tree(include_archived=False)
-            ]
-        )
+        form.org_unit_id.choices = choices([("", "—")] + service.org_unit_options())
 
 
 @bp.route("/roster/add", methods=["GET", "POST"])
 @requires("roster.manage")
 def add_member():
-    _current_task_force()
+    current_task_force()
     form = MemberAddForm()
     _fill_member_choices(form)
     if form.validate_on_submit():
