@@ -190,7 +190,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.core import clock, markdown
+    from app.core import clock, markdown, nav
     from app.core.outbox import unread_count
     from app.core.permissions import ROLE_LABELS
     from app.core.web import allowed_here
@@ -203,6 +203,8 @@ def register_template_helpers(app: Flask) -> None:
             context["my_task_forces"] = g.get("my_task_forces", [])
         return context
 
+    app.jinja_env.globals["nav_items"] = nav.NAV
+    app.jinja_env.globals["nav_active"] = nav.is_active
     app.jinja_env.globals["today"] = clock.today
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["markdown"] = markdown.render

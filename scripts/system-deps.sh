@@ -4,6 +4,7 @@
 #   fonts-noto-cjk   Chinese text in the browser and in PDFs (Noto Sans CJK SC)
 #   poppler-utils    pdftotext / pdffonts, used by the PDF tests
 #   postgresql-client  pg_dump / pg_restore for `flask backup` on PostgreSQL
+#   libpango-1.0-0, libpangoft2-1.0-0  the text layout WeasyPrint renders PDFs with
 # Installing needs root and apt-get; without them it says what to install and stops.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
+/sbin/ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so' || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

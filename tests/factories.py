@@ -4,7 +4,7 @@ test of a service never depends on that same service to set itself up."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from werkzeug.security import generate_password_hash
@@ -106,6 +106,7 @@ class World:
     milestone_id: int = 0
     attachment_id: int = 0
     other_issue_id: int = 0  # an item of the second task force
+    ids: dict[str, int] = field(default_factory=dict)  # filled by tests/world_parts/*
 
 
 # How to fill each route's URL parameters from the world: every route test uses this,
@@ -169,6 +170,9 @@ def build_world() -> World:
     add_problem_list(world)
     other_category = make_category(other.id, "客户拓展", prefix="KT")
     world.other_issue_id = make_issue(other_category, "对公存款营销", owner_id=stranger.id).id
+    from tests.world_parts import build_parts
+
+    build_parts(world)
     return world
 
 
@@ -250,3 +254,9 @@ def add_problem_list(world: World) -> None:
     world.subtask_id = subtask.id
     world.milestone_id = milestone.id
     world.attachment_id = attachment.id
+
+
+# Each feature adds its objects to the world and its route parameters in its own file.
+from tests.world_parts import url_values  # noqa: E402
+
+URL_VALUES.update(url_values())

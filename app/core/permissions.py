@@ -68,8 +68,40 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "issue.work": frozenset(_WORKS_ON_TASK_FORCE),
     "issue.manage": frozenset(_RUNS_TASK_FORCE),
     "category.manage": frozenset(_RUNS_TASK_FORCE),
-    # Front-line submissions (调研意见): the intake feature adds the pages.
+    # Mind map, import and export of the framework and the list.
+    "mindmap.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    "mindmap.import": frozenset(_RUNS_TASK_FORCE),
+    "issue.export": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    "issue.import": frozenset(_RUNS_TASK_FORCE),
+    # Meetings and the calendar. Object-level on top: the chair edits their meetings.
+    "meeting.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    "meeting.manage": frozenset(_RUNS_TASK_FORCE),
+    "meeting.minutes": frozenset(_WORKS_ON_TASK_FORCE),
+    "calendar.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    # Escalations and decisions, supervision, scorecards and incentives.
+    "escalation.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    "escalation.raise": frozenset(_WORKS_ON_TASK_FORCE),
+    "escalation.decide": frozenset(_RUNS_TASK_FORCE),
+    "supervision.view": frozenset(_RUNS_TASK_FORCE),
+    "supervision.nudge": frozenset(_RUNS_TASK_FORCE),
+    "scorecard.view": frozenset(_RUNS_TASK_FORCE | {ADMIN}),
+    "incentive.manage": frozenset(_RUNS_TASK_FORCE),
+    # Front-line submissions (调研意见) and their triage.
     "intake.submit": frozenset({FRONTLINE} | _ON_TASK_FORCE - {VIEWER}),
+    "intake.triage": frozenset(_RUNS_TASK_FORCE),
+    # Pilots, rollout and goal figures.
+    "pilot.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    "pilot.manage": frozenset(_RUNS_TASK_FORCE),
+    "pilot.work": frozenset(_WORKS_ON_TASK_FORCE),
+    "kpi.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    "kpi.manage": frozenset(_RUNS_TASK_FORCE),
+    # Reminders and delivery channels.
+    "notification.configure": frozenset({AUTHENTICATED}),
+    "channel.manage": frozenset({ADMIN}),
+    "delivery.view": frozenset({ADMIN}),
+    # The quarterly review pack and PDF exports.
+    "report.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    "report.generate": frozenset(_RUNS_TASK_FORCE),
 }
 
 

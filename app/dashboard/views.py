@@ -1,13 +1,18 @@
 """The home page: the battle map of the current task force."""
 
 from flask import Blueprint, g, render_template
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.core import nav
+from app.core.nav import NavItem
 from app.core.permissions import can
 from app.core.web import requires
 from app.dashboard import service
 
 bp = Blueprint("dashboard", __name__)
+
+nav.register(NavItem("dashboard.battle_map", _l("Battle map"), "home.view", 10))
 
 
 @bp.get("/")

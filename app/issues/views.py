@@ -15,10 +15,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.core import hooks, nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
+from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires
 from app.extensions import db
 from app.issues import service
@@ -39,6 +42,9 @@ from app.issues.models import LIGHTS, OPEN_STATUSES, STATUSES
 from app.people.service import org_unit_options
 
 bp = Blueprint("issues", __name__)
+
+nav.register(NavItem("issues.issue_list", _l("Problem list"), "issue.view", 20, ("issues.",)))
+nav.register(NavItem("issues.my_items", _l("My items"), "issue.view", 30))
 
 
 @bp.app_context_processor
@@ -158,8 +164,10 @@ def board():
 @bp.get("/my")
 @requires("issue.view")
 def my_items():
-    items = service.my_items(current_user, _task_force_id())
-    return render_template("issues/my.html", items=items)
+    task_force_id = _task_force_id()
+    items = service.my_items(current_user, task_force_id)
+    sections = hooks.MY_ITEMS.collect(current_user, task_force_id)
+    return render_template("issues/my.html", items=items, sections=sections)
 
 
 @bp.get("/schedule")
@@ -297,6 +305,7 @@ def _detail_context(issue, **forms):
         "reschedule_form": RescheduleForm(),
         "today": rules.today,
         "path_defined": bool(issue.solution.strip()) and bool(issue.milestones),
+        "panels": hooks.ISSUE_PANELS.collect(current_user, issue),
     }
 
 

@@ -1,0 +1,89 @@
+"""Extension points: where one feature shows its things on another feature's page.
+
+A feature registers a provider at import time (its ``views`` module is imported when
+the blueprints are registered); the page that owns the hook calls ``collect`` and gets
+every provider's contributions in registration order. Providers must run a bounded
+number of queries (one or two), whatever the number of rows.
+
+    from app.core import hooks
+
+    @hooks.MY_ITEMS.provide
+    def _rollout_tasks(user, task_force_id):
+        return [hooks.Section("rollout", _("Rollout tasks"), "pilots/_my_rollout.html", rows)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+class Hook:
+    def __init__(self, name: str, signature: str):
+        self.name = name
+        self.signature = signature
+        self.providers: list[Callable[..., list]] = []
+
+    def provide(self, provider: Callable[..., list]) -> Callable[..., list]:
+        if provider not in self.providers:
+            self.providers.append(provider)
+        return provider
+
+    def collect(self, *args: Any, **kwargs: Any) -> list:
+        found: list = []
+        for provider in self.providers:
+            found.extend(provider(*args, **kwargs) or [])
+        return found
+
+
+@dataclass(frozen=True)
+class Section:
+    """A block on a page: a title and a template rendered with ``items``."""
+
+    key: str
+    title: str
+    template: str
+    items: list = field(default_factory=list)
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class AgendaProposal:
+    """One line a meeting's agenda proposes, with what it is about."""
+
+    section: str  # a heading, translated ("Pending escalations", ...)
+    title: str
+    url: str | None = None
+    subject_type: str | None = None  # "issue", "escalation", "pilot", ...
+    subject_id: int | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    uid: str  # stable across runs: "<kind>-<id>@gongjian"
+    kind: str  # "meeting", "deadline", "milestone", "escalation", "rollout", ...
+    title: str
+    start: date | datetime
+    end: date | datetime | None = None
+    url: str | None = None
+    cancelled: bool = False
+    sequence: int = 0
+
+
+# fn(user, task_force_id) -> list[Section]; shown on "My items" under the issue lists.
+MY_ITEMS = Hook("my_items", "(user, task_force_id) -> list[Section]")
+
+# fn(user, issue) -> list[Section]; shown on an issue's page (escalations, meetings, pilots).
+ISSUE_PANELS = Hook("issue_panels", "(user, issue) -> list[Section]")
+
+# fn(task_force_id, kind, since, until) -> list[AgendaProposal]; kind is the meeting's
+# cadence kind ("progress", "one_on_one", "review"); since is the previous meeting's date
+# (or None), until the date of the meeting being prepared.
+AGENDA = Hook("agenda", "(task_force_id, kind, since, until) -> list[AgendaProposal]")
+
+# fn(user, task_force_id, start: date, end: date) -> list[CalendarEvent]; the calendar page
+# and the personal iCalendar feed. ``user`` None means the whole task force.
+CALENDAR = Hook("calendar", "(user | None, task_force_id, start, end) -> list[CalendarEvent]")
