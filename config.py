@@ -64,6 +64,9 @@ class Config:
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
     PAGE_SIZE = _int("PAGE_SIZE", 50)
+    # Rendered parts of heavy pages kept per worker, keyed by each task force's data
+    # version (app/core/freshness.py); 0 turns the cache off.
+    FRAGMENT_CACHE_SIZE = _int("FRAGMENT_CACHE_SIZE", 256)
     # Traffic lights: yellow when due within N days or without an update for M days.
     LIGHT_DUE_SOON_DAYS = _int("LIGHT_DUE_SOON_DAYS", 7)
     LIGHT_STALE_DAYS = _int("LIGHT_STALE_DAYS", 14)

@@ -52,6 +52,7 @@ def select_locale() -> str:
 
 
 def register_extensions(app: Flask) -> None:
+    from app.core import freshness as _freshness  # noqa: F401  (data versions)
     from app.core import models as _core_models  # noqa: F401  (register tables)
     from app.issues import models as _issues_models  # noqa: F401
     from app.people import models as _people_models  # noqa: F401
@@ -199,7 +200,9 @@ def register_template_helpers(app: Flask) -> None:
     def layout_context():
         context = {"can": allowed_here, "role_label": lambda r: ROLE_LABELS.get(r, r)}
         if current_user.is_authenticated and request.endpoint != "static":
-            context["unread_notifications"] = unread_count(current_user.id)
+            if "unread_notifications" not in g:  # once per request, even for fragments
+                g.unread_notifications = unread_count(current_user.id)
+            context["unread_notifications"] = g.unread_notifications
             context["my_task_forces"] = g.get("my_task_forces", [])
         return context
 

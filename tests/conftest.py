@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.core import clock
+from app.core.freshness import fragment_cache
 from app.core.scope import unscoped
 from app.extensions import db
 from tests import factories
@@ -69,6 +70,7 @@ def _clean_database(app):
     yield
     clock.set_now(None)
     with app.app_context():
+        fragment_cache().clear()  # the emptied tables start their versions again at 1
         db.session.remove()
         with unscoped():
             for table in reversed(db.metadata.sorted_tables):

@@ -12,6 +12,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 
+from app.core.freshness import restart_versions
 from app.extensions import db
 
 
@@ -135,4 +136,5 @@ def register(app: Flask) -> None:
         if not yes:
             click.confirm("This replaces all data in the database. Continue?", abort=True)
         restore_database(path)
-        click.echo(f"restored from {path}")
+        restart_versions()
+        click.echo(f"restored from {path}; restart the server and the scheduler")

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.core import nav
+from app.core.freshness import cached_body
 from app.core.nav import NavItem
 from app.core.permissions import can
 from app.core.web import requires
@@ -22,8 +23,11 @@ def battle_map():
     task_force_id = g.get("task_force_id")
     if task_force_id is None or not can(current_user, "issue.view", task_force_id):
         return render_template("dashboard/no_task_force.html")
-    return render_template(
-        "dashboard/battle_map.html",
-        task_force=g.task_force,
-        data=service.battle_map(current_user, task_force_id),
+    body = cached_body(
+        "dashboard/_battle_map_body.html",
+        lambda: {
+            "task_force": g.task_force,
+            "data": service.battle_map(current_user, task_force_id),
+        },
     )
+    return render_template("dashboard/battle_map.html", body=body)

@@ -21,6 +21,7 @@ from flask_login import current_user
 from app.core import hooks, nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
+from app.core.freshness import cached_body
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires
 from app.extensions import db
@@ -139,25 +140,33 @@ def _filter_form(task_force_id: int) -> FilterForm:
 @requires("issue.view")
 def issue_list():
     task_force_id = _task_force_id()
-    form = _filter_form(task_force_id)
-    filters = _filter_from_args(form)
-    page = service.list_issues(
-        current_user, task_force_id, filters, per_page=current_app.config["PAGE_SIZE"]
-    )
-    args = request.args.to_dict(flat=False)
-    args.pop("page", None)
-    return render_template("issues/list.html", form=form, page=page, filters=filters, args=args)
+
+    def content() -> dict:
+        form = _filter_form(task_force_id)
+        filters = _filter_from_args(form)
+        page = service.list_issues(
+            current_user, task_force_id, filters, per_page=current_app.config["PAGE_SIZE"]
+        )
+        args = request.args.to_dict(flat=False)
+        args.pop("page", None)
+        return {"form": form, "page": page, "filters": filters, "args": args}
+
+    return render_template("issues/list.html", body=cached_body("issues/_list_body.html", content))
 
 
 @bp.get("/board")
 @requires("issue.view")
 def board():
     task_force_id = _task_force_id()
-    form = _filter_form(task_force_id)
-    filters = _filter_from_args(form)
-    columns, counts = service.board(current_user, task_force_id, filters)
+
+    def content() -> dict:
+        form = _filter_form(task_force_id)
+        filters = _filter_from_args(form)
+        columns, counts = service.board(current_user, task_force_id, filters)
+        return {"form": form, "columns": columns, "counts": counts, "statuses": STATUSES}
+
     return render_template(
-        "issues/board.html", form=form, columns=columns, counts=counts, statuses=STATUSES
+        "issues/board.html", body=cached_body("issues/_board_body.html", content)
     )
 
 
@@ -165,36 +174,47 @@ def board():
 @requires("issue.view")
 def my_items():
     task_force_id = _task_force_id()
-    items = service.my_items(current_user, task_force_id)
-    sections = hooks.MY_ITEMS.collect(current_user, task_force_id)
-    return render_template("issues/my.html", items=items, sections=sections)
+
+    def content() -> dict:
+        return {
+            "items": service.my_items(current_user, task_force_id),
+            "sections": hooks.MY_ITEMS.collect(current_user, task_force_id),
+        }
+
+    body = cached_body("issues/_my_body.html", content, personal=True)
+    return render_template("issues/my.html", body=body)
 
 
 @bp.get("/schedule")
 @requires("issue.view")
 def schedule():
     task_force_id = _task_force_id()
-    form = _filter_form(task_force_id)
-    filters = _filter_from_args(form)
-    rows, total = service.schedule(
-        current_user, task_force_id, filters.category_id, filters.owner_id
-    )
-    tasks = []
-    for issue, milestones in rows:
-        for milestone in milestones:
-            start = milestone.starts_on or milestone.due_on
-            tasks.append(
-                {
-                    "id": f"m{milestone.id}",
-                    "name": f"{issue.code} · {milestone.title}",
-                    "start": start.isoformat(),
-                    "end": milestone.due_on.isoformat(),
-                    "progress": 100 if milestone.done else 0,
-                    "custom_class": "gantt-done" if milestone.done else "gantt-open",
-                    "url": url_for("issues.issue_detail", issue_id=issue.id),
-                }
-            )
-    return render_template("issues/schedule.html", rows=rows, tasks=tasks, total=total, form=form)
+
+    def content() -> dict:
+        form = _filter_form(task_force_id)
+        filters = _filter_from_args(form)
+        rows, total = service.schedule(
+            current_user, task_force_id, filters.category_id, filters.owner_id
+        )
+        tasks = []
+        for issue, milestones in rows:
+            for milestone in milestones:
+                start = milestone.starts_on or milestone.due_on
+                tasks.append(
+                    {
+                        "id": f"m{milestone.id}",
+                        "name": f"{issue.code} · {milestone.title}",
+                        "start": start.isoformat(),
+                        "end": milestone.due_on.isoformat(),
+                        "progress": 100 if milestone.done else 0,
+                        "custom_class": "gantt-done" if milestone.done else "gantt-open",
+                        "url": url_for("issues.issue_detail", issue_id=issue.id),
+                    }
+                )
+        return {"rows": rows, "tasks": tasks, "total": total, "form": form}
+
+    body = cached_body("issues/_schedule_body.html", content)
+    return render_template("issues/schedule.html", body=body)
 
 
 # --- one item ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from flask import g, has_request_context
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, and_, or_, select
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, and_, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash
 
@@ -30,6 +30,8 @@ class TaskForce(TimestampMixin, VersionMixin, db.Model):
     starts_on: Mapped[date]
     ends_on: Mapped[date | None]
     archived_at: Mapped[datetime | None]
+    # Bumped with every change to the task force's data (core/freshness.py).
+    data_version: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
 
     @property
     def archived(self) -> bool:

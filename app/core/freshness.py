@@ -1,0 +1,186 @@
+"""Each task force's data version, and a cache of what is computed from it.
+
+Any change to a task force's rows bumps ``task_force.data_version`` in the same
+transaction (just before the commit, so the row lock is held for an instant), and so
+does a change to the bank-wide rows shown on its pages (people's names, org units).
+Heavy read-only parts of pages — the battle map, the list's result table, the filter
+options — are cached per worker under a key that holds the version, the day (traffic
+lights change with the date), the language and the reader's roles: a key can never
+return what was true before a change, so nothing needs to be invalidated by hand.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from itertools import chain
+from threading import Lock
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import column, event, inspect, table, update
+from sqlalchemy.orm import Session
+
+from app.core.scope import TaskForceScoped
+
+_task_force = table("task_force", column("id"), column("data_version"))
+_PENDING = "gongjian.changed_task_forces"
+_ALL = "all"
+
+# Bank-wide tables whose rows appear on task-force pages, and the columns of theirs that
+# do not (a login stamps last_login_at; that must not empty every cache).
+_SHOWN_GLOBAL = {"user", "org_unit", "task_force"}
+_NOT_SHOWN = {"last_login_at", "password_hash", "locale", "current_task_force_id", "updated_at"}
+
+
+def _shown_change(obj: Any) -> bool:
+    state = inspect(obj)
+    if state.pending or state.deleted or obj in state.session.deleted:
+        return True
+    return any(attr.history.has_changes() for attr in state.attrs if attr.key not in _NOT_SHOWN)
+
+
+@event.listens_for(Session, "before_flush")
+def _note_changes(session: Session, flush_context, instances) -> None:
+    pending: set = session.info.setdefault(_PENDING, set())
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, TaskForceScoped):
+            if obj.task_force_id is not None and (obj not in session.dirty or _shown_change(obj)):
+                pending.add(obj.task_force_id)
+        elif getattr(obj, "__tablename__", None) in _SHOWN_GLOBAL and _shown_change(obj):
+            if obj.__tablename__ == "task_force" and obj.id is not None:
+                pending.add(obj.id)
+            else:
+                pending.add(_ALL)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_changes(state) -> None:
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    mapper = state.bind_mapper
+    entity = mapper.class_ if mapper is not None else None
+    if entity is not None and issubclass(entity, TaskForceScoped):
+        state.session.info.setdefault(_PENDING, set()).add(_ALL)
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_versions(session: Session) -> None:
+    session.flush()
+    pending = session.info.pop(_PENDING, set())
+    if not pending:
+        return
+    stmt = update(_task_force).values(data_version=_task_force.c.data_version + 1)
+    if _ALL not in pending:
+        stmt = stmt.where(_task_force.c.id.in_(sorted(pending)))
+    session.connection().execute(stmt)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def restart_versions() -> None:
+    """After a restore, give every task force a version no running server has seen:
+    the restored numbers may repeat ones cached before. A stamp in milliseconds is above
+    anything the +1 steps since an earlier restore can have reached."""
+    import time
+
+    from sqlalchemy import inspect as inspect_db
+
+    from app.extensions import db
+
+    if "data_version" not in {c["name"] for c in inspect_db(db.engine).get_columns("task_force")}:
+        return  # a backup from before versions existed: `flask db upgrade` adds them
+    with db.engine.begin() as connection:
+        connection.execute(update(_task_force).values(data_version=int(time.time() * 1000)))
+
+
+class FragmentCache:
+    """A small per-process LRU of rendered fragments and computed figures."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = Lock()
+
+    def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        if self.size <= 0:
+            return build()
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = build()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def fragment_cache() -> FragmentCache:
+    cache = current_app.extensions.get("gongjian.fragments")
+    if cache is None:
+        cache = FragmentCache(current_app.config.get("FRAGMENT_CACHE_SIZE", 256))
+        current_app.extensions["gongjian.fragments"] = cache
+    return cache
+
+
+def cache_key(*parts: Hashable) -> tuple:
+    """What a cached part of a page depends on: the task force's data, the day, the
+    language, the reader's roles and the traffic-light settings, plus ``parts``."""
+    from flask import g
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    from app.core import clock
+
+    task_force = g.get("task_force")
+    task_force_id = task_force.id if task_force is not None else None
+    config = current_app.config
+    return (
+        task_force_id,
+        task_force.data_version if task_force is not None else None,
+        clock.today(),
+        str(get_locale()),
+        tuple(sorted(current_user.roles_in(task_force_id))),
+        config["LIGHT_DUE_SOON_DAYS"],
+        config["LIGHT_STALE_DAYS"],
+        *parts,
+    )
+
+
+def render_cached(template: str, key: tuple, build_context: Callable[[], dict]):
+    """``template`` rendered with what ``build_context()`` returns, from the cache when
+    the same key was rendered before. The fragment sees what a page sees; anything that
+    depends on more than the task force's data, the day, the language and the reader's
+    roles must be part of ``key``."""
+    from markupsafe import Markup
+
+    def build():
+        context = build_context()
+        current_app.update_template_context(context)
+        return Markup(current_app.jinja_env.get_template(template).render(context))
+
+    return fragment_cache().get_or_build((template, *key), build)
+
+
+def cached_body(template: str, build_context: Callable[[], dict], personal: bool = False):
+    """A page's content for this URL, from the cache when nothing it shows has changed.
+
+    ``personal`` pages (what is mine, with forms) are kept per reader and session: their
+    CSRF tokens belong to the session.
+    """
+    from flask import request, session
+    from flask_login import current_user
+
+    parts: tuple = (request.endpoint, request.query_string)
+    if personal:
+        parts += (current_user.id, session.get("csrf_token"))
+    return render_cached(template, cache_key(*parts), build_context)

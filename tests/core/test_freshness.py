@@ -1,0 +1,94 @@
+"""Cached parts of pages never show what was true before a change."""
+
+from __future__ import annotations
+
+from app.core.freshness import restart_versions
+from app.extensions import db
+from app.issues.models import Issue
+from app.people.models import TaskForce, User
+from tests.factories import PASSWORD
+
+
+def _version(look, task_force_id: int) -> int:
+    with look():
+        return db.session.get(TaskForce, task_force_id).data_version
+
+
+def _battle_map(app, username: str = "leader") -> str:
+    client = app.test_client()
+    client.post("/login", data={"login": username, "password": PASSWORD})
+    return client.get("/").get_data(as_text=True)
+
+
+def test_a_change_to_an_item_gives_its_task_force_a_new_version_and_no_other(app, world, look):
+    before = _version(look, world.task_force_id)
+    other_before = _version(look, world.other_task_force_id)
+    with look():
+        db.session.get(Issue, world.issue_id).title = "新的标题"
+        db.session.commit()
+    assert _version(look, world.task_force_id) == before + 1
+    assert _version(look, world.other_task_force_id) == other_before
+
+
+def test_a_rolled_back_change_and_a_login_leave_the_version_alone(app, world, look):
+    before = _version(look, world.task_force_id)
+    with look():
+        db.session.get(Issue, world.issue_id).title = "不会保存"
+        db.session.flush()
+        db.session.rollback()
+    _battle_map(app)  # the login stamps last_login_at
+    assert _version(look, world.task_force_id) == before
+
+
+def test_the_battle_map_shows_a_renamed_owner_at_once(app, world, look):
+    with look():
+        old_name = db.session.get(User, world.users["member"]).display_name
+    assert old_name in _battle_map(app)  # in the owners' table, cached now
+    with look():
+        db.session.get(User, world.users["member"]).display_name = "改名后的负责人"
+        db.session.commit()
+    html = _battle_map(app)
+    assert "改名后的负责人" in html
+    assert f">{old_name}<" not in html
+
+
+def _owners_table(html: str) -> str:
+    return html[html.index('data-testid="owners"') :] if 'data-testid="owners"' in html else html
+
+
+def test_the_battle_map_reads_the_same_from_the_cache(app, world):
+    first = _battle_map(app)
+    client = app.test_client()
+    client.post("/login", data={"login": "leader", "password": PASSWORD})
+    response = client.get("/")
+    assert _owners_table(response.get_data(as_text=True)) == _owners_table(first)
+    assert int(response.headers["X-Query-Count"]) < 8  # no figures computed again
+
+
+def test_a_restore_moves_every_version_past_anything_cached(app, world, look):
+    before = _version(look, world.task_force_id)
+    with look():
+        restart_versions()
+    assert _version(look, world.task_force_id) > before + 1_000_000
+
+
+def test_list_board_and_my_items_show_a_change_at_once(app, world, look):
+    client = app.test_client()
+    client.post("/login", data={"login": "member", "password": PASSWORD})
+    pages = ["/issues", "/issues?sort=deadline", "/board", "/my", "/schedule"]
+    for page in pages:
+        assert "现金管理类产品归集与支付" in client.get(page).get_data(as_text=True), page
+    with look():
+        db.session.get(Issue, world.issue_id).title = "标题已经改了"
+        db.session.commit()
+    for page in pages:
+        html = client.get(page).get_data(as_text=True)
+        assert "标题已经改了" in html and "现金管理类产品归集与支付" not in html, page
+
+
+def test_my_items_are_not_shared_between_readers(app, world):
+    member, leader = app.test_client(), app.test_client()
+    member.post("/login", data={"login": "member", "password": PASSWORD})
+    leader.post("/login", data={"login": "leader", "password": PASSWORD})
+    assert "现金管理类产品归集与支付" in member.get("/my").get_data(as_text=True)
+    assert "现金管理类产品归集与支付" not in leader.get("/my").get_data(as_text=True)
