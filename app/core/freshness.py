@@ -180,7 +180,7 @@ def cached_body(template: str, build_context: Callable[[], dict], personal: bool
     from flask import request, session
     from flask_login import current_user
 
-    parts: tuple = (request.endpoint, request.query_string)
+    parts: tuple = (request.path, request.query_string)
     if personal:
         parts += (current_user.id, session.get("csrf_token"))
     return render_cached(template, cache_key(*parts), build_context)
