@@ -27,6 +27,8 @@ from app.issues.models import (
     Category,
     Issue,
     Milestone,
+    ProgressUpdate,
+    Subtask,
 )
 from app.people.models import Membership, OrgUnit, TaskForce, User
 
@@ -94,6 +96,8 @@ def build(users: int = 300, org_units: int = 50, issues: int = 10_000) -> dict[s
         "memberships": len(roles),
         "categories": len(categories),
         "issues": issues,
+        "subtasks": issues * 2,
+        "progress_updates": issues * 3,
     }
 
 
@@ -197,4 +201,46 @@ def _issues(task_force_id, categories, members, units, count: int) -> None:
             )
     for start in range(0, len(milestones), 2000):
         db.session.execute(insert(Milestone), milestones[start : start + 2000])
+    db.session.commit()
+    _work_on_items(task_force_id, members, rng)
+
+
+def _work_on_items(task_force_id: int, members: list[int], rng: random.Random) -> None:
+    """Two subtasks and three progress notes per item, the year's follow-up."""
+    today = clock.today()
+    now = clock.utcnow()
+    rows = db.session.execute(
+        select(Issue.id, Issue.status, Issue.created_at).where(Issue.task_force_id == task_force_id)
+    ).all()
+    subtasks, updates = [], []
+    for issue_id, status, created in rows:
+        for k in range(2):
+            done = status == CLOSED or rng.random() < 0.4
+            subtasks.append(
+                {
+                    "task_force_id": task_force_id,
+                    "issue_id": issue_id,
+                    "title": f"子任务 {k + 1}：方案细化与落地",
+                    "owner_id": rng.choice(members),
+                    "deadline": today + timedelta(days=rng.randint(-30, 60)),
+                    "done_at": created + timedelta(days=10 + k) if done else None,
+                    "sort_order": k,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+        for k in range(3):
+            updates.append(
+                {
+                    "task_force_id": task_force_id,
+                    "issue_id": issue_id,
+                    "author_id": rng.choice(members),
+                    "note": "本周推进情况：已与相关部门对接，完成阶段性目标。",
+                    "percent": min(100, 30 * (k + 1)),
+                    "created_at": min(now, created + timedelta(days=7 * (k + 1))),
+                }
+            )
+    for model, batch in ((Subtask, subtasks), (ProgressUpdate, updates)):
+        for start in range(0, len(batch), 5000):
+            db.session.execute(insert(model), batch[start : start + 5000])
     db.session.commit()
