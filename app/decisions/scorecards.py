@@ -104,15 +104,23 @@ def default_period() -> Period:
 
 
 def scorecards(
-    actor: User, task_force_id: int, period: Period, by: str = BY_MEMBER, sort: str = "name"
+    actor: User,
+    task_force_id: int,
+    period: Period,
+    by: str = BY_MEMBER,
+    sort: str = "name",
+    only: User | None = None,
 ) -> list[ScoreLine]:
     """One line per active member (or per org unit with items), sorted by ``sort``
-    (a leading ``-`` sorts descending)."""
+    (a leading ``-`` sorts descending); with ``only``, that person's line alone."""
     authorize(actor, "scorecard.view", task_force_id)
     if period.end < period.start:
         raise ValidationFailed(_("The end must not be before the start."), "end")
     group = Issue.owner_id if by == BY_MEMBER else Issue.org_unit_id
-    lines = _subjects(task_force_id, by)
+    if only is not None:
+        lines = {only.id: ScoreLine(only.id, only.display_name)}
+    else:
+        lines = _subjects(task_force_id, by)
     today = clock.today()
     start, end = period.start_utc, period.end_utc
     closed_in_period = and_(Issue.status == CLOSED, Issue.closed_at >= start, Issue.closed_at < end)
@@ -203,18 +211,23 @@ def scorecards(
     for key, n in db.session.execute(escalations):
         if key in lines:
             lines[key].escalations = n
-    # Incentives dated within the period.
+    # Incentives dated within the period (a person's record counts them from its list).
     subject = Incentive.user_id if by == BY_MEMBER else Incentive.org_unit_id
-    for key, polarity, n in db.session.execute(
-        select(subject, Incentive.polarity, func.count(Incentive.id))
-        .where(
-            Incentive.task_force_id == task_force_id,
-            Incentive.awarded_on >= period.start,
-            Incentive.awarded_on <= period.end,
-            subject.is_not(None),
+    incentive_counts = (
+        []
+        if only is not None
+        else db.session.execute(
+            select(subject, Incentive.polarity, func.count(Incentive.id))
+            .where(
+                Incentive.task_force_id == task_force_id,
+                Incentive.awarded_on >= period.start,
+                Incentive.awarded_on <= period.end,
+                subject.is_not(None),
+            )
+            .group_by(subject, Incentive.polarity)
         )
-        .group_by(subject, Incentive.polarity)
-    ):
+    )
+    for key, polarity, n in incentive_counts:
         if key in lines:
             if polarity == POSITIVE:
                 lines[key].positive = n
@@ -365,9 +378,11 @@ class PersonRecord:
 
 def person_record(actor: User, task_force_id: int, user: User, period: Period) -> PersonRecord:
     """A person's scorecard line for the period and every incentive they received."""
-    lines = scorecards(actor, task_force_id, period, BY_MEMBER)
-    line = next((line for line in lines if line.key == user.id), None)
+    line = scorecards(actor, task_force_id, period, BY_MEMBER, only=user)[0]
     given = incentives(actor, task_force_id, user_id=user.id)
+    in_period = [i for i in given if period.start <= i.awarded_on <= period.end]
+    line.positive = sum(1 for i in in_period if i.polarity == POSITIVE)
+    line.negative = len(in_period) - line.positive
     return PersonRecord(
         user=user,
         line=line,

@@ -365,18 +365,26 @@ def queue(actor: User, task_force_id: int) -> list[QueueRow]:
     ]
 
 
-def escalations_of_issue(issue: Issue) -> list[Escalation]:
-    return list(
-        db.session.scalars(
-            select(Escalation)
-            .where(Escalation.issue_id == issue.id)
+def escalations_of_issue(issue: Issue) -> tuple[list[Escalation], int]:
+    """The item's escalations, newest first, and how many nudges it had: one query."""
+    nudges = select(func.count(Nudge.id)).where(Nudge.issue_id == issue.id).scalar_subquery()
+    rows = (
+        db.session.execute(
+            select(Escalation, nudges)
+            .select_from(Issue)
+            .outerjoin(Escalation, Escalation.issue_id == Issue.id)
+            .where(Issue.id == issue.id)
             .options(
                 joinedload(Escalation.raised_by),
                 joinedload(Escalation.decision).joinedload(Decision.decided_by),
             )
             .order_by(Escalation.raised_at.desc(), Escalation.id.desc())
-        ).unique()
+        )
+        .unique()
+        .all()
     )
+    count = rows[0][1] if rows else 0
+    return [e for e, _n in rows if e is not None], count or 0
 
 
 # --- the register ----------------------------------------------------------------------------

@@ -110,16 +110,17 @@ def _escalation_panel(user, issue):
     if may_raise:
         form = EscalationForm(formdata=None)
         form.due_on.data = service.default_due_on()
+    escalations, nudges = service.escalations_of_issue(issue)
     panel = IssuePanel(
         issue=issue,
-        escalations=service.escalations_of_issue(issue),
+        escalations=escalations,
         form=form,
         may_raise=may_raise,
         may_nudge=can(user, "supervision.nudge", issue.task_force_id)
         and issue.is_open
         and issue.owner_id is not None,
         may_lift=issue.supervised and service.is_leader(user, issue.task_force_id),
-        nudges=service.nudge_count(issue),
+        nudges=nudges,
         today=clock.today(),
     )
     return [
