@@ -121,7 +121,7 @@ def test_the_excel_export_has_chinese_headers_and_no_live_formulas(app, world, l
     assert response.status_code == 200
     sheet = load_workbook(BytesIO(response.data)).active
     headers = [cell.value for cell in sheet[1]]
-    assert headers[:5] == ["问题", "标题", "类别", "层级", "待决问题"]
+    assert headers[:5] == ["问题", "标题", "类型", "层级", "待决问题"]
     values = [cell.value for row in sheet.iter_rows(min_row=2) for cell in row]
     assert '\'=HYPERLINK("x")' in values and "'+同意" in values
     assert not any(isinstance(v, str) and v.startswith(("=", "+", "@")) for v in values)
