@@ -20,29 +20,31 @@ from app.intake.models import ACCEPTED, DECLINED, MERGED, Submission
 from app.issues.models import Category, Issue
 from app.people.models import TaskForce, User
 
-# (submitter, show name, what they wrote) — accepted as the listed issues, in code order.
-ACCEPTED_NOTES = [
-    ("mali", True, "客户想用理财资金直接支付，现在必须先赎回，体验差。"),
-    ("zhengkai", True, "营销竞赛的奖励标准多年未变，员工积极性不高。"),
-    ("jinmei", False, "老年客户多，但适合他们的低风险产品太少。"),
-    ("mali", False, "业绩查询要第二天才能看到，没法及时调整营销。"),
-    ("yangfan", True, "私募产品准入流程太长，客户等不及。"),
-    ("xulin", True, "新理财经理分不到像样的客户，留不住人。"),
-    ("zhengkai", False, "信托产品只能在网点买，异地客户很不方便。"),
-    ("jinmei", True, "考核只看销量，复杂产品没人愿意卖。"),
+# (submitter, show name): their submissions were accepted as issues of the list, in order.
+ACCEPTED_BY = [
+    ("mali", True),
+    ("zhengkai", True),
+    ("jinmei", False),
+    ("mali", False),
+    ("yangfan", True),
+    ("xulin", True),
+    ("zhengkai", False),
+    ("jinmei", True),
 ]
-# (submitter, show name, title, what they wrote, state, reason or None)
-OTHER = [
-    ("mali", True, "网点理财宣传折页更新不及时", "新产品上线一周折页还是旧的。", MERGED, None),
+# (submitter, show name, note) — the same problem reported again from another branch.
+MERGED_BY = [
+    ("mali", True, "我们支行也遇到同样的情况，客户反映较多。"),
+    ("xulin", True, "通化分行同样存在这个问题。"),
+]
+# (submitter, show name, title, what they wrote, reason)
+DECLINED_NOTES = [
     (
         "yangfan",
         False,
         "希望周末也能办理理财签约",
         "周末客流大但无法签约。",
-        DECLINED,
         "周末签约受监管双录要求限制，已通过线上签约渠道解决。",
     ),
-    ("xulin", True, "客户想要理财产品收益提醒", "客户经常来问收益，希望短信提醒。", MERGED, None),
 ]
 PENDING = [
     ("mali", True, "手机银行理财页面加载慢", "高峰期打开理财页面要十几秒，客户放弃购买。", 3),
@@ -75,10 +77,11 @@ def build(task_force: TaskForce, users: dict[str, User], today: date) -> int:
         }
         triager = users["exec"].id
         added = 0
-        step = max(len(items) // (len(ACCEPTED_NOTES) + len(OTHER)), 1)
+        step = max(len(items) // (len(ACCEPTED_BY) + len(MERGED_BY)), 1)
         chosen = items[::step]
-        for n, (username, show, note) in enumerate(ACCEPTED_NOTES):
+        for n, (username, show) in enumerate(ACCEPTED_BY):
             issue = chosen[n % len(chosen)]
+            note = f"一线反映：{issue.description[:120]}"
             _historic(
                 task_force,
                 users[username],
@@ -91,20 +94,34 @@ def build(task_force: TaskForce, users: dict[str, User], today: date) -> int:
                 triager,
             )
             added += 1
-        for n, (username, show, title, note, state, reason) in enumerate(OTHER):
-            issue = chosen[(len(ACCEPTED_NOTES) + n) % len(chosen)]
+        for n, (username, show, note) in enumerate(MERGED_BY):
+            issue = chosen[(len(ACCEPTED_BY) + n) % len(chosen)]
+            _historic(
+                task_force,
+                users[username],
+                show,
+                issue.title,
+                note,
+                issue,
+                dimensions,
+                MERGED,
+                triager,
+                created=issue.created_at + timedelta(days=20),
+            )
+            added += 1
+        for username, show, title, note, reason in DECLINED_NOTES:
             _historic(
                 task_force,
                 users[username],
                 show,
                 title,
                 note,
-                issue if state == MERGED else None,
+                None,
                 dimensions,
-                state,
+                DECLINED,
                 triager,
                 reason,
-                created=issue.created_at + timedelta(days=20),
+                created=items[0].created_at + timedelta(days=30),
             )
             added += 1
         db.session.commit()
