@@ -365,6 +365,26 @@ def queue(actor: User, task_force_id: int) -> list[QueueRow]:
     ]
 
 
+def pending_for_person(actor: User, task_force_id: int) -> list[QueueRow]:
+    """Pending escalations the actor raised or may decide, oldest first: one query."""
+    roles = actor.roles_in(task_force_id)
+    levels = [lv for lv in LEVELS if roles & deciders_for(lv)]
+    if not can(actor, "escalation.decide", task_force_id):
+        levels = []
+    rows = db.session.scalars(
+        select(Escalation)
+        .where(
+            Escalation.task_force_id == task_force_id,
+            Escalation.status == PENDING,
+            or_(Escalation.raised_by_id == actor.id, Escalation.level.in_(levels)),
+        )
+        .options(joinedload(Escalation.issue))
+        .order_by(Escalation.raised_at, Escalation.id)
+    ).all()
+    today = clock.today()
+    return [QueueRow(e, e.overdue_on(today), e.level in levels) for e in rows]
+
+
 def escalations_of_issue(issue: Issue) -> tuple[list[Escalation], int]:
     """The item's escalations, newest first, and how many nudges it had: one query."""
     nudges = select(func.count(Nudge.id)).where(Nudge.issue_id == issue.id).scalar_subquery()
@@ -578,8 +598,10 @@ def register_figures(actor: User, task_force_id: int, filters: RegisterFilter) -
 def pending_for_agenda(task_force_id: int, until: date | None) -> list[Escalation]:
     """Pending escalations; those scheduled for a meeting up to ``until`` first, then the
     oldest. One query."""
-    scheduled = and_(Escalation.scheduled_for.is_not(None), Escalation.scheduled_for <= until)
-    order = (~scheduled, Escalation.raised_at) if until else (Escalation.raised_at,)
+    order: tuple = (Escalation.raised_at,)
+    if until is not None:
+        scheduled = and_(Escalation.scheduled_for.is_not(None), Escalation.scheduled_for <= until)
+        order = (~scheduled, Escalation.raised_at)
     return list(
         db.session.scalars(
             select(Escalation)

@@ -474,6 +474,48 @@ def person_record(user_id: int):
     return render_template("decisions/person.html", record=record, form=form, period=period)
 
 
+# --- my items and the calendar -------------------------------------------------------------
+
+
+@hooks.MY_ITEMS.provide
+def _my_escalations(user, task_force_id):
+    if not can(user, "escalation.view", task_force_id):
+        return []
+    rows = service.pending_for_person(user, task_force_id)
+    if not rows:
+        return []
+    return [
+        hooks.Section(
+            "escalations",
+            _("Escalations awaiting a decision"),
+            "decisions/_my_escalations.html",
+            rows,
+            len(rows),
+        )
+    ]
+
+
+@hooks.CALENDAR.provide
+def _escalation_due_dates(user, task_force_id, start, end):
+    """The due dates of pending escalations: all of them for the task force's calendar,
+    those one raised or decides for a personal feed."""
+    if user is None:
+        rows = service.pending_for_agenda(task_force_id, None)
+    else:
+        rows = [r.escalation for r in service.pending_for_person(user, task_force_id)]
+    return [
+        hooks.CalendarEvent(
+            uid=f"escalation-{e.id}@gongjian",
+            kind="escalation",
+            title=_("Decision due: %(code)s %(question)s", code=e.issue.code, question=e.question),
+            start=e.due_on,
+            url=url_for("decisions.escalation", escalation_id=e.id, _external=True),
+        )
+        for e in rows
+        if start <= e.due_on <= end
+    ]
+
+
 # --- the meeting agenda ----------------------------------------------------------------------
 
 

@@ -345,3 +345,30 @@ def test_the_agenda_leaves_out_decided_escalations(app, world, person, ctx):
         with app.test_request_context():
             proposals = hooks.AGENDA.collect(world.task_force_id, "progress", None, days(7))
     assert [p for p in proposals if p.subject_type == "escalation"] == []
+
+
+# --- my items and the calendar ---------------------------------------------------------------
+
+
+def test_my_items_shows_what_awaits_my_decision_and_what_i_raised(app, world, login):
+    page = login("exec_leader").get("/my").get_data(as_text=True)
+    assert 'data-testid="my-section-escalations"' in page and "归集产品是否先在长春分行试点" in page
+    assert "归集产品是否先在长春分行试点" in login("member").get("/my").get_data(as_text=True)
+    assert 'data-testid="my-section-escalations"' not in login("viewer").get("/my").get_data(
+        as_text=True
+    )
+
+
+def test_the_calendar_shows_pending_decisions_on_their_due_date(app, world, ctx):
+    with task_force_scope(world.task_force_id), app.test_request_context():
+        events = hooks.CALENDAR.collect(None, world.task_force_id, TODAY, days(30))
+        member = db.session.get(factories.User, world.users["member"])
+        mine = hooks.CALENDAR.collect(member, world.task_force_id, TODAY, days(30))
+        viewer = db.session.get(factories.User, world.users["viewer"])
+        theirs = hooks.CALENDAR.collect(viewer, world.task_force_id, TODAY, days(30))
+    escalation_events = [e for e in events if e.kind == "escalation"]
+    assert [(e.uid, e.start) for e in escalation_events] == [
+        (f"escalation-{world.ids['escalation']}@gongjian", days(3))
+    ]
+    assert [e.uid for e in mine if e.kind == "escalation"] == [escalation_events[0].uid]
+    assert [e for e in theirs if e.kind == "escalation"] == []

@@ -26,6 +26,7 @@ PAGES = [
     "/intake?state=all",
     "/intake/mine",
     "/issues/{issue_id}",
+    "/my",
     "/people/{member}/record",
 ]
 
