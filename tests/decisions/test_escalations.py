@@ -372,3 +372,13 @@ def test_the_calendar_shows_pending_decisions_on_their_due_date(app, world, ctx)
     ]
     assert [e.uid for e in mine if e.kind == "escalation"] == [escalation_events[0].uid]
     assert [e for e in theirs if e.kind == "escalation"] == []
+
+
+def test_the_raise_page_is_refused_on_an_item_one_does_not_work_on(app, world, login, look):
+    with look():
+        other_id = _other_issue(world).id
+    member = login("member")
+    assert member.get(f"/issues/{other_id}/escalate").status_code == 403
+    assert member.get(f"/issues/{world.issue_id}/escalate").status_code == 200
+    assert login("leader").get(f"/issues/{other_id}/escalate").status_code == 200
+    assert login("viewer").get(f"/issues/{world.issue_id}/escalate").status_code == 403
