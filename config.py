@@ -70,6 +70,8 @@ class Config:
     # Traffic lights: yellow when due within N days or without an update for M days.
     LIGHT_DUE_SOON_DAYS = _int("LIGHT_DUE_SOON_DAYS", 7)
     LIGHT_STALE_DAYS = _int("LIGHT_STALE_DAYS", 14)
+    # Escalations: the decision is due this many working days (weekends skipped) after raising.
+    ESCALATION_DUE_WORKING_DAYS = _int("ESCALATION_DUE_WORKING_DAYS", 3)
     # Evidence files: stored here (default instance/attachments), never under static/.
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")
     ATTACHMENT_MAX_BYTES = _int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)

@@ -54,6 +54,8 @@ def select_locale() -> str:
 def register_extensions(app: Flask) -> None:
     from app.core import freshness as _freshness  # noqa: F401  (data versions)
     from app.core import models as _core_models  # noqa: F401  (register tables)
+    from app.decisions import models as _decisions_models  # noqa: F401
+    from app.intake import models as _intake_models  # noqa: F401
     from app.issues import models as _issues_models  # noqa: F401
     from app.people import models as _people_models  # noqa: F401
 
@@ -85,6 +87,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.core.views import bp as core_bp
     from app.dashboard.views import bp as dashboard_bp
+    from app.decisions.views import bp as decisions_bp
+    from app.intake.views import bp as intake_bp
     from app.issues.views import bp as issues_bp
     from app.people.admin_views import bp as admin_bp
     from app.people.views import bp as people_bp
@@ -94,6 +98,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(issues_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(decisions_bp)
+    app.register_blueprint(intake_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

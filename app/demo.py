@@ -36,7 +36,9 @@ from app.core.permissions import (
     VIEWER,
 )
 from app.core.scope import task_force_scope, unscoped
+from app.decisions import demo_data as decisions_demo
 from app.extensions import db
+from app.intake import demo_data as intake_demo
 from app.issues import demo_data
 from app.issues import service as issues
 from app.issues.models import (
@@ -709,6 +711,8 @@ def _load(password: str) -> None:
     # role up once per user and day instead of at every one of the service calls.
     with current_app.test_request_context("/demo/load"):
         added = _problem_lists(users, units, aum, second, today)
+        decisions_demo.build(aum, users, today)
+        intake_demo.build(aum, users, today)
     if added:
         _quiet_old_notifications([aum.id, second.id], clock.utcnow() - timedelta(days=14))
 

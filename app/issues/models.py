@@ -12,6 +12,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -100,6 +101,8 @@ class Issue(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
     priority: Mapped[str] = mapped_column(String(10), default="medium")
     status: Mapped[str] = mapped_column(String(20), default=NEW, index=True)
     major: Mapped[bool] = mapped_column(default=False)
+    # Under the leader's supervision (组长督办), set by a supervision escalation until lifted.
+    supervised: Mapped[bool] = mapped_column(default=False, server_default=false())
     source: Mapped[str] = mapped_column(String(20), default="research")
     # Assignment and acknowledgement (签收).
     assigned_at: Mapped[datetime | None]

@@ -653,6 +653,48 @@ def change_status(
     db.session.commit()
 
 
+def apply_outcome(
+    actor: User,
+    issue: Issue,
+    *,
+    unblock: bool = False,
+    deadline: date | None = None,
+    owner_id: int | None = None,
+    reason: str = "",
+) -> dict:
+    """Apply what a decision settled (unblock, a new deadline, a new owner) WITHOUT
+    committing: the caller (an escalation's decision) commits it with its own rows.
+
+    The workflow's rules hold as for any change: only the leaders, the owner on the roster,
+    the unblocked status reachable. Returns the changes, already audited.
+
+    :raise PermissionDenied, InvalidTransition, ValidationFailed: as the single changes would.
+    """
+    _require_manager(actor, issue.task_force_id)
+    new_owner = owner_id is not None and owner_id != issue.owner_id
+    if new_owner and owner_id not in active_member_ids(issue.task_force_id):
+        raise ValidationFailed(_("The owner must be on the task force's roster."), "owner_id")
+    changes: dict = {}
+    # Unblock first: the workflow checks the owner who was there when work stopped.
+    if unblock:
+        if issue.status != BLOCKED:
+            raise InvalidTransition(_("The item is not blocked."))
+        target = issue.resume_status or IN_PROGRESS
+        _check_transition(actor, issue, target, TRANSITIONS[(BLOCKED, target)])
+        changes["status"] = [BLOCKED, target]
+        issue.status = target
+        issue.status_reason = reason.strip()
+    if deadline is not None and deadline != issue.deadline:
+        changes.update(audit.apply_changes(issue, {"deadline": deadline}))
+    if new_owner:
+        changes["owner_id"] = [issue.owner_id, owner_id]
+        _assign(actor, issue, owner_id)
+        _notify_assignment(actor, issue)
+    if changes:
+        audit.record(actor, "decided", issue, changes, summary=f"{issue.code} {reason}"[:120])
+    return changes
+
+
 def _tell_about_status(actor: User, issue: Issue, previous: str, target: str, reason: str) -> None:
     """Tell the owner what the leaders did, and the leaders what the owner reports."""
     recipients: set[int] = set()

@@ -1,0 +1,1 @@
+"""Escalations and the decision register, supervision and nudges, scorecards and incentives."""

@@ -1,0 +1,99 @@
+"""The decision register as an Excel workbook (openpyxl), Chinese headers first.
+
+A cell that a spreadsheet would read as a formula (starting with = + - @, or a tab or
+carriage return before one) gets a leading apostrophe: text typed by people must never
+run as a formula on a colleague's machine.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from urllib.parse import quote
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from app.decisions.labels import ESCALATION_STATUS_LABELS, KIND_LABELS, LEVEL_LABELS
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def safe_cell(value):
+    """``value`` as a workbook cell: text that could start a formula is neutralised."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def register_workbook(rows) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Decision register")[:31]
+    headers = [
+        _("Item"),
+        _("Title"),
+        _("Kind"),
+        _("Level"),
+        _("Question"),
+        _("Options"),
+        _("Recommendation"),
+        _("Raised by"),
+        _("Raised on"),
+        _("Due"),
+        _("Status"),
+        _("Decision"),
+        _("Chosen option"),
+        _("Rationale"),
+        _("Decided by"),
+        _("Decided on"),
+        _("Days to decision"),
+        _("Overdue"),
+    ]
+    sheet.append(headers)
+    for row in rows:
+        escalation, decision = row.escalation, row.decision
+        sheet.append(
+            [
+                safe_cell(value)
+                for value in (
+                    escalation.issue.code,
+                    escalation.issue.title,
+                    str(KIND_LABELS[escalation.kind]),
+                    str(LEVEL_LABELS[escalation.level]),
+                    escalation.question,
+                    "\n".join(escalation.options),
+                    escalation.recommendation,
+                    escalation.raised_by.display_name,
+                    escalation.raised_at.date(),
+                    escalation.due_on,
+                    str(ESCALATION_STATUS_LABELS[escalation.status]),
+                    decision.text if decision else "",
+                    decision.chosen_option if decision else "",
+                    decision.rationale if decision else "",
+                    row.decider_name or "",
+                    decision.decided_at.date() if decision else None,
+                    row.days_to_decision,
+                    _("Yes") if row.overdue else _("No"),
+                )
+            ]
+        )
+    widths = [10, 30, 12, 10, 40, 30, 30, 10, 12, 12, 10, 40, 20, 30, 10, 12, 10, 8]
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_response(data: bytes, filename: str):
+    response = current_app.response_class(data, mimetype=XLSX)
+    ascii_name = filename.encode("ascii", "ignore").decode().strip() or "register.xlsx"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    return response

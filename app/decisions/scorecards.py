@@ -1,0 +1,392 @@
+"""Scorecards per member and per org unit, and incentives (正反两方面考核激励).
+
+A scorecard covers a period [start, end] and is read as of today:
+
+- owned: items (not dropped) created by the end of the period and not closed before it;
+- closed: items closed within the period; on time: closed no later than their deadline
+  (an item without a deadline counts as on time); the rate is on time / closed;
+- overdue now: open items past their deadline today;
+- median delay: over the items closed late within the period, the median of the days
+  between the deadline and the closing;
+- days since the last update: since the person's latest progress note (for an org unit:
+  the latest note on its items), up to the end of the period;
+- nudges received and escalations raised within the period (for an org unit: on its items);
+- incentives: positive and negative ones dated within the period.
+
+Every figure comes from a grouped query; the number of queries is fixed.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.core import audit, clock
+from app.core.errors import ValidationFailed
+from app.core.permissions import authorize
+from app.decisions.models import (
+    INCENTIVE_KINDS,
+    NEGATIVE,
+    POLARITIES,
+    POSITIVE,
+    Escalation,
+    Incentive,
+    Nudge,
+)
+from app.decisions.service import _local_day_start_utc
+from app.extensions import db
+from app.issues.models import CLOSED, DROPPED, OPEN_STATUSES, Issue, ProgressUpdate
+from app.people.models import Membership, OrgUnit, User
+
+BY_MEMBER = "member"
+BY_UNIT = "unit"
+SORT_KEYS = (
+    "name",
+    "owned",
+    "closed",
+    "on_time_rate",
+    "overdue_now",
+    "median_delay",
+    "days_since_update",
+    "nudges",
+    "escalations",
+    "incentives",
+)
+
+
+@dataclass
+class ScoreLine:
+    key: int | None
+    name: str
+    owned: int = 0
+    closed: int = 0
+    closed_on_time: int = 0
+    overdue_now: int = 0
+    median_delay: float | None = None
+    days_since_update: int | None = None
+    nudges: int = 0
+    escalations: int = 0
+    positive: int = 0
+    negative: int = 0
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return round(self.closed_on_time / self.closed, 3) if self.closed else None
+
+    @property
+    def incentives(self) -> int:
+        return self.positive - self.negative
+
+
+@dataclass
+class Period:
+    start: date
+    end: date
+
+    @property
+    def start_utc(self) -> datetime:
+        return _local_day_start_utc(self.start)
+
+    @property
+    def end_utc(self) -> datetime:  # exclusive
+        return _local_day_start_utc(self.end + timedelta(days=1))
+
+
+def default_period() -> Period:
+    """The last 90 days up to today."""
+    today = clock.today()
+    return Period(today - timedelta(days=89), today)
+
+
+def scorecards(
+    actor: User,
+    task_force_id: int,
+    period: Period,
+    by: str = BY_MEMBER,
+    sort: str = "name",
+    only: User | None = None,
+) -> list[ScoreLine]:
+    """One line per active member (or per org unit with items), sorted by ``sort``
+    (a leading ``-`` sorts descending); with ``only``, that person's line alone."""
+    authorize(actor, "scorecard.view", task_force_id)
+    if period.end < period.start:
+        raise ValidationFailed(_("The end must not be before the start."), "end")
+    group = Issue.owner_id if by == BY_MEMBER else Issue.org_unit_id
+    if only is not None:
+        lines = {only.id: ScoreLine(only.id, only.display_name)}
+    else:
+        lines = _subjects(task_force_id, by)
+    today = clock.today()
+    start, end = period.start_utc, period.end_utc
+    closed_in_period = and_(Issue.status == CLOSED, Issue.closed_at >= start, Issue.closed_at < end)
+    on_time = or_(Issue.deadline.is_(None), func.date(Issue.closed_at) <= Issue.deadline)
+    counts = db.session.execute(
+        select(
+            group,
+            func.count(Issue.id).filter(
+                Issue.created_at < end,
+                or_(Issue.closed_at.is_(None), Issue.closed_at >= start),
+            ),
+            func.count(Issue.id).filter(closed_in_period),
+            func.count(Issue.id).filter(closed_in_period, on_time),
+            func.count(Issue.id).filter(Issue.status.in_(OPEN_STATUSES), Issue.deadline < today),
+        )
+        .where(Issue.task_force_id == task_force_id, Issue.status != DROPPED, group.is_not(None))
+        .group_by(group)
+    ).all()
+    for key, owned, closed, closed_on_time, overdue in counts:
+        line = lines.get(key)
+        if line is None:
+            continue
+        line.owned, line.closed, line.closed_on_time, line.overdue_now = (
+            owned,
+            closed,
+            closed_on_time,
+            overdue,
+        )
+    # The late closures' delays, for the medians.
+    delays: dict[int, list[int]] = {}
+    for key, closed_at, deadline in db.session.execute(
+        select(group, Issue.closed_at, Issue.deadline).where(
+            Issue.task_force_id == task_force_id,
+            closed_in_period,
+            Issue.deadline.is_not(None),
+            func.date(Issue.closed_at) > Issue.deadline,
+        )
+    ):
+        delays.setdefault(key, []).append((closed_at.date() - deadline).days)
+    for key, values in delays.items():
+        if key in lines:
+            lines[key].median_delay = round(statistics.median(values), 1)
+    # The latest progress note up to the end of the period.
+    if by == BY_MEMBER:
+        latest = select(ProgressUpdate.author_id, func.max(ProgressUpdate.created_at)).where(
+            ProgressUpdate.task_force_id == task_force_id, ProgressUpdate.created_at < end
+        )
+        latest = latest.group_by(ProgressUpdate.author_id)
+    else:
+        latest = (
+            select(Issue.org_unit_id, func.max(ProgressUpdate.created_at))
+            .join(Issue, Issue.id == ProgressUpdate.issue_id)
+            .where(ProgressUpdate.task_force_id == task_force_id, ProgressUpdate.created_at < end)
+            .group_by(Issue.org_unit_id)
+        )
+    reference = min(today, period.end)
+    for key, at in db.session.execute(latest):
+        if key in lines and at is not None:
+            lines[key].days_since_update = max((reference - clock_day(at)).days, 0)
+    # Nudges received and escalations raised within the period.
+    if by == BY_MEMBER:
+        nudges = select(Nudge.recipient_id, func.count(Nudge.id)).group_by(Nudge.recipient_id)
+        escalations = select(Escalation.raised_by_id, func.count(Escalation.id)).group_by(
+            Escalation.raised_by_id
+        )
+    else:
+        nudges = (
+            select(Issue.org_unit_id, func.count(Nudge.id))
+            .join(Issue, Issue.id == Nudge.issue_id)
+            .group_by(Issue.org_unit_id)
+        )
+        escalations = (
+            select(Issue.org_unit_id, func.count(Escalation.id))
+            .join(Issue, Issue.id == Escalation.issue_id)
+            .group_by(Issue.org_unit_id)
+        )
+    nudges = nudges.where(
+        Nudge.task_force_id == task_force_id, Nudge.sent_at >= start, Nudge.sent_at < end
+    )
+    escalations = escalations.where(
+        Escalation.task_force_id == task_force_id,
+        Escalation.raised_at >= start,
+        Escalation.raised_at < end,
+    )
+    for key, n in db.session.execute(nudges):
+        if key in lines:
+            lines[key].nudges = n
+    for key, n in db.session.execute(escalations):
+        if key in lines:
+            lines[key].escalations = n
+    # Incentives dated within the period (a person's record counts them from its list).
+    subject = Incentive.user_id if by == BY_MEMBER else Incentive.org_unit_id
+    incentive_counts = (
+        []
+        if only is not None
+        else db.session.execute(
+            select(subject, Incentive.polarity, func.count(Incentive.id))
+            .where(
+                Incentive.task_force_id == task_force_id,
+                Incentive.awarded_on >= period.start,
+                Incentive.awarded_on <= period.end,
+                subject.is_not(None),
+            )
+            .group_by(subject, Incentive.polarity)
+        )
+    )
+    for key, polarity, n in incentive_counts:
+        if key in lines:
+            if polarity == POSITIVE:
+                lines[key].positive = n
+            else:
+                lines[key].negative = n
+    result = list(lines.values())
+    if by == BY_UNIT:
+        result = [
+            line for line in result if line.owned or line.closed or line.positive or line.negative
+        ]
+    return sort_lines(result, sort)
+
+
+def clock_day(instant: datetime) -> date:
+    """The local calendar day of a stored (naive UTC) instant."""
+    from datetime import UTC
+
+    return instant.replace(tzinfo=UTC).astimezone(clock.zone()).date()
+
+
+def _subjects(task_force_id: int, by: str) -> dict[int, ScoreLine]:
+    if by == BY_MEMBER:
+        rows = db.session.execute(
+            select(User.id, User.display_name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.task_force_id == task_force_id,
+                Membership.active_on(clock.today()),
+                Membership.role != "viewer",
+            )
+            .order_by(User.display_name)
+        ).all()
+    else:
+        rows = db.session.execute(
+            select(OrgUnit.id, OrgUnit.name).order_by(OrgUnit.sort_order, OrgUnit.name)
+        ).all()
+    return {key: ScoreLine(key, name) for key, name in rows}
+
+
+def sort_lines(lines: list[ScoreLine], sort: str) -> list[ScoreLine]:
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in SORT_KEYS:
+        key, descending = "name", False
+    if key == "name":
+        return sorted(lines, key=lambda line: line.name, reverse=descending)
+    # Lines without a value (no closures, no updates) go last either way.
+    present = [line for line in lines if getattr(line, key) is not None]
+    missing = [line for line in lines if getattr(line, key) is None]
+    present.sort(key=lambda line: (getattr(line, key), line.name), reverse=descending)
+    return present + sorted(missing, key=lambda line: line.name)
+
+
+# --- incentives ------------------------------------------------------------------------------
+
+
+@dataclass
+class IncentiveInput:
+    polarity: str
+    kind: str
+    reason: str
+    awarded_on: date
+    user_id: int | None = None
+    org_unit_id: int | None = None
+    issue_id: int | None = None
+
+
+def record_incentive(actor: User, task_force_id: int, data: IncentiveInput) -> Incentive:
+    """The leader or executive leader records a positive or negative incentive.
+
+    :raise ValidationFailed: without a person or org unit, a reason, or on unknown codes.
+    """
+    authorize(actor, "incentive.manage", task_force_id)
+    if data.polarity not in POLARITIES:
+        raise ValidationFailed(_("Choose positive or negative."), "polarity")
+    if data.kind not in INCENTIVE_KINDS:
+        raise ValidationFailed(_("Choose a type."), "kind")
+    if data.user_id is None and data.org_unit_id is None:
+        raise ValidationFailed(_("Choose a person or an org unit."), "user_id")
+    if not (data.reason or "").strip():
+        raise ValidationFailed(_("Give a reason."), "reason")
+    if data.user_id is not None:
+        on_roster = db.session.scalar(
+            select(Membership.id).where(
+                Membership.task_force_id == task_force_id, Membership.user_id == data.user_id
+            )
+        )
+        if on_roster is None:
+            raise ValidationFailed(_("The person must be on the task force's roster."), "user_id")
+    if data.org_unit_id is not None and db.session.get(OrgUnit, data.org_unit_id) is None:
+        raise ValidationFailed(_("Unknown org unit."), "org_unit_id")
+    if data.issue_id is not None:
+        found = db.session.scalar(
+            select(Issue.id).where(Issue.id == data.issue_id, Issue.task_force_id == task_force_id)
+        )
+        if found is None:
+            raise ValidationFailed(_("Unknown item."), "issue_id")
+    incentive = Incentive(
+        task_force_id=task_force_id,
+        polarity=data.polarity,
+        kind=data.kind,
+        user_id=data.user_id,
+        org_unit_id=data.org_unit_id,
+        reason=data.reason.strip(),
+        issue_id=data.issue_id,
+        awarded_on=data.awarded_on,
+        recorded_by_id=actor.id,
+    )
+    db.session.add(incentive)
+    db.session.flush()
+    audit.record(
+        actor,
+        "recorded",
+        incentive,
+        {"polarity": [None, data.polarity], "kind": [None, data.kind]},
+        summary=incentive.reason[:120],
+    )
+    db.session.commit()
+    return incentive
+
+
+def incentives(
+    actor: User, task_force_id: int, user_id: int | None = None, limit: int = 200
+) -> list[Incentive]:
+    authorize(actor, "scorecard.view", task_force_id)
+    stmt = (
+        select(Incentive)
+        .where(Incentive.task_force_id == task_force_id)
+        .options(
+            joinedload(Incentive.user), joinedload(Incentive.org_unit), joinedload(Incentive.issue)
+        )
+        .order_by(Incentive.awarded_on.desc(), Incentive.id.desc())
+        .limit(limit)
+    )
+    if user_id is not None:
+        stmt = stmt.where(Incentive.user_id == user_id)
+    return list(db.session.scalars(stmt))
+
+
+@dataclass
+class PersonRecord:
+    user: User
+    line: ScoreLine | None
+    incentives: list[Incentive] = field(default_factory=list)
+    negative_total: int = 0
+    positive_total: int = 0
+
+
+def person_record(actor: User, task_force_id: int, user: User, period: Period) -> PersonRecord:
+    """A person's scorecard line for the period and every incentive they received."""
+    line = scorecards(actor, task_force_id, period, BY_MEMBER, only=user)[0]
+    given = incentives(actor, task_force_id, user_id=user.id)
+    in_period = [i for i in given if period.start <= i.awarded_on <= period.end]
+    line.positive = sum(1 for i in in_period if i.polarity == POSITIVE)
+    line.negative = len(in_period) - line.positive
+    return PersonRecord(
+        user=user,
+        line=line,
+        incentives=given,
+        positive_total=sum(1 for i in given if i.polarity == POSITIVE),
+        negative_total=sum(1 for i in given if i.polarity == NEGATIVE),
+    )

@@ -1,0 +1,761 @@
+"""Escalations (提级) and their decisions, supervision (督导) and nudges (催办).
+
+Members raise escalations on items they own or collaborate on, the leaders on any. An
+escalation to the executive leader is decided by the executive leader or the leader; one
+to the leader by the leader alone. Deciding writes the decision and applies it to the
+issue (unblock, new deadline, new owner) in one transaction, and tells the raiser and the
+owner. A supervision escalation puts the item under the leader's supervision (组长督办)
+until the leader lifts it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
+
+from app.core import audit, clock
+from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from app.core.outbox import notify
+from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
+from app.core.scope import get_in_scope
+from app.core.service import check_version
+from app.decisions.models import (
+    DECIDED,
+    ESCALATION_STATUSES,
+    KINDS,
+    LEVEL_LEADER,
+    LEVELS,
+    PENDING,
+    SUPERVISION,
+    Decision,
+    Escalation,
+    Nudge,
+)
+from app.extensions import db
+from app.issues import service as issues
+from app.issues.lights import LightRules, light_clause, light_expression
+from app.issues.models import OPEN_STATUSES, RED, YELLOW, Issue
+from app.people.models import Membership, User
+
+MAX_OPTIONS = 10
+
+
+def add_working_days(day: date, n: int) -> date:
+    """``n`` working days after ``day``, Saturdays and Sundays skipped."""
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def default_due_on() -> date:
+    return add_working_days(clock.today(), current_app.config["ESCALATION_DUE_WORKING_DAYS"])
+
+
+# --- who may ---------------------------------------------------------------------------------
+
+
+def may_raise(actor: User, issue: Issue) -> bool:
+    """Members on items they own or collaborate on; the leaders on any."""
+    if not can(actor, "escalation.raise", issue.task_force_id):
+        return False
+    if issues.is_manager(actor, issue.task_force_id):
+        return True
+    return issue.owner_id == actor.id or any(u.id == actor.id for u in issue.collaborators)
+
+
+def deciders_for(level: str) -> set[str]:
+    return {LEADER} if level == LEVEL_LEADER else {LEADER, EXEC_LEADER}
+
+
+def may_decide(actor: User, escalation: Escalation) -> bool:
+    """An escalation to the executive leader: the executive leader or the leader;
+    one to the leader: the leader only."""
+    if not can(actor, "escalation.decide", escalation.task_force_id):
+        return False
+    return bool(actor.roles_in(escalation.task_force_id) & deciders_for(escalation.level))
+
+
+def is_leader(actor: User, task_force_id: int) -> bool:
+    return LEADER in actor.roles_in(task_force_id)
+
+
+# --- raising ---------------------------------------------------------------------------------
+
+
+@dataclass
+class EscalationInput:
+    kind: str
+    level: str
+    question: str
+    options: list[str] = field(default_factory=list)
+    recommendation: str = ""
+    due_on: date | None = None
+
+
+def parse_options(text: str) -> list[str]:
+    """One option per line; blank lines dropped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _tell(recipient: User, kind: str, key: str, link: str, subject, task_force_id: int, message):
+    with force_locale(recipient.locale):
+        text = message()
+    notify(
+        recipient.id,
+        kind,
+        text,
+        unique_key=key,
+        link=link,
+        subject=subject,
+        task_force_id=task_force_id,
+    )
+
+
+def _active_with_roles(task_force_id: int, roles: set[str]) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.task_force_id == task_force_id,
+                Membership.role.in_(roles),
+                Membership.active_on(clock.today()),
+                User.active.is_(True),
+            )
+        ).unique()
+    )
+
+
+def raise_escalation(actor: User, issue: Issue, data: EscalationInput) -> Escalation:
+    """Move a question on ``issue`` up a level.
+
+    :raise PermissionDenied: when the actor may not raise on this item.
+    :raise ValidationFailed: on a missing question, an unknown kind or level, a past due date.
+    """
+    authorize(actor, "escalation.raise", issue.task_force_id)
+    if not may_raise(actor, issue):
+        raise PermissionDenied(
+            _("Only the owner, a collaborator or the leaders may escalate this item.")
+        )
+    if data.kind not in KINDS:
+        raise ValidationFailed(_("Choose a kind."), "kind")
+    if data.level not in LEVELS:
+        raise ValidationFailed(_("Choose a level."), "level")
+    question = (data.question or "").strip()
+    if not question:
+        raise ValidationFailed(_("Write the question to decide."), "question")
+    options = [o.strip() for o in data.options if o.strip()]
+    if len(options) > MAX_OPTIONS:
+        raise ValidationFailed(_("At most %(n)d options.", n=MAX_OPTIONS), "options")
+    if issue.status not in OPEN_STATUSES:
+        raise InvalidTransition(_("Reopen the item before escalating it."))
+    due_on = data.due_on or default_due_on()
+    if due_on < clock.today():
+        raise ValidationFailed(_("The due date must not be in the past."), "due_on")
+    escalation = Escalation(
+        task_force_id=issue.task_force_id,
+        issue_id=issue.id,
+        kind=data.kind,
+        level=data.level,
+        question=question,
+        options=options,
+        recommendation=(data.recommendation or "").strip(),
+        due_on=due_on,
+        status=PENDING,
+        raised_by_id=actor.id,
+        raised_at=clock.utcnow(),
+    )
+    db.session.add(escalation)
+    db.session.flush()
+    audit.record(
+        actor,
+        "raised",
+        escalation,
+        {"kind": [None, data.kind], "level": [None, data.level]},
+        summary=f"{issue.code} {question}",
+    )
+    changes = {"escalation": [None, escalation.id]}
+    if data.kind == SUPERVISION and not issue.supervised:
+        issue.supervised = True
+        changes["supervised"] = [False, True]
+    audit.record(actor, "escalated", issue, changes, summary=f"{issue.code} {question}"[:300])
+    for decider in _active_with_roles(issue.task_force_id, deciders_for(data.level)):
+        if decider.id == actor.id:
+            continue
+        _tell(
+            decider,
+            "escalation",
+            f"escalation:{escalation.id}:{decider.id}",
+            f"/escalations/{escalation.id}",
+            escalation,
+            issue.task_force_id,
+            lambda: _(
+                "%(who)s escalated %(code)s %(title)s for your decision by %(due)s: %(question)s",
+                who=actor.display_name,
+                code=issue.code,
+                title=issue.title,
+                due=escalation.due_on.isoformat(),
+                question=question,
+            ),
+        )
+    db.session.commit()
+    return escalation
+
+
+# --- deciding --------------------------------------------------------------------------------
+
+
+@dataclass
+class DecisionInput:
+    text: str
+    chosen_option: str = ""
+    rationale: str = ""
+    unblock: bool = False
+    new_deadline: date | None = None
+    new_owner_id: int | None = None
+    meeting_id: int | None = None
+
+
+def decide(
+    actor: User, escalation: Escalation, data: DecisionInput, version: int | None = None
+) -> Decision:
+    """Record the decision and apply it to the issue, all in one transaction.
+
+    :raise PermissionDenied: when the actor may not decide at this level.
+    :raise InvalidTransition: when it is decided already, or the issue cannot be unblocked.
+    :raise ValidationFailed: on a missing decision text, an unknown option or owner.
+    :raise StaleEdit: when someone changed the escalation after ``version`` was read.
+    Nothing is written when any of these is raised.
+    """
+    try:
+        decision = _decide(actor, escalation, data, version)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return decision
+
+
+def _decide(actor: User, escalation: Escalation, data: DecisionInput, version) -> Decision:
+    authorize(actor, "escalation.decide", escalation.task_force_id)
+    if not may_decide(actor, escalation):
+        raise PermissionDenied(_("Only the leader decides an escalation to the leader."))
+    check_version(escalation, version)
+    if escalation.status != PENDING:
+        raise InvalidTransition(_("This escalation is decided already."))
+    text = (data.text or "").strip()
+    if not text:
+        raise ValidationFailed(_("Write the decision."), "text")
+    chosen = (data.chosen_option or "").strip()
+    if chosen and chosen not in escalation.options:
+        raise ValidationFailed(_("Choose one of the options."), "chosen_option")
+    issue = escalation.issue
+    issue_changes = issues.apply_outcome(
+        actor,
+        issue,
+        unblock=data.unblock,
+        deadline=data.new_deadline,
+        owner_id=data.new_owner_id,
+        reason=text,
+    )
+    decision = Decision(
+        task_force_id=escalation.task_force_id,
+        escalation_id=escalation.id,
+        text=text,
+        chosen_option=chosen,
+        rationale=(data.rationale or "").strip(),
+        decided_by_id=actor.id,
+        decided_at=clock.utcnow(),
+        meeting_id=data.meeting_id,
+        unblocked="status" in issue_changes,
+        new_deadline=data.new_deadline if "deadline" in issue_changes else None,
+        new_owner_id=data.new_owner_id if "owner_id" in issue_changes else None,
+    )
+    db.session.add(decision)
+    escalation.status = DECIDED
+    db.session.flush()
+    audit.record(
+        actor,
+        "decided",
+        escalation,
+        {"status": [PENDING, DECIDED], "decision": [None, text]},
+        summary=f"{issue.code} {text}",
+    )
+    recipients = {escalation.raised_by_id, issue.owner_id} - {None, actor.id}
+    for user in db.session.scalars(select(User).where(User.id.in_(recipients))):
+        _tell(
+            user,
+            "decision",
+            f"decision:{decision.id}:{user.id}",
+            f"/escalations/{escalation.id}",
+            escalation,
+            escalation.task_force_id,
+            lambda: _(
+                "%(who)s decided on %(code)s %(title)s: %(text)s",
+                who=actor.display_name,
+                code=issue.code,
+                title=issue.title,
+                text=text,
+            ),
+        )
+    return decision
+
+
+def schedule(actor: User, escalation: Escalation, day: date | None) -> None:
+    """Put a pending escalation on the agenda of the meeting held on ``day`` (None: take it off)."""
+    authorize(actor, "escalation.decide", escalation.task_force_id)
+    if escalation.status != PENDING:
+        raise InvalidTransition(_("This escalation is decided already."))
+    if day is not None and day < clock.today():
+        raise ValidationFailed(_("The meeting day must not be in the past."), "day")
+    changes = audit.apply_changes(escalation, {"scheduled_for": day})
+    if changes:
+        audit.record(actor, "scheduled", escalation, changes, summary=escalation.question[:120])
+    db.session.commit()
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def get_escalation(escalation_id) -> Escalation:
+    """:raise NotFound: for an unknown id or one of another task force."""
+    escalation = get_in_scope(db.session, Escalation, escalation_id)
+    return escalation
+
+
+def load_escalation(actor: User, escalation_id) -> Escalation:
+    escalation = get_escalation(escalation_id)
+    authorize(actor, "escalation.view", escalation.task_force_id)
+    return escalation
+
+
+@dataclass
+class QueueRow:
+    escalation: Escalation
+    overdue: bool
+    mine: bool  # the actor may decide it
+
+
+def queue(actor: User, task_force_id: int) -> list[QueueRow]:
+    """Every pending escalation, oldest first; which are overdue, which the actor decides."""
+    authorize(actor, "escalation.view", task_force_id)
+    today = clock.today()
+    rows = db.session.scalars(
+        select(Escalation)
+        .where(Escalation.task_force_id == task_force_id, Escalation.status == PENDING)
+        .options(
+            joinedload(Escalation.issue).joinedload(Issue.owner),
+            joinedload(Escalation.raised_by),
+        )
+        .order_by(Escalation.raised_at, Escalation.id)
+    ).all()
+    roles = actor.roles_in(task_force_id)
+    may = can(actor, "escalation.decide", task_force_id)
+    return [
+        QueueRow(e, e.overdue_on(today), may and bool(roles & deciders_for(e.level))) for e in rows
+    ]
+
+
+def pending_for_person(actor: User, task_force_id: int) -> list[QueueRow]:
+    """Pending escalations the actor raised or may decide, oldest first: one query."""
+    roles = actor.roles_in(task_force_id)
+    levels = [lv for lv in LEVELS if roles & deciders_for(lv)]
+    if not can(actor, "escalation.decide", task_force_id):
+        levels = []
+    rows = db.session.scalars(
+        select(Escalation)
+        .where(
+            Escalation.task_force_id == task_force_id,
+            Escalation.status == PENDING,
+            or_(Escalation.raised_by_id == actor.id, Escalation.level.in_(levels)),
+        )
+        .options(joinedload(Escalation.issue))
+        .order_by(Escalation.raised_at, Escalation.id)
+    ).all()
+    today = clock.today()
+    return [QueueRow(e, e.overdue_on(today), e.level in levels) for e in rows]
+
+
+def escalations_of_issue(issue: Issue) -> tuple[list[Escalation], int]:
+    """The item's escalations, newest first, and how many nudges it had: one query."""
+    nudges = select(func.count(Nudge.id)).where(Nudge.issue_id == issue.id).scalar_subquery()
+    rows = (
+        db.session.execute(
+            select(Escalation, nudges)
+            .select_from(Issue)
+            .outerjoin(Escalation, Escalation.issue_id == Issue.id)
+            .where(Issue.id == issue.id)
+            .options(
+                joinedload(Escalation.raised_by),
+                joinedload(Escalation.decision).joinedload(Decision.decided_by),
+            )
+            .order_by(Escalation.raised_at.desc(), Escalation.id.desc())
+        )
+        .unique()
+        .all()
+    )
+    count = rows[0][1] if rows else 0
+    return [e for e, _n in rows if e is not None], count or 0
+
+
+# --- the register ----------------------------------------------------------------------------
+
+
+@dataclass
+class RegisterFilter:
+    kind: str | None = None
+    level: str | None = None
+    status: str | None = None
+    raised_from: date | None = None
+    raised_to: date | None = None
+    q: str = ""
+
+
+def _local_day_start_utc(day: date) -> datetime:
+    from datetime import UTC
+
+    local = datetime(day.year, day.month, day.day, tzinfo=clock.zone())
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def _filtered(task_force_id: int, filters: RegisterFilter) -> Select:
+    stmt = (
+        select(Escalation, Decision)
+        .join(Issue, Issue.id == Escalation.issue_id)
+        .outerjoin(Decision, Decision.escalation_id == Escalation.id)
+        .where(Escalation.task_force_id == task_force_id)
+    )
+    if filters.kind in KINDS:
+        stmt = stmt.where(Escalation.kind == filters.kind)
+    if filters.level in LEVELS:
+        stmt = stmt.where(Escalation.level == filters.level)
+    if filters.status in ESCALATION_STATUSES:
+        stmt = stmt.where(Escalation.status == filters.status)
+    if filters.raised_from:
+        stmt = stmt.where(Escalation.raised_at >= _local_day_start_utc(filters.raised_from))
+    if filters.raised_to:
+        end = _local_day_start_utc(filters.raised_to + timedelta(days=1))
+        stmt = stmt.where(Escalation.raised_at < end)
+    if filters.q:
+        like = f"%{filters.q.strip()}%"
+        stmt = stmt.where(
+            or_(
+                Escalation.question.ilike(like),
+                Issue.code.ilike(like),
+                Issue.title.ilike(like),
+                Decision.text.ilike(like),
+            )
+        )
+    return stmt
+
+
+@dataclass
+class RegisterRow:
+    escalation: Escalation
+    decision: Decision | None
+    days_to_decision: float | None  # None while pending
+    overdue: bool  # pending past its due date, or decided after it
+    decider_name: str | None = None
+
+    @property
+    def issue(self) -> Issue:
+        return self.escalation.issue
+
+
+def _days_between(start: datetime, end: datetime) -> float:
+    return round((end - start).total_seconds() / 86400, 1)
+
+
+def register_rows(actor: User, task_force_id: int, filters: RegisterFilter) -> list[RegisterRow]:
+    """Every escalation with its outcome and time to decision, newest first: one query."""
+    authorize(actor, "escalation.view", task_force_id)
+    today = clock.today()
+    decider = aliased(User)
+    stmt = (
+        _filtered(task_force_id, filters)
+        .outerjoin(decider, decider.id == Decision.decided_by_id)
+        .add_columns(decider.display_name)
+        .options(
+            joinedload(Escalation.issue),
+            joinedload(Escalation.raised_by),
+        )
+        .order_by(Escalation.raised_at.desc(), Escalation.id.desc())
+    )
+    rows = []
+    for escalation, decision, decider_name in db.session.execute(stmt).unique():
+        if decision is not None:
+            days = _days_between(escalation.raised_at, decision.decided_at)
+            late = decision.decided_at.date() > escalation.due_on
+        else:
+            days = None
+            late = escalation.due_on < today
+        rows.append(RegisterRow(escalation, decision, days, late, decider_name))
+    return rows
+
+
+@dataclass
+class GroupFigures:
+    total: int = 0
+    decided: int = 0
+    overdue_now: int = 0
+    median_days: float | None = None
+
+
+@dataclass
+class RegisterFigures:
+    total: int
+    decided: int
+    pending: int
+    overdue_now: int
+    decided_late: int
+    median_days: float | None
+    by_kind: dict[str, GroupFigures]
+    by_level: dict[str, GroupFigures]
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def register_figures(actor: User, task_force_id: int, filters: RegisterFilter) -> RegisterFigures:
+    """Median days to decision, decisions overdue now, by kind and level, as of today.
+
+    Two queries: counts grouped by kind and level, and the decided ones' durations for
+    the medians (SQLite has no median, so it is taken in Python).
+    """
+    authorize(actor, "escalation.view", task_force_id)
+    today = clock.today()
+    base = _filtered(task_force_id, filters).subquery()
+    esc = base.c
+    overdue = and_(esc.status == PENDING, esc.due_on < today)
+    counts = db.session.execute(
+        select(
+            esc.kind,
+            esc.level,
+            func.count(),
+            func.count().filter(esc.status == DECIDED),
+            func.count().filter(overdue),
+        ).group_by(esc.kind, esc.level)
+    ).all()
+    durations = db.session.execute(
+        select(Escalation.kind, Escalation.level, Escalation.raised_at, Decision.decided_at)
+        .join(Decision, Decision.escalation_id == Escalation.id)
+        .where(Escalation.id.in_(select(esc.id)))
+    ).all()
+    late = db.session.scalar(
+        select(func.count())
+        .select_from(Decision)
+        .join(Escalation, Escalation.id == Decision.escalation_id)
+        .where(
+            Escalation.id.in_(select(esc.id)), func.date(Decision.decided_at) > Escalation.due_on
+        )
+    )
+    by_kind = {k: GroupFigures() for k in KINDS}
+    by_level = {lv: GroupFigures() for lv in LEVELS}
+    for kind, level, total, decided, overdue_now in counts:
+        for group in (by_kind[kind], by_level[level]):
+            group.total += total
+            group.decided += decided
+            group.overdue_now += overdue_now
+    all_days: list[float] = []
+    kind_days: dict[str, list[float]] = {k: [] for k in KINDS}
+    level_days: dict[str, list[float]] = {lv: [] for lv in LEVELS}
+    for kind, level, raised_at, decided_at in durations:
+        days = _days_between(raised_at, decided_at)
+        all_days.append(days)
+        kind_days[kind].append(days)
+        level_days[level].append(days)
+    for kind, group in by_kind.items():
+        group.median_days = _median(kind_days[kind])
+    for level, group in by_level.items():
+        group.median_days = _median(level_days[level])
+    total = sum(g.total for g in by_kind.values())
+    decided = sum(g.decided for g in by_kind.values())
+    return RegisterFigures(
+        total=total,
+        decided=decided,
+        pending=total - decided,
+        overdue_now=sum(g.overdue_now for g in by_kind.values()),
+        decided_late=late or 0,
+        median_days=_median(all_days),
+        by_kind=by_kind,
+        by_level=by_level,
+    )
+
+
+# --- the meeting agenda ----------------------------------------------------------------------
+
+
+def pending_for_agenda(task_force_id: int, until: date | None) -> list[Escalation]:
+    """Pending escalations; those scheduled for a meeting up to ``until`` first, then the
+    oldest. One query."""
+    order: tuple = (Escalation.raised_at,)
+    if until is not None:
+        scheduled = and_(Escalation.scheduled_for.is_not(None), Escalation.scheduled_for <= until)
+        order = (~scheduled, Escalation.raised_at)
+    return list(
+        db.session.scalars(
+            select(Escalation)
+            .where(Escalation.task_force_id == task_force_id, Escalation.status == PENDING)
+            .options(joinedload(Escalation.issue))
+            .order_by(*order, Escalation.id)
+        )
+    )
+
+
+# --- supervision -----------------------------------------------------------------------------
+
+MAJOR_PRIORITIES = ("urgent", "high")
+
+
+def major_clause():
+    """The leader's items: major, urgent or high priority, or under the leader's supervision."""
+    return or_(Issue.major.is_(True), Issue.priority.in_(MAJOR_PRIORITIES), Issue.supervised)
+
+
+def _nudge_count():
+    return (
+        select(func.count(Nudge.id))
+        .where(Nudge.issue_id == Issue.id)
+        .correlate(Issue)
+        .scalar_subquery()
+        .label("nudges")
+    )
+
+
+@dataclass
+class BoardRow:
+    issue: Issue
+    light: str
+    nudges: int
+
+
+def _board(task_force_id: int, condition) -> list[BoardRow]:
+    rules = LightRules.current()
+    rows = db.session.execute(
+        select(Issue, light_expression(rules).label("light"), _nudge_count())
+        .where(
+            Issue.task_force_id == task_force_id,
+            Issue.status.in_(OPEN_STATUSES),
+            condition(rules),
+        )
+        .options(joinedload(Issue.owner))
+        .order_by(Issue.supervised.desc(), Issue.deadline.is_(None), Issue.deadline, Issue.id)
+    ).unique()
+    order = {RED: 0, YELLOW: 1}
+    result = [BoardRow(issue, light, nudges or 0) for issue, light, nudges in rows]
+    result.sort(key=lambda r: (not r.issue.supervised, order.get(r.light, 2)))
+    return result
+
+
+def leader_board(actor: User, task_force_id: int) -> list[BoardRow]:
+    """组长抓重大事项督导: major items and those under the leader's supervision."""
+    authorize(actor, "supervision.view", task_force_id)
+    return _board(task_force_id, lambda rules: major_clause())
+
+
+def exec_board(actor: User, task_force_id: int) -> list[BoardRow]:
+    """执行组长抓日常督导: everything else that is red, yellow (due soon, a milestone late,
+    stale) or not acknowledged by its owner."""
+    authorize(actor, "supervision.view", task_force_id)
+    return _board(
+        task_force_id,
+        lambda rules: and_(
+            ~major_clause(),
+            or_(
+                light_clause(rules, RED),
+                light_clause(rules, YELLOW),
+                and_(Issue.owner_id.is_not(None), Issue.acknowledged_at.is_(None)),
+            ),
+        ),
+    )
+
+
+def nudge(actor: User, issue: Issue, note: str = "") -> Nudge:
+    """Remind the owner (催办): an in-app message now, logged on the item and counted.
+
+    :raise PermissionDenied: for anyone but the leaders.
+    :raise InvalidTransition: for a finished item or one without an owner.
+    """
+    authorize(actor, "supervision.nudge", issue.task_force_id)
+    if not issues.is_manager(actor, issue.task_force_id):
+        raise PermissionDenied(_("Only the leader or the executive leader may do this."))
+    if issue.status not in OPEN_STATUSES:
+        raise InvalidTransition(_("The item is finished; there is nobody to remind."))
+    if issue.owner_id is None:
+        raise InvalidTransition(_("The item has no owner to remind."))
+    note = (note or "").strip()[:300]
+    entry = Nudge(
+        task_force_id=issue.task_force_id,
+        issue_id=issue.id,
+        recipient_id=issue.owner_id,
+        sent_by_id=actor.id,
+        note=note,
+        sent_at=clock.utcnow(),
+    )
+    db.session.add(entry)
+    db.session.flush()
+    count = db.session.scalar(select(func.count(Nudge.id)).where(Nudge.issue_id == issue.id))
+    audit.record(actor, "nudged", issue, {"nudges": [count - 1, count]}, summary=note or issue.code)
+    owner = db.session.get(User, issue.owner_id)
+
+    def message() -> str:
+        text = _(
+            "%(who)s reminds you of %(code)s %(title)s (reminder %(n)d).",
+            who=actor.display_name,
+            code=issue.code,
+            title=issue.title,
+            n=count,
+        )
+        return f"{text} {note}" if note else text
+
+    _tell(
+        owner,
+        "nudge",
+        f"nudge:{entry.id}",
+        f"/issues/{issue.id}",
+        issue,
+        issue.task_force_id,
+        message,
+    )
+    db.session.commit()
+    return entry
+
+
+def lift_supervision(actor: User, issue: Issue) -> None:
+    """:raise PermissionDenied: for anyone but the leader."""
+    authorize(actor, "supervision.nudge", issue.task_force_id)
+    if not is_leader(actor, issue.task_force_id):
+        raise PermissionDenied(_("Only the leader lifts the leader's supervision."))
+    if not issue.supervised:
+        raise InvalidTransition(_("The item is not under the leader's supervision."))
+    issue.supervised = False
+    audit.record(
+        actor, "supervision_lifted", issue, {"supervised": [True, False]}, summary=issue.code
+    )
+    db.session.commit()
+
+
+def nudge_count(issue: Issue) -> int:
+    return db.session.scalar(select(func.count(Nudge.id)).where(Nudge.issue_id == issue.id)) or 0
+
+
+def issue_options(task_force_id: int) -> list[tuple[int, str]]:
+    """(id, "code title") of the task force's items, for selects: one query."""
+    return [
+        (i, f"{code} {title}")
+        for i, code, title in db.session.execute(
+            select(Issue.id, Issue.code, Issue.title)
+            .where(Issue.task_force_id == task_force_id)
+            .order_by(Issue.code)
+        )
+    ]

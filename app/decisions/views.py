@@ -1,0 +1,541 @@
+"""Pages of escalations and the decision register, supervision, scorecards and incentives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.core import clock, hooks, nav
+from app.core.errors import DomainError, StaleEdit
+from app.core.forms import choices
+from app.core.nav import NavItem
+from app.core.pdf import pdf_response, render_pdf
+from app.core.permissions import can
+from app.core.web import current_task_force, form_error, requires
+from app.decisions import exports, scorecards, service
+from app.decisions.forms import (
+    DecisionForm,
+    EscalationForm,
+    IncentiveForm,
+    NudgeForm,
+    RegisterFilterForm,
+    ScheduleForm,
+    ScorecardForm,
+)
+from app.decisions.labels import (
+    ESCALATION_STATUS_LABELS,
+    INCENTIVE_KIND_LABELS,
+    KIND_LABELS,
+    LEVEL_LABELS,
+    POLARITY_LABELS,
+)
+from app.decisions.models import Escalation
+from app.issues import service as issues
+from app.issues.models import Issue
+from app.people.service import get_user, org_unit_options
+
+bp = Blueprint("decisions", __name__)
+
+nav.register(
+    NavItem(
+        "decisions.queue",
+        _l("Escalations"),
+        "escalation.view",
+        60,
+        ("decisions.queue", "decisions.escalation", "decisions.register", "decisions.raise"),
+    )
+)
+nav.register(NavItem("decisions.supervision", _l("Supervision"), "supervision.view", 62))
+nav.register(
+    NavItem(
+        "decisions.scorecard",
+        _l("Scorecards"),
+        "scorecard.view",
+        64,
+        ("decisions.scorecard", "decisions.incentive", "decisions.person_record"),
+    )
+)
+
+
+@bp.app_context_processor
+def decision_labels():
+    kinds = {k: str(v) for k, v in KIND_LABELS.items()}
+    levels = {k: str(v) for k, v in LEVEL_LABELS.items()}
+    states = {k: str(v) for k, v in ESCALATION_STATUS_LABELS.items()}
+    return {
+        "escalation_kind_label": lambda k: kinds.get(k, k),
+        "escalation_level_label": lambda k: levels.get(k, k),
+        "escalation_status_label": lambda k: states.get(k, k),
+        "polarity_label": lambda p: str(POLARITY_LABELS.get(p, p)),
+        "incentive_kind_label": lambda k: str(INCENTIVE_KIND_LABELS.get(k, k)),
+    }
+
+
+def _task_force_id() -> int:
+    return current_task_force().id
+
+
+def _people_choices(task_force_id: int, blank: str = "—"):
+    return choices(
+        [("", blank)] + [(u.id, u.display_name) for u in issues.assignable_users(task_force_id)]
+    )
+
+
+# --- the panel on an issue's page ------------------------------------------------------------
+
+
+@dataclass
+class IssuePanel:
+    issue: Issue
+    escalations: list[Escalation]
+    form: EscalationForm | None
+    may_raise: bool
+    may_nudge: bool
+    may_lift: bool
+    nudges: int
+    today: date
+
+
+@hooks.ISSUE_PANELS.provide
+def _escalation_panel(user, issue):
+    if not can(user, "escalation.view", issue.task_force_id):
+        return []
+    may_raise = service.may_raise(user, issue) and issue.is_open
+    form = None
+    if may_raise:
+        form = EscalationForm(formdata=None)
+        form.due_on.data = service.default_due_on()
+    escalations, nudges = service.escalations_of_issue(issue)
+    panel = IssuePanel(
+        issue=issue,
+        escalations=escalations,
+        form=form,
+        may_raise=may_raise,
+        may_nudge=can(user, "supervision.nudge", issue.task_force_id)
+        and issue.is_open
+        and issue.owner_id is not None,
+        may_lift=issue.supervised and service.is_leader(user, issue.task_force_id),
+        nudges=nudges,
+        today=clock.today(),
+    )
+    return [
+        hooks.Section(
+            "escalations",
+            _("Escalations and supervision"),
+            "decisions/_issue_panel.html",
+            [panel],
+            len(panel.escalations),
+        )
+    ]
+
+
+# --- raising ---------------------------------------------------------------------------------
+
+
+def _escalation_input(form: EscalationForm) -> service.EscalationInput:
+    return service.EscalationInput(
+        kind=form.kind.data,
+        level=form.level.data,
+        question=form.question.data or "",
+        options=service.parse_options(form.options.data),
+        recommendation=form.recommendation.data or "",
+        due_on=form.due_on.data,
+    )
+
+
+@bp.route("/issues/<int:issue_id>/escalate", methods=["GET", "POST"])
+@requires("escalation.raise")
+def raise_escalation(issue_id: int):
+    issue = issues.load_issue(current_user, issue_id)
+    if not service.may_raise(current_user, issue):
+        abort(403)
+    form = EscalationForm()
+    if request.method == "GET":
+        form.due_on.data = service.default_due_on()
+        form.kind.data = request.args.get("kind") or form.kind.data
+    status = 200
+    if form.validate_on_submit():
+        try:
+            escalation = service.raise_escalation(current_user, issue, _escalation_input(form))
+        except DomainError as error:
+            form_error(form, error)
+            status = error.status if error.status in (400, 409) else 400
+        else:
+            flash(_("Escalated; the deciders have been told."), "success")
+            return redirect(url_for("decisions.escalation", escalation_id=escalation.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("decisions/raise.html", form=form, issue=issue), status
+
+
+# --- the queue and one escalation ------------------------------------------------------------
+
+
+@bp.get("/escalations")
+@requires("escalation.view")
+def queue():
+    task_force_id = _task_force_id()
+    rows = service.queue(current_user, task_force_id)
+    mine_only = request.args.get("mine") == "1"
+    if mine_only:
+        rows = [r for r in rows if r.mine]
+    return render_template("decisions/queue.html", rows=rows, mine_only=mine_only)
+
+
+def _decision_form(escalation: Escalation, form: DecisionForm | None = None) -> DecisionForm:
+    form = form or DecisionForm(formdata=None)
+    form.chosen_option.choices = choices([("", "—")] + [(o, o) for o in escalation.options])
+    form.new_owner_id.choices = _people_choices(escalation.task_force_id, _("— unchanged —"))
+    if form.version.data in (None, ""):
+        form.version.data = escalation.version
+    return form
+
+
+def _escalation_page(escalation: Escalation, status: int = 200, **forms):
+    schedule_form = forms.get("schedule_form") or ScheduleForm(formdata=None)
+    if schedule_form.day.data is None:
+        schedule_form.day.data = escalation.scheduled_for
+    return (
+        render_template(
+            "decisions/escalation.html",
+            escalation=escalation,
+            issue=escalation.issue,
+            decision=escalation.decision,
+            may_decide=escalation.pending and service.may_decide(current_user, escalation),
+            form=_decision_form(escalation, forms.get("form")),
+            schedule_form=schedule_form,
+            today=clock.today(),
+        ),
+        status,
+    )
+
+
+@bp.get("/escalations/<int:escalation_id>")
+@requires("escalation.view")
+def escalation(escalation_id: int):
+    return _escalation_page(service.load_escalation(current_user, escalation_id))
+
+
+@bp.post("/escalations/<int:escalation_id>/decide")
+@requires("escalation.decide")
+def decide(escalation_id: int):
+    escalation = service.load_escalation(current_user, escalation_id)
+    form = _decision_form(escalation, DecisionForm())
+    if not form.validate_on_submit():
+        return _escalation_page(escalation, 400, form=form)
+    data = service.DecisionInput(
+        text=form.text.data,
+        chosen_option=form.chosen_option.data or "",
+        rationale=form.rationale.data or "",
+        unblock=bool(form.unblock.data),
+        new_deadline=form.new_deadline.data,
+        new_owner_id=form.new_owner_id.data,
+    )
+    try:
+        service.decide(current_user, escalation, data, form.version_value)
+    except DomainError as error:
+        escalation = service.load_escalation(current_user, escalation_id)
+        form_error(form, error)
+        code = 409 if isinstance(error, StaleEdit) else error.status
+        return _escalation_page(escalation, code if code in (400, 403, 409) else 400, form=form)
+    flash(_("Decided; the raiser and the owner have been told."), "success")
+    return redirect(url_for("decisions.escalation", escalation_id=escalation_id))
+
+
+@bp.post("/escalations/<int:escalation_id>/schedule")
+@requires("escalation.decide")
+def schedule(escalation_id: int):
+    escalation = service.load_escalation(current_user, escalation_id)
+    form = ScheduleForm()
+    if form.validate_on_submit():
+        try:
+            service.schedule(current_user, escalation, form.day.data)
+        except DomainError as error:
+            form_error(form, error)
+            return _escalation_page(escalation, 400, schedule_form=form)
+        flash(_("Agenda updated."), "success")
+        return redirect(url_for("decisions.escalation", escalation_id=escalation_id))
+    return _escalation_page(escalation, 400, schedule_form=form)
+
+
+# --- the register ----------------------------------------------------------------------------
+
+
+def _register_filter() -> tuple[RegisterFilterForm, service.RegisterFilter]:
+    form = RegisterFilterForm(request.args)
+    data = dict(form.data)
+    if not form.validate():
+        for name in form.errors:
+            data[name] = None
+    filters = service.RegisterFilter(
+        kind=data.get("kind") or None,
+        level=data.get("level") or None,
+        status=data.get("status") or None,
+        raised_from=data.get("raised_from"),
+        raised_to=data.get("raised_to"),
+        q=(data.get("q") or "").strip(),
+    )
+    return form, filters
+
+
+@bp.get("/decisions")
+@requires("escalation.view")
+def register():
+    task_force_id = _task_force_id()
+    form, filters = _register_filter()
+    return render_template(
+        "decisions/register.html",
+        form=form,
+        rows=service.register_rows(current_user, task_force_id, filters),
+        figures=service.register_figures(current_user, task_force_id, filters),
+        args=request.args.to_dict(),
+    )
+
+
+@bp.get("/decisions.xlsx")
+@requires("escalation.view")
+def register_xlsx():
+    task_force = current_task_force()
+    _form, filters = _register_filter()
+    rows = service.register_rows(current_user, task_force.id, filters)
+    data = exports.register_workbook(rows)
+    return exports.xlsx_response(
+        data, _("Decision register") + f" {clock.today().isoformat()}.xlsx"
+    )
+
+
+@bp.get("/decisions.pdf")
+@requires("escalation.view")
+def register_pdf():
+    task_force = current_task_force()
+    _form, filters = _register_filter()
+    rows = service.register_rows(current_user, task_force.id, filters)
+    figures = service.register_figures(current_user, task_force.id, filters)
+    data = render_pdf(
+        "decisions/register_pdf.html",
+        task_force=task_force,
+        rows=rows,
+        figures=figures,
+        today=clock.today(),
+    )
+    return pdf_response(data, _("Decision register") + f" {clock.today().isoformat()}.pdf")
+
+
+# --- supervision -----------------------------------------------------------------------------
+
+
+@bp.get("/supervision")
+@requires("supervision.view")
+def supervision():
+    task_force_id = _task_force_id()
+    board = "exec" if request.args.get("board") == "exec" else "leader"
+    rows = (
+        service.exec_board(current_user, task_force_id)
+        if board == "exec"
+        else service.leader_board(current_user, task_force_id)
+    )
+    return render_template("decisions/supervision.html", board=board, rows=rows)
+
+
+def _back(default: str):
+    from app.core.web import safe_next
+
+    return redirect(safe_next(request.form.get("next"), default))
+
+
+@bp.post("/issues/<int:issue_id>/nudge")
+@requires("supervision.nudge")
+def nudge(issue_id: int):
+    issue = issues.load_issue(current_user, issue_id)
+    form = NudgeForm()
+    try:
+        service.nudge(current_user, issue, form.note.data or "")
+    except DomainError as error:
+        flash(error.message, "danger")
+    else:
+        flash(_("Reminder sent to %(name)s.", name=issue.owner.display_name), "success")
+    return _back(url_for("issues.issue_detail", issue_id=issue_id))
+
+
+@bp.post("/issues/<int:issue_id>/supervision/lift")
+@requires("supervision.nudge")
+def lift_supervision(issue_id: int):
+    issue = issues.load_issue(current_user, issue_id)
+    try:
+        service.lift_supervision(current_user, issue)
+    except DomainError as error:
+        flash(error.message, "danger")
+    else:
+        flash(_("The leader's supervision is lifted."), "success")
+    return _back(url_for("issues.issue_detail", issue_id=issue_id))
+
+
+# --- scorecards and incentives ---------------------------------------------------------------
+
+
+def _period(form: ScorecardForm) -> scorecards.Period:
+    default = scorecards.default_period()
+    if not form.validate():
+        return default
+    start = form.start.data or default.start
+    end = form.end.data or default.end
+    return scorecards.Period(start, end) if start <= end else default
+
+
+@bp.get("/scorecards")
+@requires("scorecard.view")
+def scorecard():
+    task_force_id = _task_force_id()
+    form = ScorecardForm(request.args)
+    period = _period(form)
+    by = "unit" if request.args.get("by") == "unit" else "member"
+    sort = request.args.get("sort") or "name"
+    lines = scorecards.scorecards(current_user, task_force_id, period, by, sort)
+    form.start.data, form.end.data, form.by.data = period.start, period.end, by
+    args = {"start": period.start.isoformat(), "end": period.end.isoformat(), "by": by}
+    return render_template(
+        "decisions/scorecards.html", form=form, lines=lines, by=by, sort=sort, args=args
+    )
+
+
+def _incentive_form(task_force_id: int, form: IncentiveForm | None = None) -> IncentiveForm:
+    form = form or IncentiveForm(formdata=None)
+    form.user_id.choices = _people_choices(task_force_id)
+    form.org_unit_id.choices = choices([("", "—")] + org_unit_options())
+    form.issue_id.choices = choices([("", "—")] + _issue_options(task_force_id))
+    if form.awarded_on.data is None:
+        form.awarded_on.data = clock.today()
+    return form
+
+
+def _issue_options(task_force_id: int):
+    return service.issue_options(task_force_id)
+
+
+def _incentives_page(form: IncentiveForm | None = None, status: int = 200):
+    task_force_id = _task_force_id()
+    return (
+        render_template(
+            "decisions/incentives.html",
+            rows=scorecards.incentives(current_user, task_force_id),
+            form=_incentive_form(task_force_id, form)
+            if can(current_user, "incentive.manage", task_force_id)
+            else None,
+        ),
+        status,
+    )
+
+
+@bp.get("/incentives")
+@requires("scorecard.view")
+def incentives():
+    return _incentives_page()
+
+
+@bp.post("/incentives")
+@requires("incentive.manage")
+def record_incentive():
+    task_force_id = _task_force_id()
+    form = _incentive_form(task_force_id, IncentiveForm())
+    if form.validate_on_submit():
+        data = scorecards.IncentiveInput(
+            polarity=form.polarity.data,
+            kind=form.kind.data,
+            reason=form.reason.data,
+            awarded_on=form.awarded_on.data,
+            user_id=form.user_id.data,
+            org_unit_id=form.org_unit_id.data,
+            issue_id=form.issue_id.data,
+        )
+        try:
+            scorecards.record_incentive(current_user, task_force_id, data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("Incentive recorded."), "success")
+            return redirect(url_for("decisions.incentives"))
+    return _incentives_page(form, 400)
+
+
+@bp.get("/people/<int:user_id>/record")
+@requires("scorecard.view")
+def person_record(user_id: int):
+    task_force_id = _task_force_id()
+    user = get_user(user_id)
+    form = ScorecardForm(request.args)
+    period = _period(form)
+    record = scorecards.person_record(current_user, task_force_id, user, period)
+    form.start.data, form.end.data = period.start, period.end
+    return render_template("decisions/person.html", record=record, form=form, period=period)
+
+
+# --- my items and the calendar -------------------------------------------------------------
+
+
+@hooks.MY_ITEMS.provide
+def _my_escalations(user, task_force_id):
+    if not can(user, "escalation.view", task_force_id):
+        return []
+    rows = service.pending_for_person(user, task_force_id)
+    if not rows:
+        return []
+    return [
+        hooks.Section(
+            "escalations",
+            _("Escalations awaiting a decision"),
+            "decisions/_my_escalations.html",
+            rows,
+            len(rows),
+        )
+    ]
+
+
+@hooks.CALENDAR.provide
+def _escalation_due_dates(user, task_force_id, start, end):
+    """The due dates of pending escalations: all of them for the task force's calendar,
+    those one raised or decides for a personal feed."""
+    if user is None:
+        rows = service.pending_for_agenda(task_force_id, None)
+    else:
+        rows = [r.escalation for r in service.pending_for_person(user, task_force_id)]
+    return [
+        hooks.CalendarEvent(
+            uid=f"escalation-{e.id}@gongjian",
+            kind="escalation",
+            title=_("Decision due: %(code)s %(question)s", code=e.issue.code, question=e.question),
+            start=e.due_on,
+            url=url_for("decisions.escalation", escalation_id=e.id, _external=True),
+        )
+        for e in rows
+        if start <= e.due_on <= end
+    ]
+
+
+# --- the meeting agenda ----------------------------------------------------------------------
+
+
+@hooks.AGENDA.provide
+def _pending_escalations(task_force_id, kind, since, until):
+    section = _("Pending escalations")
+    today = clock.today()
+    proposals = []
+    for escalation in service.pending_for_agenda(task_force_id, until):
+        due = _("due %(day)s", day=escalation.due_on.isoformat())
+        if escalation.overdue_on(until or today):
+            due = _("overdue since %(day)s", day=escalation.due_on.isoformat())
+        proposals.append(
+            hooks.AgendaProposal(
+                section=section,
+                title=f"{escalation.issue.code} {escalation.question}",
+                url=url_for("decisions.escalation", escalation_id=escalation.id),
+                subject_type="escalation",
+                subject_id=escalation.id,
+                detail=f"{KIND_LABELS[escalation.kind]} · {LEVEL_LABELS[escalation.level]} · {due}",
+            )
+        )
+    return proposals

@@ -1,0 +1,1 @@
+"""Front-line submissions (调研意见) and their triage."""

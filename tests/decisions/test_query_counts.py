@@ -1,0 +1,141 @@
+"""Queries, not loops: the pages of escalations, supervision, scorecards and intake issue as
+many SQL statements for many rows as for a few."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from app.core.scope import unscoped
+from app.decisions.models import Decision, Escalation, Incentive, Nudge
+from app.extensions import db
+from app.intake.models import Submission
+from tests import factories
+
+PAGES = [
+    "/escalations",
+    "/escalations?mine=1",
+    "/decisions",
+    "/supervision",
+    "/supervision?board=exec",
+    "/scorecards",
+    "/scorecards?by=unit&sort=-owned",
+    "/incentives",
+    "/intake",
+    "/intake?state=all",
+    "/intake/mine",
+    "/issues/{issue_id}",
+    "/my",
+    "/people/{member}/record",
+]
+
+
+def _grow(app, world, n: int) -> None:
+    with app.app_context(), unscoped():
+        task_force = db.session.get(factories.TaskForce, world.task_force_id)
+        category = db.session.get(factories.Category, world.category_id)
+        leader = world.users["leader"]
+        for i in range(n):
+            unit = factories.make_org_unit(f"网点{i}-{n}", kind="sub_branch")
+            user = factories.make_user(f"grow{i}x{n}", org_unit_id=unit.id)
+            factories.make_membership(user, task_force, "member")
+            issue = factories.make_issue(
+                category,
+                owner_id=user.id,
+                org_unit_id=unit.id,
+                deadline=date(2024, 6, 1) + timedelta(days=i - n // 2),
+                priority="high" if i % 3 == 0 else "medium",
+                acknowledged_at=None if i % 4 == 0 else datetime(2024, 5, 1),
+            )
+            escalation = Escalation(
+                task_force_id=task_force.id,
+                issue_id=issue.id if i % 2 else world.issue_id,
+                kind=("communication", "decision", "supervision")[i % 3],
+                level="leader" if i % 2 else "exec_leader",
+                question=f"问题{i}",
+                options=["甲", "乙"],
+                due_on=date(2024, 6, 1) + timedelta(days=i - n // 2),
+                raised_by_id=user.id,
+                raised_at=datetime(2024, 5, 1) + timedelta(hours=i),
+                status="decided" if i % 3 == 0 else "pending",
+            )
+            db.session.add(escalation)
+            db.session.flush()
+            if i % 3 == 0:
+                db.session.add(
+                    Decision(
+                        task_force_id=task_force.id,
+                        escalation_id=escalation.id,
+                        text=f"决定{i}",
+                        decided_by_id=leader,
+                        decided_at=datetime(2024, 5, 3) + timedelta(hours=i),
+                    )
+                )
+            db.session.add_all(
+                [
+                    Nudge(
+                        task_force_id=task_force.id,
+                        issue_id=world.issue_id if i % 2 else issue.id,
+                        recipient_id=user.id,
+                        sent_by_id=leader,
+                        sent_at=datetime(2024, 5, 20),
+                    ),
+                    Incentive(
+                        task_force_id=task_force.id,
+                        polarity="positive" if i % 2 else "negative",
+                        kind="commendation" if i % 2 else "criticism",
+                        user_id=world.users["member"] if i % 2 else user.id,
+                        org_unit_id=unit.id,
+                        reason=f"理由{i}",
+                        issue_id=issue.id,
+                        awarded_on=date(2024, 5, 20),
+                        recorded_by_id=leader,
+                    ),
+                    Submission(
+                        task_force_id=task_force.id,
+                        submitter_id=world.users["member"] if i % 2 else world.users["frontline"],
+                        title=f"建议{i}",
+                        org_unit_id=unit.id,
+                        category_id=category.id,
+                        state="merged" if i % 2 else "submitted",
+                        issue_id=issue.id if i % 2 else None,
+                        show_name=bool(i % 2),
+                    ),
+                ]
+            )
+        db.session.commit()
+
+
+def _counts(app, world) -> dict[str, int]:
+    counts = {}
+    for persona in ("leader", "member"):
+        client = app.test_client()
+        client.post("/login", data={"login": persona, "password": factories.PASSWORD})
+        for page in PAGES:
+            url = page.format(issue_id=world.issue_id, member=world.users["member"])
+            response = client.get(url)
+            if response.status_code == 403:
+                continue
+            assert response.status_code == 200, (persona, url)
+            counts[f"{persona} {url}"] = int(response.headers["X-Query-Count"])
+    return counts
+
+
+def test_query_counts_do_not_grow_with_the_rows(app, world):
+    before = _counts(app, world)
+    _grow(app, world, 12)
+    after = _counts(app, world)
+    assert after == before
+    # The item's page runs 12 queries of its own; the escalations panel adds one.
+    limits = {key: 13 if "/issues/" in key else 12 for key in after}
+    assert {k: v for k, v in after.items() if v > limits[k]} == {}
+
+
+@pytest.mark.parametrize("persona", ["frontline"])
+def test_my_submissions_is_one_query_more_or_less_whatever_the_rows(app, world, persona):
+    client = app.test_client()
+    client.post("/login", data={"login": persona, "password": factories.PASSWORD})
+    before = int(client.get("/intake/mine").headers["X-Query-Count"])
+    _grow(app, world, 6)
+    assert int(client.get("/intake/mine").headers["X-Query-Count"]) == before

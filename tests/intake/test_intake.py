@@ -1,0 +1,193 @@
+"""The intake queue (调研意见): front-line submissions, triage, and what the submitter sees."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.core.errors import InvalidTransition, ValidationFailed
+from app.core.models import Notification
+from app.core.scope import task_force_scope
+from app.extensions import db
+from app.intake import service
+from app.intake.models import Submission
+from app.issues.models import Issue
+from app.people.models import User
+
+
+def test_a_frontline_user_submits_to_a_task_force_and_sees_it(app, world, login, look):
+    frontline = login("frontline")
+    form = frontline.get("/intake/new").get_data(as_text=True)
+    assert "非存AUM攻坚克难小组" in form and "普惠金融攻坚小组" in form
+    response = frontline.post(
+        "/intake/new",
+        data={
+            "task_force_id": world.task_force_id,
+            "title": "客户经理营销工具不好用",
+            "description": "手机端无法查看客户持仓。",
+            "category_id": world.category_id,
+            "org_unit_id": world.org_unit_id,
+            "show_name": "",
+        },
+    )
+    assert response.status_code == 302
+    mine = frontline.get("/intake/mine").get_data(as_text=True)
+    assert "客户经理营销工具不好用" in mine and "理财产品起购金额偏高" in mine
+    with look():
+        submission = db.session.scalar(
+            select(Submission).where(Submission.title == "客户经理营销工具不好用")
+        )
+        assert submission.task_force_id == world.task_force_id and not submission.show_name
+
+
+def test_a_frontline_user_sees_nothing_else_of_the_task_force(app, world, login):
+    frontline = login("frontline")
+    for url in (
+        "/issues",
+        f"/issues/{world.issue_id}",
+        "/escalations",
+        "/decisions",
+        "/intake",
+        f"/intake/{world.ids['submission']}",
+        "/supervision",
+        "/scorecards",
+        "/roster",
+    ):
+        assert frontline.get(url).status_code in (403, 404), url
+
+
+def test_my_submissions_shows_only_my_own(app, world, login, look):
+    with look(), task_force_scope(world.task_force_id):
+        member = db.session.get(User, world.users["member"])
+        service.submit(
+            member,
+            service.SubmissionInput(task_force_id=world.task_force_id, title="成员自己的建议"),
+        )
+    page = login("frontline").get("/intake/mine").get_data(as_text=True)
+    assert "成员自己的建议" not in page and "理财产品起购金额偏高" in page
+    page = login("member").get("/intake/mine").get_data(as_text=True)
+    assert "成员自己的建议" in page and "理财产品起购金额偏高" not in page
+
+
+def test_a_member_submits_only_to_their_own_task_force(ctx, world):
+    member = db.session.get(User, world.users["member"])
+    assert [tf.id for tf in service.open_task_forces(member)] == [world.task_force_id]
+    with pytest.raises(ValidationFailed) as error:
+        service.submit(
+            member,
+            service.SubmissionInput(task_force_id=world.other_task_force_id, title="别处"),
+        )
+    assert error.value.field == "task_force_id"
+
+
+def test_a_dimension_must_belong_to_the_chosen_task_force(ctx, world):
+    frontline = db.session.get(User, world.users["frontline"])
+    with pytest.raises(ValidationFailed) as error:
+        service.submit(
+            frontline,
+            service.SubmissionInput(
+                task_force_id=world.other_task_force_id,
+                title="x",
+                category_id=world.category_id,  # of the first task force
+            ),
+        )
+    assert error.value.field == "category_id"
+
+
+def test_accepting_opens_a_prefilled_item_linked_back(app, world, login, look):
+    leader = login("exec_leader")
+    submission_id = world.ids["submission"]
+    page = leader.get(f"/intake/{submission_id}").get_data(as_text=True)
+    assert "理财产品起购金额偏高，客户难以尝试" in page and "建议推出 1 万元起购的入门产品" in page
+    response = leader.post(
+        f"/intake/{submission_id}/accept",
+        data={
+            "title": "理财产品起购金额偏高，客户难以尝试",
+            "category_id": world.category_id,
+            "description": "建议推出 1 万元起购的入门产品。",
+            "owner_id": world.users["member"],
+            "priority": "medium",
+            "source": "research",
+            "version": "1",
+        },
+    )
+    assert response.status_code == 302
+    with look():
+        submission = db.session.get(Submission, submission_id)
+        issue = db.session.get(Issue, submission.issue_id)
+        assert submission.state == "accepted" and issue.source == "intake"
+        assert issue.owner_id == world.users["member"]
+        told = db.session.scalar(
+            select(Notification).where(Notification.recipient_id == world.users["frontline"])
+        )
+        assert issue.code in told.text
+        code = issue.code
+    mine = login("frontline").get("/intake/mine").get_data(as_text=True)
+    assert code in mine
+    # The frontline user sees the outcome but cannot open the item.
+    assert f'href="/issues/{submission.issue_id}"' not in mine
+
+
+def test_merging_into_an_existing_item(ctx, world):
+    with task_force_scope(world.task_force_id):
+        leader = db.session.get(User, world.users["leader"])
+        submission = db.session.get(Submission, world.ids["submission"])
+        issue = service.merge(leader, submission, world.issue_id)
+        assert (submission.state, submission.issue_id) == ("merged", issue.id)
+        with pytest.raises(InvalidTransition):
+            service.decline(leader, submission, "重复")
+
+
+def test_merging_needs_an_item_of_the_same_task_force(ctx, world):
+    with task_force_scope(world.task_force_id):
+        leader = db.session.get(User, world.users["leader"])
+        submission = db.session.get(Submission, world.ids["submission"])
+        with pytest.raises(ValidationFailed):
+            service.merge(leader, submission, world.other_issue_id)
+        assert submission.state == "submitted"
+
+
+def test_declining_needs_a_reason_and_tells_the_submitter(app, world, login, look):
+    leader = login("exec_leader")
+    submission_id = world.ids["submission"]
+    assert leader.post(f"/intake/{submission_id}/decline", data={"reason": ""}).status_code == 400
+    response = leader.post(
+        f"/intake/{submission_id}/decline",
+        data={"reason": "已有同类产品，请向客户推荐", "version": "1"},
+    )
+    assert response.status_code == 302
+    mine = login("frontline").get("/intake/mine").get_data(as_text=True)
+    assert "已有同类产品，请向客户推荐" in mine
+
+
+def test_a_hidden_name_stays_hidden_from_the_triage_pages(app, world, login, look):
+    with look():
+        submission = db.session.get(Submission, world.ids["submission"])
+        submission.show_name = False
+        frontline_name = db.session.get(User, world.users["frontline"]).display_name
+        db.session.commit()
+    leader = login("exec_leader")
+    assert frontline_name not in leader.get("/intake").get_data(as_text=True)
+    assert frontline_name not in leader.get(f"/intake/{world.ids['submission']}").get_data(
+        as_text=True
+    )
+
+
+def test_figures_per_dimension_and_org_unit(ctx, world):
+    with task_force_scope(world.task_force_id):
+        leader = db.session.get(User, world.users["leader"])
+        frontline = db.session.get(User, world.users["frontline"])
+        second = service.submit(
+            frontline,
+            service.SubmissionInput(
+                task_force_id=world.task_force_id,
+                title="网点排队时间长",
+                category_id=world.category_id,
+                org_unit_id=world.org_unit_id,
+            ),
+        )
+        service.merge(leader, second, world.issue_id)
+        figures = service.figures(leader, world.task_force_id)
+    assert figures.total == 2 and figures.merged == 1 and figures.became_issues == 0
+    assert ("客户端", 1, 1) in figures.by_category
+    assert ("长春分行", 2, 1) in figures.by_org_unit
