@@ -54,7 +54,9 @@ def select_locale() -> str:
 def register_extensions(app: Flask) -> None:
     from app.core import models as _core_models  # noqa: F401  (register tables)
     from app.issues import models as _issues_models  # noqa: F401
+    from app.kpis import models as _kpis_models  # noqa: F401
     from app.people import models as _people_models  # noqa: F401
+    from app.pilots import models as _pilots_models  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(
@@ -85,13 +87,17 @@ def register_blueprints(app: Flask) -> None:
     from app.core.views import bp as core_bp
     from app.dashboard.views import bp as dashboard_bp
     from app.issues.views import bp as issues_bp
+    from app.kpis.views import bp as kpis_bp
     from app.people.admin_views import bp as admin_bp
     from app.people.views import bp as people_bp
+    from app.pilots.views import bp as pilots_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(issues_bp)
+    app.register_blueprint(pilots_bp)
+    app.register_blueprint(kpis_bp)
     app.register_blueprint(dashboard_bp)
 
 
