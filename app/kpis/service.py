@@ -432,3 +432,23 @@ def list_kpis(actor: User, task_force_id: int, on: date | None = None) -> list[S
         .order_by(Kpi.sort_order, Kpi.id)
     )
     return [standing(kpi, on) for kpi in kpis]
+
+
+def overview(task_force_id: int, on: date | None = None) -> list[Standing]:
+    """Every open KPI with its latest reading up to ``on``, in one query (the battle map)."""
+    on = on or clock.today()
+    latest = (
+        select(KpiReading.id)
+        .where(KpiReading.kpi_id == Kpi.id, KpiReading.period <= on)
+        .order_by(KpiReading.period.desc())
+        .limit(1)
+        .correlate(Kpi)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Kpi, KpiReading)
+        .outerjoin(KpiReading, KpiReading.id == latest)
+        .where(Kpi.task_force_id == task_force_id, Kpi.archived_at.is_(None))
+        .order_by(Kpi.sort_order, Kpi.id)
+    ).all()
+    return [Standing(kpi, on, reading) for kpi, reading in rows]

@@ -741,7 +741,8 @@ def load_pilot(actor: User, pilot_id) -> Pilot:
                 joinedload(Pilot.reviewed_by),
                 joinedload(Pilot.decided_by),
                 selectinload(Pilot.issues),
-                selectinload(Pilot.units),
+                # Few per pilot: joined into the first query rather than one more.
+                joinedload(Pilot.units),
                 selectinload(Pilot.objectives),
                 selectinload(Pilot.rollouts).joinedload(RolloutTask.org_unit),
                 selectinload(Pilot.rollouts).joinedload(RolloutTask.owner),
