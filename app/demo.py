@@ -51,8 +51,10 @@ from app.issues.models import (
     Milestone,
     Subtask,
 )
+from app.kpis import demo_data as kpis_demo
 from app.people import service
 from app.people.models import Membership, OrgUnit, TaskForce, User
+from app.pilots import demo_data as pilots_demo
 
 DEFAULT_PASSWORD = "gongjian2026"
 
@@ -709,6 +711,8 @@ def _load(password: str) -> None:
     # role up once per user and day instead of at every one of the service calls.
     with current_app.test_request_context("/demo/load"):
         added = _problem_lists(users, units, aum, second, today)
+        added += pilots_demo.build(aum, users, units, today)
+        added += kpis_demo.build(aum, users["leader"], today)
     if added:
         _quiet_old_notifications([aum.id, second.id], clock.utcnow() - timedelta(days=14))
 
