@@ -84,8 +84,10 @@ def test_a_bad_row_imports_nothing_and_every_bad_row_is_named(world, login, look
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     for row in ("3", "4", "5", "6"):
-        assert f"Row {row}:" in page or f"第 {row} 行" in page or f"第{row}行" in page, row
-    assert "Row 2:" not in page and "第 2 行" not in page and "第2行" not in page
+        assert f"第 {row} 行：" in page, row
+    assert "第 2 行：" not in page
+    assert "未知指标“不存在的指标”" in page
+    assert "与第 2 行的指标和期间重复" in page
     assert _reading_count(look) == before
 
 

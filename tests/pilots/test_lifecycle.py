@@ -73,7 +73,7 @@ def test_stages_cannot_be_skipped(make_pilot, person):
 
 def test_no_decision_without_a_review(make_pilot, person):
     pilot = make_pilot(status=REVIEWING)
-    with pytest.raises(InvalidTransition, match="review"):
+    with pytest.raises(InvalidTransition, match="复盘"):
         service.decide(person("leader"), pilot, "roll_out", "效果好")
     service.record_review(person("member"), pilot, "专业化团队", "系统支撑不足", "先试点后推广")
     service.decide(person("leader"), pilot, "roll_out", "效果好")
@@ -112,7 +112,7 @@ def test_the_review_is_written_only_under_review(make_pilot, person):
 
 def test_rolling_out_needs_a_rollout_plan(make_pilot, make_unit, add_rollout, person):
     pilot = make_pilot(status=DECIDED, reviewed=True, decision="roll_out")
-    with pytest.raises(InvalidTransition, match="rollout"):
+    with pytest.raises(InvalidTransition, match="推广计划"):
         service.change_status(person("member"), pilot, ROLLING_OUT)
     add_rollout(pilot, make_unit("四平分行"), status=NOT_APPLICABLE)
     db.session.refresh(pilot)
