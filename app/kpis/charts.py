@@ -39,6 +39,10 @@ STYLE = Style(
     major_label_font_size=11,
     legend_font_size=12,
     title_font_size=14,
+    guide_stroke_color="#dee2e6",
+    major_guide_stroke_color="#ced4da",
+    guide_stroke_dasharray="2,4",
+    major_guide_stroke_dasharray="2,4",
 )
 
 
@@ -80,13 +84,13 @@ def kpi_chart(kpi: Kpi, width: int = 640, height: int = 300, small: bool = False
             _("Target"),
             [_number(kpi.target)] * len(readings),
             show_dots=False,
-            stroke_style={"width": 2, "dasharray": "6,4"},
+            stroke_style={"width": 2.5, "dasharray": "8,4"},
         )
         chart.add(
             _("Baseline"),
             [_number(kpi.baseline)] * len(readings),
             show_dots=False,
-            stroke_style={"width": 1, "dasharray": "2,3"},
+            stroke_style={"width": 1.5, "dasharray": "3,3"},
         )
     return _self_contained(chart.render())
 
