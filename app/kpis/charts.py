@@ -7,6 +7,7 @@ outside the file is referenced, and its styles live in the SVG's own ``<style>``
 
 from __future__ import annotations
 
+import base64
 import sys
 from xml.etree import ElementTree
 
@@ -103,3 +104,9 @@ def _self_contained(svg: bytes) -> bytes:
             if child.tag == f"{{{SVG}}}script":
                 parent.remove(child)
     return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def chart_data_uri(kpi: Kpi, **options) -> str:
+    """The chart as a ``data:`` URI, for PDFs (an ``<img>`` WeasyPrint draws as vectors)."""
+    encoded = base64.b64encode(kpi_chart(kpi, **options)).decode("ascii")
+    return f"data:image/svg+xml;base64,{encoded}"

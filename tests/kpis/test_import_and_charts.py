@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.kpis.charts import kpi_chart
 from app.kpis.models import Kpi, KpiReading
+from tests.pdfcheck import needs_poppler, pdf_text
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -197,3 +198,22 @@ def test_pages_issue_as_many_queries_for_many_kpis_as_for_few(app, world, login,
     before = count()
     _grow(app, world, 11)
     assert count() == before <= 12
+
+
+@needs_poppler
+def test_the_same_chart_goes_into_a_pdf(app, world):
+    from app.core.pdf import render_pdf
+    from app.core.scope import task_force_scope
+    from app.kpis import service
+    from app.kpis.charts import chart_data_uri
+
+    with app.test_request_context(), task_force_scope(world.task_force_id):
+        rows = service.overview(world.task_force_id)
+        data = render_pdf(
+            "kpis/pdf_figures.html",
+            rows=rows,
+            charts={s.kpi.id: chart_data_uri(s.kpi) for s in rows},
+        )
+    text = pdf_text(data)
+    assert "非存AUM" in text
+    assert "2024-05" in text  # the chart's month label, drawn as vector text
