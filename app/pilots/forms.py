@@ -78,5 +78,8 @@ class RolloutForm(VersionedForm):
         validators=[DataRequired()],
     )
     planned_on = DateField(_l("Planned date"), validators=[Optional()])
-    owner_id = SelectField(_l("Owner"), coerce=optional_int, validators=[Optional()])
+    # Kept as it was unless changed; the service checks a new owner against the roster.
+    owner_id = SelectField(
+        _l("Owner"), coerce=optional_int, validators=[Optional()], validate_choice=False
+    )
     notes = StringField(_l("Notes"), validators=[Optional(), Length(max=2000)])

@@ -442,7 +442,8 @@ def _pilots_under_review(task_force_id, kind, since, until):
         hooks.AgendaProposal(
             section=_("Pilots under review"),
             title=pilot.name,
-            url=url_for("pilots.pilot_detail", pilot_id=pilot.id),
+            # Plain paths: agendas and feeds may be built outside a request.
+            url=f"/pilots/{pilot.id}",
             subject_type="pilot",
             subject_id=pilot.id,
             detail=pilot.owner.display_name if pilot.owner else "",
@@ -461,7 +462,7 @@ def _rollout_dates(user, task_force_id, start, end):
                 "Rollout: %(pilot)s · %(unit)s", pilot=task.pilot.name, unit=task.org_unit.name
             ),
             start=task.planned_on,
-            url=url_for("pilots.pilot_detail", pilot_id=task.pilot_id, _anchor="rollout"),
+            url=f"/pilots/{task.pilot_id}#rollout",
             cancelled=task.status == "not_applicable",
         )
         for task in service.rollout_dates(
