@@ -57,7 +57,9 @@ def register_extensions(app: Flask) -> None:
     from app.decisions import models as _decisions_models  # noqa: F401
     from app.intake import models as _intake_models  # noqa: F401
     from app.issues import models as _issues_models  # noqa: F401
+    from app.kpis import models as _kpis_models  # noqa: F401
     from app.people import models as _people_models  # noqa: F401
+    from app.pilots import models as _pilots_models  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(
@@ -90,13 +92,17 @@ def register_blueprints(app: Flask) -> None:
     from app.decisions.views import bp as decisions_bp
     from app.intake.views import bp as intake_bp
     from app.issues.views import bp as issues_bp
+    from app.kpis.views import bp as kpis_bp
     from app.people.admin_views import bp as admin_bp
     from app.people.views import bp as people_bp
+    from app.pilots.views import bp as pilots_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(issues_bp)
+    app.register_blueprint(pilots_bp)
+    app.register_blueprint(kpis_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(decisions_bp)
     app.register_blueprint(intake_bp)

@@ -53,8 +53,10 @@ from app.issues.models import (
     Milestone,
     Subtask,
 )
+from app.kpis import demo_data as kpis_demo
 from app.people import service
 from app.people.models import Membership, OrgUnit, TaskForce, User
+from app.pilots import demo_data as pilots_demo
 
 DEFAULT_PASSWORD = "gongjian2026"
 
@@ -713,6 +715,8 @@ def _load(password: str) -> None:
         added = _problem_lists(users, units, aum, second, today)
         decisions_demo.build(aum, users, today)
         intake_demo.build(aum, users, today)
+        added += pilots_demo.build(aum, users, units, today)
+        added += kpis_demo.build(aum, users["leader"], today)
     if added:
         _quiet_old_notifications([aum.id, second.id], clock.utcnow() - timedelta(days=14))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from app.core.permissions import authorize
@@ -26,6 +26,8 @@ from app.issues.models import (
     Milestone,
 )
 from app.issues.service import CategoryRow, category_tree, path_defined_clause
+from app.kpis import service as kpi_service
+from app.kpis.service import Standing
 from app.people.models import User
 
 
@@ -60,6 +62,7 @@ class BattleMap:
     recently_closed: list[Issue]
     upcoming_milestones: list[Milestone]
     owners: list[OwnerLoad]
+    kpis: list[Standing]
     today: date
 
     @property
@@ -70,6 +73,29 @@ class BattleMap:
     def counted_statuses(self) -> list[str]:
         """Every status but dropped: what "problems" count, for the list links."""
         return [status for status in STATUSES if status != DROPPED]
+
+
+def _light_lists(in_tf, rules: LightRules, limit: int) -> dict[str, list[Issue]]:
+    """The first ``limit`` red and yellow items by deadline, both lists in one query."""
+    order = (Issue.deadline.is_(None), Issue.deadline, Issue.id)
+    parts = [
+        select(Issue.id.label("id"), literal(light).label("light"))
+        .where(in_tf, light_clause(rules, light))
+        .order_by(*order)
+        .limit(limit)
+        .subquery()
+        for light in (RED, YELLOW)
+    ]
+    picked = union_all(*(select(part.c.id, part.c.light) for part in parts)).subquery()
+    lists: dict[str, list[Issue]] = {RED: [], YELLOW: []}
+    for issue, light in db.session.execute(
+        select(Issue, picked.c.light)
+        .join(picked, picked.c.id == Issue.id)
+        .options(joinedload(Issue.owner))
+        .order_by(*order)
+    ):
+        lists[light].append(issue)
+    return lists
 
 
 def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleMap:
@@ -93,17 +119,6 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
         ).where(in_tf)
     ).one()
     totals = Totals(*row)
-
-    def light_list(light: str) -> list[Issue]:
-        return list(
-            db.session.scalars(
-                select(Issue)
-                .where(in_tf, light_clause(rules, light))
-                .options(joinedload(Issue.owner))
-                .order_by(Issue.deadline.is_(None), Issue.deadline, Issue.id)
-                .limit(list_limit)
-            )
-        )
 
     recently_closed = list(
         db.session.scalars(
@@ -147,12 +162,14 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
         (OwnerLoad(user, o, od, c) for user, o, od, c in per_owner),
         key=lambda load: (-load.overdue, -load.open, load.owner.display_name if load.owner else ""),
     )
+    lights = _light_lists(in_tf, rules, list_limit)
     dimensions = [r for r in category_tree(task_force_id, include_archived=False) if r.depth <= 1]
     return BattleMap(
         totals=totals,
         dimensions=dimensions,
-        red=light_list(RED),
-        yellow=light_list(YELLOW),
+        red=lights[RED],
+        yellow=lights[YELLOW],
+        kpis=kpi_service.overview(task_force_id),
         recently_closed=recently_closed,
         upcoming_milestones=upcoming,
         owners=owners,

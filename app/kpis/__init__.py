@@ -1,0 +1,1 @@
+"""Goal figures (KPIs) and their readings."""

@@ -1,0 +1,82 @@
+"""Goal figures (KPIs): target, baseline and periodic readings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, ForeignKey, Index, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core import clock
+from app.core.models import TimestampMixin, VersionMixin
+from app.core.scope import TaskForceScoped
+from app.extensions import db
+from app.issues.models import Issue
+from app.people.models import User
+
+UNITS = ("yi_yuan", "percent", "count")  # 亿元 / % / 个
+UP = "up"  # higher is better
+DOWN = "down"  # lower is better
+DIRECTIONS = (UP, DOWN)
+
+kpi_issue = Table(
+    "kpi_issue",
+    db.metadata,
+    Column("kpi_id", ForeignKey("kpi.id", ondelete="CASCADE"), primary_key=True),
+    Column("issue_id", ForeignKey("issue.id"), primary_key=True),
+)
+
+# Pilots are a sibling feature: the link is declared by table name, not by import.
+kpi_pilot = Table(
+    "kpi_pilot",
+    db.metadata,
+    Column("kpi_id", ForeignKey("kpi.id", ondelete="CASCADE"), primary_key=True),
+    Column("pilot_id", ForeignKey("pilot.id"), primary_key=True),
+)
+
+
+class Kpi(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
+    """One goal figure, e.g. non-deposit AUM toward 1,000 亿元 (非存AUM千亿目标)."""
+
+    __tablename__ = "kpi"
+    __table_args__ = (UniqueConstraint("task_force_id", "name", name="uq_kpi_task_force_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    unit: Mapped[str] = mapped_column(String(20), default="yi_yuan")
+    direction: Mapped[str] = mapped_column(String(10), default=UP)
+    baseline: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    baseline_on: Mapped[date | None]
+    target: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    target_on: Mapped[date | None]
+    sort_order: Mapped[int] = mapped_column(default=0)
+    archived_at: Mapped[datetime | None]
+
+    issues: Mapped[list[Issue]] = relationship(secondary=kpi_issue, order_by=Issue.code)
+    readings: Mapped[list[KpiReading]] = relationship(
+        back_populates="kpi", order_by="KpiReading.period"
+    )
+
+
+class KpiReading(TaskForceScoped, db.Model):
+    """The figure for one period (a month, usually), dated by the period's last day."""
+
+    __tablename__ = "kpi_reading"
+    __scope_index__ = False
+    __table_args__ = (
+        Index("ix_kpi_reading_tf_kpi", "task_force_id", "kpi_id"),
+        UniqueConstraint("kpi_id", "period", name="uq_kpi_reading_kpi_period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kpi_id: Mapped[int] = mapped_column(ForeignKey("kpi.id"), index=True)
+    period: Mapped[date]
+    value: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+
+    kpi: Mapped[Kpi] = relationship(back_populates="readings")
+    entered_by: Mapped[User | None] = relationship()
