@@ -971,9 +971,11 @@ def load_issue(actor: User, issue_id) -> Issue:
                 joinedload(Issue.owner),
                 joinedload(Issue.category),
                 joinedload(Issue.org_unit),
-                selectinload(Issue.collaborators),
+                # Collaborators and milestones are few per item: joined into the one
+                # row set (their product stays small); subtasks come in one more query.
+                joinedload(Issue.collaborators),
+                joinedload(Issue.milestones),
                 selectinload(Issue.subtasks).joinedload(Subtask.owner),
-                selectinload(Issue.milestones),
             )
         )
         .unique()

@@ -85,10 +85,19 @@ class User(UserMixin, TimestampMixin, VersionMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    def _role_cache(self, task_force_id: int | None) -> tuple[dict, tuple]:
+        key = ("roles", self.id, task_force_id, clock.today())
+        return (g.setdefault("_role_cache", {}) if has_request_context() else {}), key
+
+    def remember_role(self, task_force_id: int, role: str) -> None:
+        """Note the active membership's role, read along with something else."""
+        cache, key = self._role_cache(task_force_id)
+        roles = {self.role} if self.role in (ADMIN, FRONTLINE) else set()
+        cache[key] = roles | ({role} if self.active else set())
+
     def roles_in(self, task_force_id: int | None) -> set[str]:
         """Bank-wide role plus the role of the active membership in ``task_force_id``."""
-        key = ("roles", self.id, task_force_id, clock.today())
-        cache = g.setdefault("_role_cache", {}) if has_request_context() else {}
+        cache, key = self._role_cache(task_force_id)
         if key not in cache:
             roles = {self.role} if self.role in (ADMIN, FRONTLINE) else set()
             if task_force_id is not None and self.active:

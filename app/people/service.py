@@ -361,13 +361,15 @@ def available_task_forces(user: User) -> list[TaskForce]:
     # Where the user carries most responsibility comes first: it is the default.
     rank = case({role: i for i, role in enumerate(TASK_FORCE_ROLES)}, value=Membership.role)
     with unscoped():
-        return list(
-            db.session.scalars(
-                open_.join(Membership, Membership.task_force_id == TaskForce.id)
-                .where(Membership.user_id == user.id, Membership.active_on(clock.today()))
-                .order_by(rank, TaskForce.name)
-            )
-        )
+        rows = db.session.execute(
+            open_.add_columns(Membership.role)
+            .join(Membership, Membership.task_force_id == TaskForce.id)
+            .where(Membership.user_id == user.id, Membership.active_on(clock.today()))
+            .order_by(rank, TaskForce.name)
+        ).all()
+    for task_force, role in rows:  # every page asks for the roles: no second query
+        user.remember_role(task_force.id, role)
+    return [task_force for task_force, _role in rows]
 
 
 def resolve_current_task_force(
