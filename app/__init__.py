@@ -85,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from app.core.views import bp as core_bp
     from app.dashboard.views import bp as dashboard_bp
     from app.issues.views import bp as issues_bp
+    from app.mindmap.views import bp as mindmap_bp
     from app.people.admin_views import bp as admin_bp
     from app.people.views import bp as people_bp
 
@@ -92,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(people_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(issues_bp)
+    app.register_blueprint(mindmap_bp)
     app.register_blueprint(dashboard_bp)
 
 
