@@ -92,6 +92,10 @@ class MapNode:
         return 1 + sum(c.count() for c in self.children)
 
 
+def size_text(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{max(n // 1024, 1)} KB"
+
+
 def _messages():
     from flask_babel import gettext as _
 
@@ -309,9 +313,7 @@ def _xmind8_topic(element) -> MapNode:
     children = _first(element, "children")
     for topics in children if children is not None else []:
         if _local(topics.tag) == "topics" and topics.get("type") == "attached":
-            node.children.extend(
-                _xmind8_topic(t) for t in topics if _local(t.tag) == "topic"
-            )
+            node.children.extend(_xmind8_topic(t) for t in topics if _local(t.tag) == "topic")
     return node
 
 
@@ -330,9 +332,7 @@ def _mm_node(element) -> MapNode:
     title = element.get("TEXT")
     note = ""
     for rich in element.findall("richcontent"):
-        text = "\n".join(
-            line.strip() for line in _html_text(rich).splitlines() if line.strip()
-        )
+        text = "\n".join(line.strip() for line in _html_text(rich).splitlines() if line.strip())
         if rich.get("TYPE") == "NOTE":
             note = text
         elif rich.get("TYPE") == "NODE" and not title:
@@ -340,11 +340,8 @@ def _mm_node(element) -> MapNode:
     node = MapNode(title=_clean_title(title), note=_clean_note(note))
     for icon in element.findall("icon"):
         builtin = icon.get("BUILTIN") or ""
-        if builtin.startswith("full-") and node.priority is None:
-            try:
-                node.priority = _priority_from_number(int(builtin[5:]))
-            except ValueError:
-                pass
+        if builtin.startswith("full-") and builtin[5:].isdigit() and node.priority is None:
+            node.priority = _priority_from_number(int(builtin[5:]))
     for attribute in element.findall("attribute"):
         name, value = attribute.get("NAME"), (attribute.get("VALUE") or "").strip()
         if name == "code" and CODE_RE.match(value):

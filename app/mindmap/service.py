@@ -29,7 +29,7 @@ from app.issues import service as issues
 from app.issues.labels import STATUS_LABELS
 from app.issues.lights import LightRules, light_expression
 from app.issues.models import DROPPED, GREEN, GREY, NEW, RED, YELLOW, Category, Issue
-from app.mindmap.formats import Limits, MapFileError, MapNode, read_map
+from app.mindmap.formats import Limits, MapFileError, MapNode, read_map, size_text
 from app.people.models import User
 
 LIGHT_RANK = {GREY: 0, GREEN: 1, YELLOW: 2, RED: 3}
@@ -244,8 +244,8 @@ def plan_import(task_force_id: int, root: MapNode) -> Plan:
     def walk(node: MapNode, parent_path: tuple[str, ...]) -> None:
         path = parent_path + (node.title[:100],)
         depth = len(path)
-        is_item = depth >= 2 and not node.children and (
-            node.code is not None or path not in by_path
+        is_item = (
+            depth >= 2 and not node.children and (node.code is not None or path not in by_path)
         )
         if is_item:
             title = node.title[:200]
@@ -305,8 +305,8 @@ def preview_import(actor: User, task_force_id: int, filename: str, data: bytes) 
     if len(data) > current_app.config["MINDMAP_MAX_UPLOAD_BYTES"]:
         raise ValidationFailed(
             _(
-                "The file is larger than %(n)d MB.",
-                n=current_app.config["MINDMAP_MAX_UPLOAD_BYTES"] // (1024 * 1024),
+                "The file is larger than %(size)s.",
+                size=size_text(current_app.config["MINDMAP_MAX_UPLOAD_BYTES"]),
             ),
             "file",
         )

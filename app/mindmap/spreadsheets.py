@@ -17,8 +17,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
@@ -26,9 +25,11 @@ from app.core import audit, clock
 from app.core.permissions import authorize
 from app.extensions import db
 from app.issues import service as issues
-from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, STATUS_LABELS
+from app.issues.labels import PRIORITY_LABELS
 from app.issues.lights import LightRules, light_expression
 from app.issues.models import NEW, PRIORITIES, Category, Issue
+from app.mindmap import xlsx
+from app.mindmap.formats import size_text
 from app.people.models import OrgUnit, User
 
 HEADERS = (
@@ -69,20 +70,15 @@ ZH_STATUS = {
     "dropped": "已撤销",
 }
 ZH_LIGHT = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "grey": "已完成"}
-FILLS = {
-    "red": PatternFill("solid", fgColor="F8D7DA"),
-    "yellow": PatternFill("solid", fgColor="FFF3CD"),
-    "green": PatternFill("solid", fgColor="D1E7DD"),
-    "grey": PatternFill("solid", fgColor="E2E3E5"),
-}
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+_DANGEROUS_FIRST = frozenset(DANGEROUS)
 YES = {"是", "yes", "y", "true", "1", "重大"}
 NO = {"否", "no", "n", "false", "0", ""}
 
 
 def neutralise(value):
     """Text that a spreadsheet would run is written as plain text."""
-    if isinstance(value, str) and value.startswith(DANGEROUS):
+    if type(value) is str and value and value[0] in _DANGEROUS_FIRST:
         return "'" + value
     return value
 
@@ -152,84 +148,59 @@ def export_rows(actor: User, task_force_id: int, filters) -> list[tuple]:
 
 
 def _width(value) -> int:
+    """Display width: CJK characters (three bytes in UTF-8) count twice."""
+    kind = type(value)
+    if kind is str:
+        n = len(value)
+        return n + (len(value.encode()) - n) // 2
     if value is None:
         return 0
-    if isinstance(value, (date, datetime)):
-        return 16 if isinstance(value, datetime) else 11
-    text = str(value)
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text[:60])
+    if kind is datetime:
+        return 16
+    if kind is date:
+        return 11
+    return len(str(value))
+
+
+def _fit(widths: list[int]) -> list[float]:
+    return [min(max(w + 2, 6), 60) for w in widths]
 
 
 def to_xlsx(rows: list[tuple], tree: list) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("问题清单")
-    widths = [_width(label) for _key, label in HEADERS]
-    for row in rows:
-        for i, value in enumerate(row):
-            w = _width(value)
-            if w > widths[i]:
-                widths[i] = w
-    for i, w in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = min(max(w + 2, 6), 60)
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for _key, label in HEADERS:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    """The list and, on a second sheet, the category tree (see ``xlsx`` for why not openpyxl)."""
     light_index = [key for key, _label in HEADERS].index("light")
-    light_cells = {}
-    for light, fill in FILLS.items():
-        light_cells[light] = fill
+    widths = [_width(label) for _key, label in HEADERS]
+    prepared = []
     for row in rows:
         values = [neutralise(v) for v in row]
-        light = row[light_index]
-        cell = WriteOnlyCell(sheet, value=ZH_LIGHT.get(light, light))
-        if light in light_cells:
-            cell.fill = light_cells[light]
-        values[light_index] = cell
-        deadline = values[5]
-        if deadline is not None:
-            dcell = WriteOnlyCell(sheet, value=deadline)
-            dcell.number_format = "yyyy-mm-dd"
-            values[5] = dcell
-        updated = values[13]
-        if updated is not None:
-            ucell = WriteOnlyCell(sheet, value=updated)
-            ucell.number_format = "yyyy-mm-dd hh:mm"
-            values[13] = ucell
-        sheet.append(values)
-    tree_sheet = workbook.create_sheet("分类框架")
+        values[light_index] = ZH_LIGHT.get(row[light_index], row[light_index])
+        prepared.append((values, row[light_index]))
+    for i in range(len(HEADERS)):
+        widest = max((_width(values[i]) for values, _light in prepared), default=0)
+        widths[i] = min(max(widths[i], widest), 60)
+    sheet = xlsx.Sheet("问题清单", widths=_fit(widths))
+    bold = dict.fromkeys(range(len(HEADERS)), xlsx.BOLD)
+    sheet.append([label for _key, label in HEADERS], bold)
+    fills = {light: {light_index: style} for light, style in xlsx.FILL_STYLES.items()}
+    for values, light in prepared:
+        sheet.append(values, fills.get(light))
     tree_headers = ("分类", "层级", "编号前缀", "问题数", "已销号")
     tree_widths = [_width(h) for h in tree_headers]
-    tree_rows = []
+    tree_sheet = xlsx.Sheet("分类框架")
+    tree_sheet.append(tree_headers, dict.fromkeys(range(len(tree_headers)), xlsx.BOLD))
     for row in tree:
         values = (
-            "\u3000" * row.depth + row.category.name,
+            neutralise("\u3000" * row.depth + row.category.name),
             row.depth + 1,
             row.category.code_prefix or "",
             row.total,
             row.closed,
         )
-        tree_rows.append(values)
         for i, value in enumerate(values):
             tree_widths[i] = max(tree_widths[i], _width(value))
-    for i, w in enumerate(tree_widths, start=1):
-        tree_sheet.column_dimensions[get_column_letter(i)].width = min(w + 2, 60)
-    tree_sheet.freeze_panes = "A2"
-    header = []
-    for label in tree_headers:
-        cell = WriteOnlyCell(tree_sheet, value=label)
-        cell.font = bold
-        header.append(cell)
-    tree_sheet.append(header)
-    for values in tree_rows:
-        tree_sheet.append([neutralise(v) for v in values])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        tree_sheet.append(values)
+    tree_sheet.widths = _fit(tree_widths)
+    return xlsx.workbook([sheet, tree_sheet])
 
 
 def to_csv(rows: list[tuple]) -> bytes:
@@ -366,7 +337,9 @@ def _read_table(filename: str, data: bytes) -> list[list]:
             workbook.close()
             return rows
         except Exception:  # openpyxl raises many kinds for a broken file
-            raise ValueError(_("The file is damaged: it is not a readable Excel workbook.")) from None
+            raise ValueError(
+                _("The file is damaged: it is not a readable Excel workbook.")
+            ) from None
     raise ValueError(_("Upload an .xlsx or .csv file."))
 
 
@@ -404,8 +377,8 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
     result = SheetImport()
     if len(data) > current_app.config["MINDMAP_MAX_UPLOAD_BYTES"]:
         result.file_error = _(
-            "The file is larger than %(n)d MB.",
-            n=current_app.config["MINDMAP_MAX_UPLOAD_BYTES"] // (1024 * 1024),
+            "The file is larger than %(size)s.",
+            size=size_text(current_app.config["MINDMAP_MAX_UPLOAD_BYTES"]),
         )
         return result
     try:
@@ -456,9 +429,7 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
         people[name.lower()] = None if name.lower() in people else uid
     by_code = {
         issue.code: issue
-        for issue in db.session.scalars(
-            select(Issue).where(Issue.task_force_id == task_force_id)
-        )
+        for issue in db.session.scalars(select(Issue).where(Issue.task_force_id == task_force_id))
     }
     priority_words = {}
     for key in PRIORITIES:
@@ -499,7 +470,9 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
         if owner_text:
             owner_id = people.get(owner_text.lower())
             if owner_id is None:
-                problem("owner", _("Unknown owner, or not on the roster: %(name)s", name=owner_text))
+                problem(
+                    "owner", _("Unknown owner, or not on the roster: %(name)s", name=owner_text)
+                )
         deadline = None
         if "deadline" in columns:
             try:
@@ -507,7 +480,7 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
             except ValueError:
                 problem("deadline", _("Not a date; write it as 2026-12-31."))
         priority_text = _text(cell(row, "priority"))
-        priority = priority_words.get(priority_text.lower(), None) if priority_text else None
+        priority = priority_words.get(priority_text.lower()) if priority_text else None
         if priority_text and priority is None:
             problem("priority", _("Unknown priority: %(value)s", value=priority_text))
         major_text = _text(cell(row, "major")).lower()
@@ -539,9 +512,7 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
 
     categories = {
         c.id: c
-        for c in db.session.scalars(
-            select(Category).where(Category.task_force_id == task_force_id)
-        )
+        for c in db.session.scalars(select(Category).where(Category.task_force_id == task_force_id))
     }
     for existing, values in planned:
         if existing is None:
@@ -576,7 +547,11 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
                 issues._assign(actor, existing, owner_id)
             if changes:
                 audit.record(
-                    actor, "imported", existing, changes, summary=f"{existing.code} {existing.title}"
+                    actor,
+                    "imported",
+                    existing,
+                    changes,
+                    summary=f"{existing.code} {existing.title}",
                 )
                 result.updated += 1
             else:

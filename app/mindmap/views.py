@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -172,9 +182,11 @@ def import_map():
     form = MapUploadForm()
     if form.validate_on_submit():
         upload = form.file.data
+        data = upload.read()
+        upload.close()
         try:
             preview = service.preview_import(
-                current_user, task_force_id, upload.filename or "", upload.read()
+                current_user, task_force_id, upload.filename or "", data
             )
         except DomainError as error:
             form_error(form, error)
@@ -256,9 +268,9 @@ def import_sheet():
     result = None
     if form.validate_on_submit():
         upload = form.file.data
-        result = spreadsheets.import_sheet(
-            current_user, task_force_id, upload.filename or "", upload.read()
-        )
+        data = upload.read()
+        upload.close()
+        result = spreadsheets.import_sheet(current_user, task_force_id, upload.filename or "", data)
         if result.file_error:
             form_error(form, ValidationFailed(result.file_error, "file"))
         elif result.ok:

@@ -63,12 +63,25 @@ def framework_like() -> MapNode:
                 "客户端",
                 note="客户维度",
                 children=[
-                    MapNode("理财到期客户承接不足", priority="urgent", code="KH-002", status="待分析"),
-                    MapNode("代发客户", children=[MapNode("资金留存率低", note="代发资金\n当日流出", priority="high", code="KH-001", status="推进中")]),
+                    MapNode(
+                        "理财到期客户承接不足", priority="urgent", code="KH-002", status="待分析"
+                    ),
+                    MapNode(
+                        "代发客户",
+                        children=[
+                            MapNode(
+                                "资金留存率低",
+                                note="代发资金\n当日流出",
+                                priority="high",
+                                code="KH-001",
+                                status="推进中",
+                            )
+                        ],
+                    ),
                 ],
             ),
             MapNode("渠道端", children=[MapNode("手机银行", children=[MapNode("=HYPERLINK(1)")])]),
-            MapNode("产品端 <&> \"引号\""),
+            MapNode('产品端 <&> "引号"'),
         ],
     )
 
@@ -86,7 +99,9 @@ def test_every_format_round_trips(ctx, sample, fmt):
 
 
 def test_markdown_bullets_and_headings(ctx):
-    text = "# 框架\n\n## 客户端\n\n- 代发\n  - 留存率低\n    说明一行\n- 理财\n\n## 渠道端\n\n* 网点\n"
+    text = (
+        "# 框架\n\n## 客户端\n\n- 代发\n  - 留存率低\n    说明一行\n- 理财\n\n## 渠道端\n\n* 网点\n"
+    )
     root = read_map("map.md", text.encode())
     assert root.title == "框架"
     assert titles(root) == ["客户端", "渠道端"]
