@@ -34,7 +34,6 @@ document.addEventListener("DOMContentLoaded", () => {
     if (data.kind === "category") {
       element.dataset.categoryId = data.cid;
       element.appendChild(el("span", "mm-count ms-1", `${data.total}`));
-      element.lastChild.title = words.closed;
       element.appendChild(el("span", "mm-closed", ` / ${data.closed}`));
       const link = el("a", "mm-link ms-1");
       link.href = `${host.dataset.listUrl}?category=${data.cid}`;
@@ -143,6 +142,12 @@ document.addEventListener("DOMContentLoaded", () => {
     jm.update_node(parent.id, parent.topic);
     jm.expand_node(parent);
   }
+
+  // A double click on a category opens its items in the list.
+  host.addEventListener("dblclick", (event) => {
+    const node = event.target.closest("jmnode[data-category-id]");
+    if (node) window.location.href = `${host.dataset.listUrl}?category=${node.dataset.categoryId}`;
+  });
 
   host.addEventListener("click", (event) => {
     const button = event.target.closest("[data-unfold]");

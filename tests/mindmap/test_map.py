@@ -131,13 +131,21 @@ def test_viewers_may_not_edit(login, world):
 
 
 def test_edits_need_the_csrf_token(app, login, world):
+    import re
+
     client = login("leader")
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         refused = client.post("/mindmap/categories", json={"name": "x"})
+        page = client.get("/mindmap").text
+        token = re.search(r'data-csrf="([^"]+)"', page).group(1)
+        accepted = client.post(
+            "/mindmap/categories", json={"name": "x"}, headers={"X-CSRFToken": token}
+        )
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert refused.status_code == 400
+    assert accepted.status_code == 201
 
 
 @pytest.mark.parametrize("fmt", list(WRITERS))

@@ -237,3 +237,11 @@ def test_export_of_10000_rows_is_fast(app, login, world):
     # Generous bounds for a shared test machine; the targets are 1.5 s and 0.5 s.
     assert xlsx_seconds < 6
     assert csv_seconds < 3
+
+
+def test_the_list_page_offers_exports_of_its_filter(login, world):
+    page = login("viewer").get("/issues?status=in_progress&q=%E7%8E%B0%E9%87%91").text
+    assert 'href="/issues/export.xlsx?status=in_progress&amp;q=' in page
+    assert 'href="/issues/export.csv?status=in_progress&amp;q=' in page
+    assert "/issues/import" not in page  # viewers do not import
+    assert "/issues/import" in login("leader").get("/issues").text
