@@ -50,7 +50,7 @@ class MapFileError(Exception):
 class Limits:
     max_entries: int = 1000
     max_uncompressed: int = 20 * 1024 * 1024
-    max_nodes: int = 5000
+    max_nodes: int = 20000
     max_depth: int = 12
 
 

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -122,11 +123,21 @@ def framework(actor: User, task_force) -> MapNode:
             )
         )
     )
-    items: dict[int, list[Issue]] = {}
-    for issue in db.session.scalars(
-        select(Issue).where(Issue.task_force_id == task_force.id).order_by(Issue.id)
+    # Plain rows, not ORM objects: an export of 10,000 items should not build 10,000 of them.
+    items: dict[int, list] = {}
+    for row in db.session.execute(
+        select(
+            Issue.category_id,
+            Issue.code,
+            Issue.title,
+            Issue.description,
+            Issue.priority,
+            Issue.status,
+        )
+        .where(Issue.task_force_id == task_force.id)
+        .order_by(Issue.id)
     ):
-        items.setdefault(issue.category_id, []).append(issue)
+        items.setdefault(row.category_id, []).append(row)
     statuses = {k: str(v) for k, v in STATUS_LABELS.items()}
     root = MapNode(title=task_force.name)
     nodes: dict[int, MapNode] = {}
@@ -224,9 +235,20 @@ def _existing(task_force_id: int):
     by_path: dict[tuple[str, ...], Category] = {}
     for category in sorted(categories, key=lambda c: (c.depth, c.sort_order, c.id)):
         by_path.setdefault(path_of(category), category)
-    items: dict[tuple[tuple[str, ...], str], Issue] = {}
-    for issue in db.session.scalars(
-        select(Issue).where(Issue.task_force_id == task_force_id).order_by(Issue.id)
+    # Plain rows: a framework of 10,000 items need not become 10,000 ORM objects.
+    items: dict[tuple[tuple[str, ...], str], Any] = {}
+    for issue in db.session.execute(
+        select(
+            Issue.id,
+            Issue.code,
+            Issue.title,
+            Issue.category_id,
+            Issue.description,
+            Issue.priority,
+            Issue.status,
+        )
+        .where(Issue.task_force_id == task_force_id)
+        .order_by(Issue.id)
     ):
         category = by_id.get(issue.category_id)
         if category is not None:
@@ -399,6 +421,15 @@ def apply_import(actor: User, task_force_id: int, token: str) -> dict[str, int]:
     )
     created: dict[tuple[str, ...], Category] = {}
     counts = {"categories": 0, "issues": 0, "updated": 0}
+    changed_ids = [
+        item_map[(row.path[:-1], row.path[-1])].id
+        for row, _node in plan.steps
+        if row.kind == "issue" and row.state == "changed"
+    ]
+    changed_issues = {
+        issue.id: issue
+        for issue in db.session.scalars(select(Issue).where(Issue.id.in_(changed_ids)))
+    }
     try:
         for row, node in plan.steps:
             if row.kind == "category":
@@ -439,7 +470,7 @@ def apply_import(actor: User, task_force_id: int, token: str) -> dict[str, int]:
                     )
                     counts["issues"] += 1
                 elif row.state == "changed":
-                    issue = item_map[(parent_path, row.path[-1])]
+                    issue = changed_issues[item_map[(parent_path, row.path[-1])].id]
                     values = {}
                     if "description" in row.changes:
                         values["description"] = node.note
