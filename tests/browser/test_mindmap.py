@@ -76,5 +76,13 @@ def test_import_a_map_and_see_it_on_the_mind_map(
     # The picture of the map is drawn from the laid-out nodes.
     svg = page.evaluate("() => window.gongjianMindmap.drawing().svg")
     assert "渠道端" in svg and svg.startswith("<svg")
+    for kind in ("svg", "png"):
+        page.locator("button.dropdown-toggle", has_text="导出").click()
+        with page.expect_download() as download:
+            page.locator(f"[data-download={kind}]").click()
+        saved = tmp_path / f"map.{kind}"
+        download.value.save_as(saved)
+        head = saved.read_bytes()[:8]
+        assert head.startswith(b"\x89PNG") if kind == "png" else head.startswith(b"<svg")
     page.screenshot(path=str(artifacts / "mindmap.png"), full_page=True)
     assert [e for e in console_errors if "Content Security Policy" in e] == []

@@ -245,3 +245,14 @@ def test_the_list_page_offers_exports_of_its_filter(login, world):
     assert 'href="/issues/export.csv?status=in_progress&amp;q=' in page
     assert "/issues/import" not in page  # viewers do not import
     assert "/issues/import" in login("leader").get("/issues").text
+
+
+def test_an_export_imports_back_unchanged(app, login, world, look):
+    add_items(app, world)
+    client = login("leader")
+    for kind in ("xlsx", "csv"):
+        exported = client.get(f"/issues/export.{kind}").data
+        response = post_sheet(client, f"list.{kind}", exported)
+        assert response.status_code == 302, response.text[:2000]
+        flashed = client.get("/issues").text
+        assert "新增问题 0 个，更新 0 个，未变 4 个" in flashed, kind
