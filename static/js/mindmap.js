@@ -10,7 +10,6 @@ document.addEventListener("DOMContentLoaded", () => {
   const editor = document.querySelector("[data-mindmap-editor]");
   const csrf = host.dataset.csrf;
   const collapsed = new Set();
-  let nodesById = {};
   let jm = null;
 
   const withId = (template, id) => template.replace("/0/", `/${id}/`);
@@ -63,10 +62,8 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   function toMind(payload) {
-    nodesById = {};
     const data = [{ id: "root", isroot: true, topic: host.dataset.root, kind: "root" }];
     payload.nodes.forEach((n) => {
-      nodesById[n.id] = n;
       // Fields other than id, parentid, topic, expanded end up in node.data.
       data.push({
         id: `c${n.id}`,
@@ -110,10 +107,9 @@ document.addEventListener("DOMContentLoaded", () => {
       jm.add_event_listener((type, info) => {
         if (type === window.jsMind.event_type.select) describeSelection();
         if (type === window.jsMind.event_type.show) describeSelection();
-        if (info && info.evt === "toggle_node") {
-          const node = jm.get_node(info.node);
-          if (node) (node.expanded ? collapsed.delete(node.id) : collapsed.add(node.id));
-        }
+        // Remember what was folded, so a reload after an edit keeps the view.
+        if (info && info.evt === "collapse_node") collapsed.add(info.node);
+        if (info && info.evt === "expand_node") collapsed.delete(info.node);
       });
     }
     jm.show(mind);
