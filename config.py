@@ -75,6 +75,12 @@ class Config:
     # Evidence files: stored here (default instance/attachments), never under static/.
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")
     ATTACHMENT_MAX_BYTES = _int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+    # Mind-map and spreadsheet imports: upload size, and what an archive may unpack to.
+    MINDMAP_MAX_UPLOAD_BYTES = _int("MINDMAP_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+    MINDMAP_ZIP_MAX_ENTRIES = _int("MINDMAP_ZIP_MAX_ENTRIES", 1000)
+    MINDMAP_ZIP_MAX_BYTES = _int("MINDMAP_ZIP_MAX_BYTES", 20 * 1024 * 1024)
+    MINDMAP_MAX_NODES = _int("MINDMAP_MAX_NODES", 20000)
+    SPREADSHEET_MAX_ROWS = _int("SPREADSHEET_MAX_ROWS", 20000)
     # Adds an X-Query-Count header to every response (tests and `make bench`).
     COUNT_QUERIES = _bool("COUNT_QUERIES", False)
 

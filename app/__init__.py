@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from app.intake.views import bp as intake_bp
     from app.issues.views import bp as issues_bp
     from app.kpis.views import bp as kpis_bp
+    from app.mindmap.views import bp as mindmap_bp
     from app.people.admin_views import bp as admin_bp
     from app.people.views import bp as people_bp
     from app.pilots.views import bp as pilots_bp
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(issues_bp)
     app.register_blueprint(pilots_bp)
     app.register_blueprint(kpis_bp)
+    app.register_blueprint(mindmap_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(decisions_bp)
     app.register_blueprint(intake_bp)

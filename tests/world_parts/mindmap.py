@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-URL_VALUES: dict = {}
+URL_VALUES: dict = {"fmt": lambda world: "opml"}
 
 
 def build(world) -> None:
-    """Add this feature's objects to the world (ids in world.ids)."""
+    """The mind map works on the problem list's categories and items; nothing to add."""

@@ -1,0 +1,1 @@
+"""Mind map of the problem framework; map and spreadsheet import and export."""

@@ -1,0 +1,560 @@
+"""The problem list as a spreadsheet: export (.xlsx, CSV) of the current filter, an import
+template, and import of .xlsx or CSV that creates and updates items by code.
+
+Headers are Chinese whatever the interface language, so that an exported sheet, the
+template and an import all speak the same columns. Text that a spreadsheet would run as a
+formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written
+with a leading apostrophe; import takes that apostrophe off again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+
+from app.core import audit, clock
+from app.core.permissions import authorize
+from app.extensions import db
+from app.issues import service as issues
+from app.issues.labels import PRIORITY_LABELS
+from app.issues.lights import LightRules, light_expression
+from app.issues.models import NEW, PRIORITIES, Category, Issue
+from app.mindmap import xlsx
+from app.mindmap.formats import size_text
+from app.people.models import OrgUnit, User
+
+HEADERS = (
+    ("code", "编号"),
+    ("title", "问题标题"),
+    ("category", "分类"),
+    ("owner", "负责人"),
+    ("org_unit", "牵头部门"),
+    ("deadline", "截止日期"),
+    ("priority", "优先级"),
+    ("status", "状态"),
+    ("light", "红黄绿灯"),
+    ("major", "重大问题"),
+    ("percent", "进度%"),
+    ("description", "问题描述"),
+    ("solution", "解决方案"),
+    ("updated", "最近更新"),
+)
+IMPORT_COLUMNS = (
+    "code",
+    "title",
+    "category",
+    "owner",
+    "deadline",
+    "priority",
+    "major",
+    "description",
+    "solution",
+)
+ZH_PRIORITY = {"urgent": "紧急", "high": "高", "medium": "中", "low": "低"}
+ZH_STATUS = {
+    "new": "待分析",
+    "planning": "方案制定",
+    "in_progress": "推进中",
+    "verifying": "待验收",
+    "closed": "已销号",
+    "blocked": "受阻",
+    "dropped": "已撤销",
+}
+ZH_LIGHT = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "grey": "已完成"}
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+_DANGEROUS_FIRST = frozenset(DANGEROUS)
+YES = {"是", "yes", "y", "true", "1", "重大"}
+NO = {"否", "no", "n", "false", "0", ""}
+
+
+def neutralise(value):
+    """Text that a spreadsheet would run is written as plain text."""
+    if type(value) is str and value and value[0] in _DANGEROUS_FIRST:
+        return "'" + value
+    return value
+
+
+def _unneutralise(value: str) -> str:
+    if value.startswith("'") and value[1:].startswith(DANGEROUS):
+        return value[1:]
+    return value
+
+
+def _category_paths(task_force_id: int) -> dict[int, str]:
+    categories = list(
+        db.session.scalars(select(Category).where(Category.task_force_id == task_force_id))
+    )
+    names = {c.id: c.name for c in categories}
+    return {
+        c.id: "/".join(names.get(int(i), "?") for i in c.path.strip("/").split("/"))
+        for c in categories
+    }
+
+
+def export_rows(actor: User, task_force_id: int, filters) -> list[tuple]:
+    """The filtered list as plain rows in HEADERS order: three queries, no ORM objects."""
+    authorize(actor, "issue.export", task_force_id)
+    rules = LightRules.current()
+    base = issues.filtered(task_force_id, filters, rules)
+    stmt = issues._order(base, filters.sort).with_only_columns(
+        Issue.code,
+        Issue.title,
+        Issue.category_id,
+        Issue.owner_id,
+        Issue.org_unit_id,
+        Issue.deadline,
+        Issue.priority,
+        Issue.status,
+        light_expression(rules),
+        Issue.major,
+        Issue.percent,
+        Issue.description,
+        Issue.solution,
+        Issue.updated_at,
+    )
+    paths = _category_paths(task_force_id)
+    people = dict(db.session.execute(select(User.id, User.display_name)).all())
+    units = dict(db.session.execute(select(OrgUnit.id, OrgUnit.name)).all())
+    rows = []
+    for r in db.session.execute(stmt):
+        rows.append(
+            (
+                r[0],
+                r[1],
+                paths.get(r[2], ""),
+                people.get(r[3], ""),
+                units.get(r[4], ""),
+                r[5],
+                ZH_PRIORITY.get(r[6], r[6]),
+                ZH_STATUS.get(r[7], r[7]),
+                r[8],
+                "是" if r[9] else "否",
+                r[10],
+                r[11],
+                r[12],
+                r[13],
+            )
+        )
+    return rows
+
+
+def _width(value) -> int:
+    """Display width: CJK characters (three bytes in UTF-8) count twice."""
+    kind = type(value)
+    if kind is str:
+        n = len(value)
+        return n + (len(value.encode()) - n) // 2
+    if value is None:
+        return 0
+    if kind is datetime:
+        return 16
+    if kind is date:
+        return 11
+    return len(str(value))
+
+
+def _fit(widths: list[int]) -> list[float]:
+    return [min(max(w + 2, 6), 60) for w in widths]
+
+
+def to_xlsx(rows: list[tuple], tree: list) -> bytes:
+    """The list and, on a second sheet, the category tree (see ``xlsx`` for why not openpyxl)."""
+    light_index = [key for key, _label in HEADERS].index("light")
+    widths = [_width(label) for _key, label in HEADERS]
+    prepared = []
+    for row in rows:
+        values = [neutralise(v) for v in row]
+        values[light_index] = ZH_LIGHT.get(row[light_index], row[light_index])
+        prepared.append((values, row[light_index]))
+    for i in range(len(HEADERS)):
+        widest = max((_width(values[i]) for values, _light in prepared), default=0)
+        widths[i] = min(max(widths[i], widest), 60)
+    sheet = xlsx.Sheet("问题清单", widths=_fit(widths))
+    bold = dict.fromkeys(range(len(HEADERS)), xlsx.BOLD)
+    sheet.append([label for _key, label in HEADERS], bold)
+    fills = {light: {light_index: style} for light, style in xlsx.FILL_STYLES.items()}
+    for values, light in prepared:
+        sheet.append(values, fills.get(light))
+    tree_headers = ("分类", "层级", "编号前缀", "问题数", "已销号")
+    tree_widths = [_width(h) for h in tree_headers]
+    tree_sheet = xlsx.Sheet("分类框架")
+    tree_sheet.append(tree_headers, dict.fromkeys(range(len(tree_headers)), xlsx.BOLD))
+    for row in tree:
+        values = (
+            neutralise("\u3000" * row.depth + row.category.name),
+            row.depth + 1,
+            row.category.code_prefix or "",
+            row.total,
+            row.closed,
+        )
+        for i, value in enumerate(values):
+            tree_widths[i] = max(tree_widths[i], _width(value))
+        tree_sheet.append(values)
+    tree_sheet.widths = _fit(tree_widths)
+    return xlsx.workbook([sheet, tree_sheet])
+
+
+def to_csv(rows: list[tuple]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([label for _key, label in HEADERS])
+    light_index = [key for key, _label in HEADERS].index("light")
+    for row in rows:
+        values = [neutralise(v) for v in row]
+        values[light_index] = ZH_LIGHT.get(row[light_index], row[light_index])
+        if values[5] is not None:
+            values[5] = values[5].isoformat()
+        if values[13] is not None:
+            values[13] = values[13].strftime("%Y-%m-%d %H:%M")
+        writer.writerow(["" if v is None else v for v in values])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def export_xlsx(actor: User, task_force_id: int, filters) -> bytes:
+    rows = export_rows(actor, task_force_id, filters)
+    return to_xlsx(rows, issues.category_tree(task_force_id, include_archived=False))
+
+
+def export_csv(actor: User, task_force_id: int, filters) -> bytes:
+    return to_csv(export_rows(actor, task_force_id, filters))
+
+
+def template(actor: User, task_force_id: int) -> bytes:
+    """An empty import sheet with the columns, one example row and the valid categories."""
+    authorize(actor, "issue.import", task_force_id)
+    labels = dict(HEADERS)
+    paths = sorted(_category_paths(task_force_id).values())
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "导入"
+    sheet.append([labels[key] for key in IMPORT_COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.append(
+        [
+            "",
+            "示例：代发客户资金留存率低",
+            paths[0] if paths else "客户端",
+            "",
+            clock.today(),
+            "高",
+            "否",
+            "留空编号则新建；填写已有编号则更新该事项。",
+            "",
+        ]
+    )
+    sheet.cell(row=2, column=5).number_format = "yyyy-mm-dd"
+    for i, key in enumerate(IMPORT_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = max(_width(labels[key]) + 4, 14)
+    sheet.freeze_panes = "A2"
+    help_sheet = workbook.create_sheet("说明")
+    help_sheet.append(["列", "说明"])
+    for line in (
+        ("编号", "留空新建；填写已有编号则更新"),
+        ("问题标题", "必填，最多 200 字"),
+        ("分类", "必填，写完整路径，如 客户端/代发"),
+        ("负责人", "小组成员的姓名或登录名，可留空"),
+        ("截止日期", "日期，如 2026-12-31，可留空"),
+        ("优先级", "紧急 / 高 / 中 / 低，留空为中"),
+        ("重大问题", "是 / 否"),
+    ):
+        help_sheet.append(list(line))
+    help_sheet.append([])
+    help_sheet.append(["可用分类"])
+    for path in paths:
+        help_sheet.append([path])
+    help_sheet.column_dimensions["A"].width = 40
+    help_sheet.column_dimensions["B"].width = 40
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+@dataclass
+class RowProblem:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class SheetImport:
+    problems: list[RowProblem] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    file_error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.file_error
+
+
+def _read_table(filename: str, data: bytes) -> list[list]:
+    """All rows of the first sheet (or the CSV) as lists of cell values."""
+    lower = filename.lower()
+    if lower.endswith(".csv"):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("gb18030")
+            except UnicodeDecodeError:
+                raise ValueError(_("The CSV file is neither UTF-8 nor GB18030 text.")) from None
+        return [list(r) for r in csv.reader(io.StringIO(text))]
+    if lower.endswith(".xlsx"):
+        if not data.startswith(b"PK"):
+            raise ValueError(_("The file is damaged: it is not a readable Excel workbook."))
+        from app.mindmap.formats import Limits, MapFileError, _open_zip
+
+        config = current_app.config
+        try:
+            _open_zip(
+                data,
+                Limits(
+                    max_entries=config["MINDMAP_ZIP_MAX_ENTRIES"],
+                    max_uncompressed=config["MINDMAP_ZIP_MAX_BYTES"],
+                ),
+            )
+        except MapFileError as error:
+            raise ValueError(error.message) from None
+        try:
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            sheet = workbook.worksheets[0]
+            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+            workbook.close()
+            return rows
+        except Exception:  # openpyxl raises many kinds for a broken file
+            raise ValueError(
+                _("The file is damaged: it is not a readable Excel workbook.")
+            ) from None
+    raise ValueError(_("Upload an .xlsx or .csv file."))
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _unneutralise(str(value).strip())
+
+
+def _parse_date(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip().replace("/", "-").replace(".", "-")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        parts = text.split("-")
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            try:
+                return date(int(parts[0]), int(parts[1]), int(parts[2]))
+            except ValueError:
+                pass
+    raise ValueError
+
+
+def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) -> SheetImport:
+    """Check every row; write only when all are valid, in one transaction."""
+    authorize(actor, "issue.import", task_force_id)
+    result = SheetImport()
+    if len(data) > current_app.config["MINDMAP_MAX_UPLOAD_BYTES"]:
+        result.file_error = _(
+            "The file is larger than %(size)s.",
+            size=size_text(current_app.config["MINDMAP_MAX_UPLOAD_BYTES"]),
+        )
+        return result
+    try:
+        table = _read_table(filename, data)
+    except ValueError as error:
+        result.file_error = str(error)
+        return result
+    table = [r for r in table if any(_text(v) for v in r)]
+    if len(table) < 2:
+        result.file_error = _("The sheet has no rows below its header.")
+        return result
+    if len(table) - 1 > current_app.config["SPREADSHEET_MAX_ROWS"]:
+        result.file_error = _(
+            "The sheet has more than %(n)d rows.", n=current_app.config["SPREADSHEET_MAX_ROWS"]
+        )
+        return result
+    labels = dict(HEADERS)
+    by_label = {label: key for key, label in HEADERS}
+    header = [_text(v) for v in table[0]]
+    columns: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = by_label.get(name) or (name if name in labels else None)
+        if key in IMPORT_COLUMNS and key not in columns:
+            columns[key] = index
+    for required in ("title", "category"):
+        if required not in columns:
+            result.problems.append(
+                RowProblem(1, labels[required], _("This column is missing from the header."))
+            )
+    if result.problems:
+        return result
+
+    paths = {path: cid for cid, path in _category_paths(task_force_id).items()}
+    open_ids = set(
+        db.session.scalars(
+            select(Category.id).where(
+                Category.task_force_id == task_force_id, Category.archived_at.is_(None)
+            )
+        )
+    )
+    members = issues.active_member_ids(task_force_id)
+    people: dict[str, int | None] = {}
+    for uid, username, name in db.session.execute(
+        select(User.id, User.username, User.display_name).where(User.id.in_(members))
+    ):
+        people[username.lower()] = uid
+        # A name two people share cannot say who is meant.
+        people[name.lower()] = None if name.lower() in people else uid
+    by_code = {
+        issue.code: issue
+        for issue in db.session.scalars(select(Issue).where(Issue.task_force_id == task_force_id))
+    }
+    priority_words = {}
+    for key in PRIORITIES:
+        priority_words[key] = key
+        priority_words[ZH_PRIORITY[key]] = key
+        priority_words[str(PRIORITY_LABELS[key]).lower()] = key
+
+    def cell(row: list, key: str):
+        index = columns.get(key)
+        return row[index] if index is not None and index < len(row) else None
+
+    planned = []
+    for number, row in enumerate(table[1:], start=2):
+        problems = []
+
+        def problem(key: str, message: str, number=number, problems=problems) -> None:
+            problems.append(RowProblem(number, labels[key], message))
+
+        code = _text(cell(row, "code")).upper()
+        existing = None
+        if code:
+            existing = by_code.get(code)
+            if existing is None:
+                problem("code", _("No item has this code; leave it empty to create one."))
+        title = _text(cell(row, "title"))
+        if not title:
+            problem("title", _("A title is required."))
+        elif len(title) > 200:
+            problem("title", _("At most 200 characters."))
+        category_path = "/".join(p.strip() for p in _text(cell(row, "category")).split("/"))
+        category_id = paths.get(category_path)
+        if not category_path:
+            problem("category", _("A category is required."))
+        elif category_id is None or category_id not in open_ids:
+            problem("category", _("Unknown category: %(name)s", name=category_path))
+        owner_text = _text(cell(row, "owner"))
+        owner_id = None
+        if owner_text:
+            owner_id = people.get(owner_text.lower())
+            if owner_id is None:
+                problem(
+                    "owner", _("Unknown owner, or not on the roster: %(name)s", name=owner_text)
+                )
+        deadline = None
+        if "deadline" in columns:
+            try:
+                deadline = _parse_date(cell(row, "deadline"))
+            except ValueError:
+                problem("deadline", _("Not a date; write it as 2026-12-31."))
+        priority_text = _text(cell(row, "priority"))
+        priority = priority_words.get(priority_text.lower()) if priority_text else None
+        if priority_text and priority is None:
+            problem("priority", _("Unknown priority: %(value)s", value=priority_text))
+        major_text = _text(cell(row, "major")).lower()
+        major = None
+        if major_text in YES:
+            major = True
+        elif major_text in NO:
+            major = False if major_text else None
+        else:
+            problem("major", _("Write 是 or 否."))
+        if problems:
+            result.problems.extend(problems)
+            continue
+        values = {"title": title, "category_id": category_id}
+        if "owner" in columns:
+            values["owner_id"] = owner_id
+        if "deadline" in columns:
+            values["deadline"] = deadline
+        if priority:
+            values["priority"] = priority
+        if major is not None:
+            values["major"] = major
+        for key in ("description", "solution"):
+            if key in columns:
+                values[key] = _text(cell(row, key))
+        planned.append((existing, values))
+    if result.problems:
+        return result
+
+    categories = {
+        c.id: c
+        for c in db.session.scalars(select(Category).where(Category.task_force_id == task_force_id))
+    }
+    for existing, values in planned:
+        if existing is None:
+            issue = Issue(
+                task_force_id=task_force_id,
+                code=issues._next_code(categories[values["category_id"]])[0],
+                status=NEW,
+                source="other",
+                created_by_id=actor.id,
+                description="",
+                solution="",
+            )
+            owner_id = values.pop("owner_id", None)
+            for key, value in values.items():
+                setattr(issue, key, value)
+            issues._assign(actor, issue, owner_id)
+            db.session.add(issue)
+            db.session.flush()
+            audit.record(
+                actor,
+                "imported",
+                issue,
+                {"title": [None, issue.title]},
+                summary=f"{issue.code} {issue.title}",
+            )
+            result.created += 1
+        else:
+            owner_id = values.pop("owner_id", existing.owner_id)
+            changes = audit.apply_changes(existing, values)
+            if owner_id != existing.owner_id:
+                changes["owner_id"] = [existing.owner_id, owner_id]
+                issues._assign(actor, existing, owner_id)
+            if changes:
+                audit.record(
+                    actor,
+                    "imported",
+                    existing,
+                    changes,
+                    summary=f"{existing.code} {existing.title}",
+                )
+                result.updated += 1
+            else:
+                result.unchanged += 1
+    db.session.commit()
+    return result

@@ -1,0 +1,202 @@
+"""Reading and writing map files: the real XMind samples, round trips, hostile files."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from flask_babel import force_locale
+
+from app.mindmap.formats import (
+    UNTITLED,
+    WRITERS,
+    Limits,
+    MapFileError,
+    MapNode,
+    read_map,
+)
+
+
+def titles(node: MapNode) -> list[str]:
+    return [c.title for c in node.children]
+
+
+def test_xmind_zen_sample_keeps_titles_order_notes_and_priorities(ctx, sample):
+    root = read_map("xmind_zen.xmind", sample("xmind_zen.xmind"))
+    assert root.title == "Central Topic"
+    assert titles(root) == ["topic 1", "topic 2"]
+    topic1, topic2 = root.children
+    assert titles(topic1)[:3] == ["note topic", "label topic", "link topic"]
+    assert topic1.children[0].note == "note info\nnew line of note"
+    assert topic1.children[1].children[0].note == "hello world"
+    assert topic1.priority == "urgent"  # marker priority-1
+    assert topic2.priority == "high"  # marker priority-2
+    makers = [c for c in topic1.children if c.title == "makers topic"][0]
+    assert makers.priority == "high"
+    assert titles(topic2)[:3] == ["123", UNTITLED, "中文"]
+    assert titles(topic2.children[1]) == ["topic after empty"]
+
+
+def test_xmind8_sample_keeps_titles_order_and_notes(ctx, sample):
+    root = read_map("xmind_pro.xmind", sample("xmind_pro.xmind"))
+    assert root.title == "test"
+    assert titles(root) == ["a", "b", "c"]
+    a = root.children[0]
+    assert titles(a) == ["e", "d", "e", UNTITLED]
+    assert a.children[2].children[0].note == "this is a note"
+    types = root.children[1].children[0]
+    assert titles(types)[:3] == ["comment", "note", "label"]
+    note = types.children[1]
+    assert note.note == "1 line note"
+    assert note.children[0].note == "line1\nline2"
+    chinese = root.children[1].children[1]
+    assert chinese.title == "测试"
+    assert chinese.children[0].note == "测试中文"
+
+
+def framework_like() -> MapNode:
+    return MapNode(
+        "非存AUM攻坚",
+        children=[
+            MapNode(
+                "客户端",
+                note="客户维度",
+                children=[
+                    MapNode(
+                        "理财到期客户承接不足", priority="urgent", code="KH-002", status="待分析"
+                    ),
+                    MapNode(
+                        "代发客户",
+                        children=[
+                            MapNode(
+                                "资金留存率低",
+                                note="代发资金\n当日流出",
+                                priority="high",
+                                code="KH-001",
+                                status="推进中",
+                            )
+                        ],
+                    ),
+                ],
+            ),
+            MapNode("渠道端", children=[MapNode("手机银行", children=[MapNode("=HYPERLINK(1)")])]),
+            MapNode('产品端 <&> "引号"'),
+        ],
+    )
+
+
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_every_format_round_trips(ctx, sample, fmt):
+    writer, _mimetype, ext = WRITERS[fmt]
+    for root in (
+        framework_like(),
+        read_map("xmind_zen.xmind", sample("xmind_zen.xmind")),
+        read_map("xmind_pro.xmind", sample("xmind_pro.xmind")),
+    ):
+        again = read_map(f"export.{ext}", writer(root))
+        assert again.to_dict() == root.to_dict()
+
+
+def test_markdown_bullets_and_headings(ctx):
+    text = (
+        "# 框架\n\n## 客户端\n\n- 代发\n  - 留存率低\n    说明一行\n- 理财\n\n## 渠道端\n\n* 网点\n"
+    )
+    root = read_map("map.md", text.encode())
+    assert root.title == "框架"
+    assert titles(root) == ["客户端", "渠道端"]
+    assert titles(root.children[0]) == ["代发", "理财"]
+    assert root.children[0].children[0].children[0].note == "说明一行"
+    assert titles(root.children[1]) == ["网点"]
+
+
+def test_markdown_bullets_only(ctx):
+    root = read_map("list.md", "- 客户端\n  - 代发\n- 渠道端\n".encode())
+    assert titles(root) == ["客户端", "渠道端"]
+
+
+def test_opml_with_several_top_outlines(ctx):
+    data = (
+        b'<?xml version="1.0"?><opml version="2.0"><head><title>T</title></head><body>'
+        b'<outline text="A"><outline text="A1"/></outline><outline text="B"/></body></opml>'
+    )
+    root = read_map("x.opml", data)
+    assert root.title == "T" and titles(root) == ["A", "B"]
+
+
+def _zip(entries: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def refused(filename: str, data: bytes, limits: Limits | None = None) -> str:
+    with force_locale("en"), pytest.raises(MapFileError) as caught:
+        read_map(filename, data, limits)
+    return caught.value.message
+
+
+def test_zip_bomb_is_refused_before_reading(ctx):
+    bomb = _zip({"content.json": b"[" + b" " * (60 * 1024 * 1024) + b"]"})
+    assert len(bomb) < 200_000
+    assert "too much" in refused("bomb.xmind", bomb)
+
+
+def test_archive_with_too_many_entries_is_refused(ctx):
+    many = _zip({f"f{i}.txt": b"" for i in range(1100)})
+    assert "too many" in refused("many.xmind", many)
+
+
+def test_a_lying_header_is_caught_while_reading(ctx):
+    data = bytearray(_zip({"content.json": b"[" + b" " * 300_000 + b"]"}, zipfile.ZIP_DEFLATED))
+    # Claim a tiny size in both headers; reading is still stopped at the limit.
+    limits = Limits(max_uncompressed=100_000)
+    archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    info = archive.infolist()[0]
+    assert info.file_size > limits.max_uncompressed
+    assert "too much" in refused("lie.xmind", bytes(data), limits)
+
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE map [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<map version="1.0.1"><node TEXT="&xxe;"><node TEXT="a"/></node></map>"""
+
+LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<opml version="2.0"><body><outline text="&lol4;"><outline text="x"/></outline></body></opml>"""
+
+
+def test_xxe_is_refused(ctx):
+    assert "entities" in refused("evil.mm", XXE)
+
+
+def test_billion_laughs_is_refused(ctx):
+    assert "entities" in refused("laughs.opml", LAUGHS)
+
+
+def test_xxe_inside_an_xmind8_archive_is_refused(ctx):
+    content = XXE.replace(b"<map", b"<xmap-content").replace(b"</map>", b"</xmap-content>")
+    assert "entities" in refused("evil.xmind", _zip({"content.xml": content}))
+
+
+def test_damaged_wrong_and_empty_files_get_clear_messages(ctx, sample):
+    assert "damaged" in refused("broken.xmind", sample("xmind_zen.xmind")[:5000])
+    assert "damaged" in refused("plain.xmind", b"not a zip at all")
+    assert "Unknown file type" in refused("map.docx", b"PK....")
+    assert "empty" in refused("empty.md", b"")
+    assert "empty" in refused("lonely.md", "# 只有中心主题\n".encode())
+    assert "empty" in refused("x.opml", b'<opml version="2.0"><body></body></opml>')
+    assert "damaged" in refused("bad.mm", b"<map><node TEXT='a'>")
+    assert "damaged" in refused("nomap.xmind", _zip({"other.txt": b"x"}))
+
+
+def test_too_many_topics_are_refused(ctx):
+    text = "# 根\n" + "".join(f"- 节点{i}\n" for i in range(60))
+    assert "more than" in refused("big.md", text.encode(), Limits(max_nodes=50))
