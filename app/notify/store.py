@@ -1,0 +1,39 @@
+"""Insert-or-skip on a unique key, the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.extensions import db
+
+
+def _insert(table: Table):
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def insert_or_skip(table: Table, rows: list[dict], *unique: str) -> int:
+    """Insert ``rows``; a row whose ``unique`` columns already exist is skipped.
+
+    Returns how many rows were written. Safe under concurrency: two processes inserting
+    the same key at once write it once (the database's unique constraint decides).
+    """
+    if not rows:
+        return 0
+    statement = (
+        _insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c.id)
+    )
+    return len(db.session.execute(statement, rows).all())
+
+
+def insert_select_or_skip(table: Table, columns: list[str], query, *unique: str) -> int:
+    """``INSERT … SELECT`` with the same skip on conflict; returns how many were written."""
+    statement = (
+        _insert(table)
+        .from_select(columns, query)
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(table.c.id)
+    )
+    return len(db.session.execute(statement).all())
