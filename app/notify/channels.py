@@ -13,7 +13,6 @@ import hmac
 import json
 import smtplib
 import ssl
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,10 +20,11 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app.core import clock
 from app.notify.models import DINGTALK, EMAIL, FEISHU, WEBHOOK, WECOM, Channel
 
 
@@ -63,8 +63,10 @@ def send_email(message: Message, channel: Channel) -> str:
         raise SendFailed("SMTP_HOST is not set")
     with force_locale(message.locale):
         subject = _("[Gongjian] %(text)s", text=message.text.splitlines()[0][:80])
-        plain = render_template("notify/email.txt", message=message)
-        html = render_template("notify/email.html", message=message)
+        # Straight from the environment: no request here, so no page context processors.
+        env = current_app.jinja_env
+        plain = env.get_template("notify/email.txt").render(message=message)
+        html = env.get_template("notify/email.html").render(message=message)
     mail = EmailMessage()
     mail["Subject"] = subject
     mail["From"] = config["SMTP_FROM"]
@@ -155,9 +157,10 @@ def send_dingtalk(message: Message, channel: Channel) -> str:
     """A DingTalk (钉钉) robot; with a secret, the URL carries timestamp and sign."""
     url = channel.url
     if channel.secret:
-        timestamp = int(time.time() * 1000)
+        timestamp = int(clock.now().timestamp() * 1000)
         separator = "&" if "?" in url else "?"
-        url = f"{url}{separator}timestamp={timestamp}&sign={dingtalk_sign(channel.secret, timestamp)}"
+        sign = dingtalk_sign(channel.secret, timestamp)
+        url = f"{url}{separator}timestamp={timestamp}&sign={sign}"
     payload = {"msgtype": "text", "text": {"content": _text(message)}}
     return _robot_answer(*_post_json(url, payload), "errcode")
 
@@ -172,7 +175,7 @@ def send_feishu(message: Message, channel: Channel) -> str:
     """A Feishu (飞书) custom bot, signed when it has a secret."""
     payload: dict = {"msg_type": "text", "content": {"text": _text(message)}}
     if channel.secret:
-        timestamp = int(time.time())
+        timestamp = int(clock.now().timestamp())
         payload.update(timestamp=str(timestamp), sign=feishu_sign(channel.secret, timestamp))
     return _robot_answer(*_post_json(channel.url, payload), "code")
 

@@ -411,7 +411,11 @@ def _digest_sections(ctx: RuleContext, rows: list) -> list[tuple[Any, dict[int, 
 
 def _digest_text(row, ctx: RuleContext, sections) -> str:
     parts = [
-        _("Weekly digest of %(task_force)s, week %(week)s.", task_force=row.task_force, week=ctx.week)
+        _(
+            "Weekly digest of %(task_force)s, week %(week)s.",
+            task_force=row.task_force,
+            week=ctx.week,
+        )
     ]
     if row.n:
         parts.append(_("Red items: %(n)d (%(codes)s).", n=row.n, codes=_short_codes(row.codes)))

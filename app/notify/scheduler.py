@@ -70,8 +70,8 @@ def jobs() -> list[Job]:
     ]
 
 
-def run_job(app: Flask, job: Job) -> JobRun:
-    """Run one job in its own app context and record the run."""
+def run_job(app: Flask, job: Job) -> int:
+    """Run one job in its own app context and record the run; returns the run's id."""
     with app.app_context():
         run = JobRun(job=job.name, host=socket.gethostname()[:100], started_at=clock.utcnow())
         db.session.add(run)
@@ -91,7 +91,7 @@ def run_job(app: Flask, job: Job) -> JobRun:
         run.error = error
         db.session.commit()
         db.session.remove()
-        return run
+        return run_id
 
 
 def _describe(outcome) -> str:

@@ -96,6 +96,7 @@ def save_channel(actor: User, channel_id: int | None, data: ChannelInput) -> Cha
     if channel is None:
         channel = Channel(**values)
         db.session.add(channel)
+        db.session.flush()
         audit.record(actor, "channel.create", channel, summary=channel.name)
     else:
         changes = audit.apply_changes(channel, values)
@@ -229,9 +230,7 @@ TROUBLE = "trouble"  # pending after a failure, or given up
 
 def delivery_counts(actor: User) -> dict[str, int]:
     authorize(actor, "delivery.view")
-    rows = db.session.execute(
-        select(Delivery.status, func.count()).group_by(Delivery.status)
-    ).all()
+    rows = db.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
     counts = dict(rows)
     counts[TROUBLE] = db.session.scalar(
         select(func.count())
@@ -282,6 +281,4 @@ def retry_delivery(actor: User, delivery_id: int) -> Delivery:
 def recent_runs(actor: User, limit: int = 10) -> list[JobRun]:
     """The scheduler's last runs, newest first."""
     authorize(actor, "delivery.view")
-    return list(
-        db.session.scalars(select(JobRun).order_by(JobRun.started_at.desc()).limit(limit))
-    )
+    return list(db.session.scalars(select(JobRun).order_by(JobRun.started_at.desc()).limit(limit)))

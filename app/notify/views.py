@@ -47,9 +47,7 @@ def preferences():
         else:
             flash(_("Notification settings saved."), "success")
             return redirect(url_for("notify.preferences"))
-    return render_template(
-        "notify/preferences.html", form=form, channels=channels, rules=RULES
-    )
+    return render_template("notify/preferences.html", form=form, channels=channels, rules=RULES)
 
 
 @bp.get("/admin/channels")

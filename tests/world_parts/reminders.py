@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from app.core.outbox import notify
 from app.extensions import db
-from app.notify.models import WEBHOOK, Channel, Delivery
+from app.notify.models import GIVEN_UP, WEBHOOK, Channel, Delivery
+
+WORLD_CHANNEL = "测试群机器人"
 
 URL_VALUES: dict = {
     "channel_id": lambda w: w.ids["channel"],
@@ -13,8 +15,8 @@ URL_VALUES: dict = {
 
 
 def build(world) -> None:
-    """A webhook channel nobody listens on (port 9 refuses at once) and one failed delivery."""
-    channel = Channel(name="测试群机器人", kind=WEBHOOK, url="http://127.0.0.1:9/hook")
+    """A webhook channel nobody listens on (port 9 refuses at once) and one delivery given up."""
+    channel = Channel(name=WORLD_CHANNEL, kind=WEBHOOK, url="http://127.0.0.1:9/hook")
     db.session.add(channel)
     message = notify(world.users["member"], "nudge", "请更新进度", unique_key="world:nudge")
     db.session.flush()
@@ -22,7 +24,8 @@ def build(world) -> None:
         notification_id=message.id,
         channel_id=channel.id,
         recipient_id=world.users["member"],
-        attempts=1,
+        status=GIVEN_UP,
+        attempts=8,
         last_error="URLError: connection refused",
     )
     db.session.add(delivery)
