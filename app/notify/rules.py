@@ -24,14 +24,15 @@ week, a deadline), so a rule run twice, or by two schedulers at once, tells once
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, get_translations
+from flask_babel import gettext as babel_gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, literal, select, union_all
 from sqlalchemy.orm import aliased
@@ -48,6 +49,20 @@ from app.notify.store import insert_or_skip
 from app.people.models import Membership, TaskForce, User
 
 MONDAY = 0
+
+# The catalogue of the language being written, set once per language by the runner:
+# a pass writes tens of thousands of messages, and Flask-Babel's lookup of the current
+# locale at every call would cost more than the queries.
+_catalog: ContextVar = ContextVar("reminder_catalog", default=None)
+
+
+def _(msgid: str, **values) -> str:
+    """``gettext`` for message builders: the runner's catalogue, else Flask-Babel's."""
+    catalog = _catalog.get()
+    if catalog is None:
+        return babel_gettext(msgid, **values)
+    text = catalog.ugettext(msgid)
+    return text % values if values else text
 
 
 @dataclass
@@ -537,7 +552,8 @@ def _matches(rule: Rule, ctx: RuleContext) -> list:
                 RuleOptOut.user_id == targets.c.recipient_id, RuleOptOut.rule == rule.name
             )
         )
-    return db.session.execute(query).all()
+    # Plain rows through the connection: no ORM loading machinery for thousands of rows.
+    return db.session.connection().execute(query).all()
 
 
 def _messages(rule: Rule, ctx: RuleContext, rows: list) -> list[dict]:
@@ -547,22 +563,28 @@ def _messages(rule: Rule, ctx: RuleContext, rows: list) -> list[dict]:
     # One switch of language per locale, not per message.
     for locale, group in groupby(sorted(rows, key=lambda r: r.locale or ""), lambda r: r.locale):
         with force_locale(locale or "zh_CN"):
-            for row in group:
-                messages.append(
-                    {
-                        "recipient_id": row.recipient_id,
-                        "task_force_id": row.task_force_id,
-                        "kind": rule.name,
-                        "subject_type": rule.subject_type,
-                        "subject_id": row.subject_id,
-                        "link": rule.link(row),
-                        "text": rule.message(row, ctx, extra),
-                        "unique_key": rule.key(row, ctx)[:200],
-                        "created_at": stamp,
-                        "read_at": None,
-                    }
-                )
+            token = _catalog.set(get_translations())
+            try:
+                built = [_message(rule, ctx, extra, stamp, row) for row in group]
+            finally:
+                _catalog.reset(token)
+        messages.extend(built)
     return messages
+
+
+def _message(rule: Rule, ctx: RuleContext, extra, stamp: datetime, row) -> dict:
+    return {
+        "recipient_id": row.recipient_id,
+        "task_force_id": row.task_force_id,
+        "kind": rule.name,
+        "subject_type": rule.subject_type,
+        "subject_id": row.subject_id,
+        "link": rule.link(row),
+        "text": rule.message(row, ctx, extra),
+        "unique_key": rule.key(row, ctx)[:200],
+        "created_at": stamp,
+        "read_at": None,
+    }
 
 
 def run_rule(name: str, dry_run: bool = False, ctx: RuleContext | None = None) -> RuleResult:

@@ -22,10 +22,30 @@ def insert_or_skip(table: Table, rows: list[dict], *unique: str) -> int:
     """
     if not rows:
         return 0
-    statement = (
-        _insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c.id)
-    )
-    return len(db.session.execute(statement, rows).all())
+    statement = _insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    dialect = db.session.get_bind().dialect
+    keys = list(rows[0])
+    compiled = statement.compile(dialect=dialect, column_keys=keys)
+    # Straight to the driver's executemany: a reminder pass writes tens of thousands of
+    # rows, and the ORM's per-row parameter handling would cost more than the writing.
+    # Column types still convert their values (SQLite stores datetimes as text).
+    processors = {
+        key: processor
+        for key in keys
+        if (processor := table.c[key].type._cached_bind_processor(dialect)) is not None
+    }
+    if processors:
+        rows = [
+            {k: (processors[k](v) if k in processors else v) for k, v in row.items()}
+            for row in rows
+        ]
+    if compiled.positional:
+        order = compiled.positiontup
+        parameters = [tuple(row[k] for k in order) for row in rows]
+    else:
+        parameters = rows
+    # Without RETURNING the driver's row count is the number of rows written.
+    return db.session.connection().exec_driver_sql(compiled.string, parameters).rowcount
 
 
 def insert_select_or_skip(table: Table, columns: list[str], query, *unique: str) -> int:
