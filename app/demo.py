@@ -51,6 +51,7 @@ from app.issues.models import (
     Milestone,
     Subtask,
 )
+from app.notify import demo_data as notify_demo
 from app.people import service
 from app.people.models import Membership, OrgUnit, TaskForce, User
 
@@ -711,6 +712,7 @@ def _load(password: str) -> None:
         added = _problem_lists(users, units, aum, second, today)
     if added:
         _quiet_old_notifications([aum.id, second.id], clock.utcnow() - timedelta(days=14))
+    notify_demo.load()
 
 
 def _problem_lists(users, units, aum: TaskForce, second: TaskForce, today: date) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from werkzeug.serving import run_simple
 
 from app.notify import delivery, rules, scheduler
 
@@ -66,7 +67,8 @@ def serve(host, port):
     background = scheduler.build(app, background=True)
     background.start()
     try:
-        app.run(host=host, port=port, use_reloader=False)
+        # ``app.run`` refuses to start from within a ``flask`` command; this is what it runs.
+        run_simple(host, port, app, use_reloader=False, use_debugger=app.debug, threaded=True)
     finally:
         background.shutdown(wait=False)
 

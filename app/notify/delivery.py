@@ -53,6 +53,10 @@ class DeliveryReport:
     postponed: int = 0
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def idle(self) -> bool:
+        return not (self.queued or self.sent or self.failed or self.given_up or self.postponed)
+
     def __str__(self) -> str:
         return (
             f"queued {self.queued}, sent {self.sent}, failed {self.failed}, "

@@ -36,6 +36,8 @@ class Job:
     name: str
     run: Callable[[], object]
     trigger: Callable[[Flask], object]  # app -> an APScheduler trigger
+    # The delivery pass runs every minute: its idle runs are not worth a row each.
+    log_idle: bool = True
 
 
 def _at(setting: str, day_of_week: str | None = None):
@@ -66,12 +68,15 @@ def _rule_job(rule: rules.Rule) -> Job:
 def jobs() -> list[Job]:
     """Every periodic job: one per reminder rule, and the delivery pass."""
     return [_rule_job(rule) for rule in rules.RULES] + [
-        Job("deliver", delivery.deliver_due, _every("DELIVERY_INTERVAL_SECONDS")),
+        Job("deliver", delivery.deliver_due, _every("DELIVERY_INTERVAL_SECONDS"), log_idle=False),
     ]
 
 
-def run_job(app: Flask, job: Job) -> int:
-    """Run one job in its own app context and record the run; returns the run's id."""
+def run_job(app: Flask, job: Job) -> int | None:
+    """Run one job in its own app context and record the run; returns the run's id.
+
+    The run is written when the job starts, so one that never finishes shows as such.
+    """
     with app.app_context():
         run = JobRun(job=job.name, host=socket.gethostname()[:100], started_at=clock.utcnow())
         db.session.add(run)
@@ -86,9 +91,13 @@ def run_job(app: Flask, job: Job) -> int:
         else:
             error = ""
         run = db.session.get(JobRun, run_id)
-        run.finished_at = clock.utcnow()
-        run.outcome = str(_describe(outcome))[:2000]
-        run.error = error
+        if not error and not job.log_idle and getattr(outcome, "idle", False):
+            db.session.delete(run)
+            run_id = None
+        else:
+            run.finished_at = clock.utcnow()
+            run.outcome = str(_describe(outcome))[:2000]
+            run.error = error
         db.session.commit()
         db.session.remove()
         return run_id

@@ -69,3 +69,10 @@ def test_reminders_run_dry_run_prints_and_writes_nothing(app, world, look):
 def test_reminders_run_refuses_an_unknown_rule(app):
     result = app.test_cli_runner().invoke(args=["reminders", "run", "nonsense"])
     assert result.exit_code != 0 and "unknown rule" in result.output
+
+
+def test_idle_delivery_passes_leave_no_trace_in_the_run_log(app, world, look):
+    deliver = next(j for j in scheduler.jobs() if j.name == "deliver")
+    assert scheduler.run_job(app, deliver) is None
+    with look():
+        assert db.session.scalar(select(func.count(JobRun.id))) == 0
