@@ -85,6 +85,8 @@ class Config:
     DELIVERY_BACKOFF_SECONDS = _int("DELIVERY_BACKOFF_SECONDS", 60)
     DELIVERY_BACKOFF_MAX_SECONDS = _int("DELIVERY_BACKOFF_MAX_SECONDS", 6 * 3600)
     DELIVERY_HTTP_TIMEOUT = _int("DELIVERY_HTTP_TIMEOUT", 10)
+    # Outbox rows older than this are no longer carried to other channels.
+    DELIVERY_LOOKBACK_DAYS = _int("DELIVERY_LOOKBACK_DAYS", 7)
     # Absolute links in e-mails and webhook messages.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     # E-mail: SMTP_SECURITY is "none", "starttls" or "ssl".

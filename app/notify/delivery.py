@@ -7,6 +7,8 @@ One pass (``deliver_due``):
    (``Subscription.since``): history from before a person chose a channel — the demo's
    replayed year, say — stays in the app and is never mailed. The pair (notification,
    channel) is unique in the database; a second process inserting it is skipped.
+   Rows older than ``DELIVERY_LOOKBACK_DAYS`` are not looked at (a scheduler down for
+   longer than that leaves them in the app only).
 2. Deliveries that are due and not held by another sender are claimed with one
    conditional UPDATE (a lease): of two senders, only one gets each row.
    Those of people now in their quiet hours wait until the hours end.
@@ -67,6 +69,7 @@ class DeliveryReport:
 def enqueue() -> int:
     """Add the deliveries the outbox calls for; returns how many are new."""
     now = clock.utcnow()
+    lookback_days = current_app.config["DELIVERY_LOOKBACK_DAYS"]
     query = (
         select(
             Notification.id,
@@ -84,6 +87,8 @@ def enqueue() -> int:
         .where(
             Channel.enabled.is_(True),
             Notification.created_at >= Subscription.since,
+            # Bounded work each minute, whatever the size of the outbox.
+            Notification.created_at >= now - timedelta(days=lookback_days),
             ~exists().where(
                 Delivery.notification_id == Notification.id,
                 Delivery.channel_id == Subscription.channel_id,

@@ -238,3 +238,11 @@ def test_in_app_notifications_need_no_channel(member):
     report = deliver_due()
     assert report.queued == 0
     assert deliveries() == []
+
+
+def test_messages_older_than_the_lookback_stay_in_the_app(app, member, smtp):
+    subscribe(member.id, make_channel("邮件", EMAIL))
+    tell(member, "一周前的提醒", key="old")
+    clock.set_now(clock.now() + timedelta(days=app.config["DELIVERY_LOOKBACK_DAYS"], minutes=1))
+    assert deliver_due().queued == 0
+    assert smtp.messages == []

@@ -18,12 +18,12 @@ def build(world) -> None:
     """A webhook channel nobody listens on (port 9 refuses at once) and one delivery given up."""
     channel = Channel(name=WORLD_CHANNEL, kind=WEBHOOK, url="http://127.0.0.1:9/hook")
     db.session.add(channel)
-    message = notify(world.users["member"], "nudge", "请更新进度", unique_key="world:nudge")
+    message = notify(world.users["admin"], "nudge", "请更新进度", unique_key="world:nudge")
     db.session.flush()
     delivery = Delivery(
         notification_id=message.id,
         channel_id=channel.id,
-        recipient_id=world.users["member"],
+        recipient_id=world.users["admin"],
         status=GIVEN_UP,
         attempts=8,
         last_error="URLError: connection refused",
