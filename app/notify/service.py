@@ -82,6 +82,8 @@ def save_channel(actor: User, channel_id: int | None, data: ChannelInput) -> Cha
     """
     authorize(actor, "channel.manage")
     channel = get_channel(channel_id) if channel_id is not None else None
+    if channel is not None and not data.url:
+        data.url = channel.url  # the form leaves the stored address (and its token) unshown
     _check_channel(data, channel)
     values = {
         "name": data.name,

@@ -92,6 +92,7 @@ def edit_channel(channel_id: int):
     channel = service.get_channel(channel_id)
     form = ChannelForm(obj=channel) if request.method == "GET" else ChannelForm()
     if request.method == "GET":
+        form.url.data = ""
         form.secret.data = ""
     if form.validate_on_submit():
         try:

@@ -76,13 +76,16 @@ def test_admin_adds_a_channel_and_sees_the_secret_masked(client, auth, world, lo
     with look():
         channel = db.session.scalar(select(Channel).where(Channel.name == "钉钉督办群"))
         assert channel.secret == "SECabcdef1234567890"
-        # Editing without a new secret keeps the stored one.
+    # Editing without a new address or secret keeps the stored ones, never shown in full.
+    edit = client.get(f"/admin/channels/{channel.id}").text
+    assert "SECabcdef1234567890" not in edit and "tok123456" not in edit
     client.post(
         f"/admin/channels/{channel.id}",
-        data={"name": "钉钉督办群", "kind": DINGTALK, "url": channel.url, "enabled": "y"},
+        data={"name": "钉钉督办群", "kind": DINGTALK, "enabled": "y"},
     )
     with look():
-        assert db.session.get(Channel, channel.id).secret == "SECabcdef1234567890"
+        kept = db.session.get(Channel, channel.id)
+        assert kept.secret == "SECabcdef1234567890" and kept.url.endswith("tok123456")
 
 
 def test_a_webhook_needs_an_address(client, auth, world):
