@@ -32,11 +32,11 @@ extract-messages: $(VENV)/.runtime ## Refresh translations/*.po from the code an
 	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -o translations/messages.pot . >/dev/null
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i translations/messages.pot -d translations -D messages
 
-run: $(VENV)/.runtime translations ## Set up and serve on http://127.0.0.1:$(PORT) (SQLite in instance/)
+run: $(VENV)/.runtime translations ## Set up and serve on http://127.0.0.1:$(PORT) with the scheduler (SQLite in instance/)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
 	@echo "Serving on http://127.0.0.1:$(PORT)"
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask scheduler serve --host 127.0.0.1 --port $(PORT)
 
 system-deps: ## Install the Debian packages the tests need, where missing
 	@scripts/system-deps.sh

@@ -81,6 +81,33 @@ class Config:
     MINDMAP_ZIP_MAX_BYTES = _int("MINDMAP_ZIP_MAX_BYTES", 20 * 1024 * 1024)
     MINDMAP_MAX_NODES = _int("MINDMAP_MAX_NODES", 20000)
     SPREADSHEET_MAX_ROWS = _int("SPREADSHEET_MAX_ROWS", 20000)
+    # Reminders (app/notify): the days before a deadline, the silence that counts as
+    # stale, the wait for an acknowledgement, the warning before a temporary membership ends.
+    REMINDER_DUE_SOON_DAYS = _int("REMINDER_DUE_SOON_DAYS", 3)
+    REMINDER_STALE_DAYS = _int("REMINDER_STALE_DAYS", 14)
+    REMINDER_UNACKNOWLEDGED_DAYS = _int("REMINDER_UNACKNOWLEDGED_DAYS", 2)
+    REMINDER_MEMBERSHIP_DAYS = _int("REMINDER_MEMBERSHIP_DAYS", 7)
+    # When the scheduler runs the rules (HH:MM in TIMEZONE) and how often it delivers.
+    REMINDER_DAILY_AT = os.environ.get("REMINDER_DAILY_AT", "08:30")
+    REMINDER_DIGEST_AT = os.environ.get("REMINDER_DIGEST_AT", "08:00")
+    DELIVERY_INTERVAL_SECONDS = _int("DELIVERY_INTERVAL_SECONDS", 60)
+    # Failed deliveries: tries before giving up, first wait (doubles each try, capped).
+    DELIVERY_MAX_ATTEMPTS = _int("DELIVERY_MAX_ATTEMPTS", 8)
+    DELIVERY_BACKOFF_SECONDS = _int("DELIVERY_BACKOFF_SECONDS", 60)
+    DELIVERY_BACKOFF_MAX_SECONDS = _int("DELIVERY_BACKOFF_MAX_SECONDS", 6 * 3600)
+    DELIVERY_HTTP_TIMEOUT = _int("DELIVERY_HTTP_TIMEOUT", 10)
+    # Outbox rows older than this are no longer carried to other channels.
+    DELIVERY_LOOKBACK_DAYS = _int("DELIVERY_LOOKBACK_DAYS", 7)
+    # Absolute links in e-mails and webhook messages.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # E-mail: SMTP_SECURITY is "none", "starttls" or "ssl".
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = _int("SMTP_PORT", 25)
+    SMTP_SECURITY = os.environ.get("SMTP_SECURITY", "none")
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_FROM = os.environ.get("SMTP_FROM", "gongjian@localhost")
+    SMTP_TIMEOUT = _int("SMTP_TIMEOUT", 10)
     # Adds an X-Query-Count header to every response (tests and `make bench`).
     COUNT_QUERIES = _bool("COUNT_QUERIES", False)
 

@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     from app.intake import models as _intake_models  # noqa: F401
     from app.issues import models as _issues_models  # noqa: F401
     from app.kpis import models as _kpis_models  # noqa: F401
+    from app.notify import models as _notify_models  # noqa: F401
     from app.people import models as _people_models  # noqa: F401
     from app.pilots import models as _pilots_models  # noqa: F401
 
@@ -94,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from app.issues.views import bp as issues_bp
     from app.kpis.views import bp as kpis_bp
     from app.mindmap.views import bp as mindmap_bp
+    from app.notify.views import bp as notify_bp
     from app.people.admin_views import bp as admin_bp
     from app.people.views import bp as people_bp
     from app.pilots.views import bp as pilots_bp
@@ -108,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(decisions_bp)
     app.register_blueprint(intake_bp)
+    app.register_blueprint(notify_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -233,8 +236,10 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from app.core.cli import register as register_core_commands
     from app.demo import register as register_demo_commands
+    from app.notify.cli import register as register_notify_commands
     from app.people.cli import register as register_people_commands
 
     register_core_commands(app)
     register_people_commands(app)
     register_demo_commands(app)
+    register_notify_commands(app)

@@ -54,6 +54,7 @@ from app.issues.models import (
     Subtask,
 )
 from app.kpis import demo_data as kpis_demo
+from app.notify import demo_data as notify_demo
 from app.people import service
 from app.people.models import Membership, OrgUnit, TaskForce, User
 from app.pilots import demo_data as pilots_demo
@@ -719,6 +720,7 @@ def _load(password: str) -> None:
         added += kpis_demo.build(aum, users["leader"], today)
     if added:
         _quiet_old_notifications([aum.id, second.id], clock.utcnow() - timedelta(days=14))
+    notify_demo.load()
 
 
 def _problem_lists(users, units, aum: TaskForce, second: TaskForce, today: date) -> int:

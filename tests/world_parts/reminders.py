@@ -1,9 +1,34 @@
-"""The reminders feature's part of the test world."""
+"""The reminders feature's part of the test world: a channel and a failed delivery."""
 
 from __future__ import annotations
 
-URL_VALUES: dict = {}
+from app.core.outbox import notify
+from app.extensions import db
+from app.notify.models import GIVEN_UP, WEBHOOK, Channel, Delivery
+
+WORLD_CHANNEL = "测试群机器人"
+
+URL_VALUES: dict = {
+    "channel_id": lambda w: w.ids["channel"],
+    "delivery_id": lambda w: w.ids["delivery"],
+}
 
 
 def build(world) -> None:
-    """Add this feature's objects to the world (ids in world.ids)."""
+    """A webhook channel nobody listens on (port 9 refuses at once) and one delivery given up."""
+    channel = Channel(name=WORLD_CHANNEL, kind=WEBHOOK, url="http://127.0.0.1:9/hook")
+    db.session.add(channel)
+    message = notify(world.users["admin"], "nudge", "请更新进度", unique_key="world:nudge")
+    db.session.flush()
+    delivery = Delivery(
+        notification_id=message.id,
+        channel_id=channel.id,
+        recipient_id=world.users["admin"],
+        status=GIVEN_UP,
+        attempts=8,
+        last_error="URLError: connection refused",
+    )
+    db.session.add(delivery)
+    db.session.commit()
+    world.ids["channel"] = channel.id
+    world.ids["delivery"] = delivery.id

@@ -1,0 +1,1 @@
+"""Reminders and notifications: rules that write the outbox, and delivery over channels."""

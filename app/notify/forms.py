@@ -1,0 +1,44 @@
+"""Forms for a person's notification settings and the admin's channels."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.fields import TimeField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.core.forms import choices
+from app.notify.models import CHANNEL_KINDS, DINGTALK, EMAIL, FEISHU, WEBHOOK, WECOM
+
+CHANNEL_KIND_LABELS = {
+    EMAIL: _l("E-mail (SMTP from settings)"),
+    WECOM: _l("WeCom group robot"),
+    DINGTALK: _l("DingTalk robot"),
+    FEISHU: _l("Feishu bot"),
+    WEBHOOK: _l("Generic JSON webhook"),
+}
+
+
+class PreferencesForm(FlaskForm):
+    channels = SelectMultipleField(_l("Channels"), coerce=int, validate_choice=False)
+    rules = SelectMultipleField(_l("Reminders"), validate_choice=False)
+    quiet_start = TimeField(_l("Quiet hours from"), validators=[Optional()])
+    quiet_end = TimeField(_l("Quiet hours until"), validators=[Optional()])
+
+
+class ChannelForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    kind = SelectField(
+        _l("Kind"), choices=choices((k, CHANNEL_KIND_LABELS[k]) for k in CHANNEL_KINDS)
+    )
+    url = StringField(
+        _l("Webhook address"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("The robot's full URL, including its access token."),
+    )
+    secret = PasswordField(
+        _l("Signing secret"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("DingTalk or Feishu signing secret. Leave empty to keep the stored one."),
+    )
+    clear_secret = BooleanField(_l("Remove the stored secret"))
+    enabled = BooleanField(_l("Enabled"), default=True)

@@ -1,0 +1,149 @@
+"""Channels, each person's choices, deliveries and the scheduler's run log.
+
+A ``Notification`` (the outbox, in ``core``) is one message to one person. A ``Delivery``
+is that message carried over one channel; the pair (notification, channel) is unique in
+the database, and the notification's own ``unique_key`` already names the rule, the
+subject, the recipient and the period. So every delivery has one key (rule, subject,
+recipient, channel, period), and no process, however many run, sends it twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core import clock
+from app.core.models import Notification, TimestampMixin
+from app.extensions import db
+
+EMAIL = "email"
+WECOM = "wecom"
+DINGTALK = "dingtalk"
+FEISHU = "feishu"
+WEBHOOK = "webhook"
+CHANNEL_KINDS = (EMAIL, WECOM, DINGTALK, FEISHU, WEBHOOK)
+
+# Delivery states. "pending" waits for its time (a retry, or the end of quiet hours).
+PENDING = "pending"
+SENT = "sent"
+GIVEN_UP = "given_up"
+DELIVERY_STATES = (PENDING, SENT, GIVEN_UP)
+
+
+class Channel(TimestampMixin, db.Model):
+    """A way out configured by the admin: the SMTP server (from settings) or a webhook.
+
+    Bank-wide, not per task force. ``secret`` is the signing secret of a DingTalk or
+    Feishu robot; pages show it masked.
+    """
+
+    __tablename__ = "notify_channel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str] = mapped_column(String(500), default="")
+    secret: Mapped[str] = mapped_column(String(200), default="")
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def masked_secret(self) -> str:
+        if not self.secret:
+            return ""
+        return "••••" + self.secret[-4:] if len(self.secret) > 8 else "••••"
+
+    @property
+    def masked_url(self) -> str:
+        """Robot URLs carry their access token in the query: show the start only."""
+        base, _sep, query = self.url.partition("?")
+        return base + ("?••••" if query else "")
+
+
+class Subscription(db.Model):
+    """A person receives their messages over a channel from ``since`` on.
+
+    Messages written before ``since`` (a year of replayed demo history, or everything
+    before a person chose e-mail) stay in the app and never go out by that channel.
+    """
+
+    __tablename__ = "notify_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("notify_channel.id"), index=True)
+    since: Mapped[datetime] = mapped_column(default=clock.utcnow)
+
+    channel: Mapped[Channel] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "channel_id", name="uq_notify_subscription_user_channel"),
+    )
+
+
+class RuleOptOut(db.Model):
+    """A person turned a (non-mandatory) reminder rule off."""
+
+    __tablename__ = "notify_opt_out"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    rule: Mapped[str] = mapped_column(String(40))
+
+    __table_args__ = (UniqueConstraint("user_id", "rule", name="uq_notify_opt_out_user_rule"),)
+
+
+class QuietHours(db.Model):
+    """A person's quiet hours in local time; may wrap midnight (22:00–07:00)."""
+
+    __tablename__ = "notify_quiet_hours"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    starts: Mapped[time]
+    ends: Mapped[time]
+
+
+class Delivery(db.Model):
+    """One notification over one channel; retried with backoff until sent or given up."""
+
+    __tablename__ = "notify_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("notify_channel.id"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    due_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    # A sender claims a row for a lease before sending, so two senders never both send it.
+    claimed_by: Mapped[str | None] = mapped_column(String(40), index=True)
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    response: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    sent_at: Mapped[datetime | None]
+
+    notification: Mapped[Notification] = relationship()
+    channel: Mapped[Channel] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint(
+            "notification_id", "channel_id", name="uq_notify_delivery_notification_channel"
+        ),
+        Index("ix_notify_delivery_status_due", "status", "due_at"),
+    )
+
+
+class JobRun(db.Model):
+    """One run of a scheduled job: when, by which host, what it did or why it failed."""
+
+    __tablename__ = "notify_job_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(60), index=True)
+    host: Mapped[str] = mapped_column(String(100), default="")
+    started_at: Mapped[datetime] = mapped_column(default=clock.utcnow, index=True)
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,286 @@
+"""Channels (admin), each person's preferences, and the delivery log.
+
+Every function takes the acting user, checks the permission table, writes the audit
+event and commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+
+from app.core import audit, clock
+from app.core.errors import NotFound, ValidationFailed
+from app.core.models import Notification
+from app.core.permissions import authorize
+from app.extensions import db
+from app.notify.channels import Message, SendFailed, send
+from app.notify.models import (
+    CHANNEL_KINDS,
+    EMAIL,
+    GIVEN_UP,
+    PENDING,
+    SENT,
+    Channel,
+    Delivery,
+    JobRun,
+    QuietHours,
+    RuleOptOut,
+    Subscription,
+)
+from app.notify.rules import RULES
+from app.people.models import User
+
+# --- channels ------------------------------------------------------------------------------
+
+
+@dataclass
+class ChannelInput:
+    name: str
+    kind: str
+    url: str = ""
+    secret: str = ""  # empty on edit: keep the stored one
+    enabled: bool = True
+    clear_secret: bool = False
+
+
+def list_channels(actor: User) -> list[Channel]:
+    authorize(actor, "channel.manage")
+    return list(db.session.scalars(select(Channel).order_by(Channel.name)))
+
+
+def enabled_channels() -> list[Channel]:
+    return list(
+        db.session.scalars(select(Channel).where(Channel.enabled.is_(True)).order_by(Channel.name))
+    )
+
+
+def get_channel(channel_id: int) -> Channel:
+    channel = db.session.get(Channel, channel_id)
+    if channel is None:
+        raise NotFound("channel")
+    return channel
+
+
+def _check_channel(data: ChannelInput, channel: Channel | None) -> None:
+    if data.kind not in CHANNEL_KINDS:
+        raise ValidationFailed(_("Choose a kind of channel."), "kind")
+    clash = db.session.scalar(select(Channel).where(Channel.name == data.name))
+    if clash is not None and clash is not channel:
+        raise ValidationFailed(_("Another channel has this name."), "name")
+    if data.kind != EMAIL and not data.url.startswith(("http://", "https://")):
+        raise ValidationFailed(_("A webhook needs its http(s) address."), "url")
+
+
+def save_channel(actor: User, channel_id: int | None, data: ChannelInput) -> Channel:
+    """Create (``channel_id`` None) or change a channel.
+
+    :raise ValidationFailed: on a duplicate name, an unknown kind or a webhook without URL.
+    """
+    authorize(actor, "channel.manage")
+    channel = get_channel(channel_id) if channel_id is not None else None
+    if channel is not None and not data.url:
+        data.url = channel.url  # the form leaves the stored address (and its token) unshown
+    _check_channel(data, channel)
+    values = {
+        "name": data.name,
+        "kind": data.kind,
+        "url": data.url if data.kind != EMAIL else "",
+        "enabled": data.enabled,
+    }
+    if data.secret:
+        values["secret"] = data.secret
+    elif data.clear_secret:
+        values["secret"] = ""
+    if channel is None:
+        channel = Channel(**values)
+        db.session.add(channel)
+        db.session.flush()
+        audit.record(actor, "channel.create", channel, summary=channel.name)
+    else:
+        changes = audit.apply_changes(channel, values)
+        if "secret" in changes:
+            changes["secret"] = ["••••", "••••"]  # never in the log
+        if "url" in changes:
+            changes["url"] = ["••••", channel.masked_url]
+        audit.record(actor, "channel.edit", channel, changes, summary=channel.name)
+    db.session.commit()
+    return channel
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    ok: bool
+    answer: str
+
+
+def test_channel(actor: User, channel_id: int) -> TestOutcome:
+    """Send a test message to the acting admin over the channel; returns the answer."""
+    authorize(actor, "channel.manage")
+    channel = get_channel(channel_id)
+    message = Message(
+        recipient_name=actor.display_name,
+        recipient_email=actor.email,
+        locale=actor.locale,
+        kind="test",
+        text=_("Test message from Gongjian over the channel %(name)s.", name=channel.name),
+        link="/notifications",
+    )
+    try:
+        outcome = TestOutcome(True, send(message, channel))
+    except SendFailed as error:
+        outcome = TestOutcome(False, str(error))
+    audit.record(
+        actor,
+        "channel.test",
+        channel,
+        summary=f"{channel.name}: {'ok' if outcome.ok else 'failed'}",
+    )
+    db.session.commit()
+    return outcome
+
+
+# --- preferences ---------------------------------------------------------------------------
+
+
+@dataclass
+class Preferences:
+    channel_ids: list[int] = field(default_factory=list)
+    muted_rules: list[str] = field(default_factory=list)
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+
+
+def preferences_of(user: User) -> Preferences:
+    channel_ids = db.session.scalars(
+        select(Subscription.channel_id).where(Subscription.user_id == user.id)
+    ).all()
+    muted = db.session.scalars(select(RuleOptOut.rule).where(RuleOptOut.user_id == user.id)).all()
+    quiet = db.session.get(QuietHours, user.id)
+    return Preferences(
+        channel_ids=sorted(channel_ids),
+        muted_rules=sorted(muted),
+        quiet_start=quiet.starts if quiet else None,
+        quiet_end=quiet.ends if quiet else None,
+    )
+
+
+def save_preferences(actor: User, data: Preferences) -> None:
+    """Set the acting user's own channels, rules and quiet hours.
+
+    A channel chosen now delivers messages written from now on; mandatory rules stay on.
+    :raise ValidationFailed: on half-given quiet hours or an unknown channel.
+    """
+    authorize(actor, "notification.configure")
+    if (data.quiet_start is None) != (data.quiet_end is None):
+        raise ValidationFailed(_("Give both the start and the end of quiet hours."), "quiet_end")
+    if data.quiet_start is not None and data.quiet_start == data.quiet_end:
+        raise ValidationFailed(_("Quiet hours must not start and end at once."), "quiet_end")
+    available = {c.id for c in enabled_channels()}
+    wanted = set(data.channel_ids)
+    if wanted - available:
+        raise ValidationFailed(_("Choose among the available channels."), "channels")
+    before = preferences_of(actor)
+    # Channels the admin switched off stay chosen; the person cannot see them to keep them.
+    kept = set(before.channel_ids) - available
+    wanted |= kept
+    have = set(before.channel_ids)
+    for channel_id in wanted - have:
+        db.session.add(Subscription(user_id=actor.id, channel_id=channel_id, since=clock.utcnow()))
+    if have - wanted:
+        db.session.execute(
+            delete(Subscription).where(
+                Subscription.user_id == actor.id, Subscription.channel_id.in_(have - wanted)
+            )
+        )
+    optional = {r.name for r in RULES if not r.mandatory}
+    muted = set(data.muted_rules) & optional
+    db.session.execute(delete(RuleOptOut).where(RuleOptOut.user_id == actor.id))
+    db.session.add_all(RuleOptOut(user_id=actor.id, rule=name) for name in sorted(muted))
+    quiet = db.session.get(QuietHours, actor.id)
+    if data.quiet_start is None:
+        if quiet is not None:
+            db.session.delete(quiet)
+    elif quiet is None:
+        db.session.add(QuietHours(user_id=actor.id, starts=data.quiet_start, ends=data.quiet_end))
+    else:
+        quiet.starts, quiet.ends = data.quiet_start, data.quiet_end
+    changes = {
+        "channels": [before.channel_ids, sorted(wanted)],
+        "muted_rules": [before.muted_rules, sorted(muted)],
+        "quiet_hours": [
+            _hours(before.quiet_start, before.quiet_end),
+            _hours(data.quiet_start, data.quiet_end),
+        ],
+    }
+    changes = {k: v for k, v in changes.items() if v[0] != v[1]}
+    audit.record(actor, "notification.preferences", actor, changes)
+    db.session.commit()
+
+
+def _hours(start: time | None, end: time | None) -> str:
+    return f"{start:%H:%M}–{end:%H:%M}" if start and end else ""
+
+
+# --- the delivery log ----------------------------------------------------------------------
+
+TROUBLE = "trouble"  # pending after a failure, or given up
+
+
+def delivery_counts(actor: User) -> dict[str, int]:
+    authorize(actor, "delivery.view")
+    rows = db.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+    counts = dict(rows)
+    counts[TROUBLE] = db.session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.status.in_((PENDING, GIVEN_UP)), Delivery.last_error != "")
+    )
+    return counts
+
+
+def list_deliveries(actor: User, status: str | None, limit: int, offset: int) -> list:
+    """Deliveries, newest first, with their message, recipient and channel (one query)."""
+    authorize(actor, "delivery.view")
+    query = (
+        select(Delivery, User.display_name, Channel.name, Notification.text)
+        .join(User, User.id == Delivery.recipient_id)
+        .join(Channel, Channel.id == Delivery.channel_id)
+        .join(Notification, Notification.id == Delivery.notification_id)
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if status == TROUBLE:
+        query = query.where(Delivery.status.in_((PENDING, GIVEN_UP)), Delivery.last_error != "")
+    elif status:
+        query = query.where(Delivery.status == status)
+    return db.session.execute(query).all()
+
+
+def retry_delivery(actor: User, delivery_id: int) -> Delivery:
+    """Put a failed or given-up delivery back in the queue, due now, with fresh tries.
+
+    A delivery already sent is left alone: retrying it would send it twice.
+    """
+    authorize(actor, "channel.manage")
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise NotFound("delivery")
+    if delivery.status == SENT:
+        return delivery
+    changes = audit.apply_changes(
+        delivery, {"status": PENDING, "due_at": clock.utcnow(), "attempts": 0}
+    )
+    audit.record(actor, "delivery.retry", delivery, changes)
+    db.session.commit()
+    return delivery
+
+
+def recent_runs(actor: User, limit: int = 10) -> list[JobRun]:
+    """The scheduler's last runs, newest first."""
+    authorize(actor, "delivery.view")
+    return list(db.session.scalars(select(JobRun).order_by(JobRun.started_at.desc()).limit(limit)))

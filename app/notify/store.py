@@ -1,0 +1,81 @@
+"""Insert-or-skip on a unique key, the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.extensions import db
+
+
+def _insert(table: Table):
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def insert_or_skip(table: Table, rows: list[dict], *unique: str) -> int:
+    """Insert ``rows``; a row whose ``unique`` columns already exist is skipped.
+
+    Returns how many rows were written. Safe under concurrency: two processes inserting
+    the same key at once write it once (the database's unique constraint decides).
+    A reminder pass writes tens of thousands of rows, so this goes straight to the
+    driver: on PostgreSQL one statement over arrays (``unnest``), on SQLite the driver's
+    executemany; the ORM's per-row parameter handling would cost more than the writing.
+    """
+    if not rows:
+        return 0
+    dialect = db.session.get_bind().dialect
+    keys = list(rows[0])
+    connection = db.session.connection()
+    if dialect.name == "postgresql":
+        return _insert_unnest(connection, dialect, table, keys, rows, unique)
+    statement = _insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    compiled = statement.compile(dialect=dialect, column_keys=keys)
+    # Column types still convert their values (SQLite stores datetimes as text).
+    processors = {
+        key: processor
+        for key in keys
+        if (processor := table.c[key].type._cached_bind_processor(dialect)) is not None
+    }
+    if processors:
+        rows = [
+            {k: (processors[k](v) if k in processors else v) for k, v in row.items()}
+            for row in rows
+        ]
+    if compiled.positional:
+        order = compiled.positiontup
+        parameters = [tuple(row[k] for k in order) for row in rows]
+    else:
+        parameters = rows
+    # Without RETURNING the driver's row count is the number of rows written.
+    return connection.exec_driver_sql(compiled.string, parameters).rowcount
+
+
+def _insert_unnest(connection, dialect, table: Table, keys, rows, unique) -> int:
+    columns = ", ".join(dialect.identifier_preparer.quote(k) for k in keys)
+    arrays = ", ".join(f"%s::{table.c[k].type.compile(dialect=dialect)}[]" for k in keys)
+    conflict = ", ".join(dialect.identifier_preparer.quote(k) for k in unique)
+    name = dialect.identifier_preparer.format_table(table)
+    # Rows already there (the common case: a rule run again) are dropped by a cheap
+    # anti-join; ON CONFLICT still settles a race with another process.
+    present = " AND ".join(f"t.{c} = u.{c}" for c in (conflict.split(", ")))
+    sql = (
+        f"INSERT INTO {name} ({columns}) "
+        f"SELECT * FROM unnest({arrays}) AS u ({columns}) "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {name} AS t WHERE {present}) "
+        f"ON CONFLICT ({conflict}) DO NOTHING"
+    )
+    parameters = tuple([row[k] for row in rows] for k in keys)
+    return connection.exec_driver_sql(sql, parameters).rowcount
+
+
+def insert_select_or_skip(table: Table, columns: list[str], query, *unique: str) -> int:
+    """``INSERT … SELECT`` with the same skip on conflict; returns how many were written."""
+    statement = (
+        _insert(table)
+        .from_select(columns, query)
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(table.c.id)
+    )
+    return len(db.session.execute(statement).all())

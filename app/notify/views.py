@@ -1,0 +1,143 @@
+"""Notification settings (everyone), channels and the delivery log (admin)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.core.errors import DomainError
+from app.core.forms import choices
+from app.core.web import form_error, requires
+from app.notify import service
+from app.notify.forms import CHANNEL_KIND_LABELS, ChannelForm, PreferencesForm
+from app.notify.models import DELIVERY_STATES
+from app.notify.rules import RULES
+
+bp = Blueprint("notify", __name__)
+
+PAGE = 50
+
+
+@bp.route("/notifications/settings", methods=["GET", "POST"])
+@requires("notification.configure")
+def preferences():
+    channels = service.enabled_channels()
+    form = PreferencesForm()
+    form.channels.choices = choices((c.id, c.name) for c in channels)
+    form.rules.choices = choices((r.name, r.label) for r in RULES)
+    if request.method == "GET":
+        current = service.preferences_of(current_user)
+        form.channels.data = current.channel_ids
+        form.rules.data = [r.name for r in RULES if r.name not in current.muted_rules]
+        form.quiet_start.data = current.quiet_start
+        form.quiet_end.data = current.quiet_end
+    if form.validate_on_submit():
+        chosen = set(form.rules.data or [])
+        data = service.Preferences(
+            channel_ids=list(form.channels.data or []),
+            muted_rules=[r.name for r in RULES if not r.mandatory and r.name not in chosen],
+            quiet_start=form.quiet_start.data,
+            quiet_end=form.quiet_end.data,
+        )
+        try:
+            service.save_preferences(current_user, data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("Notification settings saved."), "success")
+            return redirect(url_for("notify.preferences"))
+    return render_template("notify/preferences.html", form=form, channels=channels, rules=RULES)
+
+
+@bp.get("/admin/channels")
+@requires("channel.manage")
+def channels():
+    return render_template(
+        "notify/channels.html",
+        channels=service.list_channels(current_user),
+        kind_labels=CHANNEL_KIND_LABELS,
+    )
+
+
+def _channel_input(form: ChannelForm) -> service.ChannelInput:
+    return service.ChannelInput(
+        name=form.name.data.strip(),
+        kind=form.kind.data,
+        url=(form.url.data or "").strip(),
+        secret=(form.secret.data or "").strip(),
+        enabled=form.enabled.data,
+        clear_secret=form.clear_secret.data,
+    )
+
+
+@bp.route("/admin/channels/new", methods=["GET", "POST"])
+@requires("channel.manage")
+def new_channel():
+    form = ChannelForm()
+    if form.validate_on_submit():
+        try:
+            channel = service.save_channel(current_user, None, _channel_input(form))
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("Channel %(name)s saved.", name=channel.name), "success")
+            return redirect(url_for("notify.channels"))
+    return render_template("notify/channel_form.html", form=form, channel=None)
+
+
+@bp.route("/admin/channels/<int:channel_id>", methods=["GET", "POST"])
+@requires("channel.manage")
+def edit_channel(channel_id: int):
+    channel = service.get_channel(channel_id)
+    form = ChannelForm(obj=channel) if request.method == "GET" else ChannelForm()
+    if request.method == "GET":
+        form.url.data = ""
+        form.secret.data = ""
+    if form.validate_on_submit():
+        try:
+            service.save_channel(current_user, channel_id, _channel_input(form))
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("Channel %(name)s saved.", name=channel.name), "success")
+            return redirect(url_for("notify.channels"))
+    return render_template("notify/channel_form.html", form=form, channel=channel)
+
+
+@bp.post("/admin/channels/<int:channel_id>/test")
+@requires("channel.manage")
+def test_channel(channel_id: int):
+    outcome = service.test_channel(current_user, channel_id)
+    if outcome.ok:
+        flash(_("Test sent. The channel answered: %(answer)s", answer=outcome.answer), "success")
+    else:
+        flash(_("Test failed: %(answer)s", answer=outcome.answer), "danger")
+    return redirect(url_for("notify.channels"))
+
+
+@bp.get("/admin/deliveries")
+@requires("delivery.view")
+def deliveries():
+    status = request.args.get("status") or None
+    if status not in (*DELIVERY_STATES, service.TROUBLE, None):
+        status = None
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = service.list_deliveries(current_user, status, PAGE + 1, (page - 1) * PAGE)
+    return render_template(
+        "notify/deliveries.html",
+        rows=rows[:PAGE],
+        has_next=len(rows) > PAGE,
+        page=page,
+        status=status,
+        counts=service.delivery_counts(current_user),
+        runs=service.recent_runs(current_user),
+    )
+
+
+@bp.post("/admin/deliveries/<int:delivery_id>/retry")
+@requires("channel.manage")
+def retry_delivery(delivery_id: int):
+    service.retry_delivery(current_user, delivery_id)
+    flash(_("The delivery will be tried again at the next pass."), "success")
+    return redirect(url_for("notify.deliveries", status=service.TROUBLE))

@@ -1,0 +1,78 @@
+"""The scheduler's job list, its run log, and the command line."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.core.models import Notification
+from app.extensions import db
+from app.issues.models import Category
+from app.notify import rules, scheduler
+from app.notify.models import JobRun
+from tests import factories
+from tests.notify.conftest import days
+
+
+def test_every_rule_and_the_delivery_pass_are_jobs_with_times_from_settings(app):
+    app.config.update(REMINDER_DAILY_AT="07:45")
+    try:
+        with app.app_context():
+            jobs = {job.name: job for job in scheduler.jobs()}
+            assert set(jobs) == {f"rule:{r.name}" for r in rules.RULES} | {"deliver"}
+            daily = str(jobs["rule:overdue"].trigger(app))
+            weekly = str(jobs["rule:weekly_digest"].trigger(app))
+            assert "hour='7'" in daily and "minute='45'" in daily
+            assert "day_of_week='mon'" in weekly
+            built = scheduler.build(app, background=True)
+            assert len(built.get_jobs()) == len(jobs)
+            assert str(built.timezone) == "Asia/Shanghai"
+    finally:
+        app.config.update(REMINDER_DAILY_AT="08:30")
+
+
+def test_a_job_run_is_recorded_with_its_outcome(app, world):
+    with app.app_context():
+        job = next(j for j in scheduler.jobs() if j.name == "rule:overdue")
+        run_id = scheduler.run_job(app, job)
+    with app.app_context():
+        stored = db.session.get(JobRun, run_id)
+        assert stored.finished_at is not None and stored.error == ""
+        assert stored.outcome.startswith("matched")
+
+
+def test_a_failing_job_is_recorded_and_does_not_stop_the_scheduler(app):
+    def broken():
+        raise RuntimeError("database went away")
+
+    run_id = scheduler.run_job(app, scheduler.Job("broken", broken, lambda app: None))
+    with app.app_context():
+        assert "database went away" in db.session.get(JobRun, run_id).error
+
+
+def test_reminders_run_dry_run_prints_and_writes_nothing(app, world, look):
+    with look():
+        category = db.session.get(Category, world.category_id)
+        factories.make_issue(category, "命令行", owner_id=world.users["member"], deadline=days(-1))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["reminders", "run", "overdue", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "[new ]" in result.output and "命令行" in result.output
+    with look():
+        count = select(func.count(Notification.id)).where(Notification.kind == "overdue")
+        assert db.session.scalar(count) == 0
+    result = runner.invoke(args=["reminders", "run", "overdue"])
+    assert "1 new messages" in result.output
+    result = runner.invoke(args=["reminders", "run", "overdue", "--dry-run"])
+    assert "[sent]" in result.output
+
+
+def test_reminders_run_refuses_an_unknown_rule(app):
+    result = app.test_cli_runner().invoke(args=["reminders", "run", "nonsense"])
+    assert result.exit_code != 0 and "unknown rule" in result.output
+
+
+def test_idle_delivery_passes_leave_no_trace_in_the_run_log(app, world, look):
+    deliver = next(j for j in scheduler.jobs() if j.name == "deliver")
+    assert scheduler.run_job(app, deliver) is None
+    with look():
+        assert db.session.scalar(select(func.count(JobRun.id))) == 0

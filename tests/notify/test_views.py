@@ -1,0 +1,148 @@
+"""The pages: a person's notification settings, the admin's channels and delivery log."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.core.models import AuditEvent
+from app.extensions import db
+from app.notify.models import DINGTALK, GIVEN_UP, PENDING, Channel, Delivery, QuietHours
+from app.notify.service import preferences_of
+from app.people.models import User
+from tests.notify.conftest import make_channel
+
+
+def test_a_person_chooses_channels_rules_and_quiet_hours(client, auth, world, look):
+    with look():
+        channel_id = make_channel("企业微信", "wecom", "http://127.0.0.1:9/wecom").id
+    auth.login("member")
+    page = client.get("/notifications/settings")
+    assert page.status_code == 200 and "企业微信" in page.text
+    response = client.post(
+        "/notifications/settings",
+        data={
+            "channels": [str(channel_id)],
+            "rules": ["overdue", "stale"],  # due_soon and the others off
+            "quiet_start": "22:00",
+            "quiet_end": "07:30",
+        },
+    )
+    assert response.status_code == 302
+    with look():
+        member = db.session.get(User, world.users["member"])
+        prefs = preferences_of(member)
+        assert prefs.channel_ids == [channel_id]
+        assert "due_soon" in prefs.muted_rules
+        # Mandatory rules cannot be turned off, whatever the form sends.
+        assert "unacknowledged" not in prefs.muted_rules and "overdue" not in prefs.muted_rules
+        assert db.session.get(QuietHours, member.id).ends.strftime("%H:%M") == "07:30"
+        assert db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "notification.preferences")
+        )
+
+
+def test_mandatory_rules_show_checked_and_locked(client, auth, world):
+    auth.login("member")
+    page = client.get("/notifications/settings").text
+    assert 'value="overdue" id="rule-overdue" checked disabled' in page
+
+
+def test_half_given_quiet_hours_are_refused_and_nothing_saved(client, auth, world, look):
+    auth.login("member")
+    response = client.post("/notifications/settings", data={"quiet_start": "22:00"})
+    assert response.status_code == 200
+    assert "请同时填写免打扰的开始和结束时间" in response.text
+    with look():
+        assert db.session.get(QuietHours, world.users["member"]) is None
+
+
+def test_admin_adds_a_channel_and_sees_the_secret_masked(client, auth, world, look):
+    auth.login("admin")
+    response = client.post(
+        "/admin/channels/new",
+        data={
+            "name": "钉钉督办群",
+            "kind": DINGTALK,
+            "url": "https://oapi.dingtalk.com/robot/send?access_token=tok123456",
+            "secret": "SECabcdef1234567890",
+            "enabled": "y",
+        },
+    )
+    assert response.status_code == 302
+    page = client.get("/admin/channels").text
+    assert "钉钉督办群" in page
+    assert "SECabcdef1234567890" not in page and "tok123456" not in page
+    assert "••••7890" in page
+    with look():
+        channel = db.session.scalar(select(Channel).where(Channel.name == "钉钉督办群"))
+        assert channel.secret == "SECabcdef1234567890"
+    # Editing without a new address or secret keeps the stored ones, never shown in full.
+    edit = client.get(f"/admin/channels/{channel.id}").text
+    assert "SECabcdef1234567890" not in edit and "tok123456" not in edit
+    client.post(
+        f"/admin/channels/{channel.id}",
+        data={"name": "钉钉督办群", "kind": DINGTALK, "enabled": "y"},
+    )
+    with look():
+        kept = db.session.get(Channel, channel.id)
+        assert kept.secret == "SECabcdef1234567890" and kept.url.endswith("tok123456")
+
+
+def test_a_webhook_needs_an_address(client, auth, world):
+    auth.login("admin")
+    response = client.post("/admin/channels/new", data={"name": "无地址", "kind": "wecom"})
+    assert response.status_code == 200
+    assert "网络钩子需要填写 http(s) 地址" in response.text
+
+
+def test_send_a_test_shows_the_channels_answer(client, auth, world, receiver, look):
+    with look():
+        channel_id = make_channel(
+            "钉钉", DINGTALK, receiver.url + "/dingtalk", receiver.dingtalk_secret
+        ).id
+        wrong_id = make_channel("钉钉错密钥", DINGTALK, receiver.url + "/dingtalk", "SECbad").id
+    auth.login("admin")
+    page = client.post(f"/admin/channels/{channel_id}/test", follow_redirects=True).text
+    assert "测试已发送" in page and "errcode" in page
+    page = client.post(f"/admin/channels/{wrong_id}/test", follow_redirects=True).text
+    assert "测试失败" in page and "sign not match" in page
+    assert len(receiver.hits) == 2
+
+
+def test_the_admin_sees_failed_deliveries_with_their_error_and_retries(client, auth, world, look):
+    auth.login("admin")
+    page = client.get("/admin/deliveries?status=trouble").text
+    assert "connection refused" in page
+    response = client.post(f"/admin/deliveries/{world.ids['delivery']}/retry")
+    assert response.status_code == 302
+    with look():
+        delivery = db.session.get(Delivery, world.ids["delivery"])
+        assert delivery.status == PENDING and delivery.attempts == 0
+    assert delivery.status != GIVEN_UP
+
+
+def test_delivery_page_queries_do_not_grow_with_rows(client, auth, world, look):
+    auth.login("admin")
+    before = int(client.get("/admin/deliveries").headers["X-Query-Count"])
+    with look():
+        from app.core.outbox import notify
+
+        for n in range(30):
+            message = notify(world.users["member"], "nudge", f"消息{n}", unique_key=f"many:{n}")
+            db.session.flush()
+            db.session.add(
+                Delivery(
+                    notification_id=message.id,
+                    channel_id=world.ids["channel"],
+                    recipient_id=world.users["member"],
+                )
+            )
+        db.session.commit()
+    after = int(client.get("/admin/deliveries").headers["X-Query-Count"])
+    assert after == before <= 12
+
+
+def test_members_cannot_manage_channels(client, auth, world):
+    auth.login("member")
+    assert client.get("/admin/channels").status_code == 403
+    assert client.get("/admin/deliveries").status_code == 403
