@@ -44,10 +44,36 @@ PAGES = {
     "schedule": "/schedule",
     "categories": "/categories",
     "roster": "/roster",
+    "mind_map": "/mindmap",
+    "mind_map_data": "/mindmap/data.json",
+    "scorecards": "/scorecards",
+    "decision_register": "/decisions",
+    "supervision": "/supervision",
+    "pilots": "/pilots",
+    "pilot_matrix": "/pilots/matrix",
+    "kpis": "/kpis",
     "notifications": "/notifications",
     "admin_users": "/admin/users",
     "audit_log": "/admin/audit",
 }
+# The main pages of issue 10's targets (at most 3x the floor, at most 12 queries).
+MAIN_PAGES = (
+    "issue_list",
+    "issue_list_filtered",
+    "board",
+    "issue_detail",
+    "battle_map",
+    "mind_map",
+    "my_items",
+    "calendar",
+    "scorecards",
+)
+# Downloads: fewer requests, each a whole file.
+EXPORTS = {
+    "export_xlsx": "/issues/export.xlsx",
+    "export_csv": "/issues/export.csv",
+}
+EXPORT_REQUESTS = int(os.environ.get("BENCH_EXPORT_REQUESTS", "5"))
 THROUGHPUT_PAGES = ["/issues", "/"]
 
 
@@ -125,7 +151,7 @@ def measure(client: Client, path: str, n: int) -> dict:
     }
 
 
-def throughput(port: int, cookies: dict, paths: list[str]) -> dict:
+def throughput(port: int, cookies: dict, paths: list[str], clients: int) -> dict:
     deadline = time.monotonic() + THROUGHPUT_SECONDS
     counts = {"ok": 0, "errors": 0}
     lock = threading.Lock()
@@ -147,7 +173,7 @@ def throughput(port: int, cookies: dict, paths: list[str]) -> dict:
             counts["ok"] += ok
             counts["errors"] += errors
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THROUGHPUT_CLIENTS)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     start = time.monotonic()
     for t in threads:
         t.start()
@@ -243,7 +269,12 @@ def main() -> None:
                 results[name] = measure(admin, path, REQUESTS_PER_PAGE)
             else:
                 results[name] = measure(client, path, REQUESTS_PER_PAGE)
-        results["throughput"] = throughput(port, client.cookies, THROUGHPUT_PAGES)
+        for name, path in EXPORTS.items():
+            results[name] = measure(client, path, EXPORT_REQUESTS)
+        results["throughput"] = throughput(
+            port, client.cookies, THROUGHPUT_PAGES, THROUGHPUT_CLIENTS
+        )
+        results["throughput_list"] = throughput(port, client.cookies, ["/issues"], 10)
         results["worker_peak_rss"] = {"mb": worker_peak_rss_mb(server.pid)}
     finally:
         server.send_signal(signal.SIGTERM)
@@ -263,6 +294,8 @@ def main() -> None:
     lines += [
         f"throughput.rps: {results['throughput']['rps']:.1f} req/s",
         f"throughput.errors: {results['throughput']['errors']} errors",
+        f"throughput_list.rps: {results['throughput_list']['rps']:.1f} req/s",
+        f"throughput_list.errors: {results['throughput_list']['errors']} errors",
         f"worker.peak_rss: {results['worker_peak_rss']['mb']:.1f} MB",
     ]
     print("\n".join(lines))

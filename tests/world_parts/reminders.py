@@ -18,7 +18,7 @@ def build(world) -> None:
     """A webhook channel nobody listens on (port 9 refuses at once) and one delivery given up."""
     channel = Channel(name=WORLD_CHANNEL, kind=WEBHOOK, url="http://127.0.0.1:9/hook")
     db.session.add(channel)
-    message = notify(world.users["admin"], "nudge", "请更新进度", unique_key="world:nudge")
+    message = notify(world.users["admin"], "digest", "本周简报", unique_key="world:digest")
     db.session.flush()
     delivery = Delivery(
         notification_id=message.id,
