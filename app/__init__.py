@@ -54,6 +54,7 @@ def select_locale() -> str:
 def register_extensions(app: Flask) -> None:
     from app.core import models as _core_models  # noqa: F401  (register tables)
     from app.issues import models as _issues_models  # noqa: F401
+    from app.meetings import models as _meetings_models  # noqa: F401
     from app.people import models as _people_models  # noqa: F401
 
     db.init_app(app)
@@ -85,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from app.core.views import bp as core_bp
     from app.dashboard.views import bp as dashboard_bp
     from app.issues.views import bp as issues_bp
+    from app.meetings.views import bp as meetings_bp
     from app.people.admin_views import bp as admin_bp
     from app.people.views import bp as people_bp
 
@@ -93,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(issues_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(meetings_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
