@@ -70,9 +70,5 @@ class MinutesForm(VersionedForm):
     decisions = TextAreaField(_l("Decisions"), validators=[Optional(), Length(max=20000)])
 
 
-class ToSubtaskForm(FlaskForm):
-    issue_id = SelectField(_l("Item"), coerce=optional_int, validators=[InputRequired()])
-
-
 class ToIssueForm(FlaskForm):
     category_id = SelectField(_l("Category"), coerce=optional_int, validators=[InputRequired()])

@@ -16,7 +16,7 @@ from dateutil import rrule
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app.core import audit, clock, hooks
 from app.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
@@ -26,7 +26,8 @@ from app.core.scope import get_in_scope
 from app.core.service import check_version
 from app.extensions import db
 from app.issues import service as issues
-from app.issues.lights import LightRules, light_expression
+from app.issues.labels import STATUS_LABELS
+from app.issues.lights import LightRules, light_clause, light_expression
 from app.issues.models import (
     OPEN_STATUSES,
     RED,
@@ -406,6 +407,21 @@ def _issue_line(issue: Issue) -> str:
     return f"{issue.code} {issue.title}"
 
 
+def _deadline(issue: Issue) -> str:
+    return issue.deadline.isoformat() if issue.deadline else ""
+
+
+def _issue_proposal(section: str, issue: Issue, detail: str = "") -> hooks.AgendaProposal:
+    return hooks.AgendaProposal(
+        section=section,
+        title=_issue_line(issue),
+        url=f"/issues/{issue.id}",
+        subject_type="issue",
+        subject_id=issue.id,
+        detail=detail,
+    )
+
+
 def _open_actions(meeting_id: int) -> list[ActionItem]:
     return list(
         db.session.scalars(
@@ -421,62 +437,54 @@ def _open_actions(meeting_id: int) -> list[ActionItem]:
     )
 
 
-def _progress_agenda(meeting: Meeting, since: date | None, previous: Meeting | None) -> list:
+def _progress_agenda(
+    meeting: Meeting, since: date | None, previous: Meeting | None, previous_actions
+) -> list:
     rules = LightRules.current()
     light = light_expression(rules).label("light")
-    tf = meeting.task_force_id
-    proposals = []
-    flagged = db.session.execute(
+    flagged = and_(
+        Issue.status.in_(OPEN_STATUSES),
+        or_(light_clause(rules, RED), light_clause(rules, YELLOW)),
+    )
+    wanted = flagged
+    if since is not None:
+        changed = and_(
+            Issue.updated_at >= datetime.combine(since, time()),
+            Issue.updated_at < datetime.combine(meeting.scheduled_on, time()),
+        )
+        wanted = or_(flagged, changed)
+    # One query for the red, the yellow and the changed items.
+    rows = db.session.execute(
         select(Issue, light)
-        .where(Issue.task_force_id == tf, Issue.status.in_(OPEN_STATUSES))
+        .where(Issue.task_force_id == meeting.task_force_id, wanted)
         .order_by(Issue.deadline.is_(None), Issue.deadline, Issue.id)
     ).all()
-    red = [(i, lt) for i, lt in flagged if lt == RED]
-    yellow = [(i, lt) for i, lt in flagged if lt == YELLOW]
-    shown = set()
-    for section, rows in ((_("Red items"), red), (_("Yellow items"), yellow)):
+    sections = {RED: _("Red items"), YELLOW: _("Yellow items")}
+    proposals = []
+    for wanted_light in (RED, YELLOW):
         for issue, lt in rows:
-            shown.add(issue.id)
-            proposals.append(
-                hooks.AgendaProposal(
-                    section=section,
-                    title=_issue_line(issue),
-                    url=f"/issues/{issue.id}",
-                    subject_type="issue",
-                    subject_id=issue.id,
-                    detail=issue.deadline.isoformat() if issue.deadline else "",
-                )
-            )
+            if lt == wanted_light:
+                proposals.append(_issue_proposal(sections[lt], issue, _deadline(issue)))
     if since is not None:
-        changed = db.session.scalars(
-            select(Issue)
-            .where(
-                Issue.task_force_id == tf,
-                Issue.updated_at >= datetime.combine(since, time()),
-                Issue.updated_at < datetime.combine(meeting.scheduled_on, time()),
-            )
-            .order_by(Issue.updated_at.desc())
-            .limit(30)
-        ).all()
-        for issue in changed:
-            if issue.id in shown:
+        recent = sorted(
+            (issue for issue, lt in rows if lt not in sections), key=lambda i: i.updated_at
+        )
+        for issue in reversed(recent):
+            if issue.updated_at < datetime.combine(since, time()):
                 continue
             proposals.append(
-                hooks.AgendaProposal(
-                    section=_("Changed since the last meeting"),
-                    title=_issue_line(issue),
-                    url=f"/issues/{issue.id}",
-                    subject_type="issue",
-                    subject_id=issue.id,
-                    detail=issue.status,
+                _issue_proposal(
+                    _("Changed since the last meeting"), issue, str(STATUS_LABELS[issue.status])
                 )
             )
     if previous is not None:
-        proposals.extend(_previous_actions_proposals(previous))
+        proposals.extend(_previous_actions_proposals(previous, previous_actions))
     return proposals
 
 
-def _previous_actions_proposals(previous: Meeting) -> list:
+def _previous_actions_proposals(previous: Meeting, actions: list | None = None) -> list:
+    if actions is None:
+        actions = _open_actions(previous.id)
     return [
         hooks.AgendaProposal(
             section=_("Open action items from last time"),
@@ -486,12 +494,12 @@ def _previous_actions_proposals(previous: Meeting) -> list:
             subject_id=action.id,
             detail=action.owner.display_name if action.owner else "",
         )
-        for action in _open_actions(previous.id)
+        for action in actions
         if not action.done
     ]
 
 
-def _one_on_one_agenda(meeting: Meeting, previous: Meeting | None) -> list:
+def _one_on_one_agenda(meeting: Meeting, previous: Meeting | None, previous_actions) -> list:
     tf = meeting.task_force_id
     if meeting.counterpart_user_id:
         who = Issue.owner_id == meeting.counterpart_user_id
@@ -526,7 +534,7 @@ def _one_on_one_agenda(meeting: Meeting, previous: Meeting | None) -> list:
     order = {_("Overdue"): 0, _("Not acknowledged"): 1, _("Open items"): 2}
     proposals.sort(key=lambda p: order[p.section])
     if previous is not None:
-        proposals.extend(_previous_actions_proposals(previous))
+        proposals.extend(_previous_actions_proposals(previous, previous_actions))
     return proposals
 
 
@@ -594,20 +602,27 @@ def _review_agenda(meeting: Meeting) -> list:
     ]
 
 
-def build_agenda(meeting: Meeting) -> list[hooks.AgendaProposal]:
+_UNSET = object()
+
+
+def build_agenda(
+    meeting: Meeting, previous=_UNSET, previous_actions: list | None = None
+) -> list[hooks.AgendaProposal]:
     """What the agenda of ``meeting`` proposes, from the data as of today.
 
     Progress meeting: red and yellow items, items changed since the last meeting, open
     action items from last time. One-on-one: the counterpart's overdue, unacknowledged
     and open items. Quarterly review: the quarter's figures. Then whatever the other
     features propose through ``hooks.AGENDA`` (escalations, pilots, the review pack).
+    A page that has loaded the previous meeting and its action items passes them in.
     """
-    previous = previous_meeting(meeting)
+    if previous is _UNSET:
+        previous = previous_meeting(meeting)
     since = previous.scheduled_on if previous is not None else None
     if meeting.kind == PROGRESS:
-        proposals = _progress_agenda(meeting, since, previous)
+        proposals = _progress_agenda(meeting, since, previous, previous_actions)
     elif meeting.kind == ONE_ON_ONE:
-        proposals = _one_on_one_agenda(meeting, previous)
+        proposals = _one_on_one_agenda(meeting, previous, previous_actions)
     else:
         proposals = _review_agenda(meeting)
     proposals.extend(
@@ -897,6 +912,18 @@ def set_action_done(actor: User, action: ActionItem, done: bool) -> None:
 def _require_unconverted(action: ActionItem) -> None:
     if action.subtask_id or action.issue_id:
         raise InvalidTransition(_("This action item is already on the problem list."))
+
+
+def issue_by_code(task_force_id: int, code: str) -> Issue:
+    """:raise ValidationFailed: when no item of the task force has this code."""
+    issue = None
+    if code:
+        issue = db.session.scalars(
+            select(Issue).where(Issue.task_force_id == task_force_id, Issue.code == code.upper())
+        ).first()
+    if issue is None:
+        raise ValidationFailed(_("No item has this code."), "issue_code")
+    return issue
 
 
 def action_to_subtask(actor: User, action: ActionItem, issue_id: int) -> Subtask:

@@ -9,7 +9,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.core import clock, nav
 from app.core.errors import DomainError
@@ -17,9 +16,7 @@ from app.core.forms import choices
 from app.core.nav import NavItem
 from app.core.pdf import pdf_response, render_pdf
 from app.core.web import allowed_here, current_task_force, form_error, public, requires
-from app.extensions import db
 from app.issues import service as issues
-from app.issues.models import OPEN_STATUSES, Issue
 from app.meetings import calendar, service  # calendar registers the CALENDAR providers
 from app.meetings.forms import (
     ActionForm,
@@ -28,7 +25,6 @@ from app.meetings.forms import (
     MoveForm,
     SeriesForm,
     ToIssueForm,
-    ToSubtaskForm,
 )
 from app.meetings.labels import (
     ATTENDANCE_LABELS,
@@ -177,24 +173,18 @@ def series_ics(series_id: int):
 def _meeting_context(meeting, **forms):
     task_force_id = meeting.task_force_id
     items = service.agenda_items(meeting)
-    proposals = service.build_agenda(meeting) if not items and meeting.status == "planned" else []
     previous = service.previous_meeting(meeting)
     actions = service.actions_of([meeting.id] + ([previous.id] if previous else []))
+    previous_actions = actions.get(previous.id, []) if previous else []
+    proposals = []
+    if not items and meeting.status == "planned":
+        proposals = service.build_agenda(meeting, previous, previous_actions)
     may_run = service.may_run(current_user, meeting)
     action_form = forms.get("action_form") or ActionForm()
     action_form.owner_id.choices = _people(task_force_id)
     people_choices = action_form.owner_id.choices
-    subtask_form = ToSubtaskForm()
     issue_form = ToIssueForm()
-    if may_run:
-        open_items = db.session.execute(
-            select(Issue.id, Issue.code, Issue.title)
-            .where(Issue.task_force_id == task_force_id, Issue.status.in_(OPEN_STATUSES))
-            .order_by(Issue.code)
-        ).all()
-        subtask_form.issue_id.choices = choices(
-            [("", "—")] + [(i, f"{code} {title}") for i, code, title in open_items]
-        )
+    if may_run and any(not a.issue_id for a in actions.get(meeting.id, [])):
         issue_form.category_id.choices = choices(
             [("", "—")] + issues.category_options(task_force_id)
         )
@@ -208,7 +198,7 @@ def _meeting_context(meeting, **forms):
         "sections": service.grouped(items),
         "proposals": service.grouped(proposals),
         "previous": previous,
-        "previous_actions": actions.get(previous.id, []) if previous else [],
+        "previous_actions": previous_actions,
         "actions": actions.get(meeting.id, []),
         "attendance": service.attendance(meeting),
         "attendance_labels": ATTENDANCE_LABELS,
@@ -224,7 +214,8 @@ def _meeting_context(meeting, **forms):
             start_time=meeting.starts_at.strftime("%H:%M"),
             place=meeting.place,
         ),
-        "subtask_form": subtask_form,
+        # Items on the agenda are offered as the parents of new subtasks.
+        "agenda_codes": [i.title for i in items if i.subject_type == "issue"],
         "issue_form": issue_form,
     }
 
@@ -423,12 +414,11 @@ def set_action_done(action_id: int):
 @requires("meeting.minutes")
 def action_to_subtask(action_id: int):
     action = service.get_action(action_id)
-    issue_id = request.form.get("issue_id", type=int)
+    code = (request.form.get("issue_code") or "").strip().split(" ", 1)[0]
 
     def convert(meeting):
-        if not issue_id:
-            raise DomainError(_("Choose an item."))
-        subtask = service.action_to_subtask(current_user, action, issue_id)
+        issue = service.issue_by_code(meeting.task_force_id, code)
+        subtask = service.action_to_subtask(current_user, action, issue.id)
         flash(_("Now a subtask of %(code)s.", code=subtask.issue.code), "success")
 
     return _run(action.meeting_id, convert, anchor="#actions")
