@@ -51,6 +51,7 @@ from app.issues.models import (
     Milestone,
     Subtask,
 )
+from app.meetings import demo_data as meetings_demo
 from app.people import service
 from app.people.models import Membership, OrgUnit, TaskForce, User
 
@@ -709,6 +710,7 @@ def _load(password: str) -> None:
     # role up once per user and day instead of at every one of the service calls.
     with current_app.test_request_context("/demo/load"):
         added = _problem_lists(users, units, aum, second, today)
+        meetings_demo.load(aum, users, units, today)
     if added:
         _quiet_old_notifications([aum.id, second.id], clock.utcnow() - timedelta(days=14))
 

@@ -313,7 +313,9 @@ def series_meetings(series: MeetingSeries) -> list[Meeting]:
 
 def upcoming_and_recent(task_force_id: int, limit: int = 10) -> tuple[list, list]:
     now = datetime.combine(clock.today(), time())
-    base = select(Meeting).options(joinedload(Meeting.series), joinedload(Meeting.chair))
+    base = select(Meeting).options(
+        joinedload(Meeting.counterpart_user), joinedload(Meeting.counterpart_unit)
+    )
     upcoming = db.session.scalars(
         base.where(Meeting.task_force_id == task_force_id, Meeting.starts_at >= now)
         .order_by(Meeting.starts_at)
