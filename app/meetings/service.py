@@ -1144,3 +1144,21 @@ def figures(task_force_id: int, start: date, end: date) -> Figures:
         one_on_one_met=min(len(met_keys), counterparts),
         one_on_one_counterparts=counterparts,
     )
+
+
+def open_actions_of(user: User, task_force_id: int, limit: int = 20) -> list[ActionItem]:
+    """The user's open action items, not turned into subtasks or items: one query."""
+    return list(
+        db.session.scalars(
+            select(ActionItem)
+            .where(
+                ActionItem.task_force_id == task_force_id,
+                ActionItem.owner_id == user.id,
+                ActionItem.done_on.is_(None),
+                ActionItem.issue_id.is_(None),
+            )
+            .options(joinedload(ActionItem.meeting))
+            .order_by(ActionItem.deadline.is_(None), ActionItem.deadline, ActionItem.id)
+            .limit(limit)
+        )
+    )

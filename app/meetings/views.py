@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core import clock, nav
+from app.core import clock, hooks, nav
 from app.core.errors import DomainError
 from app.core.forms import choices
 from app.core.nav import NavItem
@@ -526,3 +526,20 @@ def personal_feed(token: str):
     events = calendar.personal_events(user)
     data = calendar.ical(events, user.display_name, request.host_url.rstrip("/"))
     return current_app.response_class(data, mimetype="text/calendar")
+
+
+@hooks.MY_ITEMS.provide
+def _my_action_items(user, task_force_id):
+    """Action items from meetings that are mine and not yet done or on the problem list."""
+    if not allowed_here("meeting.view"):
+        return []
+    rows = service.open_actions_of(user, task_force_id)
+    return [
+        hooks.Section(
+            "meeting-actions",
+            _("My action items from meetings"),
+            "meetings/_my_actions.html",
+            rows,
+            len(rows),
+        )
+    ]

@@ -249,3 +249,19 @@ def test_minutes_as_pdf(login, look, world, meeting_id):
     ):
         assert expected in text
     assert date(2024, 6, 3).strftime("%Y") in text
+
+
+def test_my_open_action_items_show_on_my_items(login, look, world, meeting_id):
+    leader = login("leader")
+    leader.post(
+        f"/meetings/{meeting_id}/actions",
+        data={"title": "走访吉林分行", "owner_id": world.users["member"]},
+    )
+    leader.post(
+        f"/meetings/{meeting_id}/actions",
+        data={"title": "组长自己的事", "owner_id": world.users["leader"]},
+    )
+    page = login("member").get("/my").get_data(as_text=True)
+    section = page.split('data-testid="my-meeting-actions"', 1)[1].split("</ul>", 1)[0]
+    assert "走访吉林分行" in section
+    assert "组长自己的事" not in section
