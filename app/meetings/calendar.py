@@ -97,6 +97,7 @@ def issue_events(user, task_force_id: int, start: date, end: date) -> list[hooks
             title=f"{issue.code} {issue.title}",
             start=issue.deadline,
             url=f"/issues/{issue.id}",
+            sequence=max(issue.version - 1, 0),  # every saved edit may move the deadline
         )
         for issue in db.session.scalars(deadlines)
     ]
