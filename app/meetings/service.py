@@ -1162,21 +1162,3 @@ def open_actions_of(user: User, task_force_id: int, limit: int = 20) -> list[Act
             .limit(limit)
         )
     )
-
-
-def meetings_discussing(issue: Issue, limit: int = 10) -> list[tuple[Meeting, AgendaItem]]:
-    """The latest meetings whose agenda had ``issue`` on it, with that agenda line."""
-    return [
-        tuple(row)
-        for row in db.session.execute(
-            select(Meeting, AgendaItem)
-            .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
-            .where(
-                AgendaItem.task_force_id == issue.task_force_id,
-                AgendaItem.subject_type == "issue",
-                AgendaItem.subject_id == issue.id,
-            )
-            .order_by(Meeting.starts_at.desc())
-            .limit(limit)
-        )
-    ]

@@ -543,18 +543,3 @@ def _my_action_items(user, task_force_id):
             len(rows),
         )
     ]
-
-
-@hooks.ISSUE_PANELS.provide
-def _meetings_of_issue(user, issue):
-    """The meetings that discussed an item (its agenda lines), latest first: one query."""
-    if not allowed_here("meeting.view"):
-        return []
-    rows = service.meetings_discussing(issue)
-    if not rows:
-        return []
-    return [
-        hooks.Section(
-            "meetings", _("Discussed in meetings"), "meetings/_issue_panel.html", rows, len(rows)
-        )
-    ]

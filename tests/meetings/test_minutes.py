@@ -265,23 +265,3 @@ def test_my_open_action_items_show_on_my_items(login, look, world, meeting_id):
     section = page.split('data-testid="my-meeting-actions"', 1)[1].split("</ul>", 1)[0]
     assert "走访吉林分行" in section
     assert "组长自己的事" not in section
-
-
-def test_the_items_page_lists_the_meetings_that_discussed_it(login, look, world, meeting_id):
-    with look():
-        db.session.add(
-            AgendaItem(
-                task_force_id=world.task_force_id,
-                meeting_id=meeting_id,
-                section="黄灯问题",
-                title="现金管理类产品归集与支付",
-                subject_type="issue",
-                subject_id=world.issue_id,
-                minutes="按期上线",
-            )
-        )
-        db.session.commit()
-    page = login("viewer").get(f"/issues/{world.issue_id}").get_data(as_text=True)
-    panel = page.split('data-testid="issue-meetings"', 1)[1].split("</ul>", 1)[0]
-    assert "月度工作推进交流会" in panel and "黄灯问题" in panel
-    assert "按期上线" not in panel  # minutes show once published
