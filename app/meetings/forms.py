@@ -20,7 +20,7 @@ from app.people.forms import VersionedForm
 _TIME = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Write the time as HH:MM."))
 
 
-class SeriesForm(FlaskForm):
+class SeriesForm(VersionedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     kind = SelectField(_l("Kind"), choices=choices((k, KIND_LABELS[k]) for k in KINDS))
     cadence = SelectField(_l("Cadence"), choices=choices((c, CADENCE_LABELS[c]) for c in CADENCES))

@@ -275,6 +275,84 @@ def create_series(actor: User, task_force_id: int, data: SeriesInput) -> Meeting
     return series
 
 
+def update_series(
+    actor: User, series: MeetingSeries, data: SeriesInput, version: int | None
+) -> dict:
+    """Change a series; its planned meetings to come follow (those moved by hand keep
+    their time). The kind, cadence and first day stay as they were: a different rhythm
+    is a new series.
+    """
+    authorize(actor, "meeting.manage", series.task_force_id)
+    check_version(series, version)
+    data.kind, data.cadence, data.rrule, data.starts_on = (
+        series.kind,
+        series.cadence,
+        series.rrule,
+        series.starts_on,
+    )
+    _check_series(series.task_force_id, data)
+    old_time = series.start_time
+    changes = audit.apply_changes(
+        series,
+        {
+            "name": data.name.strip(),
+            "start_time": data.start_time,
+            "duration_minutes": data.duration_minutes,
+            "chair_id": data.chair_id,
+            "place": data.place.strip(),
+            "online_link": data.online_link.strip(),
+            "agenda_template": data.agenda_template.strip(),
+            "attendee_ids": sorted(set(data.attendee_ids)),
+            "counterparts": [{"user": uid} for uid in data.counterpart_user_ids]
+            + [{"unit": uid} for uid in data.counterpart_unit_ids],
+        },
+    )
+    if not changes:
+        return changes
+    today = datetime.combine(clock.today(), time())
+    coming = db.session.scalars(
+        select(Meeting).where(
+            Meeting.series_id == series.id, Meeting.status == PLANNED, Meeting.starts_at >= today
+        )
+    ).all()
+    invited: dict[int, dict[int, Attendance]] = defaultdict(dict)
+    for row in db.session.scalars(
+        select(Attendance).where(Attendance.meeting_id.in_([m.id for m in coming]))
+    ):
+        invited[row.meeting_id][row.user_id] = row
+    at = _start_time(series)
+    wanted_base = set(series.attendee_ids) | {series.chair_id}
+    for meeting in coming:
+        before = (meeting.starts_at, meeting.place, meeting.online_link, meeting.duration_minutes)
+        by_hand = meeting.starts_at.date() != meeting.scheduled_on or (
+            meeting.starts_at.strftime("%H:%M") != old_time
+        )
+        if not by_hand:
+            meeting.starts_at = datetime.combine(meeting.scheduled_on, at)
+        meeting.title = series.name
+        meeting.place = series.place
+        meeting.online_link = series.online_link
+        meeting.duration_minutes = series.duration_minutes
+        meeting.chair_id = series.chair_id
+        user_id, unit_id = _counterpart(series, meeting.number)
+        meeting.counterpart_user_id, meeting.counterpart_unit_id = user_id, unit_id
+        wanted = wanted_base | ({user_id} if user_id else set())
+        rows = invited[meeting.id]
+        for uid in wanted - set(rows):
+            db.session.add(
+                Attendance(task_force_id=series.task_force_id, meeting_id=meeting.id, user_id=uid)
+            )
+        for uid, row in rows.items():
+            if uid not in wanted and row.status is None:
+                db.session.delete(row)
+        after = (meeting.starts_at, meeting.place, meeting.online_link, meeting.duration_minutes)
+        if after != before:
+            meeting.ical_sequence += 1
+    audit.record(actor, "updated", series, changes, summary=series.name)
+    db.session.commit()
+    return changes
+
+
 def plan_ahead(actor: User, series: MeetingSeries) -> int:
     authorize(actor, "meeting.manage", series.task_force_id)
     added = plan_occurrences(series)

@@ -96,6 +96,25 @@ def _fill_series_form(form: SeriesForm, task_force_id: int) -> None:
     form.counterpart_unit_ids.choices = choices(org_unit_options())
 
 
+def _series_input(form: SeriesForm) -> service.SeriesInput:
+    return service.SeriesInput(
+        name=form.name.data,
+        kind=form.kind.data,
+        cadence=form.cadence.data,
+        rrule=form.rrule.data or "",
+        starts_on=form.starts_on.data,
+        start_time=form.start_time.data,
+        duration_minutes=form.duration_minutes.data,
+        chair_id=form.chair_id.data,
+        place=form.place.data or "",
+        online_link=form.online_link.data or "",
+        agenda_template=form.agenda_template.data or "",
+        attendee_ids=list(form.attendee_ids.data or []),
+        counterpart_user_ids=list(form.counterpart_user_ids.data or []),
+        counterpart_unit_ids=list(form.counterpart_unit_ids.data or []),
+    )
+
+
 @bp.route("/meetings/series/new", methods=["GET", "POST"])
 @requires("meeting.manage")
 def create_series():
@@ -106,22 +125,7 @@ def create_series():
         form.chair_id.data = current_user.id
         form.starts_on.data = clock.today()
     if form.validate_on_submit():
-        data = service.SeriesInput(
-            name=form.name.data,
-            kind=form.kind.data,
-            cadence=form.cadence.data,
-            rrule=form.rrule.data or "",
-            starts_on=form.starts_on.data,
-            start_time=form.start_time.data,
-            duration_minutes=form.duration_minutes.data,
-            chair_id=form.chair_id.data,
-            place=form.place.data or "",
-            online_link=form.online_link.data or "",
-            agenda_template=form.agenda_template.data or "",
-            attendee_ids=list(form.attendee_ids.data or []),
-            counterpart_user_ids=list(form.counterpart_user_ids.data or []),
-            counterpart_unit_ids=list(form.counterpart_unit_ids.data or []),
-        )
+        data = _series_input(form)
         try:
             series = service.create_series(current_user, task_force_id, data)
         except DomainError as error:
@@ -130,7 +134,7 @@ def create_series():
             flash(_("%(name)s created.", name=series.name), "success")
             return redirect(url_for("meetings.series_detail", series_id=series.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("meetings/series_form.html", form=form), status
+    return render_template("meetings/series_form.html", form=form, series=None), status
 
 
 @bp.get("/meetings/series/<int:series_id>")
@@ -146,6 +150,34 @@ def series_detail(series_id: int):
         coverage=coverage,
         weeks=weeks,
     )
+
+
+@bp.route("/meetings/series/<int:series_id>/edit", methods=["GET", "POST"])
+@requires("meeting.manage")
+def edit_series(series_id: int):
+    series = service.get_series(series_id)
+    form = SeriesForm(obj=series) if request.method == "GET" else SeriesForm()
+    _fill_series_form(form, series.task_force_id)
+    # The rhythm is fixed once planned: shown, not edited.
+    form.kind.data, form.cadence.data = series.kind, series.cadence
+    form.rrule.data, form.starts_on.data = series.rrule, series.starts_on
+    if request.method == "GET":
+        form.version.data = series.version
+        people = [c["user"] for c in series.counterparts or [] if "user" in c]
+        form.counterpart_user_ids.data = people
+        form.counterpart_unit_ids.data = [
+            c["unit"] for c in series.counterparts or [] if "unit" in c
+        ]
+    if form.validate_on_submit():
+        try:
+            service.update_series(current_user, series, _series_input(form), form.version_value)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("meetings.series_detail", series_id=series.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("meetings/series_form.html", form=form, series=series), status
 
 
 @bp.post("/meetings/series/<int:series_id>/plan")

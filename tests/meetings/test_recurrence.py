@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from app.core.errors import ValidationFailed
+from app.core.scope import task_force_scope
 from app.extensions import db
 from app.meetings import service
-from app.meetings.models import Meeting, MeetingSeries
+from app.meetings.models import Attendance, Meeting, MeetingSeries
+from app.people.models import User
 from tests.meetings.conftest import TODAY
 
 
@@ -130,3 +132,61 @@ def test_cancelling_one_occurrence(scoped, world, person):
     service.cancel_meeting(leader, meetings[1])
     assert meetings[1].status == "cancelled" and meetings[1].ical_sequence == 1
     assert [m.status for m in service.series_meetings(series)].count("cancelled") == 1
+
+
+def test_editing_a_series_carries_over_to_the_meetings_to_come(login, look, world):
+    with look():
+        leader = db.session.get(User, world.users["leader"])
+        with task_force_scope(world.task_force_id):
+            series = service.create_series(
+                leader,
+                world.task_force_id,
+                service.SeriesInput(
+                    name="月度工作推进交流会",
+                    kind="progress",
+                    cadence="monthly",
+                    starts_on=date(2024, 5, 31),
+                    chair_id=leader.id,
+                    attendee_ids=[world.users["member"]],
+                ),
+            )
+            meetings = service.series_meetings(series)
+            past, moved = meetings[0], meetings[2]
+            service.mark_held(leader, past)
+            service.move_meeting(leader, moved, datetime(2024, 8, 1, 16, 0))
+        ids = (series.id, series.version, past.id, moved.id, meetings[1].id)
+    client = login("leader")
+    response = client.post(
+        f"/meetings/series/{ids[0]}/edit",
+        data={
+            "version": ids[1],
+            "name": "月度推进会",
+            "kind": "review",  # ignored: the rhythm stays
+            "cadence": "weekly",
+            "starts_on": "2024-05-31",
+            "start_time": "10:00",
+            "duration_minutes": "90",
+            "chair_id": world.users["exec_leader"],
+            "attendee_ids": [world.users["temp_member"]],
+            "place": "总行第一会议室",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with look():
+        series = db.session.get(MeetingSeries, ids[0])
+        assert (series.kind, series.cadence, series.name) == ("progress", "monthly", "月度推进会")
+        following = db.session.get(Meeting, ids[4])
+        assert following.starts_at == datetime(2024, 6, 30, 10, 0)
+        assert (following.place, following.chair_id, following.ical_sequence) == (
+            "总行第一会议室",
+            world.users["exec_leader"],
+            1,
+        )
+        invited = set(
+            db.session.scalars(
+                select(Attendance.user_id).where(Attendance.meeting_id == following.id)
+            )
+        )
+        assert invited == {world.users["exec_leader"], world.users["temp_member"]}
+        assert db.session.get(Meeting, ids[3]).starts_at == datetime(2024, 8, 1, 16, 0)
+        assert db.session.get(Meeting, ids[2]).place == ""  # held: left as it was
