@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     from app.intake import models as _intake_models  # noqa: F401
     from app.issues import models as _issues_models  # noqa: F401
     from app.kpis import models as _kpis_models  # noqa: F401
+    from app.meetings import models as _meetings_models  # noqa: F401
     from app.notify import models as _notify_models  # noqa: F401
     from app.people import models as _people_models  # noqa: F401
     from app.pilots import models as _pilots_models  # noqa: F401
@@ -94,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from app.intake.views import bp as intake_bp
     from app.issues.views import bp as issues_bp
     from app.kpis.views import bp as kpis_bp
+    from app.meetings.views import bp as meetings_bp
     from app.mindmap.views import bp as mindmap_bp
     from app.notify.views import bp as notify_bp
     from app.people.admin_views import bp as admin_bp
@@ -111,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(decisions_bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(notify_bp)
+    app.register_blueprint(meetings_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

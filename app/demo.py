@@ -54,6 +54,7 @@ from app.issues.models import (
     Subtask,
 )
 from app.kpis import demo_data as kpis_demo
+from app.meetings import demo_data as meetings_demo
 from app.notify import demo_data as notify_demo
 from app.people import service
 from app.people.models import Membership, OrgUnit, TaskForce, User
@@ -718,6 +719,7 @@ def _load(password: str) -> None:
         intake_demo.build(aum, users, today)
         added += pilots_demo.build(aum, users, units, today)
         added += kpis_demo.build(aum, users["leader"], today)
+        meetings_demo.load(aum, users, units, today)
     if added:
         _quiet_old_notifications([aum.id, second.id], clock.utcnow() - timedelta(days=14))
     notify_demo.load()

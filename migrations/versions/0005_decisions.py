@@ -1,7 +1,7 @@
 """escalations and decisions, nudges, incentives, intake submissions; issue.supervised
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-28 19:46:28.968335
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005'
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Meetings: cadences, agendas built from the data, minutes, action items, calendar."""

@@ -1,0 +1,577 @@
+"""Pages of meetings and the calendar: series, one meeting, minutes PDF, calendar grid,
+iCalendar downloads and the personal feed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.core import clock, hooks, nav
+from app.core.errors import DomainError
+from app.core.forms import choices
+from app.core.nav import NavItem
+from app.core.pdf import pdf_response, render_pdf
+from app.core.web import allowed_here, current_task_force, form_error, public, requires
+from app.issues import service as issues
+from app.meetings import calendar, service  # calendar registers the CALENDAR providers
+from app.meetings.forms import (
+    ActionForm,
+    AgendaItemForm,
+    MinutesForm,
+    MoveForm,
+    SeriesForm,
+    ToIssueForm,
+)
+from app.meetings.labels import (
+    ATTENDANCE_LABELS,
+    CADENCE_LABELS,
+    EVENT_LABELS,
+    KIND_LABELS,
+    STATE_LABELS,
+)
+from app.meetings.models import ATTENDANCE, ONE_ON_ONE
+from app.people.service import org_unit_options
+
+bp = Blueprint("meetings", __name__)
+
+nav.register(NavItem("meetings.index", _l("Meetings"), "meeting.view", 50, ("meetings.",)))
+nav.register(NavItem("meetings.calendar_page", _l("Calendar"), "calendar.view", 55))
+
+
+@bp.app_context_processor
+def meeting_labels():
+    kinds = {k: str(v) for k, v in KIND_LABELS.items()}
+    cadences = {k: str(v) for k, v in CADENCE_LABELS.items()}
+    states = {k: str(v) for k, v in STATE_LABELS.items()}
+    return {
+        "meeting_kind_label": lambda k: kinds.get(k, k),
+        "cadence_label": lambda c: cadences.get(c, c),
+        "meeting_state_label": lambda s: states.get(s, s),
+    }
+
+
+def _task_force_id() -> int:
+    return current_task_force().id
+
+
+def _people(task_force_id: int, blank: bool = True):
+    people = [(u.id, u.display_name) for u in issues.assignable_users(task_force_id)]
+    return choices(([("", "—")] if blank else []) + people)
+
+
+# --- series --------------------------------------------------------------------------------
+
+
+@bp.get("/meetings")
+@requires("meeting.view")
+def index():
+    task_force_id = _task_force_id()
+    series = service.list_series(current_user, task_force_id)
+    upcoming, recent = service.upcoming_and_recent(task_force_id)
+    return render_template("meetings/index.html", series=series, upcoming=upcoming, recent=recent)
+
+
+@bp.get("/meetings/figures")
+@requires("meeting.view")
+def figures():
+    task_force_id = _task_force_id()
+    today = clock.today()
+    start = request.args.get("from", type=date.fromisoformat) or today - timedelta(days=365)
+    end = request.args.get("to", type=date.fromisoformat) or today
+    if start > end:
+        start, end = end, start
+    return render_template(
+        "meetings/figures.html", figures=service.figures(task_force_id, start, end)
+    )
+
+
+def _fill_series_form(form: SeriesForm, task_force_id: int) -> None:
+    form.chair_id.choices = _people(task_force_id)
+    form.attendee_ids.choices = _people(task_force_id, blank=False)
+    form.counterpart_user_ids.choices = _people(task_force_id, blank=False)
+    form.counterpart_unit_ids.choices = choices(org_unit_options())
+
+
+def _series_input(form: SeriesForm) -> service.SeriesInput:
+    return service.SeriesInput(
+        name=form.name.data,
+        kind=form.kind.data,
+        cadence=form.cadence.data,
+        rrule=form.rrule.data or "",
+        starts_on=form.starts_on.data,
+        start_time=form.start_time.data,
+        duration_minutes=form.duration_minutes.data,
+        chair_id=form.chair_id.data,
+        place=form.place.data or "",
+        online_link=form.online_link.data or "",
+        agenda_template=form.agenda_template.data or "",
+        attendee_ids=list(form.attendee_ids.data or []),
+        counterpart_user_ids=list(form.counterpart_user_ids.data or []),
+        counterpart_unit_ids=list(form.counterpart_unit_ids.data or []),
+    )
+
+
+@bp.route("/meetings/series/new", methods=["GET", "POST"])
+@requires("meeting.manage")
+def create_series():
+    task_force_id = _task_force_id()
+    form = SeriesForm()
+    _fill_series_form(form, task_force_id)
+    if request.method == "GET":
+        form.chair_id.data = current_user.id
+        form.starts_on.data = clock.today()
+    if form.validate_on_submit():
+        data = _series_input(form)
+        try:
+            series = service.create_series(current_user, task_force_id, data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("%(name)s created.", name=series.name), "success")
+            return redirect(url_for("meetings.series_detail", series_id=series.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("meetings/series_form.html", form=form, series=None), status
+
+
+@bp.get("/meetings/series/<int:series_id>")
+@requires("meeting.view")
+def series_detail(series_id: int):
+    series = service.get_series(series_id)
+    weeks = min(max(request.args.get("weeks", 4, type=int), 1), 52)
+    coverage = service.coverage(series, weeks) if series.kind == ONE_ON_ONE else []
+    return render_template(
+        "meetings/series.html",
+        series=series,
+        meetings=service.series_meetings(series),
+        coverage=coverage,
+        weeks=weeks,
+    )
+
+
+@bp.route("/meetings/series/<int:series_id>/edit", methods=["GET", "POST"])
+@requires("meeting.manage")
+def edit_series(series_id: int):
+    series = service.get_series(series_id)
+    form = SeriesForm(obj=series) if request.method == "GET" else SeriesForm()
+    _fill_series_form(form, series.task_force_id)
+    # The rhythm is fixed once planned: shown, not edited.
+    form.kind.data, form.cadence.data = series.kind, series.cadence
+    form.rrule.data, form.starts_on.data = series.rrule, series.starts_on
+    if request.method == "GET":
+        form.version.data = series.version
+        people = [c["user"] for c in series.counterparts or [] if "user" in c]
+        form.counterpart_user_ids.data = people
+        form.counterpart_unit_ids.data = [
+            c["unit"] for c in series.counterparts or [] if "unit" in c
+        ]
+    if form.validate_on_submit():
+        try:
+            service.update_series(current_user, series, _series_input(form), form.version_value)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("meetings.series_detail", series_id=series.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("meetings/series_form.html", form=form, series=series), status
+
+
+@bp.post("/meetings/series/<int:series_id>/plan")
+@requires("meeting.manage")
+def plan_series(series_id: int):
+    series = service.get_series(series_id)
+    added = service.plan_ahead(current_user, series)
+    flash(_("%(n)d meetings planned.", n=added), "success")
+    return redirect(url_for("meetings.series_detail", series_id=series.id))
+
+
+@bp.get("/meetings/series/<int:series_id>/calendar.ics")
+@requires("meeting.view")
+def series_ics(series_id: int):
+    series = service.get_series(series_id)
+    data = calendar.ical(calendar.series_events(series), series.name, request.host_url.rstrip("/"))
+    response = current_app.response_class(data, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="series-{series.id}.ics"'
+    return response
+
+
+# --- one meeting ---------------------------------------------------------------------------
+
+
+def _meeting_context(meeting, **forms):
+    task_force_id = meeting.task_force_id
+    items = service.agenda_items(meeting)
+    previous = service.previous_meeting(meeting)
+    actions = service.actions_of([meeting.id] + ([previous.id] if previous else []))
+    previous_actions = actions.get(previous.id, []) if previous else []
+    proposals = []
+    if not items and meeting.status == "planned":
+        proposals = service.build_agenda(meeting, previous, previous_actions)
+    may_run = service.may_run(current_user, meeting)
+    action_form = forms.get("action_form") or ActionForm()
+    action_form.owner_id.choices = _people(task_force_id)
+    people_choices = action_form.owner_id.choices
+    issue_form = ToIssueForm()
+    if may_run and any(not a.issue_id for a in actions.get(meeting.id, [])):
+        issue_form.category_id.choices = choices(
+            [("", "—")] + issues.category_options(task_force_id)
+        )
+    minutes_form = forms.get("minutes_form") or MinutesForm()
+    minutes_form.version.data = meeting.version
+    if request.method == "GET":
+        minutes_form.decisions.data = meeting.decisions
+    return {
+        "meeting": meeting,
+        "items": items,
+        "sections": service.grouped(items),
+        "proposals": service.grouped(proposals),
+        "previous": previous,
+        "previous_actions": previous_actions,
+        "actions": actions.get(meeting.id, []),
+        "attendance": service.attendance(meeting),
+        "attendance_labels": ATTENDANCE_LABELS,
+        "attendance_states": ATTENDANCE,
+        "may_run": may_run,
+        "may_manage": may_run and allowed_here("meeting.manage"),
+        "action_form": action_form,
+        "people_choices": people_choices,
+        "agenda_form": forms.get("agenda_form") or AgendaItemForm(),
+        "minutes_form": minutes_form,
+        "move_form": MoveForm(
+            day=meeting.starts_at.date(),
+            start_time=meeting.starts_at.strftime("%H:%M"),
+            place=meeting.place,
+        ),
+        # Items on the agenda are offered as the parents of new subtasks.
+        "agenda_codes": [i.title for i in items if i.subject_type == "issue"],
+        "issue_form": issue_form,
+    }
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@requires("meeting.view")
+def meeting_detail(meeting_id: int):
+    meeting = service.load_meeting(current_user, meeting_id)
+    return render_template("meetings/meeting.html", **_meeting_context(meeting))
+
+
+def _back(meeting_id: int, anchor: str = ""):
+    return redirect(url_for("meetings.meeting_detail", meeting_id=meeting_id) + anchor)
+
+
+def _run(meeting_id: int, action, success: str | None = None, anchor: str = ""):
+    """Call a service on the meeting; a refusal becomes a message on the meeting's page."""
+    meeting = service.load_meeting(current_user, meeting_id)
+    try:
+        action(meeting)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "danger")
+    else:
+        if success:
+            flash(success, "success")
+    return _back(meeting_id, anchor)
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/adopt")
+@requires("meeting.minutes")
+def adopt_agenda(meeting_id: int):
+    return _run(
+        meeting_id,
+        lambda m: service.adopt_agenda(current_user, m),
+        _("The proposed agenda is the meeting's agenda now; edit it as you need."),
+        "#agenda",
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda")
+@requires("meeting.minutes")
+def add_agenda_item(meeting_id: int):
+    form = AgendaItemForm()
+    if not form.validate_on_submit():
+        meeting = service.load_meeting(current_user, meeting_id)
+        return render_template(
+            "meetings/meeting.html", **_meeting_context(meeting, agenda_form=form)
+        ), 400
+    return _run(
+        meeting_id,
+        lambda m: service.add_agenda_item(
+            current_user, m, form.title.data, form.section.data or ""
+        ),
+        anchor="#agenda",
+    )
+
+
+@bp.post("/meetings/agenda/<int:item_id>/remove")
+@requires("meeting.minutes")
+def remove_agenda_item(item_id: int):
+    item = service.get_agenda_item(item_id)
+    return _run(
+        item.meeting_id, lambda m: service.remove_agenda_item(current_user, item), anchor="#agenda"
+    )
+
+
+@bp.post("/meetings/agenda/<int:item_id>/move")
+@requires("meeting.minutes")
+def move_agenda_item(item_id: int):
+    item = service.get_agenda_item(item_id)
+    direction = -1 if request.form.get("direction") == "up" else 1
+    return _run(
+        item.meeting_id,
+        lambda m: service.move_agenda_item(current_user, item, direction),
+        anchor="#agenda",
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/attendance")
+@requires("meeting.minutes")
+def record_attendance(meeting_id: int):
+    statuses = {}
+    for key, value in request.form.items():
+        if key.startswith("att-") and key[4:].isdigit():
+            statuses[int(key[4:])] = value or None
+    return _run(
+        meeting_id,
+        lambda m: service.record_attendance(current_user, m, statuses),
+        _("Attendance saved."),
+        "#attendance",
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes")
+@requires("meeting.minutes")
+def save_minutes(meeting_id: int):
+    form = MinutesForm()
+    minutes = {}
+    for key, value in request.form.items():
+        if key.startswith("minutes-") and key[8:].isdigit():
+            minutes[int(key[8:])] = value
+    if not form.validate_on_submit():
+        meeting = service.load_meeting(current_user, meeting_id)
+        return render_template(
+            "meetings/meeting.html", **_meeting_context(meeting, minutes_form=form)
+        ), 400
+    return _run(
+        meeting_id,
+        lambda m: service.save_minutes(
+            current_user, m, minutes, form.decisions.data or "", form.version_value
+        ),
+        _("Minutes saved."),
+        "#minutes",
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/held")
+@requires("meeting.minutes")
+def mark_held(meeting_id: int):
+    return _run(meeting_id, lambda m: service.mark_held(current_user, m), _("Marked as held."))
+
+
+@bp.post("/meetings/<int:meeting_id>/publish")
+@requires("meeting.minutes")
+def publish(meeting_id: int):
+    return _run(
+        meeting_id,
+        lambda m: service.publish_minutes(current_user, m),
+        _("Minutes published and sent to the attendees."),
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/move")
+@requires("meeting.manage")
+def move_meeting(meeting_id: int):
+    form = MoveForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a day and a time."), "danger")
+        return _back(meeting_id)
+    hour, minute = (int(p) for p in form.start_time.data.split(":"))
+    starts_at = datetime.combine(form.day.data, time(hour, minute))
+    return _run(
+        meeting_id,
+        lambda m: service.move_meeting(current_user, m, starts_at, form.place.data or ""),
+        _("Meeting moved."),
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/cancel")
+@requires("meeting.manage")
+def cancel_meeting(meeting_id: int):
+    return _run(
+        meeting_id, lambda m: service.cancel_meeting(current_user, m), _("Meeting cancelled.")
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/actions")
+@requires("meeting.minutes")
+def add_action(meeting_id: int):
+    meeting = service.load_meeting(current_user, meeting_id)
+    form = ActionForm()
+    form.owner_id.choices = _people(meeting.task_force_id)
+    if form.validate_on_submit():
+        try:
+            service.add_action(
+                current_user, meeting, form.title.data, form.owner_id.data, form.deadline.data
+            )
+        except DomainError as error:
+            if error.status == 403:
+                flash(error.message, "danger")
+                return _back(meeting_id, "#actions")
+            form_error(form, error)
+        else:
+            flash(_("Action item added."), "success")
+            return _back(meeting_id, "#actions")
+    return render_template(
+        "meetings/meeting.html", **_meeting_context(meeting, action_form=form)
+    ), 400
+
+
+@bp.post("/meetings/actions/<int:action_id>/done")
+@requires("meeting.minutes")
+def set_action_done(action_id: int):
+    action = service.get_action(action_id)
+    done = request.form.get("done") == "1"
+    return _run(
+        action.meeting_id,
+        lambda m: service.set_action_done(current_user, action, done),
+        anchor="#actions",
+    )
+
+
+@bp.post("/meetings/actions/<int:action_id>/subtask")
+@requires("meeting.minutes")
+def action_to_subtask(action_id: int):
+    action = service.get_action(action_id)
+    code = (request.form.get("issue_code") or "").strip().split(" ", 1)[0]
+
+    def convert(meeting):
+        issue = service.issue_by_code(meeting.task_force_id, code)
+        subtask = service.action_to_subtask(current_user, action, issue.id)
+        flash(_("Now a subtask of %(code)s.", code=subtask.issue.code), "success")
+
+    return _run(action.meeting_id, convert, anchor="#actions")
+
+
+@bp.post("/meetings/actions/<int:action_id>/issue")
+@requires("meeting.minutes")
+def action_to_issue(action_id: int):
+    action = service.get_action(action_id)
+    category_id = request.form.get("category_id", type=int)
+
+    def convert(meeting):
+        if not category_id:
+            raise DomainError(_("Choose a category."))
+        issue = service.action_to_issue(current_user, action, category_id)
+        flash(_("%(code)s created.", code=issue.code), "success")
+
+    return _run(action.meeting_id, convert, anchor="#actions")
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes.pdf")
+@requires("meeting.view")
+def minutes_pdf(meeting_id: int):
+    meeting = service.load_meeting(current_user, meeting_id)
+    items = service.agenda_items(meeting)
+    data = render_pdf(
+        "meetings/minutes_pdf.html",
+        meeting=meeting,
+        sections=service.grouped(items),
+        attendance=service.attendance(meeting),
+        attendance_labels=ATTENDANCE_LABELS,
+        actions=service.actions_of([meeting.id]).get(meeting.id, []),
+    )
+    name = f"{meeting.title}-{meeting.starts_at.date().isoformat()}.pdf"
+    return pdf_response(data, name)
+
+
+# --- the calendar --------------------------------------------------------------------------
+
+
+@bp.get("/calendar")
+@requires("calendar.view")
+def calendar_page():
+    task_force_id = _task_force_id()
+    today = clock.today()
+    view = "week" if request.args.get("view") == "week" else "month"
+    try:
+        anchor = (
+            date.fromisoformat(request.args.get("day", "")) if request.args.get("day") else today
+        )
+    except ValueError:
+        anchor = today
+    mine = request.args.get("mine") == "1"
+    if view == "week":
+        start = anchor - timedelta(days=anchor.weekday())
+        end = start + timedelta(days=6)
+        weeks = [[start + timedelta(days=i) for i in range(7)]]
+        previous, following = start - timedelta(days=7), start + timedelta(days=7)
+    else:
+        anchor = anchor.replace(day=1)
+        start, end, weeks = calendar.month_grid(anchor.year, anchor.month)
+        previous = (anchor - timedelta(days=1)).replace(day=1)
+        following = (anchor + timedelta(days=32)).replace(day=1)
+    events = calendar.events_between(current_user if mine else None, task_force_id, start, end)
+    return render_template(
+        "meetings/calendar.html",
+        view=view,
+        anchor=anchor,
+        weeks=weeks,
+        events=calendar.by_day(events),
+        previous=previous,
+        following=following,
+        mine=mine,
+        today=today,
+        event_labels={k: str(v) for k, v in EVENT_LABELS.items()},
+    )
+
+
+@bp.route("/calendar/feed", methods=["GET", "POST"])
+@requires("calendar.view")
+def feed_settings():
+    """The personal feed: make a new secret link (shown once) or revoke it."""
+    new_url = None
+    if request.method == "POST":
+        if request.form.get("action") == "revoke":
+            calendar.revoke_token(current_user)
+            flash(_("Your calendar link no longer works."), "success")
+        elif request.form.get("action") == "create":
+            token = calendar.issue_token(current_user)
+            new_url = url_for("meetings.personal_feed", token=token, _external=True)
+        else:
+            abort(400)
+    return render_template(
+        "meetings/feed.html", token=calendar.has_token(current_user), new_url=new_url
+    )
+
+
+@bp.get("/calendar/feed/<token>.ics")
+@public
+def personal_feed(token: str):
+    """The personal iCalendar feed. An unknown or revoked token: 404, nothing more."""
+    user = calendar.user_for_token(token)
+    if user is None:
+        abort(404)
+    events = calendar.personal_events(user)
+    data = calendar.ical(events, user.display_name, request.host_url.rstrip("/"))
+    return current_app.response_class(data, mimetype="text/calendar")
+
+
+@hooks.MY_ITEMS.provide
+def _my_action_items(user, task_force_id):
+    """Action items from meetings that are mine and not yet done or on the problem list."""
+    if not allowed_here("meeting.view"):
+        return []
+    rows = service.open_actions_of(user, task_force_id)
+    return [
+        hooks.Section(
+            "meeting-actions",
+            _("My action items from meetings"),
+            "meetings/_my_actions.html",
+            rows,
+            len(rows),
+        )
+    ]

@@ -1,0 +1,47 @@
+"""Fixtures for meetings: a fixed day, the world's people, a logged-in client."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from app.core import clock
+from app.core.scope import task_force_scope
+from app.extensions import db
+from app.people.models import User
+from tests.factories import PASSWORD
+
+# A Monday.
+TODAY = date(2024, 6, 3)
+
+
+def days(n: int) -> date:
+    return TODAY + timedelta(days=n)
+
+
+@pytest.fixture(autouse=True)
+def _on_a_fixed_day():
+    clock.set_today(TODAY)
+
+
+@pytest.fixture
+def scoped(ctx, world):
+    with task_force_scope(world.task_force_id):
+        yield
+
+
+@pytest.fixture
+def person(world):
+    return lambda persona: db.session.get(User, world.users[persona])
+
+
+@pytest.fixture
+def login(app):
+    def login_as(username: str):
+        client = app.test_client()
+        response = client.post("/login", data={"login": username, "password": PASSWORD})
+        assert response.status_code == 302, f"login of {username} failed"
+        return client
+
+    return login_as
