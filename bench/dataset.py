@@ -31,6 +31,7 @@ from app.issues.models import (
     Subtask,
 )
 from app.people.models import Membership, OrgUnit, TaskForce, User
+from bench import dataset_year
 
 PASSWORD = "bench-password"
 
@@ -90,7 +91,9 @@ def build(users: int = 300, org_units: int = 50, issues: int = 10_000) -> dict[s
         members = [p.id for p in people[1 : len(roles) + 1]]
         categories = _category_tree(task_force.id)
         _issues(task_force.id, categories, members, [b.id for b in branches], issues)
+        year = dataset_year.build(task_force.id, members, [b.id for b in branches])
     return {
+        **year,
         "users": users,
         "org_units": org_units,
         "memberships": len(roles),
