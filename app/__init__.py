@@ -55,6 +55,7 @@ def register_extensions(app: Flask) -> None:
     from app.core import models as _core_models  # noqa: F401  (register tables)
     from app.issues import models as _issues_models  # noqa: F401
     from app.people import models as _people_models  # noqa: F401
+    from app.reports import models as _reports_models  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(
@@ -87,12 +88,14 @@ def register_blueprints(app: Flask) -> None:
     from app.issues.views import bp as issues_bp
     from app.people.admin_views import bp as admin_bp
     from app.people.views import bp as people_bp
+    from app.reports.views import bp as reports_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(issues_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(reports_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
