@@ -342,12 +342,31 @@ def _open_section(task_force_id: int, quarter: Quarter) -> dict:
     }
 
 
+PRIORITY_LIST = 40  # the priorities section lists this many; the open items section has all
+
+
 def _priorities_section(task_force_id: int, quarter: Quarter) -> dict:
     data = current_pack(task_force_id, quarter)
     following = quarter.next()
     items = priorities(data.open)
+
+    def horizon(item: ItemThen) -> str:
+        if item.deadline is None:
+            return "none"
+        if item.deadline <= quarter.last_day:
+            return "overdue" if item.deadline < data.as_of.day else "this"
+        return "next" if item.deadline <= following.last_day else "later"
+
+    horizons = ("overdue", "this", "next", "later", "none")
+    matrix = {p: dict.fromkeys(horizons, 0) for p in PRIORITIES}
+    for item in items:
+        matrix.setdefault(item.issue.priority, dict.fromkeys(horizons, 0))[horizon(item)] += 1
     return {
-        "entries": items,
+        "entries": items[:PRIORITY_LIST],
+        "more": max(len(items) - PRIORITY_LIST, 0),
+        "total": len(items),
+        "matrix": matrix,
+        "horizons": horizons,
         "next_quarter": following,
         "next_label": _("Q%(n)d %(year)d", n=following.number, year=following.year),
         "due_next_quarter": sum(

@@ -102,7 +102,10 @@ def pack_document(
     report(55)
     document = HTML(string=html, base_url=current_app.static_folder).render()
     report(85)
-    return document.write_pdf(), len(document.pages)
+    pages = document.pages
+    # The contents page is laid out last (see pack.html); it goes behind the cover.
+    document = document.copy([pages[0], pages[-1], *pages[1:-1]])
+    return document.write_pdf(), len(pages)
 
 
 def _next_number(task_force_id: int, quarter: Quarter) -> int:

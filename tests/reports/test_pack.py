@@ -144,3 +144,32 @@ def test_another_task_forces_pack_is_not_found(world, login, look):
     client = login("leader")
     assert client.get(f"/reports/packs/{other_id}/download").status_code == 404
     assert client.get(f"/reports/packs/{other_id}/status").status_code == 404
+
+
+def test_the_reports_page_runs_the_same_queries_for_many_packs(app, world, login, look):
+    def count() -> int:
+        response = login("leader").get("/reports/")
+        assert response.status_code == 200
+        return int(response.headers["X-Query-Count"])
+
+    app.config["COUNT_QUERIES"] = True
+    try:
+        few = count()
+        with look():
+            for number in range(2, 12):
+                db.session.add(
+                    ReviewPack(
+                        task_force_id=world.task_force_id,
+                        quarter="2024Q2",
+                        number=number,
+                        status=DONE,
+                        requested_by_id=world.users["exec_leader"],
+                        content=b"%PDF",
+                        sha256="0" * 64,
+                        size=4,
+                    )
+                )
+            db.session.commit()
+        assert count() == few <= 12
+    finally:
+        app.config["COUNT_QUERIES"] = False
