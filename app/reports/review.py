@@ -11,6 +11,8 @@ owners and solutions are taken as they stand now.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -309,13 +311,24 @@ class PackData:
         return self._open
 
 
-_current: list[PackData] = []
+# The pack being built in this thread (each background thread has its own).
+_building: ContextVar[PackData | None] = ContextVar("review_pack_building", default=None)
+
+
+@contextmanager
+def building(data: PackData):
+    """Share ``data`` with the section builders while one pack is built."""
+    token = _building.set(data)
+    try:
+        yield data
+    finally:
+        _building.reset(token)
 
 
 def current_pack(task_force_id: int, quarter: Quarter) -> PackData:
-    for data in _current:
-        if data.task_force_id == task_force_id and data.as_of.quarter == quarter:
-            return data
+    data = _building.get()
+    if data is not None and data.task_force_id == task_force_id and data.as_of.quarter == quarter:
+        return data
     return PackData(task_force_id, AsOf.for_quarter(quarter))
 
 

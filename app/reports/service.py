@@ -73,17 +73,13 @@ def pack_document(
 
     report = progress or (lambda percent: None)
     task_force = db.session.get(TaskForce, task_force_id)
-    data = review.PackData(task_force_id, review.AsOf.for_quarter(quarter))
-    review._current.append(data)
-    try:
+    with review.building(review.PackData(task_force_id, review.AsOf.for_quarter(quarter))) as data:
         summary = review.summary(task_force_id, data.as_of)
         sections = []
         registered = hooks.REVIEW_SECTIONS.ordered()
         for index, section in enumerate(registered, start=1):
             sections.append((section, section.build(task_force_id, quarter) or {}))
             report(5 + 45 * index // max(len(registered), 1))
-    finally:
-        review._current.remove(data)
     figures = [f for _section, context in sections for f in context.get("figures", [])]
     html = pdf_html(
         "reports/pack.html",
@@ -198,7 +194,7 @@ def run_pack(pack_id: int) -> ReviewPack:
     pack.status = DONE
     pack.finished_at = clock.utcnow()
     audit.record(
-        None if requester is None else requester,
+        requester,
         "pack_generated",
         pack,
         {"sha256": [None, pack.sha256]},
