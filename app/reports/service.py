@@ -206,9 +206,13 @@ def run_pack(pack_id: int) -> ReviewPack:
 
 def generate_pack(actor: User | None, task_force_id: int, quarter: Quarter | str) -> ReviewPack:
     """Queue and build a pack now (the scheduler calls this at quarter end): done or failed."""
-    pack = request_pack(actor, task_force_id, quarter)
     with task_force_scope(task_force_id):
-        return run_pack(pack.id)
+        pack = request_pack(actor, task_force_id, quarter)
+        pack = run_pack(pack.id)
+        # Loaded here, in scope: the caller may read the row outside any task force.
+        db.session.refresh(pack)
+        _ = pack.content
+        return pack
 
 
 _threads: list[threading.Thread] = []
