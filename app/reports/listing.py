@@ -10,6 +10,7 @@ rendered in parallel processes and joined.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from dataclasses import dataclass
 
@@ -26,7 +27,11 @@ BODY = 841.89 - (22 + 18) * 72 / 25.4  # 728.5 pt
 SAFETY = 24.0  # never fill a page to the last point
 FIRST_PAGE_HEADING = 96.0  # the title and the filter line on page one
 TITLE_LINES = 3  # a longer title is cut
-PAGES_PER_PART = 12  # about 700 rows: parts big enough to amortise font subsetting
+# Each part costs a fixed share (start-up, font subsetting): as few parts as there are
+# workers, but no part over PAGES_PER_PART pages (about 5,000 rows, some 370 MB in a
+# worker); a list under PARALLEL_FROM pages is rendered here in one go.
+PAGES_PER_PART = 90
+PARALLEL_FROM = 16
 
 
 @dataclass(frozen=True)
@@ -139,15 +144,17 @@ def issue_list_pdf(
     header = GAP.join(fit(c.label, c.width) for c in cols).rstrip()
     pages = paginate([format_row(cols, values) for values in rows])
     total = len(pages)
+    per_part = total if total < PARALLEL_FROM else math.ceil(total / max(workers, 1))
+    per_part = max(1, min(per_part, PAGES_PER_PART))
     htmls = []
-    for start in range(0, total, PAGES_PER_PART):
+    for start in range(0, total, per_part):
         sheets = [
             {
                 "number": start + offset + 1,
                 "label": page_label(start + offset + 1, total),
                 "rows": page_rows,
             }
-            for offset, page_rows in enumerate(pages[start : start + PAGES_PER_PART])
+            for offset, page_rows in enumerate(pages[start : start + per_part])
         ]
         htmls.append(
             pdf_html(

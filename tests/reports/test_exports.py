@@ -22,6 +22,7 @@ def _pages(data: bytes) -> list[str]:
 
 def test_a_long_list_is_joined_from_parts_with_continuous_page_numbers(app, monkeypatch):
     monkeypatch.setattr(listing, "PAGES_PER_PART", 2)  # many parts from a few hundred rows
+    monkeypatch.setattr(listing, "PARALLEL_FROM", 0)
     rows = [
         {
             "code": f"KH-{n:04d}",
