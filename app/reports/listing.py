@@ -22,7 +22,7 @@ from app.reports import parts
 
 # Layout, in points: A4 with the base template's margins (22 mm top, 18 mm bottom).
 LINE = 11.0  # line height of a row line
-RULE = 0.3  # the line under each row
+RULE = 0.0  # no rule under rows: drawing one per row costs a tenth of the time
 BODY = 841.89 - (22 + 18) * 72 / 25.4  # 728.5 pt
 SAFETY = 24.0  # never fill a page to the last point
 FIRST_PAGE_HEADING = 96.0  # the title and the filter line on page one
