@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     from app.notify import models as _notify_models  # noqa: F401
     from app.people import models as _people_models  # noqa: F401
     from app.pilots import models as _pilots_models  # noqa: F401
+    from app.reports import models as _reports_models  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(
@@ -101,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from app.people.admin_views import bp as admin_bp
     from app.people.views import bp as people_bp
     from app.pilots.views import bp as pilots_bp
+    from app.reports.views import bp as reports_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(people_bp)
@@ -114,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(intake_bp)
     app.register_blueprint(notify_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(reports_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -87,3 +87,45 @@ AGENDA = Hook("agenda", "(task_force_id, kind, since, until) -> list[AgendaPropo
 # fn(user, task_force_id, start: date, end: date) -> list[CalendarEvent]; the calendar page
 # and the personal iCalendar feed. ``user`` None means the whole task force.
 CALENDAR = Hook("calendar", "(user | None, task_force_id, start, end) -> list[CalendarEvent]")
+
+
+@dataclass(frozen=True)
+class ReviewSection:
+    """One section of the quarterly review pack (季度复盘材料).
+
+    ``build(task_force_id, quarter)`` returns the context ``template`` (a PDF partial,
+    e.g. ``decisions/_review.html``) is rendered with; ``quarter`` is a
+    ``core.quarters.Quarter`` (``first_day``, ``last_day``). A ``figures`` entry in that
+    context, a list of ``(label, value)``, is also printed on the pack's summary page.
+    ``build`` runs a bounded number of queries and must cope with an empty quarter.
+    """
+
+    key: str
+    order: int
+    title: object  # a lazy string
+    template: str
+    build: Callable[[int, Any], dict]
+
+
+class SectionRegistry:
+    """The pack's sections by ``order``: the problem list's own, and those features add."""
+
+    def __init__(self) -> None:
+        self._sections: dict[str, ReviewSection] = {}
+
+    def register(self, section: ReviewSection) -> ReviewSection:
+        self._sections[section.key] = section
+        return section
+
+    def unregister(self, key: str) -> None:
+        self._sections.pop(key, None)
+
+    def ordered(self) -> list[ReviewSection]:
+        return sorted(self._sections.values(), key=lambda s: (s.order, s.key))
+
+
+# The quarterly review pack's sections. Orders: cover and summary first, then 30 progress
+# by dimension, 40 closed items, 50 open and red items, 60 escalations and decisions,
+# 70 pilots and rollout, 80 meetings, 90 scorecards, recognition and intake,
+# 100 next quarter's priorities.
+REVIEW_SECTIONS = SectionRegistry()

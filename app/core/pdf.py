@@ -1,22 +1,41 @@
 """PDF documents: HTML rendered by WeasyPrint with one typography for every export.
 
 Every PDF extends ``templates/pdf/base.html`` (A4, Noto Sans CJK SC, running header,
-page numbers "第 n 页 / 共 m 页"). WeasyPrint runs no JavaScript, so charts go in as SVG.
-Fonts are found through fontconfig; ``fonts-noto-cjk`` provides the Chinese one and
-WeasyPrint embeds the glyphs used.
+page numbers "第 n 页 / 共 m 页", a cover page and a table of contents when asked for).
+WeasyPrint runs no JavaScript, so charts go in as SVG. Fonts are found through
+fontconfig; ``fonts-noto-cjk`` provides the Chinese one and WeasyPrint embeds the glyphs
+used.
 """
 
 from __future__ import annotations
 
 from flask import current_app, render_template
+from flask_babel import gettext
+from markupsafe import Markup
+
+
+def page_number_content() -> Markup:
+    """The CSS ``content`` value for the footer: "第 " counter(page) " 页 / 共 " …"""
+    text = gettext("Page %(page)s of %(pages)s", page="\x01", pages="\x02").replace('"', "")
+    css = '"' + text.replace("\x01", '" counter(page) "').replace("\x02", '" counter(pages) "')
+    return Markup(css + '"')
+
+
+def pdf_html(template: str, **context) -> str:
+    """The HTML of a PDF document, for ``html_to_pdf`` (here or in another process)."""
+    context.setdefault("page_numbers", page_number_content())
+    return render_template(template, **context)
+
+
+def html_to_pdf(html: str, base_url: str | None = None) -> bytes:
+    from weasyprint import HTML  # imported on use: it is heavy and most requests need none
+
+    return HTML(string=html, base_url=base_url).write_pdf()
 
 
 def render_pdf(template: str, **context) -> bytes:
     """Render ``template`` (which extends ``pdf/base.html``) to PDF bytes."""
-    from weasyprint import HTML  # imported on use: it is heavy and most requests need none
-
-    html = render_template(template, **context)
-    return HTML(string=html, base_url=current_app.static_folder).write_pdf()
+    return html_to_pdf(pdf_html(template, **context), current_app.static_folder)
 
 
 def pdf_response(data: bytes, filename: str):

@@ -25,7 +25,7 @@ from app.issues.models import (
     Issue,
     Milestone,
 )
-from app.issues.service import CategoryRow, category_tree, path_defined_clause
+from app.issues.service import CategoryRow, category_tree, headline_counts
 from app.kpis import service as kpi_service
 from app.kpis.service import Standing
 from app.people.models import User
@@ -106,11 +106,7 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
     count = func.count(Issue.id)
     row = db.session.execute(
         select(
-            count.filter(Issue.status != DROPPED),
-            count.filter(Issue.status == CLOSED),
-            count.filter(is_open),
-            count.filter(is_open & path_defined_clause()),
-            count.filter(is_open & (Issue.deadline < rules.today)),
+            *headline_counts(rules).values(),
             count.filter(is_open & Issue.owner_id.is_not(None) & Issue.acknowledged_at.is_(None)),
             count.filter(light_clause(rules, RED)),
             count.filter(light_clause(rules, YELLOW)),

@@ -269,8 +269,15 @@ class CategoryRow:
     open: int = 0
 
 
-def category_tree(task_force_id: int, include_archived: bool = True) -> list[CategoryRow]:
-    """All categories in tree order with their subtree's issue counts: two queries."""
+def category_tree(
+    task_force_id: int, include_archived: bool = True, status=None, where=()
+) -> list[CategoryRow]:
+    """All categories in tree order with their subtree's issue counts: two queries.
+
+    ``status`` and ``where`` let the quarterly pack count as of a past instant (the
+    status then, the items that existed then); by default the counts are as of now.
+    """
+    status = Issue.status if status is None else status
     categories = list(
         db.session.scalars(select(Category).where(Category.task_force_id == task_force_id))
     )
@@ -280,9 +287,9 @@ def category_tree(task_force_id: int, include_archived: bool = True) -> list[Cat
             select(
                 Issue.category_id,
                 func.count(Issue.id),
-                func.count(Issue.id).filter(Issue.status == CLOSED),
+                func.count(Issue.id).filter(status == CLOSED),
             )
-            .where(Issue.task_force_id == task_force_id, Issue.status != DROPPED)
+            .where(Issue.task_force_id == task_force_id, status != DROPPED, *where)
             .group_by(Issue.category_id)
         )
     }
@@ -1070,6 +1077,25 @@ def path_defined_clause():
     return (func.length(func.trim(Issue.solution)) > 0) & (
         select(Milestone.id).where(Milestone.issue_id == Issue.id).exists()
     )
+
+
+def headline_counts(rules: LightRules, status=None) -> dict:
+    """The problem list's headline figures as SELECT columns over ``Issue``.
+
+    One definition for the battle map and the quarterly review pack, so both print the
+    same numbers. ``status`` is the status column to count by: the issue's own, or an
+    expression giving its status at some past instant.
+    """
+    status = Issue.status if status is None else status
+    is_open = status.in_(OPEN_STATUSES)
+    count = func.count(Issue.id)
+    return {
+        "problems": count.filter(status != DROPPED),
+        "closed": count.filter(status == CLOSED),
+        "open": count.filter(is_open),
+        "path_defined": count.filter(is_open & path_defined_clause()),
+        "overdue": count.filter(is_open & (Issue.deadline < rules.today)),
+    }
 
 
 def filtered(task_force_id: int, filters: IssueFilter, rules: LightRules) -> Select:

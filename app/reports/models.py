@@ -1,0 +1,78 @@
+"""Quarterly review packs: one row is both the background job and, once done, the snapshot.
+
+The PDF is kept in the database (``content``, loaded only when downloaded): production
+runs several gunicorn workers on several hosts, and a blob needs no shared folder,
+is covered by the database backup and cannot drift from its checksum row.
+A finished pack is immutable: its content, checksum and size can never change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, deferred, mapped_column, relationship
+
+from app.core import clock
+from app.core.scope import TaskForceScoped
+from app.extensions import db
+from app.people.models import User
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+PACK_STATES = (QUEUED, RUNNING, DONE, FAILED)
+
+
+class ReviewPack(TaskForceScoped, db.Model):
+    __tablename__ = "review_pack"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(7))  # "2026Q3"
+    number: Mapped[int]  # the version: 1, 2, ... per task force and quarter
+    status: Mapped[str] = mapped_column(String(10), default=QUEUED)
+    progress: Mapped[int] = mapped_column(default=0)  # percent
+    error: Mapped[str] = mapped_column(Text, default="")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    started_at: Mapped[datetime | None]
+    # Refreshed while running: a pack whose worker died stops looking busy.
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None]
+    pages: Mapped[int | None]
+    content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+
+    requested_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("task_force_id", "quarter", "number", name="uq_review_pack_version"),
+    )
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (DONE, FAILED)
+
+
+class SnapshotImmutable(RuntimeError):
+    """A finished pack was changed or deleted."""
+
+
+_SEALED = ("content", "sha256", "size", "pages", "quarter", "number", "task_force_id")
+
+
+@event.listens_for(Session, "before_flush")
+def _finished_packs_are_sealed(session, flush_context, instances) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, ReviewPack) and obj.status == DONE:
+            raise SnapshotImmutable("a finished review pack cannot be deleted")
+    for obj in session.dirty:
+        if not isinstance(obj, ReviewPack):
+            continue
+        state = db.inspect(obj)
+        was_done = state.attrs.status.history.deleted == [DONE] or (
+            not state.attrs.status.history.has_changes() and obj.status == DONE
+        )
+        if was_done and any(
+            state.attrs[name].history.has_changes() for name in _SEALED + ("status",)
+        ):
+            raise SnapshotImmutable("a finished review pack cannot be changed")

@@ -1,0 +1,375 @@
+"""The quarterly review pack and the PDF exports: who may, what is kept, how it runs.
+
+A pack is requested (a ``ReviewPack`` row, queued), built in the background by a thread
+of the process that took the request, and kept: the row records who, when, the quarter,
+the version, the SHA-256 and size of the PDF stored with it. All state is in the
+database, so any gunicorn worker answers the page that polls for progress. The
+scheduler calls ``generate_pack`` at quarter end, which does the same work inline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from contextlib import nullcontext
+from datetime import timedelta
+
+from flask import current_app, has_request_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from app.core import audit, clock, hooks
+from app.core.errors import NotFound, ValidationFailed
+from app.core.pdf import html_to_pdf, pdf_html
+from app.core.permissions import authorize
+from app.core.quarters import Quarter
+from app.core.scope import get_in_scope, task_force_scope
+from app.extensions import db
+from app.issues import service as issues
+from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, STATUS_LABELS
+from app.issues.lights import LightRules, light_expression, light_of, light_reasons
+from app.issues.models import Category, Issue
+from app.people.models import TaskForce, User
+from app.reports import listing, review
+from app.reports.models import DONE, FAILED, QUEUED, RUNNING, ReviewPack
+
+# A running pack whose heartbeat is older than this was lost with its process.
+STALE_AFTER = timedelta(minutes=10)
+
+
+def quarter_label(quarter: Quarter) -> str:
+    return _("Q%(n)d %(year)d", n=quarter.number, year=quarter.year)
+
+
+def check_quarter(quarter: Quarter | str) -> Quarter:
+    """:raise ValidationFailed: for a malformed quarter or one that has not begun."""
+    try:
+        quarter = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
+    except ValueError:
+        raise ValidationFailed(_("Choose a quarter."), "quarter") from None
+    if quarter.first_day > clock.today():
+        raise ValidationFailed(_("This quarter has not begun yet."), "quarter")
+    return quarter
+
+
+# --- the pack ---------------------------------------------------------------------------
+
+
+def pack_document(
+    task_force_id: int,
+    quarter: Quarter,
+    version: int | None = None,
+    requested_by: str = "",
+    progress=None,
+) -> tuple[bytes, int]:
+    """Build one pack: (PDF bytes, page count). ``progress(percent)`` is told along the way.
+
+    The bench and the tests call this directly; it checks no permission.
+    """
+    from weasyprint import HTML
+
+    report = progress or (lambda percent: None)
+    task_force = db.session.get(TaskForce, task_force_id)
+    with review.building(review.PackData(task_force_id, review.AsOf.for_quarter(quarter))) as data:
+        summary = review.summary(task_force_id, data.as_of)
+        sections = []
+        registered = hooks.REVIEW_SECTIONS.ordered()
+        for index, section in enumerate(registered, start=1):
+            sections.append((section, section.build(task_force_id, quarter) or {}))
+            report(5 + 45 * index // max(len(registered), 1))
+    figures = [f for _section, context in sections for f in context.get("figures", [])]
+    html = pdf_html(
+        "reports/pack.html",
+        task_force=task_force,
+        quarter=quarter,
+        quarter_label=quarter_label(quarter),
+        as_of=data.as_of,
+        summary=summary,
+        figures=figures,
+        sections=sections,
+        version=version,
+        requested_by=requested_by,
+        generated_at=clock.local_now(),
+        running_header=f"{task_force.name} · {quarter_label(quarter)}",
+    )
+    report(55)
+    document = HTML(string=html, base_url=current_app.static_folder).render()
+    report(85)
+    pages = document.pages
+    # The contents page is laid out last (see pack.html); it goes behind the cover.
+    document = document.copy([pages[0], pages[-1], *pages[1:-1]])
+    return document.write_pdf(), len(pages)
+
+
+def _next_number(task_force_id: int, quarter: Quarter) -> int:
+    last = db.session.scalar(
+        select(func.max(ReviewPack.number)).where(
+            ReviewPack.task_force_id == task_force_id, ReviewPack.quarter == str(quarter)
+        )
+    )
+    return (last or 0) + 1
+
+
+def request_pack(actor: User | None, task_force_id: int, quarter: Quarter | str) -> ReviewPack:
+    """Queue a new version of the pack for ``quarter``.
+
+    ``actor`` None is the scheduler. :raise PermissionDenied, ValidationFailed:
+    """
+    if actor is not None:
+        authorize(actor, "report.generate", task_force_id)
+    quarter = check_quarter(quarter)
+    for attempt in range(3):
+        pack = ReviewPack(
+            task_force_id=task_force_id,
+            quarter=str(quarter),
+            number=_next_number(task_force_id, quarter),
+            status=QUEUED,
+            requested_by_id=actor.id if actor else None,
+            requested_at=clock.utcnow(),
+        )
+        db.session.add(pack)
+        try:
+            db.session.flush()
+        except IntegrityError:  # another worker took this version number first
+            db.session.rollback()
+            if attempt == 2:
+                raise
+            continue
+        audit.record(
+            actor,
+            "pack_requested",
+            pack,
+            {"quarter": [None, str(quarter)], "number": [None, pack.number]},
+            summary=f"{quarter} v{pack.number}",
+        )
+        db.session.commit()
+        return pack
+    raise AssertionError("unreachable")
+
+
+def _set(pack_id: int, **values) -> None:
+    db.session.execute(
+        ReviewPack.__table__.update().where(ReviewPack.__table__.c.id == pack_id).values(**values)
+    )
+    db.session.commit()
+
+
+def run_pack(pack_id: int) -> ReviewPack:
+    """Build a queued pack and store it; failures are recorded on the row, not raised."""
+    pack = db.session.get(ReviewPack, pack_id)
+    if pack is None or pack.status != QUEUED:
+        return pack
+    task_force_id, quarter, number = pack.task_force_id, Quarter.parse(pack.quarter), pack.number
+    requester = pack.requested_by
+    locale = requester.locale if requester else current_app.config["BABEL_DEFAULT_LOCALE"]
+    who = requester.display_name if requester else ""
+    _set(
+        pack_id, status=RUNNING, started_at=clock.utcnow(), heartbeat_at=clock.utcnow(), progress=5
+    )
+
+    def progress(percent: int) -> None:
+        _set(pack_id, progress=percent, heartbeat_at=clock.utcnow())
+
+    # Templates read the request (the layout's helpers, url_for): a thread or the scheduler
+    # has none, so it gets an empty one, an anonymous visitor's.
+    render_context = nullcontext() if has_request_context() else current_app.test_request_context()
+    try:
+        with render_context, force_locale(locale):
+            who = who or _("Scheduler")
+            content, pages = pack_document(task_force_id, quarter, number, who, progress)
+    except Exception as error:  # noqa: BLE001  (recorded for the person waiting)
+        db.session.rollback()
+        current_app.logger.exception("review pack %s failed", pack_id)
+        _set(pack_id, status=FAILED, error=str(error)[:2000], finished_at=clock.utcnow())
+        return db.session.get(ReviewPack, pack_id)
+    pack = db.session.get(ReviewPack, pack_id)
+    pack.content = content
+    pack.sha256 = hashlib.sha256(content).hexdigest()
+    pack.size = len(content)
+    pack.pages = pages
+    pack.progress = 100
+    pack.status = DONE
+    pack.finished_at = clock.utcnow()
+    audit.record(
+        requester,
+        "pack_generated",
+        pack,
+        {"sha256": [None, pack.sha256]},
+        summary=f"{pack.quarter} v{pack.number}",
+    )
+    db.session.commit()
+    return pack
+
+
+def generate_pack(actor: User | None, task_force_id: int, quarter: Quarter | str) -> ReviewPack:
+    """Queue and build a pack now (the scheduler calls this at quarter end): done or failed."""
+    with task_force_scope(task_force_id):
+        pack = request_pack(actor, task_force_id, quarter)
+        pack = run_pack(pack.id)
+        # Loaded here, in scope: the caller may read the row outside any task force.
+        db.session.refresh(pack)
+        _ = pack.content
+        return pack
+
+
+_threads: list[threading.Thread] = []
+
+
+def start_in_background(pack: ReviewPack) -> threading.Thread:
+    """Build ``pack`` in a thread of this process; its progress is written to its row."""
+    app = current_app._get_current_object()
+    pack_id, task_force_id = pack.id, pack.task_force_id
+
+    def work() -> None:
+        with app.app_context(), task_force_scope(task_force_id):
+            try:
+                run_pack(pack_id)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=work, name=f"review-pack-{pack_id}", daemon=True)
+    _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
+    thread.start()
+    return thread
+
+
+def wait_for_background(timeout: float = 60) -> None:
+    """For tests and the CLI: let the packs being built finish."""
+    for thread in list(_threads):
+        thread.join(timeout)
+
+
+def status_of(pack: ReviewPack) -> str:
+    """The state to show: a queued or running pack with no sign of life has failed."""
+    if pack.status in (QUEUED, RUNNING):
+        last = pack.heartbeat_at or pack.requested_at
+        if last < clock.utcnow() - STALE_AFTER:
+            return FAILED
+    return pack.status
+
+
+def list_packs(actor: User, task_force_id: int) -> list[ReviewPack]:
+    authorize(actor, "report.view", task_force_id)
+    return list(
+        db.session.scalars(
+            select(ReviewPack)
+            .where(ReviewPack.task_force_id == task_force_id)
+            .options(joinedload(ReviewPack.requested_by))
+            .order_by(ReviewPack.quarter.desc(), ReviewPack.number.desc())
+        )
+    )
+
+
+def get_pack(actor: User, pack_id) -> ReviewPack:
+    """:raise NotFound: for an unknown id or another task force's pack."""
+    pack = get_in_scope(db.session, ReviewPack, pack_id)
+    authorize(actor, "report.view", pack.task_force_id)
+    return pack
+
+
+def pack_content(actor: User, pack: ReviewPack) -> bytes:
+    """The stored PDF. :raise NotFound: while the pack is not done."""
+    authorize(actor, "report.view", pack.task_force_id)
+    if pack.status != DONE:
+        raise NotFound("pack not ready")
+    return pack.content
+
+
+def pack_filename(pack: ReviewPack, task_force: TaskForce) -> str:
+    return f"{task_force.name}-{_('Quarterly review')}-{pack.quarter}-v{pack.number}.pdf"
+
+
+# --- other exports ----------------------------------------------------------------------
+
+
+def issue_list_rows(task_force_id: int, filters: issues.IssueFilter) -> list[dict[str, str]]:
+    """The filtered list's rows as printed text (one query, columns only)."""
+    rules = LightRules.current()
+    base = issues._order(issues.filtered(task_force_id, filters, rules), filters.sort)
+    stmt = (
+        base.with_only_columns(
+            Issue.code,
+            Issue.title,
+            Category.name,
+            User.display_name,
+            Issue.status,
+            Issue.priority,
+            Issue.deadline,
+            light_expression(rules),
+            maintain_column_froms=True,
+        )
+        .join(Category, Category.id == Issue.category_id)
+        .outerjoin(User, User.id == Issue.owner_id)
+    )
+    statuses = {k: str(v) for k, v in STATUS_LABELS.items()}
+    priorities = {k: str(v) for k, v in PRIORITY_LABELS.items()}
+    lights = {k: str(v) for k, v in LIGHT_LABELS.items()}
+    return [
+        {
+            "code": code,
+            "title": title,
+            "category": category or "",
+            "owner": owner or "—",
+            "status": statuses.get(status, status),
+            "priority": priorities.get(priority, priority),
+            "deadline": deadline.isoformat() if deadline else "—",
+            "light": lights.get(light, light),
+        }
+        for code, title, category, owner, status, priority, deadline, light in db.session.execute(
+            stmt
+        )
+    ]
+
+
+def describe_filter(filters: issues.IssueFilter) -> str:
+    """A short line saying which list this is."""
+    parts = []
+    if filters.statuses:
+        parts.append(" / ".join(str(STATUS_LABELS.get(s, s)) for s in filters.statuses))
+    if filters.open_only:
+        parts.append(_("open items"))
+    if filters.light:
+        parts.append(str(LIGHT_LABELS.get(filters.light, filters.light)))
+    if filters.q:
+        parts.append(f"“{filters.q}”")
+    when = _("as of %(day)s", day=clock.today().isoformat())
+    return " · ".join(parts + [when]) if parts else _("All items") + " · " + when
+
+
+def issue_list_pdf(
+    actor: User, task_force_id: int, filters: issues.IssueFilter, workers: int | None = None
+) -> bytes:
+    """The problem list under ``filters`` (the list page's current filter) as PDF."""
+    authorize(actor, "report.view", task_force_id)
+    authorize(actor, "issue.view", task_force_id)
+    rows = issue_list_rows(task_force_id, filters)
+    return listing.issue_list_pdf(
+        _("Problem list"),
+        describe_filter(filters),
+        rows,
+        **({"workers": workers} if workers else {}),
+    )
+
+
+def issue_dossier_pdf(actor: User, issue_id) -> tuple[Issue, bytes]:
+    """One item's dossier: fields, light and reasons, milestones, subtasks, progress, history.
+
+    :raise NotFound: for an unknown id or another task force's item.
+    """
+    issue = issues.load_issue(actor, issue_id)
+    authorize(actor, "report.view", issue.task_force_id)
+    rules = LightRules.current()
+    timeline = issues.issue_timeline(issue)
+    data = pdf_html(
+        "reports/dossier.html",
+        issue=issue,
+        light=light_of(issue, rules),
+        reasons=light_reasons(issue, rules),
+        timeline=timeline,
+        today=rules.today,
+        generated_at=clock.local_now(),
+    )
+    return issue, html_to_pdf(data, current_app.static_folder)

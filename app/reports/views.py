@@ -1,0 +1,132 @@
+"""Pages of the reports: the quarterly review pack and the PDF exports."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.core import clock, nav
+from app.core.errors import DomainError
+from app.core.forms import choices
+from app.core.nav import NavItem
+from app.core.pdf import pdf_response
+from app.core.quarters import Quarter, recent_quarters
+from app.core.web import current_task_force, form_error, requires
+from app.issues.views import _filter_form, _filter_from_args
+from app.reports import (
+    review,  # noqa: F401  (registers the problem list's pack sections)
+    service,
+)
+from app.reports.forms import PackForm
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+nav.register(NavItem("reports.index", _l("Reports"), "report.view", 80, ("reports.",)))
+
+
+def _pack_form(task_force) -> PackForm:
+    form = PackForm()
+    today = clock.today()
+    started = Quarter.of(task_force.starts_on) if task_force.starts_on else None
+    quarters = [q for q in recent_quarters(today) if started is None or q >= started]
+    form.quarter.choices = choices(
+        (str(q), service.quarter_label(q)) for q in quarters or [Quarter.of(today)]
+    )
+    if not form.is_submitted():
+        form.quarter.data = str(Quarter.of(today))
+    return form
+
+
+def _index(form: PackForm, status: int = 200):
+    task_force = current_task_force()
+    packs = service.list_packs(current_user, task_force.id)
+    return (
+        render_template(
+            "reports/index.html",
+            form=form,
+            packs=packs,
+            status_of=service.status_of,
+            quarter_label=lambda text: service.quarter_label(Quarter.parse(text)),
+        ),
+        status,
+    )
+
+
+@bp.get("/")
+@requires("report.view")
+def index():
+    """Choose a quarter and generate its pack; every pack generated so far."""
+    return _index(_pack_form(current_task_force()))
+
+
+@bp.post("/packs")
+@requires("report.generate")
+def generate():
+    """Queue a new version of the quarter's pack and build it in the background."""
+    task_force = current_task_force()
+    form = _pack_form(task_force)
+    if not form.validate_on_submit():
+        return _index(form, 400)
+    try:
+        pack = service.request_pack(current_user, task_force.id, form.quarter.data)
+    except DomainError as error:
+        form_error(form, error)
+        return _index(form, 400)
+    service.start_in_background(pack)
+    return redirect(url_for("reports.index", _anchor=f"pack-{pack.id}"))
+
+
+@bp.get("/packs/<int:pack_id>/status")
+@requires("report.view")
+def pack_status(pack_id: int):
+    """One pack's row, polled by htmx while the pack is being built."""
+    pack = service.get_pack(current_user, pack_id)
+    return render_template(
+        "reports/_pack_row.html",
+        pack=pack,
+        status_of=service.status_of,
+        quarter_label=lambda text: service.quarter_label(Quarter.parse(text)),
+    )
+
+
+@bp.get("/packs/<int:pack_id>/download")
+@requires("report.view")
+def download_pack(pack_id: int):
+    pack = service.get_pack(current_user, pack_id)
+    data = service.pack_content(current_user, pack)
+    response = pdf_response(data, service.pack_filename(pack, current_task_force()))
+    response.headers["X-Content-SHA256"] = pack.sha256
+    return response
+
+
+@bp.get("/issues.pdf")
+@requires("report.view")
+def issue_list_pdf():
+    """The problem list as PDF, with the list page's filter (same query parameters)."""
+    task_force_id = current_task_force().id
+    filters = _filter_from_args(_filter_form(task_force_id))
+    data = service.issue_list_pdf(current_user, task_force_id, filters)
+    return pdf_response(data, f"{_('Problem list')}-{clock.today().isoformat()}.pdf")
+
+
+@bp.get("/issues/<int:issue_id>/dossier.pdf")
+@requires("report.view")
+def issue_dossier(issue_id: int):
+    """One item's dossier as PDF."""
+    issue, data = service.issue_dossier_pdf(current_user, issue_id)
+    return pdf_response(data, f"{issue.code}-{_('Dossier')}.pdf")
+
+
+@bp.app_context_processor
+def report_links():
+    # The problem list's pages show these export links when the reports feature is there.
+    def issue_list_pdf_url() -> str:
+        args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "page"}
+        return url_for("reports.issue_list_pdf", **args)
+
+    def issue_dossier_url(issue_id: int) -> str:
+        return url_for("reports.issue_dossier", issue_id=issue_id)
+
+    return {"issue_list_pdf_url": issue_list_pdf_url, "issue_dossier_url": issue_dossier_url}

@@ -1,0 +1,100 @@
+"""The issue list and an item's dossier as PDF."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+from app.core.scope import task_force_scope
+from app.extensions import db
+from app.issues.models import Category, Issue
+from app.people.models import User
+from app.reports import listing
+from tests.pdfcheck import needs_poppler, pdf_text
+
+pytestmark = needs_poppler
+
+
+def _pages(data: bytes) -> list[str]:
+    return [page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_a_long_list_is_joined_from_parts_with_continuous_page_numbers(app, monkeypatch):
+    monkeypatch.setattr(listing, "PAGES_PER_PART", 2)  # many parts from a few hundred rows
+    monkeypatch.setattr(listing, "PARALLEL_FROM", 0)
+    rows = [
+        {
+            "code": f"KH-{n:04d}",
+            "title": f"第{n}号问题：客户营销能力培训体系不完善" + ("，需要长期跟踪" * (n % 3)),
+            "category": "引客",
+            "owner": "赵静",
+            "status": "推进中",
+            "priority": "高",
+            "deadline": "2024-09-30",
+            "light": "红灯",
+        }
+        for n in range(1, 401)
+    ]
+    with app.test_request_context():
+        data = listing.issue_list_pdf("问题清单", "全部问题", rows, workers=2)
+    pages = _pages(data)
+    total = len(pages)
+    assert total > 4  # several parts of two pages
+    text = pdf_text(data).replace(" ", "")
+    for number in range(1, total + 1):
+        assert f"第{number}页/共{total}页" in text
+    assert all(f"KH-{n:04d}" in text for n in range(1, 401))
+    assert text.count("KH-") == 400  # every row once, none lost at a part's edge
+
+
+def test_columns_stay_aligned_with_chinese_text():
+    # A Chinese character takes two columns of the monospaced font, a Latin one one.
+    assert listing.text_width("理财ab") == 6
+    assert listing.fit("理财签约客户", 8) == "理财签…"
+    assert listing.fit("ab", 4) == "ab  "
+    lines = listing.wrap("一二三四五六七八九十一二三四五六七八九十", 10, 3)
+    assert lines == ["一二三四五", "六七八九十", "一二三四…"]
+    assert all(listing.text_width(line) == 10 for line in lines)
+
+
+def test_the_list_pdf_follows_the_lists_filter(world, login, look):
+    with look(), task_force_scope(world.task_force_id):
+        category = db.session.get(Category, world.category_id)
+        closed = Issue(
+            task_force_id=world.task_force_id,
+            code="KH-777",
+            title="已销号的问题",
+            category_id=category.id,
+            status="closed",
+        )
+        db.session.add(closed)
+        db.session.commit()
+    client = login("viewer")
+    everything = pdf_text(client.get("/reports/issues.pdf").data)
+    assert "KH-777" in everything and "现金管理类产品归集与支付" in everything
+    only_closed = client.get("/reports/issues.pdf?status=closed")
+    assert only_closed.mimetype == "application/pdf"
+    text = pdf_text(only_closed.data)
+    assert "KH-777" in text and "现金管理类产品归集与支付" not in text
+
+
+def test_the_list_page_links_to_its_pdf_with_the_filter(world, login):
+    page = login("member").get("/issues?status=closed").get_data(as_text=True)
+    assert "/reports/issues.pdf?status=closed" in page
+
+
+def test_an_items_dossier(world, login, look):
+    response = login("member").get(f"/reports/issues/{world.issue_id}/dossier.pdf")
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    assert "现金管理类产品归集与支付" in text and "上线归集与支付功能" in text
+    assert "上线" in text and "需求评审" in text  # milestone and subtask
+    with look():
+        member = db.session.get(User, world.users["member"])
+        assert member.display_name in text
+
+
+def test_another_task_forces_dossier_is_not_found(world, login):
+    response = login("leader").get(f"/reports/issues/{world.other_issue_id}/dossier.pdf")
+    assert response.status_code == 404
