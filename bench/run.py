@@ -74,6 +74,7 @@ EXPORTS = {
     "export_csv": "/issues/export.csv",
 }
 EXPORT_REQUESTS = int(os.environ.get("BENCH_EXPORT_REQUESTS", "5"))
+REMINDER_ITEMS = int(os.environ.get("BENCH_REMINDER_ITEMS", "100000"))
 THROUGHPUT_PAGES = ["/issues", "/"]
 
 
@@ -183,6 +184,38 @@ def throughput(port: int, cookies: dict, paths: list[str], clients: int) -> dict
     return {"rps": counts["ok"] / elapsed, "errors": counts["errors"]}
 
 
+def offline_figures(env: dict) -> dict[str, str]:
+    """The PDFs and the reminder pass, each in its own process with its own dataset, so
+    that time and peak memory are theirs alone."""
+    figures: dict[str, str] = {}
+    jobs = [
+        ["bench.pdf_speed", "list", "10000"],
+        ["bench.pdf_speed", "pack", "1000"],
+        ["bench.reminder_pass", str(REMINDER_ITEMS)],
+    ]
+    quiet = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "GONGJIAN_INSTANCE")}
+    demo = Path(tempfile.mkdtemp(prefix="gongjian-bench-demo-"))
+    demo_env = dict(quiet, GONGJIAN_INSTANCE=str(demo), GONGJIAN_ENV="development")
+    flask = [sys.executable, "-m", "flask"]
+    for step in (["db", "upgrade"], ["demo", "load"]):
+        subprocess.run(flask + step, cwd=ROOT, env=demo_env, check=True, capture_output=True)
+    runs = [(job, quiet) for job in jobs] + [(["bench.pdf_speed", "demo"], demo_env)]
+    for job, job_env in runs:
+        out = subprocess.run(
+            [sys.executable, "-m", *job],
+            cwd=ROOT,
+            env=job_env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        for line in out.splitlines():
+            name, sep, figure = line.partition(": ")
+            if sep and " " not in name:
+                figures[name] = figure
+    return figures
+
+
 def worker_peak_rss_mb(master_pid: int) -> float:
     peak = 0
     for child in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split():
@@ -280,6 +313,7 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
+    results["offline"] = offline_figures(env)
     lines = []
     for name, r in results.items():
         if "p50_ms" in r:
@@ -298,6 +332,7 @@ def main() -> None:
         f"throughput_list.errors: {results['throughput_list']['errors']} errors",
         f"worker.peak_rss: {results['worker_peak_rss']['mb']:.1f} MB",
     ]
+    lines += [f"{name}: {figure}" for name, figure in results["offline"].items()]
     print("\n".join(lines))
     print()
     print(f"{'page':<16}{'p50 ms':>9}{'p95 ms':>9}{'x floor':>9}{'queries':>9}")

@@ -13,6 +13,7 @@ from flask_login import current_user
 from app.core import clock, hooks, nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
+from app.core.freshness import cached_body
 from app.core.nav import NavItem
 from app.core.pdf import pdf_response, render_pdf
 from app.core.permissions import can
@@ -391,16 +392,19 @@ def _period(form: ScorecardForm) -> scorecards.Period:
 @requires("scorecard.view")
 def scorecard():
     task_force_id = _task_force_id()
-    form = ScorecardForm(request.args)
-    period = _period(form)
-    by = "unit" if request.args.get("by") == "unit" else "member"
-    sort = request.args.get("sort") or "name"
-    lines = scorecards.scorecards(current_user, task_force_id, period, by, sort)
-    form.start.data, form.end.data, form.by.data = period.start, period.end, by
-    args = {"start": period.start.isoformat(), "end": period.end.isoformat(), "by": by}
-    return render_template(
-        "decisions/scorecards.html", form=form, lines=lines, by=by, sort=sort, args=args
-    )
+
+    def content() -> dict:
+        form = ScorecardForm(request.args)
+        period = _period(form)
+        by = "unit" if request.args.get("by") == "unit" else "member"
+        sort = request.args.get("sort") or "name"
+        lines = scorecards.scorecards(current_user, task_force_id, period, by, sort)
+        form.start.data, form.end.data, form.by.data = period.start, period.end, by
+        args = {"start": period.start.isoformat(), "end": period.end.isoformat(), "by": by}
+        return {"form": form, "lines": lines, "by": by, "sort": sort, "args": args}
+
+    body = cached_body("decisions/_scorecards_body.html", content)
+    return render_template("decisions/scorecards.html", body=body)
 
 
 def _incentive_form(task_force_id: int, form: IncentiveForm | None = None) -> IncentiveForm:
@@ -509,7 +513,7 @@ def _escalation_due_dates(user, task_force_id, start, end):
             kind="escalation",
             title=_("Decision due: %(code)s %(question)s", code=e.issue.code, question=e.question),
             start=e.due_on,
-            url=url_for("decisions.escalation", escalation_id=e.id, _external=True),
+            url=f"/escalations/{e.id}",  # a path: the feed adds the site's address
         )
         for e in rows
         if start <= e.due_on <= end
@@ -521,6 +525,8 @@ def _escalation_due_dates(user, task_force_id, start, end):
 
 @hooks.AGENDA.provide
 def _pending_escalations(task_force_id, kind, since, until):
+    if kind != "progress":  # one-on-ones and reviews have their own agenda
+        return []
     section = _("Pending escalations")
     today = clock.today()
     proposals = []
@@ -532,7 +538,7 @@ def _pending_escalations(task_force_id, kind, since, until):
             hooks.AgendaProposal(
                 section=section,
                 title=f"{escalation.issue.code} {escalation.question}",
-                url=url_for("decisions.escalation", escalation_id=escalation.id),
+                url=f"/escalations/{escalation.id}",  # works outside a request too
                 subject_type="escalation",
                 subject_id=escalation.id,
                 detail=f"{KIND_LABELS[escalation.kind]} · {LEVEL_LABELS[escalation.level]} · {due}",

@@ -16,7 +16,7 @@ from dateutil import rrule
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from app.core import audit, clock, hooks
 from app.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
@@ -419,8 +419,24 @@ def load_meeting(actor: User, meeting_id) -> Meeting:
         ident = int(meeting_id)
     except (TypeError, ValueError):
         raise NotFound("meeting not found") from None
-    meeting = db.session.scalars(
-        select(Meeting)
+    # The meeting and the one before it in its series, in one query: the page shows both.
+    before = aliased(Meeting)
+    previous_id = (
+        select(before.id)
+        .where(
+            before.series_id == Meeting.series_id,
+            before.starts_at < Meeting.starts_at,
+            before.status.in_((HELD, PUBLISHED)),
+        )
+        .order_by(before.starts_at.desc())
+        .limit(1)
+        .correlate(Meeting)
+        .scalar_subquery()
+    )
+    previous = aliased(Meeting)
+    row = db.session.execute(
+        select(Meeting, previous)
+        .outerjoin(previous, previous.id == previous_id)
         .where(Meeting.id == ident)
         .options(
             joinedload(Meeting.series),
@@ -429,8 +445,9 @@ def load_meeting(actor: User, meeting_id) -> Meeting:
             joinedload(Meeting.counterpart_unit),
         )
     ).one_or_none()
-    if meeting is None:
+    if row is None:
         raise NotFound("meeting not found")
+    meeting, meeting._previous = row
     authorize(actor, "meeting.view", meeting.task_force_id)
     return meeting
 
@@ -468,6 +485,8 @@ def cancel_meeting(actor: User, meeting: Meeting) -> None:
 
 def previous_meeting(meeting: Meeting) -> Meeting | None:
     """The last meeting of the same series that took place before this one."""
+    if "_previous" in vars(meeting):  # read along with the meeting by load_meeting
+        return meeting._previous
     return db.session.scalars(
         select(Meeting)
         .where(

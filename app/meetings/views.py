@@ -13,6 +13,7 @@ from flask_login import current_user
 from app.core import clock, hooks, nav
 from app.core.errors import DomainError
 from app.core.forms import choices
+from app.core.freshness import cached_body
 from app.core.nav import NavItem
 from app.core.pdf import pdf_response, render_pdf
 from app.core.web import allowed_here, current_task_force, form_error, public, requires
@@ -495,38 +496,41 @@ def minutes_pdf(meeting_id: int):
 @requires("calendar.view")
 def calendar_page():
     task_force_id = _task_force_id()
-    today = clock.today()
-    view = "week" if request.args.get("view") == "week" else "month"
-    try:
-        anchor = (
-            date.fromisoformat(request.args.get("day", "")) if request.args.get("day") else today
-        )
-    except ValueError:
-        anchor = today
     mine = request.args.get("mine") == "1"
-    if view == "week":
-        start = anchor - timedelta(days=anchor.weekday())
-        end = start + timedelta(days=6)
-        weeks = [[start + timedelta(days=i) for i in range(7)]]
-        previous, following = start - timedelta(days=7), start + timedelta(days=7)
-    else:
-        anchor = anchor.replace(day=1)
-        start, end, weeks = calendar.month_grid(anchor.year, anchor.month)
-        previous = (anchor - timedelta(days=1)).replace(day=1)
-        following = (anchor + timedelta(days=32)).replace(day=1)
-    events = calendar.events_between(current_user if mine else None, task_force_id, start, end)
-    return render_template(
-        "meetings/calendar.html",
-        view=view,
-        anchor=anchor,
-        weeks=weeks,
-        events=calendar.by_day(events),
-        previous=previous,
-        following=following,
-        mine=mine,
-        today=today,
-        event_labels={k: str(v) for k, v in EVENT_LABELS.items()},
-    )
+
+    def content() -> dict:
+        today = clock.today()
+        view = "week" if request.args.get("view") == "week" else "month"
+        try:
+            day = request.args.get("day")
+            anchor = date.fromisoformat(day) if day else today
+        except ValueError:
+            anchor = today
+        if view == "week":
+            start = anchor - timedelta(days=anchor.weekday())
+            end = start + timedelta(days=6)
+            weeks = [[start + timedelta(days=i) for i in range(7)]]
+            previous, following = start - timedelta(days=7), start + timedelta(days=7)
+        else:
+            anchor = anchor.replace(day=1)
+            start, end, weeks = calendar.month_grid(anchor.year, anchor.month)
+            previous = (anchor - timedelta(days=1)).replace(day=1)
+            following = (anchor + timedelta(days=32)).replace(day=1)
+        events = calendar.events_between(current_user if mine else None, task_force_id, start, end)
+        return {
+            "view": view,
+            "anchor": anchor,
+            "weeks": weeks,
+            "events": calendar.by_day(events),
+            "previous": previous,
+            "following": following,
+            "mine": mine,
+            "today": today,
+            "event_labels": {k: str(v) for k, v in EVENT_LABELS.items()},
+        }
+
+    body = cached_body("meetings/_calendar_body.html", content, personal=mine)
+    return render_template("meetings/calendar.html", body=body)
 
 
 @bp.route("/calendar/feed", methods=["GET", "POST"])

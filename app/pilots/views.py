@@ -438,6 +438,8 @@ def _pilots_of_issue(user, issue):
 
 @hooks.AGENDA.provide
 def _pilots_under_review(task_force_id, kind, since, until):
+    if kind != "progress":  # one-on-ones and reviews have their own agenda
+        return []
     return [
         hooks.AgendaProposal(
             section=_("Pilots under review"),

@@ -56,13 +56,15 @@ def test_the_personal_feed_parses_back(app, login, world, meetings, look):
     zones = [c for c in cal.walk("VTIMEZONE")]
     assert [str(z["TZID"]) for z in zones] == ["Asia/Shanghai"]
     events = {str(e["UID"]): e for e in cal.walk("VEVENT")}
-    # Meetings the member attends, their item's deadline and milestone; not others' meetings.
+    # Meetings the member attends, their item's deadline and milestone, the escalation they
+    # raised (other features add their dates through the same hook); not others' meetings.
     assert set(events) == {
         f"meeting-{world.ids['meeting']}@gongjian",  # the world's meeting invites the member
         f"meeting-{meetings['planned']}@gongjian",
         f"meeting-{meetings['cancelled']}@gongjian",
         f"deadline-{world.issue_id}@gongjian",
         f"milestone-{world.milestone_id}@gongjian",
+        f"escalation-{world.ids['escalation']}@gongjian",
     }
     planned = events[f"meeting-{meetings['planned']}@gongjian"]
     start = planned.decoded("DTSTART")

@@ -1,8 +1,10 @@
 """Time and peak memory of the PDF exports, for issue 10's targets (run from the repo root).
 
-    .venv/bin/python scripts/pdf_speed.py list 10000   # the issue list PDF of N issues
-    .venv/bin/python scripts/pdf_speed.py pack 1000    # the quarterly pack with N issues
-    GONGJIAN_INSTANCE=/path .venv/bin/python scripts/pdf_speed.py demo   # the demo's pack
+    .venv/bin/python -m bench.pdf_speed list 10000   # the issue list PDF of N issues
+    .venv/bin/python -m bench.pdf_speed pack 1000    # the quarterly pack with N issues
+    GONGJIAN_INSTANCE=/path .venv/bin/python -m bench.pdf_speed demo   # the demo's pack
+
+``make bench`` runs all three.
 
 ``list`` and ``pack`` build bench.dataset in a throwaway SQLite file first; ``demo`` uses
 the instance's database after ``flask demo load``. Peak memory is the largest resident
@@ -16,9 +18,6 @@ import resource
 import sys
 import tempfile
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def _peak_mb() -> tuple[float, float]:
