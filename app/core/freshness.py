@@ -171,16 +171,25 @@ def render_cached(template: str, key: tuple, build_context: Callable[[], dict]):
     return fragment_cache().get_or_build((template, *key), build)
 
 
-def cached_body(template: str, build_context: Callable[[], dict], personal: bool = False):
-    """A page's content for this URL, from the cache when nothing it shows has changed.
-
-    ``personal`` pages (what is mine, with forms) are kept per reader and session: their
-    CSRF tokens belong to the session.
-    """
+def _page_key(personal: bool) -> tuple:
     from flask import request, session
     from flask_login import current_user
 
     parts: tuple = (request.path, request.query_string)
     if personal:
         parts += (current_user.id, session.get("csrf_token"))
-    return render_cached(template, cache_key(*parts), build_context)
+    return cache_key(*parts)
+
+
+def cached_body(template: str, build_context: Callable[[], dict], personal: bool = False):
+    """A page's content for this URL, from the cache when nothing it shows has changed.
+
+    ``personal`` pages (what is mine, with forms) are kept per reader and session: their
+    CSRF tokens belong to the session.
+    """
+    return render_cached(template, _page_key(personal), build_context)
+
+
+def cached_value(name: str, build: Callable[[], Any], personal: bool = False) -> Any:
+    """A small value of this URL's page (its title, say), cached like its content."""
+    return fragment_cache().get_or_build((name, *_page_key(personal)), build)

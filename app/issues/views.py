@@ -21,7 +21,7 @@ from flask_login import current_user
 from app.core import hooks, nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
-from app.core.freshness import cached_body
+from app.core.freshness import cached_body, cached_value
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires
 from app.extensions import db
@@ -332,8 +332,19 @@ def _detail_context(issue, **forms):
 @bp.get("/issues/<int:issue_id>")
 @requires("issue.view")
 def issue_detail(issue_id: int):
-    issue = service.load_issue(current_user, issue_id)
-    return render_template("issues/detail.html", **_detail_context(issue))
+    loaded: dict = {}
+
+    def content() -> dict:
+        issue = loaded["issue"] = service.load_issue(current_user, issue_id)
+        return _detail_context(issue)
+
+    def title() -> str:
+        issue = loaded.get("issue") or service.load_issue(current_user, issue_id)
+        return f"{issue.code} {issue.title}"
+
+    body = cached_body("issues/_detail_body.html", content, personal=True)
+    page_title = cached_value("title", title, personal=True)
+    return render_template("issues/detail.html", body=body, page_title=page_title)
 
 
 def _detail_with_error(issue_id: int, status: int, **forms):

@@ -92,3 +92,16 @@ def test_my_items_are_not_shared_between_readers(app, world):
     leader.post("/login", data={"login": "leader", "password": PASSWORD})
     assert "现金管理类产品归集与支付" in member.get("/my").get_data(as_text=True)
     assert "现金管理类产品归集与支付" not in leader.get("/my").get_data(as_text=True)
+
+
+def test_an_items_page_shows_a_new_progress_note_at_once(app, world):
+    client = app.test_client()
+    client.post("/login", data={"login": "member", "password": PASSWORD})
+    page = f"/issues/{world.issue_id}"
+    first = client.get(page).get_data(as_text=True)
+    assert "客户已签约" not in first
+    response = client.post(f"{page}/progress", data={"note": "客户已签约", "percent": "60"})
+    assert response.status_code in (200, 302)
+    html = client.get(page).get_data(as_text=True)
+    assert "客户已签约" in html
+    assert "<title>" in html and "现金管理类产品归集与支付" in html.split("</title>")[0]
