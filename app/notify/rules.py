@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from typing import Any
 
@@ -34,16 +34,18 @@ from flask import current_app
 from flask_babel import force_locale, get_translations
 from flask_babel import gettext as babel_gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, literal, select, union_all
+from sqlalchemy import Select, and_, exists, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import aliased
 
 from app.core import clock
 from app.core.models import Notification
 from app.core.permissions import EXEC_LEADER, LEADER, TEMP_MEMBER
 from app.core.scope import unscoped
+from app.decisions.models import LEVEL_EXEC, LEVEL_LEADER, PENDING, Escalation
 from app.extensions import db
 from app.issues.lights import LightRules, light_clause
 from app.issues.models import OPEN_STATUSES, RED, Issue, Milestone
+from app.meetings.models import CANCELLED, HELD, PLANNED, Attendance, Meeting
 from app.notify.models import RuleOptOut
 from app.notify.store import insert_or_skip
 from app.people.models import Membership, TaskForce, User
@@ -384,6 +386,132 @@ def _membership_ending_text(row, ctx: RuleContext, extra) -> str:
     )
 
 
+# --- escalations pending past their due date -----------------------------------------------
+
+
+def _question(text: str, size: int = 60) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _escalation_overdue(ctx: RuleContext) -> Select:
+    # The decider of the level: the executive leader(s) for an escalation to the
+    # executive leader, the leader(s) for one to the leader. The leader may decide the
+    # former too (``decisions.service.deciders_for``) but is not chased for it daily.
+    return (
+        select(
+            Membership.user_id.label("recipient_id"),
+            Escalation.task_force_id,
+            Escalation.id.label("subject_id"),
+            Issue.code,
+            Issue.title,
+            Escalation.question,
+            Escalation.due_on.label("day"),
+        )
+        .join(Issue, Issue.id == Escalation.issue_id)
+        .join(Membership, Membership.task_force_id == Escalation.task_force_id)
+        .where(
+            Escalation.status == PENDING,
+            Escalation.due_on < ctx.today,
+            or_(
+                and_(Escalation.level == LEVEL_EXEC, Membership.role == EXEC_LEADER),
+                and_(Escalation.level == LEVEL_LEADER, Membership.role == LEADER),
+            ),
+            Membership.active_on(ctx.today),
+        )
+    )
+
+
+def _escalation_overdue_text(row, ctx: RuleContext, extra) -> str:
+    return _(
+        "An escalation on %(code)s %(title)s awaits your decision, due on %(day)s "
+        "(%(n)d days overdue): %(question)s",
+        code=row.code,
+        title=row.title,
+        day=row.day.isoformat(),
+        n=(ctx.today - row.day).days,
+        question=_question(row.question),
+    )
+
+
+# --- meetings ------------------------------------------------------------------------------
+
+
+def _midnight(day: date) -> datetime:
+    # Meetings keep naive wall-clock times of the configured zone, as ``clock.today()``.
+    return datetime.combine(day, time.min)
+
+
+def _meeting_columns():
+    return (
+        Meeting.task_force_id,
+        Meeting.id.label("subject_id"),
+        Meeting.title,
+        Meeting.starts_at,
+        Meeting.place,
+    )
+
+
+def _meeting_tomorrow(ctx: RuleContext) -> Select:
+    tomorrow = ctx.today + timedelta(days=1)
+    planned = (
+        Meeting.status == PLANNED,
+        Meeting.starts_at >= _midnight(tomorrow),
+        Meeting.starts_at < _midnight(tomorrow + timedelta(days=1)),
+    )
+    attendees = (
+        select(Attendance.user_id.label("recipient_id"), *_meeting_columns())
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(*planned)
+    )
+    chairs = select(Meeting.chair_id.label("recipient_id"), *_meeting_columns()).where(*planned)
+    # UNION, not UNION ALL: the chair is usually an attendee as well.
+    return union(attendees, chairs)
+
+
+def _meeting_tomorrow_key(row, ctx: RuleContext) -> str:
+    # The meeting's day is part of the key: a meeting moved to another day is announced again.
+    starts = _as_datetime(row.starts_at)
+    return f"meeting_tomorrow:{row.subject_id}:{row.recipient_id}:{starts.date().isoformat()}"
+
+
+def _meeting_tomorrow_text(row, ctx: RuleContext, extra) -> str:
+    starts = _as_datetime(row.starts_at)
+    if row.place:
+        return _(
+            "Meeting tomorrow: %(title)s on %(day)s at %(time)s, %(place)s. "
+            "See the agenda before it.",
+            title=row.title,
+            day=starts.date().isoformat(),
+            time=starts.strftime("%H:%M"),
+            place=row.place,
+        )
+    return _(
+        "Meeting tomorrow: %(title)s on %(day)s at %(time)s. See the agenda before it.",
+        title=row.title,
+        day=starts.date().isoformat(),
+        time=starts.strftime("%H:%M"),
+    )
+
+
+def _minutes_unpublished(ctx: RuleContext) -> Select:
+    # Held, or its day passed without being marked held: the chair publishes the minutes
+    # from the day after the meeting on.
+    return select(Meeting.chair_id.label("recipient_id"), *_meeting_columns()).where(
+        Meeting.status.in_((PLANNED, HELD)),
+        Meeting.starts_at < _midnight(ctx.today),
+    )
+
+
+def _minutes_unpublished_text(row, ctx: RuleContext, extra) -> str:
+    starts = _as_datetime(row.starts_at)
+    return _(
+        "The minutes of %(title)s on %(day)s are not published yet. Record them and publish them.",
+        title=row.title,
+        day=starts.date().isoformat(),
+    )
+
+
 # --- the weekly digest ---------------------------------------------------------------------
 
 
@@ -402,7 +530,59 @@ class DigestSection:
     lines: Callable[[RuleContext, list[int]], dict[int, list[str]]]
 
 
-DIGEST_SECTIONS: list[DigestSection] = []
+def _week_of(day: date) -> tuple[date, date]:
+    """Monday and Sunday of the ISO week of ``day``."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def _decisions_due_lines(ctx: RuleContext, task_force_ids: list[int]) -> dict[int, list[str]]:
+    """Pending escalations due this week or overdue, per task force: one query."""
+    _monday, sunday = _week_of(ctx.today)
+    rows = db.session.execute(
+        select(Escalation.task_force_id, Escalation.due_on, Escalation.question, Issue.code)
+        .join(Issue, Issue.id == Escalation.issue_id)
+        .where(
+            Escalation.task_force_id.in_(task_force_ids),
+            Escalation.status == PENDING,
+            Escalation.due_on <= sunday,
+        )
+        .order_by(Escalation.task_force_id, Escalation.due_on, Escalation.id)
+    ).all()
+    lines: dict[int, list[str]] = {}
+    for row in rows:
+        # A date before the digest's own day is overdue: data, the same in every language.
+        lines.setdefault(row.task_force_id, []).append(
+            f"{row.due_on.isoformat()} {row.code} {_question(row.question, 40)}"
+        )
+    return lines
+
+
+def _meetings_this_week_lines(ctx: RuleContext, task_force_ids: list[int]) -> dict[int, list[str]]:
+    """Meetings (not cancelled) of the week, per task force, in order: one query."""
+    monday, sunday = _week_of(ctx.today)
+    rows = db.session.execute(
+        select(Meeting.task_force_id, Meeting.starts_at, Meeting.title)
+        .where(
+            Meeting.task_force_id.in_(task_force_ids),
+            Meeting.status != CANCELLED,
+            Meeting.starts_at >= _midnight(monday),
+            Meeting.starts_at < _midnight(sunday + timedelta(days=1)),
+        )
+        .order_by(Meeting.task_force_id, Meeting.starts_at, Meeting.id)
+    ).all()
+    lines: dict[int, list[str]] = {}
+    for row in rows:
+        lines.setdefault(row.task_force_id, []).append(
+            f"{_as_datetime(row.starts_at):%Y-%m-%d %H:%M} {row.title}"
+        )
+    return lines
+
+
+DIGEST_SECTIONS: list[DigestSection] = [
+    DigestSection(_l("Decisions due"), _decisions_due_lines),
+    DigestSection(_l("Meetings this week"), _meetings_this_week_lines),
+]
 
 
 def _digest(ctx: RuleContext) -> Select:
@@ -524,6 +704,39 @@ RULES: list[Rule] = [
         link=lambda row: "/",
         weekday=MONDAY,
         prepare=_digest_sections,
+    ),
+    Rule(
+        name="escalation_overdue",
+        label=_l("Escalation awaiting your decision past its due date (daily)"),
+        subject_type="escalation",
+        targets=_escalation_overdue,
+        key=lambda row, ctx: (
+            f"escalation_overdue:{row.subject_id}:{row.recipient_id}:{ctx.today.isoformat()}"
+        ),
+        message=_escalation_overdue_text,
+        link=lambda row: f"/escalations/{row.subject_id}",
+        mandatory=True,
+    ),
+    Rule(
+        name="meeting_tomorrow",
+        label=_l("Meeting tomorrow (attendees and chair)"),
+        subject_type="meeting",
+        targets=_meeting_tomorrow,
+        key=_meeting_tomorrow_key,
+        message=_meeting_tomorrow_text,
+        link=lambda row: f"/meetings/{row.subject_id}#agenda",
+        mandatory=False,
+    ),
+    Rule(
+        name="minutes_unpublished",
+        label=_l("Minutes not published after the meeting (chair, daily)"),
+        subject_type="meeting",
+        targets=_minutes_unpublished,
+        key=lambda row, ctx: (
+            f"minutes_unpublished:{row.subject_id}:{row.recipient_id}:{ctx.today.isoformat()}"
+        ),
+        message=_minutes_unpublished_text,
+        link=lambda row: f"/meetings/{row.subject_id}",
     ),
 ]
 

@@ -6,7 +6,15 @@ from sqlalchemy import select
 
 from app.core.models import AuditEvent
 from app.extensions import db
-from app.notify.models import DINGTALK, GIVEN_UP, PENDING, Channel, Delivery, QuietHours
+from app.notify.models import (
+    DINGTALK,
+    GIVEN_UP,
+    PENDING,
+    Channel,
+    Delivery,
+    QuietHours,
+    RuleOptOut,
+)
 from app.notify.service import preferences_of
 from app.people.models import User
 from tests.notify.conftest import make_channel
@@ -146,3 +154,24 @@ def test_members_cannot_manage_channels(client, auth, world):
     auth.login("member")
     assert client.get("/admin/channels").status_code == 403
     assert client.get("/admin/deliveries").status_code == 403
+
+
+def test_the_settings_list_the_meeting_and_escalation_rules(client, auth, world, look):
+    auth.login("leader")
+    page = client.get("/notifications/settings").text
+    assert 'value="escalation_overdue" id="rule-escalation_overdue" checked disabled' in page
+    assert 'value="meeting_tomorrow" id="rule-meeting_tomorrow" checked>' in page
+    assert 'value="minutes_unpublished" id="rule-minutes_unpublished" checked>' in page
+    response = client.post(
+        "/notifications/settings",
+        data={"rules": ["meeting_tomorrow"]},  # minutes and escalations unticked
+    )
+    assert response.status_code == 302
+    with look():
+        muted = set(
+            db.session.scalars(
+                select(RuleOptOut.rule).where(RuleOptOut.user_id == world.users["leader"])
+            )
+        )
+    assert "minutes_unpublished" in muted
+    assert "meeting_tomorrow" not in muted and "escalation_overdue" not in muted
