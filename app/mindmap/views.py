@@ -22,6 +22,7 @@ from flask_login import current_user
 
 from app.core import clock, nav
 from app.core.errors import DomainError, ValidationFailed
+from app.core.freshness import cached_value
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires
 from app.issues import service as issues
@@ -67,7 +68,10 @@ def mind_map():
 @bp.get("/mindmap/data.json")
 @requires("mindmap.view")
 def map_data():
-    return jsonify(service.map_data(current_user, _task_force_id()))
+    task_force_id = _task_force_id()
+    # The tree with its counts and lights changes only with the task force's data.
+    data = cached_value("map", lambda: service.map_data(current_user, task_force_id))
+    return jsonify(data)
 
 
 @bp.get("/mindmap/categories/<int:category_id>/issues.json")
