@@ -129,3 +129,27 @@ class SectionRegistry:
 # 70 pilots and rollout, 80 meetings, 90 scorecards, recognition and intake,
 # 100 next quarter's priorities.
 REVIEW_SECTIONS = SectionRegistry()
+
+
+@dataclass(frozen=True)
+class MeetingChoice:
+    """A meeting another feature may point at (schedule onto, decide in)."""
+
+    id: int
+    label: str  # title and counterpart, translated where need be
+    day: date
+    kind: str  # "progress", "one_on_one", "review"
+    status: str  # "planned", "held", "published"
+    url: str | None = None
+
+
+# fn(task_force_id, start: date, end: date, ids=()) -> list[MeetingChoice]; the meetings of
+# the task force, not cancelled, on a day from start to end, plus those whose id is in
+# ``ids`` whatever their day (to show or check a meeting one points at; start None: only
+# those). One query.
+MEETING_CHOICES = Hook(
+    "meeting_choices", "(task_force_id, start, end, ids=()) -> list[MeetingChoice]"
+)
+
+# fn(user, meeting) -> list[Section]; shown on a meeting's page (the decisions taken in it).
+MEETING_PANELS = Hook("meeting_panels", "(user, meeting) -> list[Section]")

@@ -26,7 +26,13 @@ def safe_cell(value):
     return value
 
 
-def register_workbook(rows) -> bytes:
+def _meeting_text(meeting) -> str:
+    return f"{meeting.day.isoformat()} {meeting.label}" if meeting else ""
+
+
+def register_workbook(rows, meetings: dict | None = None) -> bytes:
+    """The register's rows; ``meetings`` by id (``hooks.MeetingChoice``) name the meeting
+    each decision was taken in."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
@@ -52,10 +58,12 @@ def register_workbook(rows) -> bytes:
         _("Decided on"),
         _("Days to decision"),
         _("Overdue"),
+        _("Decided in"),
     ]
     sheet.append(headers)
     for row in rows:
         escalation, decision = row.escalation, row.decision
+        meeting = (meetings or {}).get(decision.meeting_id) if decision else None
         sheet.append(
             [
                 safe_cell(value)
@@ -78,10 +86,11 @@ def register_workbook(rows) -> bytes:
                     decision.decided_at.date() if decision else None,
                     row.days_to_decision,
                     _("Yes") if row.overdue else _("No"),
+                    _meeting_text(meeting),
                 )
             ]
         )
-    widths = [10, 30, 12, 10, 40, 30, 30, 10, 12, 12, 10, 40, 20, 30, 10, 12, 10, 8]
+    widths = [10, 30, 12, 10, 40, 30, 30, 10, 12, 12, 10, 40, 20, 30, 10, 12, 10, 8, 30]
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"

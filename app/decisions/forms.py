@@ -35,10 +35,12 @@ class DecisionForm(VersionedForm):
     unblock = BooleanField(_l("Unblock the item"))
     new_deadline = DateField(_l("New deadline"), validators=[Optional()])
     new_owner_id = SelectField(_l("New owner"), coerce=optional_int, validators=[Optional()])
+    meeting_id = SelectField(_l("In which meeting"), coerce=optional_int, validators=[Optional()])
 
 
 class ScheduleForm(FlaskForm):
-    day = DateField(_l("Meeting day"), validators=[Optional()])
+    meeting_id = SelectField(_l("Meeting"), coerce=optional_int, validators=[Optional()])
+    day = DateField(_l("Or a meeting day"), validators=[Optional()])
 
 
 class NudgeForm(FlaskForm):

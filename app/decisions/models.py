@@ -53,7 +53,7 @@ class Escalation(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
     status: Mapped[str] = mapped_column(String(20), default=PENDING)
     raised_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     raised_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
-    # The meeting day it is put on the agenda of (meetings link by date until merged).
+    # The day of the meeting whose agenda it is put on (chosen from the meetings or typed).
     scheduled_for: Mapped[date | None]
 
     issue: Mapped[Issue] = relationship()
@@ -85,8 +85,8 @@ class Decision(TaskForceScoped, db.Model):
     rationale: Mapped[str] = mapped_column(Text, default="")
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     decided_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
-    # The meeting it was decided in; no foreign key until meetings land beside this.
-    meeting_id: Mapped[int | None] = mapped_column(index=True)
+    # The meeting it was decided in (by table name: meetings is a sibling feature).
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"), index=True)
     # What the decision did to the issue, for the register.
     unblocked: Mapped[bool] = mapped_column(default=False)
     new_deadline: Mapped[date | None]

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from app.core import audit, clock
+from app.core import audit, clock, hooks
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.core.outbox import notify
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
@@ -258,6 +258,9 @@ def _decide(actor: User, escalation: Escalation, data: DecisionInput, version) -
     chosen = (data.chosen_option or "").strip()
     if chosen and chosen not in escalation.options:
         raise ValidationFailed(_("Choose one of the options."), "chosen_option")
+    meeting_id = data.meeting_id
+    if meeting_id is not None and meeting_choice(escalation.task_force_id, meeting_id) is None:
+        raise ValidationFailed(_("Choose one of the meetings."), "meeting_id")
     issue = escalation.issue
     issue_changes = issues.apply_outcome(
         actor,
@@ -310,17 +313,105 @@ def _decide(actor: User, escalation: Escalation, data: DecisionInput, version) -
     return decision
 
 
-def schedule(actor: User, escalation: Escalation, day: date | None) -> None:
-    """Put a pending escalation on the agenda of the meeting held on ``day`` (None: take it off)."""
+def schedule(
+    actor: User, escalation: Escalation, day: date | None, meeting_id: int | None = None
+) -> None:
+    """Put a pending escalation on the agenda of the meeting ``meeting_id`` (one of its task
+    force's), or of the meeting held on ``day``; neither: take it off."""
     authorize(actor, "escalation.decide", escalation.task_force_id)
     if escalation.status != PENDING:
         raise InvalidTransition(_("This escalation is decided already."))
+    if meeting_id is not None:
+        meeting = meeting_choice(escalation.task_force_id, meeting_id)
+        if meeting is None:
+            raise ValidationFailed(_("Choose one of the meetings."), "meeting_id")
+        if meeting.day < clock.today():
+            raise ValidationFailed(_("This meeting has taken place already."), "meeting_id")
+        day = meeting.day
     if day is not None and day < clock.today():
         raise ValidationFailed(_("The meeting day must not be in the past."), "day")
     changes = audit.apply_changes(escalation, {"scheduled_for": day})
     if changes:
         audit.record(actor, "scheduled", escalation, changes, summary=escalation.question[:120])
     db.session.commit()
+
+
+# --- meetings (through the hook: meetings is a sibling feature) ---------------------------
+
+# How far back the decide form offers meetings, how far ahead the schedule form does.
+RECENT_MEETING_DAYS = 45
+UPCOMING_MEETING_DAYS = 120
+MEETING_KIND_ORDER = {"progress": 0, "review": 1, "one_on_one": 2}
+
+
+def meeting_choice(task_force_id: int, meeting_id) -> hooks.MeetingChoice | None:
+    """The meeting ``meeting_id`` when it is one of the task force's and not cancelled."""
+    try:
+        ident = int(meeting_id)
+    except (TypeError, ValueError):
+        return None
+    found = hooks.MEETING_CHOICES.collect(task_force_id, None, None, ids=[ident])
+    return next((m for m in found if m.id == ident), None)
+
+
+@dataclass
+class MeetingOptions:
+    """The meetings an escalation's page offers: one hook call."""
+
+    upcoming: list  # to schedule onto: planned, from today; progress meetings first
+    recent: list  # to decide in: held or planned, recent up to today; latest first
+    today: hooks.MeetingChoice | None  # the one of today, progress first
+    by_id: dict  # every meeting read, by id (the decision's meeting among them)
+
+
+def meeting_options(task_force_id: int, ids=()) -> MeetingOptions:
+    today = clock.today()
+    found = hooks.MEETING_CHOICES.collect(
+        task_force_id,
+        today - timedelta(days=RECENT_MEETING_DAYS),
+        today + timedelta(days=UPCOMING_MEETING_DAYS),
+        ids=[i for i in ids if i is not None],
+    )
+    kind_order = MEETING_KIND_ORDER
+    upcoming = sorted(
+        (m for m in found if m.day >= today and m.status == "planned"),
+        key=lambda m: (kind_order.get(m.kind, 9), m.day, m.id),
+    )
+    recent = sorted(
+        (
+            m
+            for m in found
+            if today - timedelta(days=RECENT_MEETING_DAYS) <= m.day <= today
+            and m.status in ("planned", "held")
+        ),
+        key=lambda m: (m.day, -kind_order.get(m.kind, 9), m.id),
+        reverse=True,
+    )
+    today_meeting = next((m for m in recent if m.day == today), None)
+    return MeetingOptions(upcoming, recent, today_meeting, {m.id: m for m in found})
+
+
+def meetings_by_id(task_force_id: int, ids) -> dict[int, hooks.MeetingChoice]:
+    """The meetings of ``ids`` by id: one query, none when there are no ids."""
+    ids = sorted({i for i in ids if i is not None})
+    if not ids:
+        return {}
+    return {m.id: m for m in hooks.MEETING_CHOICES.collect(task_force_id, None, None, ids=ids)}
+
+
+def decisions_in_meeting(task_force_id: int, meeting_id: int) -> list[Decision]:
+    """The decisions taken in a meeting with their escalation and item: one query."""
+    return list(
+        db.session.scalars(
+            select(Decision)
+            .where(Decision.task_force_id == task_force_id, Decision.meeting_id == meeting_id)
+            .options(
+                joinedload(Decision.escalation).joinedload(Escalation.issue),
+                joinedload(Decision.decided_by),
+            )
+            .order_by(Decision.decided_at, Decision.id)
+        )
+    )
 
 
 # --- reading ---------------------------------------------------------------------------------

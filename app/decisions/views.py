@@ -188,28 +188,67 @@ def queue():
     return render_template("decisions/queue.html", rows=rows, mine_only=mine_only)
 
 
-def _decision_form(escalation: Escalation, form: DecisionForm | None = None) -> DecisionForm:
+def _meeting_label(meeting) -> str:
+    return f"{meeting.day.isoformat()} {meeting.label}"
+
+
+def _decision_form(
+    escalation: Escalation, meetings: service.MeetingOptions, form: DecisionForm | None = None
+) -> DecisionForm:
+    fresh = form is None
     form = form or DecisionForm(formdata=None)
     form.chosen_option.choices = choices([("", "—")] + [(o, o) for o in escalation.options])
     form.new_owner_id.choices = _people_choices(escalation.task_force_id, _("— unchanged —"))
+    form.meeting_id.choices = choices(
+        [("", _("— not in a meeting —"))] + [(m.id, _meeting_label(m)) for m in meetings.recent]
+    )
+    if fresh and meetings.today is not None:
+        form.meeting_id.data = meetings.today.id
     if form.version.data in (None, ""):
         form.version.data = escalation.version
     return form
 
 
-def _escalation_page(escalation: Escalation, status: int = 200, **forms):
-    schedule_form = forms.get("schedule_form") or ScheduleForm(formdata=None)
-    if schedule_form.day.data is None:
-        schedule_form.day.data = escalation.scheduled_for
+def _schedule_form(
+    escalation: Escalation, meetings: service.MeetingOptions, form: ScheduleForm | None = None
+) -> ScheduleForm:
+    fresh = form is None
+    form = form or ScheduleForm(formdata=None)
+    form.meeting_id.choices = choices(
+        [("", "—")] + [(m.id, _meeting_label(m)) for m in meetings.upcoming]
+    )
+    if fresh and escalation.scheduled_for is not None:
+        on_day = [m for m in meetings.upcoming if m.day == escalation.scheduled_for]
+        if on_day:
+            form.meeting_id.data = on_day[0].id
+        else:
+            form.day.data = escalation.scheduled_for
+    return form
+
+
+def _meeting_options(escalation: Escalation) -> service.MeetingOptions:
+    decision = escalation.decision
+    return service.meeting_options(
+        escalation.task_force_id, [decision.meeting_id] if decision else []
+    )
+
+
+def _escalation_page(escalation: Escalation, status: int = 200, meetings=None, **forms):
+    meetings = meetings or _meeting_options(escalation)
+    decision = escalation.decision
     return (
         render_template(
             "decisions/escalation.html",
             escalation=escalation,
             issue=escalation.issue,
-            decision=escalation.decision,
+            decision=decision,
+            decided_in=meetings.by_id.get(decision.meeting_id) if decision else None,
+            scheduled_on=next(
+                (m for m in meetings.upcoming if m.day == escalation.scheduled_for), None
+            ),
             may_decide=escalation.pending and service.may_decide(current_user, escalation),
-            form=_decision_form(escalation, forms.get("form")),
-            schedule_form=schedule_form,
+            form=_decision_form(escalation, meetings, forms.get("form")),
+            schedule_form=_schedule_form(escalation, meetings, forms.get("schedule_form")),
             today=clock.today(),
         ),
         status,
@@ -226,9 +265,10 @@ def escalation(escalation_id: int):
 @requires("escalation.decide")
 def decide(escalation_id: int):
     escalation = service.load_escalation(current_user, escalation_id)
-    form = _decision_form(escalation, DecisionForm())
+    meetings = _meeting_options(escalation)
+    form = _decision_form(escalation, meetings, DecisionForm())
     if not form.validate_on_submit():
-        return _escalation_page(escalation, 400, form=form)
+        return _escalation_page(escalation, 400, meetings, form=form)
     data = service.DecisionInput(
         text=form.text.data,
         chosen_option=form.chosen_option.data or "",
@@ -236,6 +276,7 @@ def decide(escalation_id: int):
         unblock=bool(form.unblock.data),
         new_deadline=form.new_deadline.data,
         new_owner_id=form.new_owner_id.data,
+        meeting_id=form.meeting_id.data,
     )
     try:
         service.decide(current_user, escalation, data, form.version_value)
@@ -252,16 +293,17 @@ def decide(escalation_id: int):
 @requires("escalation.decide")
 def schedule(escalation_id: int):
     escalation = service.load_escalation(current_user, escalation_id)
-    form = ScheduleForm()
+    meetings = _meeting_options(escalation)
+    form = _schedule_form(escalation, meetings, ScheduleForm())
     if form.validate_on_submit():
         try:
-            service.schedule(current_user, escalation, form.day.data)
+            service.schedule(current_user, escalation, form.day.data, form.meeting_id.data)
         except DomainError as error:
             form_error(form, error)
-            return _escalation_page(escalation, 400, schedule_form=form)
+            return _escalation_page(escalation, 400, meetings, schedule_form=form)
         flash(_("Agenda updated."), "success")
         return redirect(url_for("decisions.escalation", escalation_id=escalation_id))
-    return _escalation_page(escalation, 400, schedule_form=form)
+    return _escalation_page(escalation, 400, meetings, schedule_form=form)
 
 
 # --- the register ----------------------------------------------------------------------------
@@ -289,12 +331,21 @@ def _register_filter() -> tuple[RegisterFilterForm, service.RegisterFilter]:
 def register():
     task_force_id = _task_force_id()
     form, filters = _register_filter()
+    rows = service.register_rows(current_user, task_force_id, filters)
     return render_template(
         "decisions/register.html",
         form=form,
-        rows=service.register_rows(current_user, task_force_id, filters),
+        rows=rows,
+        meetings=_register_meetings(task_force_id, rows),
         figures=service.register_figures(current_user, task_force_id, filters),
         args=request.args.to_dict(),
+    )
+
+
+def _register_meetings(task_force_id: int, rows) -> dict:
+    """The meetings the register's decisions were taken in: one query, none without any."""
+    return service.meetings_by_id(
+        task_force_id, [r.decision.meeting_id for r in rows if r.decision]
     )
 
 
@@ -304,7 +355,7 @@ def register_xlsx():
     task_force = current_task_force()
     _form, filters = _register_filter()
     rows = service.register_rows(current_user, task_force.id, filters)
-    data = exports.register_workbook(rows)
+    data = exports.register_workbook(rows, _register_meetings(task_force.id, rows))
     return exports.xlsx_response(
         data, _("Decision register") + f" {clock.today().isoformat()}.xlsx"
     )
@@ -321,6 +372,7 @@ def register_pdf():
         "decisions/register_pdf.html",
         task_force=task_force,
         rows=rows,
+        meetings=_register_meetings(task_force.id, rows),
         figures=figures,
         today=clock.today(),
     )
@@ -545,3 +597,27 @@ def _pending_escalations(task_force_id, kind, since, until):
             )
         )
     return proposals
+
+
+# --- a meeting's page ------------------------------------------------------------------------
+
+
+@hooks.MEETING_PANELS.provide
+def _decisions_of_meeting(user, meeting):
+    """The decisions taken in a meeting: one query."""
+    if not can(user, "escalation.view", meeting.task_force_id):
+        return []
+    if meeting.status == "planned" and meeting.starts_at.date() > clock.today():
+        return []  # decisions are taken in meetings of today or before
+    rows = service.decisions_in_meeting(meeting.task_force_id, meeting.id)
+    if not rows:
+        return []
+    return [
+        hooks.Section(
+            "meeting-decisions",
+            _("Escalations decided in this meeting"),
+            "decisions/_meeting_panel.html",
+            rows,
+            len(rows),
+        )
+    ]

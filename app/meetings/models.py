@@ -93,6 +93,10 @@ class Meeting(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
     chair: Mapped[User] = relationship(foreign_keys=[chair_id])
     counterpart_user: Mapped[User | None] = relationship(foreign_keys=[counterpart_user_id])
     counterpart_unit: Mapped[OrgUnit | None] = relationship()
+    # Read with the meeting on its page (joined); written through AgendaItem rows only.
+    agenda_items: Mapped[list[AgendaItem]] = relationship(
+        viewonly=True, order_by="[AgendaItem.position, AgendaItem.id]"
+    )
 
     __table_args__ = (
         UniqueConstraint("series_id", "scheduled_on", name="uq_meeting_series_day"),

@@ -414,12 +414,13 @@ def get_meeting(meeting_id) -> Meeting:
     return _get(Meeting, meeting_id)
 
 
-def load_meeting(actor: User, meeting_id) -> Meeting:
+def load_meeting(actor: User, meeting_id, with_agenda: bool = False) -> Meeting:
+    """The meeting, the one before it in its series and (``with_agenda``) its agenda items,
+    in one query: the meeting's page shows them all."""
     try:
         ident = int(meeting_id)
     except (TypeError, ValueError):
         raise NotFound("meeting not found") from None
-    # The meeting and the one before it in its series, in one query: the page shows both.
     before = aliased(Meeting)
     previous_id = (
         select(before.id)
@@ -434,17 +435,24 @@ def load_meeting(actor: User, meeting_id) -> Meeting:
         .scalar_subquery()
     )
     previous = aliased(Meeting)
-    row = db.session.execute(
-        select(Meeting, previous)
-        .outerjoin(previous, previous.id == previous_id)
-        .where(Meeting.id == ident)
-        .options(
-            joinedload(Meeting.series),
-            joinedload(Meeting.chair),
-            joinedload(Meeting.counterpart_user),
-            joinedload(Meeting.counterpart_unit),
+    options = [
+        joinedload(Meeting.series),
+        joinedload(Meeting.chair),
+        joinedload(Meeting.counterpart_user),
+        joinedload(Meeting.counterpart_unit),
+    ]
+    if with_agenda:
+        options.append(joinedload(Meeting.agenda_items))
+    row = (
+        db.session.execute(
+            select(Meeting, previous)
+            .outerjoin(previous, previous.id == previous_id)
+            .where(Meeting.id == ident)
+            .options(*options)
         )
-    ).one_or_none()
+        .unique()
+        .one_or_none()
+    )
     if row is None:
         raise NotFound("meeting not found")
     meeting, meeting._previous = row
@@ -1259,3 +1267,86 @@ def open_actions_of(user: User, task_force_id: int, limit: int = 20) -> list[Act
             .limit(limit)
         )
     )
+
+
+# --- links to the other features ----------------------------------------------------------
+
+
+def meeting_choices(
+    task_force_id: int, start: date | None, end: date | None, ids=()
+) -> list[hooks.MeetingChoice]:
+    """The meetings not cancelled from ``start`` to ``end`` (and those of ``ids``, whatever
+    their day; no window when ``start`` is None), by time: one query."""
+    ids = [int(i) for i in ids or () if i is not None]
+    which = Meeting.id.in_(ids)
+    if start is not None and end is not None:
+        window = and_(
+            Meeting.starts_at >= datetime.combine(start, time()),
+            Meeting.starts_at < datetime.combine(end + timedelta(days=1), time()),
+        )
+        which = or_(window, which) if ids else window
+    elif not ids:
+        return []
+    rows = db.session.scalars(
+        select(Meeting)
+        .where(Meeting.task_force_id == task_force_id, Meeting.status != CANCELLED, which)
+        .options(joinedload(Meeting.counterpart_user), joinedload(Meeting.counterpart_unit))
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    return [
+        hooks.MeetingChoice(
+            id=m.id,
+            label=f"{m.title} · {m.counterpart_name}" if m.counterpart_name else m.title,
+            day=m.starts_at.date(),
+            kind=m.kind,
+            status=m.status,
+        )
+        for m in rows
+    ]
+
+
+@dataclass
+class IssueMeeting:
+    """A meeting that had an item on its agenda or gave action items about it."""
+
+    meeting: Meeting
+    lines: list[AgendaItem] = field(default_factory=list)
+    actions: list[ActionItem] = field(default_factory=list)
+
+
+def meetings_of_issue(issue: Issue, limit: int = 60) -> list[IssueMeeting]:
+    """The meetings where ``issue`` was on the agenda and the action items of meetings
+    linked to it (made a subtask of it, or an item of their own), latest first: one query."""
+    stmt = (
+        select(Meeting, AgendaItem, ActionItem)
+        .outerjoin(
+            AgendaItem,
+            and_(
+                AgendaItem.meeting_id == Meeting.id,
+                AgendaItem.subject_type == "issue",
+                AgendaItem.subject_id == issue.id,
+            ),
+        )
+        .outerjoin(
+            ActionItem, and_(ActionItem.meeting_id == Meeting.id, ActionItem.issue_id == issue.id)
+        )
+        .where(
+            Meeting.task_force_id == issue.task_force_id,
+            or_(AgendaItem.id.is_not(None), ActionItem.id.is_not(None)),
+        )
+        .options(
+            joinedload(ActionItem.owner),
+            joinedload(ActionItem.subtask),
+            joinedload(ActionItem.issue),
+        )
+        .order_by(Meeting.starts_at.desc(), Meeting.id, AgendaItem.position, ActionItem.id)
+        .limit(limit)
+    )
+    found: dict[int, IssueMeeting] = {}
+    for meeting, line, action in db.session.execute(stmt).unique():
+        row = found.setdefault(meeting.id, IssueMeeting(meeting))
+        if line is not None and line not in row.lines:
+            row.lines.append(line)
+        if action is not None and action not in row.actions:
+            row.actions.append(action)
+    return list(found.values())

@@ -203,9 +203,10 @@ def series_ics(series_id: int):
 # --- one meeting ---------------------------------------------------------------------------
 
 
-def _meeting_context(meeting, **forms):
+def _meeting_context(meeting, items=None, **forms):
     task_force_id = meeting.task_force_id
-    items = service.agenda_items(meeting)
+    if items is None:
+        items = service.agenda_items(meeting)
     previous = service.previous_meeting(meeting)
     actions = service.actions_of([meeting.id] + ([previous.id] if previous else []))
     previous_actions = actions.get(previous.id, []) if previous else []
@@ -250,14 +251,17 @@ def _meeting_context(meeting, **forms):
         # Items on the agenda are offered as the parents of new subtasks.
         "agenda_codes": [i.title for i in items if i.subject_type == "issue"],
         "issue_form": issue_form,
+        # What the other features show on a meeting's page (the decisions taken in it).
+        "panels": hooks.MEETING_PANELS.collect(current_user, meeting),
     }
 
 
 @bp.get("/meetings/<int:meeting_id>")
 @requires("meeting.view")
 def meeting_detail(meeting_id: int):
-    meeting = service.load_meeting(current_user, meeting_id)
-    return render_template("meetings/meeting.html", **_meeting_context(meeting))
+    meeting = service.load_meeting(current_user, meeting_id, with_agenda=True)
+    context = _meeting_context(meeting, list(meeting.agenda_items))
+    return render_template("meetings/meeting.html", **context)
 
 
 def _back(meeting_id: int, anchor: str = ""):
@@ -575,6 +579,41 @@ def _my_action_items(user, task_force_id):
             "meeting-actions",
             _("My action items from meetings"),
             "meetings/_my_actions.html",
+            rows,
+            len(rows),
+        )
+    ]
+
+
+@hooks.MEETING_CHOICES.provide
+def _meeting_choices(task_force_id, start, end, ids=()):
+    return [
+        hooks.MeetingChoice(
+            id=c.id,
+            label=c.label,
+            day=c.day,
+            kind=c.kind,
+            status=c.status,
+            url=f"/meetings/{c.id}",  # a plain path: services call this outside requests
+        )
+        for c in service.meeting_choices(task_force_id, start, end, ids)
+    ]
+
+
+@hooks.ISSUE_PANELS.provide
+def _meetings_of_issue(user, issue):
+    """The meetings that had an item on their agenda and their action items about it: one
+    query."""
+    if not allowed_here("meeting.view"):
+        return []
+    rows = service.meetings_of_issue(issue)
+    if not rows:
+        return []
+    return [
+        hooks.Section(
+            "meetings",
+            _("Meetings and action items"),
+            "meetings/_issue_panel.html",
             rows,
             len(rows),
         )
