@@ -19,8 +19,8 @@ from app.decisions import service
 from app.decisions.models import POSITIVE, Incentive
 from app.extensions import db
 
-ROWS = 15  # decisions listed; the figures count them all
-TOP = 10  # scorecard lines
+ROWS = 10  # decisions listed; the figures count them all
+TOP = 8  # scorecard lines
 
 
 def _filters(quarter) -> service.RegisterFilter:

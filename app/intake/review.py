@@ -13,7 +13,7 @@ from app.core import hooks
 from app.core.quarters import local_midnight_utc
 from app.intake import service
 
-ROWS = 20  # dimensions listed
+ROWS = 10  # dimensions listed
 
 
 def build(task_force_id: int, quarter) -> dict:

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from app.core import hooks
 from app.meetings import service
 
-PEOPLE = 20  # attendance lines listed
+PEOPLE = 12  # attendance lines listed
 
 
 def build(task_force_id: int, quarter) -> dict:

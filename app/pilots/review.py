@@ -13,7 +13,7 @@ from app.core import hooks
 from app.pilots import service
 from app.pilots.models import FINISHED
 
-ROWS = 20  # pilots listed; the figures count them all
+ROWS = 12  # pilots listed; the figures count them all
 
 
 def build(task_force_id: int, quarter) -> dict:
