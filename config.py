@@ -90,6 +90,8 @@ class Config:
     # When the scheduler runs the rules (HH:MM in TIMEZONE) and how often it delivers.
     REMINDER_DAILY_AT = os.environ.get("REMINDER_DAILY_AT", "08:30")
     REMINDER_DIGEST_AT = os.environ.get("REMINDER_DIGEST_AT", "08:00")
+    # On a quarter's first day the scheduler makes the review pack of the quarter before.
+    REVIEW_PACK_AT = os.environ.get("REVIEW_PACK_AT", "07:00")
     DELIVERY_INTERVAL_SECONDS = _int("DELIVERY_INTERVAL_SECONDS", 60)
     # Failed deliveries: tries before giving up, first wait (doubles each try, capped).
     DELIVERY_MAX_ATTEMPTS = _int("DELIVERY_MAX_ATTEMPTS", 8)

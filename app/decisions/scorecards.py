@@ -114,6 +114,17 @@ def scorecards(
     """One line per active member (or per org unit with items), sorted by ``sort``
     (a leading ``-`` sorts descending); with ``only``, that person's line alone."""
     authorize(actor, "scorecard.view", task_force_id)
+    return scorecard_lines(task_force_id, period, by, sort, only)
+
+
+def scorecard_lines(
+    task_force_id: int,
+    period: Period,
+    by: str = BY_MEMBER,
+    sort: str = "name",
+    only: User | None = None,
+) -> list[ScoreLine]:
+    """``scorecards`` without the permission check (the review pack)."""
     if period.end < period.start:
         raise ValidationFailed(_("The end must not be before the start."), "end")
     group = Issue.owner_id if by == BY_MEMBER else Issue.org_unit_id

@@ -569,6 +569,13 @@ def _days_between(start: datetime, end: datetime) -> float:
 def register_rows(actor: User, task_force_id: int, filters: RegisterFilter) -> list[RegisterRow]:
     """Every escalation with its outcome and time to decision, newest first: one query."""
     authorize(actor, "escalation.view", task_force_id)
+    return rows_of_register(task_force_id, filters)
+
+
+def rows_of_register(
+    task_force_id: int, filters: RegisterFilter, limit: int | None = None
+) -> list[RegisterRow]:
+    """``register_rows`` without the permission check (the review pack), at most ``limit``."""
     today = clock.today()
     decider = aliased(User)
     stmt = (
@@ -580,6 +587,7 @@ def register_rows(actor: User, task_force_id: int, filters: RegisterFilter) -> l
             joinedload(Escalation.raised_by),
         )
         .order_by(Escalation.raised_at.desc(), Escalation.id.desc())
+        .limit(limit)
     )
     rows = []
     for escalation, decision, decider_name in db.session.execute(stmt).unique():
@@ -624,6 +632,11 @@ def register_figures(actor: User, task_force_id: int, filters: RegisterFilter) -
     the medians (SQLite has no median, so it is taken in Python).
     """
     authorize(actor, "escalation.view", task_force_id)
+    return figures_of_register(task_force_id, filters)
+
+
+def figures_of_register(task_force_id: int, filters: RegisterFilter) -> RegisterFigures:
+    """``register_figures`` without the permission check (the review pack)."""
     today = clock.today()
     base = _filtered(task_force_id, filters).subquery()
     esc = base.c

@@ -19,6 +19,7 @@ from app.core.pdf import pdf_response, render_pdf
 from app.core.permissions import can
 from app.core.web import current_task_force, form_error, requires
 from app.decisions import exports, scorecards, service
+from app.decisions import review as _review  # noqa: F401  (registers the pack sections)
 from app.decisions.forms import (
     DecisionForm,
     EscalationForm,

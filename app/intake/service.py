@@ -13,6 +13,7 @@ an existing issue, or decline with a reason. The submitter is told the outcome.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -195,11 +196,22 @@ class IntakeFigures:
 def figures(actor: User, task_force_id: int) -> IntakeFigures:
     """Submissions per dimension and org unit, and how many became issues: three queries."""
     authorize(actor, "intake.triage", task_force_id)
+    return figures_of(task_force_id)
+
+
+def figures_of(
+    task_force_id: int, since: datetime | None = None, until: datetime | None = None
+) -> IntakeFigures:
+    """``figures`` without the permission check, of the submissions made from ``since``
+    (naive UTC, inclusive) to ``until`` (exclusive) when given (the review pack)."""
     result = IntakeFigures()
+    scope = [Submission.task_force_id == task_force_id]
+    if since is not None:
+        scope.append(Submission.created_at >= since)
+    if until is not None:
+        scope.append(Submission.created_at < until)
     for state, n in db.session.execute(
-        select(Submission.state, func.count(Submission.id))
-        .where(Submission.task_force_id == task_force_id)
-        .group_by(Submission.state)
+        select(Submission.state, func.count(Submission.id)).where(*scope).group_by(Submission.state)
     ):
         result.by_state[state] = n
     result.total = sum(result.by_state.values())
@@ -212,7 +224,7 @@ def figures(actor: User, task_force_id: int) -> IntakeFigures:
             select(Category.name, func.count(Submission.id), became)
             .select_from(Submission)
             .outerjoin(Category, Category.id == Submission.category_id)
-            .where(Submission.task_force_id == task_force_id)
+            .where(*scope)
             .group_by(Category.name)
             .order_by(func.count(Submission.id).desc(), Category.name)
         )
@@ -223,7 +235,7 @@ def figures(actor: User, task_force_id: int) -> IntakeFigures:
             select(OrgUnit.name, func.count(Submission.id), became)
             .select_from(Submission)
             .outerjoin(OrgUnit, OrgUnit.id == Submission.org_unit_id)
-            .where(Submission.task_force_id == task_force_id)
+            .where(*scope)
             .group_by(OrgUnit.name)
             .order_by(func.count(Submission.id).desc(), OrgUnit.name)
         )

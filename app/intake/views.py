@@ -12,6 +12,7 @@ from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires
+from app.intake import review as _review  # noqa: F401  (registers the pack section)
 from app.intake import service
 from app.intake.forms import DeclineForm, MergeForm, SubmissionForm
 from app.intake.labels import STATE_LABELS

@@ -425,6 +425,11 @@ def load_kpi(actor: User, kpi_id) -> Kpi:
 def list_kpis(actor: User, task_force_id: int, on: date | None = None) -> list[Standing]:
     """Every open KPI with where it stands: two queries, whatever the number of readings."""
     authorize(actor, "kpi.view", task_force_id)
+    return standings(task_force_id, on)
+
+
+def standings(task_force_id: int, on: date | None = None) -> list[Standing]:
+    """``list_kpis`` without the permission check (the review pack)."""
     kpis = db.session.scalars(
         select(Kpi)
         .where(Kpi.task_force_id == task_force_id, Kpi.archived_at.is_(None))

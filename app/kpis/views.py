@@ -17,6 +17,7 @@ from app.core.web import current_task_force, form_error, requires
 from app.extensions import db
 from app.issues.models import Issue
 from app.kpis import charts, service
+from app.kpis import review as _review  # noqa: F401  (registers the pack section)
 from app.kpis.forms import ImportForm, KpiForm, ReadingForm
 from app.kpis.labels import DIRECTION_LABELS, UNIT_LABELS
 

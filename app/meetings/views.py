@@ -19,6 +19,7 @@ from app.core.pdf import pdf_response, render_pdf
 from app.core.web import allowed_here, current_task_force, form_error, public, requires
 from app.issues import service as issues
 from app.meetings import calendar, service  # calendar registers the CALENDAR providers
+from app.meetings import review as _review  # noqa: F401  (registers the pack section)
 from app.meetings.forms import (
     ActionForm,
     AgendaItemForm,

@@ -65,10 +65,31 @@ def _rule_job(rule: rules.Rule) -> Job:
     return Job(f"rule:{rule.name}", lambda: rules.run_rule(rule.name), when)
 
 
+def _quarter_start(app: Flask):
+    """The first day of each quarter (1 January, April, July, October) at REVIEW_PACK_AT."""
+    hour, minute = app.config["REVIEW_PACK_AT"].split(":")
+    return CronTrigger(
+        month="1,4,7,10",
+        day=1,
+        hour=int(hour),
+        minute=int(minute),
+        timezone=app.config["TIMEZONE"],
+    )
+
+
+def _review_packs() -> str:
+    from app.reports.service import quarter_end_packs  # reports is a sibling: read lazily
+
+    made = quarter_end_packs()
+    return f"packs made {len(made)}"
+
+
 def jobs() -> list[Job]:
-    """Every periodic job: one per reminder rule, and the delivery pass."""
+    """Every periodic job: one per reminder rule, the delivery pass, and the quarter's
+    review packs (on the first day of a quarter, before the rules' daily run)."""
     return [_rule_job(rule) for rule in rules.RULES] + [
         Job("deliver", delivery.deliver_due, _every("DELIVERY_INTERVAL_SECONDS"), log_idle=False),
+        Job("review_packs", _review_packs, _quarter_start),
     ]
 
 

@@ -778,6 +778,11 @@ class PilotRow:
 def list_pilots(actor: User, task_force_id: int, status: str | None = None) -> list[PilotRow]:
     """Every pilot with its light and coverage: three queries, whatever their number."""
     authorize(actor, "pilot.view", task_force_id)
+    return pilot_rows(task_force_id, status)
+
+
+def pilot_rows(task_force_id: int, status: str | None = None) -> list[PilotRow]:
+    """``list_pilots`` without the permission check (the review pack)."""
     rules = LightRules.current()
     stmt = (
         select(Pilot, light_expression(rules))

@@ -19,6 +19,7 @@ from app.issues.lights import LightRules
 from app.issues.models import Issue
 from app.issues.service import assignable_users
 from app.people.service import org_unit_options
+from app.pilots import review as _review  # noqa: F401  (registers the pack section)
 from app.pilots import service
 from app.pilots.forms import (
     DecisionForm,

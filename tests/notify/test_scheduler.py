@@ -18,11 +18,14 @@ def test_every_rule_and_the_delivery_pass_are_jobs_with_times_from_settings(app)
     try:
         with app.app_context():
             jobs = {job.name: job for job in scheduler.jobs()}
-            assert set(jobs) == {f"rule:{r.name}" for r in rules.RULES} | {"deliver"}
+            expected = {f"rule:{r.name}" for r in rules.RULES} | {"deliver", "review_packs"}
+            assert set(jobs) == expected
             daily = str(jobs["rule:overdue"].trigger(app))
             weekly = str(jobs["rule:weekly_digest"].trigger(app))
             assert "hour='7'" in daily and "minute='45'" in daily
             assert "day_of_week='mon'" in weekly
+            quarterly = str(jobs["review_packs"].trigger(app))
+            assert "month='1,4,7,10'" in quarterly and "day='1'" in quarterly
             built = scheduler.build(app, background=True)
             assert len(built.get_jobs()) == len(jobs)
             assert str(built.timezone) == "Asia/Shanghai"
