@@ -45,6 +45,7 @@ PAGES = {
     "categories": "/categories",
     "roster": "/roster",
     "mind_map": "/mindmap",
+    "calendar": "/calendar",
     "mind_map_data": "/mindmap/data.json",
     "scorecards": "/scorecards",
     "decision_register": "/decisions",
