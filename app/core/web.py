@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, g, request
+from flask import abort, g, request, send_file
 from flask_login import current_user
 
 from app.core.errors import DomainError
@@ -92,3 +92,16 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or target.startswith("//"):
         return default
     return target
+
+
+def send_stored_file(path, content_type: str, filename: str):
+    """An uploaded evidence file: PDFs and pictures open in the browser, the rest download.
+
+    :raise 404: when the file is missing from the disk.
+    """
+    if not path.is_file():
+        abort(404)
+    inline = content_type in ("application/pdf", "image/png", "image/jpeg")
+    return send_file(
+        path, mimetype=content_type, as_attachment=not inline, download_name=filename, max_age=0
+    )

@@ -890,12 +890,20 @@ def attachment_dir() -> Path:
     return folder
 
 
-def add_attachment(actor: User, issue: Issue, filename: str, content: bytes) -> Attachment:
-    """Store an evidence file.
+@dataclass(frozen=True)
+class StoredFile:
+    name: str  # the name the user gave it, without folders
+    stored_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def store_file(filename: str, content: bytes) -> StoredFile:
+    """Check an uploaded evidence file and write it under ``attachment_dir``.
 
     :raise ValidationFailed: for an empty or too large file or a type not on the list.
     """
-    _require_work(actor, issue)
     name = Path(filename or "").name.strip()
     suffix = Path(name).suffix.lower()
     if not name or suffix not in ALLOWED_TYPES:
@@ -913,14 +921,30 @@ def add_attachment(actor: User, issue: Issue, filename: str, content: bytes) -> 
         raise ValidationFailed(_("The file's content does not match its type."), "file")
     stored = f"{uuid.uuid4().hex}{suffix}"
     (attachment_dir() / stored).write_bytes(content)
-    attachment = Attachment(
-        task_force_id=issue.task_force_id,
-        issue_id=issue.id,
-        filename=name[:200],
+    return StoredFile(
+        name=name[:200],
         stored_name=stored,
         content_type=ALLOWED_TYPES[suffix],
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
+    )
+
+
+def add_attachment(actor: User, issue: Issue, filename: str, content: bytes) -> Attachment:
+    """Store an evidence file.
+
+    :raise ValidationFailed: for an empty or too large file or a type not on the list.
+    """
+    _require_work(actor, issue)
+    stored = store_file(filename, content)
+    attachment = Attachment(
+        task_force_id=issue.task_force_id,
+        issue_id=issue.id,
+        filename=stored.name,
+        stored_name=stored.stored_name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
         uploaded_by_id=actor.id,
     )
     db.session.add(attachment)

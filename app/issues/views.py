@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -23,7 +22,7 @@ from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.freshness import cached_body, cached_value
 from app.core.nav import NavItem
-from app.core.web import current_task_force, form_error, requires
+from app.core.web import current_task_force, form_error, requires, send_stored_file
 from app.extensions import db
 from app.issues import service
 from app.issues.forms import (
@@ -521,16 +520,7 @@ def add_attachment(issue_id: int):
 def download_attachment(attachment_id: int):
     attachment = service.get_attachment(attachment_id)
     path = service.attachment_path(current_user, attachment)
-    if not path.is_file():
-        abort(404)
-    inline = attachment.content_type in ("application/pdf", "image/png", "image/jpeg")
-    return send_file(
-        path,
-        mimetype=attachment.content_type,
-        as_attachment=not inline,
-        download_name=attachment.filename,
-        max_age=0,
-    )
+    return send_stored_file(path, attachment.content_type, attachment.filename)
 
 
 @bp.get("/issues/<int:issue_id>/notice")

@@ -7,15 +7,11 @@ on it), writes the audit event and commits once.
 
 from __future__ import annotations
 
-import hashlib
-import math
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, or_, select
@@ -30,7 +26,7 @@ from app.core.service import check_version
 from app.extensions import db
 from app.issues.lights import LightRules
 from app.issues.models import GREEN, GREY, RED, YELLOW, Issue
-from app.issues.service import ALLOWED_TYPES, MAGIC, active_member_ids, attachment_dir
+from app.issues.service import active_member_ids, attachment_dir, store_file
 from app.people.models import OrgUnit, User
 from app.pilots.models import (
     COMPLETED,
@@ -362,35 +358,21 @@ def add_evidence(actor: User, pilot: Pilot, filename: str, content: bytes) -> Pi
     :raise ValidationFailed: for an empty or too large file or a type not on the list.
     """
     _require_work(actor, pilot)
-    name = Path(filename or "").name.strip()
-    suffix = Path(name).suffix.lower()
-    if not name or suffix not in ALLOWED_TYPES:
-        raise ValidationFailed(
-            _("Allowed file types: %(types)s.", types=", ".join(sorted(ALLOWED_TYPES))), "file"
-        )
-    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
-    if not content:
-        raise ValidationFailed(_("The file is empty."), "file")
-    if len(content) > limit:
-        raise ValidationFailed(
-            _("The file is larger than %(mb)d MB.", mb=math.ceil(limit / 1024 / 1024)), "file"
-        )
-    if suffix in MAGIC and not content.startswith(MAGIC[suffix]):
-        raise ValidationFailed(_("The file's content does not match its type."), "file")
-    stored = f"{uuid.uuid4().hex}{suffix}"
-    (attachment_dir() / stored).write_bytes(content)
+    stored = store_file(filename, content)
     evidence = PilotEvidence(
         task_force_id=pilot.task_force_id,
         pilot_id=pilot.id,
-        filename=name[:200],
-        stored_name=stored,
-        content_type=ALLOWED_TYPES[suffix],
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
+        filename=stored.name,
+        stored_name=stored.stored_name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
         uploaded_by_id=actor.id,
     )
     db.session.add(evidence)
-    audit.record(actor, "evidence_added", pilot, {"evidence": [None, name]}, summary=pilot.name)
+    audit.record(
+        actor, "evidence_added", pilot, {"evidence": [None, stored.name]}, summary=pilot.name
+    )
     db.session.commit()
     return evidence
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,7 +13,7 @@ from app.core import hooks, nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.nav import NavItem
-from app.core.web import current_task_force, form_error, requires
+from app.core.web import current_task_force, form_error, requires, send_stored_file
 from app.extensions import db
 from app.issues.lights import LightRules
 from app.issues.models import Issue
@@ -322,16 +322,7 @@ def add_evidence(pilot_id: int):
 def download_evidence(evidence_id: int):
     evidence = service.get_evidence(evidence_id)
     path = service.evidence_path(current_user, evidence)
-    if not path.is_file():
-        abort(404)
-    inline = evidence.content_type in ("application/pdf", "image/png", "image/jpeg")
-    return send_file(
-        path,
-        mimetype=evidence.content_type,
-        as_attachment=not inline,
-        download_name=evidence.filename,
-        max_age=0,
-    )
+    return send_stored_file(path, evidence.content_type, evidence.filename)
 
 
 @bp.post("/pilots/<int:pilot_id>/decision")
