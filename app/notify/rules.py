@@ -6,13 +6,13 @@ A rule is a small declared object in ``RULES``. Adding one takes a few lines:
         return select(Meeting.chair_id.label("recipient_id"), Meeting.task_force_id,
                       Meeting.id.label("subject_id"), Meeting.title).where(...)
 
-    RULES.append(Rule(
+    Rule(                                 # one more entry of the RULES list
         name="minutes_missing", label=_l("Minutes not published"), subject_type="meeting",
         targets=_minutes_missing,
         key=lambda row, ctx: f"minutes_missing:{row.subject_id}:{row.recipient_id}",
         message=lambda row, ctx, extra: _("Publish the minutes of %(t)s.", t=row.title),
         link=lambda row: f"/meetings/{row.subject_id}",
-    ))
+    ),
 
 The query must give ``recipient_id``, ``task_force_id`` and ``subject_id``; the runner
 drops inactive accounts and people who turned the rule off (unless it is mandatory),
@@ -623,6 +623,58 @@ def _digest_text(row, ctx: RuleContext, sections) -> str:
     return "\n".join(parts)
 
 
+# --- review pack ready (the scheduler made a quarter's pack) ---------------------------------
+
+PACK_READY_DAYS = 7  # a pack finished longer ago than this is old news
+
+
+def _pack_ready(ctx: RuleContext) -> Select:
+    from app.reports.models import DONE, ReviewPack  # reports is a sibling: read lazily
+
+    packs = (
+        select(
+            ReviewPack.task_force_id,
+            ReviewPack.id.label("pack_id"),
+            ReviewPack.quarter.label("quarter"),
+            ReviewPack.number.label("number"),
+        )
+        .where(
+            ReviewPack.status == DONE,
+            ReviewPack.requested_by_id.is_(None),
+            ReviewPack.finished_at >= ctx.now - timedelta(days=PACK_READY_DAYS),
+        )
+        .subquery()
+    )
+    return (
+        select(
+            Membership.user_id.label("recipient_id"),
+            Membership.task_force_id,
+            packs.c.pack_id.label("subject_id"),
+            TaskForce.name.label("task_force"),
+            packs.c.quarter,
+            packs.c.number,
+        )
+        .join(TaskForce, TaskForce.id == Membership.task_force_id)
+        .join(packs, packs.c.task_force_id == Membership.task_force_id)
+        .where(
+            Membership.role.in_((LEADER, EXEC_LEADER)),
+            Membership.active_on(ctx.today),
+            TaskForce.archived_at.is_(None),
+        )
+    )
+
+
+def _pack_ready_text(row, ctx: RuleContext, extra) -> str:
+    year, number = row.quarter.split("Q")
+    return _(
+        "%(task_force)s: the quarterly review pack of Q%(n)s %(year)s is ready (v%(v)d).",
+        task_force=row.task_force,
+        n=number,
+        year=year,
+        v=row.number,
+    )
+
+
 # --- the list ------------------------------------------------------------------------------
 
 RULES: list[Rule] = [
@@ -738,62 +790,6 @@ RULES: list[Rule] = [
         message=_minutes_unpublished_text,
         link=lambda row: f"/meetings/{row.subject_id}",
     ),
-]
-
-
-# --- review pack ready (the scheduler made a quarter's pack) ---------------------------------
-
-PACK_READY_DAYS = 7  # a pack finished longer ago than this is old news
-
-
-def _pack_ready(ctx: RuleContext) -> Select:
-    from app.reports.models import DONE, ReviewPack  # reports is a sibling: read lazily
-
-    packs = (
-        select(
-            ReviewPack.task_force_id,
-            ReviewPack.id.label("pack_id"),
-            ReviewPack.quarter.label("quarter"),
-            ReviewPack.number.label("number"),
-        )
-        .where(
-            ReviewPack.status == DONE,
-            ReviewPack.requested_by_id.is_(None),
-            ReviewPack.finished_at >= ctx.now - timedelta(days=PACK_READY_DAYS),
-        )
-        .subquery()
-    )
-    return (
-        select(
-            Membership.user_id.label("recipient_id"),
-            Membership.task_force_id,
-            packs.c.pack_id.label("subject_id"),
-            TaskForce.name.label("task_force"),
-            packs.c.quarter,
-            packs.c.number,
-        )
-        .join(TaskForce, TaskForce.id == Membership.task_force_id)
-        .join(packs, packs.c.task_force_id == Membership.task_force_id)
-        .where(
-            Membership.role.in_((LEADER, EXEC_LEADER)),
-            Membership.active_on(ctx.today),
-            TaskForce.archived_at.is_(None),
-        )
-    )
-
-
-def _pack_ready_text(row, ctx: RuleContext, extra) -> str:
-    year, number = row.quarter.split("Q")
-    return _(
-        "%(task_force)s: the quarterly review pack of Q%(n)s %(year)s is ready (v%(v)d).",
-        task_force=row.task_force,
-        n=number,
-        year=year,
-        v=row.number,
-    )
-
-
-RULES.append(
     Rule(
         name="review_pack_ready",
         label=_l("Quarterly review pack ready (leaders)"),
@@ -802,8 +798,8 @@ RULES.append(
         key=lambda row, ctx: f"review_pack_ready:{row.subject_id}:{row.recipient_id}",
         message=_pack_ready_text,
         link=lambda row: "/reports/",
-    )
-)
+    ),
+]
 
 
 def rule_named(name: str) -> Rule:
