@@ -83,9 +83,7 @@ def _task_force_id() -> int:
 
 
 def _people_choices(task_force_id: int, blank: str = "—"):
-    return choices(
-        [("", blank)] + [(u.id, u.display_name) for u in issues.assignable_users(task_force_id)]
-    )
+    return choices([("", blank)] + issues.assignee_options(task_force_id))
 
 
 # --- the panel on an issue's page ------------------------------------------------------------

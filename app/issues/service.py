@@ -1413,3 +1413,8 @@ def assignable_users(task_force_id: int) -> list[User]:
             .order_by(User.display_name)
         ).unique()
     )
+
+
+def assignee_options(task_force_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the people items can be assigned to, for selects."""
+    return [(u.id, u.display_name) for u in assignable_users(task_force_id)]

@@ -72,7 +72,7 @@ def _category_choices(task_force_id: int, blank: str = "—", exclude_path: str 
 
 
 def _people_choices(task_force_id: int, blank: str | None = "—"):
-    people = [(u.id, u.display_name) for u in service.assignable_users(task_force_id)]
+    people = service.assignee_options(task_force_id)
     return choices(([("", blank)] if blank is not None else []) + people)
 
 

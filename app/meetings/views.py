@@ -61,7 +61,7 @@ def _task_force_id() -> int:
 
 
 def _people(task_force_id: int, blank: bool = True):
-    people = [(u.id, u.display_name) for u in issues.assignable_users(task_force_id)]
+    people = issues.assignee_options(task_force_id)
     return choices(([("", "—")] if blank else []) + people)
 
 

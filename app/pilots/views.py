@@ -17,7 +17,7 @@ from app.core.web import current_task_force, form_error, requires, send_stored_f
 from app.extensions import db
 from app.issues.lights import LightRules
 from app.issues.models import Issue
-from app.issues.service import assignable_users
+from app.issues.service import assignee_options
 from app.people.service import org_unit_options
 from app.pilots import review as _review  # noqa: F401  (registers the pack section)
 from app.pilots import service
@@ -59,7 +59,7 @@ def pilot_number(value) -> str:
 
 
 def _people_choices(task_force_id: int, blank: bool = True):
-    people = [(u.id, u.display_name) for u in assignable_users(task_force_id)]
+    people = assignee_options(task_force_id)
     return choices(([("", "—")] if blank else []) + people)
 
 
