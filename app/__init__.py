@@ -53,6 +53,7 @@ def select_locale() -> str:
 
 def register_extensions(app: Flask) -> None:
     from app.core import freshness as _freshness  # noqa: F401  (data versions)
+    from app.core import i18n
     from app.core import models as _core_models  # noqa: F401  (register tables)
     from app.decisions import models as _decisions_models  # noqa: F401
     from app.intake import models as _intake_models  # noqa: F401
@@ -72,6 +73,7 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    i18n.install(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "people.login"
@@ -215,13 +217,17 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from app.core import clock, markdown, nav
+    from app.core.i18n import Labels
+    from app.core.layout import navbar
     from app.core.outbox import unread_count
     from app.core.permissions import ROLE_LABELS
     from app.core.web import allowed_here
 
+    role_label = Labels(ROLE_LABELS)
+
     @app.context_processor
     def layout_context():
-        context = {"can": allowed_here, "role_label": lambda r: ROLE_LABELS.get(r, r)}
+        context = {"can": allowed_here, "role_label": role_label}
         if current_user.is_authenticated and request.endpoint != "static":
             if "unread_notifications" not in g:  # once per request, even for fragments
                 g.unread_notifications = unread_count(current_user.id)
@@ -229,6 +235,7 @@ def register_template_helpers(app: Flask) -> None:
             context["my_task_forces"] = g.get("my_task_forces", [])
         return context
 
+    app.jinja_env.globals["navbar"] = navbar
     app.jinja_env.globals["nav_items"] = nav.NAV
     app.jinja_env.globals["nav_active"] = nav.is_active
     app.jinja_env.globals["today"] = clock.today

@@ -14,6 +14,7 @@ from app.core import clock, hooks, nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.freshness import cached_body
+from app.core.i18n import Labels
 from app.core.nav import NavItem
 from app.core.pdf import pdf_response, render_pdf
 from app.core.permissions import can
@@ -64,18 +65,18 @@ nav.register(
 )
 
 
+_LABELS = {
+    "escalation_kind_label": Labels(KIND_LABELS),
+    "escalation_level_label": Labels(LEVEL_LABELS),
+    "escalation_status_label": Labels(ESCALATION_STATUS_LABELS),
+    "polarity_label": Labels(POLARITY_LABELS),
+    "incentive_kind_label": Labels(INCENTIVE_KIND_LABELS),
+}
+
+
 @bp.app_context_processor
 def decision_labels():
-    kinds = {k: str(v) for k, v in KIND_LABELS.items()}
-    levels = {k: str(v) for k, v in LEVEL_LABELS.items()}
-    states = {k: str(v) for k, v in ESCALATION_STATUS_LABELS.items()}
-    return {
-        "escalation_kind_label": lambda k: kinds.get(k, k),
-        "escalation_level_label": lambda k: levels.get(k, k),
-        "escalation_status_label": lambda k: states.get(k, k),
-        "polarity_label": lambda p: str(POLARITY_LABELS.get(p, p)),
-        "incentive_kind_label": lambda k: str(INCENTIVE_KIND_LABELS.get(k, k)),
-    }
+    return _LABELS
 
 
 def _task_force_id() -> int:

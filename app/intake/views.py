@@ -10,6 +10,7 @@ from flask_login import current_user
 from app.core import nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
+from app.core.i18n import Labels
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires
 from app.intake import review as _review  # noqa: F401  (registers the pack section)
@@ -39,10 +40,12 @@ nav.register(
 )
 
 
+_LABELS = {"intake_state_label": Labels(STATE_LABELS)}
+
+
 @bp.app_context_processor
 def intake_labels():
-    states = {k: str(v) for k, v in STATE_LABELS.items()}
-    return {"intake_state_label": lambda s: states.get(s, s)}
+    return _LABELS
 
 
 # --- submitting ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from app.core import hooks, nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.freshness import cached_body, cached_value
+from app.core.i18n import Labels
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires, send_stored_file
 from app.extensions import db
@@ -47,20 +48,19 @@ nav.register(NavItem("issues.issue_list", _l("Problem list"), "issue.view", 20, 
 nav.register(NavItem("issues.my_items", _l("My items"), "issue.view", 30))
 
 
+# Translated once per language, not once per row: lazy strings cost a catalogue look-up
+# every time they are printed.
+_LABELS = {
+    "status_label": Labels(STATUS_LABELS),
+    "priority_label": Labels(PRIORITY_LABELS),
+    "source_label": Labels(SOURCE_LABELS),
+    "light_label": Labels(LIGHT_LABELS),
+}
+
+
 @bp.app_context_processor
 def issue_labels():
-    # Translated once per page, not once per row: lazy strings cost a catalog look-up
-    # every time they are printed.
-    statuses = {k: str(v) for k, v in STATUS_LABELS.items()}
-    priorities = {k: str(v) for k, v in PRIORITY_LABELS.items()}
-    sources = {k: str(v) for k, v in SOURCE_LABELS.items()}
-    lights = {k: str(v) for k, v in LIGHT_LABELS.items()}
-    return {
-        "status_label": lambda s: statuses.get(s, s),
-        "priority_label": lambda p: priorities.get(p, p),
-        "source_label": lambda s: sources.get(s, s),
-        "light_label": lambda light: lights.get(light, light),
-    }
+    return _LABELS
 
 
 def _task_force_id() -> int:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.core import nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
+from app.core.i18n import Labels
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires
 from app.extensions import db
@@ -30,14 +31,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
+_LABELS = {"kpi_unit_label": Labels(UNIT_LABELS), "kpi_direction_label": Labels(DIRECTION_LABELS)}
+
+
 @bp.app_context_processor
 def kpi_labels():
-    units = {k: str(v) for k, v in UNIT_LABELS.items()}
-    directions = {k: str(v) for k, v in DIRECTION_LABELS.items()}
-    return {
-        "kpi_unit_label": lambda u: units.get(u, u),
-        "kpi_direction_label": lambda d: directions.get(d, d),
-    }
+    return _LABELS
 
 
 @bp.app_template_filter("kpi_number")

@@ -14,6 +14,7 @@ from app.core import clock, hooks, nav
 from app.core.errors import DomainError
 from app.core.forms import choices
 from app.core.freshness import cached_body
+from app.core.i18n import Labels
 from app.core.nav import NavItem
 from app.core.pdf import pdf_response, render_pdf
 from app.core.web import allowed_here, current_task_force, form_error, public, requires
@@ -44,16 +45,16 @@ nav.register(NavItem("meetings.index", _l("Meetings"), "meeting.view", 50, ("mee
 nav.register(NavItem("meetings.calendar_page", _l("Calendar"), "calendar.view", 55))
 
 
+_LABELS = {
+    "meeting_kind_label": Labels(KIND_LABELS),
+    "cadence_label": Labels(CADENCE_LABELS),
+    "meeting_state_label": Labels(STATE_LABELS),
+}
+
+
 @bp.app_context_processor
 def meeting_labels():
-    kinds = {k: str(v) for k, v in KIND_LABELS.items()}
-    cadences = {k: str(v) for k, v in CADENCE_LABELS.items()}
-    states = {k: str(v) for k, v in STATE_LABELS.items()}
-    return {
-        "meeting_kind_label": lambda k: kinds.get(k, k),
-        "cadence_label": lambda c: cadences.get(c, c),
-        "meeting_state_label": lambda s: states.get(s, s),
-    }
+    return _LABELS
 
 
 def _task_force_id() -> int:

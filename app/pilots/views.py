@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.core import hooks, nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
+from app.core.i18n import Labels
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires, send_stored_file
 from app.extensions import db
@@ -40,16 +41,16 @@ bp = Blueprint("pilots", __name__)
 nav.register(NavItem("pilots.pilot_list", _l("Pilots"), "pilot.view", 70, ("pilots.",)))
 
 
+_LABELS = {
+    "pilot_stage_label": Labels(STATUS_LABELS),
+    "rollout_label": Labels(ROLLOUT_LABELS),
+    "outcome_label": Labels(OUTCOME_LABELS),
+}
+
+
 @bp.app_context_processor
 def pilot_labels():
-    stages = {k: str(v) for k, v in STATUS_LABELS.items()}
-    rollouts = {k: str(v) for k, v in ROLLOUT_LABELS.items()}
-    outcomes = {k: str(v) for k, v in OUTCOME_LABELS.items()}
-    return {
-        "pilot_stage_label": lambda s: stages.get(s, s),
-        "rollout_label": lambda s: rollouts.get(s, s),
-        "outcome_label": lambda s: outcomes.get(s, s),
-    }
+    return _LABELS
 
 
 @bp.app_template_filter("pilot_number")

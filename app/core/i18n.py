@@ -1,0 +1,65 @@
+"""Translation on the hot path: a page prints dozens of strings and labels.
+
+Flask-Babel finds the current catalogue anew for every string (five context look-ups
+and a locale-to-text conversion each time); on a cached page that was a tenth of the
+request. Here the catalogue is looked up once per locale and kept for the process, as
+Flask-Babel itself keeps it, and label tables (statuses, priorities, kinds…) are
+translated once per locale instead of once per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+from flask import g
+from flask_babel import get_locale, get_translations
+
+_catalogues: dict[Any, Any] = {}
+
+
+def _current_locale():
+    # Flask-Babel keeps the request's locale (or the one ``force_locale`` set) here.
+    state = g.get("_flask_babel") if g else None
+    locale = getattr(state, "babel_locale", None)
+    return locale if locale is not None else get_locale()
+
+
+def catalogue():
+    """The current locale's translations (a null catalogue outside a request)."""
+    locale = _current_locale()
+    if locale is None:
+        return get_translations()
+    found = _catalogues.get(locale)
+    if found is None:
+        found = _catalogues[locale] = get_translations()
+    return found
+
+
+def install(app) -> None:
+    """Jinja's ``_``/``gettext``/``ngettext`` through the kept catalogue (after Babel's
+    setup). Jinja's new-style calls fill in the values themselves."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: catalogue().ugettext(string),
+        ngettext=lambda singular, plural, n: catalogue().ungettext(singular, plural, n),
+        newstyle=True,
+    )
+
+
+class Labels:
+    """``labels(key)`` is the key's label in the current language, else the key itself.
+
+    Built from a mapping of keys to lazy strings; each language's table is translated
+    the first time it is asked for.
+    """
+
+    def __init__(self, lazy: Mapping[Hashable, Any]):
+        self._lazy = lazy
+        self._tables: dict[Any, dict] = {}
+
+    def __call__(self, key):
+        locale = _current_locale()
+        table = self._tables.get(locale)
+        if table is None:
+            table = self._tables[locale] = {k: str(v) for k, v in self._lazy.items()}
+        return table.get(key, key)
