@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import cache
 
 from flask import Flask, g, has_request_context, render_template, request, session
 from flask_babel import format_date, format_datetime, get_locale
@@ -51,6 +52,19 @@ def select_locale() -> str:
     return "en" if best == "en" else "zh_CN"
 
 
+@cache
+def _user_statement(user_model):
+    """Every request loads its reader, with the unread count the menu shows; the
+    statement is built once."""
+    from sqlalchemy import bindparam, select
+
+    from app.core.outbox import unread_count_of
+
+    return select(user_model, unread_count_of(user_model.id).label("unread")).where(
+        user_model.id == bindparam("id")
+    )
+
+
 def register_extensions(app: Flask) -> None:
     from app.core import freshness as _freshness  # noqa: F401  (data versions)
     from app.core import i18n
@@ -85,10 +99,14 @@ def register_extensions(app: Flask) -> None:
         from app.people.models import User
 
         try:
-            user = db.session.get(User, int(user_id))
+            row = db.session.execute(_user_statement(User), {"id": int(user_id)}).first()
         except ValueError:
             return None
-        return user if user is not None and user.active else None
+        if row is None or not row.User.active:
+            return None
+        if has_request_context():
+            g.unread_notifications = row.unread  # for the menu, read along with the reader
+        return row.User
 
 
 def register_blueprints(app: Flask) -> None:

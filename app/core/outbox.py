@@ -7,6 +7,7 @@ scheduler never tells anyone twice.
 
 from __future__ import annotations
 
+from flask import g, has_request_context
 from sqlalchemy import func, select, update
 
 from app.core import clock
@@ -38,15 +39,27 @@ def notify(
         task_force_id=task_force_id,
     )
     db.session.add(message)
+    _forget_count()
     return message
 
 
-def unread_count(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.recipient_id == user_id, Notification.read_at.is_(None)
-        )
+def unread_count_of(recipient_id):
+    """The number of unread messages of ``recipient_id`` (a value or a column), as SQL."""
+    return (
+        select(func.count(Notification.id))
+        .where(Notification.recipient_id == recipient_id, Notification.read_at.is_(None))
+        .scalar_subquery()
     )
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(select(unread_count_of(user_id)))
+
+
+def _forget_count() -> None:
+    # The menu's count was read with the reader; it is read again after a change.
+    if has_request_context():
+        g.pop("unread_notifications", None)
 
 
 def recent(user_id: int, limit: int = 50, offset: int = 0) -> list[Notification]:
@@ -70,4 +83,5 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
         stmt = stmt.where(Notification.id == notification_id)
     result = db.session.execute(stmt.values(read_at=clock.utcnow()))
     db.session.commit()
+    _forget_count()
     return result.rowcount

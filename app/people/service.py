@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Date, bindparam, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
@@ -353,20 +354,32 @@ def all_task_forces(actor: User) -> list[TaskForce]:
     return list(db.session.scalars(select(TaskForce).order_by(TaskForce.starts_on.desc())))
 
 
-def available_task_forces(user: User) -> list[TaskForce]:
-    """The task forces ``user`` may switch to: active memberships, or all for an admin."""
+@cache
+def _available_statements():
+    """Every page asks which task forces its reader may switch to: the statements are
+    built once, so a request pays only for running them."""
     open_ = select(TaskForce).where(TaskForce.archived_at.is_(None))
-    if user.is_admin:
-        return list(db.session.scalars(open_.order_by(TaskForce.name)))
     # Where the user carries most responsibility comes first: it is the default.
     rank = case({role: i for i, role in enumerate(TASK_FORCE_ROLES)}, value=Membership.role)
+    member = (
+        open_.add_columns(Membership.role)
+        .join(Membership, Membership.task_force_id == TaskForce.id)
+        .where(
+            Membership.user_id == bindparam("user_id"),
+            Membership.active_on(bindparam("day", type_=Date)),
+        )
+        .order_by(rank, TaskForce.name)
+    )
+    return open_.order_by(TaskForce.name), member
+
+
+def available_task_forces(user: User) -> list[TaskForce]:
+    """The task forces ``user`` may switch to: active memberships, or all for an admin."""
+    every, member = _available_statements()
+    if user.is_admin:
+        return list(db.session.scalars(every))
     with unscoped():
-        rows = db.session.execute(
-            open_.add_columns(Membership.role)
-            .join(Membership, Membership.task_force_id == TaskForce.id)
-            .where(Membership.user_id == user.id, Membership.active_on(clock.today()))
-            .order_by(rank, TaskForce.name)
-        ).all()
+        rows = db.session.execute(member, {"user_id": user.id, "day": clock.today()}).all()
     for task_force, role in rows:  # every page asks for the roles: no second query
         user.remember_role(task_force.id, role)
     return [task_force for task_force, _role in rows]
