@@ -16,9 +16,6 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from app.core import audit, clock
@@ -234,6 +231,12 @@ def export_csv(actor: User, task_force_id: int, filters) -> bytes:
 def template(actor: User, task_force_id: int) -> bytes:
     """An empty import sheet with the columns, one example row and the valid categories."""
     authorize(actor, "issue.import", task_force_id)
+    # openpyxl is imported where it is used: a web worker that never builds a template
+    # or reads an upload does not carry it.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     labels = dict(HEADERS)
     paths = sorted(_category_paths(task_force_id).values())
     workbook = Workbook()
@@ -333,6 +336,8 @@ def _read_table(filename: str, data: bytes) -> list[list]:
             )
         except MapFileError as error:
             raise ValueError(error.message) from None
+        from openpyxl import load_workbook
+
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             sheet = workbook.worksheets[0]
