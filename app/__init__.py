@@ -98,8 +98,11 @@ def register_extensions(app: Flask) -> None:
     def load_user(user_id: str):
         from app.people.models import User
 
+        from app.core.scope import unscoped
+
         try:
-            row = db.session.execute(_user_statement(User), {"id": int(user_id)}).first()
+            with unscoped():  # accounts and messages belong to no task force
+                row = db.session.execute(_user_statement(User), {"id": int(user_id)}).first()
         except ValueError:
             return None
         if row is None or not row.User.active:
