@@ -96,9 +96,8 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from app.people.models import User
-
         from app.core.scope import unscoped
+        from app.people.models import User
 
         try:
             with unscoped():  # accounts and messages belong to no task force

@@ -135,6 +135,10 @@ class Issue(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
         Index("ix_issue_tf_status_deadline", "task_force_id", "status", "deadline"),
         # The board's closed and dropped columns: most recently changed first.
         Index("ix_issue_tf_status_updated", "task_force_id", "status", "updated_at"),
+        # The battle map's recently closed items.
+        Index("ix_issue_tf_status_closed", "task_force_id", "status", "closed_at"),
+        # Counts per owner (battle map, scorecards) read from the index alone.
+        Index("ix_issue_tf_owner_status", "task_force_id", "owner_id", "status"),
     )
 
     @property
@@ -196,7 +200,11 @@ class ProgressUpdate(TaskForceScoped, db.Model):
 
     __tablename__ = "progress_update"
     __scope_index__ = False
-    __table_args__ = (Index("ix_progress_update_tf_issue", "task_force_id", "issue_id"),)
+    __table_args__ = (
+        Index("ix_progress_update_tf_issue", "task_force_id", "issue_id"),
+        # Each member's latest update (scorecards).
+        Index("ix_progress_update_tf_author", "task_force_id", "author_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)
