@@ -69,7 +69,7 @@ from app.core.scope import unscoped
 from app.decisions.models import LEVEL_EXEC, LEVEL_LEADER, PENDING, Escalation
 from app.extensions import db
 from app.issues.lights import LightRules, light_clause
-from app.issues.models import OPEN_STATUSES, RED, Issue, Milestone
+from app.issues.models import FINISHED_STATUSES, OPEN_STATUSES, RED, Issue, Milestone
 from app.meetings.models import CANCELLED, HELD, PLANNED, Attendance, Meeting
 from app.notify.channels import BULLET
 from app.notify.models import RuleOptOut, ToldItems
@@ -181,6 +181,13 @@ def _short_codes(codes: str | None, limit: int = 10) -> str:
 # --- due soon ------------------------------------------------------------------------------
 
 
+def _due_soon_items():
+    # The same items as ``_open_owned``. Said as NOT IN the finished statuses, which no
+    # index serves, so the narrow window of days leads: an engine without statistics
+    # (SQLite) would otherwise walk every open item and its milestones, 10 times the work.
+    return Issue.status.not_in(FINISHED_STATUSES), Issue.owner_id.is_not(None)
+
+
 def _due_soon(ctx: RuleContext) -> Select:
     until = ctx.today + timedelta(days=ctx.due_soon_days)
     deadlines = select(
@@ -193,7 +200,7 @@ def _due_soon(ctx: RuleContext) -> Select:
         Issue.title,
         literal("").label("step"),
         Issue.deadline.label("day"),
-    ).where(*_open_owned(), Issue.deadline >= ctx.today, Issue.deadline <= until)
+    ).where(*_due_soon_items(), Issue.deadline >= ctx.today, Issue.deadline <= until)
     milestones = (
         select(
             Issue.owner_id.label("recipient_id"),
@@ -208,7 +215,7 @@ def _due_soon(ctx: RuleContext) -> Select:
         )
         .join(Issue, Issue.id == Milestone.issue_id)
         .where(
-            *_open_owned(),
+            *_due_soon_items(),
             Milestone.done_on.is_(None),
             Milestone.due_on >= ctx.today,
             Milestone.due_on <= until,
