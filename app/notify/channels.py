@@ -27,6 +27,8 @@ from flask_babel import gettext as _
 from app.core import clock
 from app.notify.models import DINGTALK, EMAIL, FEISHU, WEBHOOK, WECOM, Channel
 
+BULLET = "• "
+
 
 class SendFailed(Exception):
     """The channel refused or could not be reached; the message says why."""
@@ -40,6 +42,22 @@ class Message:
     kind: str
     text: str
     link: str | None = None  # a path in the app, or an absolute URL
+
+    @property
+    def blocks(self) -> list[tuple[str, list[str]]]:
+        """The text as paragraphs and lists, for HTML: ("p", [line]) or ("ul", [items]).
+
+        A grouped reminder lists its items as lines starting with "• ".
+        """
+        blocks: list[tuple[str, list[str]]] = []
+        for line in self.text.splitlines():
+            if line.startswith(BULLET):
+                if not blocks or blocks[-1][0] != "ul":
+                    blocks.append(("ul", []))
+                blocks[-1][1].append(line[len(BULLET) :])
+            elif line.strip():
+                blocks.append(("p", [line]))
+        return blocks
 
     @property
     def url(self) -> str | None:

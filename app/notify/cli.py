@@ -38,9 +38,16 @@ def run_rule(rule, dry_run):
             text = message["text"].replace("\n", " / ")
             click.echo(f"[{mark}] user {message['recipient_id']}: {text}")
         fresh = sum(1 for m in result.messages if m["new"])
-        click.echo(f"{rule}: {result.matched} matched, {fresh} would be new (dry run)")
+        click.echo(f"{rule}: {_matched(result)}, {fresh} would be new (dry run)")
     else:
-        click.echo(f"{rule}: {result.matched} matched, {result.written} new messages")
+        click.echo(f"{rule}: {_matched(result)}, {result.written} new messages")
+
+
+def _matched(result: rules.RuleResult) -> str:
+    # A grouped rule lists many items in one message per person.
+    if result.items == result.matched:
+        return f"{result.matched} matched"
+    return f"{result.matched} matched ({result.items} items)"
 
 
 @reminders.command("deliver")

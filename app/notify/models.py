@@ -3,13 +3,14 @@
 A ``Notification`` (the outbox, in ``core``) is one message to one person. A ``Delivery``
 is that message carried over one channel; the pair (notification, channel) is unique in
 the database, and the notification's own ``unique_key`` already names the rule, the
-subject, the recipient and the period. So every delivery has one key (rule, subject,
-recipient, channel, period), and no process, however many run, sends it twice.
+subject (or, for a grouped reminder, the task force and a digest of the items listed),
+the recipient and the period. So every delivery has one key (rule, subject, recipient,
+channel, period), and no process, however many run, sends it twice.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -132,6 +133,31 @@ class Delivery(db.Model):
             "notification_id", "channel_id", name="uq_notify_delivery_notification_channel"
         ),
         Index("ix_notify_delivery_status_due", "status", "due_at"),
+    )
+
+
+class ToldItems(db.Model):
+    """What a grouped reminder last told one person about one task force's items.
+
+    ``items`` holds the items' own period keys, sorted and space-separated (for overdue
+    "issue id:deadline"; for due soon "issue|milestone:id:day"); ``told_on`` is the day of
+    that message. One row per rule, person and task force, rewritten only when a message
+    is written, never per item and never by a pass that tells nothing.
+    """
+
+    __tablename__ = "notify_told_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    task_force_id: Mapped[int] = mapped_column(ForeignKey("task_force.id"))
+    items: Mapped[str] = mapped_column(Text, default="")
+    told_on: Mapped[date]
+
+    __table_args__ = (
+        UniqueConstraint(
+            "rule", "recipient_id", "task_force_id", name="uq_notify_told_items_rule_recipient_tf"
+        ),
     )
 
 

@@ -19,10 +19,35 @@ drops inactive accounts and people who turned the rule off (unless it is mandato
 renders each message in the recipient's language and inserts the rows with
 insert-or-skip on the outbox's unique key. The key names the period (a day, an ISO
 week, a deadline), so a rule run twice, or by two schedulers at once, tells once.
+
+Grouped rules (due soon, overdue, stale, unacknowledged) tell a person about their items
+in ONE message per task force, not one per item: a person with 40 overdue items gets one
+message listing them (the first ``SHOWN`` with code, title and what is due, then "and N
+more"), linking to the item when there is one and otherwise to ``/reminders/<rule>``,
+the page of exactly their items of that rule. Each item has its own period key (overdue:
+the item and its deadline; due soon: the item or milestone and its day; stale: the item
+and the day of its last activity; unacknowledged: the item and its assignment), and
+``ToldItems`` keeps, per rule, person and task force, the keys the last message listed
+and its day. A pass tells a person again when
+
+- an item's key is not among those last told: an item newly overdue, due soon, stale or
+  unacknowledged, a deadline moved, an item reassigned to them. The message lists all
+  their current items of the rule, the new ones first and marked;
+- or, for a rule that repeats, the last message is old enough: overdue every day, stale
+  every ``REMINDER_STALE_DAYS`` days while any item stays stale. Due soon tells once per
+  deadline and unacknowledged once per assignment, as before.
+
+An item leaving the set (done, updated, acknowledged) does not make a message: the
+person acted, and telling them the rest again would punish it. The kept keys are those
+of the last message, so an item that leaves and comes back with the same key is not
+told twice. Nothing is written per item, and a pass with nothing new writes nothing.
+The outbox key of a grouped message is ``rule:recipient:task force:day:digest of the
+items' keys``: two schedulers at once compute the same key and tell once.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -44,13 +69,15 @@ from app.core.scope import unscoped
 from app.decisions.models import LEVEL_EXEC, LEVEL_LEADER, PENDING, Escalation
 from app.extensions import db
 from app.issues.lights import LightRules, light_clause
-from app.issues.models import OPEN_STATUSES, RED, Issue, Milestone
+from app.issues.models import FINISHED_STATUSES, OPEN_STATUSES, RED, Issue, Milestone
 from app.meetings.models import CANCELLED, HELD, PLANNED, Attendance, Meeting
-from app.notify.models import RuleOptOut
-from app.notify.store import insert_or_skip
+from app.notify.channels import BULLET
+from app.notify.models import RuleOptOut, ToldItems
+from app.notify.store import insert_or_skip, upsert
 from app.people.models import Membership, TaskForce, User
 
 MONDAY = 0
+SHOWN = 10  # the items a grouped message lists; the rest are counted
 
 # The catalogue of the language being written, set once per language by the runner:
 # a pass writes tens of thousands of messages, and Flask-Babel's lookup of the current
@@ -99,26 +126,45 @@ class RuleContext:
 
 
 @dataclass(frozen=True)
+class Grouping:
+    """How a per-item rule tells one message per person and task force (module doc)."""
+
+    item_key: Callable[[Any, RuleContext], str]  # the item's own period key
+    order: Callable[[Any], Any]  # the order of the listed items
+    heading: Callable[[int, RuleContext], str]  # "5 of your items are overdue:"
+    detail: Callable[[Any, RuleContext], str]  # one item's line, after code and title
+    # Tell the whole list again this many days after the last message (None: never).
+    again_after: Callable[[RuleContext], int | None] = lambda ctx: None
+
+
+@dataclass(frozen=True)
 class Rule:
     name: str
     label: Any  # a lazy string, for the preferences page
     subject_type: str
     targets: Callable[[RuleContext], Select]
-    key: Callable[[Any, RuleContext], str]
-    message: Callable[[Any, RuleContext, Any], str]
-    link: Callable[[Any], str | None]
+    message: Callable[[Any, RuleContext, Any], str]  # of a grouped rule: for one item
+    link: Callable[[Any], str | None]  # of a grouped rule: for one item
+    # The outbox key of one message; a grouped rule's keys are made by the runner.
+    key: Callable[[Any, RuleContext], str] | None = None
+    group: Grouping | None = None
     mandatory: bool = False
     # None: every day; 0..6: only on that weekday when run by ``run_all`` or the scheduler.
     weekday: int | None = None
     # Optional: one more query over the matched rows (e.g. the digest's sections).
     prepare: Callable[[RuleContext, list], Any] | None = None
 
+    def __post_init__(self):
+        if (self.key is None) == (self.group is None):
+            raise ValueError(f"rule {self.name}: give either a key or a grouping")
+
 
 @dataclass
 class RuleResult:
     rule: str
-    matched: int = 0
+    matched: int = 0  # messages this pass considered (one per person and task force if grouped)
     written: int = 0
+    items: int = 0  # rows the targets query matched
     messages: list[dict] = field(default_factory=list)
 
 
@@ -135,6 +181,13 @@ def _short_codes(codes: str | None, limit: int = 10) -> str:
 # --- due soon ------------------------------------------------------------------------------
 
 
+def _due_soon_items():
+    # The same items as ``_open_owned``. Said as NOT IN the finished statuses, which no
+    # index serves, so the narrow window of days leads: an engine without statistics
+    # (SQLite) would otherwise walk every open item and its milestones, 10 times the work.
+    return Issue.status.not_in(FINISHED_STATUSES), Issue.owner_id.is_not(None)
+
+
 def _due_soon(ctx: RuleContext) -> Select:
     until = ctx.today + timedelta(days=ctx.due_soon_days)
     deadlines = select(
@@ -147,7 +200,7 @@ def _due_soon(ctx: RuleContext) -> Select:
         Issue.title,
         literal("").label("step"),
         Issue.deadline.label("day"),
-    ).where(*_open_owned(), Issue.deadline >= ctx.today, Issue.deadline <= until)
+    ).where(*_due_soon_items(), Issue.deadline >= ctx.today, Issue.deadline <= until)
     milestones = (
         select(
             Issue.owner_id.label("recipient_id"),
@@ -162,7 +215,7 @@ def _due_soon(ctx: RuleContext) -> Select:
         )
         .join(Issue, Issue.id == Milestone.issue_id)
         .where(
-            *_open_owned(),
+            *_due_soon_items(),
             Milestone.done_on.is_(None),
             Milestone.due_on >= ctx.today,
             Milestone.due_on <= until,
@@ -191,6 +244,31 @@ def _due_soon_text(row, ctx: RuleContext, extra) -> str:
     )
 
 
+def _due_soon_detail(row, ctx: RuleContext) -> str:
+    days = (row.day - ctx.today).days
+    if row.what == "milestone":
+        return _(
+            "milestone “%(step)s” due on %(day)s (in %(n)d days)",
+            step=row.step,
+            day=row.day.isoformat(),
+            n=days,
+        )
+    return _("due on %(day)s (in %(n)d days)", day=row.day.isoformat(), n=days)
+
+
+_DUE_SOON = Grouping(
+    # Once per deadline: a moved deadline or milestone is told again.
+    item_key=lambda row, ctx: f"{row.what}:{row.item_id}:{row.day.isoformat()}",
+    order=lambda row: (row.day, row.code, row.step),
+    heading=lambda n, ctx: _(
+        "%(n)d deadlines or milestones of your items are due within %(days)d days:",
+        n=n,
+        days=ctx.due_soon_days,
+    ),
+    detail=_due_soon_detail,
+)
+
+
 # --- overdue -------------------------------------------------------------------------------
 
 
@@ -213,6 +291,19 @@ def _overdue_text(row, ctx: RuleContext, extra) -> str:
         n=(ctx.today - row.day).days,
         day=row.day.isoformat(),
     )
+
+
+_OVERDUE = Grouping(
+    item_key=lambda row, ctx: f"{row.subject_id}:{row.day.isoformat()}",
+    order=lambda row: (row.day, row.code),  # the longest overdue first
+    heading=lambda n, ctx: _("%(n)d of your items are overdue:", n=n),
+    detail=lambda row, ctx: _(
+        "%(n)d days overdue (deadline %(day)s)",
+        n=(ctx.today - row.day).days,
+        day=row.day.isoformat(),
+    ),
+    again_after=lambda ctx: 1,  # every day
+)
 
 
 def _leaders(roles: tuple[str, ...], per_task_force, ctx: RuleContext, outer: bool = False):
@@ -287,17 +378,13 @@ def _as_datetime(value) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _day_of(value) -> str:
+    """The ISO day of a timestamp, or of SQLite's text for one, without parsing it."""
+    return value[:10] if isinstance(value, str) else value.date().isoformat()
+
+
 def _stale_days(row, ctx: RuleContext) -> int:
     return (ctx.now - _as_datetime(row.last)).days
-
-
-def _stale_key(row, ctx: RuleContext) -> str:
-    # Once when an item turns stale, then again every M days while it stays so.
-    last = _as_datetime(row.last)
-    return (
-        f"stale:issue:{row.subject_id}:{row.recipient_id}:{last.date().isoformat()}:"
-        f"{_stale_days(row, ctx) // ctx.stale_days}"
-    )
 
 
 def _stale_text(row, ctx: RuleContext, extra) -> str:
@@ -307,6 +394,22 @@ def _stale_text(row, ctx: RuleContext, extra) -> str:
         title=row.title,
         n=_stale_days(row, ctx),
     )
+
+
+_STALE = Grouping(
+    # Once when an item turns stale (its last activity names the episode), then the
+    # whole list again every M days while any item stays stale.
+    item_key=lambda row, ctx: f"{row.subject_id}:{_day_of(row.last)}",
+    order=lambda row: (_as_datetime(row.last), row.code),  # the longest quiet first
+    heading=lambda n, ctx: _(
+        "%(n)d of your items have had no progress update for %(days)d days or more. "
+        "Please record where they stand:",
+        n=n,
+        days=ctx.stale_days,
+    ),
+    detail=lambda row, ctx: _("no progress update for %(n)d days", n=_stale_days(row, ctx)),
+    again_after=lambda ctx: ctx.stale_days,
+)
 
 
 # --- unacknowledged assignment -------------------------------------------------------------
@@ -334,6 +437,14 @@ def _unacknowledged_text(row, ctx: RuleContext, extra) -> str:
         title=row.title,
         n=(ctx.now - row.assigned_at).days,
     )
+
+
+_UNACKNOWLEDGED = Grouping(
+    item_key=lambda row, ctx: f"{row.subject_id}:{row.assigned_at.isoformat()}",
+    order=lambda row: (row.assigned_at, row.code),
+    heading=lambda n, ctx: _("%(n)d items assigned to you are not acknowledged yet:", n=n),
+    detail=lambda row, ctx: _("assigned %(n)d days ago", n=(ctx.now - row.assigned_at).days),
+)
 
 
 # --- temporary membership ending -----------------------------------------------------------
@@ -683,9 +794,7 @@ RULES: list[Rule] = [
         label=_l("Deadline or milestone due soon"),
         subject_type="issue",
         targets=_due_soon,
-        key=lambda row, ctx: (
-            f"due_soon:{row.what}:{row.item_id}:{row.recipient_id}:{row.day.isoformat()}"
-        ),
+        group=_DUE_SOON,
         message=_due_soon_text,
         link=lambda row: f"/issues/{row.subject_id}",
     ),
@@ -694,7 +803,7 @@ RULES: list[Rule] = [
         label=_l("Overdue item (daily)"),
         subject_type="issue",
         targets=_overdue,
-        key=lambda row, ctx: f"overdue:issue:{row.subject_id}:{row.recipient_id}:{ctx.today}",
+        group=_OVERDUE,
         message=_overdue_text,
         link=lambda row: f"/issues/{row.subject_id}",
         mandatory=True,
@@ -716,7 +825,7 @@ RULES: list[Rule] = [
         label=_l("No progress update for a while"),
         subject_type="issue",
         targets=_stale,
-        key=_stale_key,
+        group=_STALE,
         message=_stale_text,
         link=lambda row: f"/issues/{row.subject_id}",
     ),
@@ -725,10 +834,7 @@ RULES: list[Rule] = [
         label=_l("Assignment not acknowledged"),
         subject_type="issue",
         targets=_unacknowledged,
-        key=lambda row, ctx: (
-            f"unacknowledged:issue:{row.subject_id}:{row.recipient_id}:"
-            f"{row.assigned_at.isoformat()}"
-        ),
+        group=_UNACKNOWLEDGED,
         message=_unacknowledged_text,
         link=lambda row: f"/issues/{row.subject_id}",
         mandatory=True,
@@ -830,20 +936,25 @@ def _matches(rule: Rule, ctx: RuleContext) -> list:
     return db.session.connection().execute(query).all()
 
 
-def _messages(rule: Rule, ctx: RuleContext, rows: list) -> list[dict]:
-    extra = rule.prepare(ctx, rows) if rule.prepare else None
-    stamp = ctx.now
-    messages = []
-    # One switch of language per locale, not per message.
-    for locale, group in groupby(sorted(rows, key=lambda r: r.locale or ""), lambda r: r.locale):
+def _in_languages(items: list, locale_of: Callable[[Any], str | None], build: Callable) -> list:
+    """``build(item)`` for every item, in its recipient's language: one switch per locale."""
+    built = []
+    for locale, group in groupby(sorted(items, key=lambda i: locale_of(i) or ""), locale_of):
         with force_locale(locale or "zh_CN"):
             token = _catalog.set(get_translations())
             try:
-                built = [_message(rule, ctx, extra, stamp, row) for row in group]
+                built.extend(build(item) for item in group)
             finally:
                 _catalog.reset(token)
-        messages.extend(built)
-    return messages
+    return built
+
+
+def _messages(rule: Rule, ctx: RuleContext, rows: list) -> list[dict]:
+    extra = rule.prepare(ctx, rows) if rule.prepare else None
+    stamp = ctx.now
+    return _in_languages(
+        rows, lambda row: row.locale, lambda row: _message(rule, ctx, extra, stamp, row)
+    )
 
 
 def _message(rule: Rule, ctx: RuleContext, extra, stamp: datetime, row) -> dict:
@@ -864,6 +975,8 @@ def _message(rule: Rule, ctx: RuleContext, extra, stamp: datetime, row) -> dict:
 def run_rule(name: str, dry_run: bool = False, ctx: RuleContext | None = None) -> RuleResult:
     """Run one rule now: one query for its targets, one bulk insert-or-skip.
 
+    A grouped rule reads what it last told as well (one more query) and writes one
+    message per person and task force that has something to tell.
     With ``dry_run`` nothing is written; ``messages`` lists what would be sent, each
     with ``new`` telling whether it would be a new message.
     :raise KeyError: for an unknown rule.
@@ -872,18 +985,31 @@ def run_rule(name: str, dry_run: bool = False, ctx: RuleContext | None = None) -
     ctx = ctx or RuleContext.current()
     with unscoped():
         rows = _matches(rule, ctx)
+        if rule.group is not None:
+            return _run_grouped(rule, ctx, rows, dry_run)
         messages = _messages(rule, ctx, rows)
-        result = RuleResult(rule.name, matched=len(messages))
+        result = RuleResult(rule.name, matched=len(messages), items=len(rows))
         if dry_run:
-            existing = _existing_keys([m["unique_key"] for m in messages])
-            for message in messages:
-                message["new"] = message["unique_key"] not in existing
+            _mark_new(messages, {m["unique_key"] for m in messages})
             result.messages = messages
             db.session.rollback()
             return result
-        result.written = insert_or_skip(Notification.__table__, messages, "unique_key")
+        result.written = _write(messages)
         db.session.commit()
     return result
+
+
+def _write(messages: list[dict]) -> int:
+    # In key order: two processes writing the same keys at once lock them in one order.
+    messages.sort(key=lambda message: message["unique_key"])
+    return insert_or_skip(Notification.__table__, messages, "unique_key")
+
+
+def _mark_new(messages: list[dict], would_write: set[str]) -> None:
+    existing = _existing_keys([m["unique_key"] for m in messages])
+    for message in messages:
+        key = message["unique_key"]
+        message["new"] = key in would_write and key not in existing
 
 
 def _existing_keys(keys: list[str]) -> set[str]:
@@ -896,6 +1022,160 @@ def _existing_keys(keys: list[str]) -> set[str]:
             )
         )
     return found
+
+
+# --- grouped rules: one message per person and task force ------------------------------------
+
+
+@dataclass
+class _Group:
+    """One person's items of one rule in one task force, and whether to tell them now."""
+
+    recipient_id: int
+    task_force_id: int
+    locale: str | None
+    keyed: list[tuple[str, Any]]  # (the item's own key, its row)
+    fresh: set[str]  # item keys the last message did not list
+    first: bool  # no message told before: nothing is marked new
+    tell: bool
+
+    def listed(self, order: Callable[[Any], Any]) -> list[tuple[str, Any]]:
+        """The items in the order the message lists them: the new ones first."""
+        return sorted(self.keyed, key=lambda pair: (pair[0] not in self.fresh, order(pair[1])))
+
+    def keys(self) -> list[str]:
+        return sorted(key for key, _row in self.keyed)
+
+    def unique_key(self, rule: Rule, ctx: RuleContext) -> str:
+        digest = hashlib.blake2b(" ".join(self.keys()).encode(), digest_size=8).hexdigest()
+        return f"{rule.name}:{self.recipient_id}:{self.task_force_id}:{ctx.today}:{digest}"
+
+
+def _told(rule: Rule) -> dict[tuple[int, int], tuple[set[str], date]]:
+    """What the rule last told each person per task force: one query."""
+    rows = db.session.execute(
+        select(
+            ToldItems.recipient_id, ToldItems.task_force_id, ToldItems.items, ToldItems.told_on
+        ).where(ToldItems.rule == rule.name)
+    ).all()
+    return {
+        (row.recipient_id, row.task_force_id): (set(row.items.split()), row.told_on) for row in rows
+    }
+
+
+def _groups(rule: Rule, ctx: RuleContext, rows: list) -> list[_Group]:
+    """Each person's items per task force, and whether there is something to tell.
+
+    Cheap for the common case of nothing new: the items' keys are compared with the last
+    message's; sorting and rendering wait for the groups that are told.
+    """
+    item_key = rule.group.item_key
+    by_person: dict[tuple[int, int], list] = {}
+    for row in rows:
+        by_person.setdefault((row.recipient_id, row.task_force_id), []).append(
+            (item_key(row, ctx), row)
+        )
+    told = _told(rule)
+    again = rule.group.again_after(ctx)
+    groups = []
+    for (recipient_id, task_force_id), keyed in by_person.items():
+        before, told_on = told.get((recipient_id, task_force_id), (set(), None))
+        fresh = {key for key, _row in keyed if key not in before}
+        repeat = told_on is not None and again is not None and (ctx.today - told_on).days >= again
+        groups.append(
+            _Group(
+                recipient_id,
+                task_force_id,
+                keyed[0][1].locale,
+                keyed,
+                fresh,
+                first=told_on is None,
+                tell=bool(fresh) or repeat,
+            )
+        )
+    return groups
+
+
+def _run_grouped(rule: Rule, ctx: RuleContext, rows: list, dry_run: bool) -> RuleResult:
+    groups = _groups(rule, ctx, rows)
+    result = RuleResult(rule.name, matched=len(groups), items=len(rows))
+    telling = groups if dry_run else [g for g in groups if g.tell]
+    built = _in_languages(telling, lambda g: g.locale, lambda g: (g, _group_message(rule, ctx, g)))
+    messages = [message for _group, message in built]
+    if dry_run:
+        _mark_new(messages, {m["unique_key"] for g, m in built if g.tell})
+        result.messages = messages
+        db.session.rollback()
+        return result
+    result.written = _write(messages)
+    told = [
+        {
+            "rule": rule.name,
+            "recipient_id": g.recipient_id,
+            "task_force_id": g.task_force_id,
+            "items": " ".join(g.keys()),
+            "told_on": ctx.today,
+        }
+        for g in telling
+    ]
+    upsert(ToldItems.__table__, told, ("rule", "recipient_id", "task_force_id"))
+    db.session.commit()
+    return result
+
+
+def _group_message(rule: Rule, ctx: RuleContext, group: _Group) -> dict:
+    listed = group.listed(rule.group.order)
+    first = listed[0][1]
+    one = len(listed) == 1
+    return {
+        "recipient_id": group.recipient_id,
+        "task_force_id": group.task_force_id,
+        "kind": rule.name,
+        "subject_type": rule.subject_type,
+        "subject_id": first.subject_id if one else None,
+        "link": rule.link(first) if one else f"/reminders/{rule.name}",
+        "text": rule.message(first, ctx, None) if one else _group_text(rule, ctx, group, listed),
+        "unique_key": group.unique_key(rule, ctx)[:200],
+        "created_at": ctx.now,
+        "read_at": None,
+    }
+
+
+def items_of(rule: Rule, recipient_id: int, task_force_id: int, ctx: RuleContext) -> list:
+    """A grouped rule's items of one person in one task force now, in the message's order.
+
+    The same query as the pass, narrowed: the page a grouped message links to.
+    """
+    targets = rule.targets(ctx).subquery()
+    rows = db.session.execute(
+        select(targets).where(
+            targets.c.recipient_id == recipient_id, targets.c.task_force_id == task_force_id
+        )
+    ).all()
+    return sorted(rows, key=rule.group.order)
+
+
+def _group_text(rule: Rule, ctx: RuleContext, group: _Group, listed: list) -> str:
+    grouping = rule.group
+    lines = [grouping.heading(len(listed), ctx)]
+    for key, row in listed[:SHOWN]:
+        values = {
+            "code": row.code,
+            "title": _question(row.title, 40),
+            "detail": grouping.detail(row, ctx),
+        }
+        new = not group.first and key in group.fresh
+        lines.append(
+            BULLET
+            + (
+                _("%(code)s %(title)s: %(detail)s (new)", **values)
+                if new
+                else _("%(code)s %(title)s: %(detail)s", **values)
+            )
+        )
+    if len(listed) > SHOWN:
+        lines.append(_("… and %(n)d more.", n=len(listed) - SHOWN))
+    return "\n".join(lines)
 
 
 def due_rules(ctx: RuleContext) -> list[Rule]:

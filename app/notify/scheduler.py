@@ -126,7 +126,7 @@ def run_job(app: Flask, job: Job) -> int | None:
 
 def _describe(outcome) -> str:
     if isinstance(outcome, rules.RuleResult):
-        return f"matched {outcome.matched}, written {outcome.written}"
+        return f"matched {outcome.matched} ({outcome.items} items), written {outcome.written}"
     return "" if outcome is None else str(outcome)
 
 

@@ -31,8 +31,38 @@ from app.notify.models import (
     RuleOptOut,
     Subscription,
 )
-from app.notify.rules import RULES
+from app.notify.rules import RULES, RuleContext, items_of, rule_named
 from app.people.models import User
+
+# --- the items of a grouped reminder ------------------------------------------------------
+
+
+@dataclass
+class ReminderItem:
+    issue_id: int
+    code: str
+    title: str
+    detail: str  # what is due and when, in the reader's language
+
+
+def reminder_items(actor: User, rule_name: str, task_force_id: int) -> list[ReminderItem]:
+    """The actor's items that a grouped rule reminds them of, now (the message's link).
+
+    :raise NotFound: for an unknown rule or one that is not about a person's items.
+    """
+    authorize(actor, "issue.view", task_force_id)
+    try:
+        rule = rule_named(rule_name)
+    except KeyError:
+        raise NotFound("no such reminder") from None
+    if rule.group is None:
+        raise NotFound("no such reminder")
+    ctx = RuleContext.current()
+    return [
+        ReminderItem(row.subject_id, row.code, row.title, rule.group.detail(row, ctx))
+        for row in items_of(rule, actor.id, task_force_id, ctx)
+    ]
+
 
 # --- channels ------------------------------------------------------------------------------
 

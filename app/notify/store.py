@@ -79,3 +79,18 @@ def insert_select_or_skip(table: Table, columns: list[str], query, *unique: str)
         .returning(table.c.id)
     )
     return len(db.session.execute(statement).all())
+
+
+def upsert(table: Table, rows: list[dict], unique: tuple[str, ...]) -> None:
+    """Insert ``rows``, or overwrite the other columns of a row whose ``unique`` exist.
+
+    Rows are written in the order of their unique columns, so two processes writing the
+    same rows at once take their locks in the same order and never deadlock.
+    """
+    if not rows:
+        return
+    rows = sorted(rows, key=lambda row: tuple(row[k] for k in unique))
+    statement = _insert(table)
+    changed = {k: statement.excluded[k] for k in rows[0] if k not in unique}
+    statement = statement.on_conflict_do_update(index_elements=list(unique), set_=changed)
+    db.session.execute(statement, rows)

@@ -8,11 +8,11 @@ from flask_login import current_user
 
 from app.core.errors import DomainError
 from app.core.forms import choices
-from app.core.web import form_error, requires
+from app.core.web import current_task_force, form_error, requires
 from app.notify import service
 from app.notify.forms import CHANNEL_KIND_LABELS, ChannelForm, PreferencesForm
 from app.notify.models import DELIVERY_STATES
-from app.notify.rules import RULES
+from app.notify.rules import RULES, rule_named
 
 bp = Blueprint("notify", __name__)
 
@@ -48,6 +48,14 @@ def preferences():
             flash(_("Notification settings saved."), "success")
             return redirect(url_for("notify.preferences"))
     return render_template("notify/preferences.html", form=form, channels=channels, rules=RULES)
+
+
+@bp.get("/reminders/<rule>")
+@requires("issue.view")
+def reminder_items(rule: str):
+    """The page a grouped reminder links to: exactly the reader's items of that rule, now."""
+    items = service.reminder_items(current_user, rule, current_task_force().id)
+    return render_template("notify/reminder_items.html", rule=rule_named(rule), items=items)
 
 
 @bp.get("/admin/channels")

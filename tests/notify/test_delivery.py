@@ -105,8 +105,10 @@ def test_two_schedulers_at_once_deliver_once(app, member, world, smtp, receiver)
     subscribe(member.id, make_channel("邮件", EMAIL))
     subscribe(member.id, make_channel("群机器人", WECOM, receiver.url + "/wecom"))
     category = db.session.get(factories.Category, world.category_id)
-    for n in range(5):
-        factories.make_issue(category, f"逾期{n}", owner_id=member.id, deadline=days(-1))
+    codes = [
+        factories.make_issue(category, f"逾期{n}", owner_id=member.id, deadline=days(-1)).code
+        for n in range(5)
+    ]
     db.session.remove()
     errors = []
     start = threading.Barrier(3)
@@ -129,10 +131,33 @@ def test_two_schedulers_at_once_deliver_once(app, member, world, smtp, receiver)
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
+    # One message listing the five items, over each of the two channels, once.
     with app.app_context():
-        assert len(deliveries(SENT)) == 10
-    assert len(smtp.messages) == 5
-    assert len(receiver.hits) == 5
+        assert len(deliveries(SENT)) == 2
+    assert len(smtp.messages) == 1 and len(receiver.hits) == 1
+    mail = smtp.messages[0][1].get_body(("plain",)).get_content()
+    robot = receiver.hits[0].body["text"]["content"]
+    assert all(code in mail and code in robot for code in codes)
+    assert "/reminders/overdue" in mail and "/reminders/overdue" in robot
+
+
+def test_a_grouped_reminder_reads_as_a_list_in_the_mail(member, world, smtp):
+    subscribe(member.id, make_channel("邮件", EMAIL))
+    category = db.session.get(factories.Category, world.category_id)
+    items = [
+        factories.make_issue(category, f"逾期事项{n}", owner_id=member.id, deadline=days(-n - 1))
+        for n in range(3)
+    ]
+    run_rule("overdue")
+    deliver_due()
+    _rcpt, message = smtp.messages[0]
+    assert "您负责的 3 项事项已逾期" in message["Subject"]
+    html = message.get_body(("html",)).get_content()
+    assert html.count("<li>") == 3 and "<ul>" in html
+    # The longest overdue first, each with its code and title.
+    assert html.index(items[2].code) < html.index(items[0].code)
+    assert f"<li>{items[0].code} 逾期事项0：已逾期 1 天" in html
+    assert "http://127.0.0.1:5000/reminders/overdue" in html
 
 
 def test_a_stopped_smtp_server_loses_nothing_and_sends_once_when_back(app, member, smtp):

@@ -248,7 +248,8 @@ def test_each_rule_finds_its_targets_with_one_query(category, world):
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
         selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-        assert len(selects) == 1, (rule.name, selects)
+        # A grouped rule reads what it last told as well: one more query, not one per person.
+        assert len(selects) == (2 if rule.group else 1), (rule.name, selects)
 
 
 def test_unknown_rule_is_refused(ctx):

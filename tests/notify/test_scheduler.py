@@ -69,6 +69,24 @@ def test_reminders_run_dry_run_prints_and_writes_nothing(app, world, look):
     assert "[sent]" in result.output
 
 
+def test_a_dry_run_of_a_grouped_rule_shows_one_line_per_person(app, world, look):
+    with look():
+        category = db.session.get(Category, world.category_id)
+        codes = [
+            factories.make_issue(
+                category, f"逾期{n}", owner_id=world.users["member"], deadline=days(-1 - n)
+            ).code
+            for n in range(3)
+        ]
+    runner = app.test_cli_runner()
+    output = runner.invoke(args=["reminders", "run", "overdue", "--dry-run"]).output
+    [line] = [ln for ln in output.splitlines() if ln.startswith("[new ]")]
+    assert "您负责的 3 项事项已逾期" in line and all(code in line for code in codes)
+    assert "overdue: 1 matched (3 items), 1 would be new (dry run)" in output
+    output = runner.invoke(args=["reminders", "run", "overdue"]).output
+    assert "1 matched (3 items), 1 new messages" in output
+
+
 def test_reminders_run_refuses_an_unknown_rule(app):
     result = app.test_cli_runner().invoke(args=["reminders", "run", "nonsense"])
     assert result.exit_code != 0 and "unknown rule" in result.output

@@ -17,7 +17,8 @@ from app.notify.models import (
 )
 from app.notify.service import preferences_of
 from app.people.models import User
-from tests.notify.conftest import make_channel
+from tests import factories
+from tests.notify.conftest import days, make_channel
 
 
 def test_a_person_chooses_channels_rules_and_quiet_hours(client, auth, world, look):
@@ -175,3 +176,55 @@ def test_the_settings_list_the_meeting_and_escalation_rules(client, auth, world,
         )
     assert "minutes_unpublished" in muted
     assert "meeting_tomorrow" not in muted and "escalation_overdue" not in muted
+
+
+# --- the page a grouped reminder links to --------------------------------------------------
+
+
+def _overdue_items(world, owner: str, n: int, title: str = "逾期") -> list[tuple[int, str]]:
+    category = db.session.get(factories.Category, world.category_id)
+    made = []
+    for i in range(n):
+        issue = factories.make_issue(
+            category, f"{title}{i}", owner_id=world.users[owner], deadline=days(-1 - i)
+        )
+        made.append((issue.id, issue.code))
+    return made
+
+
+def test_the_reminder_page_lists_exactly_the_readers_items_of_the_rule(client, auth, world, look):
+    with look():
+        mine = _overdue_items(world, "member", 3)
+        theirs = _overdue_items(world, "leader", 1, "别人的")
+        category = db.session.get(factories.Category, world.category_id)
+        future = factories.make_issue(
+            category, "未到期", owner_id=world.users["member"], deadline=days(5)
+        ).code
+    auth.login("member")
+    page = client.get("/reminders/overdue")
+    assert page.status_code == 200
+    assert "事项逾期（每日）" in page.text
+    for issue_id, code in mine:
+        assert f'href="/issues/{issue_id}">{code}</a>' in page.text
+    assert "已逾期 3 天（完成时限 2024-05-31）" in page.text
+    assert theirs[0][1] not in page.text and future not in page.text
+    # The longest overdue first, as in the message.
+    assert page.text.index(mine[2][1]) < page.text.index(mine[0][1])
+
+
+def test_the_reminder_page_does_not_query_per_item(client, auth, world, look):
+    with look():
+        _overdue_items(world, "member", 2)
+    auth.login("member")
+    few = int(client.get("/reminders/overdue").headers["X-Query-Count"])
+    with look():
+        _overdue_items(world, "member", 15, "更多")
+    response = client.get("/reminders/overdue")
+    assert response.text.count('href="/issues/') == 17
+    assert int(response.headers["X-Query-Count"]) == few <= 12
+
+
+def test_the_reminder_page_exists_only_for_rules_about_ones_items(client, auth, world):
+    auth.login("member")
+    assert client.get("/reminders/weekly_digest").status_code == 404
+    assert client.get("/reminders/nonsense").status_code == 404

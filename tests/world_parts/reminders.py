@@ -11,6 +11,7 @@ WORLD_CHANNEL = "测试群机器人"
 URL_VALUES: dict = {
     "channel_id": lambda w: w.ids["channel"],
     "delivery_id": lambda w: w.ids["delivery"],
+    "rule": lambda w: "overdue",
 }
 
 
