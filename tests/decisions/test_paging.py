@@ -163,6 +163,10 @@ def test_the_boards_keep_their_order_across_pages(app, world, login, look, small
         [ids["yellow_soon"], ids["yellow_stale"]],
         [ids["unacknowledged"]],
     ]
+    # Past the last page: the last page.
+    assert _board_ids(client.get("/supervision?board=exec&page=9").get_data(True)) == [
+        ids["unacknowledged"]
+    ]
     # A nudge from the second page comes back to it, and its count shows at once.
     response = client.post(
         f"/issues/{ids['yellow_stale']}/nudge", data={"next": "/supervision?board=exec&page=2"}
@@ -205,3 +209,11 @@ def test_the_leaders_board_puts_supervised_items_first_on_every_page(ctx, world)
     assert [r.issue.id for r in everything.rows] == [p.rows[0].issue.id for p in pages]
     assert {(p.total, p.pages) for p in pages} == {(3, 3)}
     assert [r.light for r in everything.rows] == ["green", "red", "yellow"]
+
+
+def test_an_empty_board_has_one_empty_page(ctx, world):
+    with task_force_scope(world.task_force_id):
+        leader = db.session.get(User, world.users["leader"])
+        for n in (1, 3):
+            empty = service.leader_board(leader, world.task_force_id, n)
+            assert (empty.rows, empty.total, empty.page, empty.pages) == ([], 0, 1, 1)
