@@ -8,9 +8,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.decisions.test_paging import _exec_items, _raise
 from tests.factories import PASSWORD
-
-from .test_paging import _exec_items, _raise
+from tests.issues.conftest import _on_a_fixed_day  # noqa: F401  (the fixed day, autouse)
 
 pytestmark = pytest.mark.browser
 
