@@ -10,6 +10,7 @@ until the leader lifts it.
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -17,7 +18,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from app.core import audit, clock, hooks
@@ -567,27 +568,38 @@ def _days_between(start: datetime, end: datetime) -> float:
 
 
 def register_rows(actor: User, task_force_id: int, filters: RegisterFilter) -> list[RegisterRow]:
-    """Every escalation with its outcome and time to decision, newest first: one query."""
+    """Every matching escalation with its outcome and time to decision, newest first (the
+    exports): one query."""
     authorize(actor, "escalation.view", task_force_id)
     return rows_of_register(task_force_id, filters)
 
 
 def rows_of_register(
-    task_force_id: int, filters: RegisterFilter, limit: int | None = None
+    task_force_id: int, filters: RegisterFilter, limit: int | None = None, offset: int = 0
 ) -> list[RegisterRow]:
-    """``register_rows`` without the permission check (the review pack), at most ``limit``."""
+    """``register_rows`` without the permission check (the review pack, a page of the
+    register): at most ``limit`` rows after the first ``offset``."""
     today = clock.today()
     decider = aliased(User)
+    newest_first = (Escalation.raised_at.desc(), Escalation.id.desc())
+    stmt = _filtered(task_force_id, filters)
+    if limit is not None:
+        # Sort the matching ids alone and join the wide rows for the page only.
+        shown = (
+            stmt.with_only_columns(Escalation.id)
+            .order_by(*newest_first)
+            .limit(limit)
+            .offset(offset or None)
+        )
+        stmt = _filtered(task_force_id, RegisterFilter()).where(Escalation.id.in_(shown))
     stmt = (
-        _filtered(task_force_id, filters)
-        .outerjoin(decider, decider.id == Decision.decided_by_id)
+        stmt.outerjoin(decider, decider.id == Decision.decided_by_id)
         .add_columns(decider.display_name)
         .options(
             joinedload(Escalation.issue),
             joinedload(Escalation.raised_by),
         )
-        .order_by(Escalation.raised_at.desc(), Escalation.id.desc())
-        .limit(limit)
+        .order_by(*newest_first)
     )
     rows = []
     for escalation, decision, decider_name in db.session.execute(stmt).unique():
@@ -626,11 +638,9 @@ def _median(values: list[float]) -> float | None:
 
 
 def register_figures(actor: User, task_force_id: int, filters: RegisterFilter) -> RegisterFigures:
-    """Median days to decision, decisions overdue now, by kind and level, as of today.
-
-    Two queries: counts grouped by kind and level, and the decided ones' durations for
-    the medians (SQLite has no median, so it is taken in Python).
-    """
+    """Median days to decision, decisions overdue now, by kind and level, as of today, over
+    every matching escalation. Two queries: counts grouped by kind and level, and the decided
+    ones' durations for the medians (SQLite has no median, so it is taken in Python)."""
     authorize(actor, "escalation.view", task_force_id)
     return figures_of_register(task_force_id, filters)
 
@@ -638,34 +648,30 @@ def register_figures(actor: User, task_force_id: int, filters: RegisterFilter) -
 def figures_of_register(task_force_id: int, filters: RegisterFilter) -> RegisterFigures:
     """``register_figures`` without the permission check (the review pack)."""
     today = clock.today()
-    base = _filtered(task_force_id, filters).subquery()
-    esc = base.c
-    overdue = and_(esc.status == PENDING, esc.due_on < today)
+    matching = _filtered(task_force_id, filters)
+    esc = matching.with_only_columns(
+        Escalation.kind, Escalation.level, Escalation.status, Escalation.due_on, Decision.decided_at
+    ).subquery()
     counts = db.session.execute(
         select(
-            esc.kind,
-            esc.level,
+            esc.c.kind,
+            esc.c.level,
             func.count(),
-            func.count().filter(esc.status == DECIDED),
-            func.count().filter(overdue),
-        ).group_by(esc.kind, esc.level)
+            func.count().filter(esc.c.status == DECIDED),
+            func.count().filter(and_(esc.c.status == PENDING, esc.c.due_on < today)),
+            func.count().filter(func.date(esc.c.decided_at) > esc.c.due_on),
+        ).group_by(esc.c.kind, esc.c.level)
     ).all()
     durations = db.session.execute(
-        select(Escalation.kind, Escalation.level, Escalation.raised_at, Decision.decided_at)
-        .join(Decision, Decision.escalation_id == Escalation.id)
-        .where(Escalation.id.in_(select(esc.id)))
+        matching.with_only_columns(
+            Escalation.kind, Escalation.level, Escalation.raised_at, Decision.decided_at
+        ).where(Decision.id.is_not(None))
     ).all()
-    late = db.session.scalar(
-        select(func.count())
-        .select_from(Decision)
-        .join(Escalation, Escalation.id == Decision.escalation_id)
-        .where(
-            Escalation.id.in_(select(esc.id)), func.date(Decision.decided_at) > Escalation.due_on
-        )
-    )
     by_kind = {k: GroupFigures() for k in KINDS}
     by_level = {lv: GroupFigures() for lv in LEVELS}
-    for kind, level, total, decided, overdue_now in counts:
+    late = 0
+    for kind, level, total, decided, overdue_now, decided_late in counts:
+        late += decided_late
         for group in (by_kind[kind], by_level[level]):
             group.total += total
             group.decided += decided
@@ -689,11 +695,33 @@ def figures_of_register(task_force_id: int, filters: RegisterFilter) -> Register
         decided=decided,
         pending=total - decided,
         overdue_now=sum(g.overdue_now for g in by_kind.values()),
-        decided_late=late or 0,
+        decided_late=late,
         median_days=_median(all_days),
         by_kind=by_kind,
         by_level=by_level,
     )
+
+
+@dataclass
+class RegisterPage:
+    rows: list[RegisterRow]
+    figures: RegisterFigures  # over every matching escalation, not the page
+    total: int
+    page: int
+    pages: int
+
+
+def register_page(
+    actor: User, task_force_id: int, filters: RegisterFilter, page: int = 1, per_page: int = 50
+) -> RegisterPage:
+    """One page of the register, newest first, and the figures over all it matches: three
+    queries (the figures' total is the page count's)."""
+    authorize(actor, "escalation.view", task_force_id)
+    figures = figures_of_register(task_force_id, filters)
+    pages = max(1, math.ceil(figures.total / per_page))
+    page = min(max(page, 1), pages)
+    rows = rows_of_register(task_force_id, filters, limit=per_page, offset=(page - 1) * per_page)
+    return RegisterPage(rows, figures, figures.total, page, pages)
 
 
 # --- the meeting agenda ----------------------------------------------------------------------
@@ -743,31 +771,61 @@ class BoardRow:
     nudges: int
 
 
-def _board(task_force_id: int, condition) -> list[BoardRow]:
+@dataclass
+class BoardPage:
+    rows: list[BoardRow]
+    total: int
+    page: int
+    pages: int
+
+
+def _board(task_force_id: int, condition, page: int, per_page: int) -> BoardPage:
+    """One page of a board: supervised items first, then red, yellow, the rest, each by
+    deadline. Two queries: the count, then the page's ids sorted alone and joined to the
+    items, their owners, lights and nudge counts."""
     rules = LightRules.current()
+    where = (
+        Issue.task_force_id == task_force_id,
+        Issue.status.in_(OPEN_STATUSES),
+        condition(rules),
+    )
+    total = db.session.scalar(select(func.count(Issue.id)).where(*where)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    urgency = case((light_clause(rules, RED), 0), (light_clause(rules, YELLOW), 1), else_=2)
+    order = (Issue.supervised.desc(), urgency, Issue.deadline.is_(None), Issue.deadline, Issue.id)
+    shown = (
+        select(Issue.id, urgency.label("urgency"))
+        .where(*where)
+        .order_by(*order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .subquery()
+    )
     rows = db.session.execute(
         select(Issue, light_expression(rules).label("light"), _nudge_count())
-        .where(
-            Issue.task_force_id == task_force_id,
-            Issue.status.in_(OPEN_STATUSES),
-            condition(rules),
-        )
+        .join(shown, shown.c.id == Issue.id)
         .options(joinedload(Issue.owner))
-        .order_by(Issue.supervised.desc(), Issue.deadline.is_(None), Issue.deadline, Issue.id)
+        .order_by(
+            Issue.supervised.desc(),
+            shown.c.urgency,
+            Issue.deadline.is_(None),
+            Issue.deadline,
+            Issue.id,
+        )
     ).unique()
-    order = {RED: 0, YELLOW: 1}
-    result = [BoardRow(issue, light, nudges or 0) for issue, light, nudges in rows]
-    result.sort(key=lambda r: (not r.issue.supervised, order.get(r.light, 2)))
-    return result
+    return BoardPage(
+        [BoardRow(issue, light, nudges or 0) for issue, light, nudges in rows], total, page, pages
+    )
 
 
-def leader_board(actor: User, task_force_id: int) -> list[BoardRow]:
+def leader_board(actor: User, task_force_id: int, page: int = 1, per_page: int = 50) -> BoardPage:
     """组长抓重大事项督导: major items and those under the leader's supervision."""
     authorize(actor, "supervision.view", task_force_id)
-    return _board(task_force_id, lambda rules: major_clause())
+    return _board(task_force_id, lambda rules: major_clause(), page, per_page)
 
 
-def exec_board(actor: User, task_force_id: int) -> list[BoardRow]:
+def exec_board(actor: User, task_force_id: int, page: int = 1, per_page: int = 50) -> BoardPage:
     """执行组长抓日常督导: everything else that is red, yellow (due soon, a milestone late,
     stale) or not acknowledged by its owner."""
     authorize(actor, "supervision.view", task_force_id)
@@ -781,6 +839,8 @@ def exec_board(actor: User, task_force_id: int) -> list[BoardRow]:
                 and_(Issue.owner_id.is_not(None), Issue.acknowledged_at.is_(None)),
             ),
         ),
+        page,
+        per_page,
     )
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -326,19 +335,41 @@ def _register_filter() -> tuple[RegisterFilterForm, service.RegisterFilter]:
     return form, filters
 
 
+def _page_number() -> int:
+    return max(request.args.get("page", 1, type=int), 1)
+
+
+def _page_args() -> dict:
+    """The query string without the page number, for the pager's and the exports' links."""
+    args = request.args.to_dict(flat=False)
+    args.pop("page", None)
+    return args
+
+
 @bp.get("/decisions")
 @requires("escalation.view")
 def register():
     task_force_id = _task_force_id()
-    form, filters = _register_filter()
-    rows = service.register_rows(current_user, task_force_id, filters)
+
+    def content() -> dict:
+        form, filters = _register_filter()
+        page = service.register_page(
+            current_user,
+            task_force_id,
+            filters,
+            _page_number(),
+            per_page=current_app.config["PAGE_SIZE"],
+        )
+        return {
+            "form": form,
+            "page": page,
+            "figures": page.figures,
+            "meetings": _register_meetings(task_force_id, page.rows),
+            "args": _page_args(),
+        }
+
     return render_template(
-        "decisions/register.html",
-        form=form,
-        rows=rows,
-        meetings=_register_meetings(task_force_id, rows),
-        figures=service.register_figures(current_user, task_force_id, filters),
-        args=request.args.to_dict(),
+        "decisions/register.html", body=cached_body("decisions/_register_body.html", content)
     )
 
 
@@ -387,12 +418,20 @@ def register_pdf():
 def supervision():
     task_force_id = _task_force_id()
     board = "exec" if request.args.get("board") == "exec" else "leader"
-    rows = (
-        service.exec_board(current_user, task_force_id)
-        if board == "exec"
-        else service.leader_board(current_user, task_force_id)
-    )
-    return render_template("decisions/supervision.html", board=board, rows=rows)
+
+    def content() -> dict:
+        show = service.exec_board if board == "exec" else service.leader_board
+        page = show(
+            current_user,
+            task_force_id,
+            _page_number(),
+            per_page=current_app.config["PAGE_SIZE"],
+        )
+        return {"board": board, "page": page, "args": _page_args()}
+
+    # Personal: the nudge buttons' forms carry the session's CSRF token.
+    body = cached_body("decisions/_supervision_body.html", content, personal=True)
+    return render_template("decisions/supervision.html", body=body)
 
 
 def _back(default: str):

@@ -49,8 +49,8 @@ def test_the_boards_split_major_and_daily_supervision(ctx, world):
     with task_force_scope(world.task_force_id):
         ids = _items(world)
         leader = db.session.get(User, world.users["leader"])
-        leader_board = {r.issue.id for r in service.leader_board(leader, world.task_force_id)}
-        exec_board = {r.issue.id for r in service.exec_board(leader, world.task_force_id)}
+        leader_board = {r.issue.id for r in service.leader_board(leader, world.task_force_id).rows}
+        exec_board = {r.issue.id for r in service.exec_board(leader, world.task_force_id).rows}
     assert leader_board == {ids["major"], ids["urgent"], ids["supervised"]}
     assert {ids["red"], ids["yellow"], ids["unacknowledged"]} <= exec_board
     assert not exec_board & leader_board
@@ -98,7 +98,7 @@ def test_the_boards_count_nudges_per_item(ctx, world):
         leader = db.session.get(User, world.users["leader"])
         service.nudge(leader, issue)
         service.nudge(leader, issue, "再催")
-        rows = service.exec_board(leader, world.task_force_id)
+        rows = service.exec_board(leader, world.task_force_id).rows
     assert [(r.issue.id, r.nudges, r.light) for r in rows] == [(world.issue_id, 2, "red")]
 
 
