@@ -50,6 +50,7 @@ PAGES = {
     "scorecards": "/scorecards",
     "decision_register": "/decisions",
     "supervision": "/supervision",
+    "supervision_exec": "/supervision?board=exec",
     "pilots": "/pilots",
     "pilot_matrix": "/pilots/matrix",
     "kpis": "/kpis",
