@@ -67,6 +67,7 @@ class Config:
     # Rendered parts of heavy pages kept per worker, keyed by each task force's data
     # version (app/core/freshness.py); 0 turns the cache off.
     FRAGMENT_CACHE_SIZE = _int("FRAGMENT_CACHE_SIZE", 256)
+    NAVBAR_CACHE_SIZE = _int("NAVBAR_CACHE_SIZE", 512)
     # Traffic lights: yellow when due within N days or without an update for M days.
     LIGHT_DUE_SOON_DAYS = _int("LIGHT_DUE_SOON_DAYS", 7)
     LIGHT_STALE_DAYS = _int("LIGHT_STALE_DAYS", 14)
