@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from pypdf import PdfReader
 
@@ -11,7 +12,7 @@ from app.extensions import db
 from app.issues.models import Category, Issue
 from app.people.models import User
 from app.reports import listing
-from tests.pdfcheck import needs_poppler, pdf_text
+from tests.pdfcheck import embedded_fonts, needs_poppler, pdf_text
 
 pytestmark = needs_poppler
 
@@ -46,6 +47,20 @@ def test_a_long_list_is_joined_from_parts_with_continuous_page_numbers(app, monk
         assert f"第{number}页/共{total}页" in text
     assert all(f"KH-{n:04d}" in text for n in range(1, 401))
     assert text.count("KH-") == 400  # every row once, none lost at a part's edge
+    codes = [int(code) for code in re.findall(r"KH-(\d{4})", text)]
+    assert codes == sorted(codes)  # and in order across the parts
+    # Every page starts its rows with the header row, and no row is cut over two pages.
+    for page in pages:
+        lines = [line for line in page.splitlines() if line.strip()]
+        header = next(i for i, line in enumerate(lines) if line.startswith("编号"))
+        assert lines[header + 1].startswith("KH-")
+        for n in map(int, re.findall(r"KH-(\d{4})", page)):
+            if n % 3 == 2:  # a title over two lines: its end is on the same page
+                assert f"第{n}号问题" in page.replace(" ", "")
+                assert "需要长期跟踪" in page
+    fonts = embedded_fonts(data)
+    assert any(name.startswith("Noto-Sans-Mono-CJK-SC") for name in fonts)
+    assert any(name.startswith("Noto-Sans-CJK-SC") for name in fonts)
 
 
 def test_columns_stay_aligned_with_chinese_text():
