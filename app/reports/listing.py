@@ -33,9 +33,9 @@ FIRST_PAGE_HEADING = 96.0  # the title and the filter line on page one
 TITLE_LINES = 3  # a longer title is cut
 # Each part costs a fixed share (font copies and subsetting, some 0.3 s and 90 MB while it
 # writes, and its own font subsets in the joined file): as few parts as there are
-# workers, but no part over PAGES_PER_PART pages (about 5,500 rows, some 200 MB in its
+# workers, but no part over PAGES_PER_PART pages (about 7,500 rows, some 220 MB in its
 # process at most); a list under PARALLEL_FROM pages is rendered here in one go.
-PAGES_PER_PART = 90
+PAGES_PER_PART = 120
 PARALLEL_FROM = 16
 
 
@@ -145,6 +145,30 @@ def page_label(number: int, total: int) -> str:
     return _("Page %(page)s of %(pages)s", page=number, pages=total)
 
 
+def part_sizes(total: int, workers: int) -> list[int]:
+    """How many of ``total`` pages each part takes, in order.
+
+    Parts are laid out side by side but written one at a time (app/reports/parts.py),
+    and writing takes about as long as laying out. So the first ``workers`` parts grow,
+    each twice the one before: a part's layout ends about when the one before it has
+    been written, and no process waits. Pages beyond them go in even parts.
+    """
+    if total < PARALLEL_FROM:
+        return [total]
+    shares = [2**i for i in range(max(workers, 1))]
+    unit = min(total / sum(shares), PAGES_PER_PART / shares[-1])
+    bounds, share = [], 0
+    for weight in shares:
+        share += weight
+        bounds.append(min(total, max(len(bounds) + 1, round(unit * share))))
+    sizes = [b - a for a, b in zip([0, *bounds], bounds, strict=False) if b > a]
+    rest = total - sum(sizes)
+    if rest:
+        count = math.ceil(rest / PAGES_PER_PART)
+        sizes += [rest // count + (1 if i < rest % count else 0) for i in range(count)]
+    return sizes
+
+
 def issue_list_pdf(
     title: str, subtitle: str, rows: list[dict[str, str]], workers: int = parts.WORKERS
 ) -> bytes:
@@ -153,20 +177,20 @@ def issue_list_pdf(
     header = GAP.join(fit(c.label, c.width) for c in cols).rstrip()
     pages = paginate([format_row(cols, values) for values in rows])
     total = len(pages)
-    per_part = total if total < PARALLEL_FROM else math.ceil(total / max(workers, 1))
-    per_part = max(1, min(per_part, PAGES_PER_PART))
     base_url = current_app.static_folder
 
     def part_htmls():  # one part's HTML at a time, as the workers take them
-        for start in range(0, total, per_part):
+        start = 0
+        for size in part_sizes(total, workers):
             sheets = [
                 {
                     "number": start + offset + 1,
                     "label": page_label(start + offset + 1, total),
                     "rows": page_rows,
                 }
-                for offset, page_rows in enumerate(pages[start : start + per_part])
+                for offset, page_rows in enumerate(pages[start : start + size])
             ]
+            start += size
             yield pdf_html(
                 "reports/issue_list.html",
                 title=title,

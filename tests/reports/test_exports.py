@@ -21,6 +21,17 @@ def _pages(data: bytes) -> list[str]:
     return [page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages]
 
 
+def _header_height(page) -> float:
+    found = []
+
+    def visit(text, cm, tm, font, size):
+        if text.startswith("编号"):
+            found.append(round(tm[5], 2))
+
+    page.extract_text(visitor_text=visit)
+    return found[0]
+
+
 def test_a_long_list_is_joined_from_parts_with_continuous_page_numbers(app, monkeypatch):
     monkeypatch.setattr(listing, "PAGES_PER_PART", 2)  # many parts from a few hundred rows
     monkeypatch.setattr(listing, "PARALLEL_FROM", 0)
@@ -58,9 +69,26 @@ def test_a_long_list_is_joined_from_parts_with_continuous_page_numbers(app, monk
             if n % 3 == 2:  # a title over two lines: its end is on the same page
                 assert f"第{n}号问题" in page.replace(" ", "")
                 assert "需要长期跟踪" in page
+    # The header row stands at the same height on every page after the first, a part's
+    # first page included.
+    heights = {_header_height(page) for page in PdfReader(io.BytesIO(data)).pages[1:]}
+    assert len(heights) == 1
     fonts = embedded_fonts(data)
     assert any(name.startswith("Noto-Sans-Mono-CJK-SC") for name in fonts)
     assert any(name.startswith("Noto-Sans-CJK-SC") for name in fonts)
+
+
+def test_parts_grow_so_that_each_is_laid_out_while_the_one_before_is_written():
+    assert listing.part_sizes(10, 2) == [10]  # short: one part, rendered in the request
+    assert listing.part_sizes(159, 2) == [53, 106]
+    assert listing.part_sizes(159, 1) == [120, 39]
+    for total in (16, 17, 159, 241, 1000):
+        for workers in (1, 2, 3):
+            sizes = listing.part_sizes(total, workers)
+            assert sum(sizes) == total and min(sizes) >= 1
+            assert max(sizes) <= listing.PAGES_PER_PART
+            ramp = sizes[:workers]
+            assert all(a < b for a, b in zip(ramp, ramp[1:], strict=False))
 
 
 def test_columns_stay_aligned_with_chinese_text():
