@@ -218,6 +218,18 @@ def offline_figures(env: dict) -> dict[str, str]:
     return figures
 
 
+def pdf_figures(offline: dict[str, str]) -> dict[str, dict[str, float]]:
+    """Each PDF export's seconds and peak total memory (this process and its workers,
+    PSS) from bench.pdf_speed's lines: {"list_10000": {"seconds": …, "peak_total_mb": …}}."""
+    table: dict[str, dict[str, float]] = {}
+    for name, figure in offline.items():
+        for suffix, key in (("_seconds", "seconds"), ("_peak_total", "peak_total_mb")):
+            if name.startswith("pdf_") and name.endswith(suffix):
+                export = name[len("pdf_") : -len(suffix)].replace("issue_list", "list")
+                table.setdefault(export, {})[key] = float(figure.split()[0])
+    return table
+
+
 def worker_peak_rss_mb(master_pid: int) -> float:
     peak = 0
     for child in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split():
@@ -316,6 +328,7 @@ def main() -> None:
         server.wait(timeout=30)
 
     results["offline"] = offline_figures(env)
+    results["pdf"] = pdf_figures(results["offline"])
     lines = []
     for name, r in results.items():
         if "p50_ms" in r:
@@ -344,6 +357,10 @@ def main() -> None:
                 f"{name:<16}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}"
                 f"{r['p50_ratio']:>9.2f}{r['queries']:>9}"
             )
+    print()
+    print(f"{'pdf':<16}{'seconds':>9}{'peak MB':>9}")
+    for name, r in results["pdf"].items():
+        print(f"{name:<16}{r.get('seconds', 0):>9.2f}{r.get('peak_total_mb', 0):>9.0f}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
 

@@ -1,15 +1,19 @@
 """The issue list as PDF, fast at any length.
 
 A table of 10,000 rows costs WeasyPrint a minute and a gigabyte. Here each row is one
-line box (or a few, for a long title) in the monospaced cut of Noto Sans CJK, with the
+line (or a few, for a long title) in the monospaced cut of Noto Sans CJK, with the
 columns aligned by padding (a Chinese character is two columns wide, a Latin one one),
 and the pages are cut here rather than by WeasyPrint: every row has a known height, so
-each page is known in advance with its number, "第 n 页 / 共 m 页". Runs of pages are
-rendered in parallel processes and joined.
+each page is known in advance with its number, "第 n 页 / 共 m 页". A page's rows are one
+paragraph of preformatted lines (WeasyPrint's cost and memory go as much by element as
+by line: an element per row took half again the time and three times the layout
+memory). Runs of pages are rendered by processes of their own (app/reports/parts.py) and
+joined; their HTML is made one run at a time, as a process is free for it.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -27,10 +31,11 @@ BODY = 841.89 - (22 + 18) * 72 / 25.4  # 728.5 pt
 SAFETY = 24.0  # never fill a page to the last point
 FIRST_PAGE_HEADING = 96.0  # the title and the filter line on page one
 TITLE_LINES = 3  # a longer title is cut
-# Each part costs a fixed share (start-up, font subsetting): as few parts as there are
-# workers, but no part over PAGES_PER_PART pages (about 5,000 rows, some 370 MB in a
-# worker); a list under PARALLEL_FROM pages is rendered here in one go.
-PAGES_PER_PART = 90
+# Each part costs a fixed share (font copies and subsetting, some 0.3 s and 90 MB while it
+# writes, and its own font subsets in the joined file): as few parts as there are
+# workers, but no part over PAGES_PER_PART pages (about 7,500 rows, some 220 MB in its
+# process at most); a list under PARALLEL_FROM pages is rendered here in one go.
+PAGES_PER_PART = 120
 PARALLEL_FROM = 16
 
 
@@ -57,13 +62,14 @@ def columns() -> list[Column]:
 GAP = "  "
 
 
+@functools.cache
 def _char_width(ch: str) -> int:
     # Wide, full-width and ambiguous characters take two columns in the CJK mono font.
     return 2 if unicodedata.east_asian_width(ch) in "WFA" else 1
 
 
 def text_width(text: str) -> int:
-    return sum(_char_width(ch) for ch in text)
+    return len(text) if text.isascii() else sum(map(_char_width, text))
 
 
 def fit(text: str, width: int) -> str:
@@ -82,8 +88,11 @@ def fit(text: str, width: int) -> str:
 
 def wrap(text: str, width: int, max_lines: int) -> list[str]:
     """``text`` over at most ``max_lines`` lines of ``width`` columns, each padded."""
+    text = " ".join(text.split())
+    if text_width(text) <= width:
+        return [fit(text, width)]
     lines, current, used = [], [], 0
-    for ch in " ".join(text.split()):
+    for ch in text:
         w = _char_width(ch)
         if used + w > width:
             lines.append("".join(current))
@@ -136,6 +145,30 @@ def page_label(number: int, total: int) -> str:
     return _("Page %(page)s of %(pages)s", page=number, pages=total)
 
 
+def part_sizes(total: int, workers: int) -> list[int]:
+    """How many of ``total`` pages each part takes, in order.
+
+    Parts are laid out side by side but written one at a time (app/reports/parts.py),
+    and writing takes about as long as laying out. So the first ``workers`` parts grow,
+    each twice the one before: a part's layout ends about when the one before it has
+    been written, and no process waits. Pages beyond them go in even parts.
+    """
+    if total < PARALLEL_FROM:
+        return [total]
+    shares = [2**i for i in range(max(workers, 1))]
+    unit = min(total / sum(shares), PAGES_PER_PART / shares[-1])
+    bounds, share = [], 0
+    for weight in shares:
+        share += weight
+        bounds.append(min(total, max(len(bounds) + 1, round(unit * share))))
+    sizes = [b - a for a, b in zip([0, *bounds], bounds, strict=False) if b > a]
+    rest = total - sum(sizes)
+    if rest:
+        count = math.ceil(rest / PAGES_PER_PART)
+        sizes += [rest // count + (1 if i < rest % count else 0) for i in range(count)]
+    return sizes
+
+
 def issue_list_pdf(
     title: str, subtitle: str, rows: list[dict[str, str]], workers: int = parts.WORKERS
 ) -> bytes:
@@ -144,20 +177,21 @@ def issue_list_pdf(
     header = GAP.join(fit(c.label, c.width) for c in cols).rstrip()
     pages = paginate([format_row(cols, values) for values in rows])
     total = len(pages)
-    per_part = total if total < PARALLEL_FROM else math.ceil(total / max(workers, 1))
-    per_part = max(1, min(per_part, PAGES_PER_PART))
-    htmls = []
-    for start in range(0, total, per_part):
-        sheets = [
-            {
-                "number": start + offset + 1,
-                "label": page_label(start + offset + 1, total),
-                "rows": page_rows,
-            }
-            for offset, page_rows in enumerate(pages[start : start + per_part])
-        ]
-        htmls.append(
-            pdf_html(
+    base_url = current_app.static_folder
+
+    def part_htmls():  # one part's HTML at a time, as the workers take them
+        start = 0
+        for size in part_sizes(total, workers):
+            sheets = [
+                {
+                    "number": start + offset + 1,
+                    "label": page_label(start + offset + 1, total),
+                    "rows": page_rows,
+                }
+                for offset, page_rows in enumerate(pages[start : start + size])
+            ]
+            start += size
+            yield pdf_html(
                 "reports/issue_list.html",
                 title=title,
                 subtitle=subtitle,
@@ -166,5 +200,5 @@ def issue_list_pdf(
                 count=len(rows),
                 page_label=True,
             )
-        )
-    return parts.join(parts.render_parts(htmls, current_app.static_folder, workers), title)
+
+    return parts.join(parts.render_parts(part_htmls(), base_url, workers), title)

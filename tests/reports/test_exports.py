@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from pypdf import PdfReader
 
@@ -11,13 +12,24 @@ from app.extensions import db
 from app.issues.models import Category, Issue
 from app.people.models import User
 from app.reports import listing
-from tests.pdfcheck import needs_poppler, pdf_text
+from tests.pdfcheck import embedded_fonts, needs_poppler, pdf_text
 
 pytestmark = needs_poppler
 
 
 def _pages(data: bytes) -> list[str]:
     return [page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def _header_height(page) -> float:
+    found = []
+
+    def visit(text, cm, tm, font, size):
+        if text.startswith("编号"):
+            found.append(round(tm[5], 2))
+
+    page.extract_text(visitor_text=visit)
+    return found[0]
 
 
 def test_a_long_list_is_joined_from_parts_with_continuous_page_numbers(app, monkeypatch):
@@ -46,6 +58,37 @@ def test_a_long_list_is_joined_from_parts_with_continuous_page_numbers(app, monk
         assert f"第{number}页/共{total}页" in text
     assert all(f"KH-{n:04d}" in text for n in range(1, 401))
     assert text.count("KH-") == 400  # every row once, none lost at a part's edge
+    codes = [int(code) for code in re.findall(r"KH-(\d{4})", text)]
+    assert codes == sorted(codes)  # and in order across the parts
+    # Every page starts its rows with the header row, and no row is cut over two pages.
+    for page in pages:
+        lines = [line for line in page.splitlines() if line.strip()]
+        header = next(i for i, line in enumerate(lines) if line.startswith("编号"))
+        assert lines[header + 1].startswith("KH-")
+        for n in map(int, re.findall(r"KH-(\d{4})", page)):
+            if n % 3 == 2:  # a title over two lines: its end is on the same page
+                assert f"第{n}号问题" in page.replace(" ", "")
+                assert "需要长期跟踪" in page
+    # The header row stands at the same height on every page after the first, a part's
+    # first page included.
+    heights = {_header_height(page) for page in PdfReader(io.BytesIO(data)).pages[1:]}
+    assert len(heights) == 1
+    fonts = embedded_fonts(data)
+    assert any(name.startswith("Noto-Sans-Mono-CJK-SC") for name in fonts)
+    assert any(name.startswith("Noto-Sans-CJK-SC") for name in fonts)
+
+
+def test_parts_grow_so_that_each_is_laid_out_while_the_one_before_is_written():
+    assert listing.part_sizes(10, 2) == [10]  # short: one part, rendered in the request
+    assert listing.part_sizes(159, 2) == [53, 106]
+    assert listing.part_sizes(159, 1) == [120, 39]
+    for total in (16, 17, 159, 241, 1000):
+        for workers in (1, 2, 3):
+            sizes = listing.part_sizes(total, workers)
+            assert sum(sizes) == total and min(sizes) >= 1
+            assert max(sizes) <= listing.PAGES_PER_PART
+            ramp = sizes[:workers]
+            assert all(a < b for a, b in zip(ramp, ramp[1:], strict=False))
 
 
 def test_columns_stay_aligned_with_chinese_text():
