@@ -21,8 +21,10 @@ sets (VmRSS, which counts shared pages in every process) and each process's own 
 
 from __future__ import annotations
 
+import atexit
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import threading
@@ -132,6 +134,7 @@ def main() -> None:
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
     if what != "demo":
         folder = tempfile.mkdtemp(prefix="gj-pdf-speed-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)  # the throwaway dataset
         os.environ["GONGJIAN_INSTANCE"] = folder
         os.environ["DATABASE_URL"] = f"sqlite:///{folder}/speed.sqlite"
 

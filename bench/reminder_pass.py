@@ -9,8 +9,10 @@ that nothing is written twice, and what a pass with nothing new costs.
 
 from __future__ import annotations
 
+import atexit
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -19,6 +21,7 @@ import time
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     folder = tempfile.mkdtemp(prefix="gj-reminders-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # the throwaway dataset
     os.environ["GONGJIAN_INSTANCE"] = folder
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder}/reminders.sqlite")
 

@@ -10,10 +10,12 @@ bounded; nothing leaves the machine.
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -197,6 +199,7 @@ def offline_figures(env: dict) -> dict[str, str]:
     ]
     quiet = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "GONGJIAN_INSTANCE")}
     demo = Path(tempfile.mkdtemp(prefix="gongjian-bench-demo-"))
+    atexit.register(shutil.rmtree, demo, ignore_errors=True)
     demo_env = dict(quiet, GONGJIAN_INSTANCE=str(demo), GONGJIAN_ENV="development")
     flask = [sys.executable, "-m", "flask"]
     for step in (["db", "upgrade"], ["demo", "load"]):
@@ -262,6 +265,7 @@ def _first_open_issue(env: dict) -> int:
 
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # figures are in bench/results
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite'}")
     env.update(
