@@ -546,7 +546,15 @@ def supervision_notice(issue_id: int):
 @requires("issue.view")
 def categories():
     task_force_id = _task_force_id()
-    return render_template("issues/categories.html", rows=service.category_tree(task_force_id))
+
+    def content() -> dict:
+        return {"rows": service.category_tree(task_force_id)}
+
+    # Per reader and session: the leaders' reorder buttons carry the CSRF token.
+    return render_template(
+        "issues/categories.html",
+        body=cached_body("issues/_categories_body.html", content, personal=True),
+    )
 
 
 def _category_input(form: CategoryForm) -> service.CategoryInput:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.core import nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
+from app.core.freshness import cached_body
 from app.core.i18n import Labels
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires
@@ -77,8 +78,12 @@ def _input(form: KpiForm) -> service.KpiInput:
 @bp.get("/kpis")
 @requires("kpi.view")
 def kpi_list():
-    rows = service.list_kpis(current_user, current_task_force().id)
-    return render_template("kpis/list.html", rows=rows)
+    task_force_id = current_task_force().id
+
+    def content() -> dict:
+        return {"rows": service.list_kpis(current_user, task_force_id)}
+
+    return render_template("kpis/list.html", body=cached_body("kpis/_list_body.html", content))
 
 
 @bp.route("/kpis/new", methods=["GET", "POST"])

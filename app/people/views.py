@@ -19,6 +19,7 @@ from flask_login import current_user, login_user, logout_user
 
 from app.core.errors import DomainError, NotFound, ValidationFailed
 from app.core.forms import choices
+from app.core.freshness import cached_body
 from app.core.web import current_task_force, form_error, public, requires, safe_next
 from app.extensions import limiter
 from app.people import service
@@ -167,8 +168,13 @@ def edit_task_force():
 @requires("roster.view")
 def roster():
     current_task_force()
-    data = service.roster(current_user, g.task_force_id)
-    return render_template("people/roster.html", roster=data, task_force=g.task_force)
+
+    def content() -> dict:
+        return {"roster": service.roster(current_user, g.task_force_id), "task_force": g.task_force}
+
+    return render_template(
+        "people/roster.html", body=cached_body("people/_roster_body.html", content)
+    )
 
 
 def _fill_member_choices(form: MemberAddForm | RoleChangeForm) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.core import hooks, nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
+from app.core.freshness import cached_body
 from app.core.i18n import Labels
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires, send_stored_file
@@ -82,15 +83,25 @@ def pilot_list():
     task_force_id = current_task_force().id
     status = request.args.get("status")
     status = status if status in STATUSES else None
-    rows = service.list_pilots(current_user, task_force_id, status)
-    return render_template("pilots/list.html", rows=rows, status=status, statuses=STATUSES)
+
+    def content() -> dict:
+        rows = service.list_pilots(current_user, task_force_id, status)
+        return {"rows": rows, "status": status, "statuses": STATUSES}
+
+    return render_template("pilots/list.html", body=cached_body("pilots/_list_body.html", content))
 
 
 @bp.get("/pilots/matrix")
 @requires("pilot.view")
 def matrix():
-    data = service.matrix(current_user, current_task_force().id)
-    return render_template("pilots/matrix.html", data=data)
+    task_force_id = current_task_force().id
+
+    def content() -> dict:
+        return {"data": service.matrix(current_user, task_force_id)}
+
+    return render_template(
+        "pilots/matrix.html", body=cached_body("pilots/_matrix_body.html", content)
+    )
 
 
 # --- one pilot -----------------------------------------------------------------------------

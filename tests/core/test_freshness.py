@@ -105,3 +105,42 @@ def test_an_items_page_shows_a_new_progress_note_at_once(app, world):
     html = client.get(page).get_data(as_text=True)
     assert "客户已签约" in html
     assert "<title>" in html and "现金管理类产品归集与支付" in html.split("</title>")[0]
+
+
+def test_pilots_kpis_categories_and_roster_show_a_change_at_once(app, world, look):
+    from app.issues.models import Category
+    from app.kpis.models import Kpi
+    from app.pilots.models import Pilot
+
+    client = app.test_client()
+    client.post("/login", data={"login": "leader", "password": PASSWORD})
+    pages = ["/pilots", "/pilots/matrix", "/kpis", "/categories", "/roster"]
+    before = {page: client.get(page).get_data(as_text=True) for page in pages}  # kept now
+    with look():
+        db.session.get(Pilot, world.ids["pilot"]).name = "改名后的试点"
+        db.session.get(Kpi, world.ids["kpi"]).name = "改名后的指标"
+        db.session.get(Category, world.category_id).name = "改名后的分类"
+        db.session.get(User, world.users["member"]).display_name = "改名后的成员"
+        db.session.commit()
+    expected = {
+        "/pilots": "改名后的试点",
+        "/pilots/matrix": "改名后的试点",
+        "/kpis": "改名后的指标",
+        "/categories": "改名后的分类",
+        "/roster": "改名后的成员",
+    }
+    for page, text in expected.items():
+        assert text not in before[page], page
+        assert text in client.get(page).get_data(as_text=True), page
+
+
+def test_the_categories_page_is_kept_per_session(app, world):
+    leader, viewer = app.test_client(), app.test_client()
+    leader.post("/login", data={"login": "leader", "password": PASSWORD})
+    viewer.post("/login", data={"login": "viewer", "password": PASSWORD})
+
+    def content(client) -> str:
+        return client.get("/categories").get_data(as_text=True).split("<main", 1)[1]
+
+    assert 'name="csrf_token"' in content(leader)  # the leaders' reorder buttons
+    assert 'name="csrf_token"' not in content(viewer)
