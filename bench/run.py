@@ -4,8 +4,9 @@ A dataset is written to a fresh database (SQLite in a temporary folder, or
 ``DATABASE_URL``), gunicorn serves the production configuration on 127.0.0.1, and
 logged-in clients measure each page. Every figure is also given as a ratio to the
 floor — the cheapest logged-in page of the same server in the same run — so that the
-result reads the same on a fast or a slow machine. Request counts and durations are
-bounded; nothing leaves the machine.
+result reads the same on a fast or a slow machine. A second server with nothing kept
+(``FRAGMENT_CACHE_SIZE=0``) measures every page computed afresh, as the first view after
+a change sees it. Request counts and durations are bounded; nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,6 +80,8 @@ EXPORTS = {
     "export_csv": "/issues/export.csv",
 }
 EXPORT_REQUESTS = int(os.environ.get("BENCH_EXPORT_REQUESTS", "5"))
+UNCACHED_REQUESTS = int(os.environ.get("BENCH_UNCACHED_REQUESTS", "30"))
+ADMIN_PAGES = ("admin_users", "audit_log")
 REMINDER_ITEMS = int(os.environ.get("BENCH_REMINDER_ITEMS", "100000"))
 THROUGHPUT_PAGES = ["/issues", "/"]
 
@@ -246,6 +250,39 @@ def worker_peak_rss_mb(master_pid: int) -> float:
     return peak / 1024
 
 
+@contextmanager
+def serving(env: dict):
+    """gunicorn with ``env`` on a free loopback port, stopped afterwards."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield server, port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
 def _first_open_issue(env: dict) -> int:
     """The id of an open item with milestones, read from the bench database."""
     code = (
@@ -280,46 +317,19 @@ def main() -> None:
     python = sys.executable
     print(f"database: {env['DATABASE_URL'].split('@')[-1]}")
     subprocess.run([python, "-m", "bench.setup_db"], cwd=ROOT, env=env, check=True)
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(WORKERS),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        client = Client(port)
-        from bench.dataset import PASSWORD
+    open_issue = _first_open_issue(env)
+    from bench.dataset import PASSWORD
 
+    results: dict[str, dict] = {}
+    with serving(env) as (server, port):
+        client = Client(port)
         client.login("user0001", PASSWORD)  # the leader
-        results: dict[str, dict] = {}
-        floor = measure(client, "/ping", REQUESTS_PER_PAGE)
-        results["floor"] = floor
-        open_issue = _first_open_issue(env)
+        admin = Client(port)
+        admin.login("admin", PASSWORD)
+        results["floor"] = measure(client, "/ping", REQUESTS_PER_PAGE)
         for name, path in PAGES.items():
-            path = path.format(open_issue=open_issue)
-            if name.startswith("admin") or name == "audit_log":
-                admin = Client(port)
-                admin.login("admin", PASSWORD)
-                results[name] = measure(admin, path, REQUESTS_PER_PAGE)
-            else:
-                results[name] = measure(client, path, REQUESTS_PER_PAGE)
+            reader = admin if name in ADMIN_PAGES else client
+            results[name] = measure(reader, path.format(open_issue=open_issue), REQUESTS_PER_PAGE)
         for name, path in EXPORTS.items():
             results[name] = measure(client, path, EXPORT_REQUESTS)
         results["throughput"] = throughput(
@@ -327,9 +337,19 @@ def main() -> None:
         )
         results["throughput_list"] = throughput(port, client.cookies, ["/issues"], 10)
         results["worker_peak_rss"] = {"mb": worker_peak_rss_mb(server.pid)}
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+
+    # The first view after a change computes the page: the same pages with nothing kept.
+    uncached_env = dict(env, FRAGMENT_CACHE_SIZE="0", NAVBAR_CACHE_SIZE="0")
+    with serving(uncached_env) as (_server, port):
+        client = Client(port)
+        client.login("user0001", PASSWORD)
+        admin = Client(port)
+        admin.login("admin", PASSWORD)
+        for name, path in PAGES.items():
+            reader = admin if name in ADMIN_PAGES else client
+            fresh = measure(reader, path.format(open_issue=open_issue), UNCACHED_REQUESTS)
+            results[name]["uncached_p50_ms"] = fresh["p50_ms"]
+            results[name]["uncached_queries"] = fresh["queries"]
 
     results["offline"] = offline_figures(env)
     results["pdf"] = pdf_figures(results["offline"])
@@ -344,6 +364,11 @@ def main() -> None:
                 f"{name}.p50_vs_floor: {ratio:.2f} x",
                 f"{name}.queries: {r['queries']} queries",
             ]
+            if "uncached_p50_ms" in r:
+                lines += [
+                    f"{name}.uncached_p50: {r['uncached_p50_ms']:.1f} ms",
+                    f"{name}.uncached_queries: {r['uncached_queries']} queries",
+                ]
     lines += [
         f"throughput.rps: {results['throughput']['rps']:.1f} req/s",
         f"throughput.errors: {results['throughput']['errors']} errors",
@@ -354,13 +379,23 @@ def main() -> None:
     lines += [f"{name}: {figure}" for name, figure in results["offline"].items()]
     print("\n".join(lines))
     print()
-    print(f"{'page':<16}{'p50 ms':>9}{'p95 ms':>9}{'x floor':>9}{'queries':>9}")
+    print(
+        f"{'page':<20}{'p50 ms':>8}{'p95 ms':>8}{'x floor':>8}{'queries':>8}"
+        f"{'fresh ms':>10}{'fresh q':>8}"
+    )
     for name, r in results.items():
         if "p50_ms" in r:
-            print(
-                f"{name:<16}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}"
-                f"{r['p50_ratio']:>9.2f}{r['queries']:>9}"
+            fresh = (
+                f"{r['uncached_p50_ms']:>10.1f}{r['uncached_queries']:>8}"
+                if "uncached_p50_ms" in r
+                else ""
             )
+            print(
+                f"{name:<20}{r['p50_ms']:>8.1f}{r['p95_ms']:>8.1f}"
+                f"{r['p50_ratio']:>8.2f}{r['queries']:>8}{fresh}"
+            )
+    print("(fresh: computed afresh, as on the first view after a change; queries: the most")
+    print(" any measured request made)")
     print()
     print(f"{'pdf':<16}{'seconds':>9}{'peak MB':>9}")
     for name, r in results["pdf"].items():
