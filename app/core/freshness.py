@@ -124,12 +124,18 @@ class FragmentCache:
             self._items.clear()
 
 
-def fragment_cache() -> FragmentCache:
-    cache = current_app.extensions.get("gongjian.fragments")
+def worker_cache(name: str, size_setting: str, default_size: int) -> FragmentCache:
+    """This process's cache called ``name``, sized by the setting ``size_setting``."""
+    key = f"gongjian.{name}"
+    cache = current_app.extensions.get(key)
     if cache is None:
-        cache = FragmentCache(current_app.config.get("FRAGMENT_CACHE_SIZE", 256))
-        current_app.extensions["gongjian.fragments"] = cache
+        cache = FragmentCache(current_app.config.get(size_setting, default_size))
+        current_app.extensions[key] = cache
     return cache
+
+
+def fragment_cache() -> FragmentCache:
+    return worker_cache("fragments", "FRAGMENT_CACHE_SIZE", 256)
 
 
 def cache_key(*parts: Hashable) -> tuple:

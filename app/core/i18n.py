@@ -18,7 +18,7 @@ from flask_babel import get_locale, get_translations
 _catalogues: dict[Any, Any] = {}
 
 
-def _current_locale():
+def current_locale():
     # Flask-Babel keeps the request's locale (or the one ``force_locale`` set) here.
     state = g.get("_flask_babel") if g else None
     locale = getattr(state, "babel_locale", None)
@@ -27,7 +27,7 @@ def _current_locale():
 
 def catalogue():
     """The current locale's translations (a null catalogue outside a request)."""
-    locale = _current_locale()
+    locale = current_locale()
     if locale is None:
         return get_translations()
     found = _catalogues.get(locale)
@@ -58,7 +58,7 @@ class Labels:
         self._tables: dict[Any, dict] = {}
 
     def __call__(self, key):
-        locale = _current_locale()
+        locale = current_locale()
         table = self._tables.get(locale)
         if table is None:
             table = self._tables[locale] = {k: str(v) for k, v in self._lazy.items()}

@@ -15,8 +15,8 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from app.core.freshness import FragmentCache
-from app.core.i18n import _current_locale
+from app.core.freshness import FragmentCache, worker_cache
+from app.core.i18n import current_locale
 
 _CSRF = "\x1dcsrf\x1d"
 _NEXT = "\x1dnext\x1d"
@@ -25,18 +25,14 @@ _BADGE = "badge rounded-pill text-bg-danger"
 
 
 def _cache() -> FragmentCache:
-    cache = current_app.extensions.get("gongjian.navbar")
-    if cache is None:
-        cache = FragmentCache(current_app.config.get("NAVBAR_CACHE_SIZE", 512))
-        current_app.extensions["gongjian.navbar"] = cache
-    return cache
+    return worker_cache("navbar", "NAVBAR_CACHE_SIZE", 512)
 
 
 def _key() -> tuple:
     task_force = g.get("task_force")
     task_force_id = task_force.id if task_force is not None else None
     return (
-        str(_current_locale()),
+        str(current_locale()),
         current_user.id,
         current_user.display_name,
         current_user.is_admin,
@@ -64,10 +60,3 @@ def navbar() -> Markup:
         .replace(_NEXT, str(escape(back)))
         .replace(_UNREAD, badge)
     )
-
-
-def clear() -> None:
-    """Forget every kept menu (tests; nothing in the app needs it: the key says it all)."""
-    cache = current_app.extensions.get("gongjian.navbar")
-    if cache is not None:
-        cache.clear()
