@@ -10,10 +10,14 @@ set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+# Listings are read whole before grep: with pipefail, `grep -q` closing the pipe early
+# would fail the listing (SIGPIPE) and report a package as missing that is there.
+fonts=$(fc-list : family 2>/dev/null || true)
+grep -q "Noto Sans CJK" <<<"$fonts" || missing+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
-/sbin/ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so' || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+libraries=$(/sbin/ldconfig -p 2>/dev/null || true)
+grep -q 'libpangoft2-1.0.so' <<<"$libraries" || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
