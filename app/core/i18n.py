@@ -36,6 +36,13 @@ def catalogue():
     return found
 
 
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's ``gettext`` through the kept catalogue, for code that writes many
+    strings (a reminder pass renders a message per person in their language)."""
+    text = catalogue().ugettext(string)
+    return text % variables if variables else text
+
+
 def install(app) -> None:
     """Jinja's ``_``/``gettext``/``ngettext`` through the kept catalogue (after Babel's
     setup). Jinja's new-style calls fill in the values themselves."""

@@ -49,20 +49,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, get_translations
-from flask_babel import gettext as babel_gettext
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import aliased
 
 from app.core import clock
+from app.core.i18n import gettext as _
 from app.core.models import Notification
 from app.core.permissions import EXEC_LEADER, LEADER, TEMP_MEMBER
 from app.core.scope import unscoped
@@ -78,20 +77,6 @@ from app.people.models import Membership, TaskForce, User
 
 MONDAY = 0
 SHOWN = 10  # the items a grouped message lists; the rest are counted
-
-# The catalogue of the language being written, set once per language by the runner:
-# a pass writes tens of thousands of messages, and Flask-Babel's lookup of the current
-# locale at every call would cost more than the queries.
-_catalog: ContextVar = ContextVar("reminder_catalog", default=None)
-
-
-def _(msgid: str, **values) -> str:
-    """``gettext`` for message builders: the runner's catalogue, else Flask-Babel's."""
-    catalog = _catalog.get()
-    if catalog is None:
-        return babel_gettext(msgid, **values)
-    text = catalog.ugettext(msgid)
-    return text % values if values else text
 
 
 @dataclass
@@ -941,11 +926,7 @@ def _in_languages(items: list, locale_of: Callable[[Any], str | None], build: Ca
     built = []
     for locale, group in groupby(sorted(items, key=lambda i: locale_of(i) or ""), locale_of):
         with force_locale(locale or "zh_CN"):
-            token = _catalog.set(get_translations())
-            try:
-                built.extend(build(item) for item in group)
-            finally:
-                _catalog.reset(token)
+            built.extend(build(item) for item in group)
     return built
 
 
