@@ -14,7 +14,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.core import clock
 from app.core.models import TimestampMixin, VersionMixin
@@ -216,15 +216,10 @@ class ProgressUpdate(TaskForceScoped, db.Model):
     author: Mapped[User | None] = relationship()
 
 
-class Attachment(TaskForceScoped, db.Model):
-    """An evidence file. Stored under the instance folder, never under ``static/``."""
+class StoredFile:
+    """The columns of an uploaded file kept by ``service.store_file`` under the instance
+    folder, never under ``static/``: items' attachments and pilots' evidence."""
 
-    __tablename__ = "attachment"
-    __scope_index__ = False
-    __table_args__ = (Index("ix_attachment_tf_issue", "task_force_id", "issue_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
     stored_name: Mapped[str] = mapped_column(String(80), unique=True)
     content_type: Mapped[str] = mapped_column(String(100))
@@ -233,4 +228,17 @@ class Attachment(TaskForceScoped, db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
 
-    uploaded_by: Mapped[User | None] = relationship()
+    @declared_attr
+    def uploaded_by(cls) -> Mapped[User | None]:
+        return relationship(User)
+
+
+class Attachment(StoredFile, TaskForceScoped, db.Model):
+    """An evidence file of an item."""
+
+    __tablename__ = "attachment"
+    __scope_index__ = False
+    __table_args__ = (Index("ix_attachment_tf_issue", "task_force_id", "issue_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)

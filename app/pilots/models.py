@@ -12,7 +12,7 @@ from app.core import clock
 from app.core.models import TimestampMixin, VersionMixin
 from app.core.scope import TaskForceScoped
 from app.extensions import db
-from app.issues.models import Issue
+from app.issues.models import Issue, StoredFile
 from app.people.models import OrgUnit, User
 
 # Lifecycle.
@@ -126,7 +126,7 @@ class PilotObjective(TaskForceScoped, db.Model):
         return self.actual >= self.target
 
 
-class PilotEvidence(TaskForceScoped, db.Model):
+class PilotEvidence(StoredFile, TaskForceScoped, db.Model):
     """An evidence file of the review. Stored beside the issues' attachments."""
 
     __tablename__ = "pilot_evidence"
@@ -135,15 +135,6 @@ class PilotEvidence(TaskForceScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pilot_id: Mapped[int] = mapped_column(ForeignKey("pilot.id"), index=True)
-    filename: Mapped[str] = mapped_column(String(200))
-    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
-
-    uploaded_by: Mapped[User | None] = relationship()
 
 
 class RolloutTask(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
