@@ -8,6 +8,7 @@ scheduler never tells anyone twice.
 from __future__ import annotations
 
 from flask import g, has_request_context
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from app.core import clock
@@ -41,6 +42,25 @@ def notify(
     db.session.add(message)
     _forget_count()
     return message
+
+
+def tell(
+    recipient,
+    kind: str,
+    message,
+    unique_key: str,
+    link: str | None = None,
+    subject: object | None = None,
+    task_force_id: int | None = None,
+) -> Notification | None:
+    """``notify`` with the text in the recipient's language.
+
+    ``message`` is a function returning the translated text, so that it is rendered under
+    the recipient's locale (and its literal stays visible to the extractor).
+    """
+    with force_locale(recipient.locale):
+        text = message()
+    return notify(recipient.id, kind, text, unique_key, link, subject, task_force_id)
 
 
 def unread_count_of(recipient_id):

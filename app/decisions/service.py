@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from app.core import audit, clock, hooks
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
-from app.core.outbox import notify
+from app.core.outbox import tell
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
 from app.core.scope import get_in_scope
 from app.core.service import check_version
@@ -108,17 +107,7 @@ def parse_options(text: str) -> list[str]:
 
 
 def _tell(recipient: User, kind: str, key: str, link: str, subject, task_force_id: int, message):
-    with force_locale(recipient.locale):
-        text = message()
-    notify(
-        recipient.id,
-        kind,
-        text,
-        unique_key=key,
-        link=link,
-        subject=subject,
-        task_force_id=task_force_id,
-    )
+    tell(recipient, kind, message, key, link, subject, task_force_id)
 
 
 def _active_with_roles(task_force_id: int, roles: set[str]) -> list[User]:

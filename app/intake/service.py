@@ -15,14 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app.core import audit, clock
 from app.core.errors import InvalidTransition, ValidationFailed
-from app.core.outbox import notify
+from app.core.outbox import tell
 from app.core.permissions import FRONTLINE, authorize, can
 from app.core.scope import get_in_scope, task_force_scope, unscoped
 from app.core.service import check_version
@@ -253,16 +252,14 @@ def _tell_submitter(actor: User, submission: Submission, message) -> None:
     submitter = db.session.get(User, submission.submitter_id)
     if submitter is None or submitter.id == actor.id:
         return
-    with force_locale(submitter.locale):
-        text = message()
-    notify(
-        submitter.id,
+    tell(
+        submitter,
         "intake",
-        text,
-        unique_key=f"intake:{submission.id}:{submission.state}",
-        link="/intake/mine",
-        subject=submission,
-        task_force_id=submission.task_force_id,
+        message,
+        f"intake:{submission.id}:{submission.state}",
+        "/intake/mine",
+        submission,
+        submission.task_force_id,
     )
 
 

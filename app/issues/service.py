@@ -15,14 +15,13 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, or_, select, union_all, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core import audit, clock
 from app.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from app.core.outbox import notify
+from app.core.outbox import tell
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
 from app.core.scope import get_in_scope
 from app.core.service import check_version
@@ -390,22 +389,8 @@ def _check_issue_input(task_force_id: int, data: IssueInput) -> Category:
 
 
 def _tell(recipient: User, kind: str, issue: Issue, key: str, message) -> None:
-    """Queue a message about ``issue`` in the recipient's language.
-
-    ``message`` is a function returning the translated text, so that it is rendered
-    under the recipient's locale (and the literal stays visible to the extractor).
-    """
-    with force_locale(recipient.locale):
-        text = message()
-    notify(
-        recipient.id,
-        kind,
-        text,
-        unique_key=key,
-        link=f"/issues/{issue.id}",
-        subject=issue,
-        task_force_id=issue.task_force_id,
-    )
+    """Queue a message about ``issue`` in the recipient's language."""
+    tell(recipient, kind, message, key, f"/issues/{issue.id}", issue, issue.task_force_id)
 
 
 def _notify_assignment(actor: User, issue: Issue) -> None:

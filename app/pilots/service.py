@@ -12,14 +12,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core import audit, clock
 from app.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from app.core.outbox import notify
+from app.core.outbox import tell
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
 from app.core.scope import get_in_scope
 from app.core.service import check_version
@@ -152,17 +151,7 @@ def _tell(recipient_id: int | None, kind: str, pilot: Pilot, key: str, message) 
     recipient = db.session.get(User, recipient_id)
     if recipient is None:
         return
-    with force_locale(recipient.locale):
-        text = message()
-    notify(
-        recipient.id,
-        kind,
-        text,
-        unique_key=key,
-        link=f"/pilots/{pilot.id}",
-        subject=pilot,
-        task_force_id=pilot.task_force_id,
-    )
+    tell(recipient, kind, message, key, f"/pilots/{pilot.id}", pilot, pilot.task_force_id)
 
 
 def create_pilot(actor: User, task_force_id: int, data: PilotInput) -> Pilot:

@@ -174,7 +174,7 @@ def test_a_failure_after_the_item_changed_rolls_everything_back(scoped, world, p
     def broken(*args, **kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr(service, "notify", broken)
+    monkeypatch.setattr(service, "tell", broken)
     with pytest.raises(RuntimeError):
         service.decide(
             person("exec_leader"),
