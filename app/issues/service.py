@@ -388,6 +388,23 @@ def _check_issue_input(task_force_id: int, data: IssueInput) -> Category:
     return category
 
 
+def issues_of(task_force_id: int, ids) -> list[Issue]:
+    """The task force's items with these ids (for a select of linked items).
+
+    :raise ValidationFailed: on ``issue_ids`` when one is unknown or of another task force.
+    """
+    if not ids:
+        return []
+    found = list(
+        db.session.scalars(
+            select(Issue).where(Issue.id.in_(ids), Issue.task_force_id == task_force_id)
+        )
+    )
+    if len(found) != len(set(ids)):
+        raise ValidationFailed(_("Unknown item."), "issue_ids")
+    return found
+
+
 def _tell(recipient: User, kind: str, issue: Issue, key: str, message) -> None:
     """Queue a message about ``issue`` in the recipient's language."""
     tell(recipient, kind, message, key, f"/issues/{issue.id}", issue, issue.task_force_id)

@@ -22,6 +22,7 @@ from app.core.scope import get_in_scope
 from app.core.service import check_version
 from app.extensions import db
 from app.issues.models import Issue
+from app.issues.service import issues_of
 from app.kpis.models import DIRECTIONS, DOWN, UNITS, Kpi, KpiReading, kpi_pilot
 from app.people.models import User
 
@@ -152,17 +153,7 @@ def _check(task_force_id: int, data: KpiInput, kpi: Kpi | None) -> list[Issue]:
     )
     if clash is not None and (kpi is None or clash != kpi.id):
         raise ValidationFailed(_("Another KPI has this name."), "name")
-    issues = []
-    if data.issue_ids:
-        issues = list(
-            db.session.scalars(
-                select(Issue).where(
-                    Issue.id.in_(data.issue_ids), Issue.task_force_id == task_force_id
-                )
-            )
-        )
-        if len(issues) != len(set(data.issue_ids)):
-            raise ValidationFailed(_("Unknown item."), "issue_ids")
+    issues = issues_of(task_force_id, data.issue_ids)
     if data.pilot_ids:
         known = {pid for pid, _name in pilot_options(task_force_id)}
         if not set(data.pilot_ids) <= known:

@@ -25,7 +25,7 @@ from app.core.service import check_version
 from app.extensions import db
 from app.issues.lights import LightRules
 from app.issues.models import GREEN, GREY, RED, YELLOW, Issue
-from app.issues.service import active_member_ids, attachment_dir, store_file
+from app.issues.service import active_member_ids, attachment_dir, issues_of, store_file
 from app.people.models import OrgUnit, User
 from app.pilots.models import (
     COMPLETED,
@@ -125,17 +125,7 @@ def _check_input(task_force_id: int, data: PilotInput) -> tuple[list[Issue], lis
         raise ValidationFailed(_("The owner must be on the task force's roster."), "owner_id")
     if data.starts_on and data.planned_end and data.planned_end < data.starts_on:
         raise ValidationFailed(_("The planned end is before the start."), "planned_end")
-    issues = []
-    if data.issue_ids:
-        issues = list(
-            db.session.scalars(
-                select(Issue).where(
-                    Issue.id.in_(data.issue_ids), Issue.task_force_id == task_force_id
-                )
-            )
-        )
-        if len(issues) != len(set(data.issue_ids)):
-            raise ValidationFailed(_("Unknown item."), "issue_ids")
+    issues = issues_of(task_force_id, data.issue_ids)
     units = []
     if data.unit_ids:
         units = list(db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(data.unit_ids))))
