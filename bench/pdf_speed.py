@@ -138,7 +138,6 @@ def main() -> None:
         os.environ["GONGJIAN_INSTANCE"] = folder
         os.environ["DATABASE_URL"] = f"sqlite:///{folder}/speed.sqlite"
 
-    from flask_migrate import upgrade
     from sqlalchemy import select
 
     from app import create_app
@@ -153,11 +152,9 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         if what != "demo":
-            upgrade()
-            from bench import dataset
+            from bench import setup_db
 
-            with unscoped():
-                dataset.build(issues=count)
+            setup_db.build(issues=count)
         with unscoped():
             task_force = db.session.scalars(select(TaskForce).order_by(TaskForce.id)).first()
             admin = db.session.scalars(select(User).where(User.username == "admin")).one()

@@ -25,29 +25,13 @@ def main() -> None:
     os.environ["GONGJIAN_INSTANCE"] = folder
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder}/reminders.sqlite")
 
-    from flask_migrate import upgrade
-    from sqlalchemy import text
-
     from app import create_app
-    from app.core.scope import unscoped
-    from app.extensions import db
     from app.notify import rules
-    from bench import dataset
+    from bench import setup_db
 
     app = create_app()
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        upgrade()
-        with unscoped():
-            dataset.build(issues=count, year=False)
-        if db.engine.dialect.name == "postgresql":
-            # The statistics a live database has: autovacuum analyses a table soon after a
-            # bulk load, and without them the planner guesses (a nested loop per person).
-            with db.engine.begin() as conn:
-                conn.execute(text("ANALYZE"))
+        setup_db.build(issues=count, year=False)
         started = time.perf_counter()
         cpu = resource.getrusage(resource.RUSAGE_SELF)
         first = rules.run_all()
