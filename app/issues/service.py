@@ -128,12 +128,6 @@ def create_category(actor: User, task_force_id: int, data: CategoryInput) -> Cat
     if parent is not None and prefix:
         raise ValidationFailed(_("Only a top-level dimension has a code prefix."), "code_prefix")
     _check_prefix(task_force_id, prefix, None)
-    last = db.session.scalar(
-        select(func.max(Category.sort_order)).where(
-            Category.task_force_id == task_force_id,
-            Category.parent_id.is_(None) if parent is None else Category.parent_id == parent.id,
-        )
-    )
     category = Category(
         task_force_id=task_force_id,
         parent_id=parent.id if parent else None,
@@ -141,7 +135,7 @@ def create_category(actor: User, task_force_id: int, data: CategoryInput) -> Cat
         description=data.description,
         code_prefix=prefix,
         action_priority=data.action_priority,
-        sort_order=(last or 0) + 1,
+        sort_order=next_sort_order(task_force_id, parent),
         depth=(parent.depth + 1) if parent else 0,
     )
     db.session.add(category)
@@ -184,18 +178,23 @@ def update_category(
     return category
 
 
+def next_sort_order(task_force_id: int, parent: Category | None) -> int:
+    """The place after the last child of ``parent`` (of the top level for ``None``)."""
+    last = db.session.scalar(
+        select(func.max(Category.sort_order)).where(
+            Category.task_force_id == task_force_id,
+            Category.parent_id.is_(None) if parent is None else Category.parent_id == parent.id,
+        )
+    )
+    return (last or 0) + 1
+
+
 def _move_subtree(category: Category, parent: Category | None) -> None:
     old_path = category.path
     new_path = f"{parent.path if parent else '/'}{category.id}/"
     depth_shift = ((parent.depth + 1) if parent else 0) - category.depth
-    last = db.session.scalar(
-        select(func.max(Category.sort_order)).where(
-            Category.task_force_id == category.task_force_id,
-            Category.parent_id.is_(None) if parent is None else Category.parent_id == parent.id,
-        )
-    )
+    category.sort_order = next_sort_order(category.task_force_id, parent)
     category.parent_id = parent.id if parent else None
-    category.sort_order = (last or 0) + 1
     db.session.flush()
     # One UPDATE rewrites the paths of the whole subtree.
     db.session.execute(

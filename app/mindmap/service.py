@@ -492,12 +492,6 @@ def apply_import(actor: User, task_force_id: int, token: str) -> dict[str, int]:
 def _new_category(
     task_force_id: int, parent: Category | None, node: MapNode, taken: set[str]
 ) -> Category:
-    last = db.session.scalar(
-        select(func.max(Category.sort_order)).where(
-            Category.task_force_id == task_force_id,
-            Category.parent_id.is_(None) if parent is None else Category.parent_id == parent.id,
-        )
-    )
     category = Category(
         task_force_id=task_force_id,
         parent_id=parent.id if parent else None,
@@ -505,7 +499,7 @@ def _new_category(
         description=node.note,
         # Top-level dimensions number their items; an imported one gets a free prefix.
         code_prefix=None if parent else _free_prefix(task_force_id, taken),
-        sort_order=(last or 0) + 1,
+        sort_order=issues.next_sort_order(task_force_id, parent),
         depth=(parent.depth + 1) if parent else 0,
     )
     db.session.add(category)
