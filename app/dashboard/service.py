@@ -12,7 +12,9 @@ from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from app.core.permissions import authorize
+from app.core.quarters import Quarter
 from app.extensions import db
+from app.issues.asof import AsOf, QuarterFigures, quarter_counts
 from app.issues.lights import LightRules, light_clause
 from app.issues.models import (
     CLOSED,
@@ -64,6 +66,7 @@ class BattleMap:
     owners: list[OwnerLoad]
     kpis: list[Standing]
     today: date
+    quarter: QuarterFigures
 
     @property
     def yesterday(self) -> date:
@@ -104,8 +107,13 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
     in_tf = Issue.task_force_id == task_force_id
     is_open = Issue.status.in_(OPEN_STATUSES)
     count = func.count(Issue.id)
+    # The quarter's figures by the one definition the review pack and the quarterly
+    # meeting use, in the same query.
+    as_of = AsOf.for_quarter(Quarter.of(rules.today), rules.today)
+    quarter_columns = quarter_counts(as_of)
     row = db.session.execute(
         select(
+            *quarter_columns.values(),
             *headline_counts(rules).values(),
             count.filter(is_open & Issue.owner_id.is_not(None) & Issue.acknowledged_at.is_(None)),
             count.filter(light_clause(rules, RED)),
@@ -114,7 +122,8 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
             count.filter(is_open & Issue.major.is_(True)),
         ).where(in_tf)
     ).one()
-    totals = Totals(*row)
+    quarter = QuarterFigures(as_of.quarter, *row[: len(quarter_columns)])
+    totals = Totals(*row[len(quarter_columns) :])
 
     recently_closed = list(
         db.session.scalars(
@@ -170,4 +179,5 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
         upcoming_milestones=upcoming,
         owners=owners,
         today=rules.today,
+        quarter=quarter,
     )

@@ -14,19 +14,18 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core import clock, hooks
-from app.core.models import AuditEvent
-from app.core.quarters import Quarter, local_midnight_utc
+from app.core.quarters import Quarter
 from app.extensions import db
-from app.issues.lights import LightRules, light_reasons
+from app.issues.asof import AsOf, quarter_counts
+from app.issues.lights import light_reasons
 from app.issues.models import (
     BLOCKED,
     CLOSED,
@@ -34,104 +33,8 @@ from app.issues.models import (
     PRIORITIES,
     Issue,
     Milestone,
-    ProgressUpdate,
 )
 from app.issues.service import category_tree, headline_counts
-
-
-@dataclass(frozen=True)
-class AsOf:
-    """The instant a pack describes and the SQL that reads each item's state then."""
-
-    quarter: Quarter
-    day: date  # the battle map's "today" for the pack
-    live: bool  # the quarter is under way: the item's own columns are the truth
-    start: datetime  # naive UTC: the quarter's first instant
-    cutoff: datetime  # naive UTC: the instant after the pack's day
-    rules: LightRules
-
-    @classmethod
-    def for_quarter(cls, quarter: Quarter, today: date | None = None) -> AsOf:
-        today = today or clock.today()
-        live = quarter.contains(today)
-        day = today if live else quarter.last_day
-        cutoff = clock.utcnow() if live else local_midnight_utc(day + timedelta(days=1))
-        config = current_app.config
-        rules = LightRules(
-            today=day,
-            now=cutoff,
-            due_soon_days=config["LIGHT_DUE_SOON_DAYS"],
-            stale_days=config["LIGHT_STALE_DAYS"],
-        )
-        return cls(quarter, day, live, local_midnight_utc(quarter.first_day), cutoff, rules)
-
-    def _status_event(self, before: bool):
-        changes = AuditEvent.changes[("status", 1 if before else 0)].as_string()
-        moment = AuditEvent.at < self.cutoff if before else AuditEvent.at >= self.cutoff
-        order = (
-            (AuditEvent.at.desc(), AuditEvent.id.desc())
-            if before
-            else (AuditEvent.at, AuditEvent.id)
-        )
-        return (
-            select(changes)
-            .where(
-                AuditEvent.entity_type == "issue",
-                AuditEvent.entity_id == Issue.id,
-                AuditEvent.action == "status_changed",
-                moment,
-            )
-            .order_by(*order)
-            .limit(1)
-            .correlate(Issue)
-            .scalar_subquery()
-        )
-
-    @property
-    def status(self):
-        if self.live:
-            return Issue.status
-        return func.coalesce(self._status_event(True), self._status_event(False), Issue.status)
-
-    @property
-    def closed_at(self):
-        if self.live:
-            return Issue.closed_at
-        last_close = (
-            select(func.max(AuditEvent.at))
-            .where(
-                AuditEvent.entity_type == "issue",
-                AuditEvent.entity_id == Issue.id,
-                AuditEvent.action == "status_changed",
-                AuditEvent.changes[("status", 1)].as_string() == CLOSED,
-                AuditEvent.at < self.cutoff,
-            )
-            .correlate(Issue)
-            .scalar_subquery()
-        )
-        return func.coalesce(last_close, Issue.closed_at)
-
-    @property
-    def last_progress_at(self):
-        if self.live:
-            return Issue.last_progress_at
-        return (
-            select(func.max(ProgressUpdate.created_at))
-            .where(ProgressUpdate.issue_id == Issue.id, ProgressUpdate.created_at < self.cutoff)
-            .correlate(Issue)
-            .scalar_subquery()
-        )
-
-    @property
-    def existed(self):
-        return true() if self.live else Issue.created_at < self.cutoff
-
-    def issues(self, task_force_id: int, *where) -> Select:
-        """Items of the task force that existed then, with their status then."""
-        return select(Issue, self.status.label("status_then")).where(
-            Issue.task_force_id == task_force_id, self.existed, *where
-        )
-
 
 # --- the problem list's sections ------------------------------------------------------------
 
@@ -152,15 +55,14 @@ class Summary:
 
 
 def summary(task_force_id: int, as_of: AsOf) -> Summary:
-    """The headline figures (one query)."""
-    status = as_of.status
-    closed_at = as_of.closed_at
-    count = func.count(Issue.id)
+    """The headline figures and the quarter's own (one query): the quarter's are
+    ``issues.asof.quarter_counts``, as on the battle map and the quarterly meeting."""
+    quarter = quarter_counts(as_of)
     row = db.session.execute(
         select(
-            *headline_counts(as_of.rules, status).values(),
-            count.filter(and_(status == CLOSED, closed_at >= as_of.start)),
-            count.filter(Issue.created_at >= as_of.start),
+            *headline_counts(as_of.rules, as_of.status).values(),
+            quarter["closed"],
+            quarter["raised"],
         ).where(Issue.task_force_id == task_force_id, as_of.existed)
     ).one()
     return Summary(*row)
@@ -206,11 +108,7 @@ def closed_items(task_force_id: int, as_of: AsOf) -> list[tuple[Issue, datetime]
         .options(joinedload(Issue.owner), joinedload(Issue.category))
         .order_by(closed_at, Issue.code)
     )
-    zone = clock.zone()
-    return [
-        (issue, when.replace(tzinfo=UTC).astimezone(zone).date())
-        for issue, when in db.session.execute(stmt).unique()
-    ]
+    return [(issue, clock.local_date(when)) for issue, when in db.session.execute(stmt).unique()]
 
 
 class _MilestoneThen:
