@@ -6,7 +6,7 @@ import os
 from functools import cache
 
 from flask import Flask, g, has_request_context, render_template, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -237,7 +237,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from app.core import clock, markdown, nav
-    from app.core.i18n import Labels
+    from app.core.i18n import Labels, format_clock, format_day, format_moment
     from app.core.layout import navbar
     from app.core.outbox import unread_count
     from app.core.permissions import ROLE_LABELS
@@ -262,8 +262,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["markdown"] = markdown.render
     # Dates read naturally in the user's language: 2026年11月28日 / Nov 28, 2026.
-    app.jinja_env.filters["day"] = lambda value: format_date(value, "medium") if value else ""
-    app.jinja_env.filters["moment"] = lambda value: format_datetime(value, "short") if value else ""
+    app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["moment"] = format_moment
+    app.jinja_env.filters["clock"] = format_clock
+    app.jinja_env.filters["local_date"] = clock.local_date
 
 
 def register_commands(app: Flask) -> None:

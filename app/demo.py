@@ -17,7 +17,7 @@ import os
 import random
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import click
 from flask import Flask, current_app
@@ -152,7 +152,8 @@ def _year_after(start: date) -> date:
 
 def _at(day: date, step: str, extra_minutes: int = 0) -> datetime:
     hour, minute = HOUR[step]
-    return datetime(day.year, day.month, day.day, hour, minute) + timedelta(minutes=extra_minutes)
+    moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+    return moment + timedelta(minutes=extra_minutes)
 
 
 def _workday(day: date) -> date:
@@ -721,7 +722,7 @@ def _load(password: str) -> None:
         added += kpis_demo.build(aum, users["leader"], today)
         meetings_demo.load(aum, users, units, today)
     if added:
-        _quiet_old_notifications([aum.id, second.id], clock.utcnow() - timedelta(days=14))
+        _quiet_old_notifications([aum.id, second.id], clock.now() - timedelta(days=14))
     notify_demo.load()
 
 

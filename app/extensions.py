@@ -1,5 +1,7 @@
 """Every Flask extension, created once and unbound; create_app binds them."""
 
+from datetime import datetime
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -8,7 +10,9 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, registry
+
+from app.core.clock import Instant
 
 # Stable constraint names on SQLite and PostgreSQL, so migrations can name them.
 NAMING_CONVENTION = {
@@ -21,7 +25,11 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every ``Mapped[datetime]`` is an instant: stored as UTC, read back timezone-aware.
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: Instant},
+    )
 
 
 db = SQLAlchemy(model_class=Base)

@@ -141,7 +141,7 @@ def _issues(task_force_id, categories, members, units, count: int, follow_up: bo
     """Issues over a year: most closed, the rest spread over every status and light."""
     rng = random.Random(42)
     today = clock.today()
-    now = clock.utcnow()
+    now = clock.now()
     leaves = [c for c in categories if c.depth == 2]
     prefix_of = {c.id: c.code_prefix for c in categories if c.depth == 0}
     numbers: dict[int, int] = {}
@@ -217,7 +217,7 @@ def _issues(task_force_id, categories, members, units, count: int, follow_up: bo
 def _work_on_items(task_force_id: int, members: list[int], rng: random.Random) -> None:
     """Two subtasks and three progress notes per item, the year's follow-up."""
     today = clock.today()
-    now = clock.utcnow()
+    now = clock.now()
     rows = db.session.execute(
         select(Issue.id, Issue.status, Issue.created_at).where(Issue.task_force_id == task_force_id)
     ).all()

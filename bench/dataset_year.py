@@ -4,7 +4,7 @@ incentives, pilots with their rollout, and goal-figure readings. Written in bulk
 from __future__ import annotations
 
 import random
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert, select
@@ -36,7 +36,7 @@ def build(task_force_id: int, members: list[int], units: list[int]) -> dict[str,
 
 def _meetings(task_force_id, members, units, rng) -> dict[str, int]:
     today = clock.today()
-    now = clock.utcnow()
+    now = clock.now()
     leader, exec_leader = members[0], members[1]
     start = today - timedelta(days=364)
     cadences = (
@@ -73,15 +73,15 @@ def _meetings(task_force_id, members, units, rng) -> dict[str, int]:
                     "title": f"{name} 第{number}次",
                     "kind": kind,
                     "scheduled_on": day,
-                    "starts_at": datetime.combine(day, time(1, 30)),
+                    "starts_at": datetime.combine(day, time(1, 30), tzinfo=UTC),
                     "duration_minutes": 60,
                     "status": "published" if past else "planned",
                     "chair_id": leader,
                     "counterpart_user_id": rng.choice(members) if kind == "one_on_one" else None,
                     "counterpart_unit_id": rng.choice(units) if kind == "one_on_one" else None,
                     "decisions": "会议决定：按计划推进。" if past else "",
-                    "held_at": datetime.combine(day, time(3, 0)) if past else None,
-                    "published_at": datetime.combine(day, time(9, 0)) if past else None,
+                    "held_at": datetime.combine(day, time(3, 0), tzinfo=UTC) if past else None,
+                    "published_at": datetime.combine(day, time(9, 0), tzinfo=UTC) if past else None,
                     "ical_sequence": 0,
                     "version": 1,
                     "created_at": now,
@@ -149,7 +149,7 @@ def _meetings(task_force_id, members, units, rng) -> dict[str, int]:
 
 def _escalations(task_force_id, members, rng) -> dict[str, int]:
     today = clock.today()
-    now = clock.utcnow()
+    now = clock.now()
     issue_ids = db.session.scalars(
         select(Issue.id).where(Issue.task_force_id == task_force_id).limit(600)
     ).all()
@@ -229,7 +229,7 @@ def _escalations(task_force_id, members, rng) -> dict[str, int]:
 
 def _pilots(task_force_id, members, units, rng) -> dict[str, int]:
     today = clock.today()
-    now = clock.utcnow()
+    now = clock.now()
     statuses = ("planned", "running", "reviewing", "decided", "rolling_out", "completed")
     pilots = [
         {
@@ -279,7 +279,7 @@ def _pilots(task_force_id, members, units, rng) -> dict[str, int]:
 
 def _kpis(task_force_id, members) -> dict[str, int]:
     today = clock.today()
-    now = clock.utcnow()
+    now = clock.now()
     figures = (
         ("非存AUM", "yi_yuan", Decimal("862"), Decimal("1000")),
         ("代销理财销量增速", "percent", Decimal("0"), Decimal("188")),

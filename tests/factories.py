@@ -204,7 +204,7 @@ def make_issue(category, title: str | None = None, **fields) -> Issue:
         **fields,
     )
     if issue.owner_id and "acknowledged_at" not in fields:
-        issue.assigned_at = issue.acknowledged_at = clock.utcnow()
+        issue.assigned_at = issue.acknowledged_at = clock.now()
     db.session.add(issue)
     db.session.commit()
     return issue

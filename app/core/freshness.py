@@ -85,16 +85,16 @@ def restart_versions() -> None:
     """After a restore, give every task force a version no running server has seen:
     the restored numbers may repeat ones cached before. A stamp in milliseconds is above
     anything the +1 steps since an earlier restore can have reached."""
-    import time
-
     from sqlalchemy import inspect as inspect_db
 
+    from app.core import clock
     from app.extensions import db
 
     if "data_version" not in {c["name"] for c in inspect_db(db.engine).get_columns("task_force")}:
         return  # a backup from before versions existed: `flask db upgrade` adds them
     with db.engine.begin() as connection:
-        connection.execute(update(_task_force).values(data_version=int(time.time() * 1000)))
+        stamp = int(clock.now().timestamp() * 1000)
+        connection.execute(update(_task_force).values(data_version=stamp))
 
 
 class FragmentCache:

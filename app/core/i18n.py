@@ -10,10 +10,13 @@ translated once per locale instead of once per request.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from flask import g
-from flask_babel import get_locale, get_translations
+from flask_babel import format_date, format_datetime, get_locale, get_translations
+
+from app.core import clock
 
 _catalogues: dict[Any, Any] = {}
 
@@ -70,3 +73,33 @@ class Labels:
         if table is None:
             table = self._tables[locale] = {k: str(v) for k, v in self._lazy.items()}
         return table.get(key, key)
+
+
+def format_moment(value: datetime | None, format: str = "short") -> str:
+    """An instant as a person in ``TIMEZONE`` reads it, in their language
+    (2026/12/7 15:00 · 12/7/26, 3:00 PM).
+
+    :raise NaiveDatetime: for a datetime without a zone: every instant is aware.
+    """
+    if value is None:
+        return ""
+    return format_datetime(clock.local(value), format, rebase=False)
+
+
+def format_day(value: date | datetime | None, format: str = "medium") -> str:
+    """A day (2026年12月7日 · Dec 7, 2026); an instant gives its day in ``TIMEZONE``."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = clock.local_date(value)
+    return format_date(value, format)
+
+
+def format_clock(value: datetime | None) -> str:
+    """An instant's wall-clock time in ``TIMEZONE``, ``15:00``."""
+    return clock.local(value).strftime("%H:%M") if value is not None else ""
+
+
+def local_stamp(value: datetime | None) -> str:
+    """An instant as ``2026-12-07 15:00`` in ``TIMEZONE``, for files and plain-text messages."""
+    return clock.local(value).strftime("%Y-%m-%d %H:%M") if value is not None else ""

@@ -13,8 +13,8 @@ from app.extensions import db
 
 
 class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow, onupdate=clock.utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class VersionMixin:
@@ -38,7 +38,7 @@ class AuditEvent(db.Model):
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=clock.utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     task_force_id: Mapped[int | None] = mapped_column(ForeignKey("task_force.id"), index=True)
     action: Mapped[str] = mapped_column(String(40))
@@ -69,7 +69,7 @@ class Notification(db.Model):
     link: Mapped[str | None] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)
     unique_key: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     read_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_notification_unread", "recipient_id", "read_at"),)

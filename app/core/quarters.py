@@ -1,12 +1,10 @@
-"""Calendar quarters: "2026Q3", their first and last days, and their cut-off instant."""
+"""Calendar quarters: "2026Q3", their first and last days."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-
-from app.core import clock
+from datetime import date, timedelta
 
 _PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
 
@@ -51,12 +49,6 @@ class Quarter:
 
     def contains(self, day: date) -> bool:
         return self.first_day <= day <= self.last_day
-
-
-def local_midnight_utc(day: date) -> datetime:
-    """The instant ``day`` begins in the configured zone, as naive UTC (how rows store time)."""
-    aware = datetime.combine(day, time(0), tzinfo=clock.zone())
-    return aware.astimezone(UTC).replace(tzinfo=None)
 
 
 def recent_quarters(today: date, count: int = 8) -> list[Quarter]:

@@ -10,7 +10,7 @@ does. Safe to run again: a task force that has escalations is left alone.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -197,7 +197,7 @@ def _history(task_force: TaskForce, users: dict[str, User], closed: list[Issue])
             question=question,
             options=options,
             recommendation=recommendation,
-            due_on=service.add_working_days(raised_at.date(), 3),
+            due_on=service.add_working_days(clock.local_date(raised_at), 3),
             status="decided",
             raised_by_id=raiser,
             raised_at=raised_at,
@@ -222,7 +222,7 @@ def _history(task_force: TaskForce, users: dict[str, User], closed: list[Issue])
 
 
 def _frozen(day: date, hour: int = 2):
-    return clock.frozen_at(datetime(day.year, day.month, day.day, hour, 30))
+    return clock.frozen_at(datetime(day.year, day.month, day.day, hour, 30, tzinfo=UTC))
 
 
 def _current(task_force: TaskForce, users: dict[str, User], open_: list[Issue], today: date):

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from flask import current_app
 from flask_babel import gettext as _
 
+from app.core import clock
 from app.decisions.labels import ESCALATION_STATUS_LABELS, KIND_LABELS, LEVEL_LABELS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -76,14 +77,14 @@ def register_workbook(rows, meetings: dict | None = None) -> bytes:
                     "\n".join(escalation.options),
                     escalation.recommendation,
                     escalation.raised_by.display_name,
-                    escalation.raised_at.date(),
+                    clock.local_date(escalation.raised_at),
                     escalation.due_on,
                     str(ESCALATION_STATUS_LABELS[escalation.status]),
                     decision.text if decision else "",
                     decision.chosen_option if decision else "",
                     decision.rationale if decision else "",
                     row.decider_name or "",
-                    decision.decided_at.date() if decision else None,
+                    clock.local_date(decision.decided_at) if decision else None,
                     row.days_to_decision,
                     _("Yes") if row.overdue else _("No"),
                     _meeting_text(meeting),

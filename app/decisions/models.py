@@ -52,7 +52,7 @@ class Escalation(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
     due_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(20), default=PENDING)
     raised_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    raised_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    raised_at: Mapped[datetime] = mapped_column(default=clock.now)
     # The day of the meeting whose agenda it is put on (chosen from the meetings or typed).
     scheduled_for: Mapped[date | None]
 
@@ -84,7 +84,7 @@ class Decision(TaskForceScoped, db.Model):
     chosen_option: Mapped[str] = mapped_column(Text, default="")
     rationale: Mapped[str] = mapped_column(Text, default="")
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    decided_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    decided_at: Mapped[datetime] = mapped_column(default=clock.now)
     # The meeting it was decided in (by table name: meetings is a sibling feature).
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"), index=True)
     # What the decision did to the issue, for the register.
@@ -109,7 +109,7 @@ class Nudge(TaskForceScoped, db.Model):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     sent_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     note: Mapped[str] = mapped_column(String(300), default="")
-    sent_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    sent_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     __table_args__ = (Index("ix_nudge_tf_issue", "task_force_id", "issue_id"),)
 

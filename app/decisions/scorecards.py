@@ -135,7 +135,7 @@ def scorecard_lines(
     today = clock.today()
     start, end = period.start_utc, period.end_utc
     closed_in_period = and_(Issue.status == CLOSED, Issue.closed_at >= start, Issue.closed_at < end)
-    on_time = or_(Issue.deadline.is_(None), func.date(Issue.closed_at) <= Issue.deadline)
+    on_time = or_(Issue.deadline.is_(None), clock.local_day(Issue.closed_at) <= Issue.deadline)
     counts = db.session.execute(
         select(
             group,
@@ -167,10 +167,10 @@ def scorecard_lines(
             Issue.task_force_id == task_force_id,
             closed_in_period,
             Issue.deadline.is_not(None),
-            func.date(Issue.closed_at) > Issue.deadline,
+            clock.local_day(Issue.closed_at) > Issue.deadline,
         )
     ):
-        delays.setdefault(key, []).append((closed_at.date() - deadline).days)
+        delays.setdefault(key, []).append((clock.local_date(closed_at) - deadline).days)
     for key, values in delays.items():
         if key in lines:
             lines[key].median_delay = round(statistics.median(values), 1)
@@ -253,10 +253,8 @@ def scorecard_lines(
 
 
 def clock_day(instant: datetime) -> date:
-    """The local calendar day of a stored (naive UTC) instant."""
-    from datetime import UTC
-
-    return instant.replace(tzinfo=UTC).astimezone(clock.zone()).date()
+    """The local calendar day of an instant."""
+    return clock.local_date(instant)
 
 
 def _subjects(task_force_id: int, by: str) -> dict[int, ScoreLine]:

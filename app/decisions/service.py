@@ -162,7 +162,7 @@ def raise_escalation(actor: User, issue: Issue, data: EscalationInput) -> Escala
         due_on=due_on,
         status=PENDING,
         raised_by_id=actor.id,
-        raised_at=clock.utcnow(),
+        raised_at=clock.now(),
     )
     db.session.add(escalation)
     db.session.flush()
@@ -267,7 +267,7 @@ def _decide(actor: User, escalation: Escalation, data: DecisionInput, version) -
         chosen_option=chosen,
         rationale=(data.rationale or "").strip(),
         decided_by_id=actor.id,
-        decided_at=clock.utcnow(),
+        decided_at=clock.now(),
         meeting_id=data.meeting_id,
         unblocked="status" in issue_changes,
         new_deadline=data.new_deadline if "deadline" in issue_changes else None,
@@ -502,10 +502,7 @@ class RegisterFilter:
 
 
 def _local_day_start_utc(day: date) -> datetime:
-    from datetime import UTC
-
-    local = datetime(day.year, day.month, day.day, tzinfo=clock.zone())
-    return local.astimezone(UTC).replace(tzinfo=None)
+    return clock.start_of_day(day)
 
 
 def _filtered(task_force_id: int, filters: RegisterFilter) -> Select:
@@ -594,7 +591,7 @@ def rows_of_register(
     for escalation, decision, decider_name in db.session.execute(stmt).unique():
         if decision is not None:
             days = _days_between(escalation.raised_at, decision.decided_at)
-            late = decision.decided_at.date() > escalation.due_on
+            late = clock.local_date(decision.decided_at) > escalation.due_on
         else:
             days = None
             late = escalation.due_on < today
@@ -648,7 +645,7 @@ def figures_of_register(task_force_id: int, filters: RegisterFilter) -> Register
             func.count(),
             func.count().filter(esc.c.status == DECIDED),
             func.count().filter(and_(esc.c.status == PENDING, esc.c.due_on < today)),
-            func.count().filter(func.date(esc.c.decided_at) > esc.c.due_on),
+            func.count().filter(clock.local_day(esc.c.decided_at) > esc.c.due_on),
         ).group_by(esc.c.kind, esc.c.level)
     ).all()
     durations = db.session.execute(
@@ -853,7 +850,7 @@ def nudge(actor: User, issue: Issue, note: str = "") -> Nudge:
         recipient_id=issue.owner_id,
         sent_by_id=actor.id,
         note=note,
-        sent_at=clock.utcnow(),
+        sent_at=clock.now(),
     )
     db.session.add(entry)
     db.session.flush()

@@ -646,7 +646,7 @@ def _decisions_of_meeting(user, meeting):
     """The decisions taken in a meeting: one query."""
     if not can(user, "escalation.view", meeting.task_force_id):
         return []
-    if meeting.status == "planned" and meeting.starts_at.date() > clock.today():
+    if meeting.status == "planned" and clock.local_date(meeting.starts_at) > clock.today():
         return []  # decisions are taken in meetings of today or before
     rows = service.decisions_in_meeting(meeting.task_force_id, meeting.id)
     if not rows:

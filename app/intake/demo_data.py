@@ -8,7 +8,7 @@ A handful arrived lately and wait for triage. Safe to run again.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
@@ -127,9 +127,7 @@ def build(task_force: TaskForce, users: dict[str, User], today: date) -> int:
         db.session.commit()
     for username, show, title, note, ago in PENDING:
         user = users[username]
-        with clock.frozen_at(
-            datetime.combine(today - timedelta(days=ago), datetime.min.time()) + timedelta(hours=3)
-        ):
+        with clock.frozen_at(clock.at(today - timedelta(days=ago), time(11))):
             service.submit(
                 user,
                 service.SubmissionInput(

@@ -9,8 +9,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.core import hooks
-from app.core.quarters import local_midnight_utc
+from app.core import clock, hooks
 from app.intake import service
 
 ROWS = 10  # dimensions listed
@@ -19,8 +18,8 @@ ROWS = 10  # dimensions listed
 def build(task_force_id: int, quarter) -> dict:
     figures = service.figures_of(
         task_force_id,
-        since=local_midnight_utc(quarter.first_day),
-        until=local_midnight_utc(quarter.next().first_day),
+        since=clock.start_of_day(quarter.first_day),
+        until=clock.start_of_day(quarter.next().first_day),
     )
     return {
         "intake": figures,

@@ -266,7 +266,7 @@ def _tell_submitter(actor: User, submission: Submission, message) -> None:
 def _triaged(actor: User, submission: Submission, state: str) -> None:
     submission.state = state
     submission.triaged_by_id = actor.id
-    submission.triaged_at = clock.utcnow()
+    submission.triaged_at = clock.now()
 
 
 def accept(

@@ -43,7 +43,7 @@ class LightRules:
         config = current_app.config
         return cls(
             today=clock.today(),
-            now=clock.utcnow(),
+            now=clock.now(),
             due_soon_days=config["LIGHT_DUE_SOON_DAYS"],
             stale_days=config["LIGHT_STALE_DAYS"],
         )

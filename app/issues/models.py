@@ -211,7 +211,7 @@ class ProgressUpdate(TaskForceScoped, db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     note: Mapped[str] = mapped_column(Text)
     percent: Mapped[int | None]
-    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
 
     author: Mapped[User | None] = relationship()
 
@@ -226,7 +226,7 @@ class StoredFile:
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     @declared_attr
     def uploaded_by(cls) -> Mapped[User | None]:

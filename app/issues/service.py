@@ -252,7 +252,7 @@ def set_category_archived(actor: User, category: Category, archived: bool) -> No
                     n=open_items,
                 )
             )
-    changes = audit.apply_changes(category, {"archived_at": clock.utcnow() if archived else None})
+    changes = audit.apply_changes(category, {"archived_at": clock.now() if archived else None})
     if changes:
         audit.record(actor, "archived" if archived else "restored", category, summary=category.name)
     db.session.commit()
@@ -429,10 +429,10 @@ def _notify_assignment(actor: User, issue: Issue) -> None:
 
 def _assign(actor: User, issue: Issue, owner_id: int | None) -> None:
     issue.owner_id = owner_id
-    issue.assigned_at = clock.utcnow() if owner_id else None
+    issue.assigned_at = clock.now() if owner_id else None
     issue.assigned_by_id = actor.id if owner_id else None
     # Taking on one's own item needs no acknowledgement.
-    issue.acknowledged_at = clock.utcnow() if owner_id == actor.id else None
+    issue.acknowledged_at = clock.now() if owner_id == actor.id else None
 
 
 def create_issue(actor: User, task_force_id: int, data: IssueInput) -> Issue:
@@ -526,7 +526,7 @@ def acknowledge(actor: User, issue: Issue) -> None:
         raise PermissionDenied(_("Only the owner acknowledges an assignment."))
     if issue.acknowledged_at is not None:
         raise InvalidTransition(_("This assignment is already acknowledged."))
-    issue.acknowledged_at = clock.utcnow()
+    issue.acknowledged_at = clock.now()
     audit.record(actor, "acknowledged", issue, summary=issue.code)
     if issue.assigned_by_id and issue.assigned_by_id != actor.id:
         _tell(
@@ -648,7 +648,7 @@ def change_status(
     if target == BLOCKED:
         issue.resume_status = previous
     if target == CLOSED:
-        issue.closed_at = clock.utcnow()
+        issue.closed_at = clock.now()
         issue.closed_by_id = actor.id
         issue.verification_note = verification_note.strip()
         issue.percent = 100
@@ -720,7 +720,7 @@ def _tell_about_status(actor: User, issue: Issue, previous: str, target: str, re
     elif issue.owner_id and issue.owner_id != actor.id:
         recipients = {issue.owner_id}
     recipients.discard(actor.id)
-    stamp = clock.utcnow().isoformat()
+    stamp = clock.now().isoformat()
 
     def message() -> str:
         text = _(
@@ -754,7 +754,7 @@ def add_progress(
         percent=percent,
     )
     db.session.add(update_)
-    issue.last_progress_at = clock.utcnow()
+    issue.last_progress_at = clock.now()
     changes = {}
     if percent is not None and percent != issue.percent:
         changes["percent"] = [issue.percent, percent]
@@ -798,7 +798,7 @@ def set_subtask_done(actor: User, subtask: Subtask, done: bool) -> None:
     issue = subtask.issue
     if subtask.owner_id != actor.id:
         _require_work(actor, issue)
-    subtask.done_at = clock.utcnow() if done else None
+    subtask.done_at = clock.now() if done else None
     audit.record(
         actor,
         "subtask_done" if done else "subtask_reopened",

@@ -10,7 +10,7 @@ last month already over.
 from __future__ import annotations
 
 from calendar import monthrange
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -69,7 +69,8 @@ def build(task_force: TaskForce, leader: User, today: date) -> int:
         for order, (name, unit, baseline, final, target, description) in enumerate(FIGURES):
             if name in have:
                 continue
-            with clock.frozen_at(datetime(start.year, start.month, start.day, 2, order)):
+            created = datetime(start.year, start.month, start.day, 2, order, tzinfo=UTC)
+            with clock.frozen_at(created):
                 kpi = service.create_kpi(
                     leader,
                     task_force.id,
@@ -90,7 +91,8 @@ def build(task_force: TaskForce, leader: User, today: date) -> int:
             for period, share in zip(ends, curve, strict=True):
                 value = Decimal(baseline + (final - baseline) * share).quantize(Decimal("0.1"))
                 entered = min(period + timedelta(days=3), today)
-                with clock.frozen_at(datetime(entered.year, entered.month, entered.day, 3)):
+                at = datetime(entered.year, entered.month, entered.day, 3, tzinfo=UTC)
+                with clock.frozen_at(at):
                     service.record_reading(leader, kpi, period, value)
             added += 1
     return added

@@ -76,7 +76,7 @@ class KpiReading(TaskForceScoped, db.Model):
     value: Mapped[Decimal] = mapped_column(Numeric(18, 4))
     note: Mapped[str] = mapped_column(String(200), default="")
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     kpi: Mapped[Kpi] = relationship(back_populates="readings")
     entered_by: Mapped[User | None] = relationship()

@@ -282,7 +282,7 @@ def _period(value) -> date | None:
     text = str(value or "").strip()
     for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m", "%Y/%m"):
         try:
-            return datetime.strptime(text, fmt).date()
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 (a day, no time)
         except ValueError:
             continue
     return None

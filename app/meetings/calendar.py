@@ -10,9 +10,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, TimezoneStandard
+from icalendar import Calendar, Event, Timezone
 from sqlalchemy import or_, select
 
 from app.core import clock, hooks
@@ -21,9 +20,6 @@ from app.extensions import db
 from app.issues.models import OPEN_STATUSES, Issue, Milestone, issue_collaborator
 from app.meetings.models import CANCELLED, Attendance, CalendarToken, Meeting, MeetingSeries
 from app.people.models import Membership, User
-
-ZONE_NAME = "Asia/Shanghai"
-
 
 # --- providers -----------------------------------------------------------------------------
 
@@ -35,8 +31,8 @@ def meeting_events(user, task_force_id: int, start: date, end: date) -> list[hoo
         select(Meeting)
         .where(
             Meeting.task_force_id == task_force_id,
-            Meeting.starts_at >= datetime.combine(start, time()),
-            Meeting.starts_at < datetime.combine(end + timedelta(days=1), time()),
+            Meeting.starts_at >= clock.start_of_day(start),
+            Meeting.starts_at < clock.start_of_day(end + timedelta(days=1)),
         )
         .order_by(Meeting.starts_at)
     )
@@ -48,8 +44,8 @@ def meeting_events(user, task_force_id: int, start: date, end: date) -> list[hoo
             uid=f"meeting-{m.id}@gongjian",
             kind="meeting",
             title=m.title,
-            start=m.starts_at,
-            end=m.ends_at,
+            start=clock.local(m.starts_at),
+            end=clock.local(m.ends_at),
             url=f"/meetings/{m.id}",
             cancelled=m.status == CANCELLED,
             sequence=m.ical_sequence,
@@ -176,7 +172,7 @@ def revoke_token(user: User, commit: bool = True) -> int:
         )
     ).all()
     for row in rows:
-        row.revoked_at = clock.utcnow()
+        row.revoked_at = clock.now()
     if commit:
         db.session.commit()
     return len(rows)
@@ -208,29 +204,21 @@ def user_for_token(token: str) -> User | None:
 # --- iCalendar -----------------------------------------------------------------------------
 
 
-def _vtimezone() -> Timezone:
-    """Asia/Shanghai: UTC+8 all year, no daylight saving since 1991."""
-    zone = Timezone()
-    zone.add("tzid", ZONE_NAME)
-    standard = TimezoneStandard()
-    standard.add("dtstart", datetime(1970, 1, 1))
-    standard.add("tzoffsetfrom", timedelta(hours=8))
-    standard.add("tzoffsetto", timedelta(hours=8))
-    standard.add("tzname", "CST")
-    zone.add_component(standard)
-    return zone
+def _vtimezone(name: str) -> Timezone:
+    """The configured zone's rules, from the same zone database as the app's clock."""
+    return Timezone.from_tzid(name)
 
 
 def ical(events: list[hooks.CalendarEvent], name: str, base_url: str = "") -> bytes:
     """The events as one VCALENDAR: stable UIDs, SEQUENCE, cancelled ones CANCELLED."""
-    zone = ZoneInfo(ZONE_NAME)
+    zone = clock.zone()
     cal = Calendar()
     cal.add("prodid", "-//Gongjian//Meetings//ZH")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", ZONE_NAME)
-    cal.add_component(_vtimezone())
+    cal.add("x-wr-timezone", zone.key)
+    cal.add_component(_vtimezone(zone.key))
     stamp = clock.now()
     for item in events:
         event = Event()
@@ -239,9 +227,9 @@ def ical(events: list[hooks.CalendarEvent], name: str, base_url: str = "") -> by
         event.add("summary", item.title)
         event.add("sequence", item.sequence)
         if isinstance(item.start, datetime):
-            event.add("dtstart", item.start.replace(tzinfo=zone))
+            event.add("dtstart", item.start.astimezone(zone))
             if item.end is not None:
-                event.add("dtend", item.end.replace(tzinfo=zone))
+                event.add("dtend", item.end.astimezone(zone))
         else:
             event.add("dtstart", item.start)
             event.add("dtend", (item.end or item.start) + timedelta(days=1))
@@ -284,8 +272,8 @@ def series_events(series: MeetingSeries) -> list[hooks.CalendarEvent]:
             uid=f"meeting-{m.id}@gongjian",
             kind="meeting",
             title=m.title,
-            start=m.starts_at,
-            end=m.ends_at,
+            start=clock.local(m.starts_at),
+            end=clock.local(m.ends_at),
             url=f"/meetings/{m.id}",
             cancelled=m.status == CANCELLED,
             sequence=m.ical_sequence,

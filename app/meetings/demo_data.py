@@ -73,7 +73,8 @@ DECISIONS = [
 
 
 def _at(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm))
+    """The instant of ``hh:mm`` local time on ``day``."""
+    return clock.at(day, time(hh, mm))
 
 
 def _weekday_after(day: date, weekday: int) -> date:
@@ -142,7 +143,7 @@ def load(task_force, users: dict, units: dict, today: date) -> int:
         for spec in specs:
             if spec.name in have:
                 continue
-            with clock.frozen_at(_at(spec.starts_on - timedelta(days=7), 2)):
+            with clock.frozen_at(_at(spec.starts_on - timedelta(days=7), 10)):
                 series = service.create_series(leader, task_force.id, spec)
             service.plan_ahead(leader, series)
             _replay(series, issues, users, today)
@@ -170,7 +171,7 @@ def _replay(series: MeetingSeries, issues: list[Issue], users: dict, today: date
         # A weekend day is moved by hand to the nearest working day.
         workday = _workday(meeting.scheduled_on)
         if workday != meeting.scheduled_on:
-            meeting.starts_at = datetime.combine(workday, meeting.starts_at.time())
+            meeting.starts_at = clock.at(workday, clock.local(meeting.starts_at).time())
             meeting.ical_sequence = 1
         if meeting.scheduled_on >= today:
             continue
@@ -178,12 +179,12 @@ def _replay(series: MeetingSeries, issues: list[Issue], users: dict, today: date
             meeting.status = CANCELLED  # the leader away: cancelled, not moved
             meeting.ical_sequence += 1
             continue
-        day = meeting.starts_at.date()
+        day = clock.local_date(meeting.starts_at)
         # The most recent monthly meeting is held, its minutes not yet published.
         meeting.status = PUBLISHED if meeting is not last or series.kind != "progress" else HELD
-        meeting.held_at = meeting.ends_at - timedelta(hours=8)  # naive UTC
+        meeting.held_at = meeting.ends_at
         if meeting.status == PUBLISHED:
-            meeting.published_at = _at(day + timedelta(days=1), 3)
+            meeting.published_at = _at(day + timedelta(days=1), 11)
         for row in invited.get(meeting.id, []):
             roll = rng.random()
             row.status = (
@@ -253,7 +254,7 @@ def _replay(series: MeetingSeries, issues: list[Issue], users: dict, today: date
 
 def _topics(series, meeting, issues, day: date, rng) -> list[tuple[str, Issue]]:
     """Items that were open on ``day`` and worth talking about then."""
-    moment = datetime.combine(day, time())
+    moment = clock.start_of_day(day)
 
     def open_then(issue: Issue) -> bool:
         return issue.created_at < moment and (issue.closed_at is None or issue.closed_at > moment)

@@ -22,10 +22,12 @@ from app.core import audit, clock, hooks
 from app.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from app.core.outbox import notify
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
+from app.core.quarters import Quarter
 from app.core.scope import get_in_scope
 from app.core.service import check_version
 from app.extensions import db
 from app.issues import service as issues
+from app.issues.asof import quarter_figures
 from app.issues.labels import STATUS_LABELS
 from app.issues.lights import LightRules, light_clause, light_expression
 from app.issues.models import (
@@ -97,7 +99,7 @@ def recurrence(cadence: str, starts_on: date, rule: str = ""):
 
     :raise ValidationFailed: on an unknown cadence or a custom rule that does not parse.
     """
-    start = datetime.combine(starts_on, time())
+    start = datetime.combine(starts_on, time())  # dateutil counts in naive calendar days
     if cadence == "weekly":
         return rrule.rrule(rrule.WEEKLY, dtstart=start)
     if cadence == "monthly":
@@ -172,7 +174,7 @@ def plan_occurrences(series: MeetingSeries, ahead: int = PLAN_AHEAD) -> list[Mee
             title=series.name,
             kind=series.kind,
             scheduled_on=day,
-            starts_at=datetime.combine(day, at),
+            starts_at=clock.at(day, at),
             duration_minutes=series.duration_minutes,
             place=series.place,
             online_link=series.online_link,
@@ -309,7 +311,7 @@ def update_series(
     )
     if not changes:
         return changes
-    today = datetime.combine(clock.today(), time())
+    today = clock.start_of_day(clock.today())
     coming = db.session.scalars(
         select(Meeting).where(
             Meeting.series_id == series.id, Meeting.status == PLANNED, Meeting.starts_at >= today
@@ -324,11 +326,10 @@ def update_series(
     wanted_base = set(series.attendee_ids) | {series.chair_id}
     for meeting in coming:
         before = (meeting.starts_at, meeting.place, meeting.online_link, meeting.duration_minutes)
-        by_hand = meeting.starts_at.date() != meeting.scheduled_on or (
-            meeting.starts_at.strftime("%H:%M") != old_time
-        )
+        wall = clock.local(meeting.starts_at)
+        by_hand = wall.date() != meeting.scheduled_on or wall.strftime("%H:%M") != old_time
         if not by_hand:
-            meeting.starts_at = datetime.combine(meeting.scheduled_on, at)
+            meeting.starts_at = clock.at(meeting.scheduled_on, at)
         meeting.title = series.name
         meeting.place = series.place
         meeting.online_link = series.online_link
@@ -390,7 +391,7 @@ def series_meetings(series: MeetingSeries) -> list[Meeting]:
 
 
 def upcoming_and_recent(task_force_id: int, limit: int = 10) -> tuple[list, list]:
-    now = datetime.combine(clock.today(), time())
+    now = clock.start_of_day(clock.today())
     base = select(Meeting).options(
         joinedload(Meeting.counterpart_user), joinedload(Meeting.counterpart_unit)
     )
@@ -556,8 +557,8 @@ def _progress_agenda(
     wanted = flagged
     if since is not None:
         changed = and_(
-            Issue.updated_at >= datetime.combine(since, time()),
-            Issue.updated_at < datetime.combine(meeting.scheduled_on, time()),
+            Issue.updated_at >= clock.start_of_day(since),
+            Issue.updated_at < clock.start_of_day(meeting.scheduled_on),
         )
         wanted = or_(flagged, changed)
     # One query for the red, the yellow and the changed items.
@@ -577,7 +578,7 @@ def _progress_agenda(
             (issue for issue, lt in rows if lt not in sections), key=lambda i: i.updated_at
         )
         for issue in reversed(recent):
-            if issue.updated_at < datetime.combine(since, time()):
+            if issue.updated_at < clock.start_of_day(since):
                 continue
             proposals.append(
                 _issue_proposal(
@@ -645,59 +646,13 @@ def _one_on_one_agenda(meeting: Meeting, previous: Meeting | None, previous_acti
     return proposals
 
 
-def quarter_of(day: date) -> tuple[date, date]:
-    """The calendar quarter before the one ``day`` falls in: what a review looks back on."""
-    first_month = (day.month - 1) // 3 * 3 + 1
-    this_quarter = date(day.year, first_month, 1)
-    end = this_quarter - timedelta(days=1)
-    start = date(end.year, (end.month - 1) // 3 * 3 + 1, 1)
-    return start, end
-
-
-@dataclass
-class QuarterFigures:
-    start: date
-    end: date
-    created: int
-    closed: int
-    closed_on_time: int
-    open_at_end: int
-    overdue_at_end: int
-
-
-def quarter_figures(task_force_id: int, start: date, end: date) -> QuarterFigures:
-    """The quarter in numbers from the issues table: one grouped query."""
-    begin = datetime.combine(start, time())
-    stop = datetime.combine(end + timedelta(days=1), time())
-    created_in = and_(Issue.created_at >= begin, Issue.created_at < stop)
-    closed_in = and_(Issue.closed_at >= begin, Issue.closed_at < stop)
-    open_at_end = and_(
-        Issue.created_at < stop,
-        or_(Issue.closed_at.is_(None), Issue.closed_at >= stop),
-        Issue.status != "dropped",
-    )
-    row = db.session.execute(
-        select(
-            func.count(Issue.id).filter(created_in),
-            func.count(Issue.id).filter(closed_in),
-            func.count(Issue.id).filter(
-                closed_in,
-                or_(Issue.deadline.is_(None), func.date(Issue.closed_at) <= Issue.deadline),
-            ),
-            func.count(Issue.id).filter(open_at_end),
-            func.count(Issue.id).filter(open_at_end, Issue.deadline < end),
-        ).where(Issue.task_force_id == task_force_id)
-    ).one()
-    return QuarterFigures(start, end, *row)
-
-
 def _review_agenda(meeting: Meeting) -> list:
-    start, end = quarter_of(meeting.scheduled_on)
-    figures = quarter_figures(meeting.task_force_id, start, end)
+    quarter = Quarter.of(meeting.scheduled_on).previous()
+    figures = quarter_figures(meeting.task_force_id, quarter)
     section = _("The quarter in figures")
-    period = f"{start.isoformat()} – {end.isoformat()}"
+    period = f"{quarter.first_day.isoformat()} – {quarter.last_day.isoformat()}"
     lines = [
-        (_("Items raised"), figures.created),
+        (_("Items raised"), figures.raised),
         (_("Items closed"), figures.closed),
         (_("Closed on time"), figures.closed_on_time),
         (_("Open at the quarter's end"), figures.open_at_end),
@@ -921,7 +876,7 @@ def save_minutes(
     if decisions is not None:
         changes.update(audit.apply_changes(meeting, {"decisions": decisions.strip()}))
     if changes:
-        meeting.updated_at = clock.utcnow()
+        meeting.updated_at = clock.now()
         action = "minutes_corrected" if meeting.locked else "minutes"
         audit.record(actor, action, meeting, changes, summary=meeting.title)
     db.session.commit()
@@ -933,7 +888,7 @@ def mark_held(actor: User, meeting: Meeting) -> None:
     if meeting.status != PLANNED:
         raise InvalidTransition(_("Only a planned meeting can be marked as held."))
     meeting.status = HELD
-    meeting.held_at = clock.utcnow()
+    meeting.held_at = clock.now()
     audit.record(actor, "held", meeting, {"status": [PLANNED, HELD]}, summary=meeting.title)
     db.session.commit()
 
@@ -947,10 +902,10 @@ def publish_minutes(actor: User, meeting: Meeting) -> int:
     if meeting.status != HELD:
         raise InvalidTransition(_("Mark the meeting as held before publishing its minutes."))
     meeting.status = PUBLISHED
-    meeting.published_at = clock.utcnow()
+    meeting.published_at = clock.now()
     audit.record(actor, "published", meeting, {"status": [HELD, PUBLISHED]}, summary=meeting.title)
     recipients = [row.user for row in attendance(meeting) if row.user_id != actor.id]
-    day = meeting.starts_at.date()
+    day = clock.local_date(meeting.starts_at)
     for user in recipients:
         with force_locale(user.locale):
             text = _(
@@ -1064,7 +1019,7 @@ def action_to_issue(actor: User, action: ActionItem, category_id: int) -> Issue:
             description=_(
                 "From the meeting %(title)s on %(day)s.",
                 title=meeting.title,
-                day=meeting.starts_at.date().isoformat(),
+                day=clock.local_date(meeting.starts_at).isoformat(),
             ),
             owner_id=action.owner_id,
             deadline=action.deadline,
@@ -1117,11 +1072,11 @@ def coverage(series: MeetingSeries, weeks: int = 4) -> list[CoverageRow]:
         .where(
             Meeting.series_id == series.id,
             Meeting.status.in_((HELD, PUBLISHED)),
-            Meeting.starts_at < datetime.combine(today + timedelta(days=1), time()),
+            Meeting.starts_at < clock.start_of_day(today + timedelta(days=1)),
         )
         .group_by(Meeting.counterpart_user_id, Meeting.counterpart_unit_id)
     ):
-        last[("user", user_id) if user_id else ("unit", unit_id)] = day.date()
+        last[("user", user_id) if user_id else ("unit", unit_id)] = clock.local_date(day)
     user_ids = [c["user"] for c in series.counterparts or [] if "user" in c]
     unit_ids = [c["unit"] for c in series.counterparts or [] if "unit" in c]
     names = {}
@@ -1161,8 +1116,8 @@ class Figures:
 def figures(task_force_id: int, start: date, end: date) -> Figures:
     """Meetings held vs planned per series, attendance per person, action items done on
     time, one-on-one coverage, between ``start`` and ``end``: five grouped queries."""
-    begin = datetime.combine(start, time())
-    stop = datetime.combine(end + timedelta(days=1), time())
+    begin = clock.start_of_day(start)
+    stop = clock.start_of_day(end + timedelta(days=1))
     in_period = and_(Meeting.starts_at >= begin, Meeting.starts_at < stop)
     held = Meeting.status.in_((HELD, PUBLISHED))
     series_rows = db.session.execute(
@@ -1281,8 +1236,8 @@ def meeting_choices(
     which = Meeting.id.in_(ids)
     if start is not None and end is not None:
         window = and_(
-            Meeting.starts_at >= datetime.combine(start, time()),
-            Meeting.starts_at < datetime.combine(end + timedelta(days=1), time()),
+            Meeting.starts_at >= clock.start_of_day(start),
+            Meeting.starts_at < clock.start_of_day(end + timedelta(days=1)),
         )
         which = or_(window, which) if ids else window
     elif not ids:
@@ -1297,7 +1252,7 @@ def meeting_choices(
         hooks.MeetingChoice(
             id=m.id,
             label=f"{m.title} · {m.counterpart_name}" if m.counterpart_name else m.title,
-            day=m.starts_at.date(),
+            day=clock.local_date(m.starts_at),
             kind=m.kind,
             status=m.status,
         )

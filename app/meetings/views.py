@@ -3,7 +3,7 @@ iCalendar downloads and the personal feed."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,7 +14,7 @@ from app.core import clock, hooks, nav
 from app.core.errors import DomainError
 from app.core.forms import choices
 from app.core.freshness import cached_body
-from app.core.i18n import Labels
+from app.core.i18n import Labels, format_clock
 from app.core.nav import NavItem
 from app.core.pdf import pdf_response, render_pdf
 from app.core.web import allowed_here, current_task_force, form_error, public, requires
@@ -246,8 +246,8 @@ def _meeting_context(meeting, items=None, **forms):
         "agenda_form": forms.get("agenda_form") or AgendaItemForm(),
         "minutes_form": minutes_form,
         "move_form": MoveForm(
-            day=meeting.starts_at.date(),
-            start_time=meeting.starts_at.strftime("%H:%M"),
+            day=clock.local_date(meeting.starts_at),
+            start_time=format_clock(meeting.starts_at),
             place=meeting.place,
         ),
         # Items on the agenda are offered as the parents of new subtasks.
@@ -397,7 +397,7 @@ def move_meeting(meeting_id: int):
         flash(_("Enter a day and a time."), "danger")
         return _back(meeting_id)
     hour, minute = (int(p) for p in form.start_time.data.split(":"))
-    starts_at = datetime.combine(form.day.data, time(hour, minute))
+    starts_at = clock.at(form.day.data, time(hour, minute))
     return _run(
         meeting_id,
         lambda m: service.move_meeting(current_user, m, starts_at, form.place.data or ""),
@@ -491,7 +491,7 @@ def minutes_pdf(meeting_id: int):
         attendance_labels=ATTENDANCE_LABELS,
         actions=service.actions_of([meeting.id]).get(meeting.id, []),
     )
-    name = f"{meeting.title}-{meeting.starts_at.date().isoformat()}.pdf"
+    name = f"{meeting.title}-{clock.local_date(meeting.starts_at).isoformat()}.pdf"
     return pdf_response(data, name)
 
 

@@ -341,7 +341,7 @@ def preview_import(actor: User, task_force_id: int, filename: str, data: bytes) 
     record = {
         "user_id": actor.id,
         "task_force_id": task_force_id,
-        "created": clock.utcnow().isoformat(),
+        "created": clock.now().isoformat(),
         "filename": filename[:200],
         "tree": root.to_dict(),
     }
@@ -351,7 +351,7 @@ def preview_import(actor: User, task_force_id: int, filename: str, data: bytes) 
 
 def _sweep() -> None:
     """Forget previews nobody applied."""
-    cutoff = datetime.now().timestamp() - PREVIEW_LIFETIME.total_seconds()
+    cutoff = clock.now().timestamp() - PREVIEW_LIFETIME.total_seconds()
     for path in _import_dir().glob("*.json"):
         try:
             if path.stat().st_mtime < cutoff:
@@ -371,7 +371,7 @@ def _load_stored(actor: User, task_force_id: int, token: str) -> tuple[Path, dic
     if record.get("user_id") != actor.id or record.get("task_force_id") != task_force_id:
         raise NotFound("no such import")
     created = datetime.fromisoformat(record["created"])
-    if clock.utcnow() - created > PREVIEW_LIFETIME:
+    if clock.now() - created > PREVIEW_LIFETIME:
         path.unlink(missing_ok=True)
         raise ValidationFailed(_("This preview has expired. Upload the file again."))
     return path, record

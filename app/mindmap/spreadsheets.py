@@ -67,6 +67,15 @@ ZH_STATUS = {
     "dropped": "已撤销",
 }
 ZH_LIGHT = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "grey": "已完成"}
+
+
+def header_labels() -> list[str]:
+    """The export's column heads; the time column names its zone, as spreadsheets have none."""
+    name = clock.zone().key
+    zone = "北京时间" if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
+    return [f"{label}（{zone}）" if key == "updated" else label for key, label in HEADERS]
+
+
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 _DANGEROUS_FIRST = frozenset(DANGEROUS)
 YES = {"是", "yes", "y", "true", "1", "重大"}
@@ -138,7 +147,8 @@ def export_rows(actor: User, task_force_id: int, filters) -> list[tuple]:
                 r[10],
                 r[11],
                 r[12],
-                r[13],
+                # The reader's wall-clock time: a spreadsheet cell has no zone.
+                clock.local(r[13]).replace(tzinfo=None) if r[13] is not None else None,
             )
         )
     return rows
@@ -169,7 +179,8 @@ def to_xlsx(rows: list[tuple], tree: list) -> bytes:
     ``rows`` is used up: each row is replaced by its prepared cells.
     """
     light_index = [key for key, _label in HEADERS].index("light")
-    widths = [_width(label) for _key, label in HEADERS]
+    heads = header_labels()
+    widths = [_width(label) for label in heads]
     prepared = rows  # prepared in place: a 10,000-row export is held once, not twice
     for n, row in enumerate(rows):
         values = [neutralise(v) for v in row]
@@ -180,7 +191,7 @@ def to_xlsx(rows: list[tuple], tree: list) -> bytes:
         widths[i] = min(max(widths[i], widest), 60)
     sheet = xlsx.Sheet("问题清单", widths=_fit(widths))
     bold = dict.fromkeys(range(len(HEADERS)), xlsx.BOLD)
-    sheet.append([label for _key, label in HEADERS], bold)
+    sheet.append(heads, bold)
     fills = {light: {light_index: style} for light, style in xlsx.FILL_STYLES.items()}
     for values, light in prepared:
         sheet.append(values, fills.get(light))
@@ -206,7 +217,7 @@ def to_xlsx(rows: list[tuple], tree: list) -> bytes:
 def to_csv(rows: list[tuple]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([label for _key, label in HEADERS])
+    writer.writerow(header_labels())
     light_index = [key for key, _label in HEADERS].index("light")
     for row in rows:
         values = [neutralise(v) for v in row]

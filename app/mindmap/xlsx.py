@@ -25,7 +25,7 @@ BOLD, DATE, DATETIME = 1, 2, 3
 FILL_STYLES = {"red": 4, "yellow": 5, "green": 6, "grey": 7}
 _FILL_COLOURS = ("FFF8D7DA", "FFFFF3CD", "FFD1E7DD", "FFE2E3E5")
 
-_EPOCH = datetime(1899, 12, 30)
+_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 (spreadsheet serials count wall-clock days)
 _EPOCH_DAY = _EPOCH.date()
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import exists, literal, or_, select, update
@@ -68,7 +68,7 @@ class DeliveryReport:
 
 def enqueue() -> int:
     """Add the deliveries the outbox calls for; returns how many are new."""
-    now = clock.utcnow()
+    now = clock.now()
     lookback_days = current_app.config["DELIVERY_LOOKBACK_DAYS"]
     query = (
         select(
@@ -119,11 +119,11 @@ def in_quiet_hours(quiet: QuietHours, local: datetime) -> bool:
 
 
 def quiet_hours_end(quiet: QuietHours, local: datetime) -> datetime:
-    """The next end of ``quiet`` after ``local``, as naive UTC."""
+    """The next end of ``quiet`` after ``local``, as an instant."""
     end = datetime.combine(local.date(), quiet.ends, tzinfo=local.tzinfo)
     if end <= local:
         end += timedelta(days=1)
-    return end.astimezone(clock.now().tzinfo).replace(tzinfo=None)
+    return end.astimezone(UTC)
 
 
 def _postpone_quiet(candidates: list[tuple[int, int]], report: DeliveryReport) -> set[int]:
@@ -145,7 +145,7 @@ def _postpone_quiet(candidates: list[tuple[int, int]], report: DeliveryReport) -
 
 def _claim(limit: int, report: DeliveryReport) -> str | None:
     """Claim up to ``limit`` due deliveries for this sender; returns the claim token."""
-    now = clock.utcnow()
+    now = clock.now()
     free = or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now)
     candidates = db.session.execute(
         select(Delivery.id, Delivery.recipient_id)
@@ -218,12 +218,12 @@ def deliver_due(limit: int = 200) -> DeliveryReport:
                     delivery.status = GIVEN_UP
                     report.given_up += 1
                 else:
-                    delivery.due_at = clock.utcnow() + backoff(delivery.attempts)
+                    delivery.due_at = clock.now() + backoff(delivery.attempts)
                     report.failed += 1
                 report.errors.append(f"{channel.name} → {user.username}: {error}")
             else:
                 delivery.status = SENT
-                delivery.sent_at = clock.utcnow()
+                delivery.sent_at = clock.now()
                 report.sent += 1
             # Commit each outcome: a crash later in the batch must not resend this one.
             db.session.commit()

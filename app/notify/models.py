@@ -74,7 +74,7 @@ class Subscription(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     channel_id: Mapped[int] = mapped_column(ForeignKey("notify_channel.id"), index=True)
-    since: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    since: Mapped[datetime] = mapped_column(default=clock.now)
 
     channel: Mapped[Channel] = relationship()
 
@@ -116,13 +116,13 @@ class Delivery(db.Model):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
-    due_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    due_at: Mapped[datetime] = mapped_column(default=clock.now)
     # A sender claims a row for a lease before sending, so two senders never both send it.
     claimed_by: Mapped[str | None] = mapped_column(String(40), index=True)
     claimed_until: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(Text, default="")
     response: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     sent_at: Mapped[datetime | None]
 
     notification: Mapped[Notification] = relationship()
@@ -169,7 +169,7 @@ class JobRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     job: Mapped[str] = mapped_column(String(60), index=True)
     host: Mapped[str] = mapped_column(String(100), default="")
-    started_at: Mapped[datetime] = mapped_column(default=clock.utcnow, index=True)
+    started_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     finished_at: Mapped[datetime | None]
     outcome: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str] = mapped_column(Text, default="")

@@ -50,7 +50,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
@@ -62,6 +62,7 @@ from sqlalchemy.orm import aliased
 
 from app.core import clock
 from app.core.i18n import gettext as _
+from app.core.i18n import local_stamp
 from app.core.models import Notification
 from app.core.permissions import EXEC_LEADER, LEADER, TEMP_MEMBER
 from app.core.scope import unscoped
@@ -96,7 +97,7 @@ class RuleContext:
         config = current_app.config
         return cls(
             today=clock.today(),
-            now=clock.utcnow(),
+            now=clock.now(),
             due_soon_days=config["REMINDER_DUE_SOON_DAYS"],
             stale_days=config["REMINDER_STALE_DAYS"],
             unacknowledged_days=config["REMINDER_UNACKNOWLEDGED_DAYS"],
@@ -359,8 +360,11 @@ def _stale(ctx: RuleContext) -> Select:
 
 
 def _as_datetime(value) -> datetime:
-    # SQLite hands back COALESCE of two timestamps as text.
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
+    """An instant read from a row: SQLite may hand back an expression over timestamps
+    (COALESCE, UNION) as text or naive, which is UTC as the columns store it."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _day_of(value) -> str:
@@ -534,8 +538,7 @@ def _escalation_overdue_text(row, ctx: RuleContext, extra) -> str:
 
 
 def _midnight(day: date) -> datetime:
-    # Meetings keep naive wall-clock times of the configured zone, as ``clock.today()``.
-    return datetime.combine(day, time.min)
+    return clock.start_of_day(day)
 
 
 def _meeting_columns():
@@ -567,12 +570,12 @@ def _meeting_tomorrow(ctx: RuleContext) -> Select:
 
 def _meeting_tomorrow_key(row, ctx: RuleContext) -> str:
     # The meeting's day is part of the key: a meeting moved to another day is announced again.
-    starts = _as_datetime(row.starts_at)
+    starts = clock.local(_as_datetime(row.starts_at))
     return f"meeting_tomorrow:{row.subject_id}:{row.recipient_id}:{starts.date().isoformat()}"
 
 
 def _meeting_tomorrow_text(row, ctx: RuleContext, extra) -> str:
-    starts = _as_datetime(row.starts_at)
+    starts = clock.local(_as_datetime(row.starts_at))
     if row.place:
         return _(
             "Meeting tomorrow: %(title)s on %(day)s at %(time)s, %(place)s. "
@@ -600,7 +603,7 @@ def _minutes_unpublished(ctx: RuleContext) -> Select:
 
 
 def _minutes_unpublished_text(row, ctx: RuleContext, extra) -> str:
-    starts = _as_datetime(row.starts_at)
+    starts = clock.local(_as_datetime(row.starts_at))
     return _(
         "The minutes of %(title)s on %(day)s are not published yet. Record them and publish them.",
         title=row.title,
@@ -670,7 +673,7 @@ def _meetings_this_week_lines(ctx: RuleContext, task_force_ids: list[int]) -> di
     lines: dict[int, list[str]] = {}
     for row in rows:
         lines.setdefault(row.task_force_id, []).append(
-            f"{_as_datetime(row.starts_at):%Y-%m-%d %H:%M} {row.title}"
+            f"{local_stamp(_as_datetime(row.starts_at))} {row.title}"
         )
     return lines
 

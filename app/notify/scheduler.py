@@ -99,7 +99,7 @@ def run_job(app: Flask, job: Job) -> int | None:
     The run is written when the job starts, so one that never finishes shows as such.
     """
     with app.app_context():
-        run = JobRun(job=job.name, host=socket.gethostname()[:100], started_at=clock.utcnow())
+        run = JobRun(job=job.name, host=socket.gethostname()[:100], started_at=clock.now())
         db.session.add(run)
         db.session.commit()
         run_id = run.id
@@ -116,7 +116,7 @@ def run_job(app: Flask, job: Job) -> int | None:
             db.session.delete(run)
             run_id = None
         else:
-            run.finished_at = clock.utcnow()
+            run.finished_at = clock.now()
             run.outcome = str(_describe(outcome))[:2000]
             run.error = error
         db.session.commit()

@@ -219,7 +219,7 @@ def save_preferences(actor: User, data: Preferences) -> None:
     wanted |= kept
     have = set(before.channel_ids)
     for channel_id in wanted - have:
-        db.session.add(Subscription(user_id=actor.id, channel_id=channel_id, since=clock.utcnow()))
+        db.session.add(Subscription(user_id=actor.id, channel_id=channel_id, since=clock.now()))
     if have - wanted:
         db.session.execute(
             delete(Subscription).where(
@@ -303,7 +303,7 @@ def retry_delivery(actor: User, delivery_id: int) -> Delivery:
     if delivery.status == SENT:
         return delivery
     changes = audit.apply_changes(
-        delivery, {"status": PENDING, "due_at": clock.utcnow(), "attempts": 0}
+        delivery, {"status": PENDING, "due_at": clock.now(), "attempts": 0}
     )
     audit.record(actor, "delivery.retry", delivery, changes)
     db.session.commit()

@@ -177,7 +177,7 @@ class LoginAttempt(db.Model):
     __tablename__ = "login_attempt"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=clock.utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     identifier: Mapped[str] = mapped_column(String(254), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     success: Mapped[bool] = mapped_column(default=False)

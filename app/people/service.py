@@ -91,7 +91,7 @@ def authenticate(identifier: str, password: str, address: str) -> User:
     # Failures count against the account, whether it was named by username or e-mail.
     key = user.username.lower() if user is not None else ident
     window = timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
-    since = clock.utcnow() - window
+    since = clock.now() - window
     failures = db.session.scalars(
         select(LoginAttempt.at)
         .where(
@@ -104,7 +104,7 @@ def authenticate(identifier: str, password: str, address: str) -> User:
     if len(failures) >= config["LOGIN_MAX_FAILURES"]:
         # Locked until the oldest counted failure leaves the window.
         unlock_at = failures[-config["LOGIN_MAX_FAILURES"]] + window
-        minutes = max(1, math.ceil((unlock_at - clock.utcnow()).total_seconds() / 60))
+        minutes = max(1, math.ceil((unlock_at - clock.now()).total_seconds() / 60))
         raise LoginThrottled(minutes)
 
     ok = user is not None and user.active and user.check_password(password)
@@ -112,7 +112,7 @@ def authenticate(identifier: str, password: str, address: str) -> User:
     if not ok:
         db.session.commit()
         raise LoginRefused()
-    user.last_login_at = clock.utcnow()
+    user.last_login_at = clock.now()
     audit.record(user, "login", user)
     db.session.commit()
     return user
@@ -243,7 +243,7 @@ def reset_password(actor: User, user: User, new_password: str) -> None:
         user.id,
         "password_reset",
         text,
-        unique_key=f"password_reset:{user.id}:{clock.utcnow().isoformat()}",
+        unique_key=f"password_reset:{user.id}:{clock.now().isoformat()}",
         link="/account/password",
     )
     db.session.commit()
@@ -336,7 +336,7 @@ def update_task_force(
 
 def set_task_force_archived(actor: User, task_force: TaskForce, archived: bool) -> None:
     authorize(actor, "taskforce.create")
-    changes = audit.apply_changes(task_force, {"archived_at": clock.utcnow() if archived else None})
+    changes = audit.apply_changes(task_force, {"archived_at": clock.now() if archived else None})
     if changes:
         audit.record(
             actor, "archived" if archived else "restored", task_force, task_force_id=task_force.id
@@ -716,7 +716,7 @@ def update_org_unit(actor: User, unit: OrgUnit, data: OrgUnitInput, version: int
 
 def set_org_unit_archived(actor: User, unit: OrgUnit, archived: bool) -> None:
     authorize(actor, "orgunit.manage")
-    changes = audit.apply_changes(unit, {"archived_at": clock.utcnow() if archived else None})
+    changes = audit.apply_changes(unit, {"archived_at": clock.now() if archived else None})
     if changes:
         audit.record(actor, "archived" if archived else "restored", unit, summary=unit.name)
     db.session.commit()
@@ -794,10 +794,7 @@ def audit_entity_types() -> list[str]:
 
 
 def _local_day_start_utc(day: date):
-    from datetime import UTC, datetime
-
-    local = datetime(day.year, day.month, day.day, tzinfo=clock.zone())
-    return local.astimezone(UTC).replace(tzinfo=None)
+    return clock.start_of_day(day)
 
 
 # --- the task force's overview -----------------------------------------------------------

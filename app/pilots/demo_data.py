@@ -9,7 +9,7 @@ relative to today, in step with the problem list's own story of the reform.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -27,8 +27,8 @@ YANJI = "延吉支行汇款客户专属理财试点"
 
 
 def _at(day: date, hour: int = 2) -> datetime:
-    """Working hours as naive UTC: 02:00 UTC is 10:00 in Shanghai."""
-    return datetime(day.year, day.month, day.day, hour)
+    """Working hours: 02:00 UTC is 10:00 in Shanghai."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
 def _issues(task_force: TaskForce, titles: list[str]) -> list[int]:

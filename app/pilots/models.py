@@ -181,4 +181,4 @@ class RolloutChange(TaskForceScoped, db.Model):
     status: Mapped[str] = mapped_column(String(20))
     changed_on: Mapped[date]
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

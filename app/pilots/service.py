@@ -251,7 +251,7 @@ def change_status(actor: User, pilot: Pilot, target: str, version: int | None = 
     previous = pilot.status
     pilot.status = target
     if target == COMPLETED:
-        pilot.completed_at = clock.utcnow()
+        pilot.completed_at = clock.now()
     audit.record(actor, "status", pilot, {"status": [previous, target]}, summary=pilot.name)
     db.session.commit()
 
@@ -325,7 +325,7 @@ def record_review(
         pilot,
         {"what_worked": what_worked, "what_did_not": what_did_not, "lessons": lessons},
     )
-    pilot.reviewed_at = clock.utcnow()
+    pilot.reviewed_at = clock.now()
     pilot.reviewed_by_id = actor.id
     audit.record(actor, "reviewed", pilot, changes, summary=pilot.name)
     db.session.commit()
@@ -396,13 +396,13 @@ def decide(
         "status": target,
         "decision": outcome,
         "decision_rationale": rationale,
-        "decided_at": clock.utcnow(),
+        "decided_at": clock.now(),
         "decided_by_id": actor.id,
     }
     if outcome == EXTEND:
         values["planned_end"] = planned_end
     if outcome == STOP:
-        values["completed_at"] = clock.utcnow()
+        values["completed_at"] = clock.now()
     changes = audit.apply_changes(pilot, values)
     changes["status"] = [previous, target]
     audit.record(actor, "decided", pilot, changes, summary=f"{pilot.name}: {outcome}")

@@ -32,7 +32,7 @@ class ReviewPack(TaskForceScoped, db.Model):
     progress: Mapped[int] = mapped_column(default=0)  # percent
     error: Mapped[str] = mapped_column(Text, default="")
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    requested_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    requested_at: Mapped[datetime] = mapped_column(default=clock.now)
     started_at: Mapped[datetime | None]
     # Refreshed while running: a pack whose worker died stops looking busy.
     heartbeat_at: Mapped[datetime | None]

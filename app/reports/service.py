@@ -128,7 +128,7 @@ def request_pack(actor: User | None, task_force_id: int, quarter: Quarter | str)
             number=_next_number(task_force_id, quarter),
             status=QUEUED,
             requested_by_id=actor.id if actor else None,
-            requested_at=clock.utcnow(),
+            requested_at=clock.now(),
         )
         db.session.add(pack)
         try:
@@ -166,12 +166,10 @@ def run_pack(pack_id: int) -> ReviewPack:
     requester = pack.requested_by
     locale = requester.locale if requester else current_app.config["BABEL_DEFAULT_LOCALE"]
     who = requester.display_name if requester else ""
-    _set(
-        pack_id, status=RUNNING, started_at=clock.utcnow(), heartbeat_at=clock.utcnow(), progress=5
-    )
+    _set(pack_id, status=RUNNING, started_at=clock.now(), heartbeat_at=clock.now(), progress=5)
 
     def progress(percent: int) -> None:
-        _set(pack_id, progress=percent, heartbeat_at=clock.utcnow())
+        _set(pack_id, progress=percent, heartbeat_at=clock.now())
 
     # Templates read the request (the layout's helpers, url_for): a thread or the scheduler
     # has none, so it gets an empty one, an anonymous visitor's.
@@ -183,7 +181,7 @@ def run_pack(pack_id: int) -> ReviewPack:
     except Exception as error:  # noqa: BLE001  (recorded for the person waiting)
         db.session.rollback()
         current_app.logger.exception("review pack %s failed", pack_id)
-        _set(pack_id, status=FAILED, error=str(error)[:2000], finished_at=clock.utcnow())
+        _set(pack_id, status=FAILED, error=str(error)[:2000], finished_at=clock.now())
         return db.session.get(ReviewPack, pack_id)
     pack = db.session.get(ReviewPack, pack_id)
     pack.content = content
@@ -192,7 +190,7 @@ def run_pack(pack_id: int) -> ReviewPack:
     pack.pages = pages
     pack.progress = 100
     pack.status = DONE
-    pack.finished_at = clock.utcnow()
+    pack.finished_at = clock.now()
     audit.record(
         requester,
         "pack_generated",
@@ -242,7 +240,7 @@ def quarter_end_packs(today=None) -> list[ReviewPack]:
                         and_(
                             ReviewPack.status.in_((QUEUED, RUNNING)),
                             func.coalesce(ReviewPack.heartbeat_at, ReviewPack.requested_at)
-                            >= clock.utcnow() - STALE_AFTER,
+                            >= clock.now() - STALE_AFTER,
                         ),
                     ),
                 )
@@ -286,7 +284,7 @@ def status_of(pack: ReviewPack) -> str:
     """The state to show: a queued or running pack with no sign of life has failed."""
     if pack.status in (QUEUED, RUNNING):
         last = pack.heartbeat_at or pack.requested_at
-        if last < clock.utcnow() - STALE_AFTER:
+        if last < clock.now() - STALE_AFTER:
             return FAILED
     return pack.status
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -110,7 +110,7 @@ def test_a_decision_unblocks_reschedules_and_reassigns_the_item_at_once(scoped, 
     issue.status, issue.resume_status = "blocked", "in_progress"
     db.session.commit()
     escalation = _escalate(person, world)
-    clock.set_now(datetime(2024, 6, 4, 6, 0))
+    clock.set_now(datetime(2024, 6, 4, 6, 0, tzinfo=UTC))
     decision = service.decide(
         person("exec_leader"),
         escalation,

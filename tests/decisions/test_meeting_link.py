@@ -3,7 +3,7 @@ shown on the meeting's page, in the register and on the item's page."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 from openpyxl import load_workbook
@@ -39,7 +39,7 @@ def _another_escalation(world, question="更早提出的问题") -> int:
         options=[],
         due_on=TODAY + timedelta(days=5),
         raised_by_id=world.users["member"],
-        raised_at=datetime(2024, 5, 1, 9, 0),
+        raised_at=datetime(2024, 5, 1, 9, 0, tzinfo=UTC),
     )
     db.session.add(escalation)
     db.session.commit()

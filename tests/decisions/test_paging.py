@@ -5,7 +5,7 @@ their order across pages, and a change shows at once although the pages are cach
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from io import BytesIO
 
 import pytest
@@ -35,7 +35,7 @@ def _raise(world, questions: list[tuple[str, str]]) -> None:
         member = db.session.get(User, world.users["member"])
         issue = db.session.get(Issue, world.issue_id)
         for hour, (kind, question) in enumerate(questions, start=1):
-            clock.set_now(datetime(TODAY.year, TODAY.month, TODAY.day, hour))
+            clock.set_now(datetime(TODAY.year, TODAY.month, TODAY.day, hour, tzinfo=UTC))
             service.raise_escalation(
                 member, issue, service.EscalationInput(kind, "exec_leader", question)
             )
@@ -133,10 +133,10 @@ def _exec_items(world) -> dict[str, int]:
         "red_late": factories.make_issue(category, "逾期", owner_id=member, deadline=days(-5)),
     }
     for issue in made.values():
-        issue.last_progress_at = datetime(2024, 6, 2)
-    made["yellow_stale"].last_progress_at = datetime(2024, 5, 1)
+        issue.last_progress_at = datetime(2024, 6, 2, tzinfo=UTC)
+    made["yellow_stale"].last_progress_at = datetime(2024, 5, 1, tzinfo=UTC)
     # The world's item is green and acknowledged: not on the board.
-    db.session.get(Issue, world.issue_id).last_progress_at = datetime(2024, 6, 2)
+    db.session.get(Issue, world.issue_id).last_progress_at = datetime(2024, 6, 2, tzinfo=UTC)
     db.session.commit()
     return {name: issue.id for name, issue in made.items()}
 

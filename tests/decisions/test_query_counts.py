@@ -3,7 +3,7 @@ many SQL statements for many rows as for a few."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -57,7 +57,7 @@ def _grow(app, world, n: int) -> None:
                 org_unit_id=unit.id,
                 deadline=date(2024, 6, 1) + timedelta(days=i - n // 2),
                 priority="high" if i % 3 == 0 else "medium",
-                acknowledged_at=None if i % 4 == 0 else datetime(2024, 5, 1),
+                acknowledged_at=None if i % 4 == 0 else datetime(2024, 5, 1, tzinfo=UTC),
             )
             escalation = Escalation(
                 task_force_id=task_force.id,
@@ -68,7 +68,7 @@ def _grow(app, world, n: int) -> None:
                 options=["甲", "乙"],
                 due_on=date(2024, 6, 1) + timedelta(days=i - n // 2),
                 raised_by_id=user.id,
-                raised_at=datetime(2024, 5, 1) + timedelta(hours=i),
+                raised_at=datetime(2024, 5, 1, tzinfo=UTC) + timedelta(hours=i),
                 status="decided" if i % 3 == 0 else "pending",
             )
             db.session.add(escalation)
@@ -79,7 +79,7 @@ def _grow(app, world, n: int) -> None:
                 title=f"推进会{i}",
                 kind="progress",
                 scheduled_on=date(2024, 1, 1) + timedelta(days=7 * i),
-                starts_at=datetime(2024, 1, 1, 9, 30) + timedelta(days=7 * i),
+                starts_at=datetime(2024, 1, 1, 9, 30, tzinfo=UTC) + timedelta(days=7 * i),
                 chair_id=leader,
             )
             db.session.add(meeting)
@@ -110,7 +110,7 @@ def _grow(app, world, n: int) -> None:
                         escalation_id=escalation.id,
                         text=f"决定{i}",
                         decided_by_id=leader,
-                        decided_at=datetime(2024, 5, 3) + timedelta(hours=i),
+                        decided_at=datetime(2024, 5, 3, tzinfo=UTC) + timedelta(hours=i),
                         meeting_id=meeting.id,
                     )
                 )
@@ -121,7 +121,7 @@ def _grow(app, world, n: int) -> None:
                         issue_id=world.issue_id if i % 2 else issue.id,
                         recipient_id=user.id,
                         sent_by_id=leader,
-                        sent_at=datetime(2024, 5, 20),
+                        sent_at=datetime(2024, 5, 20, tzinfo=UTC),
                     ),
                     Incentive(
                         task_force_id=task_force.id,

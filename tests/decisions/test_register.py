@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from io import BytesIO
 
 from openpyxl import load_workbook
@@ -116,7 +116,7 @@ def test_register_rows_show_outcome_and_days_to_decision(ctx, world):
 def test_the_excel_export_has_chinese_headers_and_no_live_formulas(app, world, login, look):
     with look(), task_force_scope(world.task_force_id):
         _history(world)
-    clock.set_now(datetime(2024, 6, 8, 2))
+    clock.set_now(datetime(2024, 6, 8, 2, tzinfo=UTC))
     response = login("viewer").get("/decisions.xlsx")
     assert response.status_code == 200
     sheet = load_workbook(BytesIO(response.data)).active

@@ -5,7 +5,7 @@ The period is May 2024; today is Monday 3 June 2024.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -22,7 +22,7 @@ MAY = scorecards.Period(date(2024, 5, 1), date(2024, 5, 31))
 
 
 def _utc(month: int, day: int) -> datetime:
-    return datetime(2024, month, day, 2, 0)  # 10:00 in Shanghai
+    return datetime(2024, month, day, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
 def _fixture(world) -> dict:

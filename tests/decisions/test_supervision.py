@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -40,7 +40,7 @@ def _items(world) -> dict[str, int]:
         ),
     }
     for issue in made.values():
-        issue.last_progress_at = datetime(2024, 6, 2)
+        issue.last_progress_at = datetime(2024, 6, 2, tzinfo=UTC)
     db.session.commit()
     return {name: issue.id for name, issue in made.items()}
 
@@ -110,7 +110,7 @@ def test_a_finished_item_cannot_be_nudged(ctx, world):
     with task_force_scope(world.task_force_id):
         issue = db.session.get(Issue, world.issue_id)
         issue.status = "closed"
-        issue.closed_at = datetime(2024, 6, 1) - timedelta(days=1)
+        issue.closed_at = datetime(2024, 6, 1, tzinfo=UTC) - timedelta(days=1)
         db.session.commit()
         with pytest.raises(InvalidTransition):
             service.nudge(db.session.get(User, world.users["leader"]), issue)

@@ -57,7 +57,7 @@ def counted(app, world):
         sub = make_category(world.task_force_id, "引客", parent=top)
         channel = make_category(world.task_force_id, "渠道端", prefix="QD")
         unacknowledged = dict(
-            acknowledged_at=None, assigned_at=clock.utcnow(), assigned_by_id=users["leader"]
+            acknowledged_at=None, assigned_at=clock.now(), assigned_by_id=users["leader"]
         )
         specs = {
             "C1": (top, users["member"], CLOSED, -30, {}),
@@ -81,7 +81,7 @@ def counted(app, world):
                 owner_id=owner_id,
                 status=status,
                 deadline=days(deadline) if deadline is not None else None,
-                closed_at=clock.utcnow() if status == CLOSED else None,
+                closed_at=clock.now() if status == CLOSED else None,
                 **fields,
             )
             ids[name] = issue.id
@@ -210,10 +210,10 @@ def _grow(app, world, n: int) -> None:
                     priority=("urgent", "high", "medium", "low")[i % 4],
                     major=i % 9 == 0,
                     solution="方案" if i % 3 == 0 else "",
-                    assigned_at=clock.utcnow() if owner else None,
+                    assigned_at=clock.now() if owner else None,
                     assigned_by_id=users["leader"] if owner else None,
-                    acknowledged_at=clock.utcnow() if owner and i % 4 else None,
-                    closed_at=clock.utcnow() if status == CLOSED else None,
+                    acknowledged_at=clock.now() if owner and i % 4 else None,
+                    closed_at=clock.now() if status == CLOSED else None,
                 )
             )
         db.session.add_all(issues)

@@ -51,7 +51,7 @@ def item(world):
     numbers = itertools.count(1)
 
     def make(status=IN_PROGRESS, deadline=None, milestones=(), idle_days=0, **fields):
-        last = clock.utcnow() - timedelta(days=idle_days)
+        last = clock.now() - timedelta(days=idle_days)
         issue = Issue(
             task_force_id=world.task_force_id,
             code=f"L-{next(numbers):03d}",

@@ -93,7 +93,7 @@ def catalogue(app, world) -> Catalogue:
             "B": (sibling, "营销竞赛方案", dict(
                 owner_id=users["temp_member"], status=PLANNING, deadline=days(3),
                 priority="high", org_unit_id=second_unit.id, acknowledged_at=None,
-                assigned_at=clock.utcnow(), assigned_by_id=users["leader"],
+                assigned_at=clock.now(), assigned_by_id=users["leader"],
             )),
             "C": (mid, "账户分配方案", dict(
                 owner_id=users["leader"], status=BLOCKED, priority="low", solution="分三步推进",

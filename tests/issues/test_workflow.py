@@ -47,7 +47,7 @@ def item(world, person):
         if owner_id and not acknowledged:
             fields.update(
                 acknowledged_at=None,
-                assigned_at=clock.utcnow(),
+                assigned_at=clock.now(),
                 assigned_by_id=world.users["leader"],
             )
         return make_issue(category, status=status, owner_id=owner_id, **fields)
@@ -79,7 +79,7 @@ def test_the_owner_takes_an_item_through_the_workflow_and_the_executive_leader_c
 
     assert issue.status == CLOSED
     assert issue.closed_by_id == exec_leader.id
-    assert issue.closed_at == clock.utcnow()
+    assert issue.closed_at == clock.now()
     assert issue.verification_note == "归集功能已上线，抽查三家分行"
     assert issue.percent == 100
 
@@ -325,7 +325,7 @@ def test_acknowledging_notifies_the_assigner(world, item, person):
 
     service.acknowledge(person("member"), issue)
 
-    assert issue.acknowledged_at == clock.utcnow()
+    assert issue.acknowledged_at == clock.now()
     [message] = notifications_for(world.users["leader"])
     assert message.kind == "acknowledged"
     assert issue.code in message.text

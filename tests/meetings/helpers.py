@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, time
 
+from app.core import clock
 from app.extensions import db
 from app.meetings.models import ActionItem, Attendance, Meeting, MeetingSeries
 
@@ -29,13 +30,13 @@ def make_series(world, kind="progress", **fields) -> MeetingSeries:
 
 
 def make_meeting(series, day: date, status="planned", invited=(), **fields) -> Meeting:
+    fields.setdefault("starts_at", clock.at(day, time(9, 30)))
     meeting = Meeting(
         task_force_id=series.task_force_id,
         series_id=series.id,
         title=series.name,
         kind=series.kind,
         scheduled_on=day,
-        starts_at=datetime.combine(day, time(9, 30)),
         chair_id=series.chair_id,
         status=status,
         **fields,

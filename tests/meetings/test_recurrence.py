@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from app.core import clock
 from app.core.errors import ValidationFailed
 from app.core.scope import task_force_scope
 from app.extensions import db
@@ -14,6 +16,8 @@ from app.meetings import service
 from app.meetings.models import Attendance, Meeting, MeetingSeries
 from app.people.models import User
 from tests.meetings.conftest import TODAY
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # meetings are set in the zone's wall-clock time
 
 
 def _series(**fields) -> MeetingSeries:
@@ -96,18 +100,18 @@ def test_a_holiday_moved_by_hand_stays_moved_when_planning_again(scoped, world, 
     # The September meeting runs into the National Day holiday: the leader moves it to
     # 8 October by hand.
     first = meetings[1]
-    service.move_meeting(leader, first, datetime(2024, 10, 8, 14, 0), "三楼会议室")
+    service.move_meeting(leader, first, datetime(2024, 10, 8, 14, 0, tzinfo=SHANGHAI), "三楼会议室")
     assert first.ical_sequence == 1
     assert service.plan_ahead(leader, series) == 0
     again = db.session.scalars(select(Meeting).where(Meeting.series_id == series.id)).all()
     assert len(again) == service.PLAN_AHEAD
     moved = db.session.get(Meeting, first.id)
-    assert moved.starts_at == datetime(2024, 10, 8, 14, 0)
+    assert moved.starts_at == datetime(2024, 10, 8, 14, 0, tzinfo=SHANGHAI)
     assert moved.scheduled_on == date(2024, 9, 30)
     assert moved.series_id == series.id
     assert moved.place == "三楼会议室"
     # The others keep the series' time; the series itself is untouched.
-    assert meetings[2].starts_at == datetime.combine(date(2024, 10, 31), time(9, 30))
+    assert meetings[2].starts_at == clock.at(date(2024, 10, 31), time(9, 30))
     assert series.starts_on == date(2024, 8, 31)
 
 
@@ -153,7 +157,7 @@ def test_editing_a_series_carries_over_to_the_meetings_to_come(login, look, worl
             meetings = service.series_meetings(series)
             past, moved = meetings[0], meetings[2]
             service.mark_held(leader, past)
-            service.move_meeting(leader, moved, datetime(2024, 8, 1, 16, 0))
+            service.move_meeting(leader, moved, datetime(2024, 8, 1, 16, 0, tzinfo=SHANGHAI))
         ids = (series.id, series.version, past.id, moved.id, meetings[1].id)
     client = login("leader")
     response = client.post(
@@ -176,7 +180,7 @@ def test_editing_a_series_carries_over_to_the_meetings_to_come(login, look, worl
         series = db.session.get(MeetingSeries, ids[0])
         assert (series.kind, series.cadence, series.name) == ("progress", "monthly", "月度推进会")
         following = db.session.get(Meeting, ids[4])
-        assert following.starts_at == datetime(2024, 6, 30, 10, 0)
+        assert following.starts_at == datetime(2024, 6, 30, 10, 0, tzinfo=SHANGHAI)
         assert (following.place, following.chair_id, following.ical_sequence) == (
             "总行第一会议室",
             world.users["exec_leader"],
@@ -188,5 +192,7 @@ def test_editing_a_series_carries_over_to_the_meetings_to_come(login, look, worl
             )
         )
         assert invited == {world.users["exec_leader"], world.users["temp_member"]}
-        assert db.session.get(Meeting, ids[3]).starts_at == datetime(2024, 8, 1, 16, 0)
+        assert db.session.get(Meeting, ids[3]).starts_at == datetime(
+            2024, 8, 1, 16, 0, tzinfo=SHANGHAI
+        )
         assert db.session.get(Meeting, ids[2]).place == ""  # held: left as it was

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, insert, select
@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 from app.core.scope import unscoped
 from app.extensions import db
 from app.issues.models import Issue
-from app.mindmap.spreadsheets import HEADERS, neutralise
+from app.mindmap.spreadsheets import header_labels, neutralise
 from tests import factories
 from tests.mindmap.conftest import TODAY
 
@@ -42,7 +42,8 @@ def test_xlsx_export_of_the_current_filter(app, login, world):
     assert "attachment" in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.data))
     sheet = book.worksheets[0]
-    assert [c.value for c in sheet[1]] == [label for _key, label in HEADERS]
+    assert [c.value for c in sheet[1]] == header_labels()
+    assert sheet["N1"].value == "最近更新（北京时间）"
     assert sheet.freeze_panes == "A2"
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     # The filter applies: only items in progress (the world's item and the overdue one).
@@ -76,6 +77,27 @@ def test_csv_export_has_a_bom_and_neutralised_cells(app, login, world):
     titles = [r[1] for r in rows[1:]]
     assert "'@SUM(1)" in titles and "正常问题" in titles
     assert all(not t.startswith(("=", "+", "-", "@")) for row in rows[1:] for t in row)
+
+
+def test_the_last_update_reads_in_beijing_time_in_both_files(app, login, world):
+    # Updated at 23:30 UTC on 1 June: 07:30 on 2 June in Shanghai.
+    with app.app_context(), unscoped():
+        late = datetime(2024, 6, 1, 23, 30, tzinfo=UTC)
+        db.session.execute(
+            Issue.__table__.update()
+            .where(Issue.id == world.issue_id)
+            .values(updated_at=late)
+        )
+        db.session.commit()
+        code = db.session.get(Issue, world.issue_id).code
+    client = login("member")
+    book = load_workbook(io.BytesIO(client.get("/issues/export.xlsx").data))
+    sheet = book.worksheets[0]
+    row = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == code][0]
+    assert row[13] == datetime(2024, 6, 2, 7, 30)  # noqa: DTZ001 (a cell has no zone)
+    rows = list(csv.reader(io.StringIO(client.get("/issues/export.csv").data.decode("utf-8-sig"))))
+    assert rows[0][13] == "最近更新（北京时间）"
+    assert [r[13] for r in rows if r[0] == code] == ["2024-06-02 07:30"]
 
 
 def test_neutralise():
@@ -199,7 +221,7 @@ def test_members_may_export_but_not_import(login, world):
 
 def test_export_of_10000_rows_is_fast(app, login, world):
     with app.app_context(), unscoped():
-        now = datetime(2024, 6, 1, 8, 0)
+        now = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
         rows = [
             {
                 "task_force_id": world.task_force_id,

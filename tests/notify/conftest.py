@@ -186,7 +186,5 @@ def make_channel(name: str, kind: str, url: str = "", secret: str = "") -> Chann
 
 
 def subscribe(user_id: int, channel: Channel, since=None) -> None:
-    db.session.add(
-        Subscription(user_id=user_id, channel_id=channel.id, since=since or clock.utcnow())
-    )
+    db.session.add(Subscription(user_id=user_id, channel_id=channel.id, since=since or clock.now()))
     db.session.commit()

@@ -63,8 +63,8 @@ def stale(category, owner, title: str, quiet: int):
         title,
         owner_id=owner.id,
         deadline=days(90),
-        created_at=clock.utcnow() - timedelta(days=quiet + 10),
-        last_progress_at=clock.utcnow() - timedelta(days=quiet),
+        created_at=clock.now() - timedelta(days=quiet + 10),
+        last_progress_at=clock.now() - timedelta(days=quiet),
     )
 
 
@@ -197,7 +197,7 @@ def test_stale_tells_when_an_item_turns_stale_and_again_after_the_period(app, ca
     assert found[1].text.splitlines()[1].endswith("（新）")
     # Progress on one is not news for its owner.
     clock.set_today(days(3))
-    second.last_progress_at = clock.utcnow()
+    second.last_progress_at = clock.now()
     db.session.commit()
     assert run_rule("stale").written == 0
     # A whole period after the last message, the ones still stale are told again.
@@ -228,7 +228,7 @@ def test_unacknowledged_is_told_once_per_assignment(category, owner):
             category,
             title,
             owner_id=owner.id,
-            assigned_at=clock.utcnow() - timedelta(days=ago),
+            assigned_at=clock.now() - timedelta(days=ago),
             acknowledged_at=None,
         )
 
@@ -239,7 +239,7 @@ def test_unacknowledged_is_told_once_per_assignment(category, owner):
     [message] = messages("unacknowledged", owner.id)
     assert message.text.splitlines()[0] == "分派给您的 2 项事项尚未签收："
     assert "刚分派" not in message.text and "5 天前分派" in message.text
-    one.acknowledged_at = clock.utcnow()
+    one.acknowledged_at = clock.now()
     db.session.commit()
     clock.set_today(days(1))
     assert run_rule("unacknowledged").written == 0

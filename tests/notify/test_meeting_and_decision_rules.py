@@ -7,7 +7,7 @@ leader, "member" and the executive leader invited. Today is Monday 2024-06-03.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 import pytest
 from sqlalchemy import event, select
@@ -54,7 +54,7 @@ def add_escalation(world, level: str, due_on, question: str = "是否调整考�
         question=question,
         due_on=due_on,
         raised_by_id=world.users["member"],
-        raised_at=clock.utcnow(),
+        raised_at=clock.now(),
     )
     db.session.add(escalation)
     db.session.commit()
@@ -197,7 +197,7 @@ def test_a_chair_who_is_not_an_attendee_is_told_too(world):
 def test_a_moved_meeting_is_announced_again(world):
     run_rule("meeting_tomorrow")
     meeting = world_meeting(world)
-    meeting.starts_at = datetime.combine(days(2), time(14, 0))
+    meeting.starts_at = clock.at(days(2), time(14, 0))
     db.session.commit()
     clock.set_today(days(1))
     assert run_rule("meeting_tomorrow").written == 3
@@ -208,16 +208,16 @@ def test_a_moved_meeting_is_announced_again(world):
 def test_only_planned_meetings_of_tomorrow_are_announced(world):
     world_meeting(world).status = "cancelled"
     db.session.commit()
-    add_meeting(world, datetime.combine(days(2), time(9, 0)), "后天的会")
-    add_meeting(world, datetime.combine(TODAY, time(23, 59)), "今天的会")
-    early = add_meeting(world, datetime.combine(days(1), time(0, 0)), "明天零点的会")
+    add_meeting(world, clock.at(days(2), time(9, 0)), "后天的会")
+    add_meeting(world, clock.at(TODAY, time(23, 59)), "今天的会")
+    early = add_meeting(world, clock.at(days(1), time(0, 0)), "明天零点的会")
     run_rule("meeting_tomorrow")
     assert {m.subject_id for m in messages("meeting_tomorrow")} == {early.id}
 
 
 def test_tomorrow_is_the_configured_zones_tomorrow(world):
     # 20:00 UTC on Sunday is already 04:00 on Monday in Shanghai: tomorrow is Tuesday.
-    clock.set_now(datetime(2024, 6, 2, 20, 0))
+    clock.set_now(datetime(2024, 6, 2, 20, 0, tzinfo=UTC))
     run_rule("meeting_tomorrow")
     assert {m.subject_id for m in messages("meeting_tomorrow")} == {world.ids["meeting"]}
 
@@ -247,7 +247,7 @@ def test_meeting_tomorrow_in_english(world):
 
 def test_minutes_not_published_the_day_after_remind_the_chair_daily(world):
     meeting = world_meeting(world)
-    meeting.starts_at = datetime.combine(days(-1), time(9, 30))
+    meeting.starts_at = clock.at(days(-1), time(9, 30))
     meeting.status = "held"
     db.session.commit()
     first = run_rule("minutes_unpublished")
@@ -262,7 +262,7 @@ def test_minutes_not_published_the_day_after_remind_the_chair_daily(world):
     assert run_rule("minutes_unpublished").written == 1
     meeting = world_meeting(world)
     meeting.status = "published"
-    meeting.published_at = clock.utcnow()
+    meeting.published_at = clock.now()
     db.session.commit()
     clock.set_today(days(2))
     assert run_rule("minutes_unpublished").matched == 0
@@ -271,12 +271,12 @@ def test_minutes_not_published_the_day_after_remind_the_chair_daily(world):
 
 def test_minutes_wait_for_the_day_after_and_a_passed_planned_meeting_counts(world):
     held_today = world_meeting(world)
-    held_today.starts_at = datetime.combine(TODAY, time(9, 30))
+    held_today.starts_at = clock.at(TODAY, time(9, 30))
     held_today.status = "held"
     db.session.commit()
-    passed = add_meeting(world, datetime.combine(days(-3), time(15, 0)), "没有标记已召开的会")
-    add_meeting(world, datetime.combine(days(-3), time(10, 0)), "取消的会", status="cancelled")
-    add_meeting(world, datetime.combine(days(-8), time(10, 0)), "已发布的会", status="published")
+    passed = add_meeting(world, clock.at(days(-3), time(15, 0)), "没有标记已召开的会")
+    add_meeting(world, clock.at(days(-3), time(10, 0)), "取消的会", status="cancelled")
+    add_meeting(world, clock.at(days(-8), time(10, 0)), "已发布的会", status="published")
     run_rule("minutes_unpublished")
     assert {m.subject_id for m in messages("minutes_unpublished")} == {passed.id}
 
@@ -291,9 +291,9 @@ def test_the_digest_lists_decisions_due_and_meetings_this_week(world):
     add_escalation(world, "leader", days(8), "下周才到期的事")
     decided = add_escalation(world, "leader", days(1), "已经决定的事")
     decided.status = DECIDED
-    add_meeting(world, datetime.combine(days(4), time(15, 0)), "周五专题会")
-    add_meeting(world, datetime.combine(days(7), time(9, 0)), "下周一的会")
-    add_meeting(world, datetime.combine(days(2), time(9, 0)), "取消的会", status="cancelled")
+    add_meeting(world, clock.at(days(4), time(15, 0)), "周五专题会")
+    add_meeting(world, clock.at(days(7), time(9, 0)), "下周一的会")
+    add_meeting(world, clock.at(days(2), time(9, 0)), "取消的会", status="cancelled")
     db.session.commit()
     run_rule("weekly_digest")
     digest = messages("weekly_digest", world.users["leader"])[0].text
@@ -326,8 +326,8 @@ def test_query_count_does_not_grow_with_targets(world, rule):
     few = select_count(rule)
     for n in range(12):
         add_escalation(world, ("leader", "exec_leader")[n % 2], days(-1 - n % 3), f"问题{n}")
-        add_meeting(world, datetime.combine(days(1), time(8 + n % 8, 0)), f"明天的会{n}")
-        add_meeting(world, datetime.combine(days(-1 - n % 4), time(10, 0)), f"开过的会{n}", "held")
+        add_meeting(world, clock.at(days(1), time(8 + n % 8, 0)), f"明天的会{n}")
+        add_meeting(world, clock.at(days(-1 - n % 4), time(10, 0)), f"开过的会{n}", "held")
     many = select_count(rule)
     assert many == few
     # The rule itself: one query for its targets; the digest adds one per section.

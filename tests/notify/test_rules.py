@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -118,7 +118,7 @@ def test_stale_items_remind_their_owner_again_every_period(app, category, world)
         "长期未更新",
         owner_id=owner,
         deadline=days(90),
-        last_progress_at=datetime(2024, 5, 1, 2, 0),
+        last_progress_at=datetime(2024, 5, 1, 2, 0, tzinfo=UTC),
     )
     run_rule("stale")
     run_rule("stale")
@@ -131,13 +131,13 @@ def test_stale_items_remind_their_owner_again_every_period(app, category, world)
 def test_unacknowledged_assignment_is_chased_after_some_days(category, world):
     owner = world.users["member"]
     fresh = factories.make_issue(
-        category, "刚分派", owner_id=owner, assigned_at=clock.utcnow(), acknowledged_at=None
+        category, "刚分派", owner_id=owner, assigned_at=clock.now(), acknowledged_at=None
     )
     old = factories.make_issue(
         category,
         "久未签收",
         owner_id=owner,
-        assigned_at=clock.utcnow() - timedelta(days=5),
+        assigned_at=clock.now() - timedelta(days=5),
         acknowledged_at=None,
     )
     run_rule("unacknowledged")

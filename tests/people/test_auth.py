@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,7 +17,7 @@ from tests.people.test_forms import Page
 
 ENGLISH = {"Accept-Language": "en"}
 WRONG = "not the password"
-START = datetime(2026, 3, 2, 1, 0)  # 09:00 in Shanghai
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def make_pilot(world):
         )
         if reviewed:
             pilot.what_worked = "有效"
-            pilot.reviewed_at = clock.utcnow()
+            pilot.reviewed_at = clock.now()
         db.session.add(pilot)
         db.session.commit()
         return pilot

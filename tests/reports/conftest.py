@@ -17,7 +17,7 @@ The world's own item (raised today) exists only in Q3.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -47,7 +47,7 @@ def _on_a_fixed_day():
 
 
 def _at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 2, 0)  # 10:00 in Shanghai
+    return datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
 def move(actor: User, issue: Issue, target: str, day: date) -> None:
@@ -56,7 +56,7 @@ def move(actor: User, issue: Issue, target: str, day: date) -> None:
         previous = issue.status
         issue.status = target
         if target == CLOSED:
-            issue.closed_at = clock.utcnow()
+            issue.closed_at = clock.now()
             issue.percent = 100
         audit.record(actor, "status_changed", issue, {"status": [previous, target]})
         db.session.commit()

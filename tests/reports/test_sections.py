@@ -15,12 +15,13 @@ quarter (Q2 2024, see conftest) extended with known answers:
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
+from app.core import clock
 from app.core.quarters import Quarter
 from app.core.scope import task_force_scope, unscoped
 from app.decisions.models import Decision, Escalation, Incentive
@@ -40,7 +41,7 @@ pytestmark = needs_poppler
 
 
 def _utc(day: date, hour: int = 2) -> datetime:
-    return datetime.combine(day, time(hour))
+    return datetime.combine(day, time(hour), tzinfo=UTC)
 
 
 @pytest.fixture
@@ -130,7 +131,7 @@ def features(app, world, quarter_data):
                 title=f"月度推进会 {day.month} 月",
                 kind="progress",
                 scheduled_on=day,
-                starts_at=datetime.combine(day, time(9, 30)),
+                starts_at=clock.at(day, time(9, 30)),
                 chair_id=leader,
                 status=status,
             )

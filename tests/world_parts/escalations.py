@@ -32,7 +32,7 @@ def build(world) -> None:
         recommendation="先试点",
         due_on=clock.today() + timedelta(days=3),
         raised_by_id=world.users["member"],
-        raised_at=clock.utcnow(),
+        raised_at=clock.now(),
     )
     submission = Submission(
         task_force_id=world.task_force_id,

@@ -3,7 +3,7 @@ the leader, with an agenda item and an action item owned by "member"."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 from app.core import clock
 from app.extensions import db
@@ -41,7 +41,7 @@ def build(world) -> None:
         title=series.name,
         kind="progress",
         scheduled_on=today + timedelta(days=1),
-        starts_at=datetime.combine(today + timedelta(days=1), time(9, 30)),
+        starts_at=clock.at(today + timedelta(days=1), time(9, 30)),
         chair_id=world.users["leader"],
     )
     db.session.add(meeting)

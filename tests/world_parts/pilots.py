@@ -54,11 +54,11 @@ def build(world) -> None:
         status=ROLLING_OUT,
         what_worked="客户经理专业化",
         lessons="先试点后推广",
-        reviewed_at=clock.utcnow(),
+        reviewed_at=clock.now(),
         reviewed_by_id=world.users["member"],
         decision=ROLL_OUT,
         decision_rationale="试点成效显著",
-        decided_at=clock.utcnow(),
+        decided_at=clock.now(),
         decided_by_id=world.users["leader"],
     )
     pilot.units = [site]
