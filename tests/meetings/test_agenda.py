@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 from flask_babel import gettext as _
@@ -98,6 +98,22 @@ def test_proposals_of_other_features_come_under_their_headings(scoped, world, it
     assert calls == [(world.task_force_id, "progress", date(2024, 5, 24), days(25))]
     assert _titles(proposals, "待决策提级事项") == ["网点转型授权"]
     assert [s for s, _rows in service.grouped(proposals)][-1] == "待决策提级事项"
+
+
+def test_changed_since_the_last_meeting_counts_in_local_days(scoped, world, items):
+    """The last meeting was on 24 May: a change at 00:30 that day in Shanghai (16:30 UTC
+    on 23 May) is since then; one at 23:30 the evening before is not."""
+    series = make_series(world)
+    make_meeting(series, date(2024, 5, 24), status="published")
+    meeting = make_meeting(series, days(25))
+    with clock.frozen_at(clock.at(date(2024, 5, 24), time(0, 30))):
+        items["green"].percent = 40
+        db.session.commit()
+    with clock.frozen_at(clock.at(date(2024, 5, 23), time(23, 30))):
+        items["unacked"].percent = 10
+        db.session.commit()
+    changed = _titles(service.build_agenda(meeting), "Changed since the last meeting")
+    assert [t.split(" ", 1)[1] for t in changed] == ["正常问题"]
 
 
 def test_one_on_one_with_a_person(scoped, world, items):
