@@ -42,6 +42,9 @@ ROLE_LABELS = {
 # Any logged-in account, whatever its roles.
 AUTHENTICATED = "authenticated"
 
+# The roles whose holders run the task force: granting or removing them is leadership.
+LEADERSHIP_ROLES = (LEADER, EXEC_LEADER)
+
 _ON_TASK_FORCE = {LEADER, EXEC_LEADER, MEMBER, TEMP_MEMBER, VIEWER}
 _RUNS_TASK_FORCE = {LEADER, EXEC_LEADER}
 _WORKS_ON_TASK_FORCE = {LEADER, EXEC_LEADER, MEMBER, TEMP_MEMBER}
@@ -56,6 +59,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "taskforce.edit": frozenset({LEADER, ADMIN}),
     "roster.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
     "roster.manage": frozenset(_RUNS_TASK_FORCE | {ADMIN}),
+    # Granting or removing the leader's and the executive leader's roles, and changing
+    # one's own role: only the leader or an administrator, never the executive leader
+    # promoting themself over the leader.
+    "roster.leadership": frozenset({LEADER, ADMIN}),
     # Bank-wide administration.
     "taskforce.create": frozenset({ADMIN}),
     "user.manage": frozenset({ADMIN}),

@@ -27,7 +27,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.core import audit, clock
-from app.core.errors import ValidationFailed
+from app.core.errors import NotFound, ValidationFailed
 from app.core.permissions import authorize
 from app.decisions.models import (
     INCENTIVE_KINDS,
@@ -386,7 +386,18 @@ class PersonRecord:
 
 
 def person_record(actor: User, task_force_id: int, user: User, period: Period) -> PersonRecord:
-    """A person's scorecard line for the period and every incentive they received."""
+    """A person's scorecard line for the period and every incentive they received.
+
+    :raise NotFound: for anyone who is not and never was on the task force's roster.
+    """
+    authorize(actor, "scorecard.view", task_force_id)
+    ever_member = db.session.scalar(
+        select(Membership.id)
+        .where(Membership.task_force_id == task_force_id, Membership.user_id == user.id)
+        .limit(1)
+    )
+    if ever_member is None:
+        raise NotFound("not on this task force's roster")
     line = scorecards(actor, task_force_id, period, BY_MEMBER, only=user)[0]
     given = incentives(actor, task_force_id, user_id=user.id)
     in_period = [i for i in given if period.start <= i.awarded_on <= period.end]

@@ -22,6 +22,7 @@ from app.core.permissions import (
     ADMIN,
     GLOBAL_ROLES,
     LEADER,
+    LEADERSHIP_ROLES,
     ROLE_LABELS,
     TASK_FORCE_ROLES,
     TEMP_MEMBER,
@@ -519,6 +520,8 @@ def add_member(
         roster, a temporary member without an end date, or dates in the wrong order.
     """
     authorize(actor, "roster.manage", task_force_id)
+    if role in LEADERSHIP_ROLES:
+        authorize(actor, "roster.leadership", task_force_id)
     joined_on = joined_on or clock.today()
     _check_membership_dates(role, joined_on, ends_on)
     user = db.session.get(User, user_id)
@@ -548,11 +551,24 @@ def change_role(
     ends_on: date | None = None,
     org_unit_id: int | None = None,
 ) -> Membership:
-    """End ``membership`` today and start a new one with ``role`` from today."""
+    """End ``membership`` today and start a new one with ``role`` from today.
+
+    :raise PermissionDenied: when a leadership role is granted or taken, or the actor
+        changes their own role, without the leader's or an administrator's right.
+    :raise ValidationFailed: when the task force would be left without a leader.
+    """
     authorize(actor, "roster.manage", membership.task_force_id)
+    if (
+        role in LEADERSHIP_ROLES
+        or membership.role in LEADERSHIP_ROLES
+        or membership.user_id == actor.id
+    ):
+        authorize(actor, "roster.leadership", membership.task_force_id)
     today = clock.today()
     if not membership.is_active_on(today):
         raise ValidationFailed(_("This membership has already ended."))
+    if membership.role == LEADER and role != LEADER:
+        _keep_a_leader(membership, today)
     _check_membership_dates(role, today, ends_on)
     if (
         role == membership.role
@@ -584,13 +600,22 @@ def change_role(
 
 
 def end_membership(actor: User, membership: Membership, note: str = "") -> None:
-    """The person leaves the task force today; the row stays as history."""
+    """The person leaves the task force today; the row stays as history.
+
+    :raise PermissionDenied: when a leader or executive leader is removed without the
+        leader's or an administrator's right.
+    :raise ValidationFailed: for one's own membership, or the task force's last leader.
+    """
     authorize(actor, "roster.manage", membership.task_force_id)
+    if membership.role in LEADERSHIP_ROLES:
+        authorize(actor, "roster.leadership", membership.task_force_id)
     today = clock.today()
     if not membership.is_active_on(today):
         raise ValidationFailed(_("This membership has already ended."))
     if membership.user_id == actor.id and not actor.is_admin:
         raise ValidationFailed(_("You cannot remove yourself from the roster."))
+    if membership.role == LEADER:
+        _keep_a_leader(membership, today)
     membership.left_on = today
     if note:
         membership.note = note[:200]
@@ -613,6 +638,22 @@ def end_membership(actor: User, membership: Membership, note: str = "") -> None:
         task_force_id=membership.task_force_id,
     )
     db.session.commit()
+
+
+def _keep_a_leader(membership: Membership, today: date) -> None:
+    """:raise ValidationFailed: when ``membership`` is its task force's last active leader."""
+    others = db.session.scalar(
+        select(func.count(Membership.id)).where(
+            Membership.task_force_id == membership.task_force_id,
+            Membership.role == LEADER,
+            Membership.id != membership.id,
+            Membership.active_on(today),
+        )
+    )
+    if not others:
+        raise ValidationFailed(
+            _("A task force always has a leader: appoint another leader first."), "role"
+        )
 
 
 @dataclass

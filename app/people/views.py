@@ -20,6 +20,7 @@ from flask_login import current_user, login_user, logout_user
 from app.core.errors import DomainError, NotFound, ValidationFailed
 from app.core.forms import choices
 from app.core.freshness import cached_body
+from app.core.permissions import LEADERSHIP_ROLES, can
 from app.core.web import current_task_force, form_error, public, requires, safe_next
 from app.extensions import limiter
 from app.people import service
@@ -178,6 +179,9 @@ def roster():
 
 
 def _fill_member_choices(form: MemberAddForm | RoleChangeForm) -> None:
+    if not can(current_user, "roster.leadership", g.get("task_force_id")):
+        # The executive leader appoints members, not leaders (the service refuses too).
+        form.role.choices = [c for c in form.role.choices if c.value not in LEADERSHIP_ROLES]
     if hasattr(form, "user_id"):
         form.user_id.choices = choices([("", "—")] + service.user_options())
     if hasattr(form, "org_unit_id"):
@@ -215,6 +219,7 @@ def add_member():
 def change_role(membership_id: int):
     membership = service.get_membership(membership_id)
     form = RoleChangeForm(obj=membership) if request.method == "GET" else RoleChangeForm()
+    _fill_member_choices(form)
     if form.validate_on_submit():
         try:
             service.change_role(current_user, membership, form.role.data, ends_on=form.ends_on.data)

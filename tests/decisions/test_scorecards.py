@@ -274,3 +274,14 @@ def test_an_incentive_needs_someone_and_a_reason(ctx, world):
                     "positive", "bonus", "好", date(2024, 6, 3), user_id=world.users["member"]
                 ),
             )
+
+
+def test_a_persons_record_is_only_for_people_on_the_roster_now_or_before(world, login):
+    leader = login("leader")
+    outsider = leader.get(f"/people/{world.users['outsider']}/record")
+    assert outsider.status_code == 404
+    assert "outsider" not in outsider.get_data(as_text=True)
+    assert leader.get(f"/people/{world.users['admin']}/record").status_code == 404
+    # A temporary member whose membership has ended was on the roster: their record stays.
+    assert leader.get(f"/people/{world.users['expired_temp']}/record").status_code == 200
+    assert leader.get(f"/people/{world.users['member']}/record").status_code == 200

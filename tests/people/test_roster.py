@@ -277,6 +277,81 @@ def test_leader_cannot_remove_themself(ctx, world):
     assert leader.roles_in(world.task_force_id) == {LEADER}
 
 
+# --- leadership: who may grant or take the leader's and the executive leader's roles -------
+
+
+def test_the_executive_leader_cannot_make_themself_leader(ctx, world):
+    exec_leader = person(world, "exec_leader")
+    before = snapshot()
+    with task_force_scope(world.task_force_id), pytest.raises(PermissionDenied):
+        service.change_role(exec_leader, membership(world.memberships["exec_leader"]), LEADER)
+    assert snapshot() == before
+    assert exec_leader.roles_in(world.task_force_id) == {EXEC_LEADER}
+
+
+def test_the_executive_leader_cannot_end_the_leaders_membership(ctx, world):
+    exec_leader = person(world, "exec_leader")
+    before = snapshot()
+    with task_force_scope(world.task_force_id), pytest.raises(PermissionDenied):
+        service.end_membership(exec_leader, membership(world.memberships["leader"]))
+    assert snapshot() == before
+
+
+def test_the_executive_leader_appoints_members_but_not_leaders(ctx, world):
+    exec_leader, outsider = person(world, "exec_leader"), person(world, "outsider")
+    with task_force_scope(world.task_force_id):
+        for role in (LEADER, EXEC_LEADER):
+            with pytest.raises(PermissionDenied):
+                service.add_member(exec_leader, world.task_force_id, outsider.id, role)
+        with pytest.raises(PermissionDenied):
+            service.change_role(exec_leader, membership(world.memberships["member"]), EXEC_LEADER)
+        added = service.add_member(exec_leader, world.task_force_id, outsider.id, MEMBER)
+    assert added.role == MEMBER
+
+
+def test_the_executive_leader_cannot_change_their_own_role(ctx, world):
+    exec_leader = person(world, "exec_leader")
+    with task_force_scope(world.task_force_id), pytest.raises(PermissionDenied):
+        service.change_role(exec_leader, membership(world.memberships["exec_leader"]), MEMBER)
+
+
+def test_the_leader_appoints_and_removes_an_executive_leader(ctx, world):
+    leader = person(world, "leader")
+    with task_force_scope(world.task_force_id):
+        promoted = service.change_role(leader, membership(world.memberships["member"]), EXEC_LEADER)
+        service.end_membership(leader, membership(world.memberships["exec_leader"]))
+    assert promoted.role == EXEC_LEADER
+    assert person(world, "exec_leader").roles_in(world.task_force_id) == set()
+
+
+def test_a_task_force_never_loses_its_last_leader(ctx, world):
+    leader, admin = person(world, "leader"), person(world, "admin")
+    own = membership(world.memberships["leader"])
+    with task_force_scope(world.task_force_id):
+        with pytest.raises(ValidationFailed, match="leader"):
+            service.change_role(leader, own, MEMBER)
+        with pytest.raises(ValidationFailed, match="leader"):
+            service.end_membership(admin, own)
+        # With a second leader appointed, the first may step down.
+        service.change_role(admin, membership(world.memberships["exec_leader"]), LEADER)
+        service.change_role(leader, membership(world.memberships["leader"]), MEMBER)
+    assert leader.roles_in(world.task_force_id) == {MEMBER}
+
+
+def test_the_roster_page_offers_the_executive_leader_no_leadership_role(client, auth, world):
+    auth.login("exec_leader")
+    page = client.get("/roster/add").get_data(as_text=True)
+    assert 'value="member"' in page
+    assert 'value="leader"' not in page and 'value="exec_leader"' not in page
+    roster = client.get("/roster").get_data(as_text=True)
+    leader_row = roster.split(">leader</span>", 1)[1].split("</tr>", 1)[0]
+    assert "/role" not in leader_row and "/end" not in leader_row
+    response = client.post(
+        f"/roster/{world.memberships['exec_leader']}/role", data={"role": "leader"}
+    )
+    assert response.status_code == 200  # the form again, with the reason
+
+
 # --- several task forces -------------------------------------------------------------------
 
 
