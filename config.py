@@ -3,7 +3,10 @@
 The README lists each variable with its default.
 """
 
+import math
 import os
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -51,9 +54,21 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
-    # Login throttling: this many failures within the window lock the account or address.
+    # Login throttling: this many failures against one account within the window lock
+    # that account (and its owner is told); from one address, failures beyond the free
+    # ones make it wait 1, 2, 4 … seconds (capped) before the next try.
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
     LOGIN_WINDOW_MINUTES = _int("LOGIN_WINDOW_MINUTES", 15)
+    LOGIN_ADDRESS_FREE_FAILURES = _int("LOGIN_ADDRESS_FREE_FAILURES", 10)
+    LOGIN_ADDRESS_MAX_DELAY_SECONDS = _int("LOGIN_ADDRESS_MAX_DELAY_SECONDS", 300)
+    # Signed-in browsers (and remember-me) end after this many days at the latest.
+    SESSION_LIFETIME_DAYS = _int("SESSION_LIFETIME_DAYS", 14)
+    REMEMBER_COOKIE_DURATION = timedelta(days=SESSION_LIFETIME_DAYS)
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For / -Proto (0: none,
+    # the client's address is the connection's).
+    PROXY_HOPS = _int("PROXY_HOPS", 0)
+    # Strict-Transport-Security on every response (on in production).
+    HSTS = _bool("HSTS", False)
     # A coarse per-address request limit on the login form (Flask-Limiter).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
@@ -128,17 +143,35 @@ class TestingConfig(Config):
     COUNT_QUERIES = True
 
 
+def secret_key_bits(key: str) -> float:
+    """An estimate of a key's randomness: its length times the Shannon entropy of its
+    characters. A long key of few distinct characters ("aaaa…", "abcabc…") scores low."""
+    if not key:
+        return 0.0
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_char * len(key)
+
+
+# Production refuses a SECRET_KEY estimated below this many bits, or of fewer than 16
+# distinct characters (a 43-character secrets.token_urlsafe(32) scores about 200).
+MIN_SECRET_KEY_BITS = 128
+
+
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    HSTS = _bool("HSTS", True)
 
     @classmethod
     def validate(cls) -> None:
         key = os.environ.get("SECRET_KEY", "")
-        if not key or key == DEV_SECRET_KEY or len(key) < 32:
+        weak = secret_key_bits(key) < MIN_SECRET_KEY_BITS or len(set(key)) < 16
+        if key == DEV_SECRET_KEY or weak:
             raise RuntimeError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+                "SECRET_KEY must be set to a long random value in production, for example "
+                "the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
 
 

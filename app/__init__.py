@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from config import CONFIGS, INSTANCE_DIR
@@ -30,6 +31,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.from_object(config_class)
     app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["PROXY_HOPS"]:
+        # The client's address and scheme as the trusted proxies report them: the login
+        # throttle counts people, not the proxy.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     register_extensions(app)
     register_blueprints(app)
@@ -53,15 +59,22 @@ def select_locale() -> str:
 
 
 @cache
-def _user_statement(user_model):
-    """Every request loads its reader, with the unread count the menu shows; the
-    statement is built once."""
+def _user_statement(user_model, session_model):
+    """Every request loads its reader and their signed-in browser, with the unread count
+    the menu shows: one query, built once."""
     from sqlalchemy import bindparam, select
 
     from app.core.outbox import unread_count_of
 
-    return select(user_model, unread_count_of(user_model.id).label("unread")).where(
-        user_model.id == bindparam("id")
+    return (
+        select(
+            user_model,
+            unread_count_of(user_model.id).label("unread"),
+            session_model.expires_at,
+            session_model.revoked_at,
+        )
+        .join(session_model, session_model.user_id == user_model.id)
+        .where(user_model.id == bindparam("id"), session_model.id == bindparam("sid"))
     )
 
 
@@ -96,16 +109,25 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        from app.core import clock
         from app.core.scope import unscoped
-        from app.people.models import User
+        from app.people.models import User, UserSession
 
+        # "user id:session id"; anything else (a cookie from before sessions were rows)
+        # signs the browser out.
         try:
-            with unscoped():  # accounts and messages belong to no task force
-                row = db.session.execute(_user_statement(User), {"id": int(user_id)}).first()
+            ident, sid = (int(part) for part in user_id.split(":"))
         except ValueError:
             return None
+        with unscoped():  # accounts and messages belong to no task force
+            row = db.session.execute(
+                _user_statement(User, UserSession), {"id": ident, "sid": sid}
+            ).first()
         if row is None or not row.User.active:
             return None
+        if row.revoked_at is not None or row.expires_at <= clock.now():
+            return None
+        row.User.session_id = sid
         if has_request_context():
             g.unread_notifications = row.unread  # for the menu, read along with the reader
         return row.User
@@ -180,6 +202,10 @@ def register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["HSTS"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
         if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -193,6 +219,7 @@ def register_errorhandlers(app: Flask) -> None:
         403: lambda: _("Access denied"),
         404: lambda: _("Page not found"),
         409: lambda: _("Conflict"),
+        413: lambda: _("File too large"),
         429: lambda: _("Too many requests"),
         500: lambda: _("Something went wrong"),
     }
@@ -203,6 +230,9 @@ def register_errorhandlers(app: Flask) -> None:
             "There is nothing here. It may have been moved, or it belongs to another task force."
         ),
         409: lambda: _("The record was changed by someone else. Reload the page and try again."),
+        413: lambda: _(
+            "The upload is larger than this site accepts. Choose a smaller file and try again."
+        ),
         429: lambda: _("Too many requests in a short time. Wait a moment and try again."),
         500: lambda: _(
             "The server hit an error. The team has been told in the log; please try again."
@@ -220,7 +250,7 @@ def register_errorhandlers(app: Flask) -> None:
             code,
         )
 
-    for code in (400, 403, 404, 409, 429, 500):
+    for code in (400, 403, 404, 409, 413, 429, 500):
         app.register_error_handler(code, lambda e, code=code: render_error(code))
 
     @app.errorhandler(CSRFError)

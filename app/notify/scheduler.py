@@ -27,6 +27,7 @@ from app.core import clock
 from app.extensions import db
 from app.notify import delivery, rules
 from app.notify.models import JobRun
+from app.people.service import purge_login_records
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -84,12 +85,19 @@ def _review_packs() -> str:
     return f"packs made {len(made)}"
 
 
+def _purge_login_records() -> str:
+    attempts, sessions = purge_login_records()
+    return f"login attempts purged {attempts}, sessions {sessions}"
+
+
 def jobs() -> list[Job]:
-    """Every periodic job: one per reminder rule, the delivery pass, and the quarter's
-    review packs (on the first day of a quarter, before the rules' daily run)."""
+    """Every periodic job: one per reminder rule, the delivery pass, the quarter's review
+    packs (on the first day of a quarter, before the rules' daily run), and the daily
+    purge of old login attempts and ended sessions."""
     return [_rule_job(rule) for rule in rules.RULES] + [
         Job("deliver", delivery.deliver_due, _every("DELIVERY_INTERVAL_SECONDS"), log_idle=False),
         Job("review_packs", _review_packs, _quarter_start),
+        Job("purge_login_records", _purge_login_records, _at("REMINDER_DAILY_AT")),
     ]
 
 

@@ -74,9 +74,16 @@ class User(UserMixin, TimestampMixin, VersionMixin, db.Model):
 
     org_unit: Mapped[OrgUnit | None] = relationship()
 
+    # The signed-in browser this request came from (``UserSession.id``), set at login and
+    # by the loader; Flask-Login keeps it in the session and the remember-me cookie.
+    session_id = None
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_id}"
 
     @property
     def is_admin(self) -> bool:
@@ -169,6 +176,24 @@ class Membership(TaskForceScoped, TimestampMixin, db.Model):
         if self.left_on is not None:
             return self.left_on
         return self.ends_on
+
+
+class UserSession(db.Model):
+    """One signed-in browser: the session cookie and the remember-me cookie name it.
+
+    Logging out revokes it; a password change, an administrator's reset, deactivation and
+    "sign out everywhere" revoke all of a person's sessions, so a copied cookie stops
+    working at once. Nothing lives longer than ``SESSION_LIFETIME_DAYS``.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
+    address: Mapped[str] = mapped_column(String(64), default="")
 
 
 class LoginAttempt(db.Model):

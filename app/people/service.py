@@ -10,14 +10,14 @@ from functools import cache
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Date, bindparam, case, func, or_, select
+from sqlalchemy import Date, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.core import audit, clock
 from app.core.errors import NotFound, ValidationFailed
 from app.core.models import AuditEvent
-from app.core.outbox import notify
+from app.core.outbox import notify, tell
 from app.core.permissions import (
     ADMIN,
     GLOBAL_ROLES,
@@ -32,7 +32,15 @@ from app.core.scope import get_in_scope, task_force_scope, unscoped
 from app.core.service import check_version
 from app.core.tree import depth_first, indented_options
 from app.extensions import db
-from app.people.models import ORG_UNIT_KINDS, LoginAttempt, Membership, OrgUnit, TaskForce, User
+from app.people.models import (
+    ORG_UNIT_KINDS,
+    LoginAttempt,
+    Membership,
+    OrgUnit,
+    TaskForce,
+    User,
+    UserSession,
+)
 
 LOCALES = ("zh_CN", "en")
 
@@ -56,9 +64,23 @@ class LoginRefused(Exception):
 
 
 class LoginThrottled(Exception):
-    def __init__(self, minutes: int):
-        super().__init__(minutes)
-        self.minutes = minutes
+    """Refused before the password is looked at.
+
+    ``account``: the account is locked after failures against it (``minutes`` left);
+    otherwise the address is slowed down after failures from it (``seconds`` to wait).
+    """
+
+    def __init__(self, seconds: int, account: bool):
+        super().__init__(seconds)
+        self.seconds = max(1, seconds)
+        self.minutes = max(1, math.ceil(seconds / 60))
+        self.account = account
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """A hash to check unknown names against, so they cost as much as known ones."""
+    return generate_password_hash("not a password of anyone", method=method)
 
 
 def hash_password(password: str) -> str:
@@ -83,40 +105,134 @@ def find_user_by_login(identifier: str) -> User | None:
 def authenticate(identifier: str, password: str, address: str) -> User:
     """Check a login.
 
-    :raise LoginThrottled: after too many recent failures for this account or address.
+    Failures against an account lock that account for the window (and its owner is
+    told); failures from an address slow that address down with growing waits, without
+    locking the accounts of everyone behind it (a bank's proxy is one address).
+
+    :raise LoginThrottled: while the account is locked or the address must wait.
     :raise LoginRefused: on a wrong name, wrong password or an inactive account.
     """
     config = current_app.config
+    now = clock.now()
     ident = identifier.strip().lower()[:254]
+    address = (address or "unknown")[:64]
     user = find_user_by_login(ident)
     # Failures count against the account, whether it was named by username or e-mail.
     key = user.username.lower() if user is not None else ident
     window = timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
-    since = clock.now() - window
-    failures = db.session.scalars(
-        select(LoginAttempt.at)
+    recent = db.session.execute(
+        select(
+            LoginAttempt.at,
+            (LoginAttempt.identifier == key).label("mine"),
+            (LoginAttempt.address == address).label("here"),
+        )
         .where(
             LoginAttempt.success.is_(False),
-            LoginAttempt.at >= since,
+            LoginAttempt.at >= now - window,
             or_(LoginAttempt.identifier == key, LoginAttempt.address == address),
         )
         .order_by(LoginAttempt.at)
     ).all()
-    if len(failures) >= config["LOGIN_MAX_FAILURES"]:
+    against_account = [row.at for row in recent if row.mine]
+    from_address = [row.at for row in recent if row.here]
+    limit = config["LOGIN_MAX_FAILURES"]
+    if len(against_account) >= limit:
         # Locked until the oldest counted failure leaves the window.
-        unlock_at = failures[-config["LOGIN_MAX_FAILURES"]] + window
-        minutes = max(1, math.ceil((unlock_at - clock.now()).total_seconds() / 60))
-        raise LoginThrottled(minutes)
+        unlock_at = against_account[-limit] + window
+        raise LoginThrottled(math.ceil((unlock_at - now).total_seconds()), account=True)
+    free = config["LOGIN_ADDRESS_FREE_FAILURES"]
+    if len(from_address) >= free:
+        wait = min(2 ** (len(from_address) - free), config["LOGIN_ADDRESS_MAX_DELAY_SECONDS"])
+        ready_at = from_address[-1] + timedelta(seconds=wait)
+        if ready_at > now:
+            raise LoginThrottled(math.ceil((ready_at - now).total_seconds()), account=False)
 
-    ok = user is not None and user.active and user.check_password(password)
-    db.session.add(LoginAttempt(identifier=key, address=address[:64], success=ok))
+    if user is not None:
+        ok = user.active and user.check_password(password)
+    else:
+        check_password_hash(_dummy_hash(config["PASSWORD_HASH_METHOD"]), password)
+        ok = False
+    db.session.add(LoginAttempt(identifier=key, address=address, success=ok, at=now))
     if not ok:
+        if user is not None and len(against_account) + 1 == limit:
+            _tell_locked(user, address, limit, window)
         db.session.commit()
         raise LoginRefused()
-    user.last_login_at = clock.now()
+    # A plain UPDATE: a login is not an edit of the account, and six browsers signing in
+    # at once must not trip over each other's version number.
+    db.session.execute(update(User).where(User.id == user.id).values(last_login_at=now))
     audit.record(user, "login", user)
     db.session.commit()
     return user
+
+
+def _tell_locked(user: User, address: str, failures: int, window: timedelta) -> None:
+    minutes = int(window.total_seconds() // 60)
+    tell(
+        user,
+        "account_locked",
+        lambda: _(
+            "Your account was locked for %(minutes)d minutes after %(n)d failed logins, "
+            "the last from %(address)s. If this was not you, tell the administrator.",
+            minutes=minutes,
+            n=failures,
+            address=address,
+        ),
+        unique_key=f"account_locked:{user.id}:{clock.now().isoformat()}",
+        link="/account/password",
+    )
+
+
+def start_session(user: User, address: str) -> UserSession:
+    """A new signed-in browser for ``user``; its id goes into the cookies."""
+    now = clock.now()
+    lifetime = timedelta(days=current_app.config["SESSION_LIFETIME_DAYS"])
+    row = UserSession(
+        user_id=user.id, created_at=now, expires_at=now + lifetime, address=(address or "")[:64]
+    )
+    db.session.add(row)
+    db.session.commit()
+    user.session_id = row.id
+    return row
+
+
+def end_session(user: User) -> None:
+    """Log this browser out for good: its cookies, copied or not, no longer work."""
+    if user.session_id is not None:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.id == user.session_id, UserSession.revoked_at.is_(None))
+            .values(revoked_at=clock.now())
+        )
+        db.session.commit()
+
+
+def _end_all_sessions(user: User) -> None:
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+
+
+def sign_out_everywhere(user: User) -> None:
+    """End every signed-in browser of ``user``, this one included."""
+    _end_all_sessions(user)
+    audit.record(user, "signed_out_everywhere", user)
+    db.session.commit()
+
+
+def purge_login_records(days: int = 90) -> tuple[int, int]:
+    """Forget login attempts and ended sessions older than ``days``; returns the counts."""
+    cutoff = clock.now() - timedelta(days=days)
+    attempts = db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff))
+    sessions = db.session.execute(
+        delete(UserSession).where(
+            or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)
+        )
+    )
+    db.session.commit()
+    return attempts.rowcount, sessions.rowcount
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -125,6 +241,9 @@ def change_password(user: User, current: str, new: str) -> None:
         raise ValidationFailed(_("The current password is not correct."), "current_password")
     _check_password_rules(new, "new_password")
     user.password_hash = hash_password(new)
+    # Every browser signed in with the old password is signed out; the caller starts a
+    # fresh session for this one.
+    _end_all_sessions(user)
     audit.record(user, "password_changed", user)
     db.session.commit()
 
@@ -230,6 +349,8 @@ def set_user_active(actor: User, user: User, active: bool) -> None:
         audit.record(
             actor, "activated" if active else "deactivated", user, changes, summary=user.username
         )
+    if not active:
+        _end_all_sessions(user)
     db.session.commit()
 
 
@@ -237,6 +358,7 @@ def reset_password(actor: User, user: User, new_password: str) -> None:
     authorize(actor, "user.manage")
     _check_password_rules(new_password, "new_password")
     user.password_hash = hash_password(new_password)
+    _end_all_sessions(user)
     audit.record(actor, "password_reset", user, summary=user.username)
     with force_locale(user.locale):
         text = _("An administrator reset your password. Change it after you next log in.")

@@ -60,29 +60,56 @@ def login():
                 form.login.data, form.password.data, request.remote_addr or "unknown"
             )
         except service.LoginThrottled as locked:
-            form.form_errors.append(
-                ngettext(
+            if locked.account:
+                message = ngettext(
                     "Too many failed logins. Try again in %(num)d minute.",
                     "Too many failed logins. Try again in %(num)d minutes.",
                     locked.minutes,
                 )
-            )
+            else:
+                message = ngettext(
+                    "Too many failed logins from this address. Wait %(num)d second.",
+                    "Too many failed logins from this address. Wait %(num)d seconds.",
+                    locked.seconds,
+                )
+            form.form_errors.append(message)
             status = 429
         except service.LoginRefused:
             form.form_errors.append(_("Username or password is not correct."))
             status = 401
         else:
-            session.pop("locale", None)
-            login_user(user, remember=form.remember.data)
+            _sign_in(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data, url_for(HOME)))
     return render_template("people/login.html", form=form), status
+
+
+def _sign_in(user, remember: bool) -> None:
+    """A fresh session for a fresh sign-in: nothing of the anonymous session (its CSRF
+    token included) carries over, and the browser gets a session row of its own."""
+    session.clear()
+    service.start_session(user, request.remote_addr or "")
+    login_user(user, remember=remember)
 
 
 @bp.post("/logout")
 @requires("home.view")
 def logout():
     message = _("You have logged out.")  # in the user's language, while it is known
+    service.end_session(current_user)
     logout_user()
+    session.clear()
+    flash(message, "info")
+    return redirect(url_for("people.login"))
+
+
+@bp.post("/account/sessions/end")
+@requires("account.edit")
+def sign_out_everywhere():
+    """End every signed-in browser of the reader (a lost phone, a shared computer)."""
+    message = _("You have been signed out on every device.")
+    service.sign_out_everywhere(current_user)
+    logout_user()
+    session.clear()
     flash(message, "info")
     return redirect(url_for("people.login"))
 
@@ -133,6 +160,8 @@ def change_password():
         except ValidationFailed as error:
             form_error(form, error)
         else:
+            # Every other browser is signed out; this one carries on in a new session.
+            _sign_in(current_user._get_current_object(), remember=False)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for(HOME))
     return render_template("people/password.html", form=form)

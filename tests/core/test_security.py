@@ -55,11 +55,41 @@ def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "short")
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app("production")
+    # Long but not random: refused by its entropy, not its length.
+    for weak in ("x" * 64, "abcd" * 16, "0123456789" * 4):
+        monkeypatch.setenv("SECRET_KEY", weak)
+        with pytest.raises(RuntimeError, match="SECRET_KEY"):
+            create_app("production")
+
+
+STRONG_KEY = "kR3v_9QpZt2LmXw7Yb0NcHs4Ue8JfA6Dg1PoIyT5aVqWlEr"
 
 
 def test_production_cookies_are_secure(monkeypatch, tmp_path):
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
     app = create_app("production", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.db'}")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_production_sends_hsts(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
+    monkeypatch.delenv("HSTS", raising=False)
+    app = create_app("production", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.db'}")
+    response = app.test_client().get("/login")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_a_too_large_upload_gets_the_bilingual_error_page(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    response = client.post(
+        "/login", data={"login": "x" * 5000, "password": "y"}, headers={"Accept-Language": "zh"}
+    )
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "文件过大" in page and "<html" in page
+    english = client.post(
+        "/login", data={"login": "x" * 5000, "password": "y"}, headers={"Accept-Language": "en"}
+    )
+    assert "File too large" in english.get_data(as_text=True)

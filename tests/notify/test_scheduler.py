@@ -18,7 +18,11 @@ def test_every_rule_and_the_delivery_pass_are_jobs_with_times_from_settings(app)
     try:
         with app.app_context():
             jobs = {job.name: job for job in scheduler.jobs()}
-            expected = {f"rule:{r.name}" for r in rules.RULES} | {"deliver", "review_packs"}
+            expected = {f"rule:{r.name}" for r in rules.RULES} | {
+                "deliver",
+                "review_packs",
+                "purge_login_records",
+            }
             assert set(jobs) == expected
             daily = str(jobs["rule:overdue"].trigger(app))
             weekly = str(jobs["rule:weekly_digest"].trigger(app))

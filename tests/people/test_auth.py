@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core import clock
-from app.core.models import AuditEvent
+from app.core.models import AuditEvent, Notification
 from app.extensions import db
-from app.people.models import User
+from app.people.models import LoginAttempt, User
 from tests.factories import PASSWORD, URL_VALUES, make_user
 from tests.people.test_forms import Page
 
@@ -150,25 +150,126 @@ def test_failures_spread_over_more_than_the_window_do_not_lock(client, wang):
     assert login(client, "wang", PASSWORD, "10.0.0.6").status_code == 302
 
 
-def test_address_is_locked_after_five_failed_logins_whatever_the_names(client, wang):
+def _fail_from(client, address: str, times: int, start: int = 0) -> None:
+    for i in range(start, start + times):
+        assert login(client, f"guess{i}", WRONG, address).status_code == 401
+
+
+def test_an_address_is_slowed_down_not_locked_after_many_failures(client, wang):
+    """Behind a bank's proxy everyone shares an address: failures from it make the next
+    try wait 1, 2, 4 … seconds; no account is locked for it."""
     clock.set_now(START)
-    _fail_five_times(client, [f"guess{i}" for i in range(5)], ["10.9.9.9"] * 5)
+    _fail_from(client, "10.9.9.9", 10)
 
     page = Page(login(client, "wang", PASSWORD, "10.9.9.9"))
     assert page.status == 429
-    assert "Too many failed logins" in page.form_errors[0]
+    assert page.form_errors == ["Too many failed logins from this address. Wait 1 second."]
 
-    # The account itself is not locked: from elsewhere, its owner gets in.
+    clock.set_now(START + timedelta(seconds=1))
+    _fail_from(client, "10.9.9.9", 1, start=10)
+    assert Page(login(client, "wang", PASSWORD, "10.9.9.9")).form_errors == [
+        "Too many failed logins from this address. Wait 2 seconds."
+    ]
+    # The account itself is not locked: from elsewhere its owner gets straight in, and
+    # from the busy address as soon as the wait is over.
     assert login(client, "wang", PASSWORD, "10.1.1.1").status_code == 302
+    clock.set_now(START + timedelta(seconds=3))
+    assert login(app_client(client), "wang", PASSWORD, "10.9.9.9").status_code == 302
 
 
-def test_address_lock_lifts_when_the_window_has_passed(client, wang):
+def app_client(client):
+    return client.application.test_client()
+
+
+def test_the_wait_from_an_address_is_capped(app, client, wang, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_ADDRESS_MAX_DELAY_SECONDS", 30)
     clock.set_now(START)
-    _fail_five_times(client, [f"guess{i}" for i in range(5)], ["10.9.9.9"] * 5)
+    for n in range(20):
+        clock.set_now(START + timedelta(minutes=n // 3, seconds=31 * n))
+        login(client, f"guess{n}", WRONG, "10.9.9.9")
+    page = Page(login(client, "wang", PASSWORD, "10.9.9.9"))
+    assert page.status == 429
+    assert "Wait 30 seconds" in page.form_errors[0]
 
+
+def test_the_wait_ends_with_the_window(client, wang):
+    clock.set_now(START)
+    _fail_from(client, "10.9.9.9", 10)
+    assert login(client, "wang", PASSWORD, "10.9.9.9").status_code == 429
     clock.set_now(START + timedelta(minutes=16))
-
     assert login(client, "wang", PASSWORD, "10.9.9.9").status_code == 302
+
+
+def test_behind_a_proxy_each_person_is_counted_by_their_own_address(app, wang, monkeypatch):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from app import create_app
+
+    proxied = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        WTF_CSRF_ENABLED=False,
+        PROXY_HOPS=1,
+    )
+    assert isinstance(proxied.wsgi_app, ProxyFix)
+    client = proxied.test_client()
+    clock.set_now(START)
+    for n in range(12):
+        client.post(
+            "/login",
+            data={"login": f"guess{n}", "password": WRONG},
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+            headers={"X-Forwarded-For": "172.16.5.5", **ENGLISH},
+        )
+    # Another person behind the same proxy is not slowed down by the first one's guesses.
+    response = client.post(
+        "/login",
+        data={"login": "wang", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        headers={"X-Forwarded-For": "172.16.7.7", **ENGLISH},
+    )
+    assert response.status_code == 302
+    with proxied.app_context():
+        addresses = set(db.session.scalars(select(LoginAttempt.address)))
+    assert addresses == {"172.16.5.5", "172.16.7.7"}
+
+
+def test_the_owner_is_told_when_their_account_is_locked(client, look, wang):
+    clock.set_now(START)
+    _fail_five_times(client, ["wang"] * 5, [f"10.0.0.{i}" for i in range(5)])
+    with look():
+        [told] = db.session.scalars(
+            select(Notification).where(
+                Notification.recipient_id == wang, Notification.kind == "account_locked"
+            )
+        ).all()
+    assert "locked for 15 minutes after 5 failed logins" in told.text
+    assert "10.0.0.4" in told.text
+
+
+def test_an_unknown_name_costs_a_password_check_like_a_known_one(client, wang, monkeypatch):
+    from app.people import service
+
+    checked = []
+    real = service.check_password_hash
+    monkeypatch.setattr(
+        service, "check_password_hash", lambda *args: checked.append(1) or real(*args)
+    )
+    assert login(client, "nobody-at-all", WRONG).status_code == 401
+    assert checked == [1]
+
+
+def test_old_login_attempts_and_ended_sessions_are_purged(look, client, wang):
+    from app.people import service
+
+    clock.set_now(START)
+    login(client, "wang", WRONG)
+    assert login(client, "wang", PASSWORD).status_code == 302
+    client.post("/logout")
+    clock.set_now(START + timedelta(days=91))
+    with look():
+        assert service.purge_login_records(days=90) == (2, 1)
+        assert db.session.scalar(select(func.count(LoginAttempt.id))) == 0
 
 
 # --- logging out ---------------------------------------------------------------------------
@@ -184,6 +285,115 @@ def test_logout_ends_the_session(client, auth, wang):
     # Said in the language of the account that logged out.
     assert "You have logged out." in Page(client.get("/login", headers=ENGLISH)).alerts[0]
     assert not is_logged_in(client)
+
+
+def _cookies(client) -> dict:
+    return {c.key: c.value for c in client._cookies.values()}
+
+
+def _browser_with(app, cookies: dict):
+    """Another browser holding copies of the cookies (stolen, or kept from before)."""
+    other = app.test_client()
+    for name, value in cookies.items():
+        other.set_cookie(name, value)
+    return other
+
+
+def test_a_copied_session_cookie_dies_at_logout(app, client, auth, wang):
+    auth.login("wang")
+    copied = _cookies(client)
+    assert is_logged_in(_browser_with(app, copied))
+    client.post("/logout")
+    assert not is_logged_in(_browser_with(app, copied))
+
+
+def test_a_remember_me_cookie_dies_at_logout_and_lasts_fourteen_days(app, client, wang):
+    clock.set_now(START)
+    login(client, "wang", remember="y")
+    remembered = {"remember_token": _cookies(client)["remember_token"]}
+    assert is_logged_in(_browser_with(app, remembered))
+    clock.set_now(START + timedelta(days=14, minutes=1))
+    assert not is_logged_in(_browser_with(app, remembered))
+
+
+def test_a_password_change_signs_out_every_other_browser(app, client, auth, wang):
+    clock.set_now(START)
+    other = app.test_client()
+    login(other, "wang", remember="y")
+    taken = _cookies(other)
+    auth.login("wang")
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "brand new 2",
+            "confirm": "brand new 2",
+        },
+    )
+    assert response.status_code == 302
+    assert is_logged_in(client)  # the browser that changed it carries on
+    assert not is_logged_in(other)
+    assert not is_logged_in(_browser_with(app, taken))
+    remembered = {"remember_token": taken["remember_token"]}
+    assert not is_logged_in(_browser_with(app, remembered), "10.7.7.7")
+
+
+def test_an_administrators_reset_and_a_deactivation_sign_the_person_out(app, look, wang):
+    from app.people import service
+
+    browser = app.test_client()
+    assert login(browser, "wang").status_code == 302
+    with look():
+        admin = make_user("root", role="admin").id
+        service.reset_password(
+            db.session.get(User, admin), db.session.get(User, wang), "reset by admin 1"
+        )
+    assert not is_logged_in(browser)
+    assert login(browser, "wang", "reset by admin 1").status_code == 302
+    with look():
+        service.set_user_active(db.session.get(User, admin), db.session.get(User, wang), False)
+    assert not is_logged_in(browser)
+
+
+def test_sign_out_everywhere(app, client, auth, wang):
+    phone = app.test_client()
+    login(phone, "wang")
+    auth.login("wang")
+    page = client.get("/account/password", headers=ENGLISH).get_data(as_text=True)
+    assert 'data-testid="sign-out-everywhere"' in page
+    response = client.post("/account/sessions/end")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert not is_logged_in(client)
+    assert not is_logged_in(phone)
+
+
+def test_logging_in_starts_a_new_session(client, wang):
+    client.get("/login")
+    with client.session_transaction() as before:
+        before["planted"] = "by someone else"
+    login(client, "wang")
+    with client.session_transaction() as after:
+        assert "planted" not in after
+        assert after["_user_id"].startswith(f"{wang}:")
+
+
+def test_six_browsers_sign_in_to_one_account_at_once(app, wang):
+    import threading
+
+    barrier = threading.Barrier(6)
+    codes = []
+
+    def sign_in(n: int) -> None:
+        browser = app.test_client()
+        barrier.wait(timeout=10)
+        codes.append(login(browser, "wang", address=f"10.2.0.{n}").status_code)
+
+    threads = [threading.Thread(target=sign_in, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert codes == [302] * 6
 
 
 # --- changing one's password ---------------------------------------------------------------
