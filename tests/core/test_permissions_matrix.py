@@ -97,3 +97,38 @@ def test_allowed_get_pages_render(app, world):
             if code != 200:
                 failures.append(f"GET {url} as {persona}: {code}")
     assert failures == []
+
+
+# Routes added for issue 15 ("closing means closed") and the action each asks the table for;
+# the matrix above checks every role against them like any route.
+NEW_ROUTES = {"meetings.all_present": "meeting.minutes"}
+
+
+def test_the_routes_of_closing_means_closed_ask_the_table(app):
+    for endpoint, action in NEW_ROUTES.items():
+        assert app.view_functions[endpoint].required_action == action, endpoint
+
+
+# A confirmed action (the second step of "are you sure?") is the same action: the same
+# roles may take it, whatever the form says.
+CONFIRMED = [
+    ("/meetings/{meeting_id}/held", "meeting.minutes"),
+    ("/meetings/{meeting_id}/publish", "meeting.minutes"),
+    ("/issues/{issue_id}/status", "issue.work"),
+    ("/escalations/{escalation_id}/schedule", "escalation.decide"),
+]
+
+
+@pytest.mark.parametrize("role", ["viewer", "frontline", "expired_temp", "member", "leader"])
+def test_a_confirmation_does_not_widen_who_may_act(app, world, role):
+    client = app.test_client()
+    client.post("/login", data={"login": role, "password": "correct horse 1"})
+    values = {name: URL_VALUES[name](world) for name in ("meeting_id", "issue_id", "escalation_id")}
+    failures = []
+    for template, action in CONFIRMED:
+        url = template.format(**values)
+        code = client.post(url, data={"confirm": "1"}).status_code
+        allowed_here = allowed(_roles_of(role), action)
+        if (code == 403) == allowed_here:
+            failures.append(f"POST {url} confirmed as {role}: {code}")
+    assert failures == []
