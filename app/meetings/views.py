@@ -382,8 +382,12 @@ def _run(
         if success:
             flash(success, "success")
     if kept and not saving:
-        flash(_("The minutes and attendance you typed were saved too."), "info")
+        _say_kept()
     return _back(meeting_id, anchor)
+
+
+def _say_kept() -> None:
+    flash(_("The minutes and attendance you typed were saved too."), "info")
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/adopt")
@@ -403,7 +407,8 @@ def add_agenda_item(meeting_id: int):
     form = AgendaItemForm(prefix="agenda")
     meeting = service.load_meeting(current_user, meeting_id)
     try:
-        _keep_typed(meeting, "#agenda", agenda_form=form)
+        if _keep_typed(meeting, "#agenda", agenda_form=form):
+            _say_kept()
     except _Refused as refused:
         return refused.response
     if form.validate_on_submit():
@@ -528,7 +533,8 @@ def add_action(meeting_id: int):
     form = ActionForm()
     form.owner_id.choices = _people(meeting.task_force_id)
     try:
-        _keep_typed(meeting, "#actions", action_form=form)
+        if _keep_typed(meeting, "#actions", action_form=form):
+            _say_kept()
     except _Refused as refused:
         return refused.response
     if form.validate_on_submit():
