@@ -273,8 +273,8 @@ def _meeting_context(meeting, items=None, typed=None, stale=None, confirmation=N
         "attendance_states": ATTENDANCE,
         "may_run": may_run,
         "may_manage": may_run and allowed_here("meeting.manage"),
-        # A page sent back (stale, or asking to confirm) shows what was typed, not what is
-        # saved; the saved text of a stale page shows beside it.
+        # A stale page sent back shows what was typed, not what is saved (that shows
+        # beside it); any other page shows the saved record, which holds the typing.
         "typed_minutes": typed.minutes if typed else {},
         "typed_attendance": typed.attendance if typed else {},
         "stale": stale,
