@@ -32,3 +32,15 @@ class InvalidTransition(DomainError):
 
 class ValidationFailed(DomainError):
     status = 400
+
+
+class ConfirmationRequired(DomainError):
+    """The action has a consequence the user must accept first: the page shows ``message``
+    (and ``details``, lines of what is at stake) and sends the action again confirmed.
+    Refused by the service, not merely asked in the browser."""
+
+    status = 409
+
+    def __init__(self, message: str, details: list[str] | None = None, field: str | None = None):
+        super().__init__(message, field)
+        self.details = list(details or [])

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.core.forms import choices, optional_int
@@ -41,6 +41,8 @@ class DecisionForm(VersionedForm):
 class ScheduleForm(FlaskForm):
     meeting_id = SelectField(_l("Meeting"), coerce=optional_int, validators=[Optional()])
     day = DateField(_l("Or a meeting day"), validators=[Optional()])
+    # "1" when the decider accepted a meeting after the decision's due date.
+    confirm = HiddenField()
 
 
 class NudgeForm(FlaskForm):

@@ -21,7 +21,12 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from app.core import audit, clock, hooks
-from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from app.core.errors import (
+    ConfirmationRequired,
+    InvalidTransition,
+    PermissionDenied,
+    ValidationFailed,
+)
 from app.core.outbox import tell
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
 from app.core.scope import get_in_scope
@@ -304,10 +309,18 @@ def _decide(actor: User, escalation: Escalation, data: DecisionInput, version) -
 
 
 def schedule(
-    actor: User, escalation: Escalation, day: date | None, meeting_id: int | None = None
+    actor: User,
+    escalation: Escalation,
+    day: date | None,
+    meeting_id: int | None = None,
+    confirmed: bool = False,
 ) -> None:
     """Put a pending escalation on the agenda of the meeting ``meeting_id`` (one of its task
-    force's), or of the meeting held on ``day``; neither: take it off."""
+    force's), or of the meeting held on ``day``; neither: take it off.
+
+    :raise ConfirmationRequired: for a meeting after the decision's due date, unless
+        ``confirmed``: the decision would come late.
+    """
     authorize(actor, "escalation.decide", escalation.task_force_id)
     if escalation.status != PENDING:
         raise InvalidTransition(_("This escalation is decided already."))
@@ -320,6 +333,17 @@ def schedule(
         day = meeting.day
     if day is not None and day < clock.today():
         raise ValidationFailed(_("The meeting day must not be in the past."), "day")
+    late = day is not None and day > escalation.due_on and day != escalation.scheduled_for
+    if late and not confirmed:
+        raise ConfirmationRequired(
+            _(
+                "The meeting on %(day)s is after the decision's due date, %(due)s: the "
+                "decision would come late. Put it on that meeting's agenda anyway?",
+                day=day.isoformat(),
+                due=escalation.due_on.isoformat(),
+            ),
+            field="meeting_id" if meeting_id is not None else "day",
+        )
     changes = audit.apply_changes(escalation, {"scheduled_for": day})
     if changes:
         audit.record(actor, "scheduled", escalation, changes, summary=escalation.question[:120])

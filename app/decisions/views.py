@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.core import clock, hooks, nav
-from app.core.errors import DomainError, StaleEdit
+from app.core.errors import ConfirmationRequired, DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.freshness import cached_body
 from app.core.i18n import Labels
@@ -258,6 +258,7 @@ def _escalation_page(escalation: Escalation, status: int = 200, meetings=None, *
             may_decide=escalation.pending and service.may_decide(current_user, escalation),
             form=_decision_form(escalation, meetings, forms.get("form")),
             schedule_form=_schedule_form(escalation, meetings, forms.get("schedule_form")),
+            schedule_confirmation=forms.get("schedule_confirmation"),
             today=clock.today(),
         ),
         status,
@@ -306,7 +307,17 @@ def schedule(escalation_id: int):
     form = _schedule_form(escalation, meetings, ScheduleForm())
     if form.validate_on_submit():
         try:
-            service.schedule(current_user, escalation, form.day.data, form.meeting_id.data)
+            service.schedule(
+                current_user,
+                escalation,
+                form.day.data,
+                form.meeting_id.data,
+                confirmed=form.confirm.data == "1",
+            )
+        except ConfirmationRequired as asked:
+            return _escalation_page(
+                escalation, asked.status, meetings, schedule_form=form, schedule_confirmation=asked
+            )
         except DomainError as error:
             form_error(form, error)
             return _escalation_page(escalation, 400, meetings, schedule_form=form)

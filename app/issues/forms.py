@@ -72,6 +72,8 @@ class StatusForm(VersionedForm):
     verification_note = TextAreaField(
         _l("Verification note"), validators=[Optional(), Length(max=5000)]
     )
+    # "1" when the closer accepted closing an item with open milestones or subtasks.
+    confirm = HiddenField()
 
 
 class ProgressForm(FlaskForm):

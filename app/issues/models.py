@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Column,
     ForeignKey,
     Index,
@@ -114,6 +115,9 @@ class Issue(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
     closed_at: Mapped[datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     verification_note: Mapped[str] = mapped_column(Text, default="")
+    # What was still open when the item was closed anyway (service.open_work's record):
+    # kept with the verification, cleared when the item is reopened.
+    open_at_closing: Mapped[dict | None] = mapped_column(JSON)
     percent: Mapped[int] = mapped_column(default=0)
     # Last progress update: "no update for M days" turns the light yellow.
     last_progress_at: Mapped[datetime | None]

@@ -20,7 +20,13 @@ from sqlalchemy import Select, case, func, or_, select, union_all, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core import audit, clock
-from app.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from app.core.errors import (
+    ConfirmationRequired,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from app.core.outbox import tell
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
 from app.core.scope import get_in_scope
@@ -77,6 +83,22 @@ def _require_work(actor: User, issue: Issue) -> None:
     if not may_work_on(actor, issue):
         raise PermissionDenied(
             _("Only the owner, a collaborator or the leaders may change this item.")
+        )
+
+
+def require_open(issue: Issue) -> None:
+    """A closed or dropped item is read-only until it is reopened with a reason: no edit,
+    no reschedule, no new or changed milestone, subtask, progress update or file.
+
+    :raise InvalidTransition: for a finished item, naming its status.
+    """
+    if issue.status in FINISHED_STATUSES:
+        raise InvalidTransition(
+            _(
+                "%(code)s is “%(status)s”: reopen it with a reason before changing it.",
+                code=issue.code,
+                status=STATUS_LABELS[issue.status],
+            )
         )
 
 
@@ -483,6 +505,7 @@ def update_issue(actor: User, issue: Issue, data: IssueInput, version: int | Non
     """
     _require_work(actor, issue)
     check_version(issue, version)
+    require_open(issue)
     _check_issue_input(issue.task_force_id, data)
     manager = is_manager(actor, issue.task_force_id)
     if data.owner_id != issue.owner_id and not manager:
@@ -524,6 +547,7 @@ def acknowledge(actor: User, issue: Issue) -> None:
     authorize(actor, "issue.work", issue.task_force_id)
     if issue.owner_id != actor.id:
         raise PermissionDenied(_("Only the owner acknowledges an assignment."))
+    require_open(issue)
     if issue.acknowledged_at is not None:
         raise InvalidTransition(_("This assignment is already acknowledged."))
     issue.acknowledged_at = clock.now()
@@ -601,6 +625,53 @@ def _check_transition(actor: User, issue: Issue, target: str, who: str) -> None:
         )
 
 
+def open_work(issue: Issue) -> dict | None:
+    """What is still open on ``issue`` (milestones and subtasks not done) as plain data,
+    the record kept with the verification when it is closed anyway; None when nothing is."""
+    milestones = [
+        {"title": m.title, "due_on": m.due_on.isoformat()} for m in issue.milestones if not m.done
+    ]
+    subtasks = [
+        {
+            "title": s.title,
+            "deadline": s.deadline.isoformat() if s.deadline else None,
+            "owner": s.owner.display_name if s.owner else None,
+        }
+        for s in issue.subtasks
+        if not s.done
+    ]
+    if not milestones and not subtasks:
+        return None
+    return {"milestones": milestones, "subtasks": subtasks}
+
+
+def describe_open_work(record: dict | None) -> list[str]:
+    """The lines of an ``open_work`` record, in the reader's language."""
+    lines = []
+    for milestone in (record or {}).get("milestones", []):
+        lines.append(
+            _(
+                "Milestone “%(title)s”, due %(day)s",
+                title=milestone["title"],
+                day=milestone["due_on"],
+            )
+        )
+    for subtask in (record or {}).get("subtasks", []):
+        title, owner, day = subtask["title"], subtask.get("owner"), subtask.get("deadline")
+        if owner and day:
+            line = _(
+                "Subtask “%(title)s” (%(owner)s, due %(day)s)", title=title, owner=owner, day=day
+            )
+        elif owner:
+            line = _("Subtask “%(title)s” (%(owner)s)", title=title, owner=owner)
+        elif day:
+            line = _("Subtask “%(title)s”, due %(day)s", title=title, day=day)
+        else:
+            line = _("Subtask “%(title)s”", title=title)
+        lines.append(line)
+    return lines
+
+
 def change_status(
     actor: User,
     issue: Issue,
@@ -608,12 +679,18 @@ def change_status(
     reason: str = "",
     verification_note: str = "",
     version: int | None = None,
+    confirmed: bool = False,
 ) -> None:
     """Move an item through the workflow.
+
+    Closing (销号) an item whose milestones or subtasks are not all done needs
+    ``confirmed``; what was still open is then kept with the verification and audited.
 
     :raise InvalidTransition: for a move the workflow forbids, with the reason why.
     :raise PermissionDenied: when the actor may not make this move.
     :raise ValidationFailed: when a reason or a verification note is missing.
+    :raise ConfirmationRequired: when closing with open work, unconfirmed; ``details``
+        lists it.
     """
     if target not in STATUSES:
         raise InvalidTransition(_("Unknown status."))
@@ -638,6 +715,16 @@ def change_status(
         raise ValidationFailed(_("Give a reason."), "reason")
     if target == CLOSED and not verification_note.strip():
         raise ValidationFailed(_("Write what was verified before closing."), "verification_note")
+    still_open = open_work(issue) if target == CLOSED else None
+    if still_open and not confirmed:
+        raise ConfirmationRequired(
+            _(
+                "%(code)s still has open milestones or subtasks. Close it anyway? "
+                "What is still open is recorded with the verification.",
+                code=issue.code,
+            ),
+            describe_open_work(still_open),
+        )
 
     previous = issue.status
     changes = {"status": [previous, target]}
@@ -653,9 +740,13 @@ def change_status(
         issue.verification_note = verification_note.strip()
         issue.percent = 100
         changes["verification_note"] = [None, issue.verification_note]
+        issue.open_at_closing = still_open
+        if still_open:
+            changes["open_at_closing"] = [None, still_open]
     elif previous == CLOSED:
         issue.closed_at = None
         issue.closed_by_id = None
+        issue.open_at_closing = None
     audit.record(actor, "status_changed", issue, changes, summary=issue.code)
     _tell_about_status(actor, issue, previous, target, reason)
     db.session.commit()
@@ -680,6 +771,10 @@ def apply_outcome(
     """
     _require_manager(actor, issue.task_force_id)
     new_owner = owner_id is not None and owner_id != issue.owner_id
+    new_deadline = deadline is not None and deadline != issue.deadline
+    if unblock or new_owner or new_deadline:
+        # A decision may still be recorded on a finished item; it changes nothing on it.
+        require_open(issue)
     if new_owner and owner_id not in active_member_ids(issue.task_force_id):
         raise ValidationFailed(_("The owner must be on the task force's roster."), "owner_id")
     changes: dict = {}
@@ -692,7 +787,7 @@ def apply_outcome(
         changes["status"] = [BLOCKED, target]
         issue.status = target
         issue.status_reason = reason.strip()
-    if deadline is not None and deadline != issue.deadline:
+    if new_deadline:
         changes.update(audit.apply_changes(issue, {"deadline": deadline}))
     if new_owner:
         changes["owner_id"] = [issue.owner_id, owner_id]
@@ -740,12 +835,11 @@ def add_progress(
     actor: User, issue: Issue, note: str, percent: int | None = None
 ) -> ProgressUpdate:
     _require_work(actor, issue)
+    require_open(issue)
     if not note.strip():
         raise ValidationFailed(_("Write what happened."), "note")
     if percent is not None and not 0 <= percent <= 100:
         raise ValidationFailed(_("Between 0 and 100."), "percent")
-    if issue.status in FINISHED_STATUSES:
-        raise InvalidTransition(_("Reopen the item before reporting progress on it."))
     update_ = ProgressUpdate(
         task_force_id=issue.task_force_id,
         issue_id=issue.id,
@@ -769,6 +863,7 @@ def add_subtask(
     actor: User, issue: Issue, title: str, owner_id: int | None = None, deadline: date | None = None
 ) -> Subtask:
     _require_work(actor, issue)
+    require_open(issue)
     if owner_id is not None and owner_id not in active_member_ids(issue.task_force_id):
         raise ValidationFailed(_("The owner must be on the task force's roster."), "owner_id")
     subtask = Subtask(
@@ -798,6 +893,7 @@ def set_subtask_done(actor: User, subtask: Subtask, done: bool) -> None:
     issue = subtask.issue
     if subtask.owner_id != actor.id:
         _require_work(actor, issue)
+    require_open(issue)
     subtask.done_at = clock.now() if done else None
     audit.record(
         actor,
@@ -813,6 +909,7 @@ def add_milestone(
     actor: User, issue: Issue, title: str, due_on: date, starts_on: date | None = None
 ) -> Milestone:
     _require_work(actor, issue)
+    require_open(issue)
     if starts_on is not None and starts_on > due_on:
         raise ValidationFailed(_("The start must not be after the due date."), "starts_on")
     milestone = Milestone(
@@ -838,6 +935,7 @@ def add_milestone(
 def set_milestone_done(actor: User, milestone: Milestone, done: bool) -> None:
     issue = milestone.issue
     _require_work(actor, issue)
+    require_open(issue)
     milestone.done_on = clock.today() if done else None
     audit.record(
         actor,
@@ -852,6 +950,7 @@ def set_milestone_done(actor: User, milestone: Milestone, done: bool) -> None:
 def reschedule_milestone(actor: User, milestone: Milestone, due_on: date) -> None:
     issue = milestone.issue
     _require_work(actor, issue)
+    require_open(issue)
     changes = audit.apply_changes(milestone, {"due_on": due_on})
     if changes:
         audit.record(actor, "milestone_rescheduled", issue, changes, summary=issue.code)
@@ -937,6 +1036,7 @@ def add_attachment(actor: User, issue: Issue, filename: str, content: bytes) -> 
     :raise ValidationFailed: for an empty or too large file or a type not on the list.
     """
     _require_work(actor, issue)
+    require_open(issue)
     stored = store_file(filename, content)
     attachment = Attachment(
         task_force_id=issue.task_force_id,

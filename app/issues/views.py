@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.core import hooks, nav
-from app.core.errors import DomainError, StaleEdit
+from app.core.errors import ConfirmationRequired, DomainError, InvalidTransition, StaleEdit
 from app.core.forms import choices
 from app.core.freshness import cached_body, cached_value
 from app.core.i18n import Labels
@@ -271,6 +271,11 @@ def edit_issue(issue_id: int):
     issue = service.load_issue(current_user, issue_id)
     if not service.may_work_on(current_user, issue):
         abort(403)
+    try:
+        service.require_open(issue)
+    except DomainError as error:
+        flash(error.message, "warning")
+        return redirect(url_for("issues.issue_detail", issue_id=issue.id))
     form = IssueForm(obj=issue) if request.method == "GET" else IssueForm()
     _fill_issue_form(form, issue.task_force_id)
     if request.method == "GET":
@@ -308,13 +313,19 @@ def _detail_context(issue, **forms):
     subtask_form.owner_id.choices = _people_choices(task_force_id)
     status_form = forms.get("status_form") or StatusForm()
     status_form.version.data = issue.version
+    may_work = service.may_work_on(current_user, issue)
     return {
         "issue": issue,
         "light": light_of(issue, rules),
         "light_reasons": light_reasons(issue, rules),
         "timeline": service.issue_timeline(issue),
         "transitions": service.allowed_transitions(current_user, issue),
-        "may_work": service.may_work_on(current_user, issue),
+        "may_work": may_work,
+        # A closed or dropped item is read-only until reopened: no control changes it.
+        "may_change": may_work and issue.is_open,
+        "open_work": service.describe_open_work(service.open_work(issue)),
+        "open_work_lines": service.describe_open_work,
+        "confirmation": forms.get("confirmation"),
         "needs_reason": service.needs_reason,
         "progress_form": forms.get("progress_form") or ProgressForm(),
         "subtask_form": subtask_form,
@@ -355,6 +366,13 @@ def _back_to(issue_id: int, anchor: str = ""):
     return redirect(url_for("issues.issue_detail", issue_id=issue_id) + anchor)
 
 
+def _refused(issue_id: int, error: InvalidTransition, anchor: str = ""):
+    """A move the item's state forbids (it is closed, say): a message on the item's page,
+    which shows no form to put it on."""
+    flash(error.message, "danger")
+    return _back_to(issue_id, anchor)
+
+
 @bp.post("/issues/<int:issue_id>/acknowledge")
 @requires("issue.work")
 def acknowledge(issue_id: int):
@@ -389,7 +407,16 @@ def change_status(issue_id: int):
             reason=form.reason.data or "",
             verification_note=form.verification_note.data or "",
             version=form.version_value,
+            confirmed=form.confirm.data == "1",
         )
+    except ConfirmationRequired as asked:
+        # Asked, not refused: the page (or the board) shows what is at stake and sends
+        # the same move again confirmed.
+        if _wants_json():
+            return jsonify(
+                ok=False, confirm=True, message=asked.message, details=asked.details
+            ), asked.status
+        return _detail_with_error(issue_id, asked.status, status_form=form, confirmation=asked)
     except DomainError as error:
         if _wants_json():
             return jsonify(ok=False, message=error.message), error.status
@@ -418,6 +445,8 @@ def add_progress(issue_id: int):
     if form.validate_on_submit():
         try:
             service.add_progress(current_user, issue, form.note.data, form.percent.data)
+        except InvalidTransition as error:
+            return _refused(issue_id, error, "#timeline")
         except DomainError as error:
             form_error(form, error)
         else:
@@ -437,6 +466,8 @@ def add_subtask(issue_id: int):
             service.add_subtask(
                 current_user, issue, form.title.data, form.owner_id.data, form.deadline.data
             )
+        except InvalidTransition as error:
+            return _refused(issue_id, error, "#subtasks")
         except DomainError as error:
             form_error(form, error)
         else:
@@ -465,6 +496,8 @@ def add_milestone(issue_id: int):
             service.add_milestone(
                 current_user, issue, form.title.data, form.due_on.data, form.starts_on.data
             )
+        except InvalidTransition as error:
+            return _refused(issue_id, error, "#milestones")
         except DomainError as error:
             form_error(form, error)
         else:
@@ -507,6 +540,8 @@ def add_attachment(issue_id: int):
         upload = form.file.data
         try:
             service.add_attachment(current_user, issue, upload.filename, upload.read())
+        except InvalidTransition as error:
+            return _refused(issue_id, error, "#attachments")
         except DomainError as error:
             form_error(form, error)
         else:

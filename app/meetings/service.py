@@ -19,7 +19,14 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from app.core import audit, clock, hooks
-from app.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from app.core.errors import (
+    ConfirmationRequired,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from app.core.i18n import format_clock
 from app.core.outbox import notify
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
 from app.core.quarters import Quarter
@@ -69,6 +76,12 @@ def may_run(actor: User, meeting: Meeting | MeetingSeries) -> bool:
     if not can(actor, "meeting.minutes", task_force_id):
         return False
     return meeting.chair_id == actor.id or bool(actor.roles_in(task_force_id) & MANAGERS)
+
+
+def is_future(meeting: Meeting) -> bool:
+    """Whether ``meeting`` has not started yet: the one comparison of a meeting's time with
+    now that the rules make (marking held, publishing). Both are instants."""
+    return meeting.starts_at > clock.now()
 
 
 def _require_run(actor: User, meeting: Meeting) -> None:
@@ -830,14 +843,20 @@ def attendance(meeting: Meeting) -> list[Attendance]:
     )
 
 
-def record_attendance(actor: User, meeting: Meeting, statuses: dict[int, str | None]) -> None:
-    """Set attendance per invited person: present, late, excused, absent (or not yet)."""
+def _require_attendance_open(actor: User, meeting: Meeting) -> None:
     _require_run(actor, meeting)
     _require_unlocked(meeting)
     if meeting.locked:
         raise InvalidTransition(_("The minutes are published and locked."))
+
+
+def _apply_attendance(
+    actor: User, meeting: Meeting, statuses: dict[int, str | None], rows: list[Attendance]
+) -> dict:
+    """Set the statuses that differ, audited; the caller commits. Nothing differs:
+    nothing is checked."""
     changes = {}
-    for row in attendance(meeting):
+    for row in rows:
         if row.user_id not in statuses:
             continue
         value = statuses[row.user_id] or None
@@ -845,10 +864,65 @@ def record_attendance(actor: User, meeting: Meeting, statuses: dict[int, str | N
             raise ValidationFailed(_("Unknown attendance."))
         if row.status != value:
             changes[str(row.user_id)] = [row.status, value]
-            row.status = value
     if changes:
+        _require_attendance_open(actor, meeting)
+        for row in rows:
+            if str(row.user_id) in changes:
+                row.status = changes[str(row.user_id)][1]
         audit.record(actor, "attendance", meeting, changes, summary=meeting.title)
+    return changes
+
+
+def record_attendance(actor: User, meeting: Meeting, statuses: dict[int, str | None]) -> None:
+    """Set attendance per invited person: present, late, excused, absent (or not yet)."""
+    _require_attendance_open(actor, meeting)
+    _apply_attendance(actor, meeting, statuses, attendance(meeting))
     db.session.commit()
+
+
+def mark_all_present(actor: User, meeting: Meeting) -> int:
+    """Everyone invited whose attendance is not recorded yet came ("all present" in one
+    click; the exceptions are set one by one). Returns how many were marked."""
+    _require_attendance_open(actor, meeting)
+    rows = attendance(meeting)
+    marked = _apply_attendance(
+        actor, meeting, {row.user_id: "present" for row in rows if row.status is None}, rows
+    )
+    db.session.commit()
+    return len(marked)
+
+
+def _apply_minutes(
+    actor: User,
+    meeting: Meeting,
+    minutes: dict[int, str],
+    decisions: str | None,
+    version: int | None,
+) -> dict:
+    """Write the minutes and decisions that differ, audited; the caller commits."""
+    items = agenda_items(meeting)
+    texts = {
+        item.id: (minutes[item.id] or "").strip()
+        for item in items
+        if item.id in minutes and (minutes[item.id] or "").strip() != item.minutes
+    }
+    decided = decisions.strip() if decisions is not None else None
+    if not texts and decided in (None, meeting.decisions):
+        return {}
+    _require_run(actor, meeting)
+    _require_unlocked(meeting)
+    check_version(meeting, version)
+    changes = {}
+    for item in items:
+        if item.id in texts:
+            changes[f"minutes:{item.id}"] = [item.minutes, texts[item.id]]
+            item.minutes = texts[item.id]
+    if decided is not None:
+        changes.update(audit.apply_changes(meeting, {"decisions": decided}))
+    meeting.updated_at = clock.now()
+    action = "minutes_corrected" if meeting.locked else "minutes"
+    audit.record(actor, action, meeting, changes, summary=meeting.title)
+    return changes
 
 
 def save_minutes(
@@ -862,45 +936,85 @@ def save_minutes(
 
     After publishing, the minutes are locked: a change is a correction, recorded in the
     history with the old and the new text.
+
+    :raise StaleEdit: when someone saved the meeting after ``version`` was read.
     """
     _require_run(actor, meeting)
     _require_unlocked(meeting)
     check_version(meeting, version)
-    changes = {}
-    for item in agenda_items(meeting):
-        if item.id in minutes:
-            text = (minutes[item.id] or "").strip()
-            if text != item.minutes:
-                changes[f"minutes:{item.id}"] = [item.minutes, text]
-                item.minutes = text
-    if decisions is not None:
-        changes.update(audit.apply_changes(meeting, {"decisions": decisions.strip()}))
-    if changes:
-        meeting.updated_at = clock.now()
-        action = "minutes_corrected" if meeting.locked else "minutes"
-        audit.record(actor, action, meeting, changes, summary=meeting.title)
+    changes = _apply_minutes(actor, meeting, minutes, decisions, version)
     db.session.commit()
     return changes
 
 
-def mark_held(actor: User, meeting: Meeting) -> None:
+@dataclass
+class TypedRecord:
+    """What the secretary typed on the meeting's page (minutes per agenda item, decisions,
+    attendance) and the meeting's version when the page was opened. The page is one form:
+    every action on it carries this along."""
+
+    minutes: dict[int, str] = field(default_factory=dict)
+    decisions: str | None = None
+    attendance: dict[int, str | None] = field(default_factory=dict)
+    version: int | None = None
+
+
+def keep_typed(actor: User, meeting: Meeting, typed: TypedRecord) -> dict:
+    """Save what was typed on the meeting's page before another action on it runs, so that
+    no action loses unsaved minutes. What equals the saved record is not checked again
+    (an attendee ticking their action item carries nothing). Returns the changes.
+
+    :raise StaleEdit: when the minutes changed since the page was opened; nothing is saved.
+    """
+    changes = _apply_minutes(actor, meeting, typed.minutes, typed.decisions, typed.version)
+    if typed.attendance:
+        changes.update(_apply_attendance(actor, meeting, typed.attendance, attendance(meeting)))
+    if changes:
+        db.session.commit()
+    return changes
+
+
+def mark_held(actor: User, meeting: Meeting, confirmed: bool = False) -> None:
+    """:raise ConfirmationRequired: for a meeting that has not started yet, unless
+    ``confirmed``."""
     _require_run(actor, meeting)
     if meeting.status != PLANNED:
         raise InvalidTransition(_("Only a planned meeting can be marked as held."))
+    if is_future(meeting) and not confirmed:
+        raise ConfirmationRequired(
+            _(
+                "This meeting is on %(day)s at %(time)s and has not started yet. "
+                "Mark it as held anyway?",
+                day=clock.local_date(meeting.starts_at).isoformat(),
+                time=format_clock(meeting.starts_at),
+            )
+        )
     meeting.status = HELD
     meeting.held_at = clock.now()
     audit.record(actor, "held", meeting, {"status": [PLANNED, HELD]}, summary=meeting.title)
     db.session.commit()
 
 
-def publish_minutes(actor: User, meeting: Meeting) -> int:
+def publish_minutes(actor: User, meeting: Meeting, confirmed: bool = False) -> int:
     """Publish and lock the minutes; tell every attendee, in their language.
 
     Returns how many people were told.
+
+    :raise ConfirmationRequired: for a meeting that has not started yet, unless
+        ``confirmed``.
     """
     _require_run(actor, meeting)
     if meeting.status != HELD:
         raise InvalidTransition(_("Mark the meeting as held before publishing its minutes."))
+    if is_future(meeting) and not confirmed:
+        raise ConfirmationRequired(
+            _(
+                "This meeting is on %(day)s at %(time)s and has not started yet. "
+                "Publish its minutes to the attendees anyway?",
+                day=clock.local_date(meeting.starts_at).isoformat(),
+                time=format_clock(meeting.starts_at),
+            )
+        )
     meeting.status = PUBLISHED
     meeting.published_at = clock.now()
     audit.record(actor, "published", meeting, {"status": [HELD, PUBLISHED]}, summary=meeting.title)

@@ -11,13 +11,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.core import clock, hooks, nav
-from app.core.errors import DomainError
+from app.core.errors import ConfirmationRequired, DomainError, StaleEdit, ValidationFailed
 from app.core.forms import choices
 from app.core.freshness import cached_body
 from app.core.i18n import Labels, format_clock
 from app.core.nav import NavItem
 from app.core.pdf import pdf_response, render_pdf
 from app.core.web import allowed_here, current_task_force, form_error, public, requires
+from app.extensions import db
 from app.issues import service as issues
 from app.meetings import calendar, service  # calendar registers the CALENDAR providers
 from app.meetings import review as _review  # noqa: F401  (registers the pack section)
@@ -203,9 +204,40 @@ def series_ics(series_id: int):
 
 
 # --- one meeting ---------------------------------------------------------------------------
+#
+# A meeting's page is ONE form: the minutes, the decisions and the attendance typed on it
+# are carried with every action the page offers (an action item, an agenda line, "held",
+# "publish" ...). Each action first saves what was typed (``service.keep_typed``), then
+# runs: no button discards what the secretary typed, and a stale page keeps the typing.
 
 
-def _meeting_context(meeting, items=None, **forms):
+def _typed() -> service.TypedRecord:
+    """What the meeting's page carried in this request."""
+    form = request.form
+    minutes = {
+        int(key[8:]): value
+        for key, value in form.items()
+        if key.startswith("minutes-") and key[8:].isdigit()
+    }
+    attendance = {
+        int(key[4:]): value or None
+        for key, value in form.items()
+        if key.startswith("att-") and key[4:].isdigit()
+    }
+    try:
+        version = int(form.get("version", ""))
+    except ValueError:
+        version = None
+    return service.TypedRecord(
+        minutes=minutes, decisions=form.get("decisions"), attendance=attendance, version=version
+    )
+
+
+def _confirmed() -> bool:
+    return request.form.get("confirm") == "1"
+
+
+def _meeting_context(meeting, items=None, typed=None, stale=None, confirmation=None, **forms):
     task_force_id = meeting.task_force_id
     if items is None:
         items = service.agenda_items(meeting)
@@ -241,9 +273,15 @@ def _meeting_context(meeting, items=None, **forms):
         "attendance_states": ATTENDANCE,
         "may_run": may_run,
         "may_manage": may_run and allowed_here("meeting.manage"),
+        # A stale page sent back shows what was typed, not what is saved (that shows
+        # beside it); any other page shows the saved record, which holds the typing.
+        "typed_minutes": typed.minutes if typed else {},
+        "typed_attendance": typed.attendance if typed else {},
+        "stale": stale,
+        "confirmation": confirmation,
         "action_form": action_form,
         "people_choices": people_choices,
-        "agenda_form": forms.get("agenda_form") or AgendaItemForm(),
+        "agenda_form": forms.get("agenda_form") or AgendaItemForm(prefix="agenda"),
         "minutes_form": minutes_form,
         "move_form": MoveForm(
             day=clock.local_date(meeting.starts_at),
@@ -270,19 +308,86 @@ def _back(meeting_id: int, anchor: str = ""):
     return redirect(url_for("meetings.meeting_detail", meeting_id=meeting_id) + anchor)
 
 
-def _run(meeting_id: int, action, success: str | None = None, anchor: str = ""):
-    """Call a service on the meeting; a refusal becomes a message on the meeting's page."""
-    meeting = service.load_meeting(current_user, meeting_id)
+def _page_again(meeting_id: int, status: int, **context):
+    """The meeting's page answered to a POST: a form's errors, a stale edit, a question."""
+    meeting = service.load_meeting(current_user, meeting_id, with_agenda=True)
+    context = _meeting_context(meeting, list(meeting.agenda_items), **context)
+    return render_template("meetings/meeting.html", **context), status
+
+
+class _Refused(Exception):
+    """What was typed could not be kept; ``response`` says so."""
+
+    def __init__(self, response):
+        self.response = response
+
+
+def _keep_typed(meeting, anchor: str = "", **forms) -> bool:
+    """Save what the page carried before an action runs. Returns whether it changed
+    anything.
+
+    :raise _Refused: with the page again (stale: the typing kept) or a message.
+    """
+    typed = _typed()
     try:
-        action(meeting)
+        return bool(service.keep_typed(current_user, meeting, typed))
+    except StaleEdit as error:
+        db.session.rollback()
+        response = _page_again(meeting.id, error.status, typed=typed, stale=error, **forms)
+        raise _Refused(response) from None
     except DomainError as error:
         if error.status == 404:
             raise
+        db.session.rollback()
+        flash(error.message, "danger")
+        raise _Refused(_back(meeting.id, anchor)) from None
+
+
+def _run(
+    meeting_id: int,
+    action,
+    success: str | None = None,
+    anchor: str = "",
+    confirm: tuple[str, str] | None = None,
+    saving: bool = False,
+):
+    """Keep what was typed, then call a service on the meeting; a refusal becomes a message
+    on the meeting's page. ``confirm`` (the endpoint and the button's words): the service may
+    ask to confirm, and the page asks the person. ``saving``: the action is the saving
+    itself, so the page does not say that the typing was saved too."""
+    meeting = service.load_meeting(current_user, meeting_id)
+    try:
+        kept = _keep_typed(meeting, anchor)
+    except _Refused as refused:
+        return refused.response
+    try:
+        action(meeting)
+    except ConfirmationRequired as asked:
+        if confirm is None:
+            raise
+        endpoint, label = confirm
+        question = {
+            "message": asked.message,
+            "details": asked.details,
+            "url": url_for(endpoint, meeting_id=meeting_id),
+            "label": label,
+        }
+        return _page_again(meeting_id, asked.status, confirmation=question)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        db.session.rollback()
         flash(error.message, "danger")
     else:
         if success:
             flash(success, "success")
+    if kept and not saving:
+        _say_kept()
     return _back(meeting_id, anchor)
+
+
+def _say_kept() -> None:
+    flash(_("The minutes and attendance you typed were saved too."), "info")
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/adopt")
@@ -299,19 +404,25 @@ def adopt_agenda(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/agenda")
 @requires("meeting.minutes")
 def add_agenda_item(meeting_id: int):
-    form = AgendaItemForm()
-    if not form.validate_on_submit():
-        meeting = service.load_meeting(current_user, meeting_id)
-        return render_template(
-            "meetings/meeting.html", **_meeting_context(meeting, agenda_form=form)
-        ), 400
-    return _run(
-        meeting_id,
-        lambda m: service.add_agenda_item(
-            current_user, m, form.title.data, form.section.data or ""
-        ),
-        anchor="#agenda",
-    )
+    form = AgendaItemForm(prefix="agenda")
+    meeting = service.load_meeting(current_user, meeting_id)
+    try:
+        if _keep_typed(meeting, "#agenda", agenda_form=form):
+            _say_kept()
+    except _Refused as refused:
+        return refused.response
+    if form.validate_on_submit():
+        try:
+            service.add_agenda_item(current_user, meeting, form.title.data, form.section.data or "")
+        except DomainError as error:
+            if error.status in (403, 404, 409):
+                db.session.rollback()
+                flash(error.message, "danger")
+                return _back(meeting_id, "#agenda")
+            form_error(form, error)
+        else:
+            return _back(meeting_id, "#agenda")
+    return _page_again(meeting_id, 400, agenda_form=form)
 
 
 @bp.post("/meetings/agenda/<int:item_id>/remove")
@@ -338,45 +449,47 @@ def move_agenda_item(item_id: int):
 @bp.post("/meetings/<int:meeting_id>/attendance")
 @requires("meeting.minutes")
 def record_attendance(meeting_id: int):
-    statuses = {}
-    for key, value in request.form.items():
-        if key.startswith("att-") and key[4:].isdigit():
-            statuses[int(key[4:])] = value or None
+    statuses = _typed().attendance
     return _run(
         meeting_id,
         lambda m: service.record_attendance(current_user, m, statuses),
         _("Attendance saved."),
         "#attendance",
+        saving=True,
     )
+
+
+@bp.post("/meetings/<int:meeting_id>/attendance/all-present")
+@requires("meeting.minutes")
+def all_present(meeting_id: int):
+    """Everyone not recorded otherwise came: one click at the start of the meeting."""
+
+    def mark(meeting):
+        n = service.mark_all_present(current_user, meeting)
+        flash(_("%(n)d marked present.", n=n), "success")
+
+    return _run(meeting_id, mark, anchor="#attendance")
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes")
 @requires("meeting.minutes")
 def save_minutes(meeting_id: int):
     form = MinutesForm()
-    minutes = {}
-    for key, value in request.form.items():
-        if key.startswith("minutes-") and key[8:].isdigit():
-            minutes[int(key[8:])] = value
     if not form.validate_on_submit():
-        meeting = service.load_meeting(current_user, meeting_id)
-        return render_template(
-            "meetings/meeting.html", **_meeting_context(meeting, minutes_form=form)
-        ), 400
-    return _run(
-        meeting_id,
-        lambda m: service.save_minutes(
-            current_user, m, minutes, form.decisions.data or "", form.version_value
-        ),
-        _("Minutes saved."),
-        "#minutes",
-    )
+        return _page_again(meeting_id, 400, minutes_form=form, typed=_typed())
+    # Saving what was typed is what every action of the page does first: nothing more to run.
+    return _run(meeting_id, lambda m: None, _("Minutes saved."), "#minutes", saving=True)
 
 
 @bp.post("/meetings/<int:meeting_id>/held")
 @requires("meeting.minutes")
 def mark_held(meeting_id: int):
-    return _run(meeting_id, lambda m: service.mark_held(current_user, m), _("Marked as held."))
+    return _run(
+        meeting_id,
+        lambda m: service.mark_held(current_user, m, confirmed=_confirmed()),
+        _("Marked as held."),
+        confirm=("meetings.mark_held", _("Mark as held anyway")),
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/publish")
@@ -384,8 +497,9 @@ def mark_held(meeting_id: int):
 def publish(meeting_id: int):
     return _run(
         meeting_id,
-        lambda m: service.publish_minutes(current_user, m),
+        lambda m: service.publish_minutes(current_user, m, confirmed=_confirmed()),
         _("Minutes published and sent to the attendees."),
+        confirm=("meetings.publish", _("Publish anyway")),
     )
 
 
@@ -393,16 +507,15 @@ def publish(meeting_id: int):
 @requires("meeting.manage")
 def move_meeting(meeting_id: int):
     form = MoveForm()
-    if not form.validate_on_submit():
-        flash(_("Enter a day and a time."), "danger")
-        return _back(meeting_id)
-    hour, minute = (int(p) for p in form.start_time.data.split(":"))
-    starts_at = clock.at(form.day.data, time(hour, minute))
-    return _run(
-        meeting_id,
-        lambda m: service.move_meeting(current_user, m, starts_at, form.place.data or ""),
-        _("Meeting moved."),
-    )
+
+    def move(meeting):
+        if not form.validate_on_submit():
+            raise ValidationFailed(_("Enter a day and a time."))
+        hour, minute = (int(p) for p in form.start_time.data.split(":"))
+        starts_at = clock.at(form.day.data, time(hour, minute))
+        service.move_meeting(current_user, meeting, starts_at, form.place.data or "")
+
+    return _run(meeting_id, move, _("Meeting moved."))
 
 
 @bp.post("/meetings/<int:meeting_id>/cancel")
@@ -419,6 +532,11 @@ def add_action(meeting_id: int):
     meeting = service.load_meeting(current_user, meeting_id)
     form = ActionForm()
     form.owner_id.choices = _people(meeting.task_force_id)
+    try:
+        if _keep_typed(meeting, "#actions", action_form=form):
+            _say_kept()
+    except _Refused as refused:
+        return refused.response
     if form.validate_on_submit():
         try:
             service.add_action(
@@ -432,9 +550,7 @@ def add_action(meeting_id: int):
         else:
             flash(_("Action item added."), "success")
             return _back(meeting_id, "#actions")
-    return render_template(
-        "meetings/meeting.html", **_meeting_context(meeting, action_form=form)
-    ), 400
+    return _page_again(meeting_id, 400, action_form=form)
 
 
 @bp.post("/meetings/actions/<int:action_id>/done")
@@ -453,7 +569,9 @@ def set_action_done(action_id: int):
 @requires("meeting.minutes")
 def action_to_subtask(action_id: int):
     action = service.get_action(action_id)
-    code = (request.form.get("issue_code") or "").strip().split(" ", 1)[0]
+    # Each action item's row has its own field: the page is one form.
+    typed = request.form.get(f"issue_code-{action_id}") or ""
+    code = typed.strip().split(" ", 1)[0]
 
     def convert(meeting):
         issue = service.issue_by_code(meeting.task_force_id, code)
@@ -467,7 +585,7 @@ def action_to_subtask(action_id: int):
 @requires("meeting.minutes")
 def action_to_issue(action_id: int):
     action = service.get_action(action_id)
-    category_id = request.form.get("category_id", type=int)
+    category_id = request.form.get(f"category_id-{action_id}", type=int)
 
     def convert(meeting):
         if not category_id:

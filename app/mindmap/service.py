@@ -29,7 +29,17 @@ from app.extensions import db
 from app.issues import service as issues
 from app.issues.labels import STATUS_LABELS
 from app.issues.lights import LightRules, light_expression
-from app.issues.models import DROPPED, GREEN, GREY, NEW, RED, YELLOW, Category, Issue
+from app.issues.models import (
+    DROPPED,
+    FINISHED_STATUSES,
+    GREEN,
+    GREY,
+    NEW,
+    RED,
+    YELLOW,
+    Category,
+    Issue,
+)
 from app.mindmap.formats import Limits, MapFileError, MapNode, read_map, size_text
 from app.people.models import User
 
@@ -168,7 +178,9 @@ def framework(actor: User, task_force) -> MapNode:
 class PreviewRow:
     kind: str  # "category" or "issue"
     path: tuple[str, ...]
-    state: str  # "new", "changed", "unchanged"
+    # "new", "changed", "unchanged"; "locked": a closed or dropped item the map would
+    # change, left as it is (it is read-only until reopened).
+    state: str
     changes: list[str] = field(default_factory=list)
     depth: int = 0
 
@@ -192,7 +204,7 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return any(r.state != "unchanged" for r in self.rows)
+        return any(r.state in ("new", "changed") for r in self.rows)
 
 
 @dataclass
@@ -283,6 +295,8 @@ def plan_import(task_force_id: int, root: MapNode) -> Plan:
                 if node.priority and node.priority != issue.priority:
                     changes.append("priority")
             state = "new" if issue is None else "changed" if changes else "unchanged"
+            if state == "changed" and issue.status in FINISHED_STATUSES:
+                state = "locked"
             row = PreviewRow("issue", parent_path + (title,), state, changes, depth)
             rows.append(row)
             steps.append((row, node))

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.core import audit, clock
+from app.core.errors import InvalidTransition
 from app.core.permissions import authorize
 from app.extensions import db
 from app.issues import service as issues
@@ -525,6 +526,14 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
         for key in ("description", "solution"):
             if key in columns:
                 values[key] = _text(cell(row, key))
+        if existing is not None and any(getattr(existing, k) != v for k, v in values.items()):
+            # A closed or dropped item is read-only: a sheet re-imported as exported passes,
+            # one that changes such an item is refused on its row.
+            try:
+                issues.require_open(existing)
+            except InvalidTransition as error:
+                result.problems.append(RowProblem(number, labels["code"], error.message))
+                continue
         planned.append((existing, values))
     if result.problems:
         return result

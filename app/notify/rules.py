@@ -21,11 +21,13 @@ insert-or-skip on the outbox's unique key. The key names the period (a day, an I
 week, a deadline), so a rule run twice, or by two schedulers at once, tells once.
 
 Grouped rules (due soon, overdue, stale, unacknowledged) tell a person about their items
-in ONE message per task force, not one per item: a person with 40 overdue items gets one
+(and, for due soon and overdue, their items' milestones) in ONE message per task force,
+not one per item: a person with 40 overdue items gets one
 message listing them (the first ``SHOWN`` with code, title and what is due, then "and N
 more"), linking to the item when there is one and otherwise to ``/reminders/<rule>``,
 the page of exactly their items of that rule. Each item has its own period key (overdue:
-the item and its deadline; due soon: the item or milestone and its day; stale: the item
+the item and its deadline, or the milestone and its day; due soon: the item or milestone
+and its day; stale: the item
 and the day of its last activity; unacknowledged: the item and its assignment), and
 ``ToldItems`` keeps, per rule, person and task force, the keys the last message listed
 and its day. A pass tells a person again when
@@ -117,7 +119,9 @@ class Grouping:
 
     item_key: Callable[[Any, RuleContext], str]  # the item's own period key
     order: Callable[[Any], Any]  # the order of the listed items
-    heading: Callable[[int, RuleContext], str]  # "5 of your items are overdue:"
+    heading: Callable[
+        [list, RuleContext], str
+    ]  # of the rows listed: "5 of your items are overdue:"
     detail: Callable[[Any, RuleContext], str]  # one item's line, after code and title
     # Tell the whole list again this many days after the last message (None: never).
     again_after: Callable[[RuleContext], int | None] = lambda ctx: None
@@ -246,9 +250,9 @@ _DUE_SOON = Grouping(
     # Once per deadline: a moved deadline or milestone is told again.
     item_key=lambda row, ctx: f"{row.what}:{row.item_id}:{row.day.isoformat()}",
     order=lambda row: (row.day, row.code, row.step),
-    heading=lambda n, ctx: _(
+    heading=lambda rows, ctx: _(
         "%(n)d deadlines or milestones of your items are due within %(days)d days:",
-        n=n,
+        n=len(rows),
         days=ctx.due_soon_days,
     ),
     detail=_due_soon_detail,
@@ -259,17 +263,47 @@ _DUE_SOON = Grouping(
 
 
 def _overdue(ctx: RuleContext) -> Select:
-    return select(
+    """Open items past their deadline, and the milestones not done past their day, to the
+    item's owner: one message lists both."""
+    deadlines = select(
         Issue.owner_id.label("recipient_id"),
         Issue.task_force_id,
         Issue.id.label("subject_id"),
+        literal("issue").label("what"),
+        Issue.id.label("item_id"),
         Issue.code,
         Issue.title,
+        literal("").label("step"),
         Issue.deadline.label("day"),
     ).where(*_open_owned(), Issue.deadline < ctx.today)
+    milestones = (
+        select(
+            Issue.owner_id.label("recipient_id"),
+            Issue.task_force_id,
+            Issue.id.label("subject_id"),
+            literal("milestone").label("what"),
+            Milestone.id.label("item_id"),
+            Issue.code,
+            Issue.title,
+            Milestone.title.label("step"),
+            Milestone.due_on.label("day"),
+        )
+        .join(Issue, Issue.id == Milestone.issue_id)
+        .where(*_open_owned(), Milestone.done_on.is_(None), Milestone.due_on < ctx.today)
+    )
+    return union_all(deadlines, milestones)
 
 
 def _overdue_text(row, ctx: RuleContext, extra) -> str:
+    if row.what == "milestone":
+        return _(
+            "Milestone “%(step)s” of %(code)s %(title)s is %(n)d days overdue (due on %(day)s).",
+            step=row.step,
+            code=row.code,
+            title=row.title,
+            n=(ctx.today - row.day).days,
+            day=row.day.isoformat(),
+        )
     return _(
         "%(code)s %(title)s is %(n)d days overdue (deadline %(day)s).",
         code=row.code,
@@ -279,15 +313,35 @@ def _overdue_text(row, ctx: RuleContext, extra) -> str:
     )
 
 
+def _overdue_heading(rows: list, ctx: RuleContext) -> str:
+    if any(row.what == "milestone" for row in rows):
+        return _("%(n)d deadlines or milestones of your items are overdue:", n=len(rows))
+    return _("%(n)d of your items are overdue:", n=len(rows))
+
+
+def _overdue_detail(row, ctx: RuleContext) -> str:
+    days = (ctx.today - row.day).days
+    if row.what == "milestone":
+        return _(
+            "milestone “%(step)s” %(n)d days overdue (due on %(day)s)",
+            step=row.step,
+            n=days,
+            day=row.day.isoformat(),
+        )
+    return _("%(n)d days overdue (deadline %(day)s)", n=days, day=row.day.isoformat())
+
+
 _OVERDUE = Grouping(
-    item_key=lambda row, ctx: f"{row.subject_id}:{row.day.isoformat()}",
-    order=lambda row: (row.day, row.code),  # the longest overdue first
-    heading=lambda n, ctx: _("%(n)d of your items are overdue:", n=n),
-    detail=lambda row, ctx: _(
-        "%(n)d days overdue (deadline %(day)s)",
-        n=(ctx.today - row.day).days,
-        day=row.day.isoformat(),
+    # An item's key is its id and deadline, as before milestones joined the rule, so what
+    # people were last told still matches; a milestone's names itself.
+    item_key=lambda row, ctx: (
+        f"milestone:{row.item_id}:{row.day.isoformat()}"
+        if row.what == "milestone"
+        else f"{row.subject_id}:{row.day.isoformat()}"
     ),
+    order=lambda row: (row.day, row.code, row.step),  # the longest overdue first
+    heading=_overdue_heading,
+    detail=_overdue_detail,
     again_after=lambda ctx: 1,  # every day
 )
 
@@ -390,10 +444,10 @@ _STALE = Grouping(
     # whole list again every M days while any item stays stale.
     item_key=lambda row, ctx: f"{row.subject_id}:{_day_of(row.last)}",
     order=lambda row: (_as_datetime(row.last), row.code),  # the longest quiet first
-    heading=lambda n, ctx: _(
+    heading=lambda rows, ctx: _(
         "%(n)d of your items have had no progress update for %(days)d days or more. "
         "Please record where they stand:",
-        n=n,
+        n=len(rows),
         days=ctx.stale_days,
     ),
     detail=lambda row, ctx: _("no progress update for %(n)d days", n=_stale_days(row, ctx)),
@@ -431,7 +485,9 @@ def _unacknowledged_text(row, ctx: RuleContext, extra) -> str:
 _UNACKNOWLEDGED = Grouping(
     item_key=lambda row, ctx: f"{row.subject_id}:{row.assigned_at.isoformat()}",
     order=lambda row: (row.assigned_at, row.code),
-    heading=lambda n, ctx: _("%(n)d items assigned to you are not acknowledged yet:", n=n),
+    heading=lambda rows, ctx: _(
+        "%(n)d items assigned to you are not acknowledged yet:", n=len(rows)
+    ),
     detail=lambda row, ctx: _("assigned %(n)d days ago", n=(ctx.now - row.assigned_at).days),
 )
 
@@ -1141,7 +1197,7 @@ def items_of(rule: Rule, recipient_id: int, task_force_id: int, ctx: RuleContext
 
 def _group_text(rule: Rule, ctx: RuleContext, group: _Group, listed: list) -> str:
     grouping = rule.group
-    lines = [grouping.heading(len(listed), ctx)]
+    lines = [grouping.heading([row for _key, row in listed], ctx)]
     for key, row in listed[:SHOWN]:
         values = {
             "code": row.code,

@@ -85,22 +85,37 @@ document.addEventListener("DOMContentLoaded", () => {
       body.set("verification_note", note);
     }
 
+    const send = async () => {
+      try {
+        const response = await fetch(card.dataset.statusUrl, {
+          method: "POST",
+          headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+          body,
+          credentials: "same-origin",
+        });
+        // Anything but JSON (a login page after the session ended, a CSRF error page) is a failure.
+        if ((response.headers.get("Content-Type") || "").includes("application/json")) {
+          return await response.json();
+        }
+      } catch {
+        // a failure, told below
+      }
+      return null;
+    };
+
     card.classList.add("is-saving");
     card.setAttribute("aria-busy", "true");
     let result = null;
     try {
-      const response = await fetch(card.dataset.statusUrl, {
-        method: "POST",
-        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
-        body,
-        credentials: "same-origin",
-      });
-      // Anything but JSON (a login page after the session ended, a CSRF error page) is a failure.
-      if ((response.headers.get("Content-Type") || "").includes("application/json")) {
-        result = await response.json();
+      result = await send();
+      // The server asks first (closing with open milestones or subtasks): ask the person,
+      // then send the same move again, confirmed.
+      if (result && result.confirm) {
+        const question = [result.message, ...(result.details || [])].join("\n");
+        if (!window.confirm(question)) return putBack();
+        body.set("confirm", "1");
+        result = await send();
       }
-    } catch {
-      result = null;
     } finally {
       card.classList.remove("is-saving");
       card.removeAttribute("aria-busy");

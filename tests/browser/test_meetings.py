@@ -103,9 +103,13 @@ def test_the_monthly_meeting_from_agenda_to_published_minutes(app, live_server, 
     page.get_by_test_id("add-action").click()
     expect(page.get_by_test_id("actions")).to_contain_text("提交线上签约改造排期")
 
-    # Held, then published: the minutes are locked and the attendees told.
+    # Held, then published: the minutes are locked and the attendees told. The meeting is
+    # two days ahead, so each step asks first.
     page.get_by_test_id("mark-held").click()
+    expect(page.get_by_test_id("meeting-confirmation")).to_contain_text("尚未开始")
+    page.get_by_test_id("confirm-meeting-action").click()
     page.get_by_test_id("publish").click()
+    page.get_by_test_id("confirm-meeting-action").click()
     expect(page.get_by_test_id("meeting-header")).to_contain_text("纪要已发布")
     expect(page.locator(".minutes-text strong")).to_have_text("两周内")
     expect(page.locator(f"select[name=att-{monthly['chenlei']}]")).to_have_count(0)

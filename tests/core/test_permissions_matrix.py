@@ -14,6 +14,9 @@ from tests.factories import PERSONAS, URL_VALUES
 
 ANONYMOUS = "anonymous"
 ROLES = [ANONYMOUS, *PERSONAS]
+# Routes that sign the reader out: they answer with the login page, and the matrix signs
+# in again after them.
+SIGN_OUT = {"people.logout", "people.sign_out_everywhere"}
 
 
 def _roles_of(persona: str) -> set[str]:
@@ -65,7 +68,7 @@ def test_routes_answer_as_the_permission_table_says(app, world, role):
         location = response.headers.get("Location", "")
         if getattr(view, "is_public", False):
             ok = code < 500 and code != 403
-        elif role == ANONYMOUS or rule.endpoint == "people.logout":
+        elif role == ANONYMOUS or rule.endpoint in SIGN_OUT:
             ok = code == 302 and "/login" in location
         elif allowed(_roles_of(role), view.required_action):
             # Allowed: the page renders, or the action ran or refused the empty input.
@@ -74,7 +77,7 @@ def test_routes_answer_as_the_permission_table_says(app, world, role):
             ok = code == 403
         if not ok:
             failures.append(f"{method} {url} as {role}: {code} {location}")
-        if role != ANONYMOUS and rule.endpoint == "people.logout" and code == 302:
+        if role != ANONYMOUS and rule.endpoint in SIGN_OUT and code == 302:
             client.post("/login", data={"login": role, "password": "correct horse 1"})
     assert failures == []
 
@@ -96,4 +99,39 @@ def test_allowed_get_pages_render(app, world):
             code = client.get(url, buffered=True).status_code
             if code != 200:
                 failures.append(f"GET {url} as {persona}: {code}")
+    assert failures == []
+
+
+# Routes added for issue 15 ("closing means closed") and the action each asks the table for;
+# the matrix above checks every role against them like any route.
+NEW_ROUTES = {"meetings.all_present": "meeting.minutes"}
+
+
+def test_the_routes_of_closing_means_closed_ask_the_table(app):
+    for endpoint, action in NEW_ROUTES.items():
+        assert app.view_functions[endpoint].required_action == action, endpoint
+
+
+# A confirmed action (the second step of "are you sure?") is the same action: the same
+# roles may take it, whatever the form says.
+CONFIRMED = [
+    ("/meetings/{meeting_id}/held", "meeting.minutes"),
+    ("/meetings/{meeting_id}/publish", "meeting.minutes"),
+    ("/issues/{issue_id}/status", "issue.work"),
+    ("/escalations/{escalation_id}/schedule", "escalation.decide"),
+]
+
+
+@pytest.mark.parametrize("role", ["viewer", "frontline", "expired_temp", "member", "leader"])
+def test_a_confirmation_does_not_widen_who_may_act(app, world, role):
+    client = app.test_client()
+    client.post("/login", data={"login": role, "password": "correct horse 1"})
+    values = {name: URL_VALUES[name](world) for name in ("meeting_id", "issue_id", "escalation_id")}
+    failures = []
+    for template, action in CONFIRMED:
+        url = template.format(**values)
+        code = client.post(url, data={"confirm": "1"}).status_code
+        allowed_here = allowed(_roles_of(role), action)
+        if (code == 403) == allowed_here:
+            failures.append(f"POST {url} confirmed as {role}: {code}")
     assert failures == []

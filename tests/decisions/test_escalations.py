@@ -330,7 +330,7 @@ def test_another_task_forces_escalation_is_not_found(app, world, login, look):
 def test_the_agenda_proposes_pending_escalations_scheduled_ones_first(app, world, person, ctx):
     with task_force_scope(world.task_force_id):
         later = _escalate(person, world, question="后提的问题")
-        service.schedule(person("exec_leader"), later, days(4))
+        service.schedule(person("exec_leader"), later, days(3))  # its due date
         with app.test_request_context():
             proposals = hooks.AGENDA.collect(world.task_force_id, "progress", None, days(7))
     mine = [p for p in proposals if p.subject_type == "escalation"]
@@ -382,3 +382,53 @@ def test_the_raise_page_is_refused_on_an_item_one_does_not_work_on(app, world, l
     assert member.get(f"/issues/{world.issue_id}/escalate").status_code == 200
     assert login("leader").get(f"/issues/{other_id}/escalate").status_code == 200
     assert login("viewer").get(f"/issues/{world.issue_id}/escalate").status_code == 403
+
+
+# --- a finished item -------------------------------------------------------------------------
+
+
+def test_a_decision_applied_to_a_closed_item_is_refused_with_nothing_written(scoped, world, person):
+    escalation = db.session.get(Escalation, world.ids["escalation"])
+    issue = db.session.get(Issue, world.issue_id)
+    issue.status = "closed"
+    db.session.commit()
+    before = (issue.deadline, issue.owner_id, issue.version)
+
+    with pytest.raises(InvalidTransition) as refused:
+        service.decide(
+            person("exec_leader"),
+            escalation,
+            service.DecisionInput(text="延期两个月", new_deadline=days(60)),
+        )
+
+    assert issue.code in refused.value.message
+    db.session.expire_all()
+    issue = db.session.get(Issue, world.issue_id)
+    assert (issue.deadline, issue.owner_id, issue.version) == before
+    assert db.session.get(Escalation, escalation.id).status == "pending"
+    assert db.session.scalar(select(func.count(Decision.id))) == 0
+
+
+def test_a_decision_that_changes_nothing_is_still_recorded_on_a_closed_item(scoped, world, person):
+    escalation = db.session.get(Escalation, world.ids["escalation"])
+    db.session.get(Issue, world.issue_id).status = "closed"
+    db.session.commit()
+
+    decision = service.decide(
+        person("exec_leader"), escalation, service.DecisionInput(text="已解决，无需再议")
+    )
+
+    assert decision.id and escalation.status == "decided"
+
+
+def test_the_escalation_page_of_a_closed_item_offers_no_change_to_it(app, world, login, look):
+    with look():
+        db.session.get(Issue, world.issue_id).status = "closed"
+        db.session.commit()
+
+    page = login("exec_leader").get(f"/escalations/{world.ids['escalation']}")
+
+    html = page.get_data(as_text=True)
+    form = html.split('data-testid="decision-form"', 1)[1].split("</form>", 1)[0]
+    assert 'data-testid="item-read-only"' in form
+    assert 'name="new_deadline"' not in form and 'name="new_owner_id"' not in form

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -61,7 +62,7 @@ def test_the_schedule_form_offers_upcoming_meetings_progress_first(app, world, l
 
 def test_scheduling_onto_a_meeting_puts_it_first_on_that_meetings_agenda(app, world, login, look):
     with look():
-        monthly = _meeting(world, days(9))
+        monthly = _meeting(world, days(3))  # the decision's due date
         older = _another_escalation(world)
     exec_leader = login("exec_leader")
     escalation_id = world.ids["escalation"]
@@ -70,7 +71,7 @@ def test_scheduling_onto_a_meeting_puts_it_first_on_that_meetings_agenda(app, wo
     )
     assert response.status_code == 302
     with look():
-        assert db.session.get(Escalation, escalation_id).scheduled_for == days(9)
+        assert db.session.get(Escalation, escalation_id).scheduled_for == days(3)
     page = exec_leader.get(f"/meetings/{monthly}").get_data(as_text=True)
     proposed = page.split('data-testid="proposed-agenda"', 1)[1]
     section = proposed.split("待决策的提级事项", 1)[1]
@@ -233,3 +234,48 @@ def test_the_service_decides_in_a_meeting_outside_a_request(app, world, person, 
         assert [d.id for d in service.decisions_in_meeting(world.task_force_id, meeting)] == [
             decision.id
         ]
+
+
+def test_a_meeting_after_the_decisions_due_date_is_asked_about_first(app, world, login, look):
+    with look():
+        late = _meeting(world, days(9))  # the escalation is due in 3 days
+    exec_leader = login("exec_leader")
+    escalation_id = world.ids["escalation"]
+
+    asked = exec_leader.post(
+        f"/escalations/{escalation_id}/schedule", data={"meeting_id": str(late)}
+    )
+
+    assert asked.status_code == 409
+    page = asked.get_data(as_text=True)
+    assert 'data-testid="schedule-confirmation"' in page
+    assert days(3).isoformat() in page and days(9).isoformat() in page
+    assert f'<option value="{late}" selected>' in page  # the choice is kept
+    with look():
+        assert db.session.get(Escalation, escalation_id).scheduled_for is None
+
+    done = exec_leader.post(
+        f"/escalations/{escalation_id}/schedule",
+        data={"meeting_id": str(late), "confirm": "1"},
+    )
+
+    assert done.status_code == 302
+    with look():
+        assert db.session.get(Escalation, escalation_id).scheduled_for == days(9)
+
+
+def test_a_typed_day_after_the_due_date_is_asked_about_too(app, world, person, look):
+    from app.core.errors import ConfirmationRequired
+    from app.core.scope import task_force_scope
+    from app.decisions import service
+
+    with look(), task_force_scope(world.task_force_id):
+        escalation = db.session.get(Escalation, world.ids["escalation"])
+        with pytest.raises(ConfirmationRequired) as asked:
+            service.schedule(person("exec_leader"), escalation, days(4))
+        assert asked.value.field == "day"
+        assert escalation.scheduled_for is None
+        service.schedule(person("exec_leader"), escalation, days(4), confirmed=True)
+        # Saving the same late day again asks nothing more.
+        service.schedule(person("exec_leader"), escalation, days(4))
+        assert escalation.scheduled_for == days(4)

@@ -43,7 +43,7 @@ def test_the_chair_runs_a_meeting_from_agenda_to_published_minutes(login, look, 
     assert leader.post(f"/meetings/{meeting_id}/agenda/adopt").status_code == 302
     assert (
         leader.post(
-            f"/meetings/{meeting_id}/agenda", data={"title": "其他事项：培训安排"}
+            f"/meetings/{meeting_id}/agenda", data={"agenda-title": "其他事项：培训安排"}
         ).status_code
         == 302
     )
@@ -134,23 +134,26 @@ def test_an_action_item_becomes_a_subtask_and_another_a_new_item(login, look, wo
         ).all()
         first_id, second_id = first.id, second.id
         code = db.session.get(Issue, world.issue_id).code
-    response = leader.post(f"/meetings/actions/{first_id}/subtask", data={"issue_code": "NO-999"})
+    response = leader.post(
+        f"/meetings/actions/{first_id}/subtask", data={f"issue_code-{first_id}": "NO-999"}
+    )
     assert "alert-danger" in leader.get(response.headers["Location"]).get_data(as_text=True)
     response = leader.post(
         f"/meetings/actions/{first_id}/subtask",
-        data={"issue_code": f"{code} 现金管理类产品归集与支付"},
+        data={f"issue_code-{first_id}": f"{code} 现金管理类产品归集与支付"},
     )
     assert response.status_code == 302
     assert (
         leader.post(
-            f"/meetings/actions/{second_id}/issue", data={"category_id": world.category_id}
+            f"/meetings/actions/{second_id}/issue",
+            data={f"category_id-{second_id}": world.category_id},
         ).status_code
         == 302
     )
     # Converting twice does nothing more.
     leader.post(
         f"/meetings/actions/{first_id}/subtask",
-        data={"issue_code": f"{code} 现金管理类产品归集与支付"},
+        data={f"issue_code-{first_id}": f"{code} 现金管理类产品归集与支付"},
     )
     with look():
         subtasks = db.session.scalars(select(Subtask).where(Subtask.title == "对接私行中心")).all()
@@ -183,7 +186,7 @@ def test_an_action_item_becomes_a_subtask_and_another_a_new_item(login, look, wo
 def test_only_the_chair_and_the_leaders_run_the_meeting(login, look, world, meeting_id):
     member = login("member")
     assert member.get(f"/meetings/{meeting_id}").status_code == 200
-    response = member.post(f"/meetings/{meeting_id}/agenda", data={"title": "加一项"})
+    response = member.post(f"/meetings/{meeting_id}/agenda", data={"agenda-title": "加一项"})
     assert response.status_code == 302  # refused with a message on the meeting's page
     follow = member.get(response.headers["Location"]).get_data(as_text=True)
     assert "alert-danger" in follow
@@ -222,7 +225,7 @@ def test_a_meeting_of_another_task_force_is_not_found(login, look, world):
 @needs_poppler
 def test_minutes_as_pdf(login, look, world, meeting_id):
     leader = login("leader")
-    leader.post(f"/meetings/{meeting_id}/agenda", data={"title": "私行中心改革试点"})
+    leader.post(f"/meetings/{meeting_id}/agenda", data={"agenda-title": "私行中心改革试点"})
     with look():
         item = db.session.scalars(
             select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)

@@ -219,3 +219,24 @@ def test_preview_json_survives_on_the_server_only(app, login, world):
     assert record["tree"]["title"] == "非存AUM攻坚"
     client.post("/mindmap/import/apply", data={"token": token})
     assert not stored.exists()
+
+
+def test_a_closed_item_the_map_would_change_is_left_as_it_is(login, world, look):
+    client = login("leader")
+    client.post(
+        "/mindmap/import/apply", data={"token": token_of(upload(client, "m.md", MAP.encode()))}
+    )
+    with look():
+        item = db.session.scalar(select(Issue).where(Issue.title == "代发资金留存率低"))
+        item.status = "closed"
+        db.session.commit()
+    changed = MAP.replace("工资到账当日流出", "工资到账后三日内流出")
+
+    response = upload(client, "m.md", changed.encode())
+
+    assert 'data-testid="preview-locked"' in response.text
+    assert 'data-testid="nothing-to-do"' in response.text  # nothing else would change
+    client.post("/mindmap/import/apply", data={"token": token_of(response)})
+    with look():
+        item = db.session.scalar(select(Issue).where(Issue.title == "代发资金留存率低"))
+        assert item.description == "工资到账当日流出"

@@ -276,3 +276,29 @@ def test_an_export_imports_back_unchanged(app, login, world, look):
         assert response.status_code == 302, response.text[:2000]
         flashed = client.get("/issues").text
         assert "新增问题 0 个，更新 0 个，未变 4 个" in flashed, kind
+
+
+def test_an_import_changing_a_closed_item_is_refused_on_its_row(app, login, world, look):
+    client = login("leader")
+    with look():
+        issue = db.session.get(Issue, world.issue_id)
+        issue.status = "closed"
+        db.session.commit()
+        code, before = issue.code, db.session.scalar(select(func.count(Issue.id)))
+    data = _xlsx(
+        [
+            HEAD,
+            ["", "代发资金留存率低", "客户端", "", "", "", "", ""],
+            [code, "现金管理类产品归集与支付（改）", "客户端", "member", "", "", "", ""],
+        ]
+    )
+
+    response = post_sheet(client, "list.xlsx", data)
+
+    assert response.status_code == 400
+    problems = response.text.split('data-testid="import-problems"')[1]
+    assert "<td>3</td><td>编号</td>" in problems
+    assert "重新打开" in problems
+    with look():
+        assert db.session.get(Issue, world.issue_id).title == "现金管理类产品归集与支付"
+        assert db.session.scalar(select(func.count(Issue.id))) == before

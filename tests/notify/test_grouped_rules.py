@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.core import clock
 from app.core.models import Notification
 from app.extensions import db
-from app.issues.models import Category
+from app.issues.models import Category, Milestone
 from app.notify.models import ToldItems
 from app.notify.rules import SHOWN, run_all, run_rule
 from app.notify.service import Preferences, save_preferences
@@ -311,3 +311,71 @@ def test_dry_run_shows_one_message_per_person_and_writes_nothing(category, owner
     run_rule("overdue")
     again = run_rule("overdue", dry_run=True)
     assert [m["new"] for m in again.messages] == [False]
+
+
+# --- overdue milestones --------------------------------------------------------------------
+
+
+def milestone(issue, title: str, late: int, done: bool = False) -> Milestone:
+    step = Milestone(
+        task_force_id=issue.task_force_id,
+        issue_id=issue.id,
+        title=title,
+        due_on=days(-late),
+        done_on=days(-1) if done else None,
+    )
+    db.session.add(step)
+    db.session.commit()
+    return step
+
+
+def test_overdue_milestones_join_the_owners_overdue_message(category, owner):
+    late_item = overdue(category, owner, "逾期事项", late=2)
+    on_time = factories.make_issue(category, "按期推进", owner_id=owner.id, deadline=days(30))
+    milestone(on_time, "方案评审", late=4)
+    milestone(on_time, "已完成的一步", late=6, done=True)
+    closed = overdue(category, owner, "已销号", late=1, status="closed")
+    milestone(closed, "销号前未做", late=3)
+
+    result = run_rule("overdue")
+
+    [message] = messages("overdue", owner.id)
+    assert message.text.splitlines() == [
+        "您负责的事项有 2 个完成时限或里程碑已逾期：",
+        f"• {on_time.code} 按期推进：里程碑“方案评审”已逾期 4 天（到期日 2024-05-30）",
+        f"• {late_item.code} 逾期事项：已逾期 2 天（完成时限 2024-06-01）",
+    ]
+    assert message.link == "/reminders/overdue"
+    assert result.items == 2
+
+
+def test_one_overdue_milestone_is_told_in_its_own_words_in_the_owners_language(category, owner):
+    owner.locale = "en"
+    issue = factories.make_issue(category, "私行中心改革", owner_id=owner.id, deadline=days(30))
+    milestone(issue, "Pilot review", late=3)
+
+    run_rule("overdue")
+
+    [message] = messages("overdue", owner.id)
+    assert message.text == (
+        f"Milestone “Pilot review” of {issue.code} 私行中心改革 is 3 days overdue "
+        "(due on 2024-05-31)."
+    )
+    assert message.link == f"/issues/{issue.id}" and message.subject_id == issue.id
+
+
+def test_a_milestone_newly_overdue_is_marked_new_and_one_done_is_not_told(category, owner):
+    issue = factories.make_issue(category, "私行中心改革", owner_id=owner.id, deadline=days(30))
+    first = milestone(issue, "第一步", late=2)
+    run_rule("overdue")
+    clock.set_today(days(1))
+    milestone(issue, "第二步", late=0)  # due today: overdue tomorrow
+
+    run_rule("overdue")
+
+    lines = messages("overdue", owner.id)[-1].text.splitlines()
+    assert lines[1].startswith(f"• {issue.code} 私行中心改革：里程碑“第二步”")
+    assert lines[1].endswith("（新）") and not lines[2].endswith("（新）")
+    first.done_on = days(1)
+    db.session.commit()
+    assert run_rule("overdue").written == 0  # one left the list: nothing to tell today

@@ -228,3 +228,27 @@ def test_the_reminder_page_exists_only_for_rules_about_ones_items(client, auth, 
     auth.login("member")
     assert client.get("/reminders/weekly_digest").status_code == 404
     assert client.get("/reminders/nonsense").status_code == 404
+
+
+def test_the_overdue_reminder_page_lists_the_readers_overdue_milestones(client, auth, world, look):
+    from app.issues.models import Milestone
+
+    with look():
+        [(late_id, late_code)] = _overdue_items(world, "member", 1)
+        db.session.add(
+            Milestone(
+                task_force_id=world.task_force_id,
+                issue_id=world.issue_id,  # the world's item: its deadline is a month away
+                title="分行推广",
+                due_on=days(-2),
+            )
+        )
+        db.session.commit()
+    auth.login("member")
+
+    page = client.get("/reminders/overdue").text
+
+    assert f'href="/issues/{world.issue_id}">' in page
+    assert "里程碑“分行推广”已逾期 2 天（到期日 2024-06-01）" in page
+    assert page.index("分行推广") < page.index(f">{late_code}</a>")  # the longest overdue first
+    assert f'href="/issues/{late_id}"' in page
