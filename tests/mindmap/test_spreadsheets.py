@@ -84,9 +84,7 @@ def test_the_last_update_reads_in_beijing_time_in_both_files(app, login, world):
     with app.app_context(), unscoped():
         late = datetime(2024, 6, 1, 23, 30, tzinfo=UTC)
         db.session.execute(
-            Issue.__table__.update()
-            .where(Issue.id == world.issue_id)
-            .values(updated_at=late)
+            Issue.__table__.update().where(Issue.id == world.issue_id).values(updated_at=late)
         )
         db.session.commit()
         code = db.session.get(Issue, world.issue_id).code
