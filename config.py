@@ -39,6 +39,9 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'gongjian.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # SQLite waits this long for another connection's write to finish before answering
+    # "database is locked": longer than the longest write (an import, a reminder pass).
+    SQLITE_BUSY_TIMEOUT_SECONDS = _int("SQLITE_BUSY_TIMEOUT_SECONDS", 30)
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = TIMEZONE
