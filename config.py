@@ -102,6 +102,9 @@ class Config:
     DELIVERY_BACKOFF_SECONDS = _int("DELIVERY_BACKOFF_SECONDS", 60)
     DELIVERY_BACKOFF_MAX_SECONDS = _int("DELIVERY_BACKOFF_MAX_SECONDS", 6 * 3600)
     DELIVERY_HTTP_TIMEOUT = _int("DELIVERY_HTTP_TIMEOUT", 10)
+    # A sender holds a delivery this long; it claims no more than the lease can send at
+    # the longest timeout each, and renews its claim before every send.
+    DELIVERY_LEASE_SECONDS = _int("DELIVERY_LEASE_SECONDS", 300)
     # Outbox rows older than this are no longer carried to other channels.
     DELIVERY_LOOKBACK_DAYS = _int("DELIVERY_LOOKBACK_DAYS", 7)
     # Absolute links in e-mails and webhook messages.
