@@ -42,6 +42,9 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'gongjian.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # SQLite waits this long for another connection's write to finish before answering
+    # "database is locked": longer than the longest write (an import, a reminder pass).
+    SQLITE_BUSY_TIMEOUT_SECONDS = _int("SQLITE_BUSY_TIMEOUT_SECONDS", 30)
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = TIMEZONE
@@ -114,6 +117,9 @@ class Config:
     DELIVERY_BACKOFF_SECONDS = _int("DELIVERY_BACKOFF_SECONDS", 60)
     DELIVERY_BACKOFF_MAX_SECONDS = _int("DELIVERY_BACKOFF_MAX_SECONDS", 6 * 3600)
     DELIVERY_HTTP_TIMEOUT = _int("DELIVERY_HTTP_TIMEOUT", 10)
+    # A sender holds a delivery this long; it claims no more than the lease can send at
+    # the longest timeout each, and renews its claim before every send.
+    DELIVERY_LEASE_SECONDS = _int("DELIVERY_LEASE_SECONDS", 300)
     # Outbox rows older than this are no longer carried to other channels.
     DELIVERY_LOOKBACK_DAYS = _int("DELIVERY_LOOKBACK_DAYS", 7)
     # Absolute links in e-mails and webhook messages.

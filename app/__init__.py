@@ -79,8 +79,8 @@ def _user_statement(user_model, session_model):
 
 
 def register_extensions(app: Flask) -> None:
+    from app.core import database, i18n
     from app.core import freshness as _freshness  # noqa: F401  (data versions)
-    from app.core import i18n
     from app.core import models as _core_models  # noqa: F401  (register tables)
     from app.decisions import models as _decisions_models  # noqa: F401
     from app.intake import models as _intake_models  # noqa: F401
@@ -93,6 +93,8 @@ def register_extensions(app: Flask) -> None:
     from app.reports import models as _reports_models  # noqa: F401
 
     db.init_app(app)
+    with app.app_context():
+        database.configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
     migrate.init_app(
         app,
         db,

@@ -1,7 +1,9 @@
 """The ways out: e-mail over SMTP, and the WeCom, DingTalk, Feishu and plain JSON webhooks.
 
-Each sender takes a ``Message`` and a ``Channel`` and returns the server's answer as
-text, or raises ``SendFailed`` with the reason; delivery records either. Only the
+Each sender takes a ``Message`` and an ``Endpoint`` (what a ``Channel`` row says about
+where to send) and returns the server's answer as text, or raises ``SendFailed`` with the
+reason; delivery records either. Both are plain values read from the database before
+sending, so no session or transaction is held while a server takes its time. Only the
 standard library talks to the network (smtplib, urllib), always with a timeout.
 """
 
@@ -68,6 +70,19 @@ class Message:
         return current_app.config["BASE_URL"].rstrip("/") + self.link
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a channel sends: its kind, robot URL and signing secret (e-mail: none)."""
+
+    kind: str
+    url: str = ""
+    secret: str = ""
+
+    @classmethod
+    def of(cls, channel: Channel) -> Endpoint:
+        return cls(kind=channel.kind, url=channel.url, secret=channel.secret)
+
+
 def _limit(text: str, size: int = 2000) -> str:
     return text if len(text) <= size else text[:size] + "…"
 
@@ -75,7 +90,7 @@ def _limit(text: str, size: int = 2000) -> str:
 # --- e-mail --------------------------------------------------------------------------------
 
 
-def send_email(message: Message, channel: Channel) -> str:
+def send_email(message: Message, endpoint: Endpoint) -> str:
     config = current_app.config
     if not config["SMTP_HOST"]:
         raise SendFailed("SMTP_HOST is not set")
@@ -157,10 +172,10 @@ def _text(message: Message) -> str:
     return "\n".join(lines)
 
 
-def send_wecom(message: Message, channel: Channel) -> str:
+def send_wecom(message: Message, endpoint: Endpoint) -> str:
     """A WeCom (企业微信) group robot."""
     payload = {"msgtype": "text", "text": {"content": _text(message)}}
-    return _robot_answer(*_post_json(channel.url, payload), "errcode")
+    return _robot_answer(*_post_json(endpoint.url, payload), "errcode")
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
@@ -171,13 +186,13 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     return urllib.parse.quote_plus(base64.b64encode(digest))
 
 
-def send_dingtalk(message: Message, channel: Channel) -> str:
+def send_dingtalk(message: Message, endpoint: Endpoint) -> str:
     """A DingTalk (钉钉) robot; with a secret, the URL carries timestamp and sign."""
-    url = channel.url
-    if channel.secret:
+    url = endpoint.url
+    if endpoint.secret:
         timestamp = int(clock.now().timestamp() * 1000)
         separator = "&" if "?" in url else "?"
-        sign = dingtalk_sign(channel.secret, timestamp)
+        sign = dingtalk_sign(endpoint.secret, timestamp)
         url = f"{url}{separator}timestamp={timestamp}&sign={sign}"
     payload = {"msgtype": "text", "text": {"content": _text(message)}}
     return _robot_answer(*_post_json(url, payload), "errcode")
@@ -189,16 +204,16 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
     return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
 
 
-def send_feishu(message: Message, channel: Channel) -> str:
+def send_feishu(message: Message, endpoint: Endpoint) -> str:
     """A Feishu (飞书) custom bot, signed when it has a secret."""
     payload: dict = {"msg_type": "text", "content": {"text": _text(message)}}
-    if channel.secret:
+    if endpoint.secret:
         timestamp = int(clock.now().timestamp())
-        payload.update(timestamp=str(timestamp), sign=feishu_sign(channel.secret, timestamp))
-    return _robot_answer(*_post_json(channel.url, payload), "code")
+        payload.update(timestamp=str(timestamp), sign=feishu_sign(endpoint.secret, timestamp))
+    return _robot_answer(*_post_json(endpoint.url, payload), "code")
 
 
-def send_webhook(message: Message, channel: Channel) -> str:
+def send_webhook(message: Message, endpoint: Endpoint) -> str:
     """A plain JSON POST for any other system; any 2xx answer counts as delivered."""
     payload = {
         "recipient": {"name": message.recipient_name, "email": message.recipient_email},
@@ -206,7 +221,7 @@ def send_webhook(message: Message, channel: Channel) -> str:
         "text": message.text,
         "url": message.url,
     }
-    status, body = _post_json(channel.url, payload)
+    status, body = _post_json(endpoint.url, payload)
     return _limit(f"HTTP {status} {body}", 500)
 
 
@@ -219,6 +234,6 @@ SENDERS = {
 }
 
 
-def send(message: Message, channel: Channel) -> str:
+def send(message: Message, endpoint: Endpoint) -> str:
     """:raise SendFailed: when the channel did not take the message."""
-    return SENDERS[channel.kind](message, channel)
+    return SENDERS[endpoint.kind](message, endpoint)

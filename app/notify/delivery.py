@@ -10,11 +10,23 @@ One pass (``deliver_due``):
    Rows older than ``DELIVERY_LOOKBACK_DAYS`` are not looked at (a scheduler down for
    longer than that leaves them in the app only).
 2. Deliveries that are due and not held by another sender are claimed with one
-   conditional UPDATE (a lease): of two senders, only one gets each row.
-   Those of people now in their quiet hours wait until the hours end.
-3. Each claimed delivery is sent and its outcome committed at once: sent, or retried
-   later with a doubling wait, or given up after ``DELIVERY_MAX_ATTEMPTS`` tries. The
-   admin sees every failure with its error until it succeeds or is given up.
+   conditional UPDATE under a fresh claim token, for a lease of
+   ``DELIVERY_LEASE_SECONDS``: of two senders, only one gets each row. A claim takes no
+   more rows than the lease can send if every send took its whole timeout
+   (``claim_size``). Those of people now in their quiet hours wait until the hours end.
+   The claimed rows are read into plain values and the transaction ends.
+3. Each claimed delivery, in turn: the claim is renewed for a full lease if it is still
+   this sender's (compare-and-set on the token; a sender whose lease ran out and whose
+   row another sender took skips it); it is sent outside any transaction; the outcome
+   is written only under this sender's own token: sent, or retried later with a doubling
+   wait, or given up after ``DELIVERY_MAX_ATTEMPTS`` tries. The admin sees every failure
+   with its error until it succeeds or is given up.
+4. Claims follow one another until nothing is due or ``limit`` rows were looked at.
+
+No transaction is open while a server is being talked to, so on SQLite no write lock is
+held while a robot takes its time and web saves go on. A message goes out twice only if
+one send outlasts a whole lease (the lease is many times the timeouts); then the later
+sender's outcome stands and the first one's is not written.
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ from app.core import clock
 from app.core.models import Notification
 from app.core.scope import unscoped
 from app.extensions import db
-from app.notify.channels import Message, SendFailed, send
+from app.notify.channels import Endpoint, Message, SendFailed, send
 from app.notify.models import (
     GIVEN_UP,
     PENDING,
@@ -43,8 +55,6 @@ from app.notify.models import (
 from app.notify.store import insert_select_or_skip
 from app.people.models import User
 
-LEASE = timedelta(minutes=5)
-
 
 @dataclass
 class DeliveryReport:
@@ -53,16 +63,21 @@ class DeliveryReport:
     failed: int = 0
     given_up: int = 0
     postponed: int = 0
+    # Claims another sender took over after this one's lease ran out.
+    taken_over: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
     def idle(self) -> bool:
-        return not (self.queued or self.sent or self.failed or self.given_up or self.postponed)
+        return not any(
+            (self.queued, self.sent, self.failed, self.given_up, self.postponed, self.taken_over)
+        )
 
     def __str__(self) -> str:
         return (
             f"queued {self.queued}, sent {self.sent}, failed {self.failed}, "
             f"given up {self.given_up}, postponed {self.postponed}"
+            + (f", taken over {self.taken_over}" if self.taken_over else "")
         )
 
 
@@ -139,12 +154,37 @@ def _postpone_quiet(candidates: list[tuple[int, int]], report: DeliveryReport) -
         ids = [i for i, r in candidates if r == user_id]
         db.session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(due_at=until))
         postponed.update(ids)
-    report.postponed = len(postponed)
+    report.postponed += len(postponed)
     return postponed
 
 
-def _claim(limit: int, report: DeliveryReport) -> str | None:
-    """Claim up to ``limit`` due deliveries for this sender; returns the claim token."""
+def lease() -> timedelta:
+    return timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
+
+
+def claim_size() -> int:
+    """How many deliveries one claim takes: as many as a lease can send if each send took
+    the longest timeout of the channels (webhook or SMTP), and at least one."""
+    config = current_app.config
+    longest = max(config["DELIVERY_HTTP_TIMEOUT"], config["SMTP_TIMEOUT"], 1)
+    return max(1, int(config["DELIVERY_LEASE_SECONDS"] // longest))
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed delivery with everything needed to send it, read before sending."""
+
+    id: int
+    token: str
+    attempts: int  # tries before this one
+    message: Message
+    endpoint: Endpoint
+    label: str  # "channel → username", for the report
+
+
+def _claim(limit: int, report: DeliveryReport) -> tuple[list[Outgoing], int]:
+    """Claim up to ``limit`` due deliveries for this sender, in a short transaction of its
+    own; returns what to send and how many due rows were looked at."""
     now = clock.now()
     free = or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now)
     candidates = db.session.execute(
@@ -155,18 +195,95 @@ def _claim(limit: int, report: DeliveryReport) -> str | None:
         .limit(limit)
     ).all()
     if not candidates:
-        return None
+        db.session.commit()
+        return [], 0
     postponed = _postpone_quiet(candidates, report)
     ids = [i for i, _r in candidates if i not in postponed]
     token = uuid.uuid4().hex
     if ids:
+        # The condition is checked again in the UPDATE: of two senders, one gets each row.
         db.session.execute(
             update(Delivery)
             .where(Delivery.id.in_(ids), Delivery.status == PENDING, free)
-            .values(claimed_by=token, claimed_until=now + LEASE)
+            .values(claimed_by=token, claimed_until=now + lease())
+            .execution_options(synchronize_session=False)
         )
     db.session.commit()
-    return token
+    rows = db.session.execute(
+        select(
+            Delivery.id,
+            Delivery.attempts,
+            Notification.kind,
+            Notification.text,
+            Notification.link,
+            User.username,
+            User.display_name,
+            User.email,
+            User.locale,
+            Channel.name,
+            Channel.kind.label("channel_kind"),
+            Channel.url,
+            Channel.secret,
+        )
+        .join(Notification, Notification.id == Delivery.notification_id)
+        .join(User, User.id == Delivery.recipient_id)
+        .join(Channel, Channel.id == Delivery.channel_id)
+        .where(Delivery.claimed_by == token)
+        .order_by(Delivery.id)
+    ).all()
+    db.session.commit()  # nothing stays open while the network is talked to
+    batch = [
+        Outgoing(
+            id=row.id,
+            token=token,
+            attempts=row.attempts,
+            message=Message(
+                recipient_name=row.display_name,
+                recipient_email=row.email,
+                locale=row.locale,
+                kind=row.kind,
+                text=row.text,
+                link=row.link,
+            ),
+            endpoint=Endpoint(kind=row.channel_kind, url=row.url, secret=row.secret),
+            label=f"{row.name} → {row.username}",
+        )
+        for row in rows
+    ]
+    return batch, len(candidates)
+
+
+def _renew(outgoing: Outgoing) -> bool:
+    """Extend this sender's claim for a full lease and count the try, just before sending.
+
+    False when the claim is no longer this sender's: its lease ran out and another sender
+    took the row (and may have sent it already). Still holding the token means nobody
+    else did, even when the lease itself has run out.
+    """
+    result = db.session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == outgoing.id,
+            Delivery.claimed_by == outgoing.token,
+            Delivery.status == PENDING,
+        )
+        .values(claimed_until=clock.now() + lease(), attempts=Delivery.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _record(outgoing: Outgoing, **outcome) -> bool:
+    """Write the outcome and release the claim, only if the claim is still this sender's."""
+    result = db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == outgoing.id, Delivery.claimed_by == outgoing.token)
+        .values(claimed_by=None, claimed_until=None, **outcome)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
 
 
 def backoff(attempts: int) -> timedelta:
@@ -176,57 +293,58 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, config["DELIVERY_BACKOFF_MAX_SECONDS"]))
 
 
-def _send_one(delivery: Delivery, notification: Notification, user: User, channel: Channel):
-    message = Message(
-        recipient_name=user.display_name,
-        recipient_email=user.email,
-        locale=user.locale,
-        kind=notification.kind,
-        text=notification.text,
-        link=notification.link,
-    )
-    return send(message, channel)
+def _deliver(outgoing: Outgoing, report: DeliveryReport) -> None:
+    """Renew the claim, send outside any transaction, record the outcome under the claim."""
+    if not _renew(outgoing):
+        report.taken_over += 1
+        return
+    attempts = outgoing.attempts + 1
+    try:
+        answer = send(outgoing.message, outgoing.endpoint)
+    except SendFailed as error:
+        outcome: dict = {"last_error": str(error)[:2000]}
+        if attempts >= current_app.config["DELIVERY_MAX_ATTEMPTS"]:
+            outcome["status"] = GIVEN_UP
+        else:
+            outcome["due_at"] = clock.now() + backoff(attempts)
+        failure = f"{outgoing.label}: {error}"
+    else:
+        outcome = {"status": SENT, "sent_at": clock.now(), "response": answer}
+        failure = None
+    if not _record(outgoing, **outcome):
+        # The send outlasted the lease and another sender took the row over: its outcome
+        # stands. A lease many times the timeouts keeps this from happening.
+        report.taken_over += 1
+        report.errors.append(f"{outgoing.label}: lease ran out while sending")
+        current_app.logger.warning(
+            "delivery %s: lease ran out while sending; DELIVERY_LEASE_SECONDS is too short",
+            outgoing.id,
+        )
+    elif failure is None:
+        report.sent += 1
+    else:
+        report.errors.append(failure)
+        if outcome.get("status") == GIVEN_UP:
+            report.given_up += 1
+        else:
+            report.failed += 1
 
 
 def deliver_due(limit: int = 200) -> DeliveryReport:
-    """One delivery pass: queue, claim, send. Safe to run in several processes at once."""
+    """One delivery pass: queue, then claim and send until nothing is due or ``limit``
+    due rows were looked at. Safe to run in several processes at once."""
     report = DeliveryReport()
-    max_attempts = current_app.config["DELIVERY_MAX_ATTEMPTS"]
     with unscoped():
         report.queued = enqueue()
         db.session.commit()
-        token = _claim(limit, report)
-        if token is None:
-            return report
-        claimed = db.session.execute(
-            select(Delivery, Notification, User, Channel)
-            .join(Notification, Notification.id == Delivery.notification_id)
-            .join(User, User.id == Delivery.recipient_id)
-            .join(Channel, Channel.id == Delivery.channel_id)
-            .where(Delivery.claimed_by == token)
-            .order_by(Delivery.id)
-        ).all()
-        for delivery, notification, user, channel in claimed:
-            delivery.attempts += 1
-            delivery.claimed_by = None
-            delivery.claimed_until = None
-            try:
-                delivery.response = _send_one(delivery, notification, user, channel)
-            except SendFailed as error:
-                delivery.last_error = str(error)[:2000]
-                if delivery.attempts >= max_attempts:
-                    delivery.status = GIVEN_UP
-                    report.given_up += 1
-                else:
-                    delivery.due_at = clock.now() + backoff(delivery.attempts)
-                    report.failed += 1
-                report.errors.append(f"{channel.name} → {user.username}: {error}")
-            else:
-                delivery.status = SENT
-                delivery.sent_at = clock.now()
-                report.sent += 1
-            # Commit each outcome: a crash later in the batch must not resend this one.
-            db.session.commit()
+        looked_at = 0
+        while looked_at < limit:
+            batch, seen = _claim(min(claim_size(), limit - looked_at), report)
+            if not seen:
+                break
+            looked_at += seen
+            for outgoing in batch:
+                _deliver(outgoing, report)
     return report
 
 

@@ -17,7 +17,7 @@ from app.core.errors import NotFound, ValidationFailed
 from app.core.models import Notification
 from app.core.permissions import authorize
 from app.extensions import db
-from app.notify.channels import Message, SendFailed, send
+from app.notify.channels import Endpoint, Message, SendFailed, send
 from app.notify.models import (
     CHANNEL_KINDS,
     EMAIL,
@@ -160,7 +160,7 @@ def test_channel(actor: User, channel_id: int) -> TestOutcome:
         link="/notifications",
     )
     try:
-        outcome = TestOutcome(True, send(message, channel))
+        outcome = TestOutcome(True, send(message, Endpoint.of(channel)))
     except SendFailed as error:
         outcome = TestOutcome(False, str(error))
     audit.record(

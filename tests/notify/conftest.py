@@ -13,6 +13,7 @@ import json
 import socket
 import threading
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email import message_from_bytes, policy
@@ -106,6 +107,9 @@ class Receiver:
     dingtalk_secret: str = "SECdingtalk-secret"
     feishu_secret: str = "feishu-secret"
     down: bool = False
+    # Called with each hit before it is answered, in the server's thread: a slow robot
+    # sleeps or waits here. A status it returns (e.g. 503) is answered instead of success.
+    before_answer: Callable[[Hit], int | None] | None = None
 
 
 def _dingtalk_ok(receiver: Receiver, query: dict) -> bool:
@@ -143,7 +147,11 @@ def receiver():
             if state.down:
                 self._answer(503, {"error": "maintenance"})
                 return
-            state.hits.append(Hit(parsed.path, query, body))
+            hit = Hit(parsed.path, query, body)
+            state.hits.append(hit)
+            if state.before_answer is not None and (refused := state.before_answer(hit)):
+                self._answer(refused, {"error": "refused"})
+                return
             if parsed.path == "/dingtalk":
                 ok = _dingtalk_ok(state, query)
                 self._answer(
