@@ -5,7 +5,16 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from flask import Flask, g, has_request_context, render_template, request, session
+from flask import (
+    Flask,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -143,9 +152,14 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from app.core import querycount
+    from app.core.links import TASK_FORCE_ARG, without_task_force
     from app.core.scope import reset_scope, set_scope
     from app.core.web import login_required_everywhere
-    from app.people.service import available_task_forces, resolve_current_task_force
+    from app.people.service import (
+        available_task_forces,
+        resolve_current_task_force,
+        switch_task_force,
+    )
 
     querycount.init_app(app)  # first, so it counts the other hooks' queries too
     app.before_request(login_required_everywhere)
@@ -161,6 +175,23 @@ def register_request_hooks(app: Flask) -> None:
             g.task_force_id = g.task_force.id if g.task_force else None
         # Every scoped query in this request sees the current task force only.
         g.scope_token = set_scope(g.task_force_id)
+
+    @app.before_request
+    def follow_task_force_link():
+        """A link that names its task force (``?tf=<id>``, see ``core.links``) opens in it:
+        the reader is switched there when they are on it, then sent on to the same address
+        without the parameter. Anything else (not theirs, archived, garbage) changes
+        nothing: the page answers as it would have, 404 for another task force's object."""
+        wanted = request.args.get(TASK_FORCE_ARG)
+        if wanted is None or request.method not in ("GET", "HEAD"):
+            return None
+        if request.endpoint == "static" or not current_user.is_authenticated:
+            return None
+        task_force = next((tf for tf in g.my_task_forces if str(tf.id) == wanted), None)
+        if task_force is not None and task_force.id != g.task_force_id:
+            switch_task_force(current_user, task_force.id)
+            flash(_("Now working in %(name)s.", name=task_force.name), "info")
+        return redirect(without_task_force(request.path, request.args))
 
     @app.teardown_request
     def leave_task_force(exc):
@@ -241,7 +272,7 @@ def register_template_helpers(app: Flask) -> None:
     from app.core.layout import navbar
     from app.core.outbox import unread_count
     from app.core.permissions import ROLE_LABELS
-    from app.core.web import allowed_here
+    from app.core.web import allowed_here, task_force_link, task_force_url
 
     role_label = Labels(ROLE_LABELS)
 
@@ -256,6 +287,8 @@ def register_template_helpers(app: Flask) -> None:
         return context
 
     app.jinja_env.globals["navbar"] = navbar
+    app.jinja_env.globals["task_force_url"] = task_force_url
+    app.jinja_env.filters["task_force_link"] = task_force_link
     app.jinja_env.globals["nav_items"] = nav.NAV
     app.jinja_env.globals["nav_active"] = nav.is_active
     app.jinja_env.globals["today"] = clock.today

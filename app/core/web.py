@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, g, request, send_file
+from flask import abort, g, request, send_file, url_for
 from flask_login import current_user
 
 from app.core.errors import DomainError
+from app.core.links import in_task_force
 from app.core.permissions import can, roles_allowed
 
 
@@ -41,6 +42,26 @@ def current_task_force():
     if g.get("task_force") is None:
         abort(404)
     return g.task_force
+
+
+def _sole_task_force() -> int | None:
+    # A reader on one task force needs no switching. For one on several, even a link of
+    # the current task force names it: the page may be followed after they switched
+    # elsewhere (in another tab, by a link on this very page).
+    if len(g.get("my_task_forces", ())) > 1:
+        return None
+    return g.get("task_force_id")
+
+
+def task_force_url(endpoint: str, task_force_id: int | None, **values) -> str:
+    """``url_for`` for a row of a list across the reader's task forces, naming the row's
+    task force (see ``core.links``)."""
+    return in_task_force(url_for(endpoint, **values), task_force_id, _sole_task_force())
+
+
+def task_force_link(link: str | None, task_force_id: int | None) -> str | None:
+    """A stored link (a notification's) naming the task force it belongs to."""
+    return in_task_force(link, task_force_id, _sole_task_force())
 
 
 def public(view):

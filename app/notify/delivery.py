@@ -27,6 +27,7 @@ from flask import current_app
 from sqlalchemy import exists, literal, or_, select, update
 
 from app.core import clock
+from app.core.links import in_task_force
 from app.core.models import Notification
 from app.core.scope import unscoped
 from app.extensions import db
@@ -41,7 +42,7 @@ from app.notify.models import (
     Subscription,
 )
 from app.notify.store import insert_select_or_skip
-from app.people.models import User
+from app.people.models import TaskForce, User
 
 LEASE = timedelta(minutes=5)
 
@@ -176,14 +177,18 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, config["DELIVERY_BACKOFF_MAX_SECONDS"]))
 
 
-def _send_one(delivery: Delivery, notification: Notification, user: User, channel: Channel):
+def _send_one(
+    notification: Notification, user: User, channel: Channel, task_force: str | None
+) -> str:
     message = Message(
         recipient_name=user.display_name,
         recipient_email=user.email,
         locale=user.locale,
         kind=notification.kind,
         text=notification.text,
-        link=notification.link,
+        # Read outside the app, the link must say which task force it opens in.
+        link=in_task_force(notification.link, notification.task_force_id),
+        task_force=task_force,
     )
     return send(message, channel)
 
@@ -199,19 +204,20 @@ def deliver_due(limit: int = 200) -> DeliveryReport:
         if token is None:
             return report
         claimed = db.session.execute(
-            select(Delivery, Notification, User, Channel)
+            select(Delivery, Notification, User, Channel, TaskForce.name)
             .join(Notification, Notification.id == Delivery.notification_id)
             .join(User, User.id == Delivery.recipient_id)
             .join(Channel, Channel.id == Delivery.channel_id)
+            .outerjoin(TaskForce, TaskForce.id == Notification.task_force_id)
             .where(Delivery.claimed_by == token)
             .order_by(Delivery.id)
         ).all()
-        for delivery, notification, user, channel in claimed:
+        for delivery, notification, user, channel, task_force in claimed:
             delivery.attempts += 1
             delivery.claimed_by = None
             delivery.claimed_until = None
             try:
-                delivery.response = _send_one(delivery, notification, user, channel)
+                delivery.response = _send_one(notification, user, channel, task_force)
             except SendFailed as error:
                 delivery.last_error = str(error)[:2000]
                 if delivery.attempts >= max_attempts:
