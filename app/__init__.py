@@ -166,32 +166,34 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def enter_task_force():
+        """Resolve the reader's task force. A request that names one (``?tf=<id>``, see
+        ``core.links``: a notification's link, a row of a list across task forces, a form
+        posted from one) switches a reader who is on it there, as the menu would; a name
+        that is not theirs (another task force, an archived one, garbage) changes nothing,
+        and the page answers as it would have: 404 for another task force's object."""
         g.task_force = None
         g.task_force_id = None
         g.pop("_role_cache", None)
         if request.endpoint != "static" and current_user.is_authenticated:
             g.my_task_forces = available_task_forces(current_user)
             g.task_force = resolve_current_task_force(current_user, g.my_task_forces)
+            named = request.args.get(TASK_FORCE_ARG)
+            wanted = next((tf for tf in g.my_task_forces if str(tf.id) == named), None)
+            if wanted is not None and wanted is not g.task_force:
+                g.task_force = switch_task_force(current_user, wanted.id)
+                flash(_("Now working in %(name)s.", name=wanted.name), "info")
             g.task_force_id = g.task_force.id if g.task_force else None
         # Every scoped query in this request sees the current task force only.
         g.scope_token = set_scope(g.task_force_id)
 
     @app.before_request
-    def follow_task_force_link():
-        """A link that names its task force (``?tf=<id>``, see ``core.links``) opens in it:
-        the reader is switched there when they are on it, then sent on to the same address
-        without the parameter. Anything else (not theirs, archived, garbage) changes
-        nothing: the page answers as it would have, 404 for another task force's object."""
-        wanted = request.args.get(TASK_FORCE_ARG)
-        if wanted is None or request.method not in ("GET", "HEAD"):
-            return None
-        if request.endpoint == "static" or not current_user.is_authenticated:
-            return None
-        task_force = next((tf for tf in g.my_task_forces if str(tf.id) == wanted), None)
-        if task_force is not None and task_force.id != g.task_force_id:
-            switch_task_force(current_user, task_force.id)
-            flash(_("Now working in %(name)s.", name=task_force.name), "info")
-        return redirect(without_task_force(request.path, request.args))
+    def drop_task_force_from_address():
+        """Once switched, a page is shown at its plain address: the parameter has done its
+        work, and reloading the page later must not switch the reader back."""
+        named = TASK_FORCE_ARG in request.args and request.method in ("GET", "HEAD")
+        if named and request.endpoint != "static" and current_user.is_authenticated:
+            return redirect(without_task_force(request.path, request.args))
+        return None
 
     @app.teardown_request
     def leave_task_force(exc):

@@ -130,11 +130,32 @@ def test_an_archived_task_force_is_not_entered_by_a_link(client, auth, look, two
     assert current_of(look, two.liuyang) == two.wealth
 
 
-def test_a_form_posted_with_the_parameter_does_not_switch(client, auth, look, two):
+def test_a_form_of_another_task_force_s_item_acts_there(client, auth, look, two):
+    """A button on a list across task forces (acknowledge, on "My items") posts to its
+    item's task force: the reader is switched there and the action is done."""
+    with look():
+        issue = db.session.get(factories.Issue, two.deposits_issue)
+        issue.owner_id = two.liuyang
+        db.session.commit()
     auth.login("liuyang")
     switch(client, two.wealth)
-    client.post(f"/notifications/read-all?tf={two.deposits}")
-    assert current_of(look, two.liuyang) == two.wealth
+    acknowledge = f"/issues/{two.deposits_issue}/acknowledge"
+    assert client.post(acknowledge).status_code == 404
+
+    response = client.post(f"{acknowledge}?tf={two.deposits}")
+
+    assert response.headers["Location"] == f"/issues/{two.deposits_issue}"
+    assert client.get(response.headers["Location"]).status_code == 200
+    assert current_of(look, two.liuyang) == two.deposits
+    with look():
+        assert db.session.get(factories.Issue, two.deposits_issue).acknowledged_at is not None
+
+
+def test_a_form_naming_a_task_force_one_is_not_on_is_refused_as_before(client, auth, look, two):
+    auth.login("sunhao")
+    response = client.post(f"/issues/{two.deposits_issue}/acknowledge?tf={two.deposits}")
+    assert response.status_code == 404
+    assert current_of(look, two.sunhao) == two.wealth
 
 
 def test_a_link_opened_before_login_leads_there_after_login(client, look, two):
