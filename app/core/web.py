@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -62,6 +63,42 @@ def task_force_url(endpoint: str, task_force_id: int | None, **values) -> str:
 def task_force_link(link: str | None, task_force_id: int | None) -> str | None:
     """A stored link (a notification's) naming the task force it belongs to."""
     return in_task_force(link, task_force_id, _sole_task_force())
+
+
+@dataclass
+class Across:
+    """The reader's task forces a page across task forces covers (those where the page's
+    action is allowed), and those its filter (``?task_force=<id>``) shows."""
+
+    allowed: list  # TaskForce rows
+    shown: list
+    chosen: int | None  # the task force the filter picked, if any
+
+    @property
+    def ids(self) -> list[int]:
+        return [task_force.id for task_force in self.shown]
+
+    @property
+    def names(self) -> dict[int, str]:
+        return {task_force.id: task_force.name for task_force in self.allowed}
+
+    @property
+    def several(self) -> bool:
+        """Worth a filter: the reader has more than one task force here."""
+        return len(self.allowed) > 1
+
+    @property
+    def show_each(self) -> bool:
+        """Worth naming each row's task force: the rows come from more than one."""
+        return len(self.shown) > 1
+
+
+def across_task_forces(action: str) -> Across:
+    """The reader's task forces where ``action`` is allowed, narrowed by the page's filter."""
+    allowed = [tf for tf in g.get("my_task_forces", ()) if can(current_user, action, tf.id)]
+    wanted = request.args.get("task_force", type=int)
+    picked = [tf for tf in allowed if tf.id == wanted]
+    return Across(allowed, picked or allowed, wanted if picked else None)
 
 
 def public(view):
