@@ -277,3 +277,14 @@ def test_a_message_about_an_item_belongs_to_the_item_s_task_force(app, two):
         db.session.commit()
         message = db.session.scalar(select(Notification).where(Notification.unique_key == "about"))
         assert message.task_force_id == two.deposits
+
+
+def test_an_administrator_follows_a_link_into_any_open_task_force(client, auth, look, two):
+    with look():
+        factories.make_user("root", role="admin")
+    auth.login("root")
+    page = client.get(f"/issues/{two.deposits_issue}?tf={two.deposits}", follow_redirects=True)
+    assert page.status_code == 200 and "结算户流失" in page.get_data(as_text=True)
+    with look():
+        root = db.session.scalar(select(User).where(User.username == "root"))
+        assert root.current_task_force_id == two.deposits
