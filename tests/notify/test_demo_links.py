@@ -5,7 +5,8 @@ go stale, memberships near their end) and every reminder rule runs. Then each de
 account logs in and follows every link of every message in its notification centre, and
 every link on every reminder page of every task force it is on, and gets the page: the
 people on two task forces (the executive leader, 刘洋, 周婷, the leader as viewer) are
-switched to the message's task force on the way.
+switched to the message's task force on the way. Those people land, at login, in the task
+force where they last worked.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import pytest
 from sqlalchemy import select
 
 from app.core import clock
+from app.core.models import AuditEvent
 from app.core.scope import unscoped
 from app.demo import DEFAULT_PASSWORD, USERS, load_demo
 from app.extensions import db
 from app.notify.rules import RULES, run_rule
-from app.people.models import Membership, User
+from app.people.models import Membership, TaskForce, User
 from app.people.service import available_task_forces
 
 HREF = re.compile(r'<a[^>]* href="([^"]+)"')
@@ -57,8 +59,19 @@ def demo(app):
                 .having(db.func.count(Membership.task_force_id.distinct()) > 1)
             )
         )
+        # Where each of them last changed something, by the audit log.
+        last_worked = {}
+        for username in several:
+            last_worked[username] = db.session.scalar(
+                select(TaskForce.name)
+                .join(AuditEvent, AuditEvent.task_force_id == TaskForce.id)
+                .join(User, User.id == AuditEvent.actor_id)
+                .where(User.username == username)
+                .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                .limit(1)
+            )
         db.session.remove()
-    return task_forces, several
+    return task_forces, several, last_worked
 
 
 def _notification_links(client) -> list[str]:
@@ -86,7 +99,7 @@ def _follow_reminder_page(client, response, failures: list, who: str, via: str) 
 
 
 def test_every_link_of_every_demo_account_opens(app, demo):
-    task_forces, several = demo
+    task_forces, several, last_worked = demo
     assert {"exec", "liuyang", "zhouting"} <= several
     failures: list[str] = []
     followed: dict[str, int] = {}
@@ -96,6 +109,9 @@ def test_every_link_of_every_demo_account_opens(app, demo):
         client = app.test_client()
         login = client.post("/login", data={"login": username, "password": DEFAULT_PASSWORD})
         assert login.status_code == 302, username
+        if username in last_worked:  # on two task forces: back where they last worked
+            overview = client.get("/task-force").get_data(as_text=True)
+            assert last_worked[username] in overview.split("</h1>", 1)[0], username
         links = _notification_links(client)
         followed[username] = len(links)
         for link in links:
