@@ -179,7 +179,7 @@ def register_request_hooks(app: Flask) -> None:
             g.task_force = resolve_current_task_force(current_user, g.my_task_forces)
             named = request.args.get(TASK_FORCE_ARG)
             wanted = next((tf for tf in g.my_task_forces if str(tf.id) == named), None)
-            if wanted is not None and wanted is not g.task_force:
+            if wanted is not None and wanted.id != getattr(g.task_force, "id", None):
                 g.task_force = switch_task_force(current_user, wanted.id)
                 flash(_("Now working in %(name)s.", name=wanted.name), "info")
             g.task_force_id = g.task_force.id if g.task_force else None
