@@ -105,6 +105,7 @@ def test_my_items_of_both_task_forces_on_a_phone(live_server, new_page, liuyang,
     expect(owned).to_contain_text("KT-001")
 
     page.get_by_role("button", name="菜单").click()  # the menu is folded on a phone
+    expect(page.locator("#main-nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     choose_language(page, "lang-en")
     page.goto(live_server + "/my")
     expect(page.get_by_test_id("task-force-filter")).to_contain_text("All my task forces")
