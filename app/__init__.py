@@ -5,7 +5,16 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from flask import Flask, g, has_request_context, render_template, request, session
+from flask import (
+    Flask,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -167,24 +176,48 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from app.core import querycount
+    from app.core.links import TASK_FORCE_ARG, without_task_force
     from app.core.scope import reset_scope, set_scope
     from app.core.web import login_required_everywhere
-    from app.people.service import available_task_forces, resolve_current_task_force
+    from app.people.service import (
+        available_task_forces,
+        resolve_current_task_force,
+        switch_task_force,
+    )
 
     querycount.init_app(app)  # first, so it counts the other hooks' queries too
     app.before_request(login_required_everywhere)
 
     @app.before_request
     def enter_task_force():
+        """Resolve the reader's task force. A request that names one (``?tf=<id>``, see
+        ``core.links``: a notification's link, a row of a list across task forces, a form
+        posted from one) switches a reader who is on it there, as the menu would; a name
+        that is not theirs (another task force, an archived one, garbage) changes nothing,
+        and the page answers as it would have: 404 for another task force's object."""
         g.task_force = None
         g.task_force_id = None
         g.pop("_role_cache", None)
         if request.endpoint != "static" and current_user.is_authenticated:
             g.my_task_forces = available_task_forces(current_user)
             g.task_force = resolve_current_task_force(current_user, g.my_task_forces)
+            named = request.args.get(TASK_FORCE_ARG)
+            wanted = next((tf for tf in g.my_task_forces if str(tf.id) == named), None)
+            if wanted is not None and wanted.id != getattr(g.task_force, "id", None):
+                g.task_force = switch_task_force(current_user, wanted.id)
+                flash(_("Now working in %(name)s.", name=wanted.name), "info")
             g.task_force_id = g.task_force.id if g.task_force else None
         # Every scoped query in this request sees the current task force only.
         g.scope_token = set_scope(g.task_force_id)
+
+    @app.before_request
+    def drop_task_force_from_address():
+        """Once switched, a page is shown at its plain address: the parameter has done its
+        work, and reloading the page later must not switch the reader back."""
+        named = TASK_FORCE_ARG in request.args and request.method in ("GET", "HEAD")
+        if named and request.endpoint != "static" and current_user.is_authenticated:
+            return redirect(without_task_force(request.path, request.args))
+        return None
 
     @app.teardown_request
     def leave_task_force(exc):
@@ -273,7 +306,7 @@ def register_template_helpers(app: Flask) -> None:
     from app.core.layout import navbar
     from app.core.outbox import unread_count
     from app.core.permissions import ROLE_LABELS
-    from app.core.web import allowed_here
+    from app.core.web import allowed_here, task_force_link, task_force_url
 
     role_label = Labels(ROLE_LABELS)
 
@@ -288,6 +321,8 @@ def register_template_helpers(app: Flask) -> None:
         return context
 
     app.jinja_env.globals["navbar"] = navbar
+    app.jinja_env.globals["task_force_url"] = task_force_url
+    app.jinja_env.filters["task_force_link"] = task_force_link
     app.jinja_env.globals["nav_items"] = nav.NAV
     app.jinja_env.globals["nav_active"] = nav.is_active
     app.jinja_env.globals["today"] = clock.today

@@ -12,7 +12,7 @@ return what was true before a change, so nothing needs to be invalidated by hand
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from itertools import chain
 from threading import Lock
 from typing import Any
@@ -177,23 +177,33 @@ def render_cached(template: str, key: tuple, build_context: Callable[[], dict]):
     return fragment_cache().get_or_build((template, *key), build)
 
 
-def _page_key(personal: bool) -> tuple:
+def _page_key(personal: bool, across: Iterable = ()) -> tuple:
     from flask import request, session
     from flask_login import current_user
 
     parts: tuple = (request.path, request.query_string)
     if personal:
         parts += (current_user.id, session.get("csrf_token"))
+    # A page across several task forces shows what each one's data and roles say.
+    parts += tuple(
+        (tf.id, tf.data_version, tuple(sorted(current_user.roles_in(tf.id)))) for tf in across
+    )
     return cache_key(*parts)
 
 
-def cached_body(template: str, build_context: Callable[[], dict], personal: bool = False):
+def cached_body(
+    template: str,
+    build_context: Callable[[], dict],
+    personal: bool = False,
+    across: Iterable = (),
+):
     """A page's content for this URL, from the cache when nothing it shows has changed.
 
     ``personal`` pages (what is mine, with forms) are kept per reader and session: their
-    CSRF tokens belong to the session.
+    CSRF tokens belong to the session. A page that shows the data of several task forces
+    names them in ``across`` (``TaskForce`` rows, read in this request).
     """
-    return render_cached(template, _page_key(personal), build_context)
+    return render_cached(template, _page_key(personal, across), build_context)
 
 
 def cached_value(name: str, build: Callable[[], Any], personal: bool = False) -> Any:

@@ -8,7 +8,7 @@ number of queries (one or two), whatever the number of rows.
     from app.core import hooks
 
     @hooks.MY_ITEMS.provide
-    def _rollout_tasks(user, task_force_id):
+    def _rollout_tasks(user, task_force_ids):
         return [hooks.Section("rollout", _("Rollout tasks"), "pilots/_my_rollout.html", rows)]
 """
 
@@ -73,8 +73,12 @@ class CalendarEvent:
     sequence: int = 0
 
 
-# fn(user, task_force_id) -> list[Section]; shown on "My items" under the issue lists.
-MY_ITEMS = Hook("my_items", "(user, task_force_id) -> list[Section]")
+# fn(user, task_force_ids) -> list[Section]; shown on "My items" under the issue lists.
+# "My items" spans the reader's task forces: a provider keeps those where its feature's
+# permission holds, queries them at once (unscoped, naming them) and loads what its
+# template shows; its rows carry ``task_force_id``, and their links name it
+# (``task_force_url``).
+MY_ITEMS = Hook("my_items", "(user, task_force_ids) -> list[Section]")
 
 # fn(user, issue) -> list[Section]; shown on an issue's page (escalations, meetings, pilots).
 ISSUE_PANELS = Hook("issue_panels", "(user, issue) -> list[Section]")

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from flask import g, has_request_context
 from flask_babel import force_locale
-from sqlalchemy import func, select, update
+from sqlalchemy import column, func, select, table, update
 
 from app.core import clock
 from app.core.models import Notification
+from app.core.scope import TaskForceScoped
 from app.extensions import db
+
+# The task force's name beside each message; the model lives a floor up, in ``people``.
+_task_force = table("task_force", column("id"), column("name"))
 
 
 def notify(
@@ -25,7 +29,13 @@ def notify(
     subject: object | None = None,
     task_force_id: int | None = None,
 ) -> Notification | None:
-    """Queue a message; returns ``None`` when one with this key already exists."""
+    """Queue a message; returns ``None`` when one with this key already exists.
+
+    A message about a task force's object belongs to that task force (its link opens
+    there, the notification centre says which), whether or not the caller said so.
+    """
+    if task_force_id is None and isinstance(subject, TaskForceScoped):
+        task_force_id = subject.task_force_id
     exists = db.session.scalar(select(Notification.id).where(Notification.unique_key == unique_key))
     if exists is not None:
         return None
@@ -82,16 +92,19 @@ def _forget_count() -> None:
         g.pop("unread_notifications", None)
 
 
-def recent(user_id: int, limit: int = 50, offset: int = 0) -> list[Notification]:
-    return list(
-        db.session.scalars(
-            select(Notification)
+def recent(user_id: int, limit: int = 50, offset: int = 0) -> list[tuple[Notification, str | None]]:
+    """The newest messages of ``user_id``, each with the name of its task force (or None)."""
+    return [
+        (message, name)
+        for message, name in db.session.execute(
+            select(Notification, _task_force.c.name)
+            .outerjoin(_task_force, _task_force.c.id == Notification.task_force_id)
             .where(Notification.recipient_id == user_id)
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(limit)
             .offset(offset)
         )
-    )
+    ]
 
 
 def mark_read(user_id: int, notification_id: int | None = None) -> int:

@@ -1,6 +1,6 @@
 """The in-app notification centre, read from the outbox."""
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.core import outbox
@@ -23,11 +23,15 @@ def ping():
 def notifications():
     page = max(request.args.get("page", 1, type=int), 1)
     items = outbox.recent(current_user.id, limit=PAGE + 1, offset=(page - 1) * PAGE)
+    # Which task force each message belongs to matters to a person on several.
+    names = {name for _message, name in items if name}
+    several = len(g.get("my_task_forces", ())) > 1 or len(names) > 1
     return render_template(
         "core/notifications.html",
         notifications=items[:PAGE],
         page=page,
         has_next=len(items) > PAGE,
+        several_task_forces=several,
     )
 
 

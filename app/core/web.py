@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, g, request, send_file
+from flask import abort, g, request, send_file, url_for
 from flask_login import current_user
 
 from app.core.errors import DomainError
+from app.core.links import in_task_force
 from app.core.permissions import can, roles_allowed
 
 
@@ -41,6 +43,62 @@ def current_task_force():
     if g.get("task_force") is None:
         abort(404)
     return g.task_force
+
+
+def _sole_task_force() -> int | None:
+    # A reader on one task force needs no switching. For one on several, even a link of
+    # the current task force names it: the page may be followed after they switched
+    # elsewhere (in another tab, by a link on this very page).
+    if len(g.get("my_task_forces", ())) > 1:
+        return None
+    return g.get("task_force_id")
+
+
+def task_force_url(endpoint: str, task_force_id: int | None, **values) -> str:
+    """``url_for`` for a row of a list across the reader's task forces, naming the row's
+    task force (see ``core.links``)."""
+    return in_task_force(url_for(endpoint, **values), task_force_id, _sole_task_force())
+
+
+def task_force_link(link: str | None, task_force_id: int | None) -> str | None:
+    """A stored link (a notification's) naming the task force it belongs to."""
+    return in_task_force(link, task_force_id, _sole_task_force())
+
+
+@dataclass
+class Across:
+    """The reader's task forces a page across task forces covers (those where the page's
+    action is allowed), and those its filter (``?task_force=<id>``) shows."""
+
+    allowed: list  # TaskForce rows
+    shown: list
+    chosen: int | None  # the task force the filter picked, if any
+
+    @property
+    def ids(self) -> list[int]:
+        return [task_force.id for task_force in self.shown]
+
+    @property
+    def names(self) -> dict[int, str]:
+        return {task_force.id: task_force.name for task_force in self.allowed}
+
+    @property
+    def several(self) -> bool:
+        """Worth a filter: the reader has more than one task force here."""
+        return len(self.allowed) > 1
+
+    @property
+    def show_each(self) -> bool:
+        """Worth naming each row's task force: the rows come from more than one."""
+        return len(self.shown) > 1
+
+
+def across_task_forces(action: str) -> Across:
+    """The reader's task forces where ``action`` is allowed, narrowed by the page's filter."""
+    allowed = [tf for tf in g.get("my_task_forces", ()) if can(current_user, action, tf.id)]
+    wanted = request.args.get("task_force", type=int)
+    picked = [tf for tf in allowed if tf.id == wanted]
+    return Across(allowed, picked or allowed, wanted if picked else None)
 
 
 def public(view):

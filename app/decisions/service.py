@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from app.core import audit, clock, hooks
@@ -29,7 +29,7 @@ from app.core.errors import (
 )
 from app.core.outbox import tell
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
-from app.core.scope import get_in_scope
+from app.core.scope import get_in_scope, unscoped
 from app.core.service import check_version
 from app.decisions.models import (
     DECIDED,
@@ -470,24 +470,73 @@ def queue(actor: User, task_force_id: int) -> list[QueueRow]:
     ]
 
 
-def pending_for_person(actor: User, task_force_id: int) -> list[QueueRow]:
-    """Pending escalations the actor raised or may decide, oldest first: one query."""
-    roles = actor.roles_in(task_force_id)
-    levels = [lv for lv in LEVELS if roles & deciders_for(lv)]
-    if not can(actor, "escalation.decide", task_force_id):
-        levels = []
-    rows = db.session.scalars(
-        select(Escalation)
-        .where(
-            Escalation.task_force_id == task_force_id,
-            Escalation.status == PENDING,
-            or_(Escalation.raised_by_id == actor.id, Escalation.level.in_(levels)),
-        )
-        .options(joinedload(Escalation.issue))
-        .order_by(Escalation.raised_at, Escalation.id)
-    ).all()
+def _levels_decided(actor: User, task_force_ids: list[int]) -> dict[int, list[str]]:
+    """The escalation levels the actor decides, per task force (roles differ in each)."""
+    decided = {}
+    for task_force_id in task_force_ids:
+        if can(actor, "escalation.decide", task_force_id):
+            roles = actor.roles_in(task_force_id)
+            levels = [lv for lv in LEVELS if roles & deciders_for(lv)]
+            if levels:
+                decided[task_force_id] = levels
+    return decided
+
+
+def _decides(decided: dict[int, list[str]]):
+    """SQL: an escalation at a level the actor decides in its task force."""
+    return or_(
+        false(),
+        *(
+            and_(Escalation.task_force_id == task_force_id, Escalation.level.in_(levels))
+            for task_force_id, levels in decided.items()
+        ),
+    )
+
+
+def pending_for_person(actor: User, task_force_ids: list[int]) -> list[QueueRow]:
+    """Pending escalations the actor raised or may decide, oldest first, across
+    ``task_force_ids``: one query."""
+    decided = _levels_decided(actor, task_force_ids)
+    with unscoped():  # across task forces: the query names them
+        rows = db.session.scalars(
+            select(Escalation)
+            .where(
+                Escalation.task_force_id.in_(list(task_force_ids)),
+                Escalation.status == PENDING,
+                or_(Escalation.raised_by_id == actor.id, _decides(decided)),
+            )
+            .options(joinedload(Escalation.issue))
+            .order_by(Escalation.raised_at, Escalation.id)
+        ).all()
     today = clock.today()
-    return [QueueRow(e, e.overdue_on(today), e.level in levels) for e in rows]
+    return [
+        QueueRow(e, e.overdue_on(today), e.level in decided.get(e.task_force_id, ())) for e in rows
+    ]
+
+
+def to_decide(actor: User, task_force_ids: list[int]) -> list[QueueRow]:
+    """The deciders' queue: pending escalations the actor may decide in any of
+    ``task_force_ids``, oldest first: one query.
+
+    :raise PermissionDenied: when the actor may not see escalations in one of them.
+    """
+    for task_force_id in task_force_ids:
+        authorize(actor, "escalation.view", task_force_id)
+    decided = _levels_decided(actor, task_force_ids)
+    if not decided:
+        return []
+    with unscoped():  # across task forces: the query names them
+        rows = db.session.scalars(
+            select(Escalation)
+            .where(Escalation.status == PENDING, _decides(decided))
+            .options(
+                joinedload(Escalation.issue).joinedload(Issue.owner),
+                joinedload(Escalation.raised_by),
+            )
+            .order_by(Escalation.raised_at, Escalation.id)
+        ).all()
+    today = clock.today()
+    return [QueueRow(e, e.overdue_on(today), True) for e in rows]
 
 
 def escalations_of_issue(issue: Issue) -> tuple[list[Escalation], int]:

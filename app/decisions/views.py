@@ -27,7 +27,7 @@ from app.core.i18n import Labels
 from app.core.nav import NavItem
 from app.core.pdf import pdf_response, render_pdf
 from app.core.permissions import can
-from app.core.web import current_task_force, form_error, requires
+from app.core.web import across_task_forces, current_task_force, form_error, requires
 from app.decisions import exports, scorecards, service
 from app.decisions import review as _review  # noqa: F401  (registers the pack sections)
 from app.decisions.forms import (
@@ -189,12 +189,16 @@ def raise_escalation(issue_id: int):
 @bp.get("/escalations")
 @requires("escalation.view")
 def queue():
+    """The task force's pending escalations; "mine to decide" spans every task force
+    where the reader decides (or the one the filter picks)."""
     task_force_id = _task_force_id()
-    rows = service.queue(current_user, task_force_id)
     mine_only = request.args.get("mine") == "1"
+    across = across_task_forces("escalation.decide")
     if mine_only:
-        rows = [r for r in rows if r.mine]
-    return render_template("decisions/queue.html", rows=rows, mine_only=mine_only)
+        rows = service.to_decide(current_user, across.ids)
+    else:
+        rows = service.queue(current_user, task_force_id)
+    return render_template("decisions/queue.html", rows=rows, mine_only=mine_only, across=across)
 
 
 def _meeting_label(meeting) -> str:
@@ -584,10 +588,11 @@ def person_record(user_id: int):
 
 
 @hooks.MY_ITEMS.provide
-def _my_escalations(user, task_force_id):
-    if not can(user, "escalation.view", task_force_id):
+def _my_escalations(user, task_force_ids):
+    viewable = [tf for tf in task_force_ids if can(user, "escalation.view", tf)]
+    if not viewable:
         return []
-    rows = service.pending_for_person(user, task_force_id)
+    rows = service.pending_for_person(user, viewable)
     if not rows:
         return []
     return [
@@ -608,7 +613,7 @@ def _escalation_due_dates(user, task_force_id, start, end):
     if user is None:
         rows = service.pending_for_agenda(task_force_id, None)
     else:
-        rows = [r.escalation for r in service.pending_for_person(user, task_force_id)]
+        rows = [r.escalation for r in service.pending_for_person(user, [task_force_id])]
     return [
         hooks.CalendarEvent(
             uid=f"escalation-{e.id}@gongjian",

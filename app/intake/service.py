@@ -64,6 +64,22 @@ def category_options(task_force_ids: list[int]) -> list[tuple[int, int, str]]:
     return [(c.task_force_id, c.id, "\u3000" * depth + c.name) for c, depth in rows]
 
 
+def last_used_task_force(actor: User, task_force_ids: list[int]) -> int | None:
+    """Of ``task_force_ids``, the task force the actor last submitted to: one query."""
+    if not task_force_ids:
+        return None
+    with unscoped():  # the submitter's own rows, whichever task force they went to
+        return db.session.scalar(
+            select(Submission.task_force_id)
+            .where(
+                Submission.submitter_id == actor.id,
+                Submission.task_force_id.in_(task_force_ids),
+            )
+            .order_by(Submission.id.desc())
+            .limit(1)
+        )
+
+
 @dataclass
 class SubmissionInput:
     task_force_id: int

@@ -51,29 +51,36 @@ def intake_labels():
 # --- submitting ------------------------------------------------------------------------------
 
 
-def _submission_form(form: SubmissionForm | None = None) -> SubmissionForm:
+def _submission_form(form: SubmissionForm | None = None) -> tuple[SubmissionForm, list]:
+    """The form, and its dimensions grouped by task force: (id, name, [(id, label)])."""
     form = form or SubmissionForm()
     task_forces = service.open_task_forces(current_user)
     form.task_force_id.choices = choices([(tf.id, tf.name) for tf in task_forces])
-    several = len(task_forces) > 1
-    names = {tf.id: tf.name for tf in task_forces}
+    groups = {tf.id: (tf.id, tf.name, []) for tf in task_forces}
+    for tf_id, cid, label in service.category_options(list(groups)):
+        groups[tf_id][2].append((cid, label))
     form.category_id.choices = choices(
-        [("", "—")]
-        + [
-            (cid, f"{names[tf_id]} · {label.strip()}" if several else label)
-            for tf_id, cid, label in service.category_options(list(names))
-        ]
+        [("", "—")] + [option for _id, _name, options in groups.values() for option in options]
     )
     form.org_unit_id.choices = choices([("", "—")] + org_unit_options())
-    return form
+    return form, list(groups.values())
+
+
+def _default_task_force(task_force_ids: list[int]) -> int | None:
+    """Where the submitter is working now; else (the front line, on no task force) where
+    they submitted last; else the first."""
+    if g.get("task_force_id") in task_force_ids:
+        return g.task_force_id
+    last = service.last_used_task_force(current_user, task_force_ids)
+    return last or (task_force_ids[0] if task_force_ids else None)
 
 
 @bp.route("/intake/new", methods=["GET", "POST"])
 @requires("intake.submit")
 def submit():
-    form = _submission_form()
+    form, category_groups = _submission_form()
     if request.method == "GET":
-        form.task_force_id.data = g.get("task_force_id")
+        form.task_force_id.data = _default_task_force([tf_id for tf_id, *_ in category_groups])
         form.org_unit_id.data = current_user.org_unit_id
     status = 200
     if form.validate_on_submit():
@@ -97,7 +104,10 @@ def submit():
             return redirect(url_for("intake.mine"))
     elif request.method == "POST":
         status = 400
-    return render_template("intake/submit.html", form=form), status
+    return (
+        render_template("intake/submit.html", form=form, category_groups=category_groups),
+        status,
+    )
 
 
 @bp.get("/intake/mine")

@@ -29,7 +29,7 @@ from app.core.errors import (
 )
 from app.core.outbox import tell
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
-from app.core.scope import get_in_scope
+from app.core.scope import get_in_scope, unscoped
 from app.core.service import check_version
 from app.core.tree import depth_first, indented_options
 from app.extensions import db
@@ -1383,9 +1383,16 @@ class MyItems:
     subtasks: list[Subtask]
 
 
-def my_items(actor: User, task_force_id: int) -> MyItems:
-    """Mine and where I collaborate, overdue first, then due this week; what awaits me."""
-    authorize(actor, "issue.view", task_force_id)
+def my_items(actor: User, task_force_ids: list[int]) -> MyItems:
+    """Mine and where I collaborate, overdue first, then due this week; what awaits me:
+    across ``task_force_ids`` (the reader's task forces), in one query per list.
+
+    :raise PermissionDenied: when the actor may not view items in one of them.
+    """
+    for task_force_id in task_force_ids:
+        authorize(actor, "issue.view", task_force_id)
+    ids = list(task_force_ids)
+    managed = [task_force_id for task_force_id in ids if is_manager(actor, task_force_id)]
     rules = LightRules.current()
     light = light_expression(rules).label("light")
     urgency = (
@@ -1393,67 +1400,68 @@ def my_items(actor: User, task_force_id: int) -> MyItems:
         Issue.deadline,
         Issue.id,
     )
-    owned = db.session.execute(
-        select(Issue, light)
-        .where(
-            Issue.task_force_id == task_force_id,
-            Issue.owner_id == actor.id,
-            Issue.status.in_(OPEN_STATUSES),
-        )
-        .options(joinedload(Issue.category))
-        .order_by(*urgency)
-    ).all()
-    collaborating = db.session.execute(
-        select(Issue, light)
-        .join(issue_collaborator, issue_collaborator.c.issue_id == Issue.id)
-        .where(
-            Issue.task_force_id == task_force_id,
-            issue_collaborator.c.user_id == actor.id,
-            Issue.status.in_(OPEN_STATUSES),
-        )
-        .options(joinedload(Issue.owner))
-        .order_by(*urgency)
-    ).all()
-    to_acknowledge = [issue for issue, _light in owned if issue.acknowledged_at is None]
-    to_verify: list[Issue] = []
-    unacknowledged_by_others: list[Issue] = []
-    if is_manager(actor, task_force_id):
-        to_verify = list(
-            db.session.scalars(
-                select(Issue)
-                .where(Issue.task_force_id == task_force_id, Issue.status == VERIFYING)
-                .options(joinedload(Issue.owner))
-                .order_by(Issue.updated_at)
-            )
-        )
-    unacknowledged_by_others = list(
-        db.session.scalars(
-            select(Issue)
+    # Across task forces: every query names them; what the pages show is loaded with it.
+    with unscoped():
+        owned = db.session.execute(
+            select(Issue, light)
             .where(
-                Issue.task_force_id == task_force_id,
-                Issue.assigned_by_id == actor.id,
-                Issue.owner_id != actor.id,
-                Issue.acknowledged_at.is_(None),
+                Issue.task_force_id.in_(ids),
+                Issue.owner_id == actor.id,
+                Issue.status.in_(OPEN_STATUSES),
+            )
+            .options(joinedload(Issue.category))
+            .order_by(*urgency)
+        ).all()
+        collaborating = db.session.execute(
+            select(Issue, light)
+            .join(issue_collaborator, issue_collaborator.c.issue_id == Issue.id)
+            .where(
+                Issue.task_force_id.in_(ids),
+                issue_collaborator.c.user_id == actor.id,
                 Issue.status.in_(OPEN_STATUSES),
             )
             .options(joinedload(Issue.owner))
-            .order_by(Issue.assigned_at)
-        )
-    )
-    subtasks = list(
-        db.session.scalars(
-            select(Subtask)
-            .join(Issue, Issue.id == Subtask.issue_id)
-            .where(
-                Subtask.task_force_id == task_force_id,
-                Subtask.owner_id == actor.id,
-                Subtask.done_at.is_(None),
-                Issue.status.in_(OPEN_STATUSES),
+            .order_by(*urgency)
+        ).all()
+        to_acknowledge = [issue for issue, _light in owned if issue.acknowledged_at is None]
+        to_verify: list[Issue] = []
+        if managed:
+            to_verify = list(
+                db.session.scalars(
+                    select(Issue)
+                    .where(Issue.task_force_id.in_(managed), Issue.status == VERIFYING)
+                    .options(joinedload(Issue.owner))
+                    .order_by(Issue.updated_at)
+                )
             )
-            .options(joinedload(Subtask.issue))
-            .order_by(Subtask.deadline.is_(None), Subtask.deadline)
+        unacknowledged_by_others = list(
+            db.session.scalars(
+                select(Issue)
+                .where(
+                    Issue.task_force_id.in_(ids),
+                    Issue.assigned_by_id == actor.id,
+                    Issue.owner_id != actor.id,
+                    Issue.acknowledged_at.is_(None),
+                    Issue.status.in_(OPEN_STATUSES),
+                )
+                .options(joinedload(Issue.owner))
+                .order_by(Issue.assigned_at)
+            )
         )
-    )
+        subtasks = list(
+            db.session.scalars(
+                select(Subtask)
+                .join(Issue, Issue.id == Subtask.issue_id)
+                .where(
+                    Subtask.task_force_id.in_(ids),
+                    Subtask.owner_id == actor.id,
+                    Subtask.done_at.is_(None),
+                    Issue.status.in_(OPEN_STATUSES),
+                )
+                .options(joinedload(Subtask.issue))
+                .order_by(Subtask.deadline.is_(None), Subtask.deadline)
+            )
+        )
 
     def overdue_first(pairs):
         return sorted(

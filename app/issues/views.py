@@ -23,7 +23,13 @@ from app.core.forms import choices
 from app.core.freshness import cached_body, cached_value
 from app.core.i18n import Labels
 from app.core.nav import NavItem
-from app.core.web import current_task_force, form_error, requires, send_stored_file
+from app.core.web import (
+    across_task_forces,
+    current_task_force,
+    form_error,
+    requires,
+    send_stored_file,
+)
 from app.extensions import db
 from app.issues import service
 from app.issues.forms import (
@@ -172,15 +178,18 @@ def board():
 @bp.get("/my")
 @requires("issue.view")
 def my_items():
-    task_force_id = _task_force_id()
+    """Mine in every task force I am on (or the one the filter picks)."""
+    _task_force_id()
+    across = across_task_forces("issue.view")
 
     def content() -> dict:
         return {
-            "items": service.my_items(current_user, task_force_id),
-            "sections": hooks.MY_ITEMS.collect(current_user, task_force_id),
+            "items": service.my_items(current_user, across.ids),
+            "sections": hooks.MY_ITEMS.collect(current_user, across.ids),
+            "across": across,
         }
 
-    body = cached_body("issues/_my_body.html", content, personal=True)
+    body = cached_body("issues/_my_body.html", content, personal=True, across=across.allowed)
     return render_template("issues/my.html", body=body)
 
 

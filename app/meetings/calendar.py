@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from icalendar import Calendar, Event, Timezone
 from sqlalchemy import or_, select
 
 from app.core import clock, hooks
+from app.core.links import in_task_force
 from app.core.scope import task_force_scope
 from app.extensions import db
 from app.issues.models import OPEN_STATUSES, Issue, Milestone, issue_collaborator
@@ -259,7 +261,11 @@ def personal_events(user: User, days_back: int = 60, days_ahead: int = 365) -> l
     events = []
     for task_force_id in sorted(set(task_force_ids)):
         with task_force_scope(task_force_id):
-            events.extend(events_between(user, task_force_id, start, end))
+            # Opened from a calendar app, a link must say which task force it opens in.
+            events.extend(
+                replace(event, url=in_task_force(event.url, task_force_id))
+                for event in events_between(user, task_force_id, start, end)
+            )
     return events
 
 

@@ -30,7 +30,7 @@ from app.core.i18n import format_clock
 from app.core.outbox import notify
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
 from app.core.quarters import Quarter
-from app.core.scope import get_in_scope
+from app.core.scope import get_in_scope, unscoped
 from app.core.service import check_version
 from app.extensions import db
 from app.issues import service as issues
@@ -1320,22 +1320,24 @@ def figures(task_force_id: int, start: date, end: date) -> Figures:
     )
 
 
-def open_actions_of(user: User, task_force_id: int, limit: int = 20) -> list[ActionItem]:
-    """The user's open action items, not turned into subtasks or items: one query."""
-    return list(
-        db.session.scalars(
-            select(ActionItem)
-            .where(
-                ActionItem.task_force_id == task_force_id,
-                ActionItem.owner_id == user.id,
-                ActionItem.done_on.is_(None),
-                ActionItem.issue_id.is_(None),
+def open_actions_of(user: User, task_force_ids: list[int], limit: int = 20) -> list[ActionItem]:
+    """The user's open action items in ``task_force_ids``, not turned into subtasks or
+    items: one query."""
+    with unscoped():  # across the user's task forces: the query names them
+        return list(
+            db.session.scalars(
+                select(ActionItem)
+                .where(
+                    ActionItem.task_force_id.in_(list(task_force_ids)),
+                    ActionItem.owner_id == user.id,
+                    ActionItem.done_on.is_(None),
+                    ActionItem.issue_id.is_(None),
+                )
+                .options(joinedload(ActionItem.meeting))
+                .order_by(ActionItem.deadline.is_(None), ActionItem.deadline, ActionItem.id)
+                .limit(limit)
             )
-            .options(joinedload(ActionItem.meeting))
-            .order_by(ActionItem.deadline.is_(None), ActionItem.deadline, ActionItem.id)
-            .limit(limit)
         )
-    )
 
 
 # --- links to the other features ----------------------------------------------------------

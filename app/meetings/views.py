@@ -17,6 +17,7 @@ from app.core.freshness import cached_body
 from app.core.i18n import Labels, format_clock
 from app.core.nav import NavItem
 from app.core.pdf import pdf_response, render_pdf
+from app.core.permissions import can
 from app.core.web import allowed_here, current_task_force, form_error, public, requires
 from app.extensions import db
 from app.issues import service as issues
@@ -689,11 +690,12 @@ def personal_feed(token: str):
 
 
 @hooks.MY_ITEMS.provide
-def _my_action_items(user, task_force_id):
+def _my_action_items(user, task_force_ids):
     """Action items from meetings that are mine and not yet done or on the problem list."""
-    if not allowed_here("meeting.view"):
+    viewable = [tf for tf in task_force_ids if can(user, "meeting.view", tf)]
+    if not viewable:
         return []
-    rows = service.open_actions_of(user, task_force_id)
+    rows = service.open_actions_of(user, viewable)
     return [
         hooks.Section(
             "meeting-actions",

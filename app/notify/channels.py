@@ -43,7 +43,8 @@ class Message:
     locale: str
     kind: str
     text: str
-    link: str | None = None  # a path in the app, or an absolute URL
+    link: str | None = None  # a path in the app (naming its task force), or an absolute URL
+    task_force: str | None = None  # the name of the task force it is about, if any
 
     @property
     def blocks(self) -> list[tuple[str, list[str]]]:
@@ -166,7 +167,8 @@ def _robot_answer(status: int, body: str, code_field: str) -> str:
 
 
 def _text(message: Message) -> str:
-    lines = [f"@{message.recipient_name} {message.text}"]
+    where = f"【{message.task_force}】" if message.task_force else ""
+    lines = [f"@{message.recipient_name} {where}{message.text}"]
     if message.url:
         lines.append(message.url)
     return "\n".join(lines)
@@ -218,6 +220,7 @@ def send_webhook(message: Message, endpoint: Endpoint) -> str:
     payload = {
         "recipient": {"name": message.recipient_name, "email": message.recipient_email},
         "kind": message.kind,
+        "task_force": message.task_force,
         "text": message.text,
         "url": message.url,
     }

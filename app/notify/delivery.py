@@ -39,6 +39,7 @@ from flask import current_app
 from sqlalchemy import exists, literal, or_, select, update
 
 from app.core import clock
+from app.core.links import in_task_force
 from app.core.models import Notification
 from app.core.scope import unscoped
 from app.extensions import db
@@ -53,7 +54,7 @@ from app.notify.models import (
     Subscription,
 )
 from app.notify.store import insert_select_or_skip
-from app.people.models import User
+from app.people.models import TaskForce, User
 
 
 @dataclass
@@ -216,6 +217,8 @@ def _claim(limit: int, report: DeliveryReport) -> tuple[list[Outgoing], int]:
             Notification.kind,
             Notification.text,
             Notification.link,
+            Notification.task_force_id,
+            TaskForce.name.label("task_force_name"),
             User.username,
             User.display_name,
             User.email,
@@ -228,6 +231,7 @@ def _claim(limit: int, report: DeliveryReport) -> tuple[list[Outgoing], int]:
         .join(Notification, Notification.id == Delivery.notification_id)
         .join(User, User.id == Delivery.recipient_id)
         .join(Channel, Channel.id == Delivery.channel_id)
+        .outerjoin(TaskForce, TaskForce.id == Notification.task_force_id)
         .where(Delivery.claimed_by == token)
         .order_by(Delivery.id)
     ).all()
@@ -243,7 +247,9 @@ def _claim(limit: int, report: DeliveryReport) -> tuple[list[Outgoing], int]:
                 locale=row.locale,
                 kind=row.kind,
                 text=row.text,
-                link=row.link,
+                # Read outside the app, the link must say which task force it opens in.
+                link=in_task_force(row.link, row.task_force_id),
+                task_force=row.task_force_name,
             ),
             endpoint=Endpoint(kind=row.channel_kind, url=row.url, secret=row.secret),
             label=f"{row.name} → {row.username}",

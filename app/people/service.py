@@ -161,6 +161,10 @@ def authenticate(identifier: str, password: str, address: str) -> User:
     # A plain UPDATE: a login is not an edit of the account, and six browsers signing in
     # at once must not trip over each other's version number.
     db.session.execute(update(User).where(User.id == user.id).values(last_login_at=now))
+    # Back where they left off: a person on several task forces who never chose one (or
+    # whose choice has closed) starts in the one they last worked in, and stays there.
+    landing = resolve_current_task_force(user)
+    user.current_task_force_id = landing.id if landing is not None else None
     audit.record(user, "login", user)
     db.session.commit()
     return user
@@ -508,15 +512,33 @@ def available_task_forces(user: User) -> list[TaskForce]:
     return [task_force for task_force, _role in rows]
 
 
+def last_worked_in(user: User, available: list[TaskForce]) -> TaskForce | None:
+    """Of ``available``, the task force where ``user`` last changed something (the audit
+    log says where), or ``None`` when they have done nothing in any: one query."""
+    if not available:
+        return None
+    by_id = {task_force.id: task_force for task_force in available}
+    found = db.session.scalar(
+        select(AuditEvent.task_force_id)
+        .where(AuditEvent.actor_id == user.id, AuditEvent.task_force_id.in_(list(by_id)))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    )
+    return by_id.get(found)
+
+
 def resolve_current_task_force(
     user: User, available: list[TaskForce] | None = None
 ) -> TaskForce | None:
-    """The user's chosen task force if still open to them, else the first one that is."""
+    """The user's chosen task force if still open to them; else the one they last worked
+    in; else the one where they carry most responsibility."""
     if available is None:
         available = available_task_forces(user)
     for task_force in available:
         if task_force.id == user.current_task_force_id:
             return task_force
+    if len(available) > 1:
+        return last_worked_in(user, available) or available[0]
     return available[0] if available else None
 
 

@@ -20,7 +20,7 @@ from app.core import audit, clock
 from app.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from app.core.outbox import tell
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
-from app.core.scope import get_in_scope
+from app.core.scope import get_in_scope, unscoped
 from app.core.service import check_version
 from app.extensions import db
 from app.issues.lights import LightRules
@@ -805,22 +805,23 @@ def matrix(actor: User, task_force_id: int) -> Matrix:
     return Matrix(pilots, units, cells, coverage_by_pilot(task_force_id))
 
 
-def open_rollout_tasks(user_id: int, task_force_id: int) -> list[RolloutTask]:
-    """A person's open rollout tasks, for "My items" (one query)."""
-    return list(
-        db.session.scalars(
-            select(RolloutTask)
-            .join(Pilot, Pilot.id == RolloutTask.pilot_id)
-            .where(
-                RolloutTask.task_force_id == task_force_id,
-                RolloutTask.owner_id == user_id,
-                RolloutTask.status.in_(OPEN_ROLLOUT),
-                Pilot.status.in_((DECIDED, ROLLING_OUT)),
+def open_rollout_tasks(user_id: int, task_force_ids: list[int]) -> list[RolloutTask]:
+    """A person's open rollout tasks in ``task_force_ids``, for "My items" (one query)."""
+    with unscoped():  # across the person's task forces: the query names them
+        return list(
+            db.session.scalars(
+                select(RolloutTask)
+                .join(Pilot, Pilot.id == RolloutTask.pilot_id)
+                .where(
+                    RolloutTask.task_force_id.in_(list(task_force_ids)),
+                    RolloutTask.owner_id == user_id,
+                    RolloutTask.status.in_(OPEN_ROLLOUT),
+                    Pilot.status.in_((DECIDED, ROLLING_OUT)),
+                )
+                .options(joinedload(RolloutTask.pilot), joinedload(RolloutTask.org_unit))
+                .order_by(RolloutTask.planned_on.is_(None), RolloutTask.planned_on, RolloutTask.id)
             )
-            .options(joinedload(RolloutTask.pilot), joinedload(RolloutTask.org_unit))
-            .order_by(RolloutTask.planned_on.is_(None), RolloutTask.planned_on, RolloutTask.id)
         )
-    )
 
 
 def pilots_for_issue(issue: Issue) -> list[Pilot]:

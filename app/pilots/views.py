@@ -15,6 +15,7 @@ from app.core.forms import choices
 from app.core.freshness import cached_body
 from app.core.i18n import Labels
 from app.core.nav import NavItem
+from app.core.permissions import can
 from app.core.web import current_task_force, form_error, requires, send_stored_file
 from app.extensions import db
 from app.issues.lights import LightRules
@@ -421,8 +422,9 @@ def update_rollout(rollout_id: int):
 
 
 @hooks.MY_ITEMS.provide
-def _my_rollout_tasks(user, task_force_id):
-    tasks = service.open_rollout_tasks(user.id, task_force_id)
+def _my_rollout_tasks(user, task_force_ids):
+    viewable = [tf for tf in task_force_ids if can(user, "pilot.view", tf)]
+    tasks = service.open_rollout_tasks(user.id, viewable) if viewable else []
     if not tasks:
         return []
     rules = LightRules.current()

@@ -66,20 +66,57 @@ def test_routes_answer_as_the_permission_table_says(app, world, role):
         response = client.open(url, method=method, data={}, buffered=True)
         code = response.status_code
         location = response.headers.get("Location", "")
-        if getattr(view, "is_public", False):
-            ok = code < 500 and code != 403
-        elif role == ANONYMOUS or rule.endpoint in SIGN_OUT:
-            ok = code == 302 and "/login" in location
-        elif allowed(_roles_of(role), view.required_action):
-            # Allowed: the page renders, or the action ran or refused the empty input.
-            ok = code in (200, 302, 400, 404) and not (code == 302 and "/login" in location)
-        else:
-            ok = code == 403
-        if not ok:
+        if not _as_the_table_says(role, rule.endpoint, view, code, location):
             failures.append(f"{method} {url} as {role}: {code} {location}")
         if role != ANONYMOUS and rule.endpoint in SIGN_OUT and code == 302:
             client.post("/login", data={"login": role, "password": "correct horse 1"})
     assert failures == []
+
+
+def _as_the_table_says(role: str, endpoint: str, view, code: int, location: str) -> bool:
+    if getattr(view, "is_public", False):
+        return code < 500 and code != 403
+    if role == ANONYMOUS or endpoint in SIGN_OUT:
+        return code == 302 and "/login" in location
+    if allowed(_roles_of(role), view.required_action):
+        # Allowed: the page renders, or the action ran or refused the empty input.
+        return code in (200, 302, 400, 404) and not (code == 302 and "/login" in location)
+    return code == 403
+
+
+@pytest.mark.parametrize("role", [ANONYMOUS, "leader", "member", "viewer", "frontline"])
+def test_naming_a_task_force_one_is_not_on_opens_nothing_of_it(app, world, role):
+    """Every route, with the other task force named (``?tf=``, as links from messages
+    carry it): a page is sent on to its plain address without a switch, a form answers
+    as the table says, and the reader stays where they were."""
+    from app.extensions import db
+    from app.people.models import User
+    from tests.conftest import in_app
+
+    client = app.test_client()
+    if role != ANONYMOUS:
+        client.post("/login", data={"login": role, "password": "correct horse 1"})
+    named = f"?tf={world.other_task_force_id}"
+    failures = []
+    for rule, method in _cases(app):
+        if rule.endpoint in SIGN_OUT:
+            continue
+        url = rule.build({a: URL_VALUES[a](world) for a in rule.arguments}, append_unknown=False)[1]
+        view = app.view_functions[rule.endpoint]
+        response = client.open(url + named, method=method, data={}, buffered=True)
+        code = response.status_code
+        location = response.headers.get("Location", "")
+        if method == "GET" and role != ANONYMOUS:
+            ok = code == 302 and location == url
+        else:
+            ok = _as_the_table_says(role, rule.endpoint, view, code, location)
+        if not ok:
+            failures.append(f"{method} {url}{named} as {role}: {code} {location}")
+    assert failures == []
+    if role != ANONYMOUS:
+        with in_app(app):
+            user = db.session.get(User, world.users[role])
+            assert user.current_task_force_id != world.other_task_force_id
 
 
 def test_allowed_get_pages_render(app, world):

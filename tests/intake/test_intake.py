@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -191,3 +193,62 @@ def test_figures_per_dimension_and_org_unit(ctx, world):
     assert figures.total == 2 and figures.merged == 1 and figures.became_issues == 0
     assert ("客户端", 1, 1) in figures.by_category
     assert ("长春分行", 2, 1) in figures.by_org_unit
+
+
+# --- the form follows the task force -----------------------------------------------------------
+
+
+def _chosen_task_force(form: str) -> str:
+    select = form.split('name="task_force_id"', 1)[1].split("</select>", 1)[0]
+    return re.search(r'<option value="(\d+)" selected>', select).group(1)
+
+
+def test_the_form_defaults_to_the_task_force_the_frontline_user_last_submitted_to(
+    app, world, login, look
+):
+    frontline = login("frontline")
+    # Their one submission so far went to the wealth task force.
+    assert _chosen_task_force(frontline.get("/intake/new").get_data(as_text=True)) == str(
+        world.task_force_id
+    )
+    frontline.post(
+        "/intake/new",
+        data={"task_force_id": world.other_task_force_id, "title": "对公开户流程长"},
+    )
+    form = frontline.get("/intake/new").get_data(as_text=True)
+    assert _chosen_task_force(form) == str(world.other_task_force_id)
+
+
+def test_a_member_s_form_defaults_to_the_task_force_they_work_in(world, login):
+    form = login("member").get("/intake/new").get_data(as_text=True)
+    assert _chosen_task_force(form) == str(world.task_force_id)
+
+
+def test_the_dimensions_are_grouped_by_task_force_for_the_chosen_one_to_be_offered(
+    app, world, login
+):
+    form = login("frontline").get("/intake/new").get_data(as_text=True)
+    select = form.split('data-testid="category-select"', 1)[1].split("</select>", 1)[0]
+    assert 'data-follows="task_force_id"' in form
+    groups = dict(
+        re.findall(r'<optgroup label="[^"]+" data-key="(\d+)">(.*?)</optgroup>', select, re.S)
+    )
+    assert set(groups) == {str(world.task_force_id), str(world.other_task_force_id)}
+    assert "客户拓展" in groups[str(world.other_task_force_id)]
+    assert "客户拓展" not in groups[str(world.task_force_id)]
+
+
+def test_a_dimension_of_another_task_force_is_refused_and_what_was_typed_is_kept(app, world, login):
+    response = login("frontline").post(
+        "/intake/new",
+        data={
+            "task_force_id": world.other_task_force_id,
+            "title": "对公客户开户慢",
+            "description": "开户需要跑三次网点。",
+            "category_id": world.category_id,
+        },
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "对公客户开户慢" in page and "开户需要跑三次网点。" in page
+    assert _chosen_task_force(page) == str(world.other_task_force_id)

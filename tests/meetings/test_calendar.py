@@ -154,3 +154,12 @@ def test_other_features_appear_through_the_hook(login, world):
     finally:
         hooks.CALENDAR.providers.remove(provider)
     assert "复制推广：吉林分行" in page
+
+
+def test_the_personal_feed_s_links_open_in_their_task_force(app, login, world, meetings):
+    """The feed spans the reader's task forces: each event's link names its own."""
+    url = _feed_url(login("member"))
+    cal = Calendar.from_ical(app.test_client().get(url).data)
+    links = [str(event["URL"]) for event in cal.walk("VEVENT") if "URL" in event]
+    assert links
+    assert all(link.split("#")[0].endswith(f"?tf={world.task_force_id}") for link in links)

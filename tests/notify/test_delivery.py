@@ -245,6 +245,31 @@ def test_feishu_signed_and_wecom_and_plain_webhooks(member, receiver):
     assert bodies["/hook"]["recipient"]["email"] == member.email
 
 
+def test_mail_and_robots_say_which_task_force_and_their_links_open_in_it(
+    member, world, smtp, receiver
+):
+    subscribe(member.id, make_channel("邮件", EMAIL))
+    subscribe(member.id, make_channel("企业微信", WECOM, receiver.url + "/wecom"))
+    subscribe(member.id, make_channel("外部系统", WEBHOOK, receiver.url + "/hook"))
+    tf = world.task_force_id
+    notify(
+        member.id, "nudge", "请更新 KH-001 的进度", "tf:1", "/meetings/3#agenda", task_force_id=tf
+    )
+    db.session.commit()
+    assert deliver_due().sent == 3
+    link = f"http://127.0.0.1:5000/meetings/3?tf={tf}#agenda"
+    mail = smtp.messages[0][1]
+    assert link in mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert link in html and "攻坚小组：非存AUM攻坚克难小组" in html
+    bodies = {hit.path: hit.body for hit in receiver.hits}
+    robot = bodies["/wecom"]["text"]["content"]
+    assert robot.startswith(f"@{member.display_name} 【非存AUM攻坚克难小组】请更新")
+    assert link in robot
+    assert bodies["/hook"]["url"] == link
+    assert bodies["/hook"]["task_force"] == "非存AUM攻坚克难小组"
+
+
 def test_a_disabled_channel_keeps_its_deliveries_waiting(member, receiver):
     channel = make_channel("企业微信", WECOM, receiver.url + "/wecom")
     subscribe(member.id, channel)

@@ -252,3 +252,33 @@ def test_the_overdue_reminder_page_lists_the_readers_overdue_milestones(client, 
     assert "里程碑“分行推广”已逾期 2 天（到期日 2024-06-01）" in page
     assert page.index("分行推广") < page.index(f">{late_code}</a>")  # the longest overdue first
     assert f'href="/issues/{late_id}"' in page
+
+
+def test_a_grouped_reminder_of_the_other_task_force_opens_its_page_there(client, auth, world, look):
+    """The member, on the inclusive-finance task force too, has two items overdue there;
+    working in the wealth one, they follow the reminder and see those two."""
+    from app.notify.rules import run_rule
+
+    with look():
+        member = db.session.get(User, world.users["member"])
+        other = db.session.get(factories.TaskForce, world.other_task_force_id)
+        factories.make_membership(member, other)
+        category = factories.make_category(other.id, "普惠客户", prefix="PH")
+        codes = [
+            factories.make_issue(
+                category, f"普惠逾期{i}", owner_id=member.id, deadline=days(-2 - i)
+            ).code
+            for i in range(2)
+        ]
+        run_rule("overdue")
+    auth.login("member")
+    client.post(f"/switch/{world.task_force_id}", follow_redirects=True)
+    listing = client.get("/notifications").text
+    link = f"/reminders/overdue?tf={world.other_task_force_id}"
+    assert f'href="{link}"' in listing
+
+    page = client.get(link, follow_redirects=True)
+
+    assert page.status_code == 200
+    assert all(code in page.text for code in codes)
+    assert "普惠金融攻坚小组" in page.text.split('data-testid="reminder-task-force"', 1)[1]

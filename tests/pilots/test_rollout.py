@@ -109,14 +109,14 @@ def test_rollout_tasks_show_in_their_owners_my_items(
     pilot = make_pilot(status=ROLLING_OUT, decision="roll_out")
     add_rollout(pilot, make_unit("吉林分行"), owner="temp_member", planned_on=days(-1))
     add_rollout(pilot, make_unit("延边分行"), owner="temp_member", status=DONE)
-    sections = hooks.MY_ITEMS.collect(person("temp_member"), world.task_force_id)
+    sections = hooks.MY_ITEMS.collect(person("temp_member"), [world.task_force_id])
     rollout = [s for s in sections if s.key == "rollout"]
     assert len(rollout) == 1
     ours = [(task, light) for task, light in rollout[0].items if task.pilot_id == pilot.id]
     assert [(task.org_unit.name, light) for task, light in ours] == [("吉林分行", "red")]
     assert [
         s
-        for s in hooks.MY_ITEMS.collect(person("viewer"), world.task_force_id)
+        for s in hooks.MY_ITEMS.collect(person("viewer"), [world.task_force_id])
         if s.key == "rollout"
     ] == []
 
