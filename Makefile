@@ -44,9 +44,10 @@ system-deps: ## Install the Debian packages the tests need, where missing
 test: $(VENV)/.dev translations system-deps ## Run the whole suite (TEST_DATABASE_URL selects the database)
 	$(BIN)/python -m pytest -q
 
-lint: $(VENV)/.dev ## ruff check and format check
+lint: $(VENV)/.dev ## ruff check, format check and the import contract (ARCHITECTURE.md)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.dev ## Format the code
 	$(BIN)/ruff check --fix .

@@ -1,0 +1,1 @@
+"""The shared ground floor: clock, permissions, scoping, audit, outbox, i18n, caching."""

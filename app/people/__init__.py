@@ -1,0 +1,1 @@
+"""Accounts, task forces, org units, memberships: login, roster and switching."""
