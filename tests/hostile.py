@@ -116,8 +116,11 @@ def many_rows(header, row, count: int) -> bytes:
 # --- mind maps --------------------------------------------------------------------------------
 
 
+# ``depth`` counts the levels of each map, its central topic being the first.
+
+
 def deep_markdown(depth: int = 3000) -> bytes:
-    lines = ["# 中心"] + [f"{' ' * level}- 第{level}层" for level in range(depth)]
+    lines = ["# 中心"] + [f"{' ' * level}- 第{level}层" for level in range(depth - 1)]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -155,18 +158,19 @@ def _archive(members: dict[str, str]) -> bytes:
 
 def deep_xmind_zen(depth: int = 3000) -> bytes:
     """content.json with topics nested ``depth`` deep (by hand: json.dumps would recurse)."""
-    opening = "".join(f'{{"title": "第{n}层", "children": {{"attached": [' for n in range(depth))
+    inner = depth - 2  # below the centre and above the leaf
+    opening = "".join(f'{{"title": "第{n}层", "children": {{"attached": [' for n in range(inner))
     text = f'[{{"rootTopic": {{"title": "中心", "children": {{"attached": [{opening}'
-    text += '{"title": "叶"}' + "]}}" * depth + "]}}}]"
+    text += '{"title": "叶"}' + "]}}" * inner + "]}}}]"
     return _archive({"content.json": text})
 
 
 def deep_xmind8(depth: int = 3000) -> bytes:
     ns = "urn:xmind:xmap:xmlns:content:2.0"
     opening = "".join(
-        f'<topic><title>第{n}层</title><children><topics type="attached">' for n in range(depth)
+        f'<topic><title>第{n}层</title><children><topics type="attached">' for n in range(depth - 2)
     )
-    closing = "</topics></children></topic>" * depth
+    closing = "</topics></children></topic>" * (depth - 2)
     xml = (
         f'<xmap-content xmlns="{ns}"><sheet><topic><title>中心</title>'
         f'<children><topics type="attached">{opening}<topic><title>叶</title></topic>'

@@ -209,6 +209,8 @@ def _limits() -> Limits:
         max_entries=config["MINDMAP_ZIP_MAX_ENTRIES"],
         max_uncompressed=config["MINDMAP_ZIP_MAX_BYTES"],
         max_nodes=config["MINDMAP_MAX_NODES"],
+        max_depth=config["MINDMAP_MAX_DEPTH"],
+        max_note=config["MINDMAP_MAX_NOTE_CHARS"],
     )
 
 
