@@ -7,6 +7,7 @@ reads them. Services check the table, write the audit event and commit once.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -278,8 +279,13 @@ class ImportResult:
     errors: list[str] = field(default_factory=list)  # at most ERRORS_LISTED, then a count
     more_errors: int = 0  # bad rows beyond those listed
 
+    @property
+    def listing(self) -> bool:
+        """Whether a further error is listed (else only counted)."""
+        return len(self.errors) < ERRORS_LISTED
+
     def refuse(self, message: str) -> None:
-        if len(self.errors) < ERRORS_LISTED:
+        if self.listing:
             self.errors.append(message)
         else:
             self.more_errors += 1
@@ -289,18 +295,22 @@ class ImportResult:
         return bool(self.errors)
 
 
+_PERIOD = re.compile(r"^(\d{4})([-/])(\d{1,2})(?:\2(\d{1,2}))?$")
+
+
 def _period(value) -> date | None:
+    """A day from a cell: a date, or text such as 2024-03-31, 2024/3/31, 2024-03."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = str(value or "").strip()
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m", "%Y/%m"):
-        try:
-            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 (a day, no time)
-        except ValueError:
-            continue
-    return None
+    match = _PERIOD.match(str(value or "").strip())
+    if match is None:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(3)), int(match.group(4) or 1))
+    except ValueError:
+        return None
 
 
 def _month_end(day: date) -> date:
@@ -337,32 +347,41 @@ def import_readings(
         if number == 1:
             continue  # the headings
         name, period_cell, value_cell, note = cells[:4]
-        problems = []
+        # Messages are made only for the rows listed: beyond those a bad row is counted.
+        problems: list = []
         kpi = kpis.get(unneutralise(str(name or "").strip()))
         if kpi is None:
-            problems.append(_("unknown KPI “%(name)s”", name=str(name or "")[:100]))
+            problems.append(
+                lambda name=name: _("unknown KPI “%(name)s”", name=str(name or "")[:100])
+            )
         period = _period(period_cell)
         if period is None:
-            problems.append(_("the period is not a date (2024-03 or 2024-03-31)"))
+            problems.append(lambda: _("the period is not a date (2024-03 or 2024-03-31)"))
         else:
             if isinstance(period_cell, str) and len(period_cell.strip()) <= 7:
                 period = _month_end(period)
             if period > today:
-                problems.append(_("the period is in the future"))
+                problems.append(lambda: _("the period is in the future"))
         try:
             value = Decimal(str(value_cell).strip().replace(",", ""))
             if not value.is_finite():
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
             value = None
-            problems.append(_("the value is not a number"))
+            problems.append(lambda: _("the value is not a number"))
         if kpi is not None and period is not None:
             key = (kpi.id, period)
             if key in seen:
-                problems.append(_("the same KPI and period as row %(row)d", row=seen[key]))
+                problems.append(
+                    lambda first=seen[key]: _("the same KPI and period as row %(row)d", row=first)
+                )
             seen[key] = number
         if problems:
-            result.refuse(_("Row %(row)d: %(problems)s.", row=number, problems="; ".join(problems)))
+            if result.listing:
+                text = "; ".join(problem() for problem in problems)
+                result.refuse(_("Row %(row)d: %(problems)s.", row=number, problems=text))
+            else:
+                result.more_errors += 1
             continue
         rows.append((kpi, period, value, unneutralise(str(note or "").strip())[:200]))
     if not result.errors and not rows:

@@ -613,6 +613,8 @@ def read_opml(data: bytes, limits: Limits | None = None) -> MapNode:
     return MapNode(title=_clean_title(head_title), children=tops)
 
 
+# Where headings start (as ``_heading`` reads them), found in one scan of the text.
+_HEADING_START = re.compile(r"^(#{1,6})(?!#)[^\S\r\n]", re.MULTILINE)
 _BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
 _ITEM = re.compile(r"^\[([A-Z]{1,10}-\d{1,6})\]\s")
 
@@ -628,6 +630,21 @@ def _heading(line: str) -> tuple[int, str] | None:
     return level, rest.strip().rstrip("#").rstrip()
 
 
+def _lines(text: str):
+    """The lines of ``text`` one at a time, without their ends (a list of them all would
+    cost a few times the text)."""
+    if "\n" not in text:
+        text = text.replace("\r", "\n")
+    start, end_of_text = 0, len(text)
+    while start < end_of_text:
+        end = text.find("\n", start)
+        if end < 0:
+            end = end_of_text
+        line = text[start:end]
+        start = end + 1
+        yield line[:-1] if line.endswith("\r") else line
+
+
 def read_markdown(text: str, limits: Limits | None = None) -> MapNode:
     """Headings make the levels; bullets under a heading nest below it by indentation.
 
@@ -637,17 +654,16 @@ def read_markdown(text: str, limits: Limits | None = None) -> MapNode:
     """
     limits = limits or Limits()
     tree = _Tree(limits)
-    lines = text.splitlines()
-    heading_levels = [h[0] for h in map(_heading, lines) if h]
+    levels = [len(m.group(1)) for m in _HEADING_START.finditer(text)]
     root = tree.node(1, UNTITLED)
-    use_first_heading = heading_levels.count(1) == 1 and heading_levels[0] == 1
+    use_first_heading = levels.count(1) == 1 and levels[0] == 1
     # stack of (level, node); headings use levels 1..6, bullets 10 + indentation.
     stack: list[tuple[int, MapNode]] = [(0, root)]
     notes: dict[int, tuple[MapNode, list[str]]] = {}
     sizes: dict[int, int] = {}
     last: MapNode | None = None
     in_code = False
-    for raw in lines:
+    for raw in _lines(text):
         if raw.strip().startswith("```"):
             in_code = not in_code
             continue
