@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash
 
 from app.core import clock
-from app.core.models import TimestampMixin, VersionMixin
+from app.core.models import TimestampMixin, VersionMixin, one_line_attributes
 from app.core.permissions import ADMIN, FRONTLINE, STAFF, TEMP_MEMBER
 from app.core.scope import TaskForceScoped, unscoped
 from app.extensions import db
@@ -181,3 +181,7 @@ class LoginAttempt(db.Model):
     identifier: Mapped[str] = mapped_column(String(254), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     success: Mapped[bool] = mapped_column(default=False)
+
+
+# Names and titles are one line, however they are set.
+one_line_attributes(TaskForce.name, OrgUnit.name, User.display_name, Membership.note)
