@@ -168,7 +168,7 @@ def to_xlsx(rows: list[tuple], tree: list) -> bytes:
     widths = [_width(label) for label in heads]
     prepared = rows  # prepared in place: a 10,000-row export is held once, not twice
     for n, row in enumerate(rows):
-        values = [neutralise(v) for v in row]
+        values = list(row)  # the sheet neutralises text as it writes it
         values[light_index] = ZH_LIGHT.get(row[light_index], row[light_index])
         prepared[n] = (values, row[light_index])
     for i in range(len(HEADERS)):
@@ -186,7 +186,7 @@ def to_xlsx(rows: list[tuple], tree: list) -> bytes:
     tree_sheet.append(tree_headers, dict.fromkeys(range(len(tree_headers)), xlsx.BOLD))
     for row in tree:
         values = (
-            neutralise("\u3000" * row.depth + row.category.name),
+            "\u3000" * row.depth + row.category.name,
             row.depth + 1,
             row.category.code_prefix or "",
             row.total,
@@ -245,7 +245,7 @@ def template(actor: User, task_force_id: int) -> bytes:
         [
             "",
             "示例：代发客户资金留存率低",
-            paths[0] if paths else "客户端",
+            neutralise(paths[0]) if paths else "客户端",
             "",
             clock.today(),
             "高",
@@ -273,7 +273,7 @@ def template(actor: User, task_force_id: int) -> bytes:
     help_sheet.append([])
     help_sheet.append(["可用分类"])
     for path in paths:
-        help_sheet.append([path])
+        help_sheet.append([neutralise(path)])
     help_sheet.column_dimensions["A"].width = 40
     help_sheet.column_dimensions["B"].width = 40
     buffer = io.BytesIO()
