@@ -26,6 +26,9 @@ class TaskForce(TimestampMixin, VersionMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # A stable name for programs (the demo loader finds its task forces by it); people
+    # rename task forces, so a program never looks one up by ``name``.
+    key: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
     goal: Mapped[str] = mapped_column(Text, default="")
     starts_on: Mapped[date]
     ends_on: Mapped[date | None]
