@@ -26,10 +26,6 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import iterparse as safe_iterparse
 
-from app.core.sheets import size_text
-
-__all__ = ["size_text"]  # the import views and services name sizes with it
-
 UNTITLED = "（未命名）"
 FORMATS = ("xmind", "mm", "opml", "md")
 EXTENSIONS = {

@@ -25,12 +25,13 @@ from sqlalchemy import case, func, select
 from app.core import audit, clock
 from app.core.errors import NotFound, ValidationFailed
 from app.core.permissions import authorize
+from app.core.sheets import size_text
 from app.extensions import db
 from app.issues import service as issues
 from app.issues.labels import STATUS_LABELS
 from app.issues.lights import LightRules, light_expression
 from app.issues.models import DROPPED, GREEN, GREY, NEW, RED, YELLOW, Category, Issue
-from app.mindmap.formats import Limits, MapFileError, MapNode, read_map, size_text
+from app.mindmap.formats import Limits, MapFileError, MapNode, read_map
 from app.people.models import User
 
 LIGHT_RANK = {GREY: 0, GREEN: 1, YELLOW: 2, RED: 3}
