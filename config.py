@@ -99,7 +99,12 @@ class Config:
     MINDMAP_ZIP_MAX_ENTRIES = _int("MINDMAP_ZIP_MAX_ENTRIES", 1000)
     MINDMAP_ZIP_MAX_BYTES = _int("MINDMAP_ZIP_MAX_BYTES", 20 * 1024 * 1024)
     MINDMAP_MAX_NODES = _int("MINDMAP_MAX_NODES", 20000)
+    MINDMAP_MAX_DEPTH = _int("MINDMAP_MAX_DEPTH", 12)
+    MINDMAP_MAX_NOTE_CHARS = _int("MINDMAP_MAX_NOTE_CHARS", 20000)
+    # Spreadsheet imports (problem list, KPI readings): rows below the header, and the
+    # columns read from the left (cells further right are skipped unread).
     SPREADSHEET_MAX_ROWS = _int("SPREADSHEET_MAX_ROWS", 20000)
+    SPREADSHEET_MAX_COLUMNS = _int("SPREADSHEET_MAX_COLUMNS", 50)
     # Reminders (app/notify): the days before a deadline, the silence that counts as
     # stale, the wait for an acknowledgement, the warning before a temporary membership ends.
     REMINDER_DUE_SOON_DAYS = _int("REMINDER_DUE_SOON_DAYS", 3)

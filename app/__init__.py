@@ -302,6 +302,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from app.core import clock, markdown, nav
+    from app.core.forms import is_web_link
     from app.core.i18n import Labels, format_clock, format_day, format_moment
     from app.core.layout import navbar
     from app.core.outbox import unread_count
@@ -333,6 +334,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.filters["clock"] = format_clock
     app.jinja_env.filters["local_date"] = clock.local_date
+    # ``{% if link is web_link %}``: only http(s) addresses become links on a page.
+    app.jinja_env.tests["web_link"] = is_web_link
 
 
 def register_commands(app: Flask) -> None:

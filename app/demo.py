@@ -108,6 +108,10 @@ TEMP_PERIODS = {
     "xulin": (-40, 120),
 }
 
+# The demo knows its task forces by these keys, never by name: people rename task forces,
+# and a real task force may carry the source case's name.
+AUM_KEY = "demo-aum"
+SECOND_KEY = "demo-corporate-deposits"
 AUM_TASK_FORCE = "非存AUM攻坚克难小组"
 AUM_GOAL = (
     "瞄准非存AUM千亿目标：一年内非存AUM升至1000亿元，"
@@ -256,18 +260,30 @@ def _has_membership(task_force_id: int, user_id: int) -> bool:
     )
 
 
-def _task_force(admin: User, name: str, goal: str, start: date, leader: User) -> TaskForce:
-    task_force = db.session.scalar(select(TaskForce).where(TaskForce.name == name))
+def _free_name(name: str) -> str:
+    """``name``, or ``name（演示）``… when a task force the demo did not make has it."""
+    taken = set(db.session.scalars(select(TaskForce.name)))
+    candidates = [name, f"{name}（演示）"] + [f"{name}（演示{n}）" for n in range(2, 100)]
+    return next(c for c in candidates if c not in taken)
+
+
+def _task_force(
+    admin: User, key: str, name: str, goal: str, start: date, leader: User
+) -> TaskForce:
+    """The demo's task force of ``key``, made the first time (renamed since, it is still
+    found; a task force of the same name that the demo did not make is left alone)."""
+    task_force = db.session.scalar(select(TaskForce).where(TaskForce.key == key))
     if task_force is None:
         with clock.frozen_at(_at(start, "setup")):
             task_force = service.create_task_force(
                 admin,
                 service.TaskForceInput(
-                    name=name,
+                    name=_free_name(name),
                     goal=goal,
                     starts_on=start,
                     ends_on=_year_after(start),
                     leader_id=leader.id,
+                    key=key,
                 ),
             )
     return task_force
@@ -707,9 +723,11 @@ def _load(password: str) -> None:
         users, units = _users(password)
     admin = users["admin"]
 
-    aum = _task_force(admin, AUM_TASK_FORCE, AUM_GOAL, aum_start(today), users["leader"])
+    aum = _task_force(admin, AUM_KEY, AUM_TASK_FORCE, AUM_GOAL, aum_start(today), users["leader"])
     _aum_roster(admin, aum, users)
-    second = _task_force(admin, SECOND_TASK_FORCE, SECOND_GOAL, second_start(today), users["exec"])
+    second = _task_force(
+        admin, SECOND_KEY, SECOND_TASK_FORCE, SECOND_GOAL, second_start(today), users["exec"]
+    )
     _second_roster(admin, second, users)
 
     # Rosters are complete now. Inside a request context ``User.roles_in`` looks a
@@ -772,10 +790,10 @@ def login_lines() -> list[str]:
             .join(Membership, Membership.user_id == User.id)
             .join(TaskForce, TaskForce.id == Membership.task_force_id)
             .where(
-                TaskForce.name.in_([AUM_TASK_FORCE, SECOND_TASK_FORCE]),
+                TaskForce.key.in_([AUM_KEY, SECOND_KEY]),
                 Membership.active_on(today),
             )
-            .order_by(TaskForce.name != AUM_TASK_FORCE)
+            .order_by(TaskForce.key != AUM_KEY)
         ).all()
     roles: dict[str, list[str]] = {}
     for username, role, ends_on, task_force in rows:

@@ -27,8 +27,10 @@ def apply_changes(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
     for field, new in values.items():
         old = getattr(obj, field)
         if old != new:
-            changes[field] = [_plain(old), _plain(new)]
             setattr(obj, field, new)
+            new = getattr(obj, field)  # as the model keeps it (a name is made one line)
+            if old != new:
+                changes[field] = [_plain(old), _plain(new)]
     return changes
 
 

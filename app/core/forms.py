@@ -4,9 +4,59 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
+from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+
+# Characters that break a one-line text: C0 and C1 controls (newline, tab, NUL …) and the
+# Unicode line and paragraph separators; each run of them becomes one space.
+_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# Bidirectional embeddings, overrides and isolates: they can make a name read backwards.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(value):
+    """A name or title as one line of text: control characters, line breaks and tabs
+    become a space, bidirectional overrides go, and the ends are trimmed.
+
+    The one helper for every one-line name or title: forms use it as a filter
+    (``filters=[one_line]``) and models run it on every assignment of such an attribute
+    (``app.core.models.one_line_attributes``). Anything but text (``None``) passes as is.
+    """
+    if not isinstance(value, str):
+        return value
+    if _BIDI.search(value):
+        value = _BIDI.sub("", value)
+    return _BREAKS.sub(" ", value).strip()
+
+
+WEB_LINK_MESSAGE = _l("Only http:// and https:// links are accepted.")
+
+
+def is_web_link(text: str) -> bool:
+    """Whether ``text`` is an absolute http:// or https:// address (a meeting's online
+    link): ``javascript:``, ``data:`` and other schemes are not."""
+    if not text or text != text.strip() or _BREAKS.search(text):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+class WebLink:
+    """Form validator: empty, or an http(s) address (see ``is_web_link``)."""
+
+    def __init__(self, message=None):
+        self.message = message
+
+    def __call__(self, form, field):
+        value = (field.data or "").strip()
+        if value and not is_web_link(value):
+            raise ValidationError(self.message or WEB_LINK_MESSAGE)
 
 
 def choices(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:

@@ -84,3 +84,18 @@ def _audit_is_append_only(session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
             raise AppendOnlyViolation("audit events cannot be changed or deleted")
+
+
+def one_line_attributes(*attributes) -> None:
+    """Every value assigned to these attributes (a name, a title) is made one line by
+    ``core.forms.one_line``, whoever assigns it: a form, a service, an import, the CLI.
+
+    A newline in a series name used to reach the calendar feed and break it.
+    """
+    from app.core.forms import one_line
+
+    def clean(target, value, oldvalue, initiator):
+        return one_line(value)
+
+    for attribute in attributes:
+        event.listen(attribute, "set", clean, retval=True)

@@ -1,7 +1,6 @@
 """The decision register as an Excel workbook (openpyxl), Chinese headers first.
 
-A cell that a spreadsheet would read as a formula (starting with = + - @, or a tab or
-carriage return before one) gets a leading apostrophe: text typed by people must never
+Every cell goes through ``app.core.sheets.neutralise``: text typed by people must never
 run as a formula on a colleague's machine.
 """
 
@@ -14,17 +13,10 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from app.core import clock
+from app.core.sheets import neutralise
 from app.decisions.labels import ESCALATION_STATUS_LABELS, KIND_LABELS, LEVEL_LABELS
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def safe_cell(value):
-    """``value`` as a workbook cell: text that could start a formula is neutralised."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _meeting_text(meeting) -> str:
@@ -67,7 +59,7 @@ def register_workbook(rows, meetings: dict | None = None) -> bytes:
         meeting = (meetings or {}).get(decision.meeting_id) if decision else None
         sheet.append(
             [
-                safe_cell(value)
+                neutralise(value)
                 for value in (
                     escalation.issue.code,
                     escalation.issue.title,

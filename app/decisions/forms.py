@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.core.forms import choices, optional_int
+from app.core.forms import choices, one_line, optional_int
 from app.decisions.labels import (
     ESCALATION_STATUS_LABELS,
     INCENTIVE_KIND_LABELS,
@@ -46,7 +46,9 @@ class ScheduleForm(FlaskForm):
 
 
 class NudgeForm(FlaskForm):
-    note = StringField(_l("Note to the owner"), validators=[Optional(), Length(max=300)])
+    note = StringField(
+        _l("Note to the owner"), validators=[Optional(), Length(max=300)], filters=[one_line]
+    )
 
 
 class RegisterFilterForm(FlaskForm):

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
-from app.core.models import TimestampMixin, VersionMixin
+from app.core.models import TimestampMixin, VersionMixin, one_line_attributes
 from app.core.scope import TaskForceScoped
 from app.extensions import db
 from app.issues.models import Issue
@@ -132,3 +132,7 @@ class Incentive(TaskForceScoped, TimestampMixin, db.Model):
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     org_unit: Mapped[OrgUnit | None] = relationship()
     issue: Mapped[Issue | None] = relationship()
+
+
+# Names and titles are one line, however they are set.
+one_line_attributes(Nudge.note)

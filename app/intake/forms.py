@@ -5,13 +5,17 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.core.forms import optional_int
+from app.core.forms import one_line, optional_int
 from app.people.forms import VersionedForm
 
 
 class SubmissionForm(FlaskForm):
     task_force_id = SelectField(_l("Task force"), coerce=optional_int, validators=[DataRequired()])
-    title = StringField(_l("Problem or suggestion"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(
+        _l("Problem or suggestion"),
+        validators=[DataRequired(), Length(max=200)],
+        filters=[one_line],
+    )
     description = TextAreaField(_l("Details"), validators=[Optional(), Length(max=10000)])
     category_id = SelectField(_l("Dimension"), coerce=optional_int, validators=[Optional()])
     org_unit_id = SelectField(_l("Org unit"), coerce=optional_int, validators=[Optional()])

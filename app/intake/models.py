@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import TimestampMixin, VersionMixin
+from app.core.models import TimestampMixin, VersionMixin, one_line_attributes
 from app.core.scope import TaskForceScoped
 from app.extensions import db
 from app.issues.models import Category, Issue
@@ -46,3 +46,7 @@ class Submission(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
     issue: Mapped[Issue | None] = relationship()
 
     __table_args__ = (Index("ix_intake_submission_tf_state", "task_force_id", "state"),)
+
+
+# Names and titles are one line, however they are set.
+one_line_attributes(Submission.title)

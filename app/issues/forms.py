@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from app.core.forms import choices, optional_int
+from app.core.forms import choices, one_line, optional_int
 from app.issues.labels import (
     ACTION_PRIORITY_LABELS,
     PRIORITY_LABELS,
@@ -27,7 +27,7 @@ from app.people.forms import VersionedForm
 
 
 class CategoryForm(VersionedForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], filters=[one_line])
     parent_id = SelectField(_l("Part of"), coerce=optional_int, validators=[Optional()])
     code_prefix = StringField(
         _l("Code prefix (top-level dimensions)"),
@@ -47,7 +47,9 @@ class CategoryForm(VersionedForm):
 
 
 class IssueForm(VersionedForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(
+        _l("Title"), validators=[DataRequired(), Length(max=200)], filters=[one_line]
+    )
     category_id = SelectField(_l("Category"), coerce=optional_int, validators=[InputRequired()])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
     solution = TextAreaField(_l("Solution"), validators=[Optional(), Length(max=20000)])
@@ -82,13 +84,17 @@ class ProgressForm(FlaskForm):
 
 
 class SubtaskForm(FlaskForm):
-    title = StringField(_l("Subtask"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(
+        _l("Subtask"), validators=[DataRequired(), Length(max=200)], filters=[one_line]
+    )
     owner_id = SelectField(_l("Owner"), coerce=optional_int, validators=[Optional()])
     deadline = DateField(_l("Deadline"), validators=[Optional()])
 
 
 class MilestoneForm(FlaskForm):
-    title = StringField(_l("Milestone"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(
+        _l("Milestone"), validators=[DataRequired(), Length(max=200)], filters=[one_line]
+    )
     starts_on = DateField(_l("Starts on"), validators=[Optional()])
     due_on = DateField(_l("Due on"), validators=[InputRequired(message=_l("Enter a date."))])
 

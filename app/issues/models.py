@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.core import clock
-from app.core.models import TimestampMixin, VersionMixin
+from app.core.models import TimestampMixin, VersionMixin, one_line_attributes
 from app.core.scope import TaskForceScoped
 from app.extensions import db
 from app.people.models import OrgUnit, User
@@ -246,3 +246,7 @@ class Attachment(StoredFile, TaskForceScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)
+
+
+# Names and titles are one line, however they are set.
+one_line_attributes(Category.name, Issue.title, Subtask.title, Milestone.title)

@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.core.forms import choices
+from app.core.forms import choices, one_line
 from app.kpis.labels import DIRECTION_LABELS, UNIT_LABELS
 from app.kpis.models import DIRECTIONS, UNITS
 from app.people.forms import VersionedForm
@@ -22,7 +22,7 @@ _NUMBER = _l("Enter a number.")
 
 
 class KpiForm(VersionedForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], filters=[one_line])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     unit = SelectField(_l("Unit"), choices=choices((u, UNIT_LABELS[u]) for u in UNITS))
     direction = SelectField(
@@ -41,7 +41,7 @@ class ReadingForm(FlaskForm):
         _l("Period (its last day)"), validators=[InputRequired(message=_l("Enter a date."))]
     )
     value = DecimalField(_l("Value"), validators=[InputRequired(message=_NUMBER)])
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)], filters=[one_line])
 
 
 class ImportForm(FlaskForm):

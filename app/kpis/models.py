@@ -9,7 +9,7 @@ from sqlalchemy import Column, ForeignKey, Index, Numeric, String, Table, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
-from app.core.models import TimestampMixin, VersionMixin
+from app.core.models import TimestampMixin, VersionMixin, one_line_attributes
 from app.core.scope import TaskForceScoped
 from app.extensions import db
 from app.issues.models import Issue
@@ -80,3 +80,7 @@ class KpiReading(TaskForceScoped, db.Model):
 
     kpi: Mapped[Kpi] = relationship(back_populates="readings")
     entered_by: Mapped[User | None] = relationship()
+
+
+# Names and titles are one line, however they are set.
+one_line_attributes(Kpi.name, KpiReading.note)

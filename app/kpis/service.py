@@ -7,10 +7,12 @@ reads them. Services check the table, write the audit event and commit once.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import selectinload
@@ -20,6 +22,7 @@ from app.core.errors import NotFound, ValidationFailed
 from app.core.permissions import authorize
 from app.core.scope import get_in_scope
 from app.core.service import check_version
+from app.core.sheets import SheetError, SheetLimits, read_rows, unneutralise
 from app.extensions import db
 from app.issues.models import Issue
 from app.issues.service import issues_of
@@ -265,27 +268,49 @@ def record_reading(actor: User, kpi: Kpi, period: date, value: Decimal, note: st
 # --- Excel import --------------------------------------------------------------------------
 
 IMPORT_HEADERS = ("KPI", "Period", "Value", "Note")
+# A person reads the first errors and fixes the file; thousands would only cost the page.
+ERRORS_LISTED = 100
 
 
 @dataclass
 class ImportResult:
     added: int = 0
     replaced: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # at most ERRORS_LISTED, then a count
+    more_errors: int = 0  # bad rows beyond those listed
+
+    @property
+    def listing(self) -> bool:
+        """Whether a further error is listed (else only counted)."""
+        return len(self.errors) < ERRORS_LISTED
+
+    def refuse(self, message: str) -> None:
+        if self.listing:
+            self.errors.append(message)
+        else:
+            self.more_errors += 1
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+
+_PERIOD = re.compile(r"^(\d{4})([-/])(\d{1,2})(?:\2(\d{1,2}))?$")
 
 
 def _period(value) -> date | None:
+    """A day from a cell: a date, or text such as 2024-03-31, 2024/3/31, 2024-03."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = str(value or "").strip()
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m", "%Y/%m"):
-        try:
-            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 (a day, no time)
-        except ValueError:
-            continue
-    return None
+    match = _PERIOD.match(str(value or "").strip())
+    if match is None:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(3)), int(match.group(4) or 1))
+    except ValueError:
+        return None
 
 
 def _month_end(day: date) -> date:
@@ -294,64 +319,71 @@ def _month_end(day: date) -> date:
     return day.replace(day=monthrange(day.year, day.month)[1])
 
 
-def import_readings(actor: User, task_force_id: int, content: bytes) -> ImportResult:
+def import_readings(
+    actor: User, task_force_id: int, content: bytes, filename: str = "readings.xlsx"
+) -> ImportResult:
     """Read KPI readings from an .xlsx sheet: KPI name, period, value, note.
 
-    All or nothing: any bad row stops the whole import, and every bad row is reported
-    with its row number. A period given as a month ("2024-03") means its last day.
+    All or nothing: any bad row stops the whole import, and bad rows are reported with
+    their row numbers (the first ``ERRORS_LISTED``, then how many more). A period given
+    as a month ("2024-03") means its last day. The file is read within the limits every
+    spreadsheet import shares (size, archive, rows; only the first four columns).
     """
-    import openpyxl
-
     authorize(actor, "kpi.manage", task_force_id)
     result = ImportResult()
+    limits = SheetLimits.from_config(current_app.config, max_columns=len(IMPORT_HEADERS))
     try:
-        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        result.errors.append(_("The file is not an Excel workbook (.xlsx)."))
+        table = read_rows(filename, content, limits, csv_allowed=False)
+    except SheetError as error:
+        result.errors.append(error.message)
         return result
-    sheet = book.worksheets[0]
     kpis = {
         k.name: k for k in db.session.scalars(select(Kpi).where(Kpi.task_force_id == task_force_id))
     }
     today = clock.today()
     rows = []
     seen: dict[tuple[int, date], int] = {}
-    for number, row in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
-        cells = list(row) + [None] * 4
+    for number, cells in table:
+        if number == 1:
+            continue  # the headings
         name, period_cell, value_cell, note = cells[:4]
-        if all(c in (None, "") for c in cells[:4]):
-            continue
-        problems = []
-        kpi = kpis.get(str(name or "").strip())
+        # Messages are made only for the rows listed: beyond those a bad row is counted.
+        problems: list = []
+        kpi = kpis.get(unneutralise(str(name or "").strip()))
         if kpi is None:
-            problems.append(_("unknown KPI “%(name)s”", name=name or ""))
+            problems.append(
+                lambda name=name: _("unknown KPI “%(name)s”", name=str(name or "")[:100])
+            )
         period = _period(period_cell)
         if period is None:
-            problems.append(_("the period is not a date (2024-03 or 2024-03-31)"))
+            problems.append(lambda: _("the period is not a date (2024-03 or 2024-03-31)"))
         else:
             if isinstance(period_cell, str) and len(period_cell.strip()) <= 7:
                 period = _month_end(period)
             if period > today:
-                problems.append(_("the period is in the future"))
+                problems.append(lambda: _("the period is in the future"))
         try:
             value = Decimal(str(value_cell).strip().replace(",", ""))
             if not value.is_finite():
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
             value = None
-            problems.append(_("the value is not a number"))
+            problems.append(lambda: _("the value is not a number"))
         if kpi is not None and period is not None:
             key = (kpi.id, period)
             if key in seen:
-                problems.append(_("the same KPI and period as row %(row)d", row=seen[key]))
+                problems.append(
+                    lambda first=seen[key]: _("the same KPI and period as row %(row)d", row=first)
+                )
             seen[key] = number
         if problems:
-            result.errors.append(
-                _("Row %(row)d: %(problems)s.", row=number, problems="; ".join(problems))
-            )
+            if result.listing:
+                text = "; ".join(problem() for problem in problems)
+                result.refuse(_("Row %(row)d: %(problems)s.", row=number, problems=text))
+            else:
+                result.more_errors += 1
             continue
-        rows.append((kpi, period, value, str(note or "").strip()[:200]))
-    book.close()
+        rows.append((kpi, period, value, unneutralise(str(note or "").strip())[:200]))
     if not result.errors and not rows:
         result.errors.append(_("The sheet has no readings."))
     if result.errors:

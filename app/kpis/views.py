@@ -190,10 +190,13 @@ def kpi_chart(kpi_id: int):
 def import_readings():
     task_force_id = current_task_force().id
     form = ImportForm()
-    errors: list[str] = []
+    result = None
     if form.validate_on_submit():
-        result = service.import_readings(current_user, task_force_id, form.file.data.read())
-        if not result.errors:
+        upload = form.file.data
+        result = service.import_readings(
+            current_user, task_force_id, upload.read(), upload.filename or ""
+        )
+        if not result.failed:
             flash(
                 _(
                     "Imported: %(added)d readings added, %(replaced)d replaced.",
@@ -203,9 +206,8 @@ def import_readings():
                 "success",
             )
             return redirect(url_for("kpis.kpi_list"))
-        errors = result.errors
     status = 400 if request.method == "POST" else 200
-    return render_template("kpis/import.html", form=form, errors=errors), status
+    return render_template("kpis/import.html", form=form, result=result), status
 
 
 @bp.get("/kpis/import/template.xlsx")

@@ -16,6 +16,7 @@ from icalendar import Calendar, Event, Timezone
 from sqlalchemy import or_, select
 
 from app.core import clock, hooks
+from app.core.forms import one_line
 from app.core.links import in_task_force
 from app.core.scope import task_force_scope
 from app.extensions import db
@@ -218,7 +219,8 @@ def ical(events: list[hooks.CalendarEvent], name: str, base_url: str = "") -> by
     cal.add("prodid", "-//Gongjian//Meetings//ZH")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", name)
+    # Names are one line on input; one stored before that rule must not break the file.
+    cal.add("x-wr-calname", one_line(name))
     cal.add("x-wr-timezone", zone.key)
     cal.add_component(_vtimezone(zone.key))
     stamp = clock.now()
@@ -226,7 +228,7 @@ def ical(events: list[hooks.CalendarEvent], name: str, base_url: str = "") -> by
         event = Event()
         event.add("uid", item.uid)
         event.add("dtstamp", stamp)
-        event.add("summary", item.title)
+        event.add("summary", one_line(item.title))
         event.add("sequence", item.sequence)
         if isinstance(item.start, datetime):
             event.add("dtstart", item.start.astimezone(zone))

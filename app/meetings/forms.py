@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from app.core.forms import choices, optional_int
+from app.core.forms import WebLink, choices, one_line, optional_int
 from app.meetings.labels import CADENCE_LABELS, KIND_LABELS
 from app.meetings.models import CADENCES, KINDS
 from app.people.forms import VersionedForm
@@ -21,7 +21,7 @@ _TIME = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Write the time as HH:MM
 
 
 class SeriesForm(VersionedForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], filters=[one_line])
     kind = SelectField(_l("Kind"), choices=choices((k, KIND_LABELS[k]) for k in KINDS))
     cadence = SelectField(_l("Cadence"), choices=choices((c, CADENCE_LABELS[c]) for c in CADENCES))
     rrule = StringField(
@@ -40,8 +40,10 @@ class SeriesForm(VersionedForm):
     counterpart_unit_ids = SelectMultipleField(
         _l("Counterparts: departments (one-on-ones)"), coerce=int, validators=[Optional()]
     )
-    place = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
-    online_link = StringField(_l("Online link"), validators=[Optional(), Length(max=300)])
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=200)], filters=[one_line])
+    online_link = StringField(
+        _l("Online link"), validators=[Optional(), Length(max=300), WebLink()]
+    )
     agenda_template = TextAreaField(
         _l("Agenda template (one item a line)"), validators=[Optional(), Length(max=4000)]
     )
@@ -50,16 +52,22 @@ class SeriesForm(VersionedForm):
 class MoveForm(FlaskForm):
     day = DateField(_l("Day"), validators=[InputRequired()])
     start_time = StringField(_l("Time"), validators=[DataRequired(), _TIME])
-    place = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=200)], filters=[one_line])
 
 
 class AgendaItemForm(FlaskForm):
-    title = StringField(_l("Agenda item"), validators=[DataRequired(), Length(max=300)])
-    section = StringField(_l("Section"), validators=[Optional(), Length(max=100)])
+    title = StringField(
+        _l("Agenda item"), validators=[DataRequired(), Length(max=300)], filters=[one_line]
+    )
+    section = StringField(
+        _l("Section"), validators=[Optional(), Length(max=100)], filters=[one_line]
+    )
 
 
 class ActionForm(FlaskForm):
-    title = StringField(_l("Action item"), validators=[DataRequired(), Length(max=300)])
+    title = StringField(
+        _l("Action item"), validators=[DataRequired(), Length(max=300)], filters=[one_line]
+    )
     owner_id = SelectField(_l("Owner"), coerce=optional_int, validators=[Optional()])
     deadline = DateField(_l("Deadline"), validators=[Optional()])
 

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
-from app.core.models import TimestampMixin, VersionMixin
+from app.core.models import TimestampMixin, VersionMixin, one_line_attributes
 from app.core.scope import TaskForceScoped
 from app.extensions import db
 from app.issues.models import Issue, Subtask
@@ -208,3 +208,15 @@ class CalendarToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     revoked_at: Mapped[datetime | None]
+
+
+# Names and titles are one line, however they are set.
+one_line_attributes(
+    MeetingSeries.name,
+    MeetingSeries.place,
+    Meeting.title,
+    Meeting.place,
+    AgendaItem.section,
+    AgendaItem.title,
+    ActionItem.title,
+)

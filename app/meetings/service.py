@@ -26,6 +26,7 @@ from app.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from app.core.forms import WEB_LINK_MESSAGE, is_web_link
 from app.core.i18n import format_clock
 from app.core.outbox import notify
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
@@ -235,6 +236,8 @@ class SeriesInput:
 
 
 def _check_series(task_force_id: int, data: SeriesInput) -> None:
+    if data.online_link.strip() and not is_web_link(data.online_link.strip()):
+        raise ValidationFailed(str(WEB_LINK_MESSAGE), "online_link")
     if data.kind not in KINDS:
         raise ValidationFailed(_("Unknown kind of meeting."), "kind")
     if data.cadence not in CADENCES:

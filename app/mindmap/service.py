@@ -25,6 +25,7 @@ from sqlalchemy import case, func, select
 from app.core import audit, clock
 from app.core.errors import NotFound, ValidationFailed
 from app.core.permissions import authorize
+from app.core.sheets import size_text
 from app.extensions import db
 from app.issues import service as issues
 from app.issues.labels import STATUS_LABELS
@@ -40,7 +41,7 @@ from app.issues.models import (
     Category,
     Issue,
 )
-from app.mindmap.formats import Limits, MapFileError, MapNode, read_map, size_text
+from app.mindmap.formats import Limits, MapFileError, MapNode, read_map
 from app.people.models import User
 
 LIGHT_RANK = {GREY: 0, GREEN: 1, YELLOW: 2, RED: 3}
@@ -221,6 +222,8 @@ def _limits() -> Limits:
         max_entries=config["MINDMAP_ZIP_MAX_ENTRIES"],
         max_uncompressed=config["MINDMAP_ZIP_MAX_BYTES"],
         max_nodes=config["MINDMAP_MAX_NODES"],
+        max_depth=config["MINDMAP_MAX_DEPTH"],
+        max_note=config["MINDMAP_MAX_NOTE_CHARS"],
     )
 
 

@@ -3,8 +3,8 @@ template, and import of .xlsx or CSV that creates and updates items by code.
 
 Headers are Chinese whatever the interface language, so that an exported sheet, the
 template and an import all speak the same columns. Text that a spreadsheet would run as a
-formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written
-with a leading apostrophe; import takes that apostrophe off again.
+formula is written with a leading apostrophe, and import takes it off again; uploads are
+read within the bounds of ``app.core.sheets``.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from sqlalchemy import select
 from app.core import audit, clock
 from app.core.errors import InvalidTransition
 from app.core.permissions import authorize
+from app.core.sheets import SheetError, SheetLimits, neutralise, read_rows, unneutralise
 from app.extensions import db
 from app.issues import service as issues
 from app.issues.labels import PRIORITY_LABELS
 from app.issues.lights import LightRules, light_expression
 from app.issues.models import NEW, PRIORITIES, Category, Issue
 from app.mindmap import xlsx
-from app.mindmap.formats import size_text
 from app.people.models import OrgUnit, User
 
 HEADERS = (
@@ -77,23 +77,8 @@ def header_labels() -> list[str]:
     return [f"{label}（{zone}）" if key == "updated" else label for key, label in HEADERS]
 
 
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-_DANGEROUS_FIRST = frozenset(DANGEROUS)
 YES = {"是", "yes", "y", "true", "1", "重大"}
 NO = {"否", "no", "n", "false", "0", ""}
-
-
-def neutralise(value):
-    """Text that a spreadsheet would run is written as plain text."""
-    if type(value) is str and value and value[0] in _DANGEROUS_FIRST:
-        return "'" + value
-    return value
-
-
-def _unneutralise(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(DANGEROUS):
-        return value[1:]
-    return value
 
 
 def _category_paths(task_force_id: int) -> dict[int, str]:
@@ -184,7 +169,7 @@ def to_xlsx(rows: list[tuple], tree: list) -> bytes:
     widths = [_width(label) for label in heads]
     prepared = rows  # prepared in place: a 10,000-row export is held once, not twice
     for n, row in enumerate(rows):
-        values = [neutralise(v) for v in row]
+        values = list(row)  # the sheet neutralises text as it writes it
         values[light_index] = ZH_LIGHT.get(row[light_index], row[light_index])
         prepared[n] = (values, row[light_index])
     for i in range(len(HEADERS)):
@@ -202,7 +187,7 @@ def to_xlsx(rows: list[tuple], tree: list) -> bytes:
     tree_sheet.append(tree_headers, dict.fromkeys(range(len(tree_headers)), xlsx.BOLD))
     for row in tree:
         values = (
-            neutralise("\u3000" * row.depth + row.category.name),
+            "\u3000" * row.depth + row.category.name,
             row.depth + 1,
             row.category.code_prefix or "",
             row.total,
@@ -261,7 +246,7 @@ def template(actor: User, task_force_id: int) -> bytes:
         [
             "",
             "示例：代发客户资金留存率低",
-            paths[0] if paths else "客户端",
+            neutralise(paths[0]) if paths else "客户端",
             "",
             clock.today(),
             "高",
@@ -289,7 +274,7 @@ def template(actor: User, task_force_id: int) -> bytes:
     help_sheet.append([])
     help_sheet.append(["可用分类"])
     for path in paths:
-        help_sheet.append([path])
+        help_sheet.append([neutralise(path)])
     help_sheet.column_dimensions["A"].width = 40
     help_sheet.column_dimensions["B"].width = 40
     buffer = io.BytesIO()
@@ -320,55 +305,12 @@ class SheetImport:
         return not self.problems and not self.file_error
 
 
-def _read_table(filename: str, data: bytes) -> list[list]:
-    """All rows of the first sheet (or the CSV) as lists of cell values."""
-    lower = filename.lower()
-    if lower.endswith(".csv"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("gb18030")
-            except UnicodeDecodeError:
-                raise ValueError(_("The CSV file is neither UTF-8 nor GB18030 text.")) from None
-        return [list(r) for r in csv.reader(io.StringIO(text))]
-    if lower.endswith(".xlsx"):
-        if not data.startswith(b"PK"):
-            raise ValueError(_("The file is damaged: it is not a readable Excel workbook."))
-        from app.mindmap.formats import Limits, MapFileError, _open_zip
-
-        config = current_app.config
-        try:
-            _open_zip(
-                data,
-                Limits(
-                    max_entries=config["MINDMAP_ZIP_MAX_ENTRIES"],
-                    max_uncompressed=config["MINDMAP_ZIP_MAX_BYTES"],
-                ),
-            )
-        except MapFileError as error:
-            raise ValueError(error.message) from None
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            sheet = workbook.worksheets[0]
-            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-            workbook.close()
-            return rows
-        except Exception:  # openpyxl raises many kinds for a broken file
-            raise ValueError(
-                _("The file is damaged: it is not a readable Excel workbook.")
-            ) from None
-    raise ValueError(_("Upload an .xlsx or .csv file."))
-
-
 def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return _unneutralise(str(value).strip())
+    return unneutralise(str(value).strip())
 
 
 def _parse_date(value):
@@ -395,29 +337,18 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
     """Check every row; write only when all are valid, in one transaction."""
     authorize(actor, "issue.import", task_force_id)
     result = SheetImport()
-    if len(data) > current_app.config["MINDMAP_MAX_UPLOAD_BYTES"]:
-        result.file_error = _(
-            "The file is larger than %(size)s.",
-            size=size_text(current_app.config["MINDMAP_MAX_UPLOAD_BYTES"]),
-        )
-        return result
     try:
-        table = _read_table(filename, data)
-    except ValueError as error:
-        result.file_error = str(error)
+        table = read_rows(filename, data, SheetLimits.from_config(current_app.config))
+    except SheetError as error:
+        result.file_error = error.message
         return result
-    table = [r for r in table if any(_text(v) for v in r)]
+    table = [(number, row) for number, row in table if any(_text(v) for v in row)]
     if len(table) < 2:
         result.file_error = _("The sheet has no rows below its header.")
         return result
-    if len(table) - 1 > current_app.config["SPREADSHEET_MAX_ROWS"]:
-        result.file_error = _(
-            "The sheet has more than %(n)d rows.", n=current_app.config["SPREADSHEET_MAX_ROWS"]
-        )
-        return result
     labels = dict(HEADERS)
     by_label = {label: key for key, label in HEADERS}
-    header = [_text(v) for v in table[0]]
+    header = [_text(v) for v in table[0][1]]
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
         key = by_label.get(name) or (name if name in labels else None)
@@ -462,7 +393,7 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
         return row[index] if index is not None and index < len(row) else None
 
     planned = []
-    for number, row in enumerate(table[1:], start=2):
+    for number, row in table[1:]:
         problems = []
 
         def problem(key: str, message: str, number=number, problems=problems) -> None:

@@ -16,6 +16,8 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from app.core.sheets import neutralise
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -58,7 +60,10 @@ class Sheet:
     freeze_header: bool = True
 
     def append(self, values, styles: dict[int, int] | None = None) -> None:
-        """One row; ``styles`` maps a column index (0-based) to a style id."""
+        """One row; ``styles`` maps a column index (0-based) to a style id.
+
+        Text a spreadsheet would run as a formula is written neutralised, whoever calls.
+        """
         number = len(self.rows) + 1
         cells = []
         for index, value in enumerate(values):
@@ -71,7 +76,7 @@ class Sheet:
             if kind is str:
                 cells.append(
                     f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">'
-                    f"{_escape(value)}</t></is></c>"
+                    f"{_escape(neutralise(value))}</t></is></c>"
                 )
             elif kind is bool:
                 cells.append(f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>')
@@ -86,7 +91,7 @@ class Sheet:
             else:
                 cells.append(
                     f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">'
-                    f"{_escape(str(value))}</t></is></c>"
+                    f"{_escape(neutralise(str(value)))}</t></is></c>"
                 )
         self.rows.append(f'<row r="{number}">{"".join(cells)}</row>'.encode())
 

@@ -6,7 +6,7 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.fields import TimeField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.core.forms import choices
+from app.core.forms import choices, one_line
 from app.notify.models import CHANNEL_KINDS, DINGTALK, EMAIL, FEISHU, WEBHOOK, WECOM
 
 CHANNEL_KIND_LABELS = {
@@ -26,7 +26,7 @@ class PreferencesForm(FlaskForm):
 
 
 class ChannelForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)], filters=[one_line])
     kind = SelectField(
         _l("Kind"), choices=choices((k, CHANNEL_KIND_LABELS[k]) for k in CHANNEL_KINDS)
     )

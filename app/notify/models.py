@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
-from app.core.models import Notification, TimestampMixin
+from app.core.models import Notification, TimestampMixin, one_line_attributes
 from app.extensions import db
 
 EMAIL = "email"
@@ -173,3 +173,7 @@ class JobRun(db.Model):
     finished_at: Mapped[datetime | None]
     outcome: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+# Names and titles are one line, however they are set.
+one_line_attributes(Channel.name)

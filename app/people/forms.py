@@ -26,7 +26,7 @@ from wtforms.validators import (
     Regexp,
 )
 
-from app.core.forms import EmailAddress, choices, optional_int
+from app.core.forms import EmailAddress, choices, one_line, optional_int
 from app.core.permissions import GLOBAL_ROLES, ROLE_LABELS, TASK_FORCE_ROLES
 from app.people.models import ORG_UNIT_KINDS
 
@@ -100,7 +100,9 @@ class UserForm(VersionedForm):
             EmailAddress(message=_l("Not a valid e-mail address.")),
         ],
     )
-    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
+    display_name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=60)], filters=[one_line]
+    )
     role = SelectField(
         _l("Bank-wide role"),
         choices=choices((r, ROLE_LABELS[r]) for r in GLOBAL_ROLES),
@@ -115,7 +117,7 @@ class UserCreateForm(UserForm):
 
 
 class TaskForceForm(VersionedForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], filters=[one_line])
     goal = TextAreaField(_l("Goal"), validators=[DataRequired(), Length(max=2000)])
     starts_on = DateField(_l("Starts on"), validators=[InputRequired(message=_l("Enter a date."))])
     ends_on = DateField(_l("Ends on"), validators=[Optional()])
@@ -126,7 +128,7 @@ class TaskForceCreateForm(TaskForceForm):
 
 
 class OrgUnitForm(VersionedForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], filters=[one_line])
     kind = SelectField(
         _l("Kind"), choices=choices((k, ORG_UNIT_KIND_LABELS[k]) for k in ORG_UNIT_KINDS)
     )
@@ -142,7 +144,7 @@ class MemberAddForm(FlaskForm):
     org_unit_id = SelectField(_l("Org unit"), coerce=optional_int, validators=[Optional()])
     joined_on = DateField(_l("Joins on"), validators=[Optional()])
     ends_on = DateField(_l("Ends on (temporary members)"), validators=[Optional()])
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)], filters=[one_line])
 
 
 class RoleChangeForm(FlaskForm):
@@ -153,7 +155,7 @@ class RoleChangeForm(FlaskForm):
 
 
 class EndMembershipForm(FlaskForm):
-    note = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
+    note = StringField(_l("Reason"), validators=[Optional(), Length(max=200)], filters=[one_line])
 
 
 class AuditFilterForm(FlaskForm):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash
 
 from app.core import clock
-from app.core.models import TimestampMixin, VersionMixin
+from app.core.models import TimestampMixin, VersionMixin, one_line_attributes
 from app.core.permissions import ADMIN, FRONTLINE, STAFF, TEMP_MEMBER
 from app.core.scope import TaskForceScoped, unscoped
 from app.extensions import db
@@ -26,6 +26,9 @@ class TaskForce(TimestampMixin, VersionMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # A stable name for programs (the demo loader finds its task forces by it); people
+    # rename task forces, so a program never looks one up by ``name``.
+    key: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
     goal: Mapped[str] = mapped_column(Text, default="")
     starts_on: Mapped[date]
     ends_on: Mapped[date | None]
@@ -206,3 +209,7 @@ class LoginAttempt(db.Model):
     identifier: Mapped[str] = mapped_column(String(254), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     success: Mapped[bool] = mapped_column(default=False)
+
+
+# Names and titles are one line, however they are set.
+one_line_attributes(TaskForce.name, OrgUnit.name, User.display_name, Membership.note)

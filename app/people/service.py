@@ -410,6 +410,7 @@ class TaskForceInput:
     starts_on: date
     ends_on: date | None
     leader_id: int | None = None
+    key: str | None = None  # a program's stable name for it (the demo's); never shown
 
 
 def _check_task_force_input(data: TaskForceInput, existing: TaskForce | None = None) -> None:
@@ -428,7 +429,7 @@ def create_task_force(actor: User, data: TaskForceInput) -> TaskForce:
     if data.leader_id and (leader is None or not leader.active):
         raise ValidationFailed(_("Choose an active user."), "leader_id")
     task_force = TaskForce(
-        name=data.name, goal=data.goal, starts_on=data.starts_on, ends_on=data.ends_on
+        name=data.name, goal=data.goal, starts_on=data.starts_on, ends_on=data.ends_on, key=data.key
     )
     db.session.add(task_force)
     db.session.flush()

@@ -13,14 +13,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.core.forms import choices, optional_int
+from app.core.forms import choices, one_line, optional_int
 from app.people.forms import VersionedForm
 from app.pilots.labels import OUTCOME_LABELS, ROLLOUT_LABELS
 from app.pilots.models import OUTCOMES, ROLLOUT_STATUSES
 
 
 class PilotForm(VersionedForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[one_line])
     measure = TextAreaField(_l("The measure tested"), validators=[Optional(), Length(max=20000)])
     owner_id = SelectField(_l("Owner"), coerce=optional_int, validators=[Optional()])
     unit_ids = SelectMultipleField(_l("Pilot org units"), coerce=int, validators=[Optional()])
@@ -34,8 +34,12 @@ class StageForm(VersionedForm):
 
 
 class ObjectiveForm(FlaskForm):
-    title = StringField(_l("Objective"), validators=[DataRequired(), Length(max=200)])
-    metric = StringField(_l("Metric (unit)"), validators=[Optional(), Length(max=60)])
+    title = StringField(
+        _l("Objective"), validators=[DataRequired(), Length(max=200)], filters=[one_line]
+    )
+    metric = StringField(
+        _l("Metric (unit)"), validators=[Optional(), Length(max=60)], filters=[one_line]
+    )
     baseline = DecimalField(_l("Baseline"), validators=[Optional()])
     target = DecimalField(_l("Target"), validators=[Optional()])
 

@@ -9,7 +9,7 @@ from sqlalchemy import Column, ForeignKey, Index, Numeric, String, Table, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
-from app.core.models import TimestampMixin, VersionMixin
+from app.core.models import TimestampMixin, VersionMixin, one_line_attributes
 from app.core.scope import TaskForceScoped
 from app.extensions import db
 from app.issues.models import Issue, StoredFile
@@ -182,3 +182,7 @@ class RolloutChange(TaskForceScoped, db.Model):
     changed_on: Mapped[date]
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+# Names and titles are one line, however they are set.
+one_line_attributes(Pilot.name, PilotObjective.title, PilotObjective.metric)

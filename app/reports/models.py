@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, deferred, mapped_column, relationship
 
 from app.core import clock
@@ -20,6 +29,8 @@ from app.people.models import User
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 PACK_STATES = (QUEUED, RUNNING, DONE, FAILED)
+# At most one pack per task force and quarter is queued or being built at a time.
+IN_PROGRESS = text("status IN ('queued', 'running')")
 
 
 class ReviewPack(TaskForceScoped, db.Model):
@@ -46,6 +57,14 @@ class ReviewPack(TaskForceScoped, db.Model):
 
     __table_args__ = (
         UniqueConstraint("task_force_id", "quarter", "number", name="uq_review_pack_version"),
+        Index(
+            "uq_review_pack_in_progress",
+            "task_force_id",
+            "quarter",
+            unique=True,
+            sqlite_where=IN_PROGRESS,
+            postgresql_where=IN_PROGRESS,
+        ),
     )
 
     @property

@@ -113,15 +113,41 @@ def _next_number(task_force_id: int, quarter: Quarter) -> int:
     return (last or 0) + 1
 
 
-def request_pack(actor: User | None, task_force_id: int, quarter: Quarter | str) -> ReviewPack:
-    """Queue a new version of the pack for ``quarter``.
+def _in_progress(task_force_id: int, quarter: Quarter) -> ReviewPack | None:
+    return db.session.scalars(
+        select(ReviewPack).where(
+            ReviewPack.task_force_id == task_force_id,
+            ReviewPack.quarter == str(quarter),
+            ReviewPack.status.in_((QUEUED, RUNNING)),
+        )
+    ).first()
 
+
+def request_pack(
+    actor: User | None, task_force_id: int, quarter: Quarter | str
+) -> tuple[ReviewPack, bool]:
+    """Queue a new version of the pack for ``quarter``: (the pack, True).
+
+    One pack per quarter is queued or built at a time: while one is, the answer is that
+    pack, (pack, False), whoever asks (ten quick requests used to build ten packs at
+    once). A pack whose process died is failed and no longer holds the quarter. The
+    database's partial unique index settles two workers asking at the same moment.
     ``actor`` None is the scheduler. :raise PermissionDenied, ValidationFailed:
     """
     if actor is not None:
         authorize(actor, "report.generate", task_force_id)
     quarter = check_quarter(quarter)
     for attempt in range(3):
+        current = _in_progress(task_force_id, quarter)
+        if current is not None:
+            if status_of(current) != FAILED:
+                return current, False
+            _set(
+                current.id,
+                status=FAILED,
+                error="lost: its process stopped before it finished",
+                finished_at=clock.now(),
+            )
         pack = ReviewPack(
             task_force_id=task_force_id,
             quarter=str(quarter),
@@ -133,7 +159,7 @@ def request_pack(actor: User | None, task_force_id: int, quarter: Quarter | str)
         db.session.add(pack)
         try:
             db.session.flush()
-        except IntegrityError:  # another worker took this version number first
+        except IntegrityError:  # another worker queued one, or took this version number
             db.session.rollback()
             if attempt == 2:
                 raise
@@ -146,7 +172,7 @@ def request_pack(actor: User | None, task_force_id: int, quarter: Quarter | str)
             summary=f"{quarter} v{pack.number}",
         )
         db.session.commit()
-        return pack
+        return pack, True
     raise AssertionError("unreachable")
 
 
@@ -166,7 +192,16 @@ def run_pack(pack_id: int) -> ReviewPack:
     requester = pack.requested_by
     locale = requester.locale if requester else current_app.config["BABEL_DEFAULT_LOCALE"]
     who = requester.display_name if requester else ""
-    _set(pack_id, status=RUNNING, started_at=clock.now(), heartbeat_at=clock.now(), progress=5)
+    # Claimed in one statement: of two threads or processes given the same queued pack,
+    # one builds it.
+    claimed = db.session.execute(
+        ReviewPack.__table__.update()
+        .where(ReviewPack.__table__.c.id == pack_id, ReviewPack.__table__.c.status == QUEUED)
+        .values(status=RUNNING, started_at=clock.now(), heartbeat_at=clock.now(), progress=5)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return db.session.get(ReviewPack, pack_id)
 
     def progress(percent: int) -> None:
         _set(pack_id, progress=percent, heartbeat_at=clock.now())
@@ -205,7 +240,7 @@ def run_pack(pack_id: int) -> ReviewPack:
 def generate_pack(actor: User | None, task_force_id: int, quarter: Quarter | str) -> ReviewPack:
     """Queue and build a pack now (the scheduler calls this at quarter end): done or failed."""
     with task_force_scope(task_force_id):
-        pack = request_pack(actor, task_force_id, quarter)
+        pack, _created = request_pack(actor, task_force_id, quarter)
         pack = run_pack(pack.id)
         # Loaded here, in scope: the caller may read the row outside any task force.
         db.session.refresh(pack)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -64,17 +64,21 @@ def index():
 @bp.post("/packs")
 @requires("report.generate")
 def generate():
-    """Queue a new version of the quarter's pack and build it in the background."""
+    """Queue a new version of the quarter's pack and build it in the background; while
+    one of that quarter is queued or being built, show that one instead."""
     task_force = current_task_force()
     form = _pack_form(task_force)
     if not form.validate_on_submit():
         return _index(form, 400)
     try:
-        pack = service.request_pack(current_user, task_force.id, form.quarter.data)
+        pack, created = service.request_pack(current_user, task_force.id, form.quarter.data)
     except DomainError as error:
         form_error(form, error)
         return _index(form, 400)
-    service.start_in_background(pack)
+    if created:
+        service.start_in_background(pack)
+    else:
+        flash(_("This quarter's pack is being built; it is the one below."), "info")
     return redirect(url_for("reports.index", _anchor=f"pack-{pack.id}"))
 
 

@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 
 from app.core import clock
 from app.core.scope import task_force_scope
+from app.core.sheets import neutralise
 from app.decisions import service
-from app.decisions.exports import safe_cell
 from app.extensions import db
 from app.issues.models import Issue
 from app.people.models import User
@@ -127,10 +127,10 @@ def test_the_excel_export_has_chinese_headers_and_no_live_formulas(app, world, l
     assert not any(isinstance(v, str) and v.startswith(("=", "+", "@")) for v in values)
 
 
-def test_safe_cell_neutralises_formula_starts():
+def test_the_register_neutralises_formula_starts():
     for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1"):
-        assert safe_cell(text).startswith("'")
-    assert safe_cell("普通文本") == "普通文本" and safe_cell(3) == 3
+        assert neutralise(text).startswith("'")
+    assert neutralise("普通文本") == "普通文本" and neutralise(3) == 3
 
 
 def test_the_pdf_export_lists_the_decisions(app, world, login, look):

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.kpis.charts import kpi_chart
 from app.kpis.models import Kpi, KpiReading
+from tests import hostile
 from tests.pdfcheck import needs_poppler, pdf_text
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -217,3 +218,57 @@ def test_the_same_chart_goes_into_a_pdf(app, world):
     text = pdf_text(data)
     assert "非存AUM" in text
     assert "2024-05" in text  # the chart's month label, drawn as vector text
+
+
+# --- files that would cost too much ------------------------------------------------------
+
+KPI_HEAD = ["KPI", "Period", "Value", "Note"]
+
+
+def test_a_workbook_declaring_16384_columns_imports_within_a_small_budget(world, login, look):
+    client = login("leader")
+    data = hostile.wide_dimension(
+        KPI_HEAD, ["非存AUM", "2024-02", 870, "二月"], ["非存AUM", "2024-03", 880, "三月"]
+    )
+    cost = hostile.measure(lambda: _upload(client, data))
+    assert cost.result.status_code == 302, cost.result.get_data(as_text=True)[-2000:]
+    assert cost.peak_mb < 20, f"{cost.peak_mb:.0f} MB"
+    assert _reading_count(look) == 3
+
+
+def test_readings_stop_at_the_row_limit(app, world, login, look):
+    app.config["SPREADSHEET_MAX_ROWS"] = 50
+    try:
+        data = hostile.many_rows(KPI_HEAD, ["未知指标", "2024-02", 1, ""], 20_000)
+        cost = hostile.measure(lambda: _upload(login("leader"), data))
+    finally:
+        app.config["SPREADSHEET_MAX_ROWS"] = 20000
+    assert cost.result.status_code == 400
+    assert "表格超过 50 行。" in cost.result.get_data(as_text=True)
+    assert cost.peak_mb < 10, f"{cost.peak_mb:.1f} MB"
+    assert _reading_count(look) == 1
+
+
+def test_a_file_larger_than_the_limit_is_refused(app, world, login, look):
+    app.config["MINDMAP_MAX_UPLOAD_BYTES"] = 4096
+    try:
+        data = _workbook([("非存AUM", "2024-02", 870, "很长的说明" * 2000)])
+        response = _upload(login("leader"), data)
+    finally:
+        app.config["MINDMAP_MAX_UPLOAD_BYTES"] = 10 * 1024 * 1024
+    assert response.status_code == 400
+    assert "文件超过 4 KB" in response.get_data(as_text=True)
+    assert _reading_count(look) == 1
+
+
+def test_at_most_100_errors_are_listed_and_a_line_says_how_many_more(world, login, look):
+    data = _workbook([("不存在的指标", "2024-02", 1, "")] * 250)
+    response = _upload(login("leader"), data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    errors = page.split('data-testid="import-errors"')[1].split("</div>")[0]
+    assert errors.count("<li>") == 101
+    assert "第 101 行：" in errors and "第 102 行：" not in errors
+    assert "另有 150 行有误，未列出。" in errors
+    assert len(page) < 100_000
+    assert _reading_count(look) == 1

@@ -16,6 +16,7 @@ from app.mindmap.formats import (
     MapNode,
     read_map,
 )
+from tests import hostile
 
 
 def titles(node: MapNode) -> list[str]:
@@ -200,3 +201,58 @@ def test_damaged_wrong_and_empty_files_get_clear_messages(ctx, sample):
 def test_too_many_topics_are_refused(ctx):
     text = "# 根\n" + "".join(f"- 节点{i}\n" for i in range(60))
     assert "more than" in refused("big.md", text.encode(), Limits(max_nodes=50))
+
+
+DEEP = {
+    "deep.xmind": hostile.deep_xmind_zen,
+    "deep8.xmind": hostile.deep_xmind8,
+    "deep.mm": hostile.deep_freemind,
+    "deep.opml": hostile.deep_opml,
+    "deep.md": hostile.deep_markdown,
+}
+
+
+@pytest.mark.parametrize("filename", DEEP)
+def test_a_map_nested_3000_deep_is_refused_with_the_depth_limit(ctx, filename):
+    message = refused(filename, DEEP[filename](3000))
+    assert message == "The map is nested deeper than 12 levels."
+
+
+@pytest.mark.parametrize("filename", DEEP)
+def test_a_map_as_deep_as_the_limit_is_read(ctx, filename):
+    root = read_map(filename, DEEP[filename](12))  # the centre and 11 levels below it
+    depth, node = 1, root
+    while node.children:
+        depth, node = depth + 1, node.children[0]
+    assert depth == 12
+    assert "deeper than 12" in refused(filename, DEEP[filename](13))
+
+
+def test_the_depth_limit_is_the_configured_one(ctx):
+    assert "deeper than 5 levels" in refused("deep.opml", hostile.deep_opml(6), Limits(max_depth=5))
+
+
+def test_a_note_nested_3000_deep_is_read_as_its_text(ctx):
+    root = read_map("deep-note.mm", hostile.deep_freemind_note(3000))
+    assert root.children[0].note == "深"
+
+
+def test_a_note_longer_than_the_limit_is_refused(ctx):
+    message = refused("long.md", hostile.long_markdown_note(100_000), Limits(max_note=20_000))
+    assert message == "The note of “客户端” is longer than 20000 characters; shorten it."
+    text = '<opml version="2.0"><body><outline text="中心"><outline text="客户端" _note="{}"/>'
+    text += "</outline></body></opml>"
+    message = refused("long.opml", text.format("很" * 30).encode(), Limits(max_note=20))
+    assert "longer than 20 characters" in message
+
+
+def test_markdown_notes_and_long_lines_read_in_linear_time(ctx):
+    # Sizes a quadratic join (1 MB of note lines) or a backtracking pattern (3,000 spaces
+    # in a heading) takes tens of seconds over; the corpus test reads the 4 MB ones.
+    limits = Limits(max_note=10 * 1024 * 1024)
+    for data in (hostile.long_markdown_note(1024 * 1024), hostile.long_markdown_lines(12_000)):
+        cost = hostile.measure(lambda data=data: read_map("long.md", data, limits))
+        assert cost.cpu_seconds < 2, f"{cost.cpu_seconds:.1f} s"
+    root = read_map("lines.md", hostile.long_markdown_lines(4000), limits)
+    item = root.children[0].children[0]
+    assert (root.children[0].title, item.title) == ("客户 端", "问题 x — 状态 !")

@@ -240,3 +240,56 @@ def test_a_closed_item_the_map_would_change_is_left_as_it_is(login, world, look)
     with look():
         item = db.session.scalar(select(Issue).where(Issue.title == "代发资金留存率低"))
         assert item.description == "工资到账当日流出"
+
+
+def upload_body(client, name: str, data: bytes):
+    """``upload`` with the multipart body written here: the test client would spool a
+    file over 500 KB to a temporary file it never closes."""
+    boundary = "hostile-boundary"
+    body = (
+        (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return client.post(
+        "/mindmap/import", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+
+def test_a_map_nested_3000_deep_is_refused_on_the_form_in_both_languages(login, world, look):
+    from tests import hostile
+
+    client = login("leader")
+    before = counts(look, world)
+    files = {
+        "deep.xmind": hostile.deep_xmind_zen(),
+        "deep8.xmind": hostile.deep_xmind8(),
+        "deep.mm": hostile.deep_freemind(),
+        "deep.opml": hostile.deep_opml(),
+        "deep.md": hostile.deep_markdown(),
+    }
+    for name, data in files.items():
+        response = upload_body(client, name, data)
+        assert response.status_code == 400, name
+        assert 'data-testid="map-upload"' in response.text and "invalid-feedback" in response.text
+        assert "导图层级超过 12 层。" in response.text, name
+    client.post("/locale", data={"locale": "en"})
+    response = upload_body(client, "deep.opml", files["deep.opml"])
+    assert response.status_code == 400
+    assert "The map is nested deeper than 12 levels." in response.text
+    assert counts(look, world) == before
+
+
+def test_a_note_longer_than_the_limit_is_refused_on_the_form(app, login, world, look, monkeypatch):
+    monkeypatch.setitem(app.config, "MINDMAP_MAX_NOTE_CHARS", 1000)
+    client = login("leader")
+    before = counts(look, world)
+    text = "# 中心\n\n## 客户端\n\n" + "很长的说明。\n" * 300
+    response = upload(client, "long.md", text.encode())
+    assert response.status_code == 400
+    assert "“客户端”的备注超过 1000 字" in response.text
+    assert counts(look, world) == before

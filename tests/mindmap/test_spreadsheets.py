@@ -14,7 +14,7 @@ from app.core.scope import unscoped
 from app.extensions import db
 from app.issues.models import Issue
 from app.mindmap.spreadsheets import header_labels, neutralise
-from tests import factories
+from tests import factories, hostile
 from tests.mindmap.conftest import TODAY
 
 
@@ -302,3 +302,59 @@ def test_an_import_changing_a_closed_item_is_refused_on_its_row(app, login, worl
     with look():
         assert db.session.get(Issue, world.issue_id).title == "现金管理类产品归集与支付"
         assert db.session.scalar(select(func.count(Issue.id))) == before
+
+
+# --- files that would cost too much ------------------------------------------------------
+
+
+def _import(app, world, name: str, data: bytes):
+    from app.core.scope import task_force_scope
+    from app.mindmap import spreadsheets
+
+    with app.app_context(), task_force_scope(world.task_force_id):
+        leader = db.session.get(factories.User, world.users["leader"])
+        result = spreadsheets.import_sheet(leader, world.task_force_id, name, data)
+        db.session.remove()
+        return result
+
+
+def test_a_declared_dimension_of_16384_columns_is_ignored(app, world):
+    data = hostile.wide_dimension(HEAD, ["", "宽表问题", "客户端", "", "", "", "", ""])
+    assert len(data) < 8 * 1024
+    cost = hostile.measure(lambda: _import(app, world, "wide.xlsx", data))
+    assert cost.result.ok, cost.result
+    assert cost.result.created == 2
+    assert cost.peak_mb < 20, f"{cost.peak_mb:.0f} MB"
+
+
+def test_a_gap_of_a_million_rows_costs_nothing_and_rows_keep_their_numbers(app, world):
+    data = hostile.row_gap(HEAD, ["", "远处的问题", "不存在的分类", "", "", "", "", ""])
+    cost = hostile.measure(lambda: _import(app, world, "gap.xlsx", data))
+    assert cost.peak_mb < 20, f"{cost.peak_mb:.0f} MB"
+    # The problem names the row a person sees in Excel.
+    assert [(p.row, p.column) for p in cost.result.problems] == [(1_000_000, "分类")]
+
+
+def test_cells_far_to_the_right_are_skipped_unread(app, world):
+    data = hostile.wide_row(HEAD, ["", "一行二十万格", "客户端", "", "", "", "", ""])
+    cost = hostile.measure(lambda: _import(app, world, "wide-row.xlsx", data))
+    assert cost.result.created == 1, cost.result
+    assert cost.peak_mb < 20, f"{cost.peak_mb:.0f} MB"
+
+
+def test_reading_stops_at_the_row_limit(app, world):
+    app.config["SPREADSHEET_MAX_ROWS"] = 50
+    try:
+        data = hostile.many_rows(HEAD, ["", "很多行", "客户端", "", "", "", "", ""], 100_000)
+        cost = hostile.measure(lambda: _import(app, world, "long.xlsx", data))
+    finally:
+        app.config["SPREADSHEET_MAX_ROWS"] = 20000
+    assert cost.result.file_error == "表格超过 50 行。"
+    assert cost.peak_mb < 5, f"{cost.peak_mb:.1f} MB"
+
+
+def test_a_csv_line_of_thousands_of_columns_is_refused(app, world):
+    data = ",".join(HEAD).encode() + b"\n" + b"ab," * 300_000 + b"\n"
+    cost = hostile.measure(lambda: _import(app, world, "wide.csv", data))
+    assert "列" in cost.result.file_error
+    assert cost.peak_mb < 20, f"{cost.peak_mb:.0f} MB"

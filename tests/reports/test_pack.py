@@ -128,7 +128,7 @@ def test_the_pack_is_built_in_the_background_and_downloaded(quarter_data, world,
 
 def test_a_pack_in_progress_is_polled(world, login, look):
     with look(), task_force_scope(world.task_force_id):
-        pack = service.request_pack(_leader(world), world.task_force_id, Q2)
+        pack, _created = service.request_pack(_leader(world), world.task_force_id, Q2)
         pack_id = pack.id
     page = login("viewer").get(f"/reports/packs/{pack_id}/status").get_data(as_text=True)
     assert 'data-status="queued"' in page and 'hx-trigger="every 2s"' in page

@@ -1,0 +1,141 @@
+"""One pack per quarter at a time: a request while the quarter's pack is queued or being
+built answers with that pack, over HTTP and from simultaneous workers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from app.core import clock
+from app.core.scope import task_force_scope
+from app.extensions import db
+from app.people.models import User
+from app.reports import service
+from app.reports.models import DONE, FAILED, QUEUED, RUNNING, ReviewPack
+from tests.reports.conftest import Q2
+
+
+def _leader(world) -> User:
+    return db.session.get(User, world.users["leader"])
+
+
+def _packs(quarter: str = "2024Q2") -> list[tuple[int, int, str]]:
+    return db.session.execute(
+        select(ReviewPack.id, ReviewPack.number, ReviewPack.status)
+        .where(ReviewPack.quarter == quarter)
+        .order_by(ReviewPack.id)
+    ).all()
+
+
+def test_a_second_request_while_one_is_queued_answers_with_it(ctx, world):
+    with task_force_scope(world.task_force_id):
+        first, created = service.request_pack(_leader(world), world.task_force_id, Q2)
+        again, created_again = service.request_pack(
+            db.session.get(User, world.users["exec_leader"]), world.task_force_id, "2024Q2"
+        )
+        assert created and not created_again
+        assert again.id == first.id
+        db.session.execute(
+            update(ReviewPack).where(ReviewPack.id == first.id).values(status=RUNNING)
+        )
+        db.session.commit()
+        running, created = service.request_pack(_leader(world), world.task_force_id, Q2)
+        assert running.id == first.id and not created
+        assert len(_packs()) == 1
+
+
+def test_once_the_pack_is_done_or_failed_a_request_makes_the_next_version(ctx, world):
+    with task_force_scope(world.task_force_id):
+        first, _created = service.request_pack(_leader(world), world.task_force_id, Q2)
+        db.session.execute(
+            update(ReviewPack).where(ReviewPack.id == first.id).values(status=FAILED)
+        )
+        db.session.commit()
+        second, created = service.request_pack(_leader(world), world.task_force_id, Q2)
+        assert created and second.number == 2
+        # Another quarter is another pack.
+        other, created = service.request_pack(_leader(world), world.task_force_id, "2024Q1")
+        assert created and other.id != second.id
+
+
+def test_a_pack_lost_with_its_process_does_not_hold_the_quarter(ctx, world):
+    with task_force_scope(world.task_force_id):
+        lost, _created = service.request_pack(_leader(world), world.task_force_id, Q2)
+        long_ago = clock.now() - timedelta(hours=1)
+        db.session.execute(
+            update(ReviewPack)
+            .where(ReviewPack.id == lost.id)
+            .values(status=RUNNING, heartbeat_at=long_ago)
+        )
+        db.session.commit()
+        fresh, created = service.request_pack(_leader(world), world.task_force_id, Q2)
+        assert created and fresh.id != lost.id
+        assert [(n, s) for _id, n, s in _packs()] == [(1, FAILED), (2, QUEUED)]
+
+
+def test_a_queued_pack_is_built_once_however_many_try(ctx, world, monkeypatch):
+    built = []
+    monkeypatch.setattr(
+        service, "pack_document", lambda *args, **kwargs: (built.append(1), (b"%PDF-1.4", 1))[1]
+    )
+    with task_force_scope(world.task_force_id):
+        pack, _created = service.request_pack(_leader(world), world.task_force_id, Q2)
+        service.run_pack(pack.id)
+        service.run_pack(pack.id)
+        assert built == [1]
+        assert db.session.get(ReviewPack, pack.id).status == DONE
+
+
+def test_ten_requests_over_http_queue_one_pack_and_start_one_build(world, login, look, monkeypatch):
+    started = []
+    monkeypatch.setattr(service, "start_in_background", lambda pack: started.append(pack.id))
+    client = login("leader")
+    responses = [client.post("/reports/packs", data={"quarter": "2024Q2"}) for _ in range(10)]
+    assert {r.status_code for r in responses} == {302}
+    with look():
+        packs = _packs()
+    assert len(packs) == 1 and len(started) == 1
+    anchor = f"#pack-{packs[0][0]}"
+    assert all(r.headers["Location"].endswith(anchor) for r in responses)
+    page = client.get("/reports/").get_data(as_text=True)
+    assert "该季度的复盘材料正在生成，请稍候；下方即是这一份。" in page
+    # Another leader asking gets the same one.
+    other = login("exec_leader").post("/reports/packs", data={"quarter": "2024Q2"})
+    assert other.headers["Location"].endswith(anchor)
+    with look():
+        assert len(_packs()) == 1
+
+
+def test_two_workers_asking_at_once_make_one_pack(app, world, look):
+    barrier = threading.Barrier(2)
+    answers: list = []
+    errors: list = []
+
+    def ask(persona: str) -> None:
+        try:
+            with app.app_context(), task_force_scope(world.task_force_id):
+                actor = db.session.get(User, world.users[persona])
+                barrier.wait(timeout=10)
+                pack, created = service.request_pack(actor, world.task_force_id, Q2)
+                answers.append((pack.id, created))
+                db.session.remove()
+        except Exception as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=ask, args=(p,)) for p in ("leader", "exec_leader")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert len({pack_id for pack_id, _created in answers}) == 1
+    assert sorted(created for _id, created in answers) == [False, True]
+    with look():
+        assert (
+            db.session.scalar(
+                select(func.count(ReviewPack.id)).where(ReviewPack.quarter == "2024Q2")
+            )
+            == 1
+        )
