@@ -25,6 +25,7 @@ from app.core.forms import choices
 from app.core.freshness import cached_body
 from app.core.i18n import Labels
 from app.core.nav import NavItem
+from app.core.paging import requested_page
 from app.core.pdf import pdf_response, render_pdf
 from app.core.permissions import can
 from app.core.web import current_task_force, form_error, requires
@@ -346,10 +347,6 @@ def _register_filter() -> tuple[RegisterFilterForm, service.RegisterFilter]:
     return form, filters
 
 
-def _page_number() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
-
-
 def _page_args() -> dict:
     """The query string without the page number, for the pager's and the exports' links."""
     args = request.args.to_dict(flat=False)
@@ -368,7 +365,7 @@ def register():
             current_user,
             task_force_id,
             filters,
-            _page_number(),
+            requested_page(),
             per_page=current_app.config["PAGE_SIZE"],
         )
         return {
@@ -435,7 +432,7 @@ def supervision():
         page = show(
             current_user,
             task_force_id,
-            _page_number(),
+            requested_page(),
             per_page=current_app.config["PAGE_SIZE"],
         )
         return {"board": board, "page": page, "args": _page_args()}

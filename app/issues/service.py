@@ -28,6 +28,7 @@ from app.core.errors import (
     ValidationFailed,
 )
 from app.core.outbox import tell
+from app.core.paging import within
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
 from app.core.scope import get_in_scope
 from app.core.service import check_version
@@ -1308,8 +1309,7 @@ def list_issues(actor: User, task_force_id: int, filters: IssueFilter, per_page:
     rules = LightRules.current()
     base = filtered(task_force_id, filters, rules)
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(filters.page, 1), pages)
+    page, pages = within(filters.page, total, per_page)
     stmt = (
         _order(base, filters.sort)
         .add_columns(light_expression(rules).label("light"))

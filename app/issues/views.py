@@ -23,6 +23,7 @@ from app.core.forms import choices
 from app.core.freshness import cached_body, cached_value
 from app.core.i18n import Labels
 from app.core.nav import NavItem
+from app.core.paging import requested_page
 from app.core.web import current_task_force, form_error, requires, send_stored_file
 from app.extensions import db
 from app.issues import service
@@ -107,7 +108,7 @@ def _filter_from_args(form: FilterForm) -> service.IssueFilter:
         path_defined=path,
         q=(data.get("q") or "").strip(),
         sort=data.get("sort") if data.get("sort") in service.SORT_KEYS else "code",
-        page=max(request.args.get("page", 1, type=int), 1),
+        page=requested_page(),
     )
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.core.errors import DomainError
 from app.core.forms import choices
+from app.core.paging import newer_older, requested_page
 from app.core.web import form_error, requires
 from app.people import service
 from app.people.forms import (
@@ -22,6 +23,8 @@ from app.people.forms import (
 )
 
 bp = Blueprint("admin", __name__)
+
+AUDIT_PAGE = 100
 
 
 def _org_unit_choices(exclude_id: int | None = None):
@@ -272,7 +275,6 @@ def audit_log():
     form.actor_id.choices = choices(
         [("", "—")] + [(u.id, u.display_name) for u in service.list_users(current_user)]
     )
-    page = max(request.args.get("page", 1, type=int), 1)
     filters = service.AuditFilter()
     if form.validate():
         filters = service.AuditFilter(
@@ -282,16 +284,13 @@ def audit_log():
             since=form.since.data,
             until=form.until.data,
         )
-    per_page = 100
-    rows = service.audit_log(
-        current_user, filters, limit=per_page + 1, offset=(page - 1) * per_page
+    rows, page, has_next = newer_older(
+        lambda limit, offset: service.audit_log(current_user, filters, limit, offset),
+        lambda: service.count_audit_events(current_user, filters),
+        requested_page(),
+        AUDIT_PAGE,
     )
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
-        "admin/audit.html",
-        form=form,
-        rows=rows[:per_page],
-        page=page,
-        has_next=len(rows) > per_page,
-        args=args,
+        "admin/audit.html", form=form, rows=rows, page=page, has_next=has_next, args=args
     )

@@ -930,10 +930,7 @@ class AuditFilter:
     until: date | None = None
 
 
-def audit_log(actor: User, filters: AuditFilter, limit: int = 100, offset: int = 0):
-    """Audit events, newest first, with their actors, in one query."""
-    authorize(actor, "audit.view")
-    stmt = select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
+def _audit_events_with(stmt, filters: AuditFilter):
     if filters.entity_type:
         stmt = stmt.where(AuditEvent.entity_type == filters.entity_type)
     if filters.actor_id:
@@ -944,8 +941,21 @@ def audit_log(actor: User, filters: AuditFilter, limit: int = 100, offset: int =
         stmt = stmt.where(AuditEvent.at >= _local_day_start_utc(filters.since))
     if filters.until:
         stmt = stmt.where(AuditEvent.at < _local_day_start_utc(filters.until + timedelta(days=1)))
+    return stmt
+
+
+def audit_log(actor: User, filters: AuditFilter, limit: int = 100, offset: int = 0):
+    """Audit events, newest first, with their actors, in one query."""
+    authorize(actor, "audit.view")
+    stmt = select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
+    stmt = _audit_events_with(stmt, filters)
     stmt = stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset)
     return db.session.execute(stmt).all()
+
+
+def count_audit_events(actor: User, filters: AuditFilter) -> int:
+    authorize(actor, "audit.view")
+    return db.session.scalar(_audit_events_with(select(func.count(AuditEvent.id)), filters))
 
 
 def audit_entity_types() -> list[str]:
