@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from flask import Flask, g, has_request_context, render_template, request, session
+from flask import Flask, current_app, g, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -212,7 +212,11 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
     from app.core.errors import DomainError
+    from app.core.service import stale_message
 
     titles = {
         400: lambda: _("Bad request"),
@@ -240,6 +244,9 @@ def register_errorhandlers(app: Flask) -> None:
     }
 
     def render_error(code: int, message: str | None = None):
+        # Whatever failed may have left the transaction half done: the page is rendered
+        # (its menu reads the database) in a fresh one, and nothing of it is committed.
+        _discard_transaction()
         return (
             render_template(
                 "errors/error.html",
@@ -263,6 +270,25 @@ def register_errorhandlers(app: Flask) -> None:
     def domain_error(error: DomainError):
         code = error.status if error.status in titles else 400
         return render_error(code, error.message if code != 404 else None)
+
+    # A save that lost a race and reached no form: the session has usually turned it
+    # into a domain error already (app.core.conflicts); these catch the rest.
+    @app.errorhandler(StaleDataError)
+    def stale_data(error):
+        return render_error(409, stale_message())
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(error):
+        if isinstance(error, DomainError):  # DuplicateKey: it has its message
+            return render_error(409, error.message)
+        return render_error(409)
+
+
+def _discard_transaction() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the error page must render even then
+        current_app.logger.exception("rolling back before an error page failed")
 
 
 def register_template_helpers(app: Flask) -> None:

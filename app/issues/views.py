@@ -24,7 +24,7 @@ from app.core.freshness import cached_body, cached_value
 from app.core.i18n import Labels
 from app.core.nav import NavItem
 from app.core.paging import requested_page
-from app.core.web import current_task_force, form_error, requires, send_stored_file
+from app.core.web import current_task_force, form_error, refusal_status, requires, send_stored_file
 from app.extensions import db
 from app.issues import service
 from app.issues.forms import (
@@ -443,6 +443,7 @@ def change_status(issue_id: int):
 def add_progress(issue_id: int):
     issue = service.load_issue(current_user, issue_id)
     form = ProgressForm()
+    status = 400
     if form.validate_on_submit():
         try:
             service.add_progress(current_user, issue, form.note.data, form.percent.data)
@@ -450,10 +451,11 @@ def add_progress(issue_id: int):
             return _refused(issue_id, error, "#timeline")
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             flash(_("Progress recorded."), "success")
             return _back_to(issue_id, "#timeline")
-    return _detail_with_error(issue_id, 400, progress_form=form)
+    return _detail_with_error(issue_id, status, progress_form=form)
 
 
 @bp.post("/issues/<int:issue_id>/subtasks")
@@ -462,6 +464,7 @@ def add_subtask(issue_id: int):
     issue = service.load_issue(current_user, issue_id)
     form = SubtaskForm()
     form.owner_id.choices = _people_choices(issue.task_force_id)
+    status = 400
     if form.validate_on_submit():
         try:
             service.add_subtask(
@@ -471,9 +474,10 @@ def add_subtask(issue_id: int):
             return _refused(issue_id, error, "#subtasks")
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             return _back_to(issue_id, "#subtasks")
-    return _detail_with_error(issue_id, 400, subtask_form=form)
+    return _detail_with_error(issue_id, status, subtask_form=form)
 
 
 @bp.post("/subtasks/<int:subtask_id>/done")
@@ -492,6 +496,7 @@ def set_subtask_done(subtask_id: int):
 def add_milestone(issue_id: int):
     issue = service.load_issue(current_user, issue_id)
     form = MilestoneForm()
+    status = 400
     if form.validate_on_submit():
         try:
             service.add_milestone(
@@ -501,9 +506,10 @@ def add_milestone(issue_id: int):
             return _refused(issue_id, error, "#milestones")
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             return _back_to(issue_id, "#milestones")
-    return _detail_with_error(issue_id, 400, milestone_form=form)
+    return _detail_with_error(issue_id, status, milestone_form=form)
 
 
 @bp.post("/milestones/<int:milestone_id>/done")
@@ -537,6 +543,7 @@ def reschedule_milestone(milestone_id: int):
 def add_attachment(issue_id: int):
     issue = service.load_issue(current_user, issue_id)
     form = AttachmentForm()
+    status = 400
     if form.validate_on_submit():
         upload = form.file.data
         try:
@@ -545,10 +552,11 @@ def add_attachment(issue_id: int):
             return _refused(issue_id, error, "#attachments")
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             flash(_("File attached."), "success")
             return _back_to(issue_id, "#attachments")
-    return _detail_with_error(issue_id, 400, attachment_form=form)
+    return _detail_with_error(issue_id, status, attachment_form=form)
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -611,15 +619,17 @@ def create_category():
     form.parent_id.choices = _category_choices(task_force_id, blank=_("— top level —"))
     if request.method == "GET":
         form.parent_id.data = request.args.get("parent", type=int)
+    status = 200
     if form.validate_on_submit():
         try:
             category = service.create_category(current_user, task_force_id, _category_input(form))
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error, 200)
         else:
             flash(_("%(name)s created.", name=category.name), "success")
             return redirect(url_for("issues.categories"))
-    return render_template("issues/category_form.html", form=form, category=None)
+    return render_template("issues/category_form.html", form=form, category=None), status
 
 
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
@@ -632,6 +642,7 @@ def edit_category(category_id: int):
     )
     if request.method == "GET":
         form.version.data = category.version
+    status = 200
     if form.validate_on_submit():
         try:
             service.update_category(
@@ -639,10 +650,11 @@ def edit_category(category_id: int):
             )
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error, 200)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("issues.categories"))
-    return render_template("issues/category_form.html", form=form, category=category)
+    return render_template("issues/category_form.html", form=form, category=category), status
 
 
 @bp.post("/categories/<int:category_id>/move")

@@ -17,7 +17,14 @@ from app.core.freshness import cached_body
 from app.core.i18n import Labels, format_clock
 from app.core.nav import NavItem
 from app.core.pdf import pdf_response, render_pdf
-from app.core.web import allowed_here, current_task_force, form_error, public, requires
+from app.core.web import (
+    allowed_here,
+    current_task_force,
+    form_error,
+    public,
+    refusal_status,
+    requires,
+)
 from app.extensions import db
 from app.issues import service as issues
 from app.meetings import calendar, service  # calendar registers the CALENDAR providers
@@ -128,16 +135,19 @@ def create_series():
     if request.method == "GET":
         form.chair_id.data = current_user.id
         form.starts_on.data = clock.today()
+    status = 200
     if form.validate_on_submit():
         data = _series_input(form)
         try:
             series = service.create_series(current_user, task_force_id, data)
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             flash(_("%(name)s created.", name=series.name), "success")
             return redirect(url_for("meetings.series_detail", series_id=series.id))
-    status = 400 if request.method == "POST" else 200
+    elif request.method == "POST":
+        status = 400
     return render_template("meetings/series_form.html", form=form, series=None), status
 
 
@@ -172,15 +182,18 @@ def edit_series(series_id: int):
         form.counterpart_unit_ids.data = [
             c["unit"] for c in series.counterparts or [] if "unit" in c
         ]
+    status = 200
     if form.validate_on_submit():
         try:
             service.update_series(current_user, series, _series_input(form), form.version_value)
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("meetings.series_detail", series_id=series.id))
-    status = 400 if request.method == "POST" else 200
+    elif request.method == "POST":
+        status = 400
     return render_template("meetings/series_form.html", form=form, series=series), status
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -176,6 +178,14 @@ def edit_pilot(pilot_id: int):
     return render_template("pilots/form.html", form=form, pilot=pilot), status
 
 
+@dataclass
+class RefusedRollout:
+    """A rollout row's save that was refused: shown again with what was typed."""
+
+    task_id: int
+    form: RolloutForm
+
+
 def _detail_context(pilot, **forms):
     rules = LightRules.current()
     may_work = service.may_work_on(current_user, pilot)
@@ -212,6 +222,7 @@ def _detail_context(pilot, **forms):
         "decision_form": decision_form,
         "plan_form": plan_form,
         "reviewing": pilot.status == REVIEWING,
+        "refused_rollout": forms.get("refused_rollout"),
     }
 
 
@@ -406,9 +417,13 @@ def update_rollout(rollout_id: int):
             form.version_value,
         )
     except DomainError as error:
-        flash(error.message, "danger")
         if error.status == 403:
             abort(403)
+        # The row again with what was typed, beside the saved values the page shows
+        # above it; saving again applies it over them (the current version).
+        form_error(form, error)
+        refused = RefusedRollout(task.id, form)
+        return _detail_with_error(task.pilot_id, error.status, refused_rollout=refused)
     else:
         flash(
             _("%(unit)s: %(status)s.", unit=task.org_unit.name, status=ROLLOUT_LABELS[task.status]),
