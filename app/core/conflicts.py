@@ -30,21 +30,25 @@ def is_unique_violation(error: IntegrityError) -> bool:
     )
 
 
-def lost_race(error: Exception) -> DomainError | None:
-    """The domain error for a save the database refused because another one came first."""
-    if isinstance(error, DomainError):
-        return error
+def is_lost_race(error: Exception) -> bool:
+    if isinstance(error, StaleDataError):
+        return True
+    return isinstance(error, IntegrityError) and is_unique_violation(error)
+
+
+def lost_race(error: Exception) -> DomainError:
+    """The domain error for a save the database refused because another one came first.
+    Built after the rollback: its message is in the reader's language, which is read from
+    their account, which a failed transaction could not load."""
     if isinstance(error, StaleDataError):
         return StaleEdit(stale_message())
-    if isinstance(error, IntegrityError) and is_unique_violation(error):
-        return DuplicateKey(error)
-    return None
+    return DuplicateKey(error)
 
 
 class Session(FlaskSession):
     """``db.session``: a flush that lost a race raises ``StaleEdit`` or ``DuplicateKey``
-    with the transaction already rolled back (inside a savepoint, the savepoint's owner
-    rolls back)."""
+    with the transaction already rolled back. Inside a savepoint it raises the database's
+    error as it is, for the savepoint's owner to handle."""
 
     _committing = False
 
@@ -52,23 +56,23 @@ class Session(FlaskSession):
         try:
             super().flush(objects)
         except (StaleDataError, IntegrityError) as error:
-            translated = lost_race(error)
-            if translated is None:
+            if isinstance(error, DomainError) or not is_lost_race(error):
                 raise
             # Inside commit() the transaction cannot be rolled back yet: commit does it.
-            if not self._committing and not self.in_nested_transaction():
-                self.rollback()
-            if translated is error:
+            if self._committing or self.in_nested_transaction():
                 raise
-            raise translated from error
+            self.rollback()
+            raise lost_race(error) from error
 
     def commit(self) -> None:
         self._committing = True
         try:
             super().commit()
-        except (StaleEdit, DuplicateKey):
+        except (StaleDataError, IntegrityError) as error:
+            if isinstance(error, DomainError) or not is_lost_race(error):
+                raise
             self._committing = False
             self.rollback()
-            raise
+            raise lost_race(error) from error
         finally:
             self._committing = False

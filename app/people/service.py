@@ -248,12 +248,20 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.commit()
 
 
+def _set_preference(user: User, **values) -> None:
+    """A person's own preference (language, current task force): a plain UPDATE, like the
+    login stamp. It is not an edit of the account, so it neither bumps the version (an
+    administrator editing the account meanwhile is not refused) nor trips over it (two
+    tabs switching at once both succeed)."""
+    db.session.execute(update(User).where(User.id == user.id).values(**values))
+    db.session.commit()
+
+
 def set_locale(user: User, locale: str) -> None:
     if locale not in LOCALES:
         raise ValidationFailed(_("Unknown language."), "locale")
     if user.locale != locale:
-        user.locale = locale
-        db.session.commit()
+        _set_preference(user, locale=locale)
 
 
 @dataclass
@@ -525,8 +533,7 @@ def switch_task_force(user: User, task_force_id: int) -> TaskForce:
     for task_force in available_task_forces(user):
         if task_force.id == task_force_id:
             if user.current_task_force_id != task_force_id:
-                user.current_task_force_id = task_force_id
-                db.session.commit()
+                _set_preference(user, current_task_force_id=task_force_id)
             return task_force
     raise NotFound("task force not found")
 

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.datastructures import MultiDict
 
 from app.core.scope import unscoped
 from app.extensions import db
 from app.issues.models import Issue
+from app.people.models import User
 from app.pilots.models import REVIEWING, Pilot
 from tests.forms import form_on
 
@@ -221,3 +222,43 @@ def _errors(response):
     return re.findall(r'invalid-feedback">([^<]+)<', html) + re.findall(
         r'form-errors">(.*?)</div>', html, re.S
     )
+
+
+def test_switching_task_force_while_the_account_is_saved_elsewhere_succeeds(
+    app, world, monkeypatch
+):
+    """Another tab, or an administrator, saves the account between the moment this request
+    read it and the switch: the switch is no edit of the account and goes through."""
+    from app.people import service as people
+
+    browser = _browser(app, "leader")
+    leader = world.users["leader"]
+    real = people.available_task_forces
+
+    def saved_elsewhere_meanwhile(user):
+        with db.engine.begin() as other:
+            other.execute(
+                update(User.__table__)
+                .where(User.__table__.c.id == leader)
+                .values(version=User.__table__.c.version + 1)
+            )
+        return real(user)
+
+    monkeypatch.setattr(people, "available_task_forces", saved_elsewhere_meanwhile)
+    response = browser.post(f"/switch/{world.task_force_id}")
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, leader).current_task_force_id == world.task_force_id
+
+
+def test_a_persons_own_preferences_do_not_make_an_open_account_form_stale(app, world):
+    browser = _browser(app, "leader")
+    leader = world.users["leader"]
+    with app.app_context():
+        version = db.session.get(User, leader).version
+    browser.post(f"/switch/{world.task_force_id}")
+    browser.post("/locale", data={"locale": "en", "next": "/"})
+    with app.app_context():
+        user = db.session.get(User, leader)
+        assert (user.current_task_force_id, user.locale) == (world.task_force_id, "en")
+        assert user.version == version
