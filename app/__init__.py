@@ -5,7 +5,17 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from flask import Flask, current_app, g, has_request_context, render_template, request, session
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -164,13 +174,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from app.core import querycount
+    from app.core import idempotency, querycount
     from app.core.scope import reset_scope, set_scope
     from app.core.web import login_required_everywhere
     from app.people.service import available_task_forces, resolve_current_task_force
 
     querycount.init_app(app)  # first, so it counts the other hooks' queries too
     app.before_request(login_required_everywhere)
+    app.after_request(idempotency.fill_keys)
 
     @app.before_request
     def enter_task_force():
@@ -216,7 +227,9 @@ def register_errorhandlers(app: Flask) -> None:
     from sqlalchemy.orm.exc import StaleDataError
 
     from app.core.errors import DomainError
+    from app.core.idempotency import AlreadySaved
     from app.core.service import stale_message
+    from app.core.web import safe_next
 
     titles = {
         400: lambda: _("Bad request"),
@@ -283,6 +296,12 @@ def register_errorhandlers(app: Flask) -> None:
             return render_error(409, error.message)
         return render_error(409)
 
+    @app.errorhandler(AlreadySaved)
+    def already_saved(error: AlreadySaved):
+        """A form sent again (a double click, a retry): answered as the first time."""
+        flash(_("This form was sent twice; it was saved once."), "info")
+        return redirect(safe_next(error.location, "/"))
+
 
 def _discard_transaction() -> None:
     try:
@@ -294,6 +313,7 @@ def _discard_transaction() -> None:
 def register_template_helpers(app: Flask) -> None:
     from app.core import clock, markdown, nav
     from app.core.i18n import Labels, format_clock, format_day, format_moment
+    from app.core.idempotency import key_field
     from app.core.layout import navbar
     from app.core.outbox import unread_count
     from app.core.permissions import ROLE_LABELS
@@ -312,6 +332,8 @@ def register_template_helpers(app: Flask) -> None:
         return context
 
     app.jinja_env.globals["navbar"] = navbar
+    # In a form that creates something: {{ idempotency_field() }} (a double click saves once).
+    app.jinja_env.globals["idempotency_field"] = key_field
     app.jinja_env.globals["nav_items"] = nav.NAV
     app.jinja_env.globals["nav_active"] = nav.is_active
     app.jinja_env.globals["today"] = clock.today

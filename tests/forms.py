@@ -117,9 +117,11 @@ def forms_on(html: str) -> list[Form]:
     return reader.forms
 
 
-def form_on(html: str, holding: str) -> Form:
-    """The page's form that holds a field named ``holding``."""
+def form_on(html: str, holding: str | None = None, action: str | None = None) -> Form:
+    """The page's form that holds a field named ``holding``, or that posts to ``action``."""
     for form in forms_on(html):
-        if holding in form.names():
+        if (holding is None or holding in form.names()) and (
+            action is None or form.action == action
+        ):
             return form
-    raise AssertionError(f"no form on the page holds a field {holding!r}")
+    raise AssertionError(f"no form on the page holds {holding!r} and posts to {action!r}")

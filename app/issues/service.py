@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -1031,6 +1033,17 @@ def store_file(filename: str, content: bytes) -> StoredFile:
     )
 
 
+@contextmanager
+def kept_only_if_saved(stored: StoredFile) -> Iterator[None]:
+    """A file written before its row is saved goes again if the save fails (it lost a
+    race, say): no file on the disk that no row names."""
+    try:
+        yield
+    except BaseException:
+        (attachment_dir() / stored.stored_name).unlink(missing_ok=True)
+        raise
+
+
 def add_attachment(actor: User, issue: Issue, filename: str, content: bytes) -> Attachment:
     """Store an evidence file.
 
@@ -1039,26 +1052,27 @@ def add_attachment(actor: User, issue: Issue, filename: str, content: bytes) -> 
     _require_work(actor, issue)
     require_open(issue)
     stored = store_file(filename, content)
-    attachment = Attachment(
-        task_force_id=issue.task_force_id,
-        issue_id=issue.id,
-        filename=stored.name,
-        stored_name=stored.stored_name,
-        content_type=stored.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        uploaded_by_id=actor.id,
-    )
-    db.session.add(attachment)
-    db.session.flush()
-    audit.record(
-        actor,
-        "attachment_added",
-        issue,
-        {"attachment": [None, attachment.filename]},
-        summary=issue.code,
-    )
-    db.session.commit()
+    with kept_only_if_saved(stored):
+        attachment = Attachment(
+            task_force_id=issue.task_force_id,
+            issue_id=issue.id,
+            filename=stored.name,
+            stored_name=stored.stored_name,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            uploaded_by_id=actor.id,
+        )
+        db.session.add(attachment)
+        db.session.flush()
+        audit.record(
+            actor,
+            "attachment_added",
+            issue,
+            {"attachment": [None, attachment.filename]},
+            summary=issue.code,
+        )
+        db.session.commit()
     return attachment
 
 

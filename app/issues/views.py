@@ -22,6 +22,7 @@ from app.core.errors import ConfirmationRequired, DomainError, InvalidTransition
 from app.core.forms import choices
 from app.core.freshness import cached_body, cached_value
 from app.core.i18n import Labels
+from app.core.idempotency import once
 from app.core.nav import NavItem
 from app.core.paging import requested_page
 from app.core.web import current_task_force, form_error, refusal_status, requires, send_stored_file
@@ -255,7 +256,9 @@ def create_issue():
             form.owner_id.data = current_user.id
     if form.validate_on_submit():
         try:
-            issue = service.create_issue(current_user, task_force_id, _issue_input(form))
+            with once(url_for("issues.issue_list")) as receipt:
+                issue = service.create_issue(current_user, task_force_id, _issue_input(form))
+                receipt.location = _issue_url(issue.id)
         except DomainError as error:
             form_error(form, error)
         else:
@@ -363,8 +366,12 @@ def _detail_with_error(issue_id: int, status: int, **forms):
     return render_template("issues/detail.html", **_detail_context(issue, **forms)), status
 
 
+def _issue_url(issue_id: int, anchor: str = "") -> str:
+    return url_for("issues.issue_detail", issue_id=issue_id) + anchor
+
+
 def _back_to(issue_id: int, anchor: str = ""):
-    return redirect(url_for("issues.issue_detail", issue_id=issue_id) + anchor)
+    return redirect(_issue_url(issue_id, anchor))
 
 
 def _refused(issue_id: int, error: InvalidTransition, anchor: str = ""):
@@ -446,7 +453,8 @@ def add_progress(issue_id: int):
     status = 400
     if form.validate_on_submit():
         try:
-            service.add_progress(current_user, issue, form.note.data, form.percent.data)
+            with once(_issue_url(issue_id, "#timeline")):
+                service.add_progress(current_user, issue, form.note.data, form.percent.data)
         except InvalidTransition as error:
             return _refused(issue_id, error, "#timeline")
         except DomainError as error:
@@ -467,9 +475,10 @@ def add_subtask(issue_id: int):
     status = 400
     if form.validate_on_submit():
         try:
-            service.add_subtask(
-                current_user, issue, form.title.data, form.owner_id.data, form.deadline.data
-            )
+            with once(_issue_url(issue_id, "#subtasks")):
+                service.add_subtask(
+                    current_user, issue, form.title.data, form.owner_id.data, form.deadline.data
+                )
         except InvalidTransition as error:
             return _refused(issue_id, error, "#subtasks")
         except DomainError as error:
@@ -499,9 +508,10 @@ def add_milestone(issue_id: int):
     status = 400
     if form.validate_on_submit():
         try:
-            service.add_milestone(
-                current_user, issue, form.title.data, form.due_on.data, form.starts_on.data
-            )
+            with once(_issue_url(issue_id, "#milestones")):
+                service.add_milestone(
+                    current_user, issue, form.title.data, form.due_on.data, form.starts_on.data
+                )
         except InvalidTransition as error:
             return _refused(issue_id, error, "#milestones")
         except DomainError as error:
@@ -547,7 +557,8 @@ def add_attachment(issue_id: int):
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            service.add_attachment(current_user, issue, upload.filename, upload.read())
+            with once(_issue_url(issue_id, "#attachments")):
+                service.add_attachment(current_user, issue, upload.filename, upload.read())
         except InvalidTransition as error:
             return _refused(issue_id, error, "#attachments")
         except DomainError as error:

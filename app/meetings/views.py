@@ -15,6 +15,7 @@ from app.core.errors import ConfirmationRequired, DomainError, StaleEdit, Valida
 from app.core.forms import choices
 from app.core.freshness import cached_body
 from app.core.i18n import Labels, format_clock
+from app.core.idempotency import once
 from app.core.nav import NavItem
 from app.core.pdf import pdf_response, render_pdf
 from app.core.web import (
@@ -317,8 +318,12 @@ def meeting_detail(meeting_id: int):
     return render_template("meetings/meeting.html", **context)
 
 
+def _meeting_url(meeting_id: int, anchor: str = "") -> str:
+    return url_for("meetings.meeting_detail", meeting_id=meeting_id) + anchor
+
+
 def _back(meeting_id: int, anchor: str = ""):
-    return redirect(url_for("meetings.meeting_detail", meeting_id=meeting_id) + anchor)
+    return redirect(_meeting_url(meeting_id, anchor))
 
 
 def _page_again(meeting_id: int, status: int, **context):
@@ -426,7 +431,10 @@ def add_agenda_item(meeting_id: int):
         return refused.response
     if form.validate_on_submit():
         try:
-            service.add_agenda_item(current_user, meeting, form.title.data, form.section.data or "")
+            with once(_meeting_url(meeting_id, "#agenda")):
+                service.add_agenda_item(
+                    current_user, meeting, form.title.data, form.section.data or ""
+                )
         except DomainError as error:
             if error.status in (403, 404, 409):
                 db.session.rollback()
@@ -552,9 +560,10 @@ def add_action(meeting_id: int):
         return refused.response
     if form.validate_on_submit():
         try:
-            service.add_action(
-                current_user, meeting, form.title.data, form.owner_id.data, form.deadline.data
-            )
+            with once(_meeting_url(meeting_id, "#actions")):
+                service.add_action(
+                    current_user, meeting, form.title.data, form.owner_id.data, form.deadline.data
+                )
         except DomainError as error:
             if error.status == 403:
                 flash(error.message, "danger")

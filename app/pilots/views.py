@@ -16,6 +16,7 @@ from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.freshness import cached_body
 from app.core.i18n import Labels
+from app.core.idempotency import once
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires, send_stored_file
 from app.extensions import db
@@ -331,7 +332,8 @@ def add_evidence(pilot_id: int):
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            service.add_evidence(current_user, pilot, upload.filename, upload.read())
+            with once(url_for("pilots.pilot_detail", pilot_id=pilot_id) + "#review"):
+                service.add_evidence(current_user, pilot, upload.filename, upload.read())
         except DomainError as error:
             form_error(form, error)
         else:
