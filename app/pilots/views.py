@@ -18,7 +18,13 @@ from app.core.freshness import cached_body
 from app.core.i18n import Labels
 from app.core.idempotency import once
 from app.core.nav import NavItem
-from app.core.web import current_task_force, form_error, requires, send_stored_file
+from app.core.web import (
+    current_task_force,
+    form_error,
+    refusal_status,
+    requires,
+    send_stored_file,
+)
 from app.extensions import db
 from app.issues.lights import LightRules
 from app.issues.models import Issue
@@ -329,6 +335,7 @@ def record_review(pilot_id: int):
 def add_evidence(pilot_id: int):
     pilot = service.load_pilot(current_user, pilot_id)
     form = EvidenceForm()
+    status = 400
     if form.validate_on_submit():
         upload = form.file.data
         try:
@@ -336,10 +343,11 @@ def add_evidence(pilot_id: int):
                 service.add_evidence(current_user, pilot, upload.filename, upload.read())
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             flash(_("File attached."), "success")
             return _back_to(pilot_id, "#review")
-    return _detail_with_error(pilot_id, 400, evidence_form=form)
+    return _detail_with_error(pilot_id, status, evidence_form=form)
 
 
 @bp.get("/pilot-evidence/<int:evidence_id>")

@@ -283,3 +283,24 @@ def test_purge_forgets_everyones_keys_older_than_a_day(app, world):
         clock.set_now(clock.now() + timedelta(days=1, minutes=1))
         assert idempotency.purge() == 1
     assert _keys(app) == []
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.upload], ids=str)
+def test_a_file_whose_save_was_refused_leaves_nothing_on_the_disk(app, world, monkeypatch, case):
+    """The file is written before its row; a save that then loses a race removes it."""
+    from app.core import audit
+    from app.core.errors import StaleEdit
+    from app.issues.service import attachment_dir
+
+    def lost_the_race(*args, **kwargs):
+        raise StaleEdit("someone else saved first")
+
+    browser = _browser(app, case.persona)
+    form = _open(browser, case, world)
+    with app.app_context():
+        files = set(attachment_dir().iterdir())
+    monkeypatch.setattr(audit, "record", lost_the_race)
+    response = _send(browser, case, world, form.filled(case.typed(world)))
+    assert response.status_code == 409
+    with app.app_context():
+        assert set(attachment_dir().iterdir()) == files
