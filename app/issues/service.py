@@ -20,6 +20,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, or_, select, union_all, update
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import audit, clock
 from app.core.errors import (
@@ -346,14 +347,22 @@ def _top_level(category: Category) -> Category:
 
 
 def _next_code(category: Category) -> tuple[str, int]:
-    """Number an item within its top-level dimension: KH-001, KH-002 …"""
+    """Number an item within its top-level dimension: KH-001, KH-002 …
+
+    One UPDATE … RETURNING takes the number, so two items created at once get two
+    numbers. It is no edit of the dimension: its version stays, and a leader editing the
+    dimension while members add items is not told that someone else saved it.
+    """
     top = _top_level(category)
-    stmt = select(Category).where(Category.id == top.id)
-    if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    top = db.session.scalars(stmt.execution_options(populate_existing=True)).one()
-    number = top.next_number
-    top.next_number = number + 1
+    counter = Category.__table__.c
+    taken = db.session.execute(
+        update(Category.__table__)
+        .where(counter.id == top.id)
+        .values(next_number=counter.next_number + 1)
+        .returning(counter.next_number)
+    ).scalar_one()
+    number = taken - 1
+    set_committed_value(top, "next_number", taken)  # the object in step, and not "changed"
     prefix = top.code_prefix or "GJ"
     return f"{prefix}-{number:03d}", number
 

@@ -262,3 +262,31 @@ def test_a_persons_own_preferences_do_not_make_an_open_account_form_stale(app, w
         user = db.session.get(User, leader)
         assert (user.current_task_force_id, user.locale) == (world.task_force_id, "en")
         assert user.version == version
+
+
+def test_two_items_created_in_one_dimension_at_once_get_two_numbers(app, world, race):
+    browsers = [_browser(app, persona) for persona in ("leader", "member")]
+    forms = [form_on(b.get("/issues/new").get_data(as_text=True), "title") for b in browsers]
+
+    def create(i: int):
+        typed = {"title": f"同时新建{i}", "category_id": str(world.category_id)}
+        data = MultiDict(forms[i].filled(typed))
+        return lambda: browsers[i].post("/issues/new", data=data)
+
+    responses = race.run(create(0), create(1), at="flush")
+    assert [r.status_code for r in responses] == [302, 302]
+    with app.app_context(), unscoped():
+        codes = db.session.scalars(select(Issue.code).where(Issue.title.like("同时新建%"))).all()
+    assert len(set(codes)) == 2
+
+
+def test_adding_items_does_not_make_an_open_dimension_form_stale(app, world):
+    """Numbering an item is no edit of its dimension: the leader editing it saves."""
+    leader, member = _browser(app, "leader"), _browser(app, "member")
+    url = f"/categories/{world.category_id}"
+    form = form_on(leader.get(url).get_data(as_text=True), "name")
+    new = form_on(member.get("/issues/new").get_data(as_text=True), "title")
+    typed = {"title": "新问题", "category_id": str(world.category_id)}
+    assert member.post("/issues/new", data=MultiDict(new.filled(typed))).status_code == 302
+    saved = leader.post(url, data=MultiDict(form.filled({"description": "客户端各项问题"})))
+    assert saved.status_code == 302
