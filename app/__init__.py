@@ -7,6 +7,7 @@ from functools import cache
 
 from flask import (
     Flask,
+    current_app,
     flash,
     g,
     has_request_context,
@@ -175,7 +176,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from app.core import querycount
+    from app.core import idempotency, querycount
     from app.core.links import TASK_FORCE_ARG, without_task_force
     from app.core.scope import reset_scope, set_scope
     from app.core.web import login_required_everywhere
@@ -187,6 +188,7 @@ def register_request_hooks(app: Flask) -> None:
 
     querycount.init_app(app)  # first, so it counts the other hooks' queries too
     app.before_request(login_required_everywhere)
+    app.after_request(idempotency.fill_keys)
 
     @app.before_request
     def enter_task_force():
@@ -247,7 +249,13 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
     from app.core.errors import DomainError
+    from app.core.idempotency import AlreadySaved
+    from app.core.service import stale_message
+    from app.core.web import safe_next
 
     titles = {
         400: lambda: _("Bad request"),
@@ -275,6 +283,9 @@ def register_errorhandlers(app: Flask) -> None:
     }
 
     def render_error(code: int, message: str | None = None):
+        # Whatever failed may have left the transaction half done: the page is rendered
+        # (its menu reads the database) in a fresh one, and nothing of it is committed.
+        _discard_transaction()
         return (
             render_template(
                 "errors/error.html",
@@ -299,11 +310,37 @@ def register_errorhandlers(app: Flask) -> None:
         code = error.status if error.status in titles else 400
         return render_error(code, error.message if code != 404 else None)
 
+    # A save that lost a race and reached no form: the session has usually turned it
+    # into a domain error already (app.core.conflicts); these catch the rest.
+    @app.errorhandler(StaleDataError)
+    def stale_data(error):
+        return render_error(409, stale_message())
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(error):
+        if isinstance(error, DomainError):  # DuplicateKey: it has its message
+            return render_error(409, error.message)
+        return render_error(409)
+
+    @app.errorhandler(AlreadySaved)
+    def already_saved(error: AlreadySaved):
+        """A form sent again (a double click, a retry): answered as the first time."""
+        flash(_("This form was sent twice; it was saved once."), "info")
+        return redirect(safe_next(error.location, "/"))
+
+
+def _discard_transaction() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the error page must render even then
+        current_app.logger.exception("rolling back before an error page failed")
+
 
 def register_template_helpers(app: Flask) -> None:
     from app.core import clock, markdown, nav
     from app.core.forms import is_web_link
     from app.core.i18n import Labels, format_clock, format_day, format_moment
+    from app.core.idempotency import key_field
     from app.core.layout import navbar
     from app.core.outbox import unread_count
     from app.core.permissions import ROLE_LABELS
@@ -324,6 +361,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["navbar"] = navbar
     app.jinja_env.globals["task_force_url"] = task_force_url
     app.jinja_env.filters["task_force_link"] = task_force_link
+    # In a form that creates something: {{ idempotency_field() }} (a double click saves once).
+    app.jinja_env.globals["idempotency_field"] = key_field
     app.jinja_env.globals["nav_items"] = nav.NAV
     app.jinja_env.globals["nav_active"] = nav.is_active
     app.jinja_env.globals["today"] = clock.today

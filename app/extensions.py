@@ -13,6 +13,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, registry
 
 from app.core.clock import Instant
+from app.core.conflicts import Session
 
 # Stable constraint names on SQLite and PostgreSQL, so migrations can name them.
 NAMING_CONVENTION = {
@@ -32,7 +33,8 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+# A save that loses a race raises a domain error, never a bare database error.
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

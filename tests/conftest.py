@@ -128,3 +128,11 @@ def in_app(app):
 @pytest.fixture
 def look(app):
     return lambda: in_app(app)
+
+
+@pytest.fixture
+def race(monkeypatch):
+    """Two requests that save one record at the same instant (tests/races.py)."""
+    from tests.races import Race
+
+    return Race(monkeypatch)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from app.core import clock
@@ -73,6 +73,26 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_notification_unread", "recipient_id", "read_at"),)
+
+
+class IdempotencyKey(db.Model):
+    """A form that was saved: its key (a hidden field, new on every page shown), who sent
+    it, what it carried and where the answer led. The same form sent again (a double
+    click, a retry) finds its row and leads there again, creating nothing; rows go after
+    a day (``app.core.idempotency``)."""
+
+    __tablename__ = "idempotency_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the action and the input
+    location: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "key", "digest", name="uq_idempotency_key_user_id"),
+    )
 
 
 class AppendOnlyViolation(RuntimeError):

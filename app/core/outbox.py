@@ -92,6 +92,13 @@ def _forget_count() -> None:
         g.pop("unread_notifications", None)
 
 
+def count(user_id: int) -> int:
+    """How many messages ``user_id`` has, read or not."""
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(Notification.recipient_id == user_id)
+    )
+
+
 def recent(user_id: int, limit: int = 50, offset: int = 0) -> list[tuple[Notification, str | None]]:
     """The newest messages of ``user_id``, each with the name of its task force (or None)."""
     return [

@@ -4,6 +4,7 @@ from flask import Blueprint, g, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 
 from app.core import outbox
+from app.core.paging import newer_older, requested_page
 from app.core.web import requires, safe_next
 
 bp = Blueprint("core", __name__)
@@ -21,16 +22,20 @@ def ping():
 @bp.get("/notifications")
 @requires("notification.view")
 def notifications():
-    page = max(request.args.get("page", 1, type=int), 1)
-    items = outbox.recent(current_user.id, limit=PAGE + 1, offset=(page - 1) * PAGE)
+    items, page, has_next = newer_older(
+        lambda limit, offset: outbox.recent(current_user.id, limit, offset),
+        lambda: outbox.count(current_user.id),
+        requested_page(),
+        PAGE,
+    )
     # Which task force each message belongs to matters to a person on several.
     names = {name for _message, name in items if name}
     several = len(g.get("my_task_forces", ())) > 1 or len(names) > 1
     return render_template(
         "core/notifications.html",
-        notifications=items[:PAGE],
+        notifications=items,
         page=page,
-        has_next=len(items) > PAGE,
+        has_next=has_next,
         several_task_forces=several,
     )
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import abort, g, request, send_file, url_for
 from flask_login import current_user
 
-from app.core.errors import DomainError
+from app.core.errors import DomainError, StaleEdit
 from app.core.links import in_task_force
 from app.core.permissions import can, roles_allowed
 
@@ -134,6 +134,12 @@ def form_error(form, error: DomainError) -> bool:
     else:
         form.form_errors.append(error.message)
     return False
+
+
+def refusal_status(error: DomainError, otherwise: int = 400) -> int:
+    """The status of a form page shown again after a service refused its input: 409 when
+    someone else's save came first (the input kept, to apply again), else ``otherwise``."""
+    return StaleEdit.status if isinstance(error, StaleEdit) else otherwise
 
 
 def safe_next(target: str | None, default: str) -> str:

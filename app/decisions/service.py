@@ -10,7 +10,6 @@ until the leader lifts it.
 
 from __future__ import annotations
 
-import math
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -28,6 +27,7 @@ from app.core.errors import (
     ValidationFailed,
 )
 from app.core.outbox import tell
+from app.core.paging import within
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
 from app.core.scope import get_in_scope, unscoped
 from app.core.service import check_version
@@ -777,8 +777,7 @@ def register_page(
     queries (the figures' total is the page count's)."""
     authorize(actor, "escalation.view", task_force_id)
     figures = figures_of_register(task_force_id, filters)
-    pages = max(1, math.ceil(figures.total / per_page))
-    page = min(max(page, 1), pages)
+    page, pages = within(page, figures.total, per_page)
     rows = rows_of_register(task_force_id, filters, limit=per_page, offset=(page - 1) * per_page)
     return RegisterPage(rows, figures, figures.total, page, pages)
 
@@ -849,8 +848,7 @@ def _board(task_force_id: int, condition, page: int, per_page: int) -> BoardPage
         condition(rules),
     )
     total = db.session.scalar(select(func.count(Issue.id)).where(*where)) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(page, 1), pages)
+    page, pages = within(page, total, per_page)
     urgency = case((light_clause(rules, RED), 0), (light_clause(rules, YELLOW), 1), else_=2)
     order = (Issue.supervised.desc(), urgency, Issue.deadline.is_(None), Issue.deadline, Issue.id)
     shown = (

@@ -24,7 +24,9 @@ from app.core.errors import ConfirmationRequired, DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.freshness import cached_body
 from app.core.i18n import Labels
+from app.core.idempotency import once
 from app.core.nav import NavItem
+from app.core.paging import requested_page
 from app.core.pdf import pdf_response, render_pdf
 from app.core.permissions import can
 from app.core.web import across_task_forces, current_task_force, form_error, requires
@@ -171,7 +173,9 @@ def raise_escalation(issue_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            escalation = service.raise_escalation(current_user, issue, _escalation_input(form))
+            with once(url_for("issues.issue_detail", issue_id=issue_id)) as receipt:
+                escalation = service.raise_escalation(current_user, issue, _escalation_input(form))
+                receipt.location = url_for("decisions.escalation", escalation_id=escalation.id)
         except DomainError as error:
             form_error(form, error)
             status = error.status if error.status in (400, 409) else 400
@@ -350,10 +354,6 @@ def _register_filter() -> tuple[RegisterFilterForm, service.RegisterFilter]:
     return form, filters
 
 
-def _page_number() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
-
-
 def _page_args() -> dict:
     """The query string without the page number, for the pager's and the exports' links."""
     args = request.args.to_dict(flat=False)
@@ -372,7 +372,7 @@ def register():
             current_user,
             task_force_id,
             filters,
-            _page_number(),
+            requested_page(),
             per_page=current_app.config["PAGE_SIZE"],
         )
         return {
@@ -439,7 +439,7 @@ def supervision():
         page = show(
             current_user,
             task_force_id,
-            _page_number(),
+            requested_page(),
             per_page=current_app.config["PAGE_SIZE"],
         )
         return {"board": board, "page": page, "args": _page_args()}
@@ -460,13 +460,15 @@ def _back(default: str):
 def nudge(issue_id: int):
     issue = issues.load_issue(current_user, issue_id)
     form = NudgeForm()
+    back = _back(url_for("issues.issue_detail", issue_id=issue_id))
     try:
-        service.nudge(current_user, issue, form.note.data or "")
+        with once(back.location):
+            service.nudge(current_user, issue, form.note.data or "")
     except DomainError as error:
         flash(error.message, "danger")
     else:
         flash(_("Reminder sent to %(name)s.", name=issue.owner.display_name), "success")
-    return _back(url_for("issues.issue_detail", issue_id=issue_id))
+    return back
 
 
 @bp.post("/issues/<int:issue_id>/supervision/lift")

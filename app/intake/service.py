@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app.core import audit, clock
-from app.core.errors import InvalidTransition, ValidationFailed
+from app.core.errors import DomainError, InvalidTransition, ValidationFailed
 from app.core.outbox import tell
 from app.core.permissions import FRONTLINE, authorize, can
 from app.core.scope import get_in_scope, task_force_scope, unscoped
@@ -292,12 +292,23 @@ def accept(
 
     The issue is created by the problem list's own service (its rules, numbering, audit
     and assignment message); the link is written right after, in a second commit.
+
+    :raise StaleEdit: when someone else triaged the submission at the same moment; no
+        issue is created then.
     """
     authorize(actor, "intake.triage", submission.task_force_id)
     _require_waiting(submission, version)
     data.source = "intake"
-    issue = issues.create_issue(actor, submission.task_force_id, data)
+    # The submission is claimed in the transaction that creates the issue: of two people
+    # accepting it at once, the second one's claim meets a changed row, and no second
+    # issue is created.
     _triaged(actor, submission, ACCEPTED)
+    db.session.flush()
+    try:
+        issue = issues.create_issue(actor, submission.task_force_id, data)
+    except DomainError:
+        db.session.rollback()
+        raise
     submission.issue_id = issue.id
     audit.record(actor, "accepted", submission, {"issue_id": [None, issue.id]}, summary=issue.code)
     _tell_submitter(

@@ -11,6 +11,7 @@ from app.core import nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.i18n import Labels
+from app.core.idempotency import once
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires
 from app.intake import review as _review  # noqa: F401  (registers the pack section)
@@ -93,7 +94,8 @@ def submit():
             show_name=bool(form.show_name.data),
         )
         try:
-            service.submit(current_user, data)
+            with once(url_for("intake.mine")):
+                service.submit(current_user, data)
         except DomainError as error:
             form_error(form, error)
             status = 400

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,6 +20,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, or_, select, union_all, update
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import audit, clock
 from app.core.errors import (
@@ -28,6 +31,7 @@ from app.core.errors import (
     ValidationFailed,
 )
 from app.core.outbox import tell
+from app.core.paging import within
 from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
 from app.core.scope import get_in_scope, unscoped
 from app.core.service import check_version
@@ -343,14 +347,22 @@ def _top_level(category: Category) -> Category:
 
 
 def _next_code(category: Category) -> tuple[str, int]:
-    """Number an item within its top-level dimension: KH-001, KH-002 …"""
+    """Number an item within its top-level dimension: KH-001, KH-002 …
+
+    One UPDATE … RETURNING takes the number, so two items created at once get two
+    numbers. It is no edit of the dimension: its version stays, and a leader editing the
+    dimension while members add items is not told that someone else saved it.
+    """
     top = _top_level(category)
-    stmt = select(Category).where(Category.id == top.id)
-    if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    top = db.session.scalars(stmt.execution_options(populate_existing=True)).one()
-    number = top.next_number
-    top.next_number = number + 1
+    counter = Category.__table__.c
+    taken = db.session.execute(
+        update(Category.__table__)
+        .where(counter.id == top.id)
+        .values(next_number=counter.next_number + 1)
+        .returning(counter.next_number)
+    ).scalar_one()
+    number = taken - 1
+    set_committed_value(top, "next_number", taken)  # the object in step, and not "changed"
     prefix = top.code_prefix or "GJ"
     return f"{prefix}-{number:03d}", number
 
@@ -1030,6 +1042,17 @@ def store_file(filename: str, content: bytes) -> StoredFile:
     )
 
 
+@contextmanager
+def kept_only_if_saved(stored: StoredFile) -> Iterator[None]:
+    """A file written before its row is saved goes again if the save fails (it lost a
+    race, say): no file on the disk that no row names."""
+    try:
+        yield
+    except BaseException:
+        (attachment_dir() / stored.stored_name).unlink(missing_ok=True)
+        raise
+
+
 def add_attachment(actor: User, issue: Issue, filename: str, content: bytes) -> Attachment:
     """Store an evidence file.
 
@@ -1038,26 +1061,27 @@ def add_attachment(actor: User, issue: Issue, filename: str, content: bytes) -> 
     _require_work(actor, issue)
     require_open(issue)
     stored = store_file(filename, content)
-    attachment = Attachment(
-        task_force_id=issue.task_force_id,
-        issue_id=issue.id,
-        filename=stored.name,
-        stored_name=stored.stored_name,
-        content_type=stored.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        uploaded_by_id=actor.id,
-    )
-    db.session.add(attachment)
-    db.session.flush()
-    audit.record(
-        actor,
-        "attachment_added",
-        issue,
-        {"attachment": [None, attachment.filename]},
-        summary=issue.code,
-    )
-    db.session.commit()
+    with kept_only_if_saved(stored):
+        attachment = Attachment(
+            task_force_id=issue.task_force_id,
+            issue_id=issue.id,
+            filename=stored.name,
+            stored_name=stored.stored_name,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            uploaded_by_id=actor.id,
+        )
+        db.session.add(attachment)
+        db.session.flush()
+        audit.record(
+            actor,
+            "attachment_added",
+            issue,
+            {"attachment": [None, attachment.filename]},
+            summary=issue.code,
+        )
+        db.session.commit()
     return attachment
 
 
@@ -1308,8 +1332,7 @@ def list_issues(actor: User, task_force_id: int, filters: IssueFilter, per_page:
     rules = LightRules.current()
     base = filtered(task_force_id, filters, rules)
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(filters.page, 1), pages)
+    page, pages = within(filters.page, total, per_page)
     stmt = (
         _order(base, filters.sort)
         .add_columns(light_expression(rules).label("light"))

@@ -22,11 +22,14 @@ from app.core.errors import ConfirmationRequired, DomainError, InvalidTransition
 from app.core.forms import choices
 from app.core.freshness import cached_body, cached_value
 from app.core.i18n import Labels
+from app.core.idempotency import once
 from app.core.nav import NavItem
+from app.core.paging import requested_page
 from app.core.web import (
     across_task_forces,
     current_task_force,
     form_error,
+    refusal_status,
     requires,
     send_stored_file,
 )
@@ -113,7 +116,7 @@ def _filter_from_args(form: FilterForm) -> service.IssueFilter:
         path_defined=path,
         q=(data.get("q") or "").strip(),
         sort=data.get("sort") if data.get("sort") in service.SORT_KEYS else "code",
-        page=max(request.args.get("page", 1, type=int), 1),
+        page=requested_page(),
     )
 
 
@@ -263,7 +266,9 @@ def create_issue():
             form.owner_id.data = current_user.id
     if form.validate_on_submit():
         try:
-            issue = service.create_issue(current_user, task_force_id, _issue_input(form))
+            with once(url_for("issues.issue_list")) as receipt:
+                issue = service.create_issue(current_user, task_force_id, _issue_input(form))
+                receipt.location = _issue_url(issue.id)
         except DomainError as error:
             form_error(form, error)
         else:
@@ -371,8 +376,12 @@ def _detail_with_error(issue_id: int, status: int, **forms):
     return render_template("issues/detail.html", **_detail_context(issue, **forms)), status
 
 
+def _issue_url(issue_id: int, anchor: str = "") -> str:
+    return url_for("issues.issue_detail", issue_id=issue_id) + anchor
+
+
 def _back_to(issue_id: int, anchor: str = ""):
-    return redirect(url_for("issues.issue_detail", issue_id=issue_id) + anchor)
+    return redirect(_issue_url(issue_id, anchor))
 
 
 def _refused(issue_id: int, error: InvalidTransition, anchor: str = ""):
@@ -451,17 +460,20 @@ def change_status(issue_id: int):
 def add_progress(issue_id: int):
     issue = service.load_issue(current_user, issue_id)
     form = ProgressForm()
+    status = 400
     if form.validate_on_submit():
         try:
-            service.add_progress(current_user, issue, form.note.data, form.percent.data)
+            with once(_issue_url(issue_id, "#timeline")):
+                service.add_progress(current_user, issue, form.note.data, form.percent.data)
         except InvalidTransition as error:
             return _refused(issue_id, error, "#timeline")
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             flash(_("Progress recorded."), "success")
             return _back_to(issue_id, "#timeline")
-    return _detail_with_error(issue_id, 400, progress_form=form)
+    return _detail_with_error(issue_id, status, progress_form=form)
 
 
 @bp.post("/issues/<int:issue_id>/subtasks")
@@ -470,18 +482,21 @@ def add_subtask(issue_id: int):
     issue = service.load_issue(current_user, issue_id)
     form = SubtaskForm()
     form.owner_id.choices = _people_choices(issue.task_force_id)
+    status = 400
     if form.validate_on_submit():
         try:
-            service.add_subtask(
-                current_user, issue, form.title.data, form.owner_id.data, form.deadline.data
-            )
+            with once(_issue_url(issue_id, "#subtasks")):
+                service.add_subtask(
+                    current_user, issue, form.title.data, form.owner_id.data, form.deadline.data
+                )
         except InvalidTransition as error:
             return _refused(issue_id, error, "#subtasks")
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             return _back_to(issue_id, "#subtasks")
-    return _detail_with_error(issue_id, 400, subtask_form=form)
+    return _detail_with_error(issue_id, status, subtask_form=form)
 
 
 @bp.post("/subtasks/<int:subtask_id>/done")
@@ -500,18 +515,21 @@ def set_subtask_done(subtask_id: int):
 def add_milestone(issue_id: int):
     issue = service.load_issue(current_user, issue_id)
     form = MilestoneForm()
+    status = 400
     if form.validate_on_submit():
         try:
-            service.add_milestone(
-                current_user, issue, form.title.data, form.due_on.data, form.starts_on.data
-            )
+            with once(_issue_url(issue_id, "#milestones")):
+                service.add_milestone(
+                    current_user, issue, form.title.data, form.due_on.data, form.starts_on.data
+                )
         except InvalidTransition as error:
             return _refused(issue_id, error, "#milestones")
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             return _back_to(issue_id, "#milestones")
-    return _detail_with_error(issue_id, 400, milestone_form=form)
+    return _detail_with_error(issue_id, status, milestone_form=form)
 
 
 @bp.post("/milestones/<int:milestone_id>/done")
@@ -545,18 +563,21 @@ def reschedule_milestone(milestone_id: int):
 def add_attachment(issue_id: int):
     issue = service.load_issue(current_user, issue_id)
     form = AttachmentForm()
+    status = 400
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            service.add_attachment(current_user, issue, upload.filename, upload.read())
+            with once(_issue_url(issue_id, "#attachments")):
+                service.add_attachment(current_user, issue, upload.filename, upload.read())
         except InvalidTransition as error:
             return _refused(issue_id, error, "#attachments")
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             flash(_("File attached."), "success")
             return _back_to(issue_id, "#attachments")
-    return _detail_with_error(issue_id, 400, attachment_form=form)
+    return _detail_with_error(issue_id, status, attachment_form=form)
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -619,15 +640,17 @@ def create_category():
     form.parent_id.choices = _category_choices(task_force_id, blank=_("— top level —"))
     if request.method == "GET":
         form.parent_id.data = request.args.get("parent", type=int)
+    status = 200
     if form.validate_on_submit():
         try:
             category = service.create_category(current_user, task_force_id, _category_input(form))
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error, 200)
         else:
             flash(_("%(name)s created.", name=category.name), "success")
             return redirect(url_for("issues.categories"))
-    return render_template("issues/category_form.html", form=form, category=None)
+    return render_template("issues/category_form.html", form=form, category=None), status
 
 
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
@@ -640,6 +663,7 @@ def edit_category(category_id: int):
     )
     if request.method == "GET":
         form.version.data = category.version
+    status = 200
     if form.validate_on_submit():
         try:
             service.update_category(
@@ -647,10 +671,11 @@ def edit_category(category_id: int):
             )
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error, 200)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("issues.categories"))
-    return render_template("issues/category_form.html", form=form, category=category)
+    return render_template("issues/category_form.html", form=form, category=category), status
 
 
 @bp.post("/categories/<int:category_id>/move")

@@ -15,10 +15,18 @@ from app.core.errors import ConfirmationRequired, DomainError, StaleEdit, Valida
 from app.core.forms import choices
 from app.core.freshness import cached_body
 from app.core.i18n import Labels, format_clock
+from app.core.idempotency import once
 from app.core.nav import NavItem
 from app.core.pdf import pdf_response, render_pdf
 from app.core.permissions import can
-from app.core.web import allowed_here, current_task_force, form_error, public, requires
+from app.core.web import (
+    allowed_here,
+    current_task_force,
+    form_error,
+    public,
+    refusal_status,
+    requires,
+)
 from app.extensions import db
 from app.issues import service as issues
 from app.meetings import calendar, service  # calendar registers the CALENDAR providers
@@ -129,16 +137,19 @@ def create_series():
     if request.method == "GET":
         form.chair_id.data = current_user.id
         form.starts_on.data = clock.today()
+    status = 200
     if form.validate_on_submit():
         data = _series_input(form)
         try:
             series = service.create_series(current_user, task_force_id, data)
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             flash(_("%(name)s created.", name=series.name), "success")
             return redirect(url_for("meetings.series_detail", series_id=series.id))
-    status = 400 if request.method == "POST" else 200
+    elif request.method == "POST":
+        status = 400
     return render_template("meetings/series_form.html", form=form, series=None), status
 
 
@@ -173,15 +184,18 @@ def edit_series(series_id: int):
         form.counterpart_unit_ids.data = [
             c["unit"] for c in series.counterparts or [] if "unit" in c
         ]
+    status = 200
     if form.validate_on_submit():
         try:
             service.update_series(current_user, series, _series_input(form), form.version_value)
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("meetings.series_detail", series_id=series.id))
-    status = 400 if request.method == "POST" else 200
+    elif request.method == "POST":
+        status = 400
     return render_template("meetings/series_form.html", form=form, series=series), status
 
 
@@ -305,8 +319,12 @@ def meeting_detail(meeting_id: int):
     return render_template("meetings/meeting.html", **context)
 
 
+def _meeting_url(meeting_id: int, anchor: str = "") -> str:
+    return url_for("meetings.meeting_detail", meeting_id=meeting_id) + anchor
+
+
 def _back(meeting_id: int, anchor: str = ""):
-    return redirect(url_for("meetings.meeting_detail", meeting_id=meeting_id) + anchor)
+    return redirect(_meeting_url(meeting_id, anchor))
 
 
 def _page_again(meeting_id: int, status: int, **context):
@@ -414,7 +432,10 @@ def add_agenda_item(meeting_id: int):
         return refused.response
     if form.validate_on_submit():
         try:
-            service.add_agenda_item(current_user, meeting, form.title.data, form.section.data or "")
+            with once(_meeting_url(meeting_id, "#agenda")):
+                service.add_agenda_item(
+                    current_user, meeting, form.title.data, form.section.data or ""
+                )
         except DomainError as error:
             if error.status in (403, 404, 409):
                 db.session.rollback()
@@ -540,9 +561,10 @@ def add_action(meeting_id: int):
         return refused.response
     if form.validate_on_submit():
         try:
-            service.add_action(
-                current_user, meeting, form.title.data, form.owner_id.data, form.deadline.data
-            )
+            with once(_meeting_url(meeting_id, "#actions")):
+                service.add_action(
+                    current_user, meeting, form.title.data, form.owner_id.data, form.deadline.data
+                )
         except DomainError as error:
             if error.status == 403:
                 flash(error.message, "danger")

@@ -23,7 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
-from app.core import clock
+from app.core import clock, idempotency
 from app.extensions import db
 from app.notify import delivery, rules
 from app.notify.models import JobRun
@@ -87,13 +87,14 @@ def _review_packs() -> str:
 
 def _purge_login_records() -> str:
     attempts, sessions = purge_login_records()
-    return f"login attempts purged {attempts}, sessions {sessions}"
+    keys = idempotency.purge()
+    return f"login attempts purged {attempts}, sessions {sessions}, form keys {keys}"
 
 
 def jobs() -> list[Job]:
     """Every periodic job: one per reminder rule, the delivery pass, the quarter's review
     packs (on the first day of a quarter, before the rules' daily run), and the daily
-    purge of old login attempts and ended sessions."""
+    purge of old login attempts, ended sessions and used form keys."""
     return [_rule_job(rule) for rule in rules.RULES] + [
         Job("deliver", delivery.deliver_due, _every("DELIVERY_INTERVAL_SECONDS"), log_idle=False),
         Job("review_packs", _review_packs, _quarter_start),

@@ -272,6 +272,14 @@ def delivery_counts(actor: User) -> dict[str, int]:
     return counts
 
 
+def _deliveries_with(query, status: str | None):
+    if status == TROUBLE:
+        return query.where(Delivery.status.in_((PENDING, GIVEN_UP)), Delivery.last_error != "")
+    if status:
+        return query.where(Delivery.status == status)
+    return query
+
+
 def list_deliveries(actor: User, status: str | None, limit: int, offset: int) -> list:
     """Deliveries, newest first, with their message, recipient and channel (one query)."""
     authorize(actor, "delivery.view")
@@ -284,11 +292,12 @@ def list_deliveries(actor: User, status: str | None, limit: int, offset: int) ->
         .limit(limit)
         .offset(offset)
     )
-    if status == TROUBLE:
-        query = query.where(Delivery.status.in_((PENDING, GIVEN_UP)), Delivery.last_error != "")
-    elif status:
-        query = query.where(Delivery.status == status)
-    return db.session.execute(query).all()
+    return db.session.execute(_deliveries_with(query, status)).all()
+
+
+def count_deliveries(actor: User, status: str | None) -> int:
+    authorize(actor, "delivery.view")
+    return db.session.scalar(_deliveries_with(select(func.count(Delivery.id)), status))
 
 
 def retry_delivery(actor: User, delivery_id: int) -> Delivery:

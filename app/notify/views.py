@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.core.errors import DomainError
 from app.core.forms import choices
+from app.core.paging import newer_older, requested_page
 from app.core.web import current_task_force, form_error, requires
 from app.notify import service
 from app.notify.forms import CHANNEL_KIND_LABELS, ChannelForm, PreferencesForm
@@ -130,12 +131,16 @@ def deliveries():
     status = request.args.get("status") or None
     if status not in (*DELIVERY_STATES, service.TROUBLE, None):
         status = None
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = service.list_deliveries(current_user, status, PAGE + 1, (page - 1) * PAGE)
+    rows, page, has_next = newer_older(
+        lambda limit, offset: service.list_deliveries(current_user, status, limit, offset),
+        lambda: service.count_deliveries(current_user, status),
+        requested_page(),
+        PAGE,
+    )
     return render_template(
         "notify/deliveries.html",
-        rows=rows[:PAGE],
-        has_next=len(rows) > PAGE,
+        rows=rows,
+        has_next=has_next,
         page=page,
         status=status,
         counts=service.delivery_counts(current_user),

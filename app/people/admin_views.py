@@ -8,7 +8,8 @@ from flask_login import current_user
 
 from app.core.errors import DomainError
 from app.core.forms import choices
-from app.core.web import form_error, requires
+from app.core.paging import newer_older, requested_page
+from app.core.web import form_error, refusal_status, requires
 from app.people import service
 from app.people.forms import (
     ORG_UNIT_KIND_LABELS,
@@ -22,6 +23,8 @@ from app.people.forms import (
 )
 
 bp = Blueprint("admin", __name__)
+
+AUDIT_PAGE = 100
 
 
 def _org_unit_choices(exclude_id: int | None = None):
@@ -57,15 +60,17 @@ def _user_input(form: UserForm) -> service.UserInput:
 def create_user():
     form = UserCreateForm()
     form.org_unit_id.choices = _org_unit_choices()
+    status = 200
     if form.validate_on_submit():
         try:
             user = service.create_user(current_user, _user_input(form))
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error, 200)
         else:
             flash(_("Account %(name)s created.", name=user.username), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None)
+    return render_template("admin/user_form.html", form=form, user=None), status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -76,17 +81,19 @@ def edit_user(user_id: int):
     form.org_unit_id.choices = _org_unit_choices()
     if request.method == "GET":
         form.version.data = user.version
+    status = 200
     if form.validate_on_submit():
         try:
             service.update_user(current_user, user, _user_input(form), form.version_value)
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error, 200)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.users"))
     return render_template(
         "admin/user_form.html", form=form, user=user, reset_form=PasswordResetForm()
-    )
+    ), status
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -153,15 +160,17 @@ def _task_force_input(form: TaskForceForm) -> service.TaskForceInput:
 def create_task_force():
     form = TaskForceCreateForm()
     form.leader_id.choices = choices([("", "—")] + service.user_options())
+    status = 200
     if form.validate_on_submit():
         try:
             task_force = service.create_task_force(current_user, _task_force_input(form))
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error, 200)
         else:
             flash(_("Task force %(name)s created.", name=task_force.name), "success")
             return redirect(url_for("admin.task_forces"))
-    return render_template("admin/task_force_form.html", form=form, task_force=None)
+    return render_template("admin/task_force_form.html", form=form, task_force=None), status
 
 
 @bp.route("/task-forces/<int:task_force_id>", methods=["GET", "POST"])
@@ -171,6 +180,7 @@ def edit_task_force(task_force_id: int):
     form = TaskForceForm(obj=task_force) if request.method == "GET" else TaskForceForm()
     if request.method == "GET":
         form.version.data = task_force.version
+    status = 200
     if form.validate_on_submit():
         try:
             service.update_task_force(
@@ -178,10 +188,11 @@ def edit_task_force(task_force_id: int):
             )
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error, 200)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.task_forces"))
-    return render_template("admin/task_force_form.html", form=form, task_force=task_force)
+    return render_template("admin/task_force_form.html", form=form, task_force=task_force), status
 
 
 @bp.post("/task-forces/<int:task_force_id>/archive")
@@ -221,15 +232,17 @@ def create_org_unit():
     form.parent_id.choices = _org_unit_choices()
     if request.method == "GET" and request.args.get("parent", type=int):
         form.parent_id.data = request.args.get("parent", type=int)
+    status = 200
     if form.validate_on_submit():
         try:
             unit = service.create_org_unit(current_user, _org_unit_input(form))
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error, 200)
         else:
             flash(_("%(name)s created.", name=unit.name), "success")
             return redirect(url_for("admin.org_units"))
-    return render_template("admin/org_unit_form.html", form=form, unit=None)
+    return render_template("admin/org_unit_form.html", form=form, unit=None), status
 
 
 @bp.route("/org-units/<int:unit_id>", methods=["GET", "POST"])
@@ -240,15 +253,17 @@ def edit_org_unit(unit_id: int):
     form.parent_id.choices = _org_unit_choices(exclude_id=unit.id)
     if request.method == "GET":
         form.version.data = unit.version
+    status = 200
     if form.validate_on_submit():
         try:
             service.update_org_unit(current_user, unit, _org_unit_input(form), form.version_value)
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error, 200)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.org_units"))
-    return render_template("admin/org_unit_form.html", form=form, unit=unit)
+    return render_template("admin/org_unit_form.html", form=form, unit=unit), status
 
 
 @bp.post("/org-units/<int:unit_id>/archive")
@@ -272,7 +287,6 @@ def audit_log():
     form.actor_id.choices = choices(
         [("", "—")] + [(u.id, u.display_name) for u in service.list_users(current_user)]
     )
-    page = max(request.args.get("page", 1, type=int), 1)
     filters = service.AuditFilter()
     if form.validate():
         filters = service.AuditFilter(
@@ -282,16 +296,13 @@ def audit_log():
             since=form.since.data,
             until=form.until.data,
         )
-    per_page = 100
-    rows = service.audit_log(
-        current_user, filters, limit=per_page + 1, offset=(page - 1) * per_page
+    rows, page, has_next = newer_older(
+        lambda limit, offset: service.audit_log(current_user, filters, limit, offset),
+        lambda: service.count_audit_events(current_user, filters),
+        requested_page(),
+        AUDIT_PAGE,
     )
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
-        "admin/audit.html",
-        form=form,
-        rows=rows[:per_page],
-        page=page,
-        has_next=len(rows) > per_page,
-        args=args,
+        "admin/audit.html", form=form, rows=rows, page=page, has_next=has_next, args=args
     )

@@ -252,12 +252,20 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.commit()
 
 
+def _set_preference(user: User, **values) -> None:
+    """A person's own preference (language, current task force): a plain UPDATE, like the
+    login stamp. It is not an edit of the account, so it neither bumps the version (an
+    administrator editing the account meanwhile is not refused) nor trips over it (two
+    tabs switching at once both succeed)."""
+    db.session.execute(update(User).where(User.id == user.id).values(**values))
+    db.session.commit()
+
+
 def set_locale(user: User, locale: str) -> None:
     if locale not in LOCALES:
         raise ValidationFailed(_("Unknown language."), "locale")
     if user.locale != locale:
-        user.locale = locale
-        db.session.commit()
+        _set_preference(user, locale=locale)
 
 
 @dataclass
@@ -548,8 +556,7 @@ def switch_task_force(user: User, task_force_id: int) -> TaskForce:
     for task_force in available_task_forces(user):
         if task_force.id == task_force_id:
             if user.current_task_force_id != task_force_id:
-                user.current_task_force_id = task_force_id
-                db.session.commit()
+                _set_preference(user, current_task_force_id=task_force_id)
             return task_force
     raise NotFound("task force not found")
 
@@ -953,10 +960,7 @@ class AuditFilter:
     until: date | None = None
 
 
-def audit_log(actor: User, filters: AuditFilter, limit: int = 100, offset: int = 0):
-    """Audit events, newest first, with their actors, in one query."""
-    authorize(actor, "audit.view")
-    stmt = select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
+def _audit_events_with(stmt, filters: AuditFilter):
     if filters.entity_type:
         stmt = stmt.where(AuditEvent.entity_type == filters.entity_type)
     if filters.actor_id:
@@ -967,8 +971,21 @@ def audit_log(actor: User, filters: AuditFilter, limit: int = 100, offset: int =
         stmt = stmt.where(AuditEvent.at >= _local_day_start_utc(filters.since))
     if filters.until:
         stmt = stmt.where(AuditEvent.at < _local_day_start_utc(filters.until + timedelta(days=1)))
+    return stmt
+
+
+def audit_log(actor: User, filters: AuditFilter, limit: int = 100, offset: int = 0):
+    """Audit events, newest first, with their actors, in one query."""
+    authorize(actor, "audit.view")
+    stmt = select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
+    stmt = _audit_events_with(stmt, filters)
     stmt = stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset)
     return db.session.execute(stmt).all()
+
+
+def count_audit_events(actor: User, filters: AuditFilter) -> int:
+    authorize(actor, "audit.view")
+    return db.session.scalar(_audit_events_with(select(func.count(AuditEvent.id)), filters))
 
 
 def audit_entity_types() -> list[str]:

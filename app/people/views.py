@@ -21,7 +21,7 @@ from app.core.errors import DomainError, NotFound, ValidationFailed
 from app.core.forms import choices
 from app.core.freshness import cached_body
 from app.core.permissions import LEADERSHIP_ROLES, can
-from app.core.web import current_task_force, form_error, public, requires, safe_next
+from app.core.web import current_task_force, form_error, public, refusal_status, requires, safe_next
 from app.extensions import limiter
 from app.people import service
 from app.people.forms import (
@@ -174,6 +174,7 @@ def edit_task_force():
     form = TaskForceForm(obj=task_force)
     if request.method == "GET":
         form.version.data = task_force.version
+    status = 200
     if form.validate_on_submit():
         data = service.TaskForceInput(
             name=form.name.data.strip(),
@@ -185,10 +186,11 @@ def edit_task_force():
             service.update_task_force(current_user, task_force, data, form.version_value)
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error, 200)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("people.home"))
-    return render_template("people/task_force_form.html", form=form, task_force=task_force)
+    return render_template("people/task_force_form.html", form=form, task_force=task_force), status
 
 
 # --- roster ------------------------------------------------------------------------------

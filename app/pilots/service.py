@@ -25,7 +25,13 @@ from app.core.service import check_version
 from app.extensions import db
 from app.issues.lights import LightRules
 from app.issues.models import GREEN, GREY, RED, YELLOW, Issue
-from app.issues.service import active_member_ids, attachment_dir, issues_of, store_file
+from app.issues.service import (
+    active_member_ids,
+    attachment_dir,
+    issues_of,
+    kept_only_if_saved,
+    store_file,
+)
 from app.people.models import OrgUnit, User
 from app.pilots.models import (
     COMPLETED,
@@ -338,21 +344,22 @@ def add_evidence(actor: User, pilot: Pilot, filename: str, content: bytes) -> Pi
     """
     _require_work(actor, pilot)
     stored = store_file(filename, content)
-    evidence = PilotEvidence(
-        task_force_id=pilot.task_force_id,
-        pilot_id=pilot.id,
-        filename=stored.name,
-        stored_name=stored.stored_name,
-        content_type=stored.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        uploaded_by_id=actor.id,
-    )
-    db.session.add(evidence)
-    audit.record(
-        actor, "evidence_added", pilot, {"evidence": [None, stored.name]}, summary=pilot.name
-    )
-    db.session.commit()
+    with kept_only_if_saved(stored):
+        evidence = PilotEvidence(
+            task_force_id=pilot.task_force_id,
+            pilot_id=pilot.id,
+            filename=stored.name,
+            stored_name=stored.stored_name,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            uploaded_by_id=actor.id,
+        )
+        db.session.add(evidence)
+        audit.record(
+            actor, "evidence_added", pilot, {"evidence": [None, stored.name]}, summary=pilot.name
+        )
+        db.session.commit()
     return evidence
 
 

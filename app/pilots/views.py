@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -14,9 +16,16 @@ from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.freshness import cached_body
 from app.core.i18n import Labels
+from app.core.idempotency import once
 from app.core.nav import NavItem
 from app.core.permissions import can
-from app.core.web import current_task_force, form_error, requires, send_stored_file
+from app.core.web import (
+    current_task_force,
+    form_error,
+    refusal_status,
+    requires,
+    send_stored_file,
+)
 from app.extensions import db
 from app.issues.lights import LightRules
 from app.issues.models import Issue
@@ -177,6 +186,14 @@ def edit_pilot(pilot_id: int):
     return render_template("pilots/form.html", form=form, pilot=pilot), status
 
 
+@dataclass
+class RefusedRollout:
+    """A rollout row's save that was refused: shown again with what was typed."""
+
+    task_id: int
+    form: RolloutForm
+
+
 def _detail_context(pilot, **forms):
     rules = LightRules.current()
     may_work = service.may_work_on(current_user, pilot)
@@ -213,6 +230,7 @@ def _detail_context(pilot, **forms):
         "decision_form": decision_form,
         "plan_form": plan_form,
         "reviewing": pilot.status == REVIEWING,
+        "refused_rollout": forms.get("refused_rollout"),
     }
 
 
@@ -318,16 +336,19 @@ def record_review(pilot_id: int):
 def add_evidence(pilot_id: int):
     pilot = service.load_pilot(current_user, pilot_id)
     form = EvidenceForm()
+    status = 400
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            service.add_evidence(current_user, pilot, upload.filename, upload.read())
+            with once(url_for("pilots.pilot_detail", pilot_id=pilot_id) + "#review"):
+                service.add_evidence(current_user, pilot, upload.filename, upload.read())
         except DomainError as error:
             form_error(form, error)
+            status = refusal_status(error)
         else:
             flash(_("File attached."), "success")
             return _back_to(pilot_id, "#review")
-    return _detail_with_error(pilot_id, 400, evidence_form=form)
+    return _detail_with_error(pilot_id, status, evidence_form=form)
 
 
 @bp.get("/pilot-evidence/<int:evidence_id>")
@@ -407,9 +428,13 @@ def update_rollout(rollout_id: int):
             form.version_value,
         )
     except DomainError as error:
-        flash(error.message, "danger")
         if error.status == 403:
             abort(403)
+        # The row again with what was typed, beside the saved values the page shows
+        # above it; saving again applies it over them (the current version).
+        form_error(form, error)
+        refused = RefusedRollout(task.id, form)
+        return _detail_with_error(task.pilot_id, error.status, refused_rollout=refused)
     else:
         flash(
             _("%(unit)s: %(status)s.", unit=task.org_unit.name, status=ROLLOUT_LABELS[task.status]),

@@ -137,7 +137,7 @@ def test_stale_account_edit_is_refused_and_keeps_the_typed_input(app, admin_clie
         )
     )
 
-    assert page.status == 200
+    assert page.status == 409  # the stale form, input kept (issue 24)
     assert page.form_errors == [
         "Someone else saved this record while you were editing it. Your input is kept below; "
         "reload the page to see their changes, then apply yours again."
