@@ -83,3 +83,16 @@ def new_page(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def eventually(check, seconds: float = 10.0) -> bool:
+    """Ask ``check()`` until it is true (what the page sent has reached the database),
+    for at most ``seconds``; no fixed wait that a busy machine could outlast."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

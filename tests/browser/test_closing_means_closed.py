@@ -19,6 +19,7 @@ from app.extensions import db
 from app.issues.models import Issue, Milestone
 from app.meetings.models import ActionItem, AgendaItem, Meeting
 from tests import factories
+from tests.browser.conftest import eventually
 from tests.meetings.helpers import make_meeting, make_series
 
 pytestmark = pytest.mark.browser
@@ -230,9 +231,13 @@ def test_the_board_asks_before_closing_an_item_with_an_open_milestone(
 
     card.drag_to(page.locator("[data-column=closed] [data-cards]"))
     expect(page.locator("[data-column=closed]")).to_contain_text("KH-001")
-    page.wait_for_timeout(300)
+
+    def closed() -> bool:
+        with app.app_context(), unscoped():
+            issue = db.session.get(Issue, team["issue"])
+            done = issue.status == "closed" and bool(issue.open_at_closing)
+            db.session.remove()
+        return done
+
+    assert eventually(closed)
     assert asked == ["prompt", "confirm", "prompt", "confirm"]
-    with app.app_context(), unscoped():
-        issue = db.session.get(Issue, team["issue"])
-        assert issue.status == "closed" and issue.open_at_closing
-        db.session.remove()

@@ -14,6 +14,7 @@ from app.core.scope import unscoped
 from app.extensions import db
 from app.issues.models import Issue
 from tests import factories
+from tests.browser.conftest import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -124,8 +125,7 @@ def test_a_drag_on_the_board_changes_the_status(app, live_server, new_page, team
     card = page.get_by_test_id("board-card").filter(has_text="KH-010")
     card.drag_to(page.locator("[data-column=in_progress] [data-cards]"))
     expect(page.locator("[data-column=in_progress]")).to_contain_text("KH-010")
-    page.wait_for_timeout(300)
-    assert issue_status(app, "KH-010") == "in_progress"
+    assert eventually(lambda: issue_status(app, "KH-010") == "in_progress")
 
     # A move the workflow forbids is refused and the card goes back.
     card = page.get_by_test_id("board-card").filter(has_text="KH-011")
