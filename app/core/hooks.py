@@ -1,15 +1,16 @@
 """Extension points: where one feature shows its things on another feature's page.
 
-A feature registers a provider at import time (its ``views`` module is imported when
-the blueprints are registered); the page that owns the hook calls ``collect`` and gets
-every provider's contributions in registration order. Providers must run a bounded
+A feature registers its providers in its ``init_app`` (``app/features.py``); the page
+that owns the hook calls ``collect`` and gets every provider's contributions in
+registration order. Providers must run a bounded
 number of queries (one or two), whatever the number of rows.
 
     from app.core import hooks
 
-    @hooks.MY_ITEMS.provide
     def _rollout_tasks(user, task_force_ids):
         return [hooks.Section("rollout", _("Rollout tasks"), "pilots/_my_rollout.html", rows)]
+
+    hooks.MY_ITEMS.provide(_rollout_tasks)  # in the feature's init_app
 """
 
 from __future__ import annotations

@@ -7,14 +7,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core import nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.i18n import Labels
 from app.core.idempotency import once
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires
-from app.intake import review as _review  # noqa: F401  (registers the pack section)
 from app.intake import service
 from app.intake.forms import DeclineForm, MergeForm, SubmissionForm
 from app.intake.labels import STATE_LABELS
@@ -25,19 +23,17 @@ from app.people.service import org_unit_options
 
 bp = Blueprint("intake", __name__)
 
-nav.register(
+NAV_ITEMS = (
     NavItem(
         "intake.queue",
         _l("Intake"),
         "intake.triage",
         66,
         ("intake.queue", "intake.triage", "intake.accept", "intake.merge", "intake.decline"),
-    )
-)
-nav.register(
+    ),
     NavItem(
         "intake.mine", _l("My submissions"), "intake.submit", 67, ("intake.mine", "intake.submit")
-    )
+    ),
 )
 
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core import hooks, nav
+from app.core import hooks
 from app.core.errors import ConfirmationRequired, DomainError, InvalidTransition, StaleEdit
 from app.core.forms import choices
 from app.core.freshness import cached_body, cached_value
@@ -53,8 +53,10 @@ from app.people.service import org_unit_options
 
 bp = Blueprint("issues", __name__)
 
-nav.register(NavItem("issues.issue_list", _l("Problem list"), "issue.view", 20, ("issues.",)))
-nav.register(NavItem("issues.my_items", _l("My items"), "issue.view", 30))
+NAV_ITEMS = (
+    NavItem("issues.issue_list", _l("Problem list"), "issue.view", 20, ("issues.",)),
+    NavItem("issues.my_items", _l("My items"), "issue.view", 30),
+)
 
 
 # Translated once per language, not once per row: lazy strings cost a catalogue look-up
