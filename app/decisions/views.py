@@ -50,6 +50,7 @@ from app.decisions.labels import (
 from app.decisions.models import Escalation
 from app.issues import service as issues
 from app.issues.models import Issue
+from app.people import roster
 from app.people.service import get_user, org_unit_options
 
 bp = Blueprint("decisions", __name__)
@@ -92,7 +93,7 @@ def _task_force_id() -> int:
 
 
 def _people_choices(task_force_id: int, blank: str = "—"):
-    return choices([("", blank)] + issues.assignee_options(task_force_id))
+    return choices([("", blank)] + roster.assignee_options(task_force_id))
 
 
 # --- the panel on an issue's page ------------------------------------------------------------

@@ -19,6 +19,7 @@ from app.intake.labels import STATE_LABELS
 from app.intake.models import STATES, SUBMITTED
 from app.issues import service as issues
 from app.issues.forms import IssueForm
+from app.people import roster
 from app.people.service import org_unit_options
 
 bp = Blueprint("intake", __name__)
@@ -139,7 +140,7 @@ def _accept_form(submission, form: IssueForm | None = None) -> IssueForm:
         form.version.data = submission.version
         form.source.data = "intake"
     form.category_id.choices = choices([("", "—")] + issues.category_options(task_force_id))
-    people = issues.assignee_options(task_force_id)
+    people = roster.assignee_options(task_force_id)
     form.owner_id.choices = choices([("", "—")] + people)
     form.collaborator_ids.choices = choices(people)
     form.org_unit_id.choices = choices([("", "—")] + org_unit_options())

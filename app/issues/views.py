@@ -49,6 +49,7 @@ from app.issues.forms import (
 from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
 from app.issues.lights import LightRules, light_of, light_reasons
 from app.issues.models import LIGHTS, OPEN_STATUSES, STATUSES
+from app.people import roster
 from app.people.service import org_unit_options
 
 bp = Blueprint("issues", __name__)
@@ -83,7 +84,7 @@ def _category_choices(task_force_id: int, blank: str = "—", exclude_path: str 
 
 
 def _people_choices(task_force_id: int, blank: str | None = "—"):
-    people = service.assignee_options(task_force_id)
+    people = roster.assignee_options(task_force_id)
     return choices(([("", blank)] if blank is not None else []) + people)
 
 

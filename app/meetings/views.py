@@ -46,6 +46,7 @@ from app.meetings.labels import (
     STATE_LABELS,
 )
 from app.meetings.models import ATTENDANCE, ONE_ON_ONE
+from app.people import roster
 from app.people.service import org_unit_options
 
 bp = Blueprint("meetings", __name__)
@@ -73,7 +74,7 @@ def _task_force_id() -> int:
 
 
 def _people(task_force_id: int, blank: bool = True):
-    people = issues.assignee_options(task_force_id)
+    people = roster.assignee_options(task_force_id)
     return choices(([("", "—")] if blank else []) + people)
 
 

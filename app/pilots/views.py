@@ -29,7 +29,7 @@ from app.core.web import (
 from app.extensions import db
 from app.issues.lights import LightRules
 from app.issues.models import Issue
-from app.issues.service import assignee_options
+from app.people.roster import assignee_options
 from app.people.service import org_unit_options
 from app.pilots import service
 from app.pilots.forms import (
