@@ -48,7 +48,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     register_extensions(app)
-    register_blueprints(app)
+    register_features(app)
     register_request_hooks(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -90,17 +90,6 @@ def _user_statement(user_model, session_model):
 
 def register_extensions(app: Flask) -> None:
     from app.core import database, i18n
-    from app.core import freshness as _freshness  # noqa: F401  (data versions)
-    from app.core import models as _core_models  # noqa: F401  (register tables)
-    from app.decisions import models as _decisions_models  # noqa: F401
-    from app.intake import models as _intake_models  # noqa: F401
-    from app.issues import models as _issues_models  # noqa: F401
-    from app.kpis import models as _kpis_models  # noqa: F401
-    from app.meetings import models as _meetings_models  # noqa: F401
-    from app.notify import models as _notify_models  # noqa: F401
-    from app.people import models as _people_models  # noqa: F401
-    from app.pilots import models as _pilots_models  # noqa: F401
-    from app.reports import models as _reports_models  # noqa: F401
 
     db.init_app(app)
     with app.app_context():
@@ -145,34 +134,13 @@ def register_extensions(app: Flask) -> None:
         return row.User
 
 
-def register_blueprints(app: Flask) -> None:
-    from app.core.views import bp as core_bp
-    from app.dashboard.views import bp as dashboard_bp
-    from app.decisions.views import bp as decisions_bp
-    from app.intake.views import bp as intake_bp
-    from app.issues.views import bp as issues_bp
-    from app.kpis.views import bp as kpis_bp
-    from app.meetings.views import bp as meetings_bp
-    from app.mindmap.views import bp as mindmap_bp
-    from app.notify.views import bp as notify_bp
-    from app.people.admin_views import bp as admin_bp
-    from app.people.views import bp as people_bp
-    from app.pilots.views import bp as pilots_bp
-    from app.reports.views import bp as reports_bp
+def register_features(app: Flask) -> None:
+    """Every feature, floor by floor, registers its tables, pages, menu entries, hook
+    providers, review-pack sections and commands (``app/features.py``)."""
+    from app.features import FEATURES
 
-    app.register_blueprint(core_bp)
-    app.register_blueprint(people_bp)
-    app.register_blueprint(admin_bp, url_prefix="/admin")
-    app.register_blueprint(issues_bp)
-    app.register_blueprint(pilots_bp)
-    app.register_blueprint(kpis_bp)
-    app.register_blueprint(mindmap_bp)
-    app.register_blueprint(dashboard_bp)
-    app.register_blueprint(decisions_bp)
-    app.register_blueprint(intake_bp)
-    app.register_blueprint(notify_bp)
-    app.register_blueprint(meetings_bp)
-    app.register_blueprint(reports_bp)
+    for feature in FEATURES:
+        feature.init_app(app)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -378,12 +346,6 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from app.core.cli import register as register_core_commands
     from app.demo import register as register_demo_commands
-    from app.notify.cli import register as register_notify_commands
-    from app.people.cli import register as register_people_commands
 
-    register_core_commands(app)
-    register_people_commands(app)
-    register_demo_commands(app)
-    register_notify_commands(app)
+    register_demo_commands(app)  # above every floor: it fills them all

@@ -1,1 +1,15 @@
 """The shared ground floor: clock, permissions, scoping, audit, outbox, i18n, caching."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The shared tables and data versions, the ground floor's pages, backup and restore."""
+    from app.core import cli, views
+    from app.core import freshness as _freshness  # noqa: F401  (data versions)
+    from app.core import models as _models  # noqa: F401  (registers the tables)
+
+    app.register_blueprint(views.bp)
+    cli.register(app)

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -85,3 +87,17 @@ class EmailAddress:
         value = (field.data or "").strip()
         if value and not self._shape.match(value):
             raise ValidationError(self.message or field.gettext("Not a valid e-mail address."))
+
+
+class VersionedForm(FlaskForm):
+    """A form that edits a row with a version number: the version it was shown with comes
+    back in a hidden field, so a stale edit is refused (``core.service.check_version``)."""
+
+    version = HiddenField()
+
+    @property
+    def version_value(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None

@@ -1,41 +1,66 @@
 """Extension points: where one feature shows its things on another feature's page.
 
-A feature registers a provider at import time (its ``views`` module is imported when
-the blueprints are registered); the page that owns the hook calls ``collect`` and gets
-every provider's contributions in registration order. Providers must run a bounded
-number of queries (one or two), whatever the number of rows.
+A feature registers its providers in its ``init_app`` (``app/features.py``); the page
+that owns the hook calls ``collect`` and gets every provider's contributions in
+registration order. Each hook is typed by the ``Protocol`` its providers follow, and
+``collect`` takes the same arguments. Providers must run a bounded number of queries
+(one or two), whatever the number of rows.
 
     from app.core import hooks
 
-    @hooks.MY_ITEMS.provide
-    def _rollout_tasks(user, task_force_ids):
+    def _rollout_tasks(user, task_force_ids, /):
         return [hooks.Section("rollout", _("Rollout tasks"), "pilots/_my_rollout.html", rows)]
+
+    hooks.MY_ITEMS.provide(_rollout_tasks)  # in the feature's init_app
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+from app.core.quarters import Quarter
+
+Provider = TypeVar("Provider", bound=Callable[..., list])
 
 
-class Hook:
-    def __init__(self, name: str, signature: str):
+class Hook(Generic[Provider]):
+    """The providers of one extension point, all of the type ``Provider``."""
+
+    def __init__(self, name: str) -> None:
         self.name = name
-        self.signature = signature
-        self.providers: list[Callable[..., list]] = []
+        self.providers: list[Provider] = []
 
-    def provide(self, provider: Callable[..., list]) -> Callable[..., list]:
+    def provide(self, provider: Provider) -> Provider:
         if provider not in self.providers:
             self.providers.append(provider)
         return provider
 
-    def collect(self, *args: Any, **kwargs: Any) -> list:
+    @property
+    def collect(self) -> Provider:
+        """Call every provider with these arguments; their lists, one after the other."""
+        return cast(Provider, self._collect)
+
+    def _collect(self, *args: Any, **kwargs: Any) -> list:
         found: list = []
         for provider in self.providers:
             found.extend(provider(*args, **kwargs) or [])
         return found
+
+
+class Reader(Protocol):
+    """A signed-in person (``people.models.User``; the ground floor names no higher one)."""
+
+    id: int
+
+
+class TaskForceRow(Protocol):
+    """A row of one task force a page is about: an item, a meeting."""
+
+    id: int
+    task_force_id: int
 
 
 @dataclass(frozen=True)
@@ -73,24 +98,44 @@ class CalendarEvent:
     sequence: int = 0
 
 
-# fn(user, task_force_ids) -> list[Section]; shown on "My items" under the issue lists.
-# "My items" spans the reader's task forces: a provider keeps those where its feature's
-# permission holds, queries them at once (unscoped, naming them) and loads what its
-# template shows; its rows carry ``task_force_id``, and their links name it
-# (``task_force_url``).
-MY_ITEMS = Hook("my_items", "(user, task_force_ids) -> list[Section]")
+class MyItemsProvider(Protocol):
+    """Shown on "My items" under the issue lists. "My items" spans the reader's task
+    forces: a provider keeps those where its feature's permission holds, queries them at
+    once (unscoped, naming them) and loads what its template shows; its rows carry
+    ``task_force_id``, and their links name it (``task_force_url``)."""
 
-# fn(user, issue) -> list[Section]; shown on an issue's page (escalations, meetings, pilots).
-ISSUE_PANELS = Hook("issue_panels", "(user, issue) -> list[Section]")
+    def __call__(self, user: Reader, task_force_ids: Sequence[int], /) -> list[Section]: ...
 
-# fn(task_force_id, kind, since, until) -> list[AgendaProposal]; kind is the meeting's
-# cadence kind ("progress", "one_on_one", "review"); since is the previous meeting's date
-# (or None), until the date of the meeting being prepared.
-AGENDA = Hook("agenda", "(task_force_id, kind, since, until) -> list[AgendaProposal]")
 
-# fn(user, task_force_id, start: date, end: date) -> list[CalendarEvent]; the calendar page
-# and the personal iCalendar feed. ``user`` None means the whole task force.
-CALENDAR = Hook("calendar", "(user | None, task_force_id, start, end) -> list[CalendarEvent]")
+class IssuePanelsProvider(Protocol):
+    """Shown on an issue's page (escalations, meetings, pilots)."""
+
+    def __call__(self, user: Reader, issue: TaskForceRow, /) -> list[Section]: ...
+
+
+class AgendaProvider(Protocol):
+    """``kind`` is the meeting's cadence kind ("progress", "one_on_one", "review");
+    ``since`` is the previous meeting's date (or None), ``until`` the date of the meeting
+    being prepared."""
+
+    def __call__(
+        self, task_force_id: int, kind: str, since: date | None, until: date, /
+    ) -> list[AgendaProposal]: ...
+
+
+class CalendarProvider(Protocol):
+    """The calendar page and the personal iCalendar feed; ``user`` None means the whole
+    task force."""
+
+    def __call__(
+        self, user: Reader | None, task_force_id: int, start: date, end: date, /
+    ) -> list[CalendarEvent]: ...
+
+
+MY_ITEMS: Hook[MyItemsProvider] = Hook("my_items")
+ISSUE_PANELS: Hook[IssuePanelsProvider] = Hook("issue_panels")
+AGENDA: Hook[AgendaProvider] = Hook("agenda")
+CALENDAR: Hook[CalendarProvider] = Hook("calendar")
 
 
 @dataclass(frozen=True)
@@ -108,7 +153,7 @@ class ReviewSection:
     order: int
     title: object  # a lazy string
     template: str
-    build: Callable[[int, Any], dict]
+    build: Callable[[int, Quarter], dict[str, Any]]
 
 
 class SectionRegistry:
@@ -147,13 +192,26 @@ class MeetingChoice:
     url: str | None = None
 
 
-# fn(task_force_id, start: date, end: date, ids=()) -> list[MeetingChoice]; the meetings of
-# the task force, not cancelled, on a day from start to end, plus those whose id is in
-# ``ids`` whatever their day (to show or check a meeting one points at; start None: only
-# those). One query.
-MEETING_CHOICES = Hook(
-    "meeting_choices", "(task_force_id, start, end, ids=()) -> list[MeetingChoice]"
-)
+class MeetingChoicesProvider(Protocol):
+    """The meetings of the task force, not cancelled, on a day from ``start`` to ``end``,
+    plus those whose id is in ``ids`` whatever their day (to show or check a meeting one
+    points at; ``start`` None: only those). One query."""
 
-# fn(user, meeting) -> list[Section]; shown on a meeting's page (the decisions taken in it).
-MEETING_PANELS = Hook("meeting_panels", "(user, meeting) -> list[Section]")
+    def __call__(
+        self,
+        task_force_id: int,
+        start: date | None,
+        end: date | None,
+        /,
+        ids: Collection[int] = (),
+    ) -> list[MeetingChoice]: ...
+
+
+class MeetingPanelsProvider(Protocol):
+    """Shown on a meeting's page (the decisions taken in it)."""
+
+    def __call__(self, user: Reader, meeting: TaskForceRow, /) -> list[Section]: ...
+
+
+MEETING_CHOICES: Hook[MeetingChoicesProvider] = Hook("meeting_choices")
+MEETING_PANELS: Hook[MeetingPanelsProvider] = Hook("meeting_panels")

@@ -1,4 +1,4 @@
-"""The main menu, filled by the features: each registers its entry when imported."""
+"""The main menu, filled by the features: each registers its entries in its ``init_app``."""
 
 from __future__ import annotations
 

@@ -1,1 +1,15 @@
 """The battle map (作战图): the task force's home page."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The battle map and its menu entry."""
+    from app.core import nav
+    from app.dashboard import views
+
+    app.register_blueprint(views.bp)
+    for item in views.NAV_ITEMS:
+        nav.register(item)

@@ -4,7 +4,6 @@ from flask import Blueprint, g, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core import nav
 from app.core.freshness import cached_body
 from app.core.nav import NavItem
 from app.core.permissions import can
@@ -13,7 +12,7 @@ from app.dashboard import service
 
 bp = Blueprint("dashboard", __name__)
 
-nav.register(NavItem("dashboard.battle_map", _l("Battle map"), "home.view", 10))
+NAV_ITEMS = (NavItem("dashboard.battle_map", _l("Battle map"), "home.view", 10),)
 
 
 @bp.get("/")

@@ -1,1 +1,24 @@
 """Escalations and the decision register, supervision and nudges, scorecards and incentives."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Escalations' pages and menu entries; their panels on items and meetings, "my items",
+    due dates on the calendar, pending ones on the agenda; the review pack's sections."""
+    from app.core import hooks, nav
+    from app.decisions import models as _models  # noqa: F401  (registers the tables)
+    from app.decisions import review, views
+
+    app.register_blueprint(views.bp)
+    for item in views.NAV_ITEMS:
+        nav.register(item)
+    hooks.ISSUE_PANELS.provide(views._escalation_panel)
+    hooks.MY_ITEMS.provide(views._my_escalations)
+    hooks.CALENDAR.provide(views._escalation_due_dates)
+    hooks.AGENDA.provide(views._pending_escalations)
+    hooks.MEETING_PANELS.provide(views._decisions_of_meeting)
+    for section in review.SECTIONS:
+        hooks.REVIEW_SECTIONS.register(section)

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.core.forms import choices, one_line, optional_int
+from app.core.forms import VersionedForm, choices, one_line, optional_int
 from app.decisions.labels import (
     ESCALATION_STATUS_LABELS,
     INCENTIVE_KIND_LABELS,
@@ -14,7 +14,6 @@ from app.decisions.labels import (
     POLARITY_LABELS,
 )
 from app.decisions.models import INCENTIVE_KINDS, KINDS, LEVELS, POLARITIES
-from app.people.forms import VersionedForm
 
 
 class EscalationForm(FlaskForm):

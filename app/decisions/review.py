@@ -89,5 +89,3 @@ SECTIONS = (
         scorecards_section,
     ),
 )
-for _section in SECTIONS:
-    hooks.REVIEW_SECTIONS.register(_section)

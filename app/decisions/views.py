@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core import clock, hooks, nav
+from app.core import clock, hooks
 from app.core.errors import ConfirmationRequired, DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.freshness import cached_body
@@ -31,7 +31,6 @@ from app.core.pdf import pdf_response, render_pdf
 from app.core.permissions import can
 from app.core.web import across_task_forces, current_task_force, form_error, requires
 from app.decisions import exports, scorecards, service
-from app.decisions import review as _review  # noqa: F401  (registers the pack sections)
 from app.decisions.forms import (
     DecisionForm,
     EscalationForm,
@@ -51,28 +50,27 @@ from app.decisions.labels import (
 from app.decisions.models import Escalation
 from app.issues import service as issues
 from app.issues.models import Issue
+from app.people import roster
 from app.people.service import get_user, org_unit_options
 
 bp = Blueprint("decisions", __name__)
 
-nav.register(
+NAV_ITEMS = (
     NavItem(
         "decisions.queue",
         _l("Escalations"),
         "escalation.view",
         60,
         ("decisions.queue", "decisions.escalation", "decisions.register", "decisions.raise"),
-    )
-)
-nav.register(NavItem("decisions.supervision", _l("Supervision"), "supervision.view", 62))
-nav.register(
+    ),
+    NavItem("decisions.supervision", _l("Supervision"), "supervision.view", 62),
     NavItem(
         "decisions.scorecard",
         _l("Scorecards"),
         "scorecard.view",
         64,
         ("decisions.scorecard", "decisions.incentive", "decisions.person_record"),
-    )
+    ),
 )
 
 
@@ -95,7 +93,7 @@ def _task_force_id() -> int:
 
 
 def _people_choices(task_force_id: int, blank: str = "—"):
-    return choices([("", blank)] + issues.assignee_options(task_force_id))
+    return choices([("", blank)] + roster.assignee_options(task_force_id))
 
 
 # --- the panel on an issue's page ------------------------------------------------------------
@@ -113,7 +111,6 @@ class IssuePanel:
     today: date
 
 
-@hooks.ISSUE_PANELS.provide
 def _escalation_panel(user, issue):
     if not can(user, "escalation.view", issue.task_force_id):
         return []
@@ -589,7 +586,6 @@ def person_record(user_id: int):
 # --- my items and the calendar -------------------------------------------------------------
 
 
-@hooks.MY_ITEMS.provide
 def _my_escalations(user, task_force_ids):
     viewable = [tf for tf in task_force_ids if can(user, "escalation.view", tf)]
     if not viewable:
@@ -608,7 +604,6 @@ def _my_escalations(user, task_force_ids):
     ]
 
 
-@hooks.CALENDAR.provide
 def _escalation_due_dates(user, task_force_id, start, end):
     """The due dates of pending escalations: all of them for the task force's calendar,
     those one raised or decides for a personal feed."""
@@ -632,7 +627,6 @@ def _escalation_due_dates(user, task_force_id, start, end):
 # --- the meeting agenda ----------------------------------------------------------------------
 
 
-@hooks.AGENDA.provide
 def _pending_escalations(task_force_id, kind, since, until):
     if kind != "progress":  # one-on-ones and reviews have their own agenda
         return []
@@ -659,7 +653,6 @@ def _pending_escalations(task_force_id, kind, since, until):
 # --- a meeting's page ------------------------------------------------------------------------
 
 
-@hooks.MEETING_PANELS.provide
 def _decisions_of_meeting(user, meeting):
     """The decisions taken in a meeting: one query."""
     if not can(user, "escalation.view", meeting.task_force_id):

@@ -5,8 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.core.forms import one_line, optional_int
-from app.people.forms import VersionedForm
+from app.core.forms import VersionedForm, one_line, optional_int
 
 
 class SubmissionForm(FlaskForm):

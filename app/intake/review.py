@@ -33,6 +33,4 @@ def build(task_force_id: int, quarter) -> dict:
     }
 
 
-SECTION = hooks.REVIEW_SECTIONS.register(
-    hooks.ReviewSection("intake", 92, _l("Intake figures"), "intake/_review.html", build)
-)
+SECTION = hooks.ReviewSection("intake", 92, _l("Intake figures"), "intake/_review.html", build)

@@ -7,37 +7,34 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core import nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.i18n import Labels
 from app.core.idempotency import once
 from app.core.nav import NavItem
 from app.core.web import current_task_force, form_error, requires
-from app.intake import review as _review  # noqa: F401  (registers the pack section)
 from app.intake import service
 from app.intake.forms import DeclineForm, MergeForm, SubmissionForm
 from app.intake.labels import STATE_LABELS
 from app.intake.models import STATES, SUBMITTED
 from app.issues import service as issues
 from app.issues.forms import IssueForm
+from app.people import roster
 from app.people.service import org_unit_options
 
 bp = Blueprint("intake", __name__)
 
-nav.register(
+NAV_ITEMS = (
     NavItem(
         "intake.queue",
         _l("Intake"),
         "intake.triage",
         66,
         ("intake.queue", "intake.triage", "intake.accept", "intake.merge", "intake.decline"),
-    )
-)
-nav.register(
+    ),
     NavItem(
         "intake.mine", _l("My submissions"), "intake.submit", 67, ("intake.mine", "intake.submit")
-    )
+    ),
 )
 
 
@@ -143,7 +140,7 @@ def _accept_form(submission, form: IssueForm | None = None) -> IssueForm:
         form.version.data = submission.version
         form.source.data = "intake"
     form.category_id.choices = choices([("", "—")] + issues.category_options(task_force_id))
-    people = issues.assignee_options(task_force_id)
+    people = roster.assignee_options(task_force_id)
     form.owner_id.choices = choices([("", "—")] + people)
     form.collaborator_ids.choices = choices(people)
     form.org_unit_id.choices = choices([("", "—")] + org_unit_options())

@@ -1,1 +1,16 @@
 """The problem list (问题清单): categories, issues, their workflow and traffic lights."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The problem list's pages and menu entries."""
+    from app.core import nav
+    from app.issues import models as _models  # noqa: F401  (registers the tables)
+    from app.issues import views
+
+    app.register_blueprint(views.bp)
+    for item in views.NAV_ITEMS:
+        nav.register(item)

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from app.core.forms import choices, one_line, optional_int
+from app.core.forms import VersionedForm, choices, one_line, optional_int
 from app.issues.labels import (
     ACTION_PRIORITY_LABELS,
     PRIORITY_LABELS,
@@ -23,7 +23,6 @@ from app.issues.labels import (
     STATUS_LABELS,
 )
 from app.issues.models import PRIORITIES, SOURCES, STATUSES
-from app.people.forms import VersionedForm
 
 
 class CategoryForm(VersionedForm):

@@ -62,6 +62,7 @@ from app.issues.models import (
     issue_collaborator,
 )
 from app.people.models import Membership, OrgUnit, User
+from app.people.roster import active_member_ids
 
 MANAGERS = {LEADER, EXEC_LEADER}
 
@@ -383,17 +384,6 @@ class IssueInput:
     priority: str = "medium"
     major: bool = False
     source: str = "research"
-
-
-def active_member_ids(task_force_id: int) -> set[int]:
-    return set(
-        db.session.scalars(
-            select(Membership.user_id).where(
-                Membership.task_force_id == task_force_id,
-                Membership.active_on(clock.today()),
-            )
-        )
-    )
 
 
 def _check_issue_input(task_force_id: int, data: IssueInput) -> Category:
@@ -1529,24 +1519,3 @@ def schedule(
         ).unique()
     )
     return [(issue, list(issue.milestones)) for issue in issues], total
-
-
-def assignable_users(task_force_id: int) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                Membership.task_force_id == task_force_id,
-                Membership.active_on(clock.today()),
-                User.active.is_(True),
-                Membership.role != "viewer",
-            )
-            .order_by(User.display_name)
-        ).unique()
-    )
-
-
-def assignee_options(task_force_id: int) -> list[tuple[int, str]]:
-    """(id, name) of the people items can be assigned to, for selects."""
-    return [(u.id, u.display_name) for u in assignable_users(task_force_id)]

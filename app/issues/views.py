@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core import hooks, nav
+from app.core import hooks
 from app.core.errors import ConfirmationRequired, DomainError, InvalidTransition, StaleEdit
 from app.core.forms import choices
 from app.core.freshness import cached_body, cached_value
@@ -49,12 +49,15 @@ from app.issues.forms import (
 from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
 from app.issues.lights import LightRules, light_of, light_reasons
 from app.issues.models import LIGHTS, OPEN_STATUSES, STATUSES
+from app.people import roster
 from app.people.service import org_unit_options
 
 bp = Blueprint("issues", __name__)
 
-nav.register(NavItem("issues.issue_list", _l("Problem list"), "issue.view", 20, ("issues.",)))
-nav.register(NavItem("issues.my_items", _l("My items"), "issue.view", 30))
+NAV_ITEMS = (
+    NavItem("issues.issue_list", _l("Problem list"), "issue.view", 20, ("issues.",)),
+    NavItem("issues.my_items", _l("My items"), "issue.view", 30),
+)
 
 
 # Translated once per language, not once per row: lazy strings cost a catalogue look-up
@@ -81,7 +84,7 @@ def _category_choices(task_force_id: int, blank: str = "—", exclude_path: str 
 
 
 def _people_choices(task_force_id: int, blank: str | None = "—"):
-    people = service.assignee_options(task_force_id)
+    people = roster.assignee_options(task_force_id)
     return choices(([("", blank)] if blank is not None else []) + people)
 
 

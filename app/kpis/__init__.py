@@ -1,1 +1,17 @@
 """Goal figures (KPIs) and their readings."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Goal figures' pages and menu entry; the review pack's section."""
+    from app.core import hooks, nav
+    from app.kpis import models as _models  # noqa: F401  (registers the tables)
+    from app.kpis import review, views
+
+    app.register_blueprint(views.bp)
+    for item in views.NAV_ITEMS:
+        nav.register(item)
+    hooks.REVIEW_SECTIONS.register(review.SECTION)

@@ -13,10 +13,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.core.forms import choices, one_line
+from app.core.forms import VersionedForm, choices, one_line
 from app.kpis.labels import DIRECTION_LABELS, UNIT_LABELS
 from app.kpis.models import DIRECTIONS, UNITS
-from app.people.forms import VersionedForm
 
 _NUMBER = _l("Enter a number.")
 

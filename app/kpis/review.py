@@ -69,6 +69,6 @@ def build(task_force_id: int, quarter) -> dict:
     return {"rows": rows, "charts": charted, "day": day, "figures": figures}
 
 
-SECTION = hooks.REVIEW_SECTIONS.register(
-    hooks.ReviewSection("kpis", 55, _l("Goal figures against target"), "kpis/_review.html", build)
+SECTION = hooks.ReviewSection(
+    "kpis", 55, _l("Goal figures against target"), "kpis/_review.html", build
 )

@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.core import nav
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.freshness import cached_body
@@ -19,13 +18,12 @@ from app.core.web import current_task_force, form_error, requires
 from app.extensions import db
 from app.issues.models import Issue
 from app.kpis import charts, service
-from app.kpis import review as _review  # noqa: F401  (registers the pack section)
 from app.kpis.forms import ImportForm, KpiForm, ReadingForm
 from app.kpis.labels import DIRECTION_LABELS, UNIT_LABELS
 
 bp = Blueprint("kpis", __name__)
 
-nav.register(NavItem("kpis.kpi_list", _l("Goal figures"), "kpi.view", 75, ("kpis.",)))
+NAV_ITEMS = (NavItem("kpis.kpi_list", _l("Goal figures"), "kpi.view", 75, ("kpis.",)),)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The chart is an image: its own <style> must apply, and nothing in it may run.

@@ -1,1 +1,24 @@
 """Meetings: cadences, agendas built from the data, minutes, action items, calendar."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Meetings' pages and menu entries; action items in "my items", the meetings others
+    may point at, meetings on an item's page, the calendar's meetings and deadlines; the
+    review pack's section."""
+    from app.core import hooks, nav
+    from app.meetings import calendar, review, views
+    from app.meetings import models as _models  # noqa: F401  (registers the tables)
+
+    app.register_blueprint(views.bp)
+    for item in views.NAV_ITEMS:
+        nav.register(item)
+    hooks.MY_ITEMS.provide(views._my_action_items)
+    hooks.MEETING_CHOICES.provide(views._meeting_choices)
+    hooks.ISSUE_PANELS.provide(views._meetings_of_issue)
+    hooks.CALENDAR.provide(calendar.meeting_events)
+    hooks.CALENDAR.provide(calendar.issue_events)
+    hooks.REVIEW_SECTIONS.register(review.SECTION)

@@ -27,7 +27,6 @@ from app.people.models import Membership, User
 # --- providers -----------------------------------------------------------------------------
 
 
-@hooks.CALENDAR.provide
 def meeting_events(user, task_force_id: int, start: date, end: date) -> list[hooks.CalendarEvent]:
     """Meetings between ``start`` and ``end`` (inclusive); for a user, those they attend."""
     stmt = (
@@ -57,7 +56,6 @@ def meeting_events(user, task_force_id: int, start: date, end: date) -> list[hoo
     ]
 
 
-@hooks.CALENDAR.provide
 def issue_events(user, task_force_id: int, start: date, end: date) -> list[hooks.CalendarEvent]:
     """Deadlines and milestones of open items; for a user, of items they own or work on."""
     mine = None

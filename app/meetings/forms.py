@@ -12,10 +12,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from app.core.forms import WebLink, choices, one_line, optional_int
+from app.core.forms import VersionedForm, WebLink, choices, one_line, optional_int
 from app.meetings.labels import CADENCE_LABELS, KIND_LABELS
 from app.meetings.models import CADENCES, KINDS
-from app.people.forms import VersionedForm
 
 _TIME = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Write the time as HH:MM."))
 

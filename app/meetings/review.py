@@ -39,6 +39,4 @@ def build(task_force_id: int, quarter) -> dict:
     }
 
 
-SECTION = hooks.REVIEW_SECTIONS.register(
-    hooks.ReviewSection("meetings", 80, _l("Meetings"), "meetings/_review.html", build)
-)
+SECTION = hooks.ReviewSection("meetings", 80, _l("Meetings"), "meetings/_review.html", build)

@@ -61,6 +61,7 @@ from app.meetings.models import (
     Meeting,
     MeetingSeries,
 )
+from app.people import roster
 from app.people.models import OrgUnit, User
 
 MANAGERS = {LEADER, EXEC_LEADER}
@@ -248,7 +249,7 @@ def _check_series(task_force_id: int, data: SeriesInput) -> None:
         time(hour, minute)
     except (ValueError, TypeError):
         raise ValidationFailed(_("Write the time as HH:MM."), "start_time") from None
-    members = issues.active_member_ids(task_force_id)
+    members = roster.active_member_ids(task_force_id)
     if data.chair_id not in members:
         raise ValidationFailed(_("The chair must be on the task force's roster."), "chair_id")
     if any(uid not in members for uid in data.attendee_ids):
@@ -1053,7 +1054,7 @@ def add_action(
     _require_unlocked(meeting)
     if not title.strip():
         raise ValidationFailed(_("Write what is to be done."), "title")
-    if owner_id is not None and owner_id not in issues.active_member_ids(meeting.task_force_id):
+    if owner_id is not None and owner_id not in roster.active_member_ids(meeting.task_force_id):
         raise ValidationFailed(_("The owner must be on the task force's roster."), "owner_id")
     action = ActionItem(
         task_force_id=meeting.task_force_id,

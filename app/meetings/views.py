@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core import clock, hooks, nav
+from app.core import clock, hooks
 from app.core.errors import ConfirmationRequired, DomainError, StaleEdit, ValidationFailed
 from app.core.forms import choices
 from app.core.freshness import cached_body
@@ -29,8 +29,7 @@ from app.core.web import (
 )
 from app.extensions import db
 from app.issues import service as issues
-from app.meetings import calendar, service  # calendar registers the CALENDAR providers
-from app.meetings import review as _review  # noqa: F401  (registers the pack section)
+from app.meetings import calendar, service
 from app.meetings.forms import (
     ActionForm,
     AgendaItemForm,
@@ -47,12 +46,15 @@ from app.meetings.labels import (
     STATE_LABELS,
 )
 from app.meetings.models import ATTENDANCE, ONE_ON_ONE
+from app.people import roster
 from app.people.service import org_unit_options
 
 bp = Blueprint("meetings", __name__)
 
-nav.register(NavItem("meetings.index", _l("Meetings"), "meeting.view", 50, ("meetings.",)))
-nav.register(NavItem("meetings.calendar_page", _l("Calendar"), "calendar.view", 55))
+NAV_ITEMS = (
+    NavItem("meetings.index", _l("Meetings"), "meeting.view", 50, ("meetings.",)),
+    NavItem("meetings.calendar_page", _l("Calendar"), "calendar.view", 55),
+)
 
 
 _LABELS = {
@@ -72,7 +74,7 @@ def _task_force_id() -> int:
 
 
 def _people(task_force_id: int, blank: bool = True):
-    people = issues.assignee_options(task_force_id)
+    people = roster.assignee_options(task_force_id)
     return choices(([("", "—")] if blank else []) + people)
 
 
@@ -711,7 +713,6 @@ def personal_feed(token: str):
     return current_app.response_class(data, mimetype="text/calendar")
 
 
-@hooks.MY_ITEMS.provide
 def _my_action_items(user, task_force_ids):
     """Action items from meetings that are mine and not yet done or on the problem list."""
     viewable = [tf for tf in task_force_ids if can(user, "meeting.view", tf)]
@@ -729,7 +730,6 @@ def _my_action_items(user, task_force_ids):
     ]
 
 
-@hooks.MEETING_CHOICES.provide
 def _meeting_choices(task_force_id, start, end, ids=()):
     return [
         hooks.MeetingChoice(
@@ -744,7 +744,6 @@ def _meeting_choices(task_force_id, start, end, ids=()):
     ]
 
 
-@hooks.ISSUE_PANELS.provide
 def _meetings_of_issue(user, issue):
     """The meetings that had an item on their agenda and their action items about it: one
     query."""

@@ -28,6 +28,7 @@ from app.issues.labels import PRIORITY_LABELS
 from app.issues.lights import LightRules, light_expression
 from app.issues.models import NEW, PRIORITIES, Category, Issue
 from app.mindmap import xlsx
+from app.people import roster
 from app.people.models import OrgUnit, User
 
 HEADERS = (
@@ -370,7 +371,7 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
             )
         )
     )
-    members = issues.active_member_ids(task_force_id)
+    members = roster.active_member_ids(task_force_id)
     people: dict[str, int | None] = {}
     for uid, username, name in db.session.execute(
         select(User.id, User.username, User.display_name).where(User.id.in_(members))

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core import clock, nav
+from app.core import clock
 from app.core.errors import DomainError, ValidationFailed
 from app.core.freshness import cached_value
 from app.core.nav import NavItem
@@ -33,7 +33,7 @@ from app.mindmap.forms import ApplyForm, MapUploadForm, SheetUploadForm
 
 bp = Blueprint("mindmap", __name__)
 
-nav.register(NavItem("mindmap.mind_map", _l("Mind map"), "mindmap.view", 40, ("mindmap.",)))
+NAV_ITEMS = (NavItem("mindmap.mind_map", _l("Mind map"), "mindmap.view", 40, ("mindmap.",)),)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -1,1 +1,14 @@
 """Reminders and notifications: rules that write the outbox, and delivery over channels."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The notifications' pages, ``flask reminders`` and ``flask scheduler``."""
+    from app.notify import cli, views
+    from app.notify import models as _models  # noqa: F401  (registers the tables)
+
+    app.register_blueprint(views.bp)
+    cli.register(app)

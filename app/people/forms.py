@@ -26,7 +26,7 @@ from wtforms.validators import (
     Regexp,
 )
 
-from app.core.forms import EmailAddress, choices, one_line, optional_int
+from app.core.forms import EmailAddress, VersionedForm, choices, one_line, optional_int
 from app.core.permissions import GLOBAL_ROLES, ROLE_LABELS, TASK_FORCE_ROLES
 from app.people.models import ORG_UNIT_KINDS
 
@@ -36,17 +36,6 @@ ORG_UNIT_KIND_LABELS = {
     "sub_branch": _l("Sub-branch"),
 }
 LANGUAGE_CHOICES = [("zh_CN", "中文"), ("en", "English")]
-
-
-class VersionedForm(FlaskForm):
-    version = HiddenField()
-
-    @property
-    def version_value(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
 
 
 class LoginForm(FlaskForm):

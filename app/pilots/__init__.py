@@ -1,1 +1,23 @@
 """Pilots (试点) and their rollout (复制推广)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Pilots' pages and menu entry; rollout tasks in "my items", pilots on an item's page,
+    pilots under review on the agenda, rollout dates on the calendar; the review pack's
+    section."""
+    from app.core import hooks, nav
+    from app.pilots import models as _models  # noqa: F401  (registers the tables)
+    from app.pilots import review, views
+
+    app.register_blueprint(views.bp)
+    for item in views.NAV_ITEMS:
+        nav.register(item)
+    hooks.MY_ITEMS.provide(views._my_rollout_tasks)
+    hooks.ISSUE_PANELS.provide(views._pilots_of_issue)
+    hooks.AGENDA.provide(views._pilots_under_review)
+    hooks.CALENDAR.provide(views._rollout_dates)
+    hooks.REVIEW_SECTIONS.register(review.SECTION)

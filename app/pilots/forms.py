@@ -13,8 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.core.forms import choices, one_line, optional_int
-from app.people.forms import VersionedForm
+from app.core.forms import VersionedForm, choices, one_line, optional_int
 from app.pilots.labels import OUTCOME_LABELS, ROLLOUT_LABELS
 from app.pilots.models import OUTCOMES, ROLLOUT_STATUSES
 

@@ -40,8 +40,6 @@ def build(task_force_id: int, quarter) -> dict:
     }
 
 
-SECTION = hooks.REVIEW_SECTIONS.register(
-    hooks.ReviewSection(
-        "pilots", 70, _l("Pilots and rollout coverage"), "pilots/_review.html", build
-    )
+SECTION = hooks.ReviewSection(
+    "pilots", 70, _l("Pilots and rollout coverage"), "pilots/_review.html", build
 )

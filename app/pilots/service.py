@@ -26,13 +26,13 @@ from app.extensions import db
 from app.issues.lights import LightRules
 from app.issues.models import GREEN, GREY, RED, YELLOW, Issue
 from app.issues.service import (
-    active_member_ids,
     attachment_dir,
     issues_of,
     kept_only_if_saved,
     store_file,
 )
 from app.people.models import OrgUnit, User
+from app.people.roster import active_member_ids
 from app.pilots.models import (
     COMPLETED,
     DECIDED,

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.core import hooks, nav
+from app.core import hooks
 from app.core.errors import DomainError, StaleEdit
 from app.core.forms import choices
 from app.core.freshness import cached_body
@@ -29,9 +29,8 @@ from app.core.web import (
 from app.extensions import db
 from app.issues.lights import LightRules
 from app.issues.models import Issue
-from app.issues.service import assignee_options
+from app.people.roster import assignee_options
 from app.people.service import org_unit_options
-from app.pilots import review as _review  # noqa: F401  (registers the pack section)
 from app.pilots import service
 from app.pilots.forms import (
     DecisionForm,
@@ -49,7 +48,7 @@ from app.pilots.models import DECIDED, REVIEWING, ROLL_OUT, ROLLING_OUT, STATUSE
 
 bp = Blueprint("pilots", __name__)
 
-nav.register(NavItem("pilots.pilot_list", _l("Pilots"), "pilot.view", 70, ("pilots.",)))
+NAV_ITEMS = (NavItem("pilots.pilot_list", _l("Pilots"), "pilot.view", 70, ("pilots.",)),)
 
 
 _LABELS = {
@@ -446,7 +445,6 @@ def update_rollout(rollout_id: int):
 # --- on other pages ------------------------------------------------------------------------
 
 
-@hooks.MY_ITEMS.provide
 def _my_rollout_tasks(user, task_force_ids):
     viewable = [tf for tf in task_force_ids if can(user, "pilot.view", tf)]
     tasks = service.open_rollout_tasks(user.id, viewable) if viewable else []
@@ -459,7 +457,6 @@ def _my_rollout_tasks(user, task_force_ids):
     ]
 
 
-@hooks.ISSUE_PANELS.provide
 def _pilots_of_issue(user, issue):
     pilots = service.pilots_for_issue(issue)
     if not pilots:
@@ -467,7 +464,6 @@ def _pilots_of_issue(user, issue):
     return [hooks.Section("pilots", _("Pilots"), "pilots/_issue_panel.html", pilots, len(pilots))]
 
 
-@hooks.AGENDA.provide
 def _pilots_under_review(task_force_id, kind, since, until):
     if kind != "progress":  # one-on-ones and reviews have their own agenda
         return []
@@ -485,7 +481,6 @@ def _pilots_under_review(task_force_id, kind, since, until):
     ]
 
 
-@hooks.CALENDAR.provide
 def _rollout_dates(user, task_force_id, start, end):
     return [
         hooks.CalendarEvent(

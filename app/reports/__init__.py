@@ -1,1 +1,18 @@
 """The quarterly review pack (季度复盘材料) and the PDF exports."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The reports' pages and menu entry; the problem list's sections of the review pack."""
+    from app.core import hooks, nav
+    from app.reports import models as _models  # noqa: F401  (registers the tables)
+    from app.reports import review, views
+
+    app.register_blueprint(views.bp)
+    for item in views.NAV_ITEMS:
+        nav.register(item)
+    for section in review.PROBLEM_LIST_SECTIONS:
+        hooks.REVIEW_SECTIONS.register(section)

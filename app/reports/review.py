@@ -308,5 +308,3 @@ PROBLEM_LIST_SECTIONS = (
         _priorities_section,
     ),
 )
-for _section in PROBLEM_LIST_SECTIONS:
-    hooks.REVIEW_SECTIONS.register(_section)

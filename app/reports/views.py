@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core import clock, nav
+from app.core import clock
 from app.core.errors import DomainError
 from app.core.forms import choices
 from app.core.nav import NavItem
@@ -23,7 +23,7 @@ from app.reports.forms import PackForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-nav.register(NavItem("reports.index", _l("Reports"), "report.view", 80, ("reports.",)))
+NAV_ITEMS = (NavItem("reports.index", _l("Reports"), "report.view", 80, ("reports.",)),)
 
 
 def _pack_form(task_force) -> PackForm:

@@ -85,14 +85,18 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def eventually(check, seconds: float = 10.0) -> bool:
+def eventually(check, page=None, seconds: float = 10.0) -> bool:
     """Ask ``check()`` until it is true (what the page sent has reached the database),
-    for at most ``seconds``; no fixed wait that a busy machine could outlast."""
+    for at most ``seconds``; no fixed wait that a busy machine could outlast. With a
+    ``page``, the browser's events (dialogs, responses) are handled while waiting."""
     import time
 
     deadline = time.monotonic() + seconds
     while not check():
         if time.monotonic() > deadline:
             return False
-        time.sleep(0.05)
+        if page is not None:
+            page.wait_for_timeout(50)
+        else:
+            time.sleep(0.05)
     return True

@@ -224,6 +224,7 @@ def test_the_board_asks_before_closing_an_item_with_an_open_milestone(
     page.goto(live_server + "/board")
     card = page.get_by_test_id("board-card").filter(has_text="KH-001")
     card.drag_to(page.locator("[data-column=closed] [data-cards]"))
+    assert eventually(lambda: len(asked) == 2, page)  # the note, then "not now"
     expect(page.locator("[data-column=verifying]")).to_contain_text("KH-001")  # put back
     with app.app_context(), unscoped():
         assert db.session.get(Issue, team["issue"]).status == "verifying"
@@ -239,5 +240,5 @@ def test_the_board_asks_before_closing_an_item_with_an_open_milestone(
             db.session.remove()
         return done
 
-    assert eventually(closed)
+    assert eventually(closed, page)
     assert asked == ["prompt", "confirm", "prompt", "confirm"]

@@ -125,7 +125,7 @@ def test_a_drag_on_the_board_changes_the_status(app, live_server, new_page, team
     card = page.get_by_test_id("board-card").filter(has_text="KH-010")
     card.drag_to(page.locator("[data-column=in_progress] [data-cards]"))
     expect(page.locator("[data-column=in_progress]")).to_contain_text("KH-010")
-    assert eventually(lambda: issue_status(app, "KH-010") == "in_progress")
+    assert eventually(lambda: issue_status(app, "KH-010") == "in_progress", page)
 
     # A move the workflow forbids is refused and the card goes back.
     card = page.get_by_test_id("board-card").filter(has_text="KH-011")

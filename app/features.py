@@ -1,0 +1,40 @@
+"""The features, floor by floor: ``create_app`` calls each one's ``init_app(app)``, which
+imports its tables and registers its blueprint, menu entries, hook providers, review-pack
+sections and commands.
+
+Within a floor the order is the order in which providers answer a hook (the decisions'
+section comes before the meetings' and the pilots' on "My items")."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from app import (
+    core,
+    dashboard,
+    decisions,
+    intake,
+    issues,
+    kpis,
+    meetings,
+    mindmap,
+    notify,
+    people,
+    pilots,
+    reports,
+)
+
+FEATURES: tuple[ModuleType, ...] = (
+    core,
+    people,
+    issues,
+    decisions,
+    meetings,
+    pilots,
+    kpis,
+    intake,
+    mindmap,
+    notify,
+    reports,
+    dashboard,
+)
