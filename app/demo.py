@@ -267,12 +267,35 @@ def _free_name(name: str) -> str:
     return next(c for c in candidates if c not in taken)
 
 
+def _loaded_before_keys(name: str, leader: User) -> TaskForce | None:
+    """The demo's task force in a database the demo filled before task forces had keys:
+    of the demo's name, without a key, and led by the demo's own leader account, so a
+    real task force of that name is never taken for it."""
+    with unscoped():
+        return db.session.scalar(
+            select(TaskForce)
+            .join(Membership, Membership.task_force_id == TaskForce.id)
+            .where(
+                TaskForce.key.is_(None),
+                TaskForce.name == name,
+                Membership.user_id == leader.id,
+                Membership.role == LEADER,
+            )
+            .limit(1)
+        )
+
+
 def _task_force(
     admin: User, key: str, name: str, goal: str, start: date, leader: User
 ) -> TaskForce:
     """The demo's task force of ``key``, made the first time (renamed since, it is still
     found; a task force of the same name that the demo did not make is left alone)."""
     task_force = db.session.scalar(select(TaskForce).where(TaskForce.key == key))
+    if task_force is None:
+        task_force = _loaded_before_keys(name, leader)
+        if task_force is not None:
+            task_force.key = key
+            db.session.commit()
     if task_force is None:
         with clock.frozen_at(_at(start, "setup")):
             task_force = service.create_task_force(

@@ -55,3 +55,31 @@ def test_the_demo_leaves_a_same_named_task_force_alone_and_finds_its_own_renamed
         ours = db.session.scalar(select(TaskForce).where(TaskForce.key == demo.AUM_KEY))
         assert (db.session.scalar(select(func.count(TaskForce.id))), _issues(ours.id)) == counts
         assert _issues(real_id) == 1
+
+
+def test_a_demo_loaded_before_task_forces_had_keys_is_recognised_not_doubled(app):
+    """The demo's task forces from a database filled before keys existed are found by
+    their name and the demo's own leader, and given their keys; nothing is loaded twice."""
+    runner = app.test_cli_runner()
+    with app.app_context():
+        assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context(), unscoped():
+        for task_force in db.session.scalars(select(TaskForce)):
+            task_force.key = None  # as the migration leaves an earlier demo
+        db.session.commit()
+        before = (db.session.scalar(select(func.count(TaskForce.id))), _issues_all())
+        db.session.remove()
+
+    with app.app_context():
+        result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    with app.app_context(), unscoped():
+        assert (db.session.scalar(select(func.count(TaskForce.id))), _issues_all()) == before
+        keys = set(db.session.scalars(select(TaskForce.key)))
+        assert keys == {demo.AUM_KEY, demo.SECOND_KEY}
+        names = set(db.session.scalars(select(TaskForce.name)))
+        assert demo.AUM_TASK_FORCE in names and not any("演示" in n for n in names)
+
+
+def _issues_all() -> int:
+    return db.session.scalar(select(func.count(Issue.id)))
