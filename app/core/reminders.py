@@ -1,15 +1,15 @@
 """What a reminder rule is, and the registry of every feature's rules.
 
-A rule lives with the feature whose data it reads (``issues``' deadlines and
-``people``' memberships in ``notify/rules.py``, escalations in
+A rule lives with the feature whose data it reads (escalations in
 ``decisions/reminders.py``, meetings in ``meetings/reminders.py``, review packs in
-``reports/reminders.py``); the feature registers it in its ``init_app``:
+``reports/reminders.py``; those about items, memberships and the weekly digest in
+``notify/rules.py``), and that feature registers it in its ``init_app``:
 
     reminders.RULES.register(Rule(name="minutes_unpublished", order=100, ...))
 
 ``notify``'s runner (``notify/rules.py``, whose docstring shows how to write a rule)
-reads ``RULES``, and the scheduler makes one job of each. Parts of the Monday digest
-that another feature contributes are ``DigestSection``\\ s in ``DIGEST_SECTIONS``.
+reads ``RULES``, and the scheduler makes one job of each. The parts of the Monday
+digest that other features contribute are in ``DIGEST_SECTIONS``.
 """
 
 from __future__ import annotations
