@@ -7,10 +7,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Escalations' pages and menu entries; their panels on items and meetings, "my items",
-    due dates on the calendar, pending ones on the agenda; the review pack's sections."""
+    due dates on the calendar, pending ones on the agenda; the review pack's sections; the
+    reminder of overdue escalations and the digest's decisions due."""
     from app.core import hooks, nav
+    from app.core import reminders as reminder_rules
     from app.decisions import models as _models  # noqa: F401  (registers the tables)
-    from app.decisions import review, views
+    from app.decisions import reminders, review, views
 
     app.register_blueprint(views.bp)
     for item in views.NAV_ITEMS:
@@ -22,3 +24,5 @@ def init_app(app: Flask) -> None:
     hooks.MEETING_PANELS.provide(views._decisions_of_meeting)
     for section in review.SECTIONS:
         hooks.REVIEW_SECTIONS.register(section)
+    reminder_rules.RULES.register(reminders.ESCALATION_OVERDUE)
+    reminder_rules.add_digest_section(reminders.DECISIONS_DUE)

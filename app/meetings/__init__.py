@@ -8,9 +8,10 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Meetings' pages and menu entries; action items in "my items", the meetings others
     may point at, meetings on an item's page, the calendar's meetings and deadlines; the
-    review pack's section."""
+    review pack's section; the reminders of meetings and the digest's meetings this week."""
     from app.core import hooks, nav
-    from app.meetings import calendar, review, views
+    from app.core import reminders as reminder_rules
+    from app.meetings import calendar, reminders, review, views
     from app.meetings import models as _models  # noqa: F401  (registers the tables)
 
     app.register_blueprint(views.bp)
@@ -22,3 +23,6 @@ def init_app(app: Flask) -> None:
     hooks.CALENDAR.provide(calendar.meeting_events)
     hooks.CALENDAR.provide(calendar.issue_events)
     hooks.REVIEW_SECTIONS.register(review.SECTION)
+    for rule in reminders.RULES:
+        reminder_rules.RULES.register(rule)
+    reminder_rules.add_digest_section(reminders.MEETINGS_THIS_WEEK)

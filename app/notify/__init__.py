@@ -6,9 +6,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """The notifications' pages, ``flask reminders`` and ``flask scheduler``."""
-    from app.notify import cli, views
+    """The notifications' pages, ``flask reminders`` and ``flask scheduler``; the reminder
+    rules about items, memberships and the weekly digest."""
+    from app.core import reminders
+    from app.notify import cli, rules, views
     from app.notify import models as _models  # noqa: F401  (registers the tables)
 
     app.register_blueprint(views.bp)
     cli.register(app)
+    for rule in rules.OWN_RULES:
+        reminders.RULES.register(rule)

@@ -1,18 +1,22 @@
 """Reminder rules: each finds its targets with one query and writes the outbox in bulk.
 
-A rule is a small declared object in ``RULES``. Adding one takes a few lines:
+A rule is a small declared object (``core/reminders.py``) that the feature whose data it
+reads registers in its ``init_app`` into ``RULES``; this module runs them all, and holds
+the rules about items, memberships and the weekly digest (``OWN_RULES``). Adding one
+takes a few lines:
 
     def _minutes_missing(ctx):            # ONE query; label the columns
         return select(Meeting.chair_id.label("recipient_id"), Meeting.task_force_id,
                       Meeting.id.label("subject_id"), Meeting.title).where(...)
 
-    Rule(                                 # one more entry of the RULES list
+    MINUTES_MISSING = Rule(               # registered: reminders.RULES.register(...)
         name="minutes_missing", label=_l("Minutes not published"), subject_type="meeting",
         targets=_minutes_missing,
         key=lambda row, ctx: f"minutes_missing:{row.subject_id}:{row.recipient_id}",
         message=lambda row, ctx, extra: _("Publish the minutes of %(t)s.", t=row.title),
         link=lambda row: f"/meetings/{row.subject_id}",
-    ),
+        order=120,                        # where it stands among the rules
+    )
 
 The query must give ``recipient_id``, ``task_force_id`` and ``subject_id``; the runner
 drops inactive accounts and people who turned the rule off (unless it is mandatory),
@@ -52,101 +56,54 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, func, literal, or_, select, union, union_all
+from sqlalchemy import Select, exists, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from app.core import clock
 from app.core.i18n import gettext as _
-from app.core.i18n import local_stamp
 from app.core.models import Notification
 from app.core.permissions import EXEC_LEADER, LEADER, TEMP_MEMBER
+from app.core.reminders import (
+    DIGEST_SECTIONS,
+    MONDAY,
+    RULES,
+    Grouping,
+    Rule,
+    RuleContext,
+    as_datetime,
+    question,
+)
 from app.core.scope import unscoped
-from app.decisions.models import LEVEL_EXEC, LEVEL_LEADER, PENDING, Escalation
 from app.extensions import db
 from app.issues.lights import LightRules, light_clause
 from app.issues.models import FINISHED_STATUSES, OPEN_STATUSES, RED, Issue, Milestone
-from app.meetings.models import CANCELLED, HELD, PLANNED, Attendance, Meeting
 from app.notify.channels import BULLET
 from app.notify.models import RuleOptOut, ToldItems
 from app.notify.store import insert_or_skip, upsert
 from app.people.models import Membership, TaskForce, User
 
-MONDAY = 0
 SHOWN = 10  # the items a grouped message lists; the rest are counted
 
 
-@dataclass
-class RuleContext:
-    """The moment a pass runs, and the settings it runs with."""
-
-    today: date
-    now: datetime  # naive UTC
-    due_soon_days: int
-    stale_days: int
-    unacknowledged_days: int
-    membership_days: int
-    light_rules: LightRules
-
-    @classmethod
-    def current(cls) -> RuleContext:
-        config = current_app.config
-        return cls(
-            today=clock.today(),
-            now=clock.now(),
-            due_soon_days=config["REMINDER_DUE_SOON_DAYS"],
-            stale_days=config["REMINDER_STALE_DAYS"],
-            unacknowledged_days=config["REMINDER_UNACKNOWLEDGED_DAYS"],
-            membership_days=config["REMINDER_MEMBERSHIP_DAYS"],
-            light_rules=LightRules.current(),
-        )
-
-    @property
-    def week(self) -> str:
-        year, week, _day = self.today.isocalendar()
-        return f"{year}-W{week:02d}"
-
-
-@dataclass(frozen=True)
-class Grouping:
-    """How a per-item rule tells one message per person and task force (module doc)."""
-
-    item_key: Callable[[Any, RuleContext], str]  # the item's own period key
-    order: Callable[[Any], Any]  # the order of the listed items
-    heading: Callable[
-        [list, RuleContext], str
-    ]  # of the rows listed: "5 of your items are overdue:"
-    detail: Callable[[Any, RuleContext], str]  # one item's line, after code and title
-    # Tell the whole list again this many days after the last message (None: never).
-    again_after: Callable[[RuleContext], int | None] = lambda ctx: None
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    label: Any  # a lazy string, for the preferences page
-    subject_type: str
-    targets: Callable[[RuleContext], Select]
-    message: Callable[[Any, RuleContext, Any], str]  # of a grouped rule: for one item
-    link: Callable[[Any], str | None]  # of a grouped rule: for one item
-    # The outbox key of one message; a grouped rule's keys are made by the runner.
-    key: Callable[[Any, RuleContext], str] | None = None
-    group: Grouping | None = None
-    mandatory: bool = False
-    # None: every day; 0..6: only on that weekday when run by ``run_all`` or the scheduler.
-    weekday: int | None = None
-    # Optional: one more query over the matched rows (e.g. the digest's sections).
-    prepare: Callable[[RuleContext, list], Any] | None = None
-
-    def __post_init__(self):
-        if (self.key is None) == (self.group is None):
-            raise ValueError(f"rule {self.name}: give either a key or a grouping")
+def current_context() -> RuleContext:
+    """The context of a pass that starts now, with the settings of the application."""
+    config = current_app.config
+    return RuleContext(
+        today=clock.today(),
+        now=clock.now(),
+        due_soon_days=config["REMINDER_DUE_SOON_DAYS"],
+        stale_days=config["REMINDER_STALE_DAYS"],
+        unacknowledged_days=config["REMINDER_UNACKNOWLEDGED_DAYS"],
+        membership_days=config["REMINDER_MEMBERSHIP_DAYS"],
+        light_rules=LightRules.current(),
+    )
 
 
 @dataclass
@@ -413,21 +370,13 @@ def _stale(ctx: RuleContext) -> Select:
     ).where(*_open_owned(), _last_activity() < ctx.now - timedelta(days=ctx.stale_days))
 
 
-def _as_datetime(value) -> datetime:
-    """An instant read from a row: SQLite may hand back an expression over timestamps
-    (COALESCE, UNION) as text or naive, which is UTC as the columns store it."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _day_of(value) -> str:
     """The ISO day of a timestamp, or of SQLite's text for one, without parsing it."""
     return value[:10] if isinstance(value, str) else value.date().isoformat()
 
 
 def _stale_days(row, ctx: RuleContext) -> int:
-    return (ctx.now - _as_datetime(row.last)).days
+    return (ctx.now - as_datetime(row.last)).days
 
 
 def _stale_text(row, ctx: RuleContext, extra) -> str:
@@ -443,7 +392,7 @@ _STALE = Grouping(
     # Once when an item turns stale (its last activity names the episode), then the
     # whole list again every M days while any item stays stale.
     item_key=lambda row, ctx: f"{row.subject_id}:{_day_of(row.last)}",
-    order=lambda row: (_as_datetime(row.last), row.code),  # the longest quiet first
+    order=lambda row: (as_datetime(row.last), row.code),  # the longest quiet first
     heading=lambda rows, ctx: _(
         "%(n)d of your items have had no progress update for %(days)d days or more. "
         "Please record where they stand:",
@@ -542,202 +491,7 @@ def _membership_ending_text(row, ctx: RuleContext, extra) -> str:
     )
 
 
-# --- escalations pending past their due date -----------------------------------------------
-
-
-def _question(text: str, size: int = 60) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= size else text[: size - 1] + "…"
-
-
-def _escalation_overdue(ctx: RuleContext) -> Select:
-    # The decider of the level: the executive leader(s) for an escalation to the
-    # executive leader, the leader(s) for one to the leader. The leader may decide the
-    # former too (``decisions.service.deciders_for``) but is not chased for it daily.
-    return (
-        select(
-            Membership.user_id.label("recipient_id"),
-            Escalation.task_force_id,
-            Escalation.id.label("subject_id"),
-            Issue.code,
-            Issue.title,
-            Escalation.question,
-            Escalation.due_on.label("day"),
-        )
-        .join(Issue, Issue.id == Escalation.issue_id)
-        .join(Membership, Membership.task_force_id == Escalation.task_force_id)
-        .where(
-            Escalation.status == PENDING,
-            Escalation.due_on < ctx.today,
-            or_(
-                and_(Escalation.level == LEVEL_EXEC, Membership.role == EXEC_LEADER),
-                and_(Escalation.level == LEVEL_LEADER, Membership.role == LEADER),
-            ),
-            Membership.active_on(ctx.today),
-        )
-    )
-
-
-def _escalation_overdue_text(row, ctx: RuleContext, extra) -> str:
-    return _(
-        "An escalation on %(code)s %(title)s awaits your decision, due on %(day)s "
-        "(%(n)d days overdue): %(question)s",
-        code=row.code,
-        title=row.title,
-        day=row.day.isoformat(),
-        n=(ctx.today - row.day).days,
-        question=_question(row.question),
-    )
-
-
-# --- meetings ------------------------------------------------------------------------------
-
-
-def _midnight(day: date) -> datetime:
-    return clock.start_of_day(day)
-
-
-def _meeting_columns():
-    return (
-        Meeting.task_force_id,
-        Meeting.id.label("subject_id"),
-        Meeting.title,
-        Meeting.starts_at,
-        Meeting.place,
-    )
-
-
-def _meeting_tomorrow(ctx: RuleContext) -> Select:
-    tomorrow = ctx.today + timedelta(days=1)
-    planned = (
-        Meeting.status == PLANNED,
-        Meeting.starts_at >= _midnight(tomorrow),
-        Meeting.starts_at < _midnight(tomorrow + timedelta(days=1)),
-    )
-    attendees = (
-        select(Attendance.user_id.label("recipient_id"), *_meeting_columns())
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(*planned)
-    )
-    chairs = select(Meeting.chair_id.label("recipient_id"), *_meeting_columns()).where(*planned)
-    # UNION, not UNION ALL: the chair is usually an attendee as well.
-    return union(attendees, chairs)
-
-
-def _meeting_tomorrow_key(row, ctx: RuleContext) -> str:
-    # The meeting's day is part of the key: a meeting moved to another day is announced again.
-    starts = clock.local(_as_datetime(row.starts_at))
-    return f"meeting_tomorrow:{row.subject_id}:{row.recipient_id}:{starts.date().isoformat()}"
-
-
-def _meeting_tomorrow_text(row, ctx: RuleContext, extra) -> str:
-    starts = clock.local(_as_datetime(row.starts_at))
-    if row.place:
-        return _(
-            "Meeting tomorrow: %(title)s on %(day)s at %(time)s, %(place)s. "
-            "See the agenda before it.",
-            title=row.title,
-            day=starts.date().isoformat(),
-            time=starts.strftime("%H:%M"),
-            place=row.place,
-        )
-    return _(
-        "Meeting tomorrow: %(title)s on %(day)s at %(time)s. See the agenda before it.",
-        title=row.title,
-        day=starts.date().isoformat(),
-        time=starts.strftime("%H:%M"),
-    )
-
-
-def _minutes_unpublished(ctx: RuleContext) -> Select:
-    # Held, or its day passed without being marked held: the chair publishes the minutes
-    # from the day after the meeting on.
-    return select(Meeting.chair_id.label("recipient_id"), *_meeting_columns()).where(
-        Meeting.status.in_((PLANNED, HELD)),
-        Meeting.starts_at < _midnight(ctx.today),
-    )
-
-
-def _minutes_unpublished_text(row, ctx: RuleContext, extra) -> str:
-    starts = clock.local(_as_datetime(row.starts_at))
-    return _(
-        "The minutes of %(title)s on %(day)s are not published yet. Record them and publish them.",
-        title=row.title,
-        day=starts.date().isoformat(),
-    )
-
-
 # --- the weekly digest ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DigestSection:
-    """A part of the Monday digest that another feature contributes.
-
-    ``lines`` runs ONE query for all task forces of the pass and returns, per task force
-    id, the lines to show (codes, titles, dates: data, not prose). Meetings add "meetings
-    this week" and decisions "decisions due" this way:
-
-        DIGEST_SECTIONS.append(DigestSection(_l("Decisions due"), decisions_due_lines))
-    """
-
-    title: Any
-    lines: Callable[[RuleContext, list[int]], dict[int, list[str]]]
-
-
-def _week_of(day: date) -> tuple[date, date]:
-    """Monday and Sunday of the ISO week of ``day``."""
-    monday = day - timedelta(days=day.weekday())
-    return monday, monday + timedelta(days=6)
-
-
-def _decisions_due_lines(ctx: RuleContext, task_force_ids: list[int]) -> dict[int, list[str]]:
-    """Pending escalations due this week or overdue, per task force: one query."""
-    _monday, sunday = _week_of(ctx.today)
-    rows = db.session.execute(
-        select(Escalation.task_force_id, Escalation.due_on, Escalation.question, Issue.code)
-        .join(Issue, Issue.id == Escalation.issue_id)
-        .where(
-            Escalation.task_force_id.in_(task_force_ids),
-            Escalation.status == PENDING,
-            Escalation.due_on <= sunday,
-        )
-        .order_by(Escalation.task_force_id, Escalation.due_on, Escalation.id)
-    ).all()
-    lines: dict[int, list[str]] = {}
-    for row in rows:
-        # A date before the digest's own day is overdue: data, the same in every language.
-        lines.setdefault(row.task_force_id, []).append(
-            f"{row.due_on.isoformat()} {row.code} {_question(row.question, 40)}"
-        )
-    return lines
-
-
-def _meetings_this_week_lines(ctx: RuleContext, task_force_ids: list[int]) -> dict[int, list[str]]:
-    """Meetings (not cancelled) of the week, per task force, in order: one query."""
-    monday, sunday = _week_of(ctx.today)
-    rows = db.session.execute(
-        select(Meeting.task_force_id, Meeting.starts_at, Meeting.title)
-        .where(
-            Meeting.task_force_id.in_(task_force_ids),
-            Meeting.status != CANCELLED,
-            Meeting.starts_at >= _midnight(monday),
-            Meeting.starts_at < _midnight(sunday + timedelta(days=1)),
-        )
-        .order_by(Meeting.task_force_id, Meeting.starts_at, Meeting.id)
-    ).all()
-    lines: dict[int, list[str]] = {}
-    for row in rows:
-        lines.setdefault(row.task_force_id, []).append(
-            f"{local_stamp(_as_datetime(row.starts_at))} {row.title}"
-        )
-    return lines
-
-
-DIGEST_SECTIONS: list[DigestSection] = [
-    DigestSection(_l("Decisions due"), _decisions_due_lines),
-    DigestSection(_l("Meetings this week"), _meetings_this_week_lines),
-]
 
 
 def _digest(ctx: RuleContext) -> Select:
@@ -778,61 +532,9 @@ def _digest_text(row, ctx: RuleContext, sections) -> str:
     return "\n".join(parts)
 
 
-# --- review pack ready (the scheduler made a quarter's pack) ---------------------------------
-
-PACK_READY_DAYS = 7  # a pack finished longer ago than this is old news
-
-
-def _pack_ready(ctx: RuleContext) -> Select:
-    from app.reports.models import DONE, ReviewPack  # reports is a sibling: read lazily
-
-    packs = (
-        select(
-            ReviewPack.task_force_id,
-            ReviewPack.id.label("pack_id"),
-            ReviewPack.quarter.label("quarter"),
-            ReviewPack.number.label("number"),
-        )
-        .where(
-            ReviewPack.status == DONE,
-            ReviewPack.requested_by_id.is_(None),
-            ReviewPack.finished_at >= ctx.now - timedelta(days=PACK_READY_DAYS),
-        )
-        .subquery()
-    )
-    return (
-        select(
-            Membership.user_id.label("recipient_id"),
-            Membership.task_force_id,
-            packs.c.pack_id.label("subject_id"),
-            TaskForce.name.label("task_force"),
-            packs.c.quarter,
-            packs.c.number,
-        )
-        .join(TaskForce, TaskForce.id == Membership.task_force_id)
-        .join(packs, packs.c.task_force_id == Membership.task_force_id)
-        .where(
-            Membership.role.in_((LEADER, EXEC_LEADER)),
-            Membership.active_on(ctx.today),
-            TaskForce.archived_at.is_(None),
-        )
-    )
-
-
-def _pack_ready_text(row, ctx: RuleContext, extra) -> str:
-    year, number = row.quarter.split("Q")
-    return _(
-        "%(task_force)s: the quarterly review pack of Q%(n)s %(year)s is ready (v%(v)d).",
-        task_force=row.task_force,
-        n=number,
-        year=year,
-        v=row.number,
-    )
-
-
 # --- the list ------------------------------------------------------------------------------
 
-RULES: list[Rule] = [
+OWN_RULES: list[Rule] = [
     Rule(
         name="due_soon",
         label=_l("Deadline or milestone due soon"),
@@ -841,6 +543,7 @@ RULES: list[Rule] = [
         group=_DUE_SOON,
         message=_due_soon_text,
         link=lambda row: f"/issues/{row.subject_id}",
+        order=10,
     ),
     Rule(
         name="overdue",
@@ -851,6 +554,7 @@ RULES: list[Rule] = [
         message=_overdue_text,
         link=lambda row: f"/issues/{row.subject_id}",
         mandatory=True,
+        order=20,
     ),
     Rule(
         name="overdue_weekly",
@@ -863,6 +567,7 @@ RULES: list[Rule] = [
         message=_overdue_weekly_text,
         link=lambda row: "/issues?light=red",
         weekday=MONDAY,
+        order=30,
     ),
     Rule(
         name="stale",
@@ -872,6 +577,7 @@ RULES: list[Rule] = [
         group=_STALE,
         message=_stale_text,
         link=lambda row: f"/issues/{row.subject_id}",
+        order=40,
     ),
     Rule(
         name="unacknowledged",
@@ -882,6 +588,7 @@ RULES: list[Rule] = [
         message=_unacknowledged_text,
         link=lambda row: f"/issues/{row.subject_id}",
         mandatory=True,
+        order=50,
     ),
     Rule(
         name="membership_ending",
@@ -893,6 +600,7 @@ RULES: list[Rule] = [
         ),
         message=_membership_ending_text,
         link=lambda row: "/roster" if not row.own else "/",
+        order=60,
     ),
     Rule(
         name="weekly_digest",
@@ -906,58 +614,14 @@ RULES: list[Rule] = [
         link=lambda row: "/",
         weekday=MONDAY,
         prepare=_digest_sections,
-    ),
-    Rule(
-        name="escalation_overdue",
-        label=_l("Escalation awaiting your decision past its due date (daily)"),
-        subject_type="escalation",
-        targets=_escalation_overdue,
-        key=lambda row, ctx: (
-            f"escalation_overdue:{row.subject_id}:{row.recipient_id}:{ctx.today.isoformat()}"
-        ),
-        message=_escalation_overdue_text,
-        link=lambda row: f"/escalations/{row.subject_id}",
-        mandatory=True,
-    ),
-    Rule(
-        name="meeting_tomorrow",
-        label=_l("Meeting tomorrow (attendees and chair)"),
-        subject_type="meeting",
-        targets=_meeting_tomorrow,
-        key=_meeting_tomorrow_key,
-        message=_meeting_tomorrow_text,
-        link=lambda row: f"/meetings/{row.subject_id}#agenda",
-        mandatory=False,
-    ),
-    Rule(
-        name="minutes_unpublished",
-        label=_l("Minutes not published after the meeting (chair, daily)"),
-        subject_type="meeting",
-        targets=_minutes_unpublished,
-        key=lambda row, ctx: (
-            f"minutes_unpublished:{row.subject_id}:{row.recipient_id}:{ctx.today.isoformat()}"
-        ),
-        message=_minutes_unpublished_text,
-        link=lambda row: f"/meetings/{row.subject_id}",
-    ),
-    Rule(
-        name="review_pack_ready",
-        label=_l("Quarterly review pack ready (leaders)"),
-        subject_type="review_pack",
-        targets=_pack_ready,
-        key=lambda row, ctx: f"review_pack_ready:{row.subject_id}:{row.recipient_id}",
-        message=_pack_ready_text,
-        link=lambda row: "/reports/",
+        order=70,
     ),
 ]
 
 
 def rule_named(name: str) -> Rule:
     """:raise KeyError: for an unknown rule."""
-    for rule in RULES:
-        if rule.name == name:
-            return rule
-    raise KeyError(name)
+    return RULES.named(name)
 
 
 # --- the runner ----------------------------------------------------------------------------
@@ -1022,7 +686,7 @@ def run_rule(name: str, dry_run: bool = False, ctx: RuleContext | None = None) -
     :raise KeyError: for an unknown rule.
     """
     rule = rule_named(name)
-    ctx = ctx or RuleContext.current()
+    ctx = ctx or current_context()
     with unscoped():
         rows = _matches(rule, ctx)
         if rule.group is not None:
@@ -1201,7 +865,7 @@ def _group_text(rule: Rule, ctx: RuleContext, group: _Group, listed: list) -> st
     for key, row in listed[:SHOWN]:
         values = {
             "code": row.code,
-            "title": _question(row.title, 40),
+            "title": question(row.title, 40),
             "detail": grouping.detail(row, ctx),
         }
         new = not group.first and key in group.fresh
@@ -1225,5 +889,5 @@ def due_rules(ctx: RuleContext) -> list[Rule]:
 
 def run_all(dry_run: bool = False) -> list[RuleResult]:
     """One full reminder pass: every rule due today (the benchmark times this)."""
-    ctx = RuleContext.current()
+    ctx = current_context()
     return [run_rule(rule.name, dry_run=dry_run, ctx=ctx) for rule in due_rules(ctx)]

@@ -16,6 +16,7 @@ from app.core import audit, clock
 from app.core.errors import NotFound, ValidationFailed
 from app.core.models import Notification
 from app.core.permissions import authorize
+from app.core.reminders import RULES
 from app.extensions import db
 from app.notify.channels import Endpoint, Message, SendFailed, send
 from app.notify.models import (
@@ -31,7 +32,7 @@ from app.notify.models import (
     RuleOptOut,
     Subscription,
 )
-from app.notify.rules import RULES, RuleContext, items_of, rule_named
+from app.notify.rules import current_context, items_of, rule_named
 from app.people.models import User
 
 # --- the items of a grouped reminder ------------------------------------------------------
@@ -57,7 +58,7 @@ def reminder_items(actor: User, rule_name: str, task_force_id: int) -> list[Remi
         raise NotFound("no such reminder") from None
     if rule.group is None:
         raise NotFound("no such reminder")
-    ctx = RuleContext.current()
+    ctx = current_context()
     return [
         ReminderItem(row.subject_id, row.code, row.title, rule.group.detail(row, ctx))
         for row in items_of(rule, actor.id, task_force_id, ctx)

@@ -9,11 +9,12 @@ from flask_login import current_user
 from app.core.errors import DomainError
 from app.core.forms import choices
 from app.core.paging import newer_older, requested_page
+from app.core.reminders import RULES
 from app.core.web import current_task_force, form_error, requires
 from app.notify import service
 from app.notify.forms import CHANNEL_KIND_LABELS, ChannelForm, PreferencesForm
 from app.notify.models import DELIVERY_STATES
-from app.notify.rules import RULES, rule_named
+from app.notify.rules import rule_named
 
 bp = Blueprint("notify", __name__)
 

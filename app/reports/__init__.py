@@ -6,13 +6,16 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """The reports' pages and menu entry; the problem list's sections of the review pack."""
+    """The reports' pages and menu entry; the problem list's sections of the review pack;
+    the reminder that a quarter's pack is ready."""
     from app.core import hooks, nav
+    from app.core import reminders as reminder_rules
     from app.reports import models as _models  # noqa: F401  (registers the tables)
-    from app.reports import review, views
+    from app.reports import reminders, review, views
 
     app.register_blueprint(views.bp)
     for item in views.NAV_ITEMS:
         nav.register(item)
     for section in review.PROBLEM_LIST_SECTIONS:
         hooks.REVIEW_SECTIONS.register(section)
+    reminder_rules.RULES.register(reminders.REVIEW_PACK_READY)

@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 
 from app.core import clock
 from app.core.models import Notification
+from app.core.reminders import DIGEST_SECTIONS, DigestSection
 from app.extensions import db
 from app.issues.models import Category, Milestone
 from app.notify import rules
-from app.notify.rules import DIGEST_SECTIONS, DigestSection, run_all, run_rule
+from app.notify.rules import run_all, run_rule
 from app.notify.service import Preferences, save_preferences
 from app.people.models import User
 from tests import factories
