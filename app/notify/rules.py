@@ -63,7 +63,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, literal, select, union_all
+from sqlalchemy import Select, and_, exists, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from app.core import clock
@@ -135,8 +135,10 @@ def _due_soon_items():
     return Issue.status.not_in(FINISHED_STATUSES), Issue.owner_id.is_not(None)
 
 
-def _due_soon(ctx: RuleContext) -> Select:
-    until = ctx.today + timedelta(days=ctx.due_soon_days)
+def _deadlines_and_milestones(owned, when) -> Select:
+    """Items whose deadline, and milestones not done whose day, meets ``when``, as one
+    kind of row (what, item, step, day) to the item's owner: the due-soon and overdue
+    rules each list both in one message."""
     deadlines = select(
         Issue.owner_id.label("recipient_id"),
         Issue.task_force_id,
@@ -147,7 +149,7 @@ def _due_soon(ctx: RuleContext) -> Select:
         Issue.title,
         literal("").label("step"),
         Issue.deadline.label("day"),
-    ).where(*_due_soon_items(), Issue.deadline >= ctx.today, Issue.deadline <= until)
+    ).where(*owned, when(Issue.deadline))
     milestones = (
         select(
             Issue.owner_id.label("recipient_id"),
@@ -161,14 +163,18 @@ def _due_soon(ctx: RuleContext) -> Select:
             Milestone.due_on.label("day"),
         )
         .join(Issue, Issue.id == Milestone.issue_id)
-        .where(
-            *_due_soon_items(),
-            Milestone.done_on.is_(None),
-            Milestone.due_on >= ctx.today,
-            Milestone.due_on <= until,
-        )
+        .where(*owned, Milestone.done_on.is_(None), when(Milestone.due_on))
     )
     return union_all(deadlines, milestones)
+
+
+def _due_soon(ctx: RuleContext) -> Select:
+    until = ctx.today + timedelta(days=ctx.due_soon_days)
+
+    def window(day):
+        return and_(day >= ctx.today, day <= until)
+
+    return _deadlines_and_milestones(_due_soon_items(), window)
 
 
 def _due_soon_text(row, ctx: RuleContext, extra) -> str:
@@ -222,33 +228,11 @@ _DUE_SOON = Grouping(
 def _overdue(ctx: RuleContext) -> Select:
     """Open items past their deadline, and the milestones not done past their day, to the
     item's owner: one message lists both."""
-    deadlines = select(
-        Issue.owner_id.label("recipient_id"),
-        Issue.task_force_id,
-        Issue.id.label("subject_id"),
-        literal("issue").label("what"),
-        Issue.id.label("item_id"),
-        Issue.code,
-        Issue.title,
-        literal("").label("step"),
-        Issue.deadline.label("day"),
-    ).where(*_open_owned(), Issue.deadline < ctx.today)
-    milestones = (
-        select(
-            Issue.owner_id.label("recipient_id"),
-            Issue.task_force_id,
-            Issue.id.label("subject_id"),
-            literal("milestone").label("what"),
-            Milestone.id.label("item_id"),
-            Issue.code,
-            Issue.title,
-            Milestone.title.label("step"),
-            Milestone.due_on.label("day"),
-        )
-        .join(Issue, Issue.id == Milestone.issue_id)
-        .where(*_open_owned(), Milestone.done_on.is_(None), Milestone.due_on < ctx.today)
-    )
-    return union_all(deadlines, milestones)
+
+    def past(day):
+        return day < ctx.today
+
+    return _deadlines_and_milestones(_open_owned(), past)
 
 
 def _overdue_text(row, ctx: RuleContext, extra) -> str:
