@@ -5,6 +5,8 @@
 #   poppler-utils    pdftotext / pdffonts, used by the PDF tests
 #   postgresql-client  pg_dump / pg_restore for `flask backup` on PostgreSQL
 #   libpango-1.0-0, libpangoft2-1.0-0  the text layout WeasyPrint renders PDFs with
+#   libharfbuzz-subset0  the font subsetting WeasyPrint embeds Chinese fonts with (without
+#                    it WeasyPrint warns, and the suite treats warnings as errors)
 # Installing needs root and apt-get; without them it says what to install and stops.
 set -euo pipefail
 
@@ -18,6 +20,7 @@ command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
 libraries=$(/sbin/ldconfig -p 2>/dev/null || true)
 grep -q 'libpangoft2-1.0.so' <<<"$libraries" || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+grep -q 'libharfbuzz-subset.so' <<<"$libraries" || missing+=(libharfbuzz-subset0)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
