@@ -22,6 +22,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.core import unit as unit_of_work
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from config import CONFIGS, INSTANCE_DIR
 
@@ -53,6 +54,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    unit_of_work.init_app(app)  # last: its after_request rule runs first
     return app
 
 

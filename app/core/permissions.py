@@ -1,14 +1,21 @@
-"""The one permission table: roles x actions.
+"""The one permission table: roles x actions, and the rules about one object on top.
 
 Every view (through ``core.web.requires``) and every service (through ``authorize``)
-asks this table. A user's roles are their bank-wide role (``admin``, ``frontline``)
-plus the role of their *active* membership in the task force at hand; a temporary
-member whose membership has ended has no task-force role left, so no access.
+asks this table, with one question: ``can(user, action, target)``, where the target is a
+task force's id or the object acted on. For an object, the roles come from its task
+force, and where ``OBJECT_RULES`` has a rule for the action the user must also stand in
+the right relation to the object (own it, work on it, chair it, own one of its rollout
+tasks, be of the level it was escalated to).
+
+A user's roles are their bank-wide role (``admin``, ``frontline``) plus the role of
+their *active* membership in the task force at hand; a temporary member
+whose membership has ended has no task-force role left, so no access.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
 
@@ -84,6 +91,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "meeting.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
     "meeting.manage": frozenset(_RUNS_TASK_FORCE),
     "meeting.minutes": frozenset(_WORKS_ON_TASK_FORCE),
+    # Running one meeting (agenda, attendance, minutes): its chair or the leaders.
+    "meeting.run": frozenset(_WORKS_ON_TASK_FORCE),
     "calendar.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
     # Escalations and decisions, supervision, scorecards and incentives.
     "escalation.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
@@ -100,6 +109,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "pilot.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
     "pilot.manage": frozenset(_RUNS_TASK_FORCE),
     "pilot.work": frozenset(_WORKS_ON_TASK_FORCE),
+    # Updating one rollout task: its owner, the pilot's owner or the leaders.
+    "rollout.update": frozenset(_WORKS_ON_TASK_FORCE),
     "kpi.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
     "kpi.manage": frozenset(_RUNS_TASK_FORCE),
     # Reminders and delivery channels.
@@ -113,7 +124,76 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 
 class HasRoles(Protocol):
+    id: int
+
     def roles_in(self, task_force_id: int | None) -> set[str]: ...
+
+
+# --- rules about one object ------------------------------------------------------------
+# A rule reads the object's attributes only (``owner_id``, ``collaborators``, ``chair_id``,
+# ``rollouts``, ``pilot``, ``level``), so the ground floor needs no feature's model.
+
+Rule = Callable[[HasRoles, set[str], Any], bool]
+
+
+def runs_task_force(user: HasRoles, roles: set[str], obj: Any) -> bool:
+    """The leader or the executive leader of the object's task force."""
+    return bool(roles & _RUNS_TASK_FORCE)
+
+
+def owns(user: HasRoles, roles: set[str], obj: Any) -> bool:
+    return obj.owner_id is not None and obj.owner_id == user.id
+
+
+def collaborates(user: HasRoles, roles: set[str], obj: Any) -> bool:
+    return any(person.id == user.id for person in obj.collaborators)
+
+
+def chairs(user: HasRoles, roles: set[str], obj: Any) -> bool:
+    return obj.chair_id == user.id
+
+
+def owns_a_rollout_task(user: HasRoles, roles: set[str], pilot: Any) -> bool:
+    return any(task.owner_id == user.id for task in pilot.rollouts)
+
+
+def owns_the_pilot(user: HasRoles, roles: set[str], task: Any) -> bool:
+    return task.pilot.owner_id == user.id
+
+
+def of_the_escalated_level(user: HasRoles, roles: set[str], escalation: Any) -> bool:
+    """An escalation to the leader is decided by the leader; one to the executive leader
+    by the executive leader or the leader."""
+    return bool(roles & deciders_for(escalation.level))
+
+
+def deciders_for(level: str) -> set[str]:
+    return {LEADER} if level == LEADER else {LEADER, EXEC_LEADER}
+
+
+def any_of(*rules: Rule) -> Rule:
+    def rule(user: HasRoles, roles: set[str], obj: Any) -> bool:
+        return any(each(user, roles, obj) for each in rules)
+
+    rule.__doc__ = " or ".join(each.__name__ for each in rules)
+    rule.parts = rules  # type: ignore[attr-defined]
+    return rule
+
+
+OBJECT_RULES: dict[str, Rule] = {
+    # An item: the leaders, its owner, its collaborators.
+    "issue.work": any_of(runs_task_force, owns, collaborates),
+    # Escalating an item: as for working on it. The object is the item.
+    "escalation.raise": any_of(runs_task_force, owns, collaborates),
+    # Deciding an escalation: the level it was raised to.
+    "escalation.decide": of_the_escalated_level,
+    # A meeting or a series: its chair or the leaders.
+    "meeting.run": any_of(runs_task_force, chairs),
+    # A pilot: the leaders, its owner, the owners of its rollout tasks.
+    "pilot.work": any_of(runs_task_force, owns, owns_a_rollout_task),
+    # A rollout task: the leaders, its owner, the pilot's owner.
+    "rollout.update": any_of(runs_task_force, owns, owns_the_pilot),
+}
 
 
 def roles_allowed(action: str) -> frozenset[str]:
@@ -128,13 +208,28 @@ def allowed(roles: set[str], action: str) -> bool:
     return AUTHENTICATED in granted or bool(roles & granted)
 
 
-def can(user: HasRoles | None, action: str, task_force_id: int | None = None) -> bool:
+Target = int | None | Any  # a task force's id, or an object with a ``task_force_id``
+
+
+def can(user: HasRoles | None, action: str, target: Target = None) -> bool:
+    """May ``user`` do ``action`` in a task force (``target`` an id, or None for what
+    belongs to no task force), or on one object (``target`` the object: the roles of its
+    task force, and the action's rule in ``OBJECT_RULES``)?"""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    return allowed(user.roles_in(task_force_id), action)
+    if target is None or isinstance(target, int):
+        return allowed(user.roles_in(target), action)
+    roles = user.roles_in(target.task_force_id)
+    if not allowed(roles, action):
+        return False
+    rule = OBJECT_RULES.get(action)
+    return rule is None or rule(user, roles, target)
 
 
-def authorize(user: HasRoles | None, action: str, task_force_id: int | None = None) -> None:
-    """:raise PermissionDenied: when the table does not grant ``action``."""
-    if not can(user, action, task_force_id):
-        raise PermissionDenied(str(_l("You are not allowed to do this.")))
+def authorize(
+    user: HasRoles | None, action: str, target: Target = None, message: str | None = None
+) -> None:
+    """:raise PermissionDenied: when the table (and, for an object, its rule) does not
+    grant ``action``; with ``message`` when the caller can say why in its own words."""
+    if not can(user, action, target):
+        raise PermissionDenied(message or str(_l("You are not allowed to do this.")))

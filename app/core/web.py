@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, g, request, send_file, url_for
+from flask import abort, flash, g, request, send_file, url_for
 from flask_login import current_user
 
-from app.core.errors import DomainError, StaleEdit
+from app.core.errors import DomainError, NotFound, StaleEdit
 from app.core.links import in_task_force
 from app.core.permissions import can, roles_allowed
+from app.core.unit import refuse
 
 
-def requires(action: str):
-    """Refuse the view unless the permission table grants ``action`` in the current task force.
+def requires(action: str, load: Callable[..., Any] | None = None):
+    """Refuse the view unless the permission table grants ``action``.
 
-    :raise 403: when the current user's roles do not include the action.
+    Without ``load`` the question is asked of the current task force. With ``load``, a
+    function of the URL's values that returns the object the view acts on (``None`` or
+    ``NotFound`` for none in the reader's scope), it is asked of that object: the roles
+    of its task force and the action's per-object rule (``OBJECT_RULES``); the view is
+    then called with the object first, then the URL's values.
+
+    :raise 403: when the current user may not.
+    :raise 404: when ``load`` finds nothing.
     Anonymous users never get here: ``login_required_everywhere`` sends them to log in.
     """
     roles_allowed(action)  # fail at import time on a typo
@@ -25,11 +35,25 @@ def requires(action: str):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
+            if load is None:
+                if not can(current_user, action, g.get("task_force_id")):
+                    abort(403)
+                return view(*args, **kwargs)
+            # The role first: a reader with no role here learns nothing of the object.
             if not can(current_user, action, g.get("task_force_id")):
                 abort(403)
-            return view(*args, **kwargs)
+            try:
+                target = load(**kwargs)
+            except NotFound:
+                target = None
+            if target is None:
+                abort(404)
+            if not can(current_user, action, target):
+                abort(403)
+            return view(target, *args, **kwargs)
 
         wrapped.required_action = action
+        wrapped.loads_object = load is not None
         return wrapped
 
     return decorator
@@ -127,13 +151,22 @@ def login_required_everywhere():
 
 
 def form_error(form, error: DomainError) -> bool:
-    """Put a service's error next to its field (or on the form); returns False for chaining."""
+    """Put a service's error next to its field (or on the form); returns False for chaining.
+    The request counts as refused: what the service flushed is rolled back (``core.unit``)."""
+    refuse()
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = list(field.errors) + [error.message]
     else:
         form.form_errors.append(error.message)
     return False
+
+
+def flash_refusal(error: DomainError, category: str = "danger") -> None:
+    """Tell a service's refusal in a flash message (for a page that redirects after it);
+    nothing the request flushed is kept."""
+    refuse()
+    flash(error.message, category)
 
 
 def refusal_status(error: DomainError, otherwise: int = 400) -> int:
