@@ -86,6 +86,14 @@ def ctx(app):
 
 
 @pytest.fixture
+def commit():
+    """The boundary of a test that calls services directly (services flush, never
+    commit; ``app.core.unit``): ``commit()`` keeps what they did, as the end of a request
+    or a command would, where the test then looks from another connection or request."""
+    return db.session.commit
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
