@@ -13,11 +13,13 @@ The problems themselves live in ``app/issues/demo_data.py``.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -31,11 +33,11 @@ from app.core.permissions import (
     FRONTLINE,
     LEADER,
     MEMBER,
-    STAFF,
     TEMP_MEMBER,
     VIEWER,
 )
 from app.core.scope import task_force_scope, unscoped
+from app.core.unit import committing
 from app.decisions import demo_data as decisions_demo
 from app.extensions import db
 from app.intake import demo_data as intake_demo
@@ -62,83 +64,32 @@ from app.pilots import demo_data as pilots_demo
 
 DEFAULT_PASSWORD = "gongjian2026"
 
-# (name, kind, children)
-ORG_UNITS = [
-    ("个人金融部", "hq_department", []),
-    ("财富管理部", "hq_department", []),
-    ("私人银行部", "hq_department", []),
-    ("渠道管理部", "hq_department", []),
-    ("金融科技部", "hq_department", []),
-    ("人力资源部", "hq_department", []),
-    ("长春分行", "branch", ["长春南关支行", "长春朝阳支行", "长春分行私人银行中心"]),
-    ("吉林分行", "branch", ["吉林船营支行", "吉林昌邑支行"]),
-    ("延边分行", "branch", ["延吉支行"]),
-    ("四平分行", "branch", []),
-    ("通化分行", "branch", []),
-]
-# The earlier demo called the retail department 零售金融部; an old database is renamed.
-RENAMED_UNITS = {"零售金融部": "个人金融部"}
-
-# (username, name, bank-wide role, org unit, role on the AUM task force)
+# The demo's people, org units and task forces are data (``demo_people.json``): the org
+# tree (name, kind, sub-branches), the accounts (bank-wide role, org unit, role on the
+# AUM task force), the temporary members' periods (动态调整: joined days after the task
+# force's start, or when negative days before today; the membership ends days after
+# today), and the two task forces. The demo knows its task forces by their keys, never
+# by name: people rename task forces, and a real task force may carry the source case's
+# name. The earlier demo called the retail department 零售金融部; an old database is
+# renamed (``renamed_units``).
+_PEOPLE = json.loads((Path(__file__).parent / "demo_people.json").read_text(encoding="utf-8"))
+ORG_UNITS = [(u["name"], u["kind"], u["children"]) for u in _PEOPLE["org_units"]]
+RENAMED_UNITS: dict[str, str] = _PEOPLE["renamed_units"]
 USERS = [
-    ("admin", "系统管理员", ADMIN, "金融科技部", None),
-    ("leader", "李明远", STAFF, "个人金融部", LEADER),
-    ("exec", "张慧", STAFF, "财富管理部", EXEC_LEADER),
-    ("chenlei", "陈磊", STAFF, "个人金融部", MEMBER),
-    ("liuyang", "刘洋", STAFF, "财富管理部", MEMBER),
-    ("zhaojing", "赵静", STAFF, "私人银行部", MEMBER),
-    ("huangwei", "黄伟", STAFF, "渠道管理部", MEMBER),
-    ("wuqiang", "吴强", STAFF, "金融科技部", MEMBER),
-    ("sunhao", "孙浩", STAFF, "长春分行", MEMBER),
-    ("zhouting", "周婷", STAFF, "吉林分行", MEMBER),
-    ("zhengkai", "郑凯", STAFF, "长春南关支行", TEMP_MEMBER),
-    ("jinmei", "金美", STAFF, "延边分行", TEMP_MEMBER),
-    ("yangfan", "杨帆", STAFF, "四平分行", TEMP_MEMBER),
-    ("xulin", "徐林", STAFF, "通化分行", TEMP_MEMBER),
-    ("wangfang", "王芳", STAFF, "人力资源部", VIEWER),
-    ("mali", "马丽", FRONTLINE, "长春朝阳支行", None),
+    (u["username"], u["name"], u["role"], u["org_unit"], u["aum_role"]) for u in _PEOPLE["users"]
 ]
-
-# Temporary members (动态调整): (joined: days after the task force's start, or when
-# negative days before today; membership ends: days after today).
-TEMP_PERIODS = {
-    "zhengkai": (0, 90),
-    "jinmei": (0, 75),
-    "yangfan": (60, 105),
-    "xulin": (-40, 120),
-}
-
-# The demo knows its task forces by these keys, never by name: people rename task forces,
-# and a real task force may carry the source case's name.
-AUM_KEY = "demo-aum"
-SECOND_KEY = "demo-corporate-deposits"
-AUM_TASK_FORCE = "非存AUM攻坚克难小组"
-AUM_GOAL = (
-    "瞄准非存AUM千亿目标：一年内非存AUM升至1000亿元，"
-    "以客户、渠道、产品、管理四个维度的重点问题清单为抓手，"
-    "推动提级沟通、提级决策、提级督导，基于试点抓落实、复制推广。"
-)
-SECOND_TASK_FORCE = "对公存款攻坚小组"
-SECOND_GOAL = "对公存款日均余额年内净增50亿元，结算性存款占比提升5个百分点，压降高成本存款。"
+TEMP_PERIODS = {name: tuple(days) for name, days in _PEOPLE["temp_periods"].items()}
+AUM_KEY = _PEOPLE["task_forces"]["aum"]["key"]
+AUM_TASK_FORCE = _PEOPLE["task_forces"]["aum"]["name"]
+AUM_GOAL = _PEOPLE["task_forces"]["aum"]["goal"]
+SECOND_KEY = _PEOPLE["task_forces"]["second"]["key"]
+SECOND_TASK_FORCE = _PEOPLE["task_forces"]["second"]["name"]
+SECOND_GOAL = _PEOPLE["task_forces"]["second"]["goal"]
 # (username, role) besides its leader, 张慧 (exec).
-SECOND_ROSTER = [("liuyang", MEMBER), ("zhouting", MEMBER), ("leader", VIEWER)]
+SECOND_ROSTER = [(m["username"], m["role"]) for m in _PEOPLE["task_forces"]["second"]["roster"]]
 
-# Working hours as naive UTC: 02:00 UTC is 10:00 in Shanghai.
-HOUR = {
-    "setup": (1, 0),
-    "create": (2, 0),
-    "start": (2, 30),
-    "ack": (3, 0),
-    "plan": (3, 30),
-    "schedule": (4, 0),
-    "subtask_done": (4, 45),
-    "milestone_done": (5, 0),
-    "progress": (6, 0),
-    "block": (6, 30),
-    "verify": (7, 0),
-    "reassign": (7, 30),
-    "close": (8, 0),
-}
+# The hours at which the replayed history happened, in UTC: 02:00 UTC is 10:00 in Shanghai.
+HOUR = {step: tuple(hm) for step, hm in _PEOPLE["hours_utc"].items()}
 
 
 def aum_start(today: date) -> date:
@@ -295,7 +246,6 @@ def _task_force(
         task_force = _loaded_before_keys(name, leader)
         if task_force is not None:
             task_force.key = key
-            db.session.commit()
     if task_force is None:
         with clock.frozen_at(_at(start, "setup")):
             task_force = service.create_task_force(
@@ -676,7 +626,6 @@ def _quiet_old_notifications(task_force_ids: list[int], before: datetime) -> Non
         )
         .values(read_at=Notification.created_at)
     )
-    db.session.commit()
 
 
 def _run(dbapi_connection, statement: str):
@@ -690,13 +639,14 @@ def _run(dbapi_connection, statement: str):
 
 @contextmanager
 def _replaying():
-    """Replaying a year of history makes some 1,300 service calls, each committing.
+    """Replaying a year of history makes some 1,300 service calls, kept as one unit of
+    work (``core.unit.committing``): all of the demo or none of it.
 
-    Three things make that slow and none matters while the demo is written: the
-    database syncing to disk at every commit (off while a connection is checked out
-    for the replay, restored when it comes back); the session reloading every object
-    after every commit (all writes go through this one session, so what it holds is
-    current); and each call looking up the actor's role again (see ``_load``).
+    Three things would make that slow and none matters while the demo is written: the
+    database syncing to disk (off while a connection is checked out for the replay,
+    restored when it comes back); the session reloading every object after a commit
+    (all writes go through this one session, so what it holds is current); and each
+    call looking up the actor's role again (see ``_load``).
     """
     session = db.session()
     engine = db.engine
@@ -736,7 +686,7 @@ def _replaying():
 
 
 def load_demo(password: str = DEFAULT_PASSWORD) -> None:
-    with _replaying():
+    with _replaying(), committing():
         _load(password)
 
 

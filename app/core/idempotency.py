@@ -27,11 +27,12 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from itertools import chain
 
 from flask import request
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import delete, event, inspect, select
 
 from app.core import clock
 from app.core.models import IdempotencyKey
@@ -128,7 +129,8 @@ class Receipt:
 
 @contextmanager
 def once(location: str) -> Iterator[Receipt]:
-    """Run the block (a service call that commits) once per posted form.
+    """Run the block (a service call) once per posted form: the key is saved with the
+    block's work, by the request's commit (``core.unit``).
 
     :raise AlreadySaved: when this form was saved before; the app answers with a
         redirect to the place the first post led to.
@@ -147,23 +149,54 @@ def once(location: str) -> Iterator[Receipt]:
     row = IdempotencyKey(
         user_id=user_id, key=key, digest=digest, location=location[:500], created_at=now
     )
-    db.session.add(row)  # saved by the service's commit, with the work
+    session = db.session()
+    session.add(row)  # saved by the request's commit, with the work
+    wrote = _Writes(session, row)
     try:
         yield Receipt(row)
     except Exception:
         # Nothing of a refused post is kept, its key least of all: the form may be sent
         # again, corrected. Unless the refusal was the key's own: the same form, saved
         # by a post a moment earlier.
-        db.session.rollback()
+        session.rollback()
         saved = _saved_location(user_id, key, digest)
         if saved is not None:
             raise AlreadySaved(saved) from None
         raise
-    state = inspect(row)
-    if state.pending:  # the block saved nothing: neither is the key
-        db.session.expunge(row)
-    elif state.modified:  # the answer leads to what was created
-        db.session.commit()
+    finally:
+        wrote.stop()
+    if not wrote.any(session, row):  # the block saved nothing: neither is the key
+        if inspect(row).pending:
+            session.expunge(row)
+        else:
+            session.delete(row)
+
+
+class _Writes:
+    """Whether a block wrote anything besides the key (flushed, executed, or held)."""
+
+    def __init__(self, session, row: IdempotencyKey):
+        self.seen = False
+        self._session = session
+        self._row = row
+        event.listen(session, "before_flush", self._flushing)
+        event.listen(session, "do_orm_execute", self._executing)
+
+    def _flushing(self, session, flush_context, instances) -> None:
+        if any(obj is not self._row for obj in chain(session.new, session.dirty, session.deleted)):
+            self.seen = True
+
+    def _executing(self, state) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            self.seen = True
+
+    def stop(self) -> None:
+        event.remove(self._session, "before_flush", self._flushing)
+        event.remove(self._session, "do_orm_execute", self._executing)
+
+    def any(self, session, row: IdempotencyKey) -> bool:
+        held = chain(session.new, session.dirty, session.deleted)
+        return self.seen or any(obj is not row for obj in held)
 
 
 def purge() -> int:
@@ -172,5 +205,4 @@ def purge() -> int:
     result = db.session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.created_at < clock.now() - KEPT)
     )
-    db.session.commit()
     return result.rowcount

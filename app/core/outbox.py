@@ -122,6 +122,5 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
     result = db.session.execute(stmt.values(read_at=clock.now()))
-    db.session.commit()
     _forget_count()
     return result.rowcount

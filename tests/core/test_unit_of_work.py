@@ -1,0 +1,129 @@
+"""One unit of work: services flush, the boundary commits (``app.core.unit``).
+
+Each test writes a row inside a request, lets the boundary decide, and then looks from a
+fresh application context (a new session, so only what was committed is there).
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Response
+from sqlalchemy import event, func, select
+
+from app.core import unit
+from app.core.errors import ValidationFailed
+from app.core.scope import unscoped
+from app.core.web import flash_refusal, form_error
+from app.extensions import db
+from app.people.models import OrgUnit, User
+from tests import factories
+
+
+def _units_named(app, name: str) -> int:
+    with app.app_context(), unscoped():
+        count = db.session.scalar(select(func.count(OrgUnit.id)).where(OrgUnit.name == name))
+        db.session.remove()
+        return count
+
+
+def _add_unit(name: str) -> None:
+    db.session.add(OrgUnit(name=name, kind="branch"))
+    db.session.flush()  # as a service does: flushed, never committed
+
+
+def _answer(app, method: str, status: int, work, name: str) -> Response:
+    with app.test_request_context("/x", method=method), unscoped():
+        work(name)
+        response = unit.commit_at_boundary(Response(status=status))
+        db.session.remove()
+        return response
+
+
+@pytest.mark.parametrize("status", [200, 302])
+def test_a_successful_post_keeps_its_work(app, status):
+    _answer(app, "POST", status, _add_unit, "kept")
+    assert _units_named(app, "kept") == 1
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 409, 500])
+def test_an_error_answer_keeps_nothing(app, status):
+    _answer(app, "POST", status, _add_unit, "dropped")
+    assert _units_named(app, "dropped") == 0
+
+
+def test_a_refusal_shown_on_the_form_keeps_nothing(app):
+    class Form:
+        form_errors: list = []
+
+    def refused_work(name):
+        _add_unit(name)
+        form_error(Form(), ValidationFailed("no"))
+
+    _answer(app, "POST", 200, refused_work, "refused")
+    assert _units_named(app, "refused") == 0
+
+
+def test_a_refusal_told_in_a_flash_keeps_nothing(app):
+    def refused_work(name):
+        _add_unit(name)
+        flash_refusal(ValidationFailed("no"))
+
+    _answer(app, "POST", 302, refused_work, "flashed")
+    assert _units_named(app, "flashed") == 0
+
+
+def test_a_read_commits_nothing_and_a_write_on_a_get_is_kept(app):
+    commits = []
+    listener = lambda session: commits.append(session)  # noqa: E731
+    event.listen(db.session, "after_commit", listener)
+    try:
+        _answer(app, "GET", 200, lambda name: db.session.scalar(select(OrgUnit.id)), "read")
+        assert commits == []
+        _answer(app, "GET", 200, _add_unit, "marked")
+        assert len(commits) == 1
+    finally:
+        event.remove(db.session, "after_commit", listener)
+    assert _units_named(app, "marked") == 1
+
+
+def test_a_conflict_at_the_commit_answers_409_and_keeps_nothing(app):
+    with app.app_context(), unscoped():
+        factories.make_user("taken")
+        db.session.commit()
+
+    def clashing(name):
+        _add_unit(name)
+        db.session.add(User(username="taken", display_name="x", password_hash="x"))
+
+    with app.test_request_context("/x", method="POST"), unscoped():
+        clashing("clash")
+        response = unit.commit_at_boundary(Response(status=302))
+        assert response.status_code == 409
+        db.session.remove()
+    assert _units_named(app, "clash") == 0
+
+
+def test_committing_keeps_a_command_s_work_or_none_of_it(app):
+    with app.app_context(), unscoped():
+        with unit.committing():
+            _add_unit("command")
+        with pytest.raises(RuntimeError), unit.committing():
+            _add_unit("failed command")
+            raise RuntimeError("stop")
+        db.session.remove()
+    assert _units_named(app, "command") == 1
+    assert _units_named(app, "failed command") == 0
+
+
+def test_services_never_commit():
+    """The rule itself: no module of a feature's services calls commit."""
+    import pathlib
+
+    root = pathlib.Path(__file__).parents[2] / "app"
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if ("service" in path.parts or path.stem in ("service", "scorecards", "calendar"))
+        and "session.commit(" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
