@@ -64,6 +64,16 @@ def _note_bulk_changes(state) -> None:
         state.session.info.setdefault(_PENDING, set()).add(_ALL)
 
 
+def note_bulk_write(session: Session, model: type, rows) -> None:
+    """Rows written in bulk past the ORM (``notify/store.py``) count as any write: the
+    task forces they belong to get a new version at the commit."""
+    if isinstance(model, type) and issubclass(model, TaskForceScoped):
+        pending: set = session.info.setdefault(_PENDING, set())
+        pending.update(row["task_force_id"] for row in rows)
+    elif getattr(model, "__tablename__", None) in _SHOWN_GLOBAL:
+        session.info.setdefault(_PENDING, set()).add(_ALL)
+
+
 @event.listens_for(Session, "before_commit")
 def _bump_versions(session: Session) -> None:
     session.flush()

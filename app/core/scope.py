@@ -143,6 +143,27 @@ def _check_scope_on_write(session, flush_context, instances) -> None:
             )
 
 
+def check_bulk_rows(model: type, rows) -> None:
+    """The rule ``_check_scope_on_write`` applies to the ORM's writes, for rows written
+    in bulk past the ORM (``notify/store.py``): each row of a task-force table names its
+    task force, and inside a task force's scope that one only.
+
+    :raise ScopeMissing, ScopeViolation: as for one object.
+    """
+    if not (isinstance(model, type) and issubclass(model, TaskForceScoped)):
+        return
+    scope = _scope.get()
+    for row in rows:
+        task_force_id = row.get("task_force_id")
+        if task_force_id is None:
+            raise ScopeMissing(f"{model.__name__} written in bulk without a task force")
+        if scope is not UNSCOPED and scope is not _UNSET and task_force_id != scope:
+            raise ScopeViolation(
+                f"{model.__name__} of task force {task_force_id} written in bulk "
+                f"while task force {scope} is in scope"
+            )
+
+
 def get_in_scope(session, model, ident):
     """Load one row by primary key within the current scope, or raise ``NotFound``.
 

@@ -63,6 +63,11 @@ def _note_statement(state) -> None:
         state.session.info[_WROTE] = True
 
 
+def note_write(session: Session) -> None:
+    """A write past the ORM's events (a statement sent to the driver) counts as one."""
+    session.info[_WROTE] = True
+
+
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:

@@ -1,4 +1,10 @@
-"""Insert-or-skip on a unique key, the same on SQLite and PostgreSQL."""
+"""Insert-or-skip on a unique key, the same on SQLite and PostgreSQL.
+
+One of the speed devices that stay (ARCHITECTURE.md, "Speed devices"): the reminder pass
+writes its messages in bulk past the ORM. The writes still keep the house's rules: the
+rows of a task-force table are checked against the scope, and their task forces get a
+new data version at the commit (``_as_any_write``), as for a write through the ORM.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,22 @@ def _insert(table: Table):
     return module.insert(table)
 
 
+def _model_of(table: Table):
+    return next((m.class_ for m in db.Model.registry.mappers if m.local_table is table), None)
+
+
+def _as_any_write(table: Table, rows: list[dict]) -> None:
+    """The scope check and the data version of an ORM write, for rows written in bulk."""
+    from app.core.freshness import note_bulk_write
+    from app.core.scope import check_bulk_rows
+    from app.core.unit import note_write
+
+    model = _model_of(table)
+    check_bulk_rows(model, rows)
+    note_bulk_write(db.session(), model, rows)
+    note_write(db.session())
+
+
 def insert_or_skip(table: Table, rows: list[dict], *unique: str) -> int:
     """Insert ``rows``; a row whose ``unique`` columns already exist is skipped.
 
@@ -25,6 +47,7 @@ def insert_or_skip(table: Table, rows: list[dict], *unique: str) -> int:
     """
     if not rows:
         return 0
+    _as_any_write(table, rows)
     dialect = db.session.get_bind().dialect
     keys = list(rows[0])
     connection = db.session.connection()
@@ -89,6 +112,7 @@ def upsert(table: Table, rows: list[dict], unique: tuple[str, ...]) -> None:
     """
     if not rows:
         return
+    _as_any_write(table, rows)
     rows = sorted(rows, key=lambda row: tuple(row[k] for k in unique))
     statement = _insert(table)
     changed = {k: statement.excluded[k] for k in rows[0] if k not in unique}
