@@ -351,6 +351,10 @@ def main() -> None:
             results[name]["uncached_p50_ms"] = fresh["p50_ms"]
             results[name]["uncached_queries"] = fresh["queries"]
 
+    from bench.demo_scale import demo_scale_figures, demo_scale_lines
+
+    demo = demo_scale_figures(env, workdir, ROOT)
+    results["demo_scale"] = demo
     results["offline"] = offline_figures(env)
     results["pdf"] = pdf_figures(results["offline"])
     lines = []
@@ -377,6 +381,7 @@ def main() -> None:
         f"worker.peak_rss: {results['worker_peak_rss']['mb']:.1f} MB",
     ]
     lines += [f"{name}: {figure}" for name, figure in results["offline"].items()]
+    lines += demo_scale_lines(demo)
     print("\n".join(lines))
     print()
     print(
