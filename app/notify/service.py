@@ -17,6 +17,7 @@ from app.core.errors import NotFound, ValidationFailed
 from app.core.models import Notification
 from app.core.permissions import authorize
 from app.core.reminders import RULES
+from app.core.scheduler import JobRun
 from app.extensions import db
 from app.notify.channels import Endpoint, Message, SendFailed, send
 from app.notify.models import (
@@ -27,7 +28,6 @@ from app.notify.models import (
     SENT,
     Channel,
     Delivery,
-    JobRun,
     QuietHours,
     RuleOptOut,
     Subscription,
