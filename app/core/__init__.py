@@ -6,10 +6,19 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """The shared tables and data versions, the ground floor's pages, backup and restore."""
-    from app.core import cli, views
+    """The shared tables and data versions, the ground floor's pages, backup and restore;
+    the job queue's table and its periodic purge."""
+    from app.core import cli, scheduler, views
     from app.core import freshness as _freshness  # noqa: F401  (data versions)
+    from app.core import jobs as _jobs  # noqa: F401  (registers the table)
     from app.core import models as _models  # noqa: F401  (registers the tables)
 
     app.register_blueprint(views.bp)
     cli.register(app)
+    scheduler.PERIODIC.register(_periodic)
+
+
+def _periodic():
+    from app.core import jobs, scheduler
+
+    return [scheduler.Job("purge_jobs", jobs.purge_finished, scheduler.at("REMINDER_DAILY_AT"))]

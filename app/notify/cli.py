@@ -7,10 +7,14 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from werkzeug.serving import run_simple
 
-from app.notify import delivery, rules, scheduler
+from app.core import jobs, scheduler
+from app.core.unit import committing
+from app.notify import delivery, rules
 
 reminders = AppGroup("reminders", help="Reminder rules and deliveries.")
-schedule = AppGroup("scheduler", help="The periodic jobs (reminders, delivery).")
+schedule = AppGroup(
+    "scheduler", help="The periodic jobs (reminders, delivery) and the job queue's worker."
+)
 
 
 @reminders.command("list")
@@ -28,7 +32,8 @@ def list_rules():
 def run_rule(rule, dry_run):
     """Run one rule now (RULE: a name from `flask reminders list`)."""
     try:
-        result = rules.run_rule(rule, dry_run=dry_run)
+        with committing():  # the command's unit of work (a dry run rolls back itself)
+            result = rules.run_rule(rule, dry_run=dry_run)
     except KeyError:
         names = ", ".join(r.name for r in rules.RULES)
         raise click.ClickException(f"unknown rule {rule!r}; rules: {names}") from None
@@ -58,25 +63,35 @@ def deliver():
 
 @schedule.command("run")
 def run_scheduler():
-    """Run the scheduler in this process until stopped (production: its own process)."""
+    """Run the scheduler and the job queue's worker in this process until stopped
+    (production: its own process)."""
     app = current_app._get_current_object()
     for job in scheduler.jobs():
         click.echo(f"job {job.name}: {job.trigger(app)}")
-    scheduler.build(app, background=False).start()
+    worker = jobs.Worker(app)
+    worker.start()
+    try:
+        scheduler.build(app, background=False).start()
+    finally:
+        worker.stop()
 
 
 @schedule.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 def serve(host, port):
-    """The local development server with the scheduler running in the background."""
+    """The local development server with the scheduler and the job queue's worker
+    running in the background."""
     app = current_app._get_current_object()
     background = scheduler.build(app, background=True)
     background.start()
+    worker = jobs.Worker(app)
+    worker.start()
     try:
         # ``app.run`` refuses to start from within a ``flask`` command; this is what it runs.
         run_simple(host, port, app, use_reloader=False, use_debugger=app.debug, threaded=True)
     finally:
+        worker.stop()
         background.shutdown(wait=False)
 
 

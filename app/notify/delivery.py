@@ -1,5 +1,10 @@
 """Carrying the outbox over the channels each person chose; nothing twice, nothing lost.
 
+The delivery pass is a job, and its own unit-of-work boundary several times over: each
+claim, each renewal and each outcome is committed on its own (``db.session.commit``
+below), because no transaction may stay open while a channel is talked to, and another
+sender must see a claim the moment it is made. Nothing else in ``notify`` commits.
+
 One pass (``deliver_due``):
 
 1. ``enqueue``: one INSERT … SELECT adds a ``Delivery`` for every outbox row × channel the

@@ -17,4 +17,3 @@ EMAIL_CHANNEL = "单位邮箱"
 def load() -> None:
     if db.session.scalar(select(Channel.id).where(Channel.name == EMAIL_CHANNEL)) is None:
         db.session.add(Channel(name=EMAIL_CHANNEL, kind=EMAIL))
-        db.session.commit()

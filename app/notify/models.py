@@ -1,4 +1,5 @@
-"""Channels, each person's choices, deliveries and the scheduler's run log.
+"""Channels, each person's choices and deliveries (the scheduler's run log, ``JobRun``,
+is in ``core/scheduler.py``).
 
 A ``Notification`` (the outbox, in ``core``) is one message to one person. A ``Delivery``
 is that message carried over one channel; the pair (notification, channel) is unique in
@@ -159,20 +160,6 @@ class ToldItems(db.Model):
             "rule", "recipient_id", "task_force_id", name="uq_notify_told_items_rule_recipient_tf"
         ),
     )
-
-
-class JobRun(db.Model):
-    """One run of a scheduled job: when, by which host, what it did or why it failed."""
-
-    __tablename__ = "notify_job_run"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    job: Mapped[str] = mapped_column(String(60), index=True)
-    host: Mapped[str] = mapped_column(String(100), default="")
-    started_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
-    finished_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(Text, default="")
-    error: Mapped[str] = mapped_column(Text, default="")
 
 
 # Names and titles are one line, however they are set.

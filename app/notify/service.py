@@ -1,7 +1,7 @@
 """Channels (admin), each person's preferences, and the delivery log.
 
-Every function takes the acting user, checks the permission table, writes the audit
-event and commits once.
+Every function takes the acting user, checks the permission table and writes the audit
+event; the caller's boundary commits (``core/unit.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from app.core.errors import NotFound, ValidationFailed
 from app.core.models import Notification
 from app.core.permissions import authorize
 from app.core.reminders import RULES
+from app.core.scheduler import JobRun
 from app.extensions import db
 from app.notify.channels import Endpoint, Message, SendFailed, send
 from app.notify.models import (
@@ -27,7 +28,6 @@ from app.notify.models import (
     SENT,
     Channel,
     Delivery,
-    JobRun,
     QuietHours,
     RuleOptOut,
     Subscription,
@@ -138,7 +138,6 @@ def save_channel(actor: User, channel_id: int | None, data: ChannelInput) -> Cha
         if "url" in changes:
             changes["url"] = ["••••", channel.masked_url]
         audit.record(actor, "channel.edit", channel, changes, summary=channel.name)
-    db.session.commit()
     return channel
 
 
@@ -170,7 +169,6 @@ def test_channel(actor: User, channel_id: int) -> TestOutcome:
         channel,
         summary=f"{channel.name}: {'ok' if outcome.ok else 'failed'}",
     )
-    db.session.commit()
     return outcome
 
 
@@ -249,7 +247,6 @@ def save_preferences(actor: User, data: Preferences) -> None:
     }
     changes = {k: v for k, v in changes.items() if v[0] != v[1]}
     audit.record(actor, "notification.preferences", actor, changes)
-    db.session.commit()
 
 
 def _hours(start: time | None, end: time | None) -> str:
@@ -316,7 +313,6 @@ def retry_delivery(actor: User, delivery_id: int) -> Delivery:
         delivery, {"status": PENDING, "due_at": clock.now(), "attempts": 0}
     )
     audit.record(actor, "delivery.retry", delivery, changes)
-    db.session.commit()
     return delivery
 
 

@@ -7,11 +7,13 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """The reports' pages and menu entry; the problem list's sections of the review pack;
-    the reminder that a quarter's pack is ready."""
-    from app.core import hooks, nav
+    the reminder that a quarter's pack is ready; the packs and the list PDF as queued jobs,
+    and the quarter's packs as a periodic one."""
+    from app.core import hooks, nav, scheduler
+    from app.core import jobs as queue
     from app.core import reminders as reminder_rules
+    from app.reports import jobs, reminders, review, service, views
     from app.reports import models as _models  # noqa: F401  (registers the tables)
-    from app.reports import reminders, review, views
 
     app.register_blueprint(views.bp)
     for item in views.NAV_ITEMS:
@@ -19,3 +21,6 @@ def init_app(app: Flask) -> None:
     for section in review.PROBLEM_LIST_SECTIONS:
         hooks.REVIEW_SECTIONS.register(section)
     reminder_rules.RULES.register(reminders.REVIEW_PACK_READY)
+    queue.register_job(service.PACK_JOB, jobs.build_pack)
+    queue.register_job(service.LIST_PDF_JOB, jobs.build_issue_list_pdf)
+    scheduler.PERIODIC.register(jobs.periodic)

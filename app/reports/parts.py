@@ -136,10 +136,15 @@ def render_parts(
                 sent += 1
     finally:
         gc.unfreeze()
-        for process, receiver in running.values():
-            process.terminate()
-            process.join()
-            receiver.close()
+        _stop(running.values())
+
+
+def _stop(running) -> None:
+    """End the parts still under way (a part failed, or the caller stopped reading)."""
+    for process, receiver in running:
+        process.terminate()
+        process.join()
+        receiver.close()
 
 
 def _drain(ahead: deque, rest: Iterator) -> Iterator:

@@ -1,16 +1,21 @@
 """The quarterly review pack and the PDF exports: who may, what is kept, how it runs.
 
-A pack is requested (a ``ReviewPack`` row, queued), built in the background by a thread
-of the process that took the request, and kept: the row records who, when, the quarter,
-the version, the SHA-256 and size of the PDF stored with it. All state is in the
-database, so any gunicorn worker answers the page that polls for progress. The
-scheduler calls ``generate_pack`` at quarter end, which does the same work inline.
+A pack is requested (a ``ReviewPack`` row, queued, and a job on the queue of
+``core/jobs.py``: ``queue_build``), built by the worker of the scheduler's process, and
+kept: the row records who, when, the quarter, the version, the SHA-256 and size of the
+PDF stored with it. All state is in the database, so any gunicorn worker answers the page
+that polls for progress. The scheduler's quarter-end job calls ``generate_pack``, which
+does the same work inline.
+
+The functions a request calls (``request_pack``, ``queue_build``, ``queue_issue_list_pdf``)
+flush and leave the commit to the request's boundary (``core/unit.py``). Building a pack
+(``run_pack``) is a job's body, never a request's: it commits its claim and its progress
+as it goes, so that the page polling the row sees them, as its own unit of work.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 from contextlib import nullcontext
 from datetime import timedelta
 
@@ -21,8 +26,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from app.core import audit, clock, hooks
-from app.core.errors import NotFound, ValidationFailed
+from app.core import audit, clock, hooks, jobs
+from app.core.errors import DuplicateKey, NotFound, ValidationFailed
 from app.core.pdf import html_to_pdf, pdf_html
 from app.core.permissions import authorize
 from app.core.quarters import Quarter
@@ -38,6 +43,10 @@ from app.reports.models import DONE, FAILED, QUEUED, RUNNING, ReviewPack
 
 # A running pack whose heartbeat is older than this was lost with its process.
 STALE_AFTER = timedelta(minutes=10)
+
+# The kinds of job this feature puts on the queue (``reports.init_app`` registers them).
+PACK_JOB = "review_pack"
+LIST_PDF_JOB = "issue_list_pdf"
 
 
 def quarter_label(quarter: Quarter) -> str:
@@ -144,6 +153,7 @@ def request_pack(
                 return current, False
             _set(
                 current.id,
+                commit=False,
                 status=FAILED,
                 error="lost: its process stopped before it finished",
                 finished_at=clock.now(),
@@ -159,8 +169,8 @@ def request_pack(
         db.session.add(pack)
         try:
             db.session.flush()
-        except IntegrityError:  # another worker queued one, or took this version number
-            db.session.rollback()
+        except (IntegrityError, DuplicateKey):  # another request queued one, or took
+            db.session.rollback()  # this version number (the session rolled back already)
             if attempt == 2:
                 raise
             continue
@@ -171,20 +181,28 @@ def request_pack(
             {"quarter": [None, str(quarter)], "number": [None, pack.number]},
             summary=f"{quarter} v{pack.number}",
         )
-        db.session.commit()
         return pack, True
     raise AssertionError("unreachable")
 
 
-def _set(pack_id: int, **values) -> None:
+def queue_build(pack: ReviewPack) -> jobs.Job:
+    """Put the building of a queued pack on the job queue (the worker builds it)."""
+    return jobs.enqueue(
+        PACK_JOB, pack.task_force_id, pack.requested_by_id, payload={"pack_id": pack.id}
+    )
+
+
+def _set(pack_id: int, commit: bool = True, **values) -> None:
     db.session.execute(
         ReviewPack.__table__.update().where(ReviewPack.__table__.c.id == pack_id).values(**values)
     )
-    db.session.commit()
+    if commit:  # a job's progress, for the page that polls (see the module's docstring)
+        db.session.commit()
 
 
 def run_pack(pack_id: int) -> ReviewPack:
-    """Build a queued pack and store it; failures are recorded on the row, not raised."""
+    """Build a queued pack and store it; failures are recorded on the row, not raised.
+    A job's body: it commits as it goes (see the module's docstring)."""
     pack = db.session.get(ReviewPack, pack_id)
     if pack is None or pack.status != QUEUED:
         return pack
@@ -238,7 +256,8 @@ def run_pack(pack_id: int) -> ReviewPack:
 
 
 def generate_pack(actor: User | None, task_force_id: int, quarter: Quarter | str) -> ReviewPack:
-    """Queue and build a pack now (the scheduler calls this at quarter end): done or failed."""
+    """Queue and build a pack now (the scheduler calls this at quarter end): done or
+    failed. A job's body, as ``run_pack``: the pack is committed."""
     with task_force_scope(task_force_id):
         pack, _created = request_pack(actor, task_force_id, quarter)
         pack = run_pack(pack.id)
@@ -286,33 +305,6 @@ def quarter_end_packs(today=None) -> list[ReviewPack]:
         for pack in made:
             db.session.refresh(pack)
     return made
-
-
-_threads: list[threading.Thread] = []
-
-
-def start_in_background(pack: ReviewPack) -> threading.Thread:
-    """Build ``pack`` in a thread of this process; its progress is written to its row."""
-    app = current_app._get_current_object()
-    pack_id, task_force_id = pack.id, pack.task_force_id
-
-    def work() -> None:
-        with app.app_context(), task_force_scope(task_force_id):
-            try:
-                run_pack(pack_id)
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=work, name=f"review-pack-{pack_id}", daemon=True)
-    _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
-    thread.start()
-    return thread
-
-
-def wait_for_background(timeout: float = 60) -> None:
-    """For tests and the CLI: let the packs being built finish."""
-    for thread in list(_threads):
-        thread.join(timeout)
 
 
 def status_of(pack: ReviewPack) -> str:
@@ -446,3 +438,26 @@ def issue_dossier_pdf(actor: User, issue_id) -> tuple[Issue, bytes]:
         generated_at=clock.local_now(),
     )
     return issue, html_to_pdf(data, current_app.static_folder)
+
+
+# --- the list PDF, a job ----------------------------------------------------------------
+
+
+def queue_issue_list_pdf(actor: User, task_force_id: int, args: dict[str, list[str]]) -> jobs.Job:
+    """Queue the problem list under the list page's filter (``args``, its query
+    parameters) as PDF; the same list asked for again while it is being made is that job.
+    :raise PermissionDenied:"""
+    authorize(actor, "report.view", task_force_id)
+    authorize(actor, "issue.view", task_force_id)
+    payload = {"args": args}
+    current = jobs.in_progress(LIST_PDF_JOB, task_force_id, actor.id, payload)
+    return current or jobs.enqueue(LIST_PDF_JOB, task_force_id, actor.id, payload)
+
+
+def get_list_pdf_job(task_force_id: int, job_id: int) -> jobs.Job | None:
+    """A list PDF of the task force (anyone who may read the list may fetch it)."""
+    return jobs.get_job(job_id, LIST_PDF_JOB, task_force_id)
+
+
+def list_pdf_filename(job: jobs.Job) -> str:
+    return job.output_name or f"{_('Problem list')}.pdf"

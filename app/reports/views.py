@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,7 +14,6 @@ from app.core.nav import NavItem
 from app.core.pdf import pdf_response
 from app.core.quarters import Quarter, recent_quarters
 from app.core.web import current_task_force, form_error, requires
-from app.issues.views import _filter_form, _filter_from_args
 from app.reports import (
     review,  # noqa: F401  (registers the problem list's pack sections)
     service,
@@ -64,8 +63,8 @@ def index():
 @bp.post("/packs")
 @requires("report.generate")
 def generate():
-    """Queue a new version of the quarter's pack and build it in the background; while
-    one of that quarter is queued or being built, show that one instead."""
+    """Queue a new version of the quarter's pack for the worker to build; while one of
+    that quarter is queued or being built, show that one instead."""
     task_force = current_task_force()
     form = _pack_form(task_force)
     if not form.validate_on_submit():
@@ -76,7 +75,7 @@ def generate():
         form_error(form, error)
         return _index(form, 400)
     if created:
-        service.start_in_background(pack)
+        service.queue_build(pack)
     else:
         flash(_("This quarter's pack is being built; it is the one below."), "info")
     return redirect(url_for("reports.index", _anchor=f"pack-{pack.id}"))
@@ -108,11 +107,38 @@ def download_pack(pack_id: int):
 @bp.get("/issues.pdf")
 @requires("report.view")
 def issue_list_pdf():
-    """The problem list as PDF, with the list page's filter (same query parameters)."""
+    """The problem list as PDF, with the list page's filter (same query parameters):
+    queued for the worker; the page it leads to offers the file once it is made."""
     task_force_id = current_task_force().id
-    filters = _filter_from_args(_filter_form(task_force_id))
-    data = service.issue_list_pdf(current_user, task_force_id, filters)
-    return pdf_response(data, f"{_('Problem list')}-{clock.today().isoformat()}.pdf")
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "page"}
+    job = service.queue_issue_list_pdf(current_user, task_force_id, args)
+    return redirect(url_for("reports.list_pdf", job_id=job.id))
+
+
+def _list_pdf_job(job_id: int):
+    return service.get_list_pdf_job(g.get("task_force_id"), job_id)
+
+
+@bp.get("/exports/<int:job_id>")
+@requires("report.view", load=_list_pdf_job)
+def list_pdf(job, job_id: int):
+    """A list PDF being made (polled until done), or the link to download it."""
+    return render_template("reports/list_pdf.html", job=job)
+
+
+@bp.get("/exports/<int:job_id>/status")
+@requires("report.view", load=_list_pdf_job)
+def list_pdf_status(job, job_id: int):
+    """The state of a list PDF, polled by htmx while it is being made."""
+    return render_template("reports/_list_pdf_status.html", job=job)
+
+
+@bp.get("/exports/<int:job_id>/download")
+@requires("report.view", load=_list_pdf_job)
+def download_list_pdf(job, job_id: int):
+    if job.status != "done" or job.output is None:
+        abort(404)
+    return pdf_response(job.output, service.list_pdf_filename(job))
 
 
 @bp.get("/issues/<int:issue_id>/dossier.pdf")

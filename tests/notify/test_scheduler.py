@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.core import scheduler
 from app.core.models import Notification
+from app.core.scheduler import JobRun
 from app.extensions import db
 from app.issues.models import Category
-from app.notify import rules, scheduler
-from app.notify.models import JobRun
+from app.notify import rules
 from tests import factories
 from tests.notify.conftest import days
 
@@ -22,6 +23,7 @@ def test_every_rule_and_the_delivery_pass_are_jobs_with_times_from_settings(app)
                 "deliver",
                 "review_packs",
                 "purge_login_records",
+                "purge_jobs",
             }
             assert set(jobs) == expected
             daily = str(jobs["rule:overdue"].trigger(app))

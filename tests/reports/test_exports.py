@@ -7,6 +7,7 @@ import re
 
 from pypdf import PdfReader
 
+from app.core import jobs
 from app.core.scope import task_force_scope
 from app.extensions import db
 from app.issues.models import Category, Issue
@@ -101,7 +102,19 @@ def test_columns_stay_aligned_with_chinese_text():
     assert all(listing.text_width(line) == 10 for line in lines)
 
 
-def test_the_list_pdf_follows_the_lists_filter(world, login, look):
+def _list_pdf(app, client, url: str):
+    """Ask for a list PDF, let the worker make it, and download it from its page."""
+    asked = client.get(url)
+    assert asked.status_code == 302 and "/reports/exports/" in asked.headers["Location"]
+    page = asked.headers["Location"]
+    assert 'data-status="queued"' in client.get(page).get_data(as_text=True)
+    assert jobs.run_pending(app) == 1
+    done = client.get(page).get_data(as_text=True)
+    assert 'data-status="done"' in done and "hx-trigger" not in done
+    return client.get(page + "/download")
+
+
+def test_the_list_pdf_follows_the_lists_filter(app, world, login, look):
     with look(), task_force_scope(world.task_force_id):
         category = db.session.get(Category, world.category_id)
         closed = Issue(
@@ -114,9 +127,9 @@ def test_the_list_pdf_follows_the_lists_filter(world, login, look):
         db.session.add(closed)
         db.session.commit()
     client = login("viewer")
-    everything = pdf_text(client.get("/reports/issues.pdf").data)
+    everything = pdf_text(_list_pdf(app, client, "/reports/issues.pdf").data)
     assert "KH-777" in everything and "现金管理类产品归集与支付" in everything
-    only_closed = client.get("/reports/issues.pdf?status=closed")
+    only_closed = _list_pdf(app, client, "/reports/issues.pdf?status=closed")
     assert only_closed.mimetype == "application/pdf"
     text = pdf_text(only_closed.data)
     assert "KH-777" in text and "现金管理类产品归集与支付" not in text
