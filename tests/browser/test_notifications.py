@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 from app.core import clock
 from app.core.permissions import MEMBER
 from app.core.scope import unscoped
-from app.notify.rules import run_rule
 from tests import factories
 from tests.browser.test_journey import log_in
+from tests.jobs import run_rule
 from tests.notify.conftest import make_channel
 
 pytestmark = pytest.mark.browser

@@ -18,7 +18,7 @@ from app.core.models import Notification
 from app.core.scope import unscoped
 from app.extensions import db
 from app.meetings.models import Meeting
-from app.notify.rules import run_rule
+from tests.jobs import run_rule
 from tests.meetings.conftest import days
 from tests.meetings.helpers import make_meeting, make_series
 from tests.pdfcheck import needs_poppler, pdf_text

@@ -25,9 +25,9 @@ from app.notify.models import (
     Delivery,
     QuietHours,
 )
-from app.notify.rules import run_rule
 from app.people.models import User
 from tests import factories
+from tests.jobs import run_rule
 from tests.notify.conftest import days, make_channel, subscribe
 from tests.world_parts.reminders import WORLD_CHANNEL
 

@@ -23,9 +23,10 @@ from app.core.models import AuditEvent
 from app.core.scope import unscoped
 from app.demo import DEFAULT_PASSWORD, USERS, load_demo
 from app.extensions import db
-from app.notify.rules import RULES, run_rule
+from app.notify.rules import RULES
 from app.people.models import Membership, TaskForce, User
 from app.people.service import available_task_forces
+from tests.jobs import run_rule
 
 HREF = re.compile(r'<a[^>]* href="([^"]+)"')
 

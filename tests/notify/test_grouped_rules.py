@@ -17,10 +17,11 @@ from app.core.models import Notification
 from app.extensions import db
 from app.issues.models import Category, Milestone
 from app.notify.models import ToldItems
-from app.notify.rules import SHOWN, run_all, run_rule
+from app.notify.rules import SHOWN
 from app.notify.service import Preferences, save_preferences
 from app.people.models import TaskForce, User
 from tests import factories
+from tests.jobs import run_all, run_rule
 from tests.notify.conftest import days
 
 

@@ -18,10 +18,10 @@ from app.decisions.models import DECIDED, Escalation
 from app.extensions import db
 from app.issues.models import Issue
 from app.meetings.models import Attendance, Meeting, MeetingSeries
-from app.notify.rules import run_rule
 from app.notify.service import Preferences, save_preferences
 from app.people.models import TaskForce, User
 from tests import factories
+from tests.jobs import run_rule
 from tests.notify.conftest import TODAY, days
 
 

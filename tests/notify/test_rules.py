@@ -13,10 +13,10 @@ from app.core.reminders import DIGEST_SECTIONS, DigestSection
 from app.extensions import db
 from app.issues.models import Category, Milestone
 from app.notify import rules
-from app.notify.rules import run_all, run_rule
 from app.notify.service import Preferences, save_preferences
 from app.people.models import User
 from tests import factories
+from tests.jobs import run_all, run_rule
 from tests.notify.conftest import TODAY, days
 
 

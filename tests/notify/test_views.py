@@ -257,7 +257,7 @@ def test_the_overdue_reminder_page_lists_the_readers_overdue_milestones(client, 
 def test_a_grouped_reminder_of_the_other_task_force_opens_its_page_there(client, auth, world, look):
     """The member, on the inclusive-finance task force too, has two items overdue there;
     working in the wealth one, they follow the reminder and see those two."""
-    from app.notify.rules import run_rule
+    from tests.jobs import run_rule
 
     with look():
         member = db.session.get(User, world.users["member"])
