@@ -24,7 +24,7 @@ def build_pack(job: Job) -> Outcome:
     """A pack asked for from the reports page: built and stored on its own row."""
     pack_id = job.payload["pack_id"]
     with task_force_scope(job.task_force_id):
-        pack = service.run_pack(pack_id)
+        pack = service.run_pack(pack_id, checkpoint=db.session.commit)
         status = service.status_of(pack) if pack is not None else "missing"
     return Outcome(result=f"review_pack:{pack_id} {status}")
 
@@ -48,7 +48,7 @@ def build_issue_list_pdf(job: Job) -> Outcome:
 
 
 def _review_packs() -> str:
-    made = service.quarter_end_packs()
+    made = service.quarter_end_packs(checkpoint=db.session.commit)
     return f"packs made {len(made)}"
 
 

@@ -9,13 +9,16 @@ does the same work inline.
 
 The functions a request calls (``request_pack``, ``queue_build``, ``queue_issue_list_pdf``)
 flush and leave the commit to the request's boundary (``core/unit.py``). Building a pack
-(``run_pack``) is a job's body, never a request's: it commits its claim and its progress
-as it goes, so that the page polling the row sees them, as its own unit of work.
+(``run_pack``) is a job's body, never a request's: its claim and its progress must be
+seen by the page polling the row while it builds, so the job that runs it hands it a
+``checkpoint`` (the job's commit, ``reports/jobs.py``), called after the claim, at each
+step of progress and at the end. The service itself never commits.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import timedelta
 
@@ -47,6 +50,9 @@ STALE_AFTER = timedelta(minutes=10)
 # The kinds of job this feature puts on the queue (``reports.init_app`` registers them).
 PACK_JOB = "review_pack"
 LIST_PDF_JOB = "issue_list_pdf"
+
+# The job's commit, handed to a job's body by the job (``reports/jobs.py``).
+Checkpoint = Callable[[], None]
 
 
 def quarter_label(quarter: Quarter) -> str:
@@ -153,7 +159,6 @@ def request_pack(
                 return current, False
             _set(
                 current.id,
-                commit=False,
                 status=FAILED,
                 error="lost: its process stopped before it finished",
                 finished_at=clock.now(),
@@ -192,17 +197,18 @@ def queue_build(pack: ReviewPack) -> jobs.Job:
     )
 
 
-def _set(pack_id: int, commit: bool = True, **values) -> None:
+def _set(pack_id: int, checkpoint: Checkpoint | None = None, **values) -> None:
     db.session.execute(
         ReviewPack.__table__.update().where(ReviewPack.__table__.c.id == pack_id).values(**values)
     )
-    if commit:  # a job's progress, for the page that polls (see the module's docstring)
-        db.session.commit()
+    if checkpoint is not None:  # a job's progress, for the page that polls
+        checkpoint()
 
 
-def run_pack(pack_id: int) -> ReviewPack:
+def run_pack(pack_id: int, checkpoint: Checkpoint) -> ReviewPack:
     """Build a queued pack and store it; failures are recorded on the row, not raised.
-    A job's body: it commits as it goes (see the module's docstring)."""
+    A job's body: ``checkpoint`` (the job's commit) keeps the claim, each step of progress
+    and the outcome as they happen (see the module's docstring)."""
     pack = db.session.get(ReviewPack, pack_id)
     if pack is None or pack.status != QUEUED:
         return pack
@@ -217,12 +223,12 @@ def run_pack(pack_id: int) -> ReviewPack:
         .where(ReviewPack.__table__.c.id == pack_id, ReviewPack.__table__.c.status == QUEUED)
         .values(status=RUNNING, started_at=clock.now(), heartbeat_at=clock.now(), progress=5)
     ).rowcount
-    db.session.commit()
+    checkpoint()
     if not claimed:
         return db.session.get(ReviewPack, pack_id)
 
     def progress(percent: int) -> None:
-        _set(pack_id, progress=percent, heartbeat_at=clock.now())
+        _set(pack_id, checkpoint, progress=percent, heartbeat_at=clock.now())
 
     # Templates read the request (the layout's helpers, url_for): a thread or the scheduler
     # has none, so it gets an empty one, an anonymous visitor's.
@@ -234,7 +240,7 @@ def run_pack(pack_id: int) -> ReviewPack:
     except Exception as error:  # noqa: BLE001  (recorded for the person waiting)
         db.session.rollback()
         current_app.logger.exception("review pack %s failed", pack_id)
-        _set(pack_id, status=FAILED, error=str(error)[:2000], finished_at=clock.now())
+        _set(pack_id, checkpoint, status=FAILED, error=str(error)[:2000], finished_at=clock.now())
         return db.session.get(ReviewPack, pack_id)
     pack = db.session.get(ReviewPack, pack_id)
     pack.content = content
@@ -251,23 +257,26 @@ def run_pack(pack_id: int) -> ReviewPack:
         {"sha256": [None, pack.sha256]},
         summary=f"{pack.quarter} v{pack.number}",
     )
-    db.session.commit()
+    checkpoint()
     return pack
 
 
-def generate_pack(actor: User | None, task_force_id: int, quarter: Quarter | str) -> ReviewPack:
+def generate_pack(
+    actor: User | None, task_force_id: int, quarter: Quarter | str, checkpoint: Checkpoint
+) -> ReviewPack:
     """Queue and build a pack now (the scheduler calls this at quarter end): done or
-    failed. A job's body, as ``run_pack``: the pack is committed."""
+    failed. A job's body, as ``run_pack``: ``checkpoint`` is the job's commit."""
     with task_force_scope(task_force_id):
         pack, _created = request_pack(actor, task_force_id, quarter)
-        pack = run_pack(pack.id)
+        checkpoint()  # the queued row, before the claim reads it
+        pack = run_pack(pack.id, checkpoint)
         # Loaded here, in scope: the caller may read the row outside any task force.
         db.session.refresh(pack)
         _ = pack.content
         return pack
 
 
-def quarter_end_packs(today=None) -> list[ReviewPack]:
+def quarter_end_packs(checkpoint: Checkpoint, today=None) -> list[ReviewPack]:
     """The scheduler's quarter-end job: the pack of the quarter just ended, for every task
     force not archived, once.
 
@@ -300,7 +309,9 @@ def quarter_end_packs(today=None) -> list[ReviewPack]:
                 )
             )
         )
-    made = [generate_pack(None, tf, quarter) for tf in task_force_ids if tf not in taken]
+    made = [
+        generate_pack(None, tf, quarter, checkpoint) for tf in task_force_ids if tf not in taken
+    ]
     with unscoped():  # each pack's commit expired the ones before it
         for pack in made:
             db.session.refresh(pack)

@@ -115,14 +115,13 @@ def test_committing_keeps_a_command_s_work_or_none_of_it(app):
     assert _units_named(app, "failed command") == 0
 
 
-# The boundaries that commit, and the two job bodies that commit inside themselves on
-# purpose (ARCHITECTURE.md, "Jobs"): the delivery pass, and the building of a review pack.
+# The boundaries that commit: the request's, a command's, a job's (the runners, and the
+# delivery pass, which commits each claim and outcome on purpose: ARCHITECTURE.md, "Jobs").
 BOUNDARIES = {
     "core/unit.py",
     "core/jobs.py",
     "core/scheduler.py",
     "notify/delivery.py",
-    "reports/service.py",
 }
 
 

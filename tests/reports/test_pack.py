@@ -26,7 +26,9 @@ def _leader(world) -> User:
 
 def test_the_pack_prints_the_quarters_figures_and_names(quarter_data, ctx, world):
     with task_force_scope(world.task_force_id):
-        pack = service.generate_pack(_leader(world), world.task_force_id, Q2)
+        pack = service.generate_pack(
+            _leader(world), world.task_force_id, Q2, checkpoint=db.session.commit
+        )
     assert pack.status == DONE, pack.error
     text = pdf_text(pack.content)
     assert "非存AUM攻坚克难小组" in text and "2024年第2季度" in text
@@ -40,7 +42,9 @@ def test_the_pack_prints_the_quarters_figures_and_names(quarter_data, ctx, world
 
 def test_the_pack_embeds_the_chinese_font(quarter_data, ctx, world):
     with task_force_scope(world.task_force_id):
-        pack = service.generate_pack(_leader(world), world.task_force_id, Q2)
+        pack = service.generate_pack(
+            _leader(world), world.task_force_id, Q2, checkpoint=db.session.commit
+        )
     assert any(name.startswith("Noto-Sans-CJK-SC") for name in embedded_fonts(pack.content))
 
 
@@ -55,7 +59,9 @@ def test_sections_come_in_order_and_the_registry_takes_new_ones(quarter_data, ct
     hooks.REVIEW_SECTIONS.register(extra)
     try:
         with task_force_scope(world.task_force_id):
-            pack = service.generate_pack(_leader(world), world.task_force_id, Q2)
+            pack = service.generate_pack(
+                _leader(world), world.task_force_id, Q2, checkpoint=db.session.commit
+            )
     finally:
         hooks.REVIEW_SECTIONS.unregister("decisions_test")
     text = pdf_text(pack.content)
@@ -70,7 +76,9 @@ def test_sections_come_in_order_and_the_registry_takes_new_ones(quarter_data, ct
 def test_an_empty_quarter_gives_a_sensible_pack(app, world):
     # As the scheduler calls it: no request, no task force in scope.
     with app.app_context():
-        pack = service.generate_pack(None, world.other_task_force_id, Quarter(2024, 1))
+        pack = service.generate_pack(
+            None, world.other_task_force_id, Quarter(2024, 1), checkpoint=db.session.commit
+        )
         assert pack.status == DONE, pack.error
         content, requested_by_id = pack.content, pack.requested_by_id
         db.session.remove()
@@ -81,8 +89,12 @@ def test_an_empty_quarter_gives_a_sensible_pack(app, world):
 
 def test_each_generation_is_a_new_immutable_version(quarter_data, ctx, world):
     with task_force_scope(world.task_force_id):
-        first = service.generate_pack(_leader(world), world.task_force_id, Q2)
-        second = service.generate_pack(_leader(world), world.task_force_id, "2024Q2")
+        first = service.generate_pack(
+            _leader(world), world.task_force_id, Q2, checkpoint=db.session.commit
+        )
+        second = service.generate_pack(
+            _leader(world), world.task_force_id, "2024Q2", checkpoint=db.session.commit
+        )
         assert (first.number, second.number) == (1, 2)
         for pack in (first, second):
             assert pack.sha256 == hashlib.sha256(pack.content).hexdigest()
@@ -150,7 +162,9 @@ def test_members_read_packs_but_only_leaders_generate(world, login):
 
 def test_another_task_forces_pack_is_not_found(world, login, look):
     with look(), task_force_scope(world.other_task_force_id):
-        other_id = service.generate_pack(None, world.other_task_force_id, Q2).id
+        other_id = service.generate_pack(
+            None, world.other_task_force_id, Q2, checkpoint=db.session.commit
+        ).id
     client = login("leader")
     assert client.get(f"/reports/packs/{other_id}/download").status_code == 404
     assert client.get(f"/reports/packs/{other_id}/status").status_code == 404

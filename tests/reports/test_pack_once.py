@@ -84,8 +84,8 @@ def test_a_queued_pack_is_built_once_however_many_try(ctx, world, monkeypatch):
     )
     with task_force_scope(world.task_force_id):
         pack, _created = service.request_pack(_leader(world), world.task_force_id, Q2)
-        service.run_pack(pack.id)
-        service.run_pack(pack.id)
+        service.run_pack(pack.id, db.session.commit)
+        service.run_pack(pack.id, db.session.commit)
         assert built == [1]
         assert db.session.get(ReviewPack, pack.id).status == DONE
 

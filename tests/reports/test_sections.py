@@ -201,7 +201,9 @@ def features(app, world, quarter_data):
 def _pack_text(world, quarter=Q2) -> str:
     with task_force_scope(world.task_force_id):
         leader = db.session.get(User, world.users["leader"])
-        pack = service.generate_pack(leader, world.task_force_id, quarter)
+        pack = service.generate_pack(
+            leader, world.task_force_id, quarter, checkpoint=db.session.commit
+        )
     assert pack.status == DONE, pack.error
     return pdf_text(pack.content)
 
@@ -262,9 +264,9 @@ def test_the_scheduler_makes_the_pack_of_the_quarter_just_ended_once(features, a
     with app.app_context():
         made = [
             (p.task_force_id, p.quarter, p.status)
-            for p in service.quarter_end_packs(date(2024, 7, 1))
+            for p in service.quarter_end_packs(db.session.commit, date(2024, 7, 1))
         ]
-        again = service.quarter_end_packs(date(2024, 7, 1))
+        again = service.quarter_end_packs(db.session.commit, date(2024, 7, 1))
         db.session.remove()
     assert {tf for tf, _q, _s in made} == {world.task_force_id, world.other_task_force_id}
     assert {(q, s) for _tf, q, s in made} == {("2024Q2", DONE)}
@@ -279,7 +281,9 @@ def test_review_pack_ready_tells_the_leaders_once(features, app, world):
     from app.notify import rules
 
     with app.app_context():
-        service.quarter_end_packs(date(2024, 7, 1))  # as run on 1 July (today is later)
+        service.quarter_end_packs(
+            db.session.commit, date(2024, 7, 1)
+        )  # as run on 1 July (today is later)
         first = rules.run_rule("review_pack_ready")
         second = rules.run_rule("review_pack_ready")
         with unscoped():
