@@ -354,7 +354,6 @@ def record_incentive(actor: User, task_force_id: int, data: IncentiveInput) -> I
         {"polarity": [None, data.polarity], "kind": [None, data.kind]},
         summary=incentive.reason[:120],
     )
-    db.session.commit()
     return incentive
 
 

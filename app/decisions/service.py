@@ -202,7 +202,6 @@ def raise_escalation(actor: User, issue: Issue, data: EscalationInput) -> Escala
                 question=question,
             ),
         )
-    db.session.commit()
     return escalation
 
 
@@ -231,13 +230,7 @@ def decide(
     :raise StaleEdit: when someone changed the escalation after ``version`` was read.
     Nothing is written when any of these is raised.
     """
-    try:
-        decision = _decide(actor, escalation, data, version)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return decision
+    return _decide(actor, escalation, data, version)
 
 
 def _decide(actor: User, escalation: Escalation, data: DecisionInput, version) -> Decision:
@@ -347,7 +340,6 @@ def schedule(
     changes = audit.apply_changes(escalation, {"scheduled_for": day})
     if changes:
         audit.record(actor, "scheduled", escalation, changes, summary=escalation.question[:120])
-    db.session.commit()
 
 
 # --- meetings (through the hook: meetings is a sibling feature) ---------------------------
@@ -948,7 +940,6 @@ def nudge(actor: User, issue: Issue, note: str = "") -> Nudge:
         issue.task_force_id,
         message,
     )
-    db.session.commit()
     return entry
 
 
@@ -963,7 +954,6 @@ def lift_supervision(actor: User, issue: Issue) -> None:
     audit.record(
         actor, "supervision_lifted", issue, {"supervised": [True, False]}, summary=issue.code
     )
-    db.session.commit()
 
 
 def nudge_count(issue: Issue) -> int:

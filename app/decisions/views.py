@@ -29,7 +29,13 @@ from app.core.nav import NavItem
 from app.core.paging import requested_page
 from app.core.pdf import pdf_response, render_pdf
 from app.core.permissions import can
-from app.core.web import across_task_forces, current_task_force, form_error, requires
+from app.core.web import (
+    across_task_forces,
+    current_task_force,
+    flash_refusal,
+    form_error,
+    requires,
+)
 from app.decisions import exports, scorecards, service
 from app.decisions.forms import (
     DecisionForm,
@@ -48,6 +54,7 @@ from app.decisions.labels import (
     POLARITY_LABELS,
 )
 from app.decisions.models import Escalation
+from app.extensions import db
 from app.issues import service as issues
 from app.issues.models import Issue
 from app.people import roster
@@ -296,6 +303,8 @@ def decide(escalation_id: int):
     try:
         service.decide(current_user, escalation, data, form.version_value)
     except DomainError as error:
+        # The page shows the escalation as saved, not what the refused decision flushed.
+        db.session.rollback()
         escalation = service.load_escalation(current_user, escalation_id)
         form_error(form, error)
         code = 409 if isinstance(error, StaleEdit) else error.status
@@ -462,7 +471,7 @@ def nudge(issue_id: int):
         with once(back.location):
             service.nudge(current_user, issue, form.note.data or "")
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         flash(_("Reminder sent to %(name)s.", name=issue.owner.display_name), "success")
     return back
@@ -475,7 +484,7 @@ def lift_supervision(issue_id: int):
     try:
         service.lift_supervision(current_user, issue)
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         flash(_("The leader's supervision is lifted."), "success")
     return _back(url_for("issues.issue_detail", issue_id=issue_id))

@@ -2,8 +2,9 @@
 attendance, minutes, publishing, action items, figures for the review.
 
 Every function that writes takes the acting user, checks the permission table and the
-object-level rule (the chair and the leaders run a meeting; attendees read), writes the
-audit event and commits once.
+object-level rule (the chair and the leaders run a meeting; attendees read) and writes the
+audit event; it flushes at most, and the request's or the command's boundary commits
+(``core.unit``).
 """
 
 from __future__ import annotations
@@ -290,7 +291,6 @@ def create_series(actor: User, task_force_id: int, data: SeriesInput) -> Meeting
         {"name": [None, series.name], "cadence": [None, series.cadence]},
         summary=f"{series.name} ({len(planned)})",
     )
-    db.session.commit()
     return series
 
 
@@ -367,7 +367,6 @@ def update_series(
         if after != before:
             meeting.ical_sequence += 1
     audit.record(actor, "updated", series, changes, summary=series.name)
-    db.session.commit()
     return changes
 
 
@@ -376,7 +375,6 @@ def plan_ahead(actor: User, series: MeetingSeries) -> int:
     added = plan_occurrences(series)
     if added:
         audit.record(actor, "planned", series, summary=f"{series.name} +{len(added)}")
-    db.session.commit()
     return len(added)
 
 
@@ -493,7 +491,6 @@ def move_meeting(
     if changes:
         meeting.ical_sequence += 1
         audit.record(actor, "moved", meeting, changes, summary=meeting.title)
-    db.session.commit()
 
 
 def cancel_meeting(actor: User, meeting: Meeting) -> None:
@@ -506,7 +503,6 @@ def cancel_meeting(actor: User, meeting: Meeting) -> None:
     audit.record(
         actor, "cancelled", meeting, {"status": [PLANNED, CANCELLED]}, summary=meeting.title
     )
-    db.session.commit()
 
 
 def previous_meeting(meeting: Meeting) -> Meeting | None:
@@ -771,7 +767,6 @@ def adopt_agenda(actor: User, meeting: Meeting) -> int:
             )
         )
     audit.record(actor, "agenda_built", meeting, summary=f"{meeting.title} +{added}")
-    db.session.commit()
     return added
 
 
@@ -795,7 +790,6 @@ def add_agenda_item(actor: User, meeting: Meeting, title: str, section: str = ""
     db.session.add(item)
     db.session.flush()
     audit.record(actor, "agenda_item_added", meeting, {"item": [None, item.title]})
-    db.session.commit()
     return item
 
 
@@ -812,7 +806,6 @@ def remove_agenda_item(actor: User, item: AgendaItem) -> None:
         raise InvalidTransition(_("This item has minutes; clear them before removing it."))
     audit.record(actor, "agenda_item_removed", meeting, {"item": [item.title, None]})
     db.session.delete(item)
-    db.session.commit()
 
 
 def move_agenda_item(actor: User, item: AgendaItem, direction: int) -> None:
@@ -830,7 +823,6 @@ def move_agenda_item(actor: User, item: AgendaItem, direction: int) -> None:
     for position, entry in enumerate(items, start=1):
         entry.position = position
     audit.record(actor, "agenda_reordered", meeting, summary=item.title[:120])
-    db.session.commit()
 
 
 # --- during and after ----------------------------------------------------------------------
@@ -881,7 +873,6 @@ def record_attendance(actor: User, meeting: Meeting, statuses: dict[int, str | N
     """Set attendance per invited person: present, late, excused, absent (or not yet)."""
     _require_attendance_open(actor, meeting)
     _apply_attendance(actor, meeting, statuses, attendance(meeting))
-    db.session.commit()
 
 
 def mark_all_present(actor: User, meeting: Meeting) -> int:
@@ -892,7 +883,6 @@ def mark_all_present(actor: User, meeting: Meeting) -> int:
     marked = _apply_attendance(
         actor, meeting, {row.user_id: "present" for row in rows if row.status is None}, rows
     )
-    db.session.commit()
     return len(marked)
 
 
@@ -947,7 +937,6 @@ def save_minutes(
     _require_unlocked(meeting)
     check_version(meeting, version)
     changes = _apply_minutes(actor, meeting, minutes, decisions, version)
-    db.session.commit()
     return changes
 
 
@@ -973,8 +962,6 @@ def keep_typed(actor: User, meeting: Meeting, typed: TypedRecord) -> dict:
     changes = _apply_minutes(actor, meeting, typed.minutes, typed.decisions, typed.version)
     if typed.attendance:
         changes.update(_apply_attendance(actor, meeting, typed.attendance, attendance(meeting)))
-    if changes:
-        db.session.commit()
     return changes
 
 
@@ -996,7 +983,6 @@ def mark_held(actor: User, meeting: Meeting, confirmed: bool = False) -> None:
     meeting.status = HELD
     meeting.held_at = clock.now()
     audit.record(actor, "held", meeting, {"status": [PLANNED, HELD]}, summary=meeting.title)
-    db.session.commit()
 
 
 def publish_minutes(actor: User, meeting: Meeting, confirmed: bool = False) -> int:
@@ -1040,7 +1026,6 @@ def publish_minutes(actor: User, meeting: Meeting, confirmed: bool = False) -> i
             subject=meeting,
             task_force_id=meeting.task_force_id,
         )
-    db.session.commit()
     return len(recipients)
 
 
@@ -1066,7 +1051,6 @@ def add_action(
     db.session.add(action)
     db.session.flush()
     audit.record(actor, "action_added", meeting, {"action": [None, action.title]})
-    db.session.commit()
     return action
 
 
@@ -1086,7 +1070,6 @@ def set_action_done(actor: User, action: ActionItem, done: bool) -> None:
         meeting,
         {"action": [None, action.title]},
     )
-    db.session.commit()
 
 
 def _require_unconverted(action: ActionItem) -> None:
@@ -1119,7 +1102,6 @@ def action_to_subtask(actor: User, action: ActionItem, issue_id: int) -> Subtask
     action.subtask_id = subtask.id
     action.issue_id = issue.id
     audit.record(actor, "action_to_subtask", meeting, {"action": [action.title, issue.code]})
-    db.session.commit()
     return subtask
 
 
@@ -1146,7 +1128,6 @@ def action_to_issue(actor: User, action: ActionItem, category_id: int) -> Issue:
     )
     action.issue_id = issue.id
     audit.record(actor, "action_to_issue", meeting, {"action": [action.title, issue.code]})
-    db.session.commit()
     return issue
 
 

@@ -11,6 +11,7 @@ from app.core import clock, hooks
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.core.models import AuditEvent, Notification
 from app.core.scope import task_force_scope
+from app.core.unit import committing
 from app.decisions import service
 from app.decisions.models import Decision, Escalation
 from app.extensions import db
@@ -167,15 +168,19 @@ def test_a_failed_decision_leaves_escalation_and_item_unchanged(scoped, world, p
     assert db.session.scalar(select(func.count(Decision.id))) == 0
 
 
-def test_a_failure_after_the_item_changed_rolls_everything_back(scoped, world, person, monkeypatch):
+def test_a_failure_after_the_item_changed_rolls_everything_back(
+    scoped, world, person, monkeypatch, commit
+):
     escalation = _escalate(person, world)
+    commit()
     deadline_before = db.session.get(Issue, world.issue_id).deadline
 
     def broken(*args, **kwargs):
         raise RuntimeError("outbox unavailable")
 
     monkeypatch.setattr(service, "tell", broken)
-    with pytest.raises(RuntimeError):
+    # The service flushes; the boundary (here a command's) keeps all of it or nothing.
+    with pytest.raises(RuntimeError), committing():
         service.decide(
             person("exec_leader"),
             escalation,
@@ -239,7 +244,7 @@ def test_a_supervision_escalation_puts_the_item_under_the_leaders_supervision(
 
 
 def test_the_item_page_shows_its_escalations_and_a_raise_form_for_those_who_may(
-    app, world, login, look
+    app, world, login, look, commit
 ):
     with look(), task_force_scope(world.task_force_id):
         member = db.session.get(factories.User, world.users["member"])
@@ -251,6 +256,7 @@ def test_the_item_page_shows_its_escalations_and_a_raise_form_for_those_who_may(
                 kind="communication", level="exec_leader", question="协调科技部排期"
             ),
         )
+        commit()
     page = login("member").get(f"/issues/{world.issue_id}").get_data(as_text=True)
     assert "协调科技部排期" in page and 'data-testid="raise-escalation"' in page
     viewer_page = login("viewer").get(f"/issues/{world.issue_id}").get_data(as_text=True)
@@ -258,7 +264,7 @@ def test_the_item_page_shows_its_escalations_and_a_raise_form_for_those_who_may(
 
 
 def test_the_queue_lists_pending_escalations_oldest_first_with_overdue_marked(
-    app, world, login, look
+    app, world, login, look, commit
 ):
     with look(), task_force_scope(world.task_force_id):
         member = db.session.get(factories.User, world.users["member"])
@@ -272,6 +278,7 @@ def test_the_queue_lists_pending_escalations_oldest_first_with_overdue_marked(
             member, issue, service.EscalationInput("decision", "leader", "新的问题")
         )
         assert old.due_on < TODAY
+        commit()
     page = login("exec_leader").get("/escalations").get_data(as_text=True)
     # The world's escalation was raised today, before the new one.
     assert page.index("旧的问题") < page.index("归集产品是否先在") < page.index("新的问题")
