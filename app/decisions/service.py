@@ -23,19 +23,17 @@ from app.core import audit, clock, hooks
 from app.core.errors import (
     ConfirmationRequired,
     InvalidTransition,
-    PermissionDenied,
     ValidationFailed,
 )
 from app.core.outbox import tell
 from app.core.paging import within
-from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
+from app.core.permissions import authorize, can, deciders_for
 from app.core.scope import get_in_scope, unscoped
 from app.core.service import check_version
 from app.decisions.models import (
     DECIDED,
     ESCALATION_STATUSES,
     KINDS,
-    LEVEL_LEADER,
     LEVELS,
     PENDING,
     SUPERVISION,
@@ -63,34 +61,6 @@ def add_working_days(day: date, n: int) -> date:
 
 def default_due_on() -> date:
     return add_working_days(clock.today(), current_app.config["ESCALATION_DUE_WORKING_DAYS"])
-
-
-# --- who may ---------------------------------------------------------------------------------
-
-
-def may_raise(actor: User, issue: Issue) -> bool:
-    """Members on items they own or collaborate on; the leaders on any."""
-    if not can(actor, "escalation.raise", issue.task_force_id):
-        return False
-    if issues.is_manager(actor, issue.task_force_id):
-        return True
-    return issue.owner_id == actor.id or any(u.id == actor.id for u in issue.collaborators)
-
-
-def deciders_for(level: str) -> set[str]:
-    return {LEADER} if level == LEVEL_LEADER else {LEADER, EXEC_LEADER}
-
-
-def may_decide(actor: User, escalation: Escalation) -> bool:
-    """An escalation to the executive leader: the executive leader or the leader;
-    one to the leader: the leader only."""
-    if not can(actor, "escalation.decide", escalation.task_force_id):
-        return False
-    return bool(actor.roles_in(escalation.task_force_id) & deciders_for(escalation.level))
-
-
-def is_leader(actor: User, task_force_id: int) -> bool:
-    return LEADER in actor.roles_in(task_force_id)
 
 
 # --- raising ---------------------------------------------------------------------------------
@@ -136,11 +106,12 @@ def raise_escalation(actor: User, issue: Issue, data: EscalationInput) -> Escala
     :raise PermissionDenied: when the actor may not raise on this item.
     :raise ValidationFailed: on a missing question, an unknown kind or level, a past due date.
     """
-    authorize(actor, "escalation.raise", issue.task_force_id)
-    if not may_raise(actor, issue):
-        raise PermissionDenied(
-            _("Only the owner, a collaborator or the leaders may escalate this item.")
-        )
+    authorize(
+        actor,
+        "escalation.raise",
+        issue,
+        message=_("Only the owner, a collaborator or the leaders may escalate this item."),
+    )
     if data.kind not in KINDS:
         raise ValidationFailed(_("Choose a kind."), "kind")
     if data.level not in LEVELS:
@@ -234,9 +205,12 @@ def decide(
 
 
 def _decide(actor: User, escalation: Escalation, data: DecisionInput, version) -> Decision:
-    authorize(actor, "escalation.decide", escalation.task_force_id)
-    if not may_decide(actor, escalation):
-        raise PermissionDenied(_("Only the leader decides an escalation to the leader."))
+    authorize(
+        actor,
+        "escalation.decide",
+        escalation,
+        message=_("Only the leader decides an escalation to the leader."),
+    )
     check_version(escalation, version)
     if escalation.status != PENDING:
         raise InvalidTransition(_("This escalation is decided already."))
@@ -455,11 +429,7 @@ def queue(actor: User, task_force_id: int) -> list[QueueRow]:
         )
         .order_by(Escalation.raised_at, Escalation.id)
     ).all()
-    roles = actor.roles_in(task_force_id)
-    may = can(actor, "escalation.decide", task_force_id)
-    return [
-        QueueRow(e, e.overdue_on(today), may and bool(roles & deciders_for(e.level))) for e in rows
-    ]
+    return [QueueRow(e, e.overdue_on(today), can(actor, "escalation.decide", e)) for e in rows]
 
 
 def _levels_decided(actor: User, task_force_ids: list[int]) -> dict[int, list[str]]:
@@ -899,9 +869,12 @@ def nudge(actor: User, issue: Issue, note: str = "") -> Nudge:
     :raise PermissionDenied: for anyone but the leaders.
     :raise InvalidTransition: for a finished item or one without an owner.
     """
-    authorize(actor, "supervision.nudge", issue.task_force_id)
-    if not issues.is_manager(actor, issue.task_force_id):
-        raise PermissionDenied(_("Only the leader or the executive leader may do this."))
+    authorize(
+        actor,
+        "supervision.nudge",
+        issue,
+        message=_("Only the leader or the executive leader may do this."),
+    )
     if issue.status not in OPEN_STATUSES:
         raise InvalidTransition(_("The item is finished; there is nobody to remind."))
     if issue.owner_id is None:
@@ -946,8 +919,12 @@ def nudge(actor: User, issue: Issue, note: str = "") -> Nudge:
 def lift_supervision(actor: User, issue: Issue) -> None:
     """:raise PermissionDenied: for anyone but the leader."""
     authorize(actor, "supervision.nudge", issue.task_force_id)
-    if not is_leader(actor, issue.task_force_id):
-        raise PermissionDenied(_("Only the leader lifts the leader's supervision."))
+    authorize(
+        actor,
+        "supervision.lift",
+        issue,
+        message=_("Only the leader lifts the leader's supervision."),
+    )
     if not issue.supervised:
         raise InvalidTransition(_("The item is not under the leader's supervision."))
     issue.supervised = False

@@ -7,7 +7,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -121,7 +120,7 @@ class IssuePanel:
 def _escalation_panel(user, issue):
     if not can(user, "escalation.view", issue.task_force_id):
         return []
-    may_raise = service.may_raise(user, issue) and issue.is_open
+    may_raise = can(user, "escalation.raise", issue) and issue.is_open
     form = None
     if may_raise:
         form = EscalationForm(formdata=None)
@@ -135,7 +134,7 @@ def _escalation_panel(user, issue):
         may_nudge=can(user, "supervision.nudge", issue.task_force_id)
         and issue.is_open
         and issue.owner_id is not None,
-        may_lift=issue.supervised and service.is_leader(user, issue.task_force_id),
+        may_lift=issue.supervised and can(user, "supervision.lift", issue.task_force_id),
         nudges=nudges,
         today=clock.today(),
     )
@@ -164,12 +163,13 @@ def _escalation_input(form: EscalationForm) -> service.EscalationInput:
     )
 
 
+def _issue(issue_id: int) -> Issue:
+    return issues.load_issue(current_user, issue_id)
+
+
 @bp.route("/issues/<int:issue_id>/escalate", methods=["GET", "POST"])
-@requires("escalation.raise")
-def raise_escalation(issue_id: int):
-    issue = issues.load_issue(current_user, issue_id)
-    if not service.may_raise(current_user, issue):
-        abort(403)
+@requires("escalation.raise", load=_issue)
+def raise_escalation(issue: Issue, issue_id: int):
     form = EscalationForm()
     if request.method == "GET":
         form.due_on.data = service.default_due_on()
@@ -267,7 +267,7 @@ def _escalation_page(escalation: Escalation, status: int = 200, meetings=None, *
             scheduled_on=next(
                 (m for m in meetings.upcoming if m.day == escalation.scheduled_for), None
             ),
-            may_decide=escalation.pending and service.may_decide(current_user, escalation),
+            may_decide=escalation.pending and can(current_user, "escalation.decide", escalation),
             form=_decision_form(escalation, meetings, forms.get("form")),
             schedule_form=_schedule_form(escalation, meetings, forms.get("schedule_form")),
             schedule_confirmation=forms.get("schedule_confirmation"),

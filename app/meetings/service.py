@@ -24,13 +24,12 @@ from app.core.errors import (
     ConfirmationRequired,
     InvalidTransition,
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
 from app.core.forms import WEB_LINK_MESSAGE, is_web_link
 from app.core.i18n import format_clock
 from app.core.outbox import notify
-from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
+from app.core.permissions import authorize
 from app.core.quarters import Quarter
 from app.core.scope import get_in_scope, unscoped
 from app.core.service import check_version
@@ -65,20 +64,11 @@ from app.meetings.models import (
 from app.people import roster
 from app.people.models import OrgUnit, User
 
-MANAGERS = {LEADER, EXEC_LEADER}
 PLAN_AHEAD = 8
 
 
 def _get(model, ident):
     return get_in_scope(db.session, model, ident)
-
-
-def may_run(actor: User, meeting: Meeting | MeetingSeries) -> bool:
-    """The chair and the leaders edit a meeting's agenda, attendance and minutes."""
-    task_force_id = meeting.task_force_id
-    if not can(actor, "meeting.minutes", task_force_id):
-        return False
-    return meeting.chair_id == actor.id or bool(actor.roles_in(task_force_id) & MANAGERS)
 
 
 def is_future(meeting: Meeting) -> bool:
@@ -88,9 +78,14 @@ def is_future(meeting: Meeting) -> bool:
 
 
 def _require_run(actor: User, meeting: Meeting) -> None:
-    authorize(actor, "meeting.minutes", meeting.task_force_id)
-    if not may_run(actor, meeting):
-        raise PermissionDenied(_("Only the chair or the leaders may change this meeting."))
+    """The chair and the leaders edit a meeting's agenda, attendance and minutes
+    (``meeting.run`` in the permission table)."""
+    authorize(
+        actor,
+        "meeting.run",
+        meeting,
+        message=_("Only the chair or the leaders may change this meeting."),
+    )
 
 
 # --- recurrence ----------------------------------------------------------------------------

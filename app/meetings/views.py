@@ -265,7 +265,7 @@ def _meeting_context(meeting, items=None, typed=None, stale=None, confirmation=N
     proposals = []
     if not items and meeting.status == "planned":
         proposals = service.build_agenda(meeting, previous, previous_actions)
-    may_run = service.may_run(current_user, meeting)
+    may_run = can(current_user, "meeting.run", meeting)
     action_form = forms.get("action_form") or ActionForm()
     action_form.owner_id.choices = _people(task_force_id)
     people_choices = action_form.owner_id.choices

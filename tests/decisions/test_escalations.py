@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app.core import clock, hooks
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.core.models import AuditEvent, Notification
+from app.core.permissions import can
 from app.core.scope import task_force_scope
 from app.core.unit import committing
 from app.decisions import service
@@ -93,15 +94,15 @@ def test_raising_tells_the_deciders_of_that_level(scoped, world, person):
 
 def test_the_level_decides_who_may_decide(scoped, world, person):
     to_leader = _escalate(person, world, level="leader")
-    assert not service.may_decide(person("exec_leader"), to_leader)
-    assert service.may_decide(person("leader"), to_leader)
+    assert not can(person("exec_leader"), "escalation.decide", to_leader)
+    assert can(person("leader"), "escalation.decide", to_leader)
     with pytest.raises(PermissionDenied):
         service.decide(person("exec_leader"), to_leader, service.DecisionInput(text="同意"))
     to_exec = _escalate(person, world, level="exec_leader")
-    assert service.may_decide(person("exec_leader"), to_exec)
-    assert service.may_decide(person("leader"), to_exec)
+    assert can(person("exec_leader"), "escalation.decide", to_exec)
+    assert can(person("leader"), "escalation.decide", to_exec)
     for who in ("member", "viewer", "temp_member"):
-        assert not service.may_decide(person(who), to_exec)
+        assert not can(person(who), "escalation.decide", to_exec)
     with pytest.raises(PermissionDenied):
         service.decide(person("member"), to_exec, service.DecisionInput(text="同意"))
 
