@@ -15,6 +15,7 @@ from app.core.scope import task_force_scope
 from app.core.unit import committing
 from app.decisions import service
 from app.decisions.models import Decision, Escalation
+from app.decisions.service import escalations
 from app.extensions import db
 from app.issues.models import Issue
 from tests import factories
@@ -179,7 +180,7 @@ def test_a_failure_after_the_item_changed_rolls_everything_back(
     def broken(*args, **kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr(service, "tell", broken)
+    monkeypatch.setattr(escalations, "tell", broken)
     # The service flushes; the boundary (here a command's) keeps all of it or nothing.
     with pytest.raises(RuntimeError), committing():
         service.decide(
