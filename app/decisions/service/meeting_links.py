@@ -16,11 +16,7 @@ from app.extensions import db
 
 # How far back the decide form offers meetings, how far ahead the schedule form does.
 RECENT_MEETING_DAYS = 45
-
-
 UPCOMING_MEETING_DAYS = 120
-
-
 MEETING_KIND_ORDER = {"progress": 0, "review": 1, "one_on_one": 2}
 
 

@@ -44,7 +44,7 @@ def _require_attendance_open(actor: User, meeting: Meeting) -> None:
 def _apply_attendance(
     actor: User, meeting: Meeting, statuses: dict[int, str | None], rows: list[Attendance]
 ) -> dict:
-    """Set the statuses that differ, audited; the caller commits. Nothing differs:
+    """Set the statuses that differ, audited; the boundary commits. Nothing differs:
     nothing is checked."""
     changes = {}
     for row in rows:
@@ -88,7 +88,7 @@ def _apply_minutes(
     decisions: str | None,
     version: int | None,
 ) -> dict:
-    """Write the minutes and decisions that differ, audited; the caller commits."""
+    """Write the minutes and decisions that differ, audited; the boundary commits."""
     items = agenda_items(meeting)
     texts = {
         item.id: (minutes[item.id] or "").strip()

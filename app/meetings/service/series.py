@@ -109,7 +109,7 @@ def plan_occurrences(series: MeetingSeries, ahead: int = PLAN_AHEAD) -> list[Mee
     """Add the occurrences not planned yet: every past one and ``ahead`` to come.
 
     A moved or cancelled occurrence keeps its ``scheduled_on`` day, so planning again
-    never brings it back. The caller commits.
+    never brings it back. The caller's boundary commits.
     """
     existing = {
         day: number
