@@ -15,7 +15,7 @@ from app.core.unit import committing
 from app.extensions import db
 from app.issues.models import Issue, Subtask
 from app.meetings import service
-from app.meetings.models import ActionItem
+from app.meetings.models import ActionItem, Meeting
 from app.people.models import User
 from tests.meetings.conftest import TODAY
 from tests.meetings.helpers import make_action, make_meeting, make_series
@@ -118,6 +118,30 @@ def test_no_subtask_is_left_when_linking_the_action_item_fails(
     assert response.status_code == 302
     row, _items, subtasks = _state(look, action)
     assert (subtasks, row.subtask_id, row.issue_id) == (0, None, None)
+
+
+def test_the_decisions_typed_stay_when_the_conversion_after_them_is_refused(
+    login, look, world, action, linking_fails
+):
+    with look(), unscoped():
+        meeting = db.session.get(ActionItem, action).meeting
+        meeting_id, version = meeting.id, meeting.version
+
+    response = login("leader").post(
+        f"/meetings/actions/{action}/issue",
+        data={
+            f"category_id-{action}": world.category_id,
+            "decisions": "纳入下月重点",
+            "version": str(version),
+        },
+    )
+
+    assert response.status_code == 302
+    row, items, _subtasks = _state(look, action)
+    assert (items, row.issue_id) == (0, None)
+    with look(), unscoped():
+        # The typing is a unit of its own, kept before the conversion ran.
+        assert db.session.get(Meeting, meeting_id).decisions == "纳入下月重点"
 
 
 # --- through a command's boundary ------------------------------------------------------------
