@@ -100,6 +100,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "escalation.decide": frozenset(_RUNS_TASK_FORCE),
     "supervision.view": frozenset(_RUNS_TASK_FORCE),
     "supervision.nudge": frozenset(_RUNS_TASK_FORCE),
+    # Lifting the leader's supervision (组长督办): the leader alone.
+    "supervision.lift": frozenset({LEADER}),
     "scorecard.view": frozenset(_RUNS_TASK_FORCE | {ADMIN}),
     "incentive.manage": frozenset(_RUNS_TASK_FORCE),
     # Front-line submissions (调研意见) and their triage.

@@ -21,7 +21,7 @@ from app.people.models import Membership
 def _escalation_overdue(ctx: RuleContext) -> Select:
     # The decider of the level: the executive leader(s) for an escalation to the
     # executive leader, the leader(s) for one to the leader. The leader may decide the
-    # former too (``decisions.service.deciders_for``) but is not chased for it daily.
+    # former too (``core.permissions.deciders_for``) but is not chased for it daily.
     return (
         select(
             Membership.user_id.label("recipient_id"),

@@ -38,7 +38,7 @@ from app.decisions.models import (
     Incentive,
     Nudge,
 )
-from app.decisions.service import _local_day_start_utc
+from app.decisions.service.register import _local_day_start_utc
 from app.extensions import db
 from app.issues.models import CLOSED, DROPPED, OPEN_STATUSES, Issue, ProgressUpdate
 from app.people.models import Membership, OrgUnit, User
@@ -127,14 +127,41 @@ def scorecard_lines(
     """``scorecards`` without the permission check (the review pack)."""
     if period.end < period.start:
         raise ValidationFailed(_("The end must not be before the start."), "end")
-    group = Issue.owner_id if by == BY_MEMBER else Issue.org_unit_id
     if only is not None:
         lines = {only.id: ScoreLine(only.id, only.display_name)}
     else:
         lines = _subjects(task_force_id, by)
-    today = clock.today()
+    _count_items(lines, task_force_id, period, by)
+    _count_late_closures(lines, task_force_id, period, by)
+    _count_days_since_update(lines, task_force_id, period, by)
+    _count_nudges_and_escalations(lines, task_force_id, period, by)
+    if only is None:  # a person's record counts the incentives from its list
+        _count_incentives(lines, task_force_id, period, by)
+    result = list(lines.values())
+    if by == BY_UNIT:
+        result = [
+            line for line in result if line.owned or line.closed or line.positive or line.negative
+        ]
+    return sort_lines(result, sort)
+
+
+def _group(by: str):
+    return Issue.owner_id if by == BY_MEMBER else Issue.org_unit_id
+
+
+def _closed_in(period: Period):
+    return and_(
+        Issue.status == CLOSED,
+        Issue.closed_at >= period.start_utc,
+        Issue.closed_at < period.end_utc,
+    )
+
+
+def _count_items(lines: dict, task_force_id: int, period: Period, by: str) -> None:
+    """Owned, closed, closed on time, overdue now."""
+    group = _group(by)
     start, end = period.start_utc, period.end_utc
-    closed_in_period = and_(Issue.status == CLOSED, Issue.closed_at >= start, Issue.closed_at < end)
+    closed_in_period = _closed_in(period)
     on_time = or_(Issue.deadline.is_(None), clock.local_day(Issue.closed_at) <= Issue.deadline)
     counts = db.session.execute(
         select(
@@ -145,7 +172,9 @@ def scorecard_lines(
             ),
             func.count(Issue.id).filter(closed_in_period),
             func.count(Issue.id).filter(closed_in_period, on_time),
-            func.count(Issue.id).filter(Issue.status.in_(OPEN_STATUSES), Issue.deadline < today),
+            func.count(Issue.id).filter(
+                Issue.status.in_(OPEN_STATUSES), Issue.deadline < clock.today()
+            ),
         )
         .where(Issue.task_force_id == task_force_id, Issue.status != DROPPED, group.is_not(None))
         .group_by(group)
@@ -160,12 +189,16 @@ def scorecard_lines(
             closed_on_time,
             overdue,
         )
-    # The late closures' delays, for the medians.
+
+
+def _count_late_closures(lines: dict, task_force_id: int, period: Period, by: str) -> None:
+    """The late closures' delays, for the medians."""
+    group = _group(by)
     delays: dict[int, list[int]] = {}
     for key, closed_at, deadline in db.session.execute(
         select(group, Issue.closed_at, Issue.deadline).where(
             Issue.task_force_id == task_force_id,
-            closed_in_period,
+            _closed_in(period),
             Issue.deadline.is_not(None),
             clock.local_day(Issue.closed_at) > Issue.deadline,
         )
@@ -174,7 +207,11 @@ def scorecard_lines(
     for key, values in delays.items():
         if key in lines:
             lines[key].median_delay = round(statistics.median(values), 1)
-    # The latest progress note up to the end of the period.
+
+
+def _count_days_since_update(lines: dict, task_force_id: int, period: Period, by: str) -> None:
+    """The latest progress note up to the end of the period."""
+    end = period.end_utc
     if by == BY_MEMBER:
         latest = select(ProgressUpdate.author_id, func.max(ProgressUpdate.created_at)).where(
             ProgressUpdate.task_force_id == task_force_id, ProgressUpdate.created_at < end
@@ -187,11 +224,15 @@ def scorecard_lines(
             .where(ProgressUpdate.task_force_id == task_force_id, ProgressUpdate.created_at < end)
             .group_by(Issue.org_unit_id)
         )
-    reference = min(today, period.end)
+    reference = min(clock.today(), period.end)
     for key, at in db.session.execute(latest):
         if key in lines and at is not None:
             lines[key].days_since_update = max((reference - clock_day(at)).days, 0)
-    # Nudges received and escalations raised within the period.
+
+
+def _count_nudges_and_escalations(lines: dict, task_force_id: int, period: Period, by: str) -> None:
+    """Nudges received and escalations raised within the period."""
+    start, end = period.start_utc, period.end_utc
     if by == BY_MEMBER:
         nudges = select(Nudge.recipient_id, func.count(Nudge.id)).group_by(Nudge.recipient_id)
         escalations = select(Escalation.raised_by_id, func.count(Escalation.id)).group_by(
@@ -222,34 +263,26 @@ def scorecard_lines(
     for key, n in db.session.execute(escalations):
         if key in lines:
             lines[key].escalations = n
-    # Incentives dated within the period (a person's record counts them from its list).
+
+
+def _count_incentives(lines: dict, task_force_id: int, period: Period, by: str) -> None:
+    """Incentives dated within the period, positive and negative."""
     subject = Incentive.user_id if by == BY_MEMBER else Incentive.org_unit_id
-    incentive_counts = (
-        []
-        if only is not None
-        else db.session.execute(
-            select(subject, Incentive.polarity, func.count(Incentive.id))
-            .where(
-                Incentive.task_force_id == task_force_id,
-                Incentive.awarded_on >= period.start,
-                Incentive.awarded_on <= period.end,
-                subject.is_not(None),
-            )
-            .group_by(subject, Incentive.polarity)
+    for key, polarity, n in db.session.execute(
+        select(subject, Incentive.polarity, func.count(Incentive.id))
+        .where(
+            Incentive.task_force_id == task_force_id,
+            Incentive.awarded_on >= period.start,
+            Incentive.awarded_on <= period.end,
+            subject.is_not(None),
         )
-    )
-    for key, polarity, n in incentive_counts:
+        .group_by(subject, Incentive.polarity)
+    ):
         if key in lines:
             if polarity == POSITIVE:
                 lines[key].positive = n
             else:
                 lines[key].negative = n
-    result = list(lines.values())
-    if by == BY_UNIT:
-        result = [
-            line for line in result if line.owned or line.closed or line.positive or line.negative
-        ]
-    return sort_lines(result, sort)
 
 
 def clock_day(instant: datetime) -> date:
@@ -354,7 +387,6 @@ def record_incentive(actor: User, task_force_id: int, data: IncentiveInput) -> I
         {"polarity": [None, data.polarity], "kind": [None, data.kind]},
         summary=incentive.reason[:120],
     )
-    db.session.commit()
     return incentive
 
 

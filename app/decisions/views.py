@@ -7,7 +7,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -29,7 +28,13 @@ from app.core.nav import NavItem
 from app.core.paging import requested_page
 from app.core.pdf import pdf_response, render_pdf
 from app.core.permissions import can
-from app.core.web import across_task_forces, current_task_force, form_error, requires
+from app.core.web import (
+    across_task_forces,
+    current_task_force,
+    flash_refusal,
+    form_error,
+    requires,
+)
 from app.decisions import exports, scorecards, service
 from app.decisions.forms import (
     DecisionForm,
@@ -48,6 +53,7 @@ from app.decisions.labels import (
     POLARITY_LABELS,
 )
 from app.decisions.models import Escalation
+from app.extensions import db
 from app.issues import service as issues
 from app.issues.models import Issue
 from app.people import roster
@@ -114,7 +120,7 @@ class IssuePanel:
 def _escalation_panel(user, issue):
     if not can(user, "escalation.view", issue.task_force_id):
         return []
-    may_raise = service.may_raise(user, issue) and issue.is_open
+    may_raise = can(user, "escalation.raise", issue) and issue.is_open
     form = None
     if may_raise:
         form = EscalationForm(formdata=None)
@@ -128,7 +134,7 @@ def _escalation_panel(user, issue):
         may_nudge=can(user, "supervision.nudge", issue.task_force_id)
         and issue.is_open
         and issue.owner_id is not None,
-        may_lift=issue.supervised and service.is_leader(user, issue.task_force_id),
+        may_lift=issue.supervised and can(user, "supervision.lift", issue.task_force_id),
         nudges=nudges,
         today=clock.today(),
     )
@@ -157,12 +163,13 @@ def _escalation_input(form: EscalationForm) -> service.EscalationInput:
     )
 
 
+def _issue(issue_id: int) -> Issue:
+    return issues.load_issue(current_user, issue_id)
+
+
 @bp.route("/issues/<int:issue_id>/escalate", methods=["GET", "POST"])
-@requires("escalation.raise")
-def raise_escalation(issue_id: int):
-    issue = issues.load_issue(current_user, issue_id)
-    if not service.may_raise(current_user, issue):
-        abort(403)
+@requires("escalation.raise", load=_issue)
+def raise_escalation(issue: Issue, issue_id: int):
     form = EscalationForm()
     if request.method == "GET":
         form.due_on.data = service.default_due_on()
@@ -260,7 +267,7 @@ def _escalation_page(escalation: Escalation, status: int = 200, meetings=None, *
             scheduled_on=next(
                 (m for m in meetings.upcoming if m.day == escalation.scheduled_for), None
             ),
-            may_decide=escalation.pending and service.may_decide(current_user, escalation),
+            may_decide=escalation.pending and can(current_user, "escalation.decide", escalation),
             form=_decision_form(escalation, meetings, forms.get("form")),
             schedule_form=_schedule_form(escalation, meetings, forms.get("schedule_form")),
             schedule_confirmation=forms.get("schedule_confirmation"),
@@ -296,6 +303,8 @@ def decide(escalation_id: int):
     try:
         service.decide(current_user, escalation, data, form.version_value)
     except DomainError as error:
+        # The page shows the escalation as saved, not what the refused decision flushed.
+        db.session.rollback()
         escalation = service.load_escalation(current_user, escalation_id)
         form_error(form, error)
         code = 409 if isinstance(error, StaleEdit) else error.status
@@ -462,7 +471,7 @@ def nudge(issue_id: int):
         with once(back.location):
             service.nudge(current_user, issue, form.note.data or "")
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         flash(_("Reminder sent to %(name)s.", name=issue.owner.display_name), "success")
     return back
@@ -475,7 +484,7 @@ def lift_supervision(issue_id: int):
     try:
         service.lift_supervision(current_user, issue)
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         flash(_("The leader's supervision is lifted."), "success")
     return _back(url_for("issues.issue_detail", issue_id=issue_id))

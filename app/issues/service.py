@@ -496,7 +496,6 @@ def create_issue(actor: User, task_force_id: int, data: IssueInput) -> Issue:
         summary=f"{issue.code} {issue.title}",
     )
     _notify_assignment(actor, issue)
-    db.session.commit()
     return issue
 
 
@@ -887,7 +886,6 @@ def add_subtask(
     audit.record(
         actor, "subtask_added", issue, {"subtask": [None, subtask.title]}, summary=issue.code
     )
-    db.session.commit()
     return subtask
 
 

@@ -159,14 +159,13 @@ def _hash(token: str) -> str:
 
 def issue_token(user: User) -> str:
     """A new secret for the user's feed; any earlier one stops working. Shown once."""
-    revoke_token(user, commit=False)
+    revoke_token(user)
     token = secrets.token_urlsafe(32)
     db.session.add(CalendarToken(user_id=user.id, token_hash=_hash(token)))
-    db.session.commit()
     return token
 
 
-def revoke_token(user: User, commit: bool = True) -> int:
+def revoke_token(user: User) -> int:
     rows = db.session.scalars(
         select(CalendarToken).where(
             CalendarToken.user_id == user.id, CalendarToken.revoked_at.is_(None)
@@ -174,8 +173,6 @@ def revoke_token(user: User, commit: bool = True) -> int:
     ).all()
     for row in rows:
         row.revoked_at = clock.now()
-    if commit:
-        db.session.commit()
     return len(rows)
 
 

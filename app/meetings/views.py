@@ -22,6 +22,7 @@ from app.core.permissions import can
 from app.core.web import (
     allowed_here,
     current_task_force,
+    flash_refusal,
     form_error,
     public,
     refusal_status,
@@ -264,7 +265,7 @@ def _meeting_context(meeting, items=None, typed=None, stale=None, confirmation=N
     proposals = []
     if not items and meeting.status == "planned":
         proposals = service.build_agenda(meeting, previous, previous_actions)
-    may_run = service.may_run(current_user, meeting)
+    may_run = can(current_user, "meeting.run", meeting)
     action_form = forms.get("action_form") or ActionForm()
     action_form.owner_id.choices = _people(task_force_id)
     people_choices = action_form.owner_id.choices
@@ -351,17 +352,23 @@ def _keep_typed(meeting, anchor: str = "", **forms) -> bool:
     """
     typed = _typed()
     try:
-        return bool(service.keep_typed(current_user, meeting, typed))
+        kept = bool(service.keep_typed(current_user, meeting, typed))
     except StaleEdit as error:
+        # The page is shown again: as saved, beside what was typed.
         db.session.rollback()
         response = _page_again(meeting.id, error.status, typed=typed, stale=error, **forms)
         raise _Refused(response) from None
     except DomainError as error:
         if error.status == 404:
             raise
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
         raise _Refused(_back(meeting.id, anchor)) from None
+    if kept:
+        # What was typed is a unit of work of its own, committed before the action runs:
+        # an action refused or asking to confirm (an answer the boundary rolls back) must
+        # not discard the secretary's typing.
+        db.session.commit()
+    return kept
 
 
 def _run(
@@ -397,8 +404,7 @@ def _run(
     except DomainError as error:
         if error.status == 404:
             raise
-        db.session.rollback()
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         if success:
             flash(success, "success")
@@ -440,8 +446,7 @@ def add_agenda_item(meeting_id: int):
                 )
         except DomainError as error:
             if error.status in (403, 404, 409):
-                db.session.rollback()
-                flash(error.message, "danger")
+                flash_refusal(error)
                 return _back(meeting_id, "#agenda")
             form_error(form, error)
         else:
@@ -569,7 +574,7 @@ def add_action(meeting_id: int):
                 )
         except DomainError as error:
             if error.status == 403:
-                flash(error.message, "danger")
+                flash_refusal(error)
                 return _back(meeting_id, "#actions")
             form_error(form, error)
         else:

@@ -10,9 +10,12 @@ from sqlalchemy import func, select
 from app.core import clock, hooks
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.core.models import AuditEvent, Notification
+from app.core.permissions import can
 from app.core.scope import task_force_scope
+from app.core.unit import committing
 from app.decisions import service
 from app.decisions.models import Decision, Escalation
+from app.decisions.service import escalations
 from app.extensions import db
 from app.issues.models import Issue
 from tests import factories
@@ -92,15 +95,15 @@ def test_raising_tells_the_deciders_of_that_level(scoped, world, person):
 
 def test_the_level_decides_who_may_decide(scoped, world, person):
     to_leader = _escalate(person, world, level="leader")
-    assert not service.may_decide(person("exec_leader"), to_leader)
-    assert service.may_decide(person("leader"), to_leader)
+    assert not can(person("exec_leader"), "escalation.decide", to_leader)
+    assert can(person("leader"), "escalation.decide", to_leader)
     with pytest.raises(PermissionDenied):
         service.decide(person("exec_leader"), to_leader, service.DecisionInput(text="同意"))
     to_exec = _escalate(person, world, level="exec_leader")
-    assert service.may_decide(person("exec_leader"), to_exec)
-    assert service.may_decide(person("leader"), to_exec)
+    assert can(person("exec_leader"), "escalation.decide", to_exec)
+    assert can(person("leader"), "escalation.decide", to_exec)
     for who in ("member", "viewer", "temp_member"):
-        assert not service.may_decide(person(who), to_exec)
+        assert not can(person(who), "escalation.decide", to_exec)
     with pytest.raises(PermissionDenied):
         service.decide(person("member"), to_exec, service.DecisionInput(text="同意"))
 
@@ -167,15 +170,19 @@ def test_a_failed_decision_leaves_escalation_and_item_unchanged(scoped, world, p
     assert db.session.scalar(select(func.count(Decision.id))) == 0
 
 
-def test_a_failure_after_the_item_changed_rolls_everything_back(scoped, world, person, monkeypatch):
+def test_a_failure_after_the_item_changed_rolls_everything_back(
+    scoped, world, person, monkeypatch, commit
+):
     escalation = _escalate(person, world)
+    commit()
     deadline_before = db.session.get(Issue, world.issue_id).deadline
 
     def broken(*args, **kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr(service, "tell", broken)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(escalations, "tell", broken)
+    # The service flushes; the boundary (here a command's) keeps all of it or nothing.
+    with pytest.raises(RuntimeError), committing():
         service.decide(
             person("exec_leader"),
             escalation,
@@ -239,7 +246,7 @@ def test_a_supervision_escalation_puts_the_item_under_the_leaders_supervision(
 
 
 def test_the_item_page_shows_its_escalations_and_a_raise_form_for_those_who_may(
-    app, world, login, look
+    app, world, login, look, commit
 ):
     with look(), task_force_scope(world.task_force_id):
         member = db.session.get(factories.User, world.users["member"])
@@ -251,6 +258,7 @@ def test_the_item_page_shows_its_escalations_and_a_raise_form_for_those_who_may(
                 kind="communication", level="exec_leader", question="协调科技部排期"
             ),
         )
+        commit()
     page = login("member").get(f"/issues/{world.issue_id}").get_data(as_text=True)
     assert "协调科技部排期" in page and 'data-testid="raise-escalation"' in page
     viewer_page = login("viewer").get(f"/issues/{world.issue_id}").get_data(as_text=True)
@@ -258,7 +266,7 @@ def test_the_item_page_shows_its_escalations_and_a_raise_form_for_those_who_may(
 
 
 def test_the_queue_lists_pending_escalations_oldest_first_with_overdue_marked(
-    app, world, login, look
+    app, world, login, look, commit
 ):
     with look(), task_force_scope(world.task_force_id):
         member = db.session.get(factories.User, world.users["member"])
@@ -272,6 +280,7 @@ def test_the_queue_lists_pending_escalations_oldest_first_with_overdue_marked(
             member, issue, service.EscalationInput("decision", "leader", "新的问题")
         )
         assert old.due_on < TODAY
+        commit()
     page = login("exec_leader").get("/escalations").get_data(as_text=True)
     # The world's escalation was raised today, before the new one.
     assert page.index("旧的问题") < page.index("归集产品是否先在") < page.index("新的问题")

@@ -39,6 +39,7 @@ def _raise(world, questions: list[tuple[str, str]]) -> None:
             service.raise_escalation(
                 member, issue, service.EscalationInput(kind, "exec_leader", question)
             )
+    db.session.commit()  # the boundary: the pages read them in requests of their own
     clock.set_today(TODAY)
 
 
@@ -95,7 +96,9 @@ def test_a_single_page_has_no_pager(app, world, login):
     assert "归集产品是否先在长春分行试点？" in html
 
 
-def test_the_register_shows_a_new_escalation_and_a_decision_at_once(app, world, login, look):
+def test_the_register_shows_a_new_escalation_and_a_decision_at_once(
+    app, world, login, look, commit
+):
     client = login("leader")
     assert "新的提级" not in client.get("/decisions").get_data(as_text=True)
     with look():
@@ -105,6 +108,7 @@ def test_the_register_shows_a_new_escalation_and_a_decision_at_once(app, world, 
         escalation = service.rows_of_register(world.task_force_id, service.RegisterFilter())[0]
         leader = db.session.get(User, world.users["leader"])
         service.decide(leader, escalation.escalation, service.DecisionInput(text="同意先行"))
+        commit()
     html = client.get("/decisions").get_data(as_text=True)
     assert "同意先行" in html and _figures_total(html) == 2
 

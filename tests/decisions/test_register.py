@@ -45,6 +45,7 @@ def _history(world):
     service.decide(exec_leader, fast, service.DecisionInput(text="已协调"))
     _at(days(4))
     service.decide(leader, slow, service.DecisionInput(text="+同意"))
+    db.session.commit()  # the boundary: pages read the history in requests of their own
     return fast, slow, waiting
 
 

@@ -138,7 +138,7 @@ def test_cancelling_one_occurrence(scoped, world, person):
     assert [m.status for m in service.series_meetings(series)].count("cancelled") == 1
 
 
-def test_editing_a_series_carries_over_to_the_meetings_to_come(login, look, world):
+def test_editing_a_series_carries_over_to_the_meetings_to_come(login, look, world, commit):
     with look():
         leader = db.session.get(User, world.users["leader"])
         with task_force_scope(world.task_force_id):
@@ -158,6 +158,7 @@ def test_editing_a_series_carries_over_to_the_meetings_to_come(login, look, worl
             past, moved = meetings[0], meetings[2]
             service.mark_held(leader, past)
             service.move_meeting(leader, moved, datetime(2024, 8, 1, 16, 0, tzinfo=SHANGHAI))
+            commit()
         ids = (series.id, series.version, past.id, moved.id, meetings[1].id)
     client = login("leader")
     response = client.post(
