@@ -111,6 +111,16 @@ def _at(day: date, step: str, extra_minutes: int = 0) -> datetime:
     return moment + timedelta(minutes=extra_minutes)
 
 
+@contextmanager
+def _moment(instant: datetime):
+    """The clock stopped at ``instant`` for a step of the replay, and the step's rows
+    flushed before it moves on: services flush when they need to, and the boundary
+    commits the whole demo at the end, but each row must carry the time of its step."""
+    with clock.frozen_at(instant):
+        yield
+        db.session.flush()
+
+
 def _workday(day: date) -> date:
     """A weekend day moves to the nearest working day: Saturday to Friday, Sunday to Monday."""
     if day.weekday() == 5:
@@ -247,7 +257,7 @@ def _task_force(
         if task_force is not None:
             task_force.key = key
     if task_force is None:
-        with clock.frozen_at(_at(start, "setup")):
+        with _moment(_at(start, "setup")):
             task_force = service.create_task_force(
                 admin,
                 service.TaskForceInput(
@@ -272,7 +282,7 @@ def _aum_roster(admin: User, task_force: TaskForce, users: dict[str, User]) -> N
             joined_on, ends_on = start, None
             if tf_role == TEMP_MEMBER:
                 joined_on, ends_on = _temp_period(username, start, today)
-            with clock.frozen_at(_at(joined_on, "setup")):
+            with _moment(_at(joined_on, "setup")):
                 service.add_member(
                     admin,
                     task_force.id,
@@ -285,7 +295,7 @@ def _aum_roster(admin: User, task_force: TaskForce, users: dict[str, User]) -> N
 
 def _second_roster(admin: User, task_force: TaskForce, users: dict[str, User]) -> None:
     start = task_force.starts_on
-    with task_force_scope(task_force.id), clock.frozen_at(_at(start, "setup")):
+    with task_force_scope(task_force.id), _moment(_at(start, "setup")):
         for username, role in SECOND_ROSTER:
             if not _has_membership(task_force.id, users[username].id):
                 service.add_member(admin, task_force.id, users[username].id, role, joined_on=start)
@@ -477,7 +487,7 @@ class _Writer:
 
     def write(self, plan: Plan) -> Issue:
         p = plan.problem
-        with clock.frozen_at(_at(plan.created, "create")):
+        with _moment(_at(plan.created, "create")):
             issue = issues.create_issue(
                 self.users[plan.creator],
                 self.task_force.id,
@@ -499,7 +509,7 @@ class _Writer:
         subtasks: dict[int, Subtask] = {}
         for step in plan.steps:
             actor = self.users[step.actor]
-            with clock.frozen_at(step.at):
+            with _moment(step.at):
                 self._do(issue, actor, step, milestones, subtasks)
         return issue
 
@@ -562,7 +572,7 @@ def _categories(task_force: TaskForce, actor: User, spec: list, day: date) -> No
         (c.parent_id, c.name): c
         for c in db.session.scalars(select(Category).where(Category.task_force_id == task_force.id))
     }
-    with clock.frozen_at(_at(day, "create")):
+    with _moment(_at(day, "create")):
         for name, prefix, priority, description, subs in spec:
             top = existing.get((None, name))
             if top is None:
@@ -692,7 +702,7 @@ def load_demo(password: str = DEFAULT_PASSWORD) -> None:
 
 def _load(password: str) -> None:
     today = clock.today()
-    with clock.frozen_at(_at(aum_start(today) - timedelta(days=14), "setup")):
+    with _moment(_at(aum_start(today) - timedelta(days=14), "setup")):
         users, units = _users(password)
     admin = users["admin"]
 
