@@ -1,7 +1,8 @@
 """Goal figures: KPIs, their readings (by hand or from Excel), progress, growth, charts.
 
 Leaders (``kpi.manage``) define KPIs and enter readings; everyone on the task force
-reads them. Services check the table, write the audit event and commit once.
+reads them. Services check the table, write the audit event and flush; the caller's
+boundary commits (``core.unit``).
 """
 
 from __future__ import annotations
@@ -195,7 +196,6 @@ def create_kpi(actor: User, task_force_id: int, data: KpiInput) -> Kpi:
     db.session.flush()
     _set_pilots(kpi, data.pilot_ids)
     audit.record(actor, "created", kpi, {"name": [None, kpi.name]}, summary=kpi.name)
-    db.session.commit()
     return kpi
 
 
@@ -225,7 +225,7 @@ def update_kpi(actor: User, kpi: Kpi, data: KpiInput, version: int | None) -> di
         _set_pilots(kpi, data.pilot_ids)
     if changes:
         audit.record(actor, "updated", kpi, changes, summary=kpi.name)
-    db.session.commit()
+    db.session.flush()  # a save that lost the race is refused here, where its form shows it
     return changes
 
 
@@ -262,7 +262,6 @@ def record_reading(actor: User, kpi: Kpi, period: date, value: Decimal, note: st
         raise ValidationFailed(_("A reading cannot be for a future period."), "period")
     how = _put_reading(actor, kpi, period, value, note)
     audit.record(actor, f"reading_{how}", kpi, {str(period): [None, str(value)]}, summary=kpi.name)
-    db.session.commit()
 
 
 # --- Excel import --------------------------------------------------------------------------
@@ -402,7 +401,6 @@ def import_readings(
         summary=_("%(n)d readings imported", n=len(rows)),
         task_force_id=task_force_id,
     )
-    db.session.commit()
     return result
 
 

@@ -1,4 +1,5 @@
-"""Accounts, task forces, org units and rosters. Every function takes the acting user."""
+"""Accounts, task forces, org units and rosters. Every function takes the acting user,
+and flushes at most: the caller's boundary commits (``core.unit``)."""
 
 from __future__ import annotations
 
@@ -156,7 +157,6 @@ def authenticate(identifier: str, password: str, address: str) -> User:
     if not ok:
         if user is not None and len(against_account) + 1 == limit:
             _tell_locked(user, address, limit, window)
-        db.session.commit()
         raise LoginRefused()
     # A plain UPDATE: a login is not an edit of the account, and six browsers signing in
     # at once must not trip over each other's version number.
@@ -166,7 +166,6 @@ def authenticate(identifier: str, password: str, address: str) -> User:
     landing = resolve_current_task_force(user)
     user.current_task_force_id = landing.id if landing is not None else None
     audit.record(user, "login", user)
-    db.session.commit()
     return user
 
 
@@ -195,7 +194,7 @@ def start_session(user: User, address: str) -> UserSession:
         user_id=user.id, created_at=now, expires_at=now + lifetime, address=(address or "")[:64]
     )
     db.session.add(row)
-    db.session.commit()
+    db.session.flush()
     user.session_id = row.id
     return row
 
@@ -208,7 +207,6 @@ def end_session(user: User) -> None:
             .where(UserSession.id == user.session_id, UserSession.revoked_at.is_(None))
             .values(revoked_at=clock.now())
         )
-        db.session.commit()
 
 
 def _end_all_sessions(user: User) -> None:
@@ -223,7 +221,6 @@ def sign_out_everywhere(user: User) -> None:
     """End every signed-in browser of ``user``, this one included."""
     _end_all_sessions(user)
     audit.record(user, "signed_out_everywhere", user)
-    db.session.commit()
 
 
 def purge_login_records(days: int = 90) -> tuple[int, int]:
@@ -235,7 +232,6 @@ def purge_login_records(days: int = 90) -> tuple[int, int]:
             or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)
         )
     )
-    db.session.commit()
     return attempts.rowcount, sessions.rowcount
 
 
@@ -249,7 +245,6 @@ def change_password(user: User, current: str, new: str) -> None:
     # fresh session for this one.
     _end_all_sessions(user)
     audit.record(user, "password_changed", user)
-    db.session.commit()
 
 
 def _set_preference(user: User, **values) -> None:
@@ -258,7 +253,6 @@ def _set_preference(user: User, **values) -> None:
     administrator editing the account meanwhile is not refused) nor trips over it (two
     tabs switching at once both succeed)."""
     db.session.execute(update(User).where(User.id == user.id).values(**values))
-    db.session.commit()
 
 
 def set_locale(user: User, locale: str) -> None:
@@ -324,7 +318,6 @@ def create_user(actor: User | None, data: UserInput) -> User:
         {k: [None, getattr(user, k)] for k in ("username", "email", "display_name", "role")},
         summary=user.username,
     )
-    db.session.commit()
     return user
 
 
@@ -347,7 +340,7 @@ def update_user(actor: User, user: User, data: UserInput, version: int | None) -
     )
     if changes:
         audit.record(actor, "updated", user, changes, summary=user.username)
-    db.session.commit()
+    db.session.flush()  # a save that lost the race is refused here, where its form shows it
     return user
 
 
@@ -363,7 +356,6 @@ def set_user_active(actor: User, user: User, active: bool) -> None:
         )
     if not active:
         _end_all_sessions(user)
-    db.session.commit()
 
 
 def reset_password(actor: User, user: User, new_password: str) -> None:
@@ -381,7 +373,6 @@ def reset_password(actor: User, user: User, new_password: str) -> None:
         unique_key=f"password_reset:{user.id}:{clock.now().isoformat()}",
         link="/account/password",
     )
-    db.session.commit()
 
 
 def list_users(actor: User, query: str = "", include_inactive: bool = True) -> list[User]:
@@ -445,7 +436,6 @@ def create_task_force(actor: User, data: TaskForceInput) -> TaskForce:
     if leader is not None:
         with task_force_scope(task_force.id):
             _start_membership(actor, task_force.id, leader, LEADER, None, data.starts_on, None)
-    db.session.commit()
     return task_force
 
 
@@ -466,7 +456,7 @@ def update_task_force(
     )
     if changes:
         audit.record(actor, "updated", task_force, changes, task_force_id=task_force.id)
-    db.session.commit()
+    db.session.flush()  # a save that lost the race is refused here, where its form shows it
     return task_force
 
 
@@ -477,7 +467,6 @@ def set_task_force_archived(actor: User, task_force: TaskForce, archived: bool) 
         audit.record(
             actor, "archived" if archived else "restored", task_force, task_force_id=task_force.id
         )
-    db.session.commit()
 
 
 def get_task_force(task_force_id) -> TaskForce:
@@ -692,7 +681,6 @@ def add_member(
     membership = _start_membership(
         actor, task_force_id, user, role, org_unit_id, joined_on, ends_on, note
     )
-    db.session.commit()
     return membership
 
 
@@ -747,7 +735,6 @@ def change_role(
         today,
         ends_on,
     )
-    db.session.commit()
     return successor
 
 
@@ -789,7 +776,6 @@ def end_membership(actor: User, membership: Membership, note: str = "") -> None:
         subject=membership,
         task_force_id=membership.task_force_id,
     )
-    db.session.commit()
 
 
 def _keep_a_leader(membership: Membership, today: date) -> None:
@@ -884,7 +870,6 @@ def create_org_unit(actor: User, data: OrgUnitInput) -> OrgUnit:
     db.session.add(unit)
     db.session.flush()
     audit.record(actor, "created", unit, {"name": [None, unit.name]}, summary=unit.name)
-    db.session.commit()
     return unit
 
 
@@ -903,7 +888,7 @@ def update_org_unit(actor: User, unit: OrgUnit, data: OrgUnitInput, version: int
     )
     if changes:
         audit.record(actor, "updated", unit, changes, summary=unit.name)
-    db.session.commit()
+    db.session.flush()  # a save that lost the race is refused here, where its form shows it
     return unit
 
 
@@ -912,7 +897,6 @@ def set_org_unit_archived(actor: User, unit: OrgUnit, archived: bool) -> None:
     changes = audit.apply_changes(unit, {"archived_at": clock.now() if archived else None})
     if changes:
         audit.record(actor, "archived" if archived else "restored", unit, summary=unit.name)
-    db.session.commit()
 
 
 def get_org_unit(unit_id) -> OrgUnit:

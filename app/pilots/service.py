@@ -2,7 +2,7 @@
 
 Every function takes the acting user, checks the permission table and the object-level
 rule (the leaders act on any pilot; its owner and the owners of its rollout tasks work
-on it), writes the audit event and commits once.
+on it), writes the audit event and flushes; the caller's boundary commits (``core.unit``).
 """
 
 from __future__ import annotations
@@ -177,7 +177,6 @@ def create_pilot(actor: User, task_force_id: int, data: PilotInput) -> Pilot:
             f"pilot-{pilot.id}-owner-{data.owner_id}",
             lambda: _("You own the pilot “%(name)s”.", name=pilot.name),
         )
-    db.session.commit()
     return pilot
 
 
@@ -205,7 +204,7 @@ def update_pilot(actor: User, pilot: Pilot, data: PilotInput, version: int | Non
         pilot.units = units
     if changes:
         audit.record(actor, "updated", pilot, changes, summary=pilot.name)
-    db.session.commit()
+    db.session.flush()  # a save that lost the race is refused here, where its form shows it
     return changes
 
 
@@ -259,7 +258,7 @@ def change_status(actor: User, pilot: Pilot, target: str, version: int | None = 
     if target == COMPLETED:
         pilot.completed_at = clock.now()
     audit.record(actor, "status", pilot, {"status": [previous, target]}, summary=pilot.name)
-    db.session.commit()
+    db.session.flush()  # a save that lost the race is refused here, where its form shows it
 
 
 # --- objectives and results ----------------------------------------------------------------
@@ -285,7 +284,6 @@ def add_objective(
     )
     db.session.add(objective)
     audit.record(actor, "objective_added", pilot, {"objective": [None, title]}, summary=pilot.name)
-    db.session.commit()
     return objective
 
 
@@ -308,7 +306,6 @@ def record_result(
             {"objective": [objective.title, str(actual)]},
             summary=pilot.name,
         )
-    db.session.commit()
 
 
 # --- review (复盘) and evidence --------------------------------------------------------------
@@ -334,7 +331,6 @@ def record_review(
     pilot.reviewed_at = clock.now()
     pilot.reviewed_by_id = actor.id
     audit.record(actor, "reviewed", pilot, changes, summary=pilot.name)
-    db.session.commit()
 
 
 def add_evidence(actor: User, pilot: Pilot, filename: str, content: bytes) -> PilotEvidence:
@@ -359,7 +355,7 @@ def add_evidence(actor: User, pilot: Pilot, filename: str, content: bytes) -> Pi
         audit.record(
             actor, "evidence_added", pilot, {"evidence": [None, stored.name]}, summary=pilot.name
         )
-        db.session.commit()
+        db.session.flush()
     return evidence
 
 
@@ -424,7 +420,7 @@ def decide(
             outcome=_outcome_text(outcome),
         ),
     )
-    db.session.commit()
+    db.session.flush()  # a save that lost the race is refused here, where its form shows it
 
 
 def _outcome_text(outcome: str) -> str:
@@ -495,7 +491,6 @@ def plan_rollout(
             {"units": [None, [t.org_unit_id for t in added]]},
             summary=pilot.name,
         )
-    db.session.commit()
     return added
 
 
@@ -559,7 +554,7 @@ def update_rollout(
             {f"{task.org_unit.name}.{k}": v for k, v in changes.items()},
             summary=pilot.name,
         )
-    db.session.commit()
+    db.session.flush()  # a save that lost the race is refused here, where its form shows it
     return changes
 
 

@@ -21,6 +21,7 @@ from app.core.nav import NavItem
 from app.core.permissions import can
 from app.core.web import (
     current_task_force,
+    flash_refusal,
     form_error,
     refusal_status,
     requires,
@@ -260,7 +261,7 @@ def change_stage(pilot_id: int):
     try:
         service.change_status(current_user, pilot, form.target.data, form.version_value)
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
         return _detail_with_error(pilot_id, error.status)
     flash(
         _("The pilot is now “%(stage)s”.", stage=STATUS_LABELS[pilot.status]),
@@ -300,7 +301,7 @@ def record_result(objective_id: int):
         try:
             service.record_result(current_user, objective, form.actual.data, form.measured_on.data)
         except DomainError as error:
-            flash(error.message, "danger")
+            flash_refusal(error)
         else:
             flash(_("Result recorded."), "success")
     else:
