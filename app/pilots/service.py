@@ -17,9 +17,9 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core import audit, clock
-from app.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from app.core.errors import InvalidTransition, NotFound, ValidationFailed
 from app.core.outbox import tell
-from app.core.permissions import EXEC_LEADER, LEADER, authorize, can
+from app.core.permissions import authorize, can
 from app.core.scope import get_in_scope, unscoped
 from app.core.service import check_version
 from app.extensions import db
@@ -60,51 +60,23 @@ from app.pilots.models import (
     pilot_unit,
 )
 
-MANAGERS = {LEADER, EXEC_LEADER}
 
-
-def is_manager(actor: User, task_force_id: int) -> bool:
-    return bool(actor.roles_in(task_force_id) & MANAGERS)
-
-
-def _rollout_owner_ids(pilot: Pilot) -> set[int]:
-    return {t.owner_id for t in pilot.rollouts if t.owner_id is not None}
-
-
-def may_work_on(actor: User, pilot: Pilot) -> bool:
-    """The leaders, the pilot's owner and the owners of its rollout tasks."""
-    if not can(actor, "pilot.work", pilot.task_force_id):
-        return False
-    if is_manager(actor, pilot.task_force_id):
-        return True
-    return pilot.owner_id == actor.id or actor.id in _rollout_owner_ids(pilot)
-
-
-def may_update_rollout(actor: User, task: RolloutTask) -> bool:
-    if not can(actor, "pilot.work", task.task_force_id):
-        return False
-    if is_manager(actor, task.task_force_id):
-        return True
-    return actor.id in (task.owner_id, task.pilot.owner_id)
-
-
-def may_decide(actor: User, pilot: Pilot) -> bool:
-    return can(actor, "pilot.manage", pilot.task_force_id) and is_manager(
-        actor, pilot.task_force_id
+def _require_work(actor: User, pilot: Pilot) -> None:
+    """The leaders, the pilot's owner and the owners of its rollout tasks (the table's
+    ``pilot.work`` and its rule about the pilot)."""
+    authorize(
+        actor,
+        "pilot.work",
+        pilot,
+        message=_(
+            "Only the pilot's owner, its rollout owners or the leaders may change this pilot."
+        ),
     )
 
 
-def _require_work(actor: User, pilot: Pilot) -> None:
-    if not may_work_on(actor, pilot):
-        raise PermissionDenied(
-            _("Only the pilot's owner, its rollout owners or the leaders may change this pilot.")
-        )
-
-
-def _require_manage(actor: User, task_force_id: int) -> None:
-    authorize(actor, "pilot.manage", task_force_id)
-    if not is_manager(actor, task_force_id):
-        raise PermissionDenied(_("Only the leader or the executive leader may do this."))
+def _require_manage(actor: User, target: int | Pilot, message: str | None = None) -> None:
+    """The leaders of the task force (``target`` its id, or one of its pilots)."""
+    authorize(actor, "pilot.manage", target, message=message)
 
 
 def _require_open(pilot: Pilot) -> None:
@@ -219,10 +191,10 @@ TRANSITIONS = {
 
 def allowed_transitions(actor: User, pilot: Pilot) -> list[str]:
     """The moves offered to ``actor`` (their preconditions are checked on the move)."""
-    if not may_work_on(actor, pilot):
+    if not can(actor, "pilot.work", pilot):
         return []
     targets = list(TRANSITIONS.get(pilot.status, ()))
-    if COMPLETED in targets and not may_decide(actor, pilot):
+    if COMPLETED in targets and not can(actor, "pilot.manage", pilot):
         targets.remove(COMPLETED)
     return targets
 
@@ -239,8 +211,8 @@ def change_status(actor: User, pilot: Pilot, target: str, version: int | None = 
     check_version(pilot, version)
     if target not in TRANSITIONS.get(pilot.status, ()):
         raise InvalidTransition(_("This pilot cannot move to that stage from its current one."))
-    if target == COMPLETED and not may_decide(actor, pilot):
-        raise PermissionDenied(_("Only the leader or the executive leader may do this."))
+    if target == COMPLETED:
+        _require_manage(actor, pilot, _("Only the leader or the executive leader may do this."))
     today = clock.today()
     if target == RUNNING and pilot.starts_on is None:
         pilot.starts_on = today
@@ -381,7 +353,7 @@ def decide(
     :raise InvalidTransition: unless the pilot is under review and its review is written.
     :raise ValidationFailed: without a rationale, or an extension without a new end.
     """
-    _require_manage(actor, pilot.task_force_id)
+    _require_manage(actor, pilot)
     check_version(pilot, version)
     if outcome not in OUTCOMES:
         raise ValidationFailed(_("Choose roll out, extend or stop."), "outcome")
@@ -521,10 +493,12 @@ def update_rollout(
 
     :raise InvalidTransition: unless the pilot is decided for rollout or rolling out.
     """
-    if not may_update_rollout(actor, task):
-        raise PermissionDenied(
-            _("Only the rollout's owner, the pilot's owner or the leaders may change it.")
-        )
+    authorize(
+        actor,
+        "rollout.update",
+        task,
+        message=_("Only the rollout's owner, the pilot's owner or the leaders may change it."),
+    )
     check_version(task, version)
     pilot = task.pilot
     if pilot.status not in (DECIDED, ROLLING_OUT):
