@@ -250,7 +250,7 @@ def test_the_owner_is_told_when_their_account_is_locked(client, look, wang):
 
 
 def test_an_unknown_name_costs_a_password_check_like_a_known_one(client, wang, monkeypatch):
-    from app.people import service
+    from app.people.service import sign_in as service
 
     checked = []
     real = service.check_password_hash
