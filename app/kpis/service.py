@@ -318,6 +318,33 @@ def _month_end(day: date) -> date:
     return day.replace(day=monthrange(day.year, day.month)[1])
 
 
+def _read_row(cells, kpis: dict[str, Kpi], today: date):
+    """One row's KPI, period and value, with its problems: functions that make their
+    messages, since messages are made only for the rows listed (beyond those a bad row is
+    only counted)."""
+    name, period_cell, value_cell = cells[:3]
+    problems: list = []
+    kpi = kpis.get(unneutralise(str(name or "").strip()))
+    if kpi is None:
+        problems.append(lambda name=name: _("unknown KPI “%(name)s”", name=str(name or "")[:100]))
+    period = _period(period_cell)
+    if period is None:
+        problems.append(lambda: _("the period is not a date (2024-03 or 2024-03-31)"))
+    else:
+        if isinstance(period_cell, str) and len(period_cell.strip()) <= 7:
+            period = _month_end(period)
+        if period > today:
+            problems.append(lambda: _("the period is in the future"))
+    try:
+        value = Decimal(str(value_cell).strip().replace(",", ""))
+        if not value.is_finite():
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        value = None
+        problems.append(lambda: _("the value is not a number"))
+    return kpi, period, value, problems
+
+
 def import_readings(
     actor: User, task_force_id: int, content: bytes, filename: str = "readings.xlsx"
 ) -> ImportResult:
@@ -345,29 +372,8 @@ def import_readings(
     for number, cells in table:
         if number == 1:
             continue  # the headings
-        name, period_cell, value_cell, note = cells[:4]
-        # Messages are made only for the rows listed: beyond those a bad row is counted.
-        problems: list = []
-        kpi = kpis.get(unneutralise(str(name or "").strip()))
-        if kpi is None:
-            problems.append(
-                lambda name=name: _("unknown KPI “%(name)s”", name=str(name or "")[:100])
-            )
-        period = _period(period_cell)
-        if period is None:
-            problems.append(lambda: _("the period is not a date (2024-03 or 2024-03-31)"))
-        else:
-            if isinstance(period_cell, str) and len(period_cell.strip()) <= 7:
-                period = _month_end(period)
-            if period > today:
-                problems.append(lambda: _("the period is in the future"))
-        try:
-            value = Decimal(str(value_cell).strip().replace(",", ""))
-            if not value.is_finite():
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
-            value = None
-            problems.append(lambda: _("the value is not a number"))
+        note = cells[3]
+        kpi, period, value, problems = _read_row(cells, kpis, today)
         if kpi is not None and period is not None:
             key = (kpi.id, period)
             if key in seen:
