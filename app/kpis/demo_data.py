@@ -9,9 +9,12 @@ last month already over.
 
 from __future__ import annotations
 
+import json
 from calendar import monthrange
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -22,26 +25,22 @@ from app.kpis import service
 from app.kpis.models import Kpi
 from app.people.models import TaskForce, User
 
-PILOT = "长春分行私人银行中心改革"
+# The figures, their year's shape (how much of the way each month-end had come, ending
+# at 1) and the pilot meant to move them live in a data file beside this one.
+DATA = json.loads(Path(__file__).with_name("demo_data.json").read_text(encoding="utf-8"))
+PILOT = DATA["pilot"]
+CURVE = tuple(DATA["curve"])
+FIGURES = DATA["figures"]
 
-# The shape of the year: how much of the way each month-end had come (ends at 1).
-CURVE = (0.0, 0.06, 0.13, 0.22, 0.31, 0.40, 0.50, 0.61, 0.71, 0.82, 0.91, 1.0)
 
-# (name, unit, baseline, final value, target, description)
-FIGURES = [
-    (
-        "非存AUM",
-        "yi_yuan",
-        862,
-        1000,
-        1000,
-        "瞄准非存AUM千亿目标：年初约862亿元，年末突破1000亿元。",
-    ),
-    ("AUM增幅", "percent", 0, 16, 15, "全口径AUM较年初增幅。"),
-    ("代销理财销量增幅", "percent", 0, 188, 150, "代销理财销量较上年同期增幅。"),
-    ("理财中收增幅", "percent", 0, 19, 15, "理财业务中间业务收入较上年同期增幅。"),
-    ("信托规模增幅", "percent", 0, 50, 40, "代销信托规模较年初增幅。"),
-]
+@contextmanager
+def _frozen_at(moment: datetime):
+    """The clock stopped at ``moment``: what the services wrote meanwhile is flushed before
+    it moves on, since rows take their timestamps when they are written (services flush
+    only when they must, ``core.unit``)."""
+    with clock.frozen_at(moment):
+        yield
+        db.session.flush()
 
 
 def _month_end(day: date) -> date:
@@ -66,24 +65,25 @@ def build(task_force: TaskForce, leader: User, today: date) -> int:
         # The AUM figure is what the Changchun pilot was meant to move.
         pilot_ids = [pid for pid, name in service.pilot_options(task_force.id) if name == PILOT]
         have = set(db.session.scalars(select(Kpi.name).where(Kpi.task_force_id == task_force.id)))
-        for order, (name, unit, baseline, final, target, description) in enumerate(FIGURES):
+        for order, figure in enumerate(FIGURES):
+            name, baseline, final = figure["name"], figure["baseline"], figure["final"]
             if name in have:
                 continue
             created = datetime(start.year, start.month, start.day, 2, order, tzinfo=UTC)
-            with clock.frozen_at(created):
+            with _frozen_at(created):
                 kpi = service.create_kpi(
                     leader,
                     task_force.id,
                     service.KpiInput(
                         name=name,
-                        unit=unit,
+                        unit=figure["unit"],
                         direction="up",
                         baseline=Decimal(baseline),
                         baseline_on=start,
-                        target=Decimal(target),
+                        target=Decimal(figure["target"]),
                         target_on=start.replace(year=start.year + 1) - timedelta(days=1),
-                        description=description,
-                        pilot_ids=pilot_ids if name == "非存AUM" else [],
+                        description=figure["description"],
+                        pilot_ids=pilot_ids if figure["moved_by_pilot"] else [],
                     ),
                 )
             # The latest month-end carries the year's final figure.
@@ -92,7 +92,7 @@ def build(task_force: TaskForce, leader: User, today: date) -> int:
                 value = Decimal(baseline + (final - baseline) * share).quantize(Decimal("0.1"))
                 entered = min(period + timedelta(days=3), today)
                 at = datetime(entered.year, entered.month, entered.day, 3, tzinfo=UTC)
-                with clock.frozen_at(at):
+                with _frozen_at(at):
                     service.record_reading(leader, kpi, period, value)
             added += 1
     return added

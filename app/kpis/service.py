@@ -1,7 +1,8 @@
 """Goal figures: KPIs, their readings (by hand or from Excel), progress, growth, charts.
 
 Leaders (``kpi.manage``) define KPIs and enter readings; everyone on the task force
-reads them. Services check the table, write the audit event and commit once.
+reads them. Services check the table, write the audit event and flush; the caller's
+boundary commits (``core.unit``).
 """
 
 from __future__ import annotations
@@ -195,7 +196,6 @@ def create_kpi(actor: User, task_force_id: int, data: KpiInput) -> Kpi:
     db.session.flush()
     _set_pilots(kpi, data.pilot_ids)
     audit.record(actor, "created", kpi, {"name": [None, kpi.name]}, summary=kpi.name)
-    db.session.commit()
     return kpi
 
 
@@ -225,7 +225,7 @@ def update_kpi(actor: User, kpi: Kpi, data: KpiInput, version: int | None) -> di
         _set_pilots(kpi, data.pilot_ids)
     if changes:
         audit.record(actor, "updated", kpi, changes, summary=kpi.name)
-    db.session.commit()
+    db.session.flush()  # a save that lost the race is refused here, where its form shows it
     return changes
 
 
@@ -262,7 +262,6 @@ def record_reading(actor: User, kpi: Kpi, period: date, value: Decimal, note: st
         raise ValidationFailed(_("A reading cannot be for a future period."), "period")
     how = _put_reading(actor, kpi, period, value, note)
     audit.record(actor, f"reading_{how}", kpi, {str(period): [None, str(value)]}, summary=kpi.name)
-    db.session.commit()
 
 
 # --- Excel import --------------------------------------------------------------------------
@@ -319,6 +318,33 @@ def _month_end(day: date) -> date:
     return day.replace(day=monthrange(day.year, day.month)[1])
 
 
+def _read_row(cells, kpis: dict[str, Kpi], today: date):
+    """One row's KPI, period and value, with its problems: functions that make their
+    messages, since messages are made only for the rows listed (beyond those a bad row is
+    only counted)."""
+    name, period_cell, value_cell = cells[:3]
+    problems: list = []
+    kpi = kpis.get(unneutralise(str(name or "").strip()))
+    if kpi is None:
+        problems.append(lambda name=name: _("unknown KPI “%(name)s”", name=str(name or "")[:100]))
+    period = _period(period_cell)
+    if period is None:
+        problems.append(lambda: _("the period is not a date (2024-03 or 2024-03-31)"))
+    else:
+        if isinstance(period_cell, str) and len(period_cell.strip()) <= 7:
+            period = _month_end(period)
+        if period > today:
+            problems.append(lambda: _("the period is in the future"))
+    try:
+        value = Decimal(str(value_cell).strip().replace(",", ""))
+        if not value.is_finite():
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        value = None
+        problems.append(lambda: _("the value is not a number"))
+    return kpi, period, value, problems
+
+
 def import_readings(
     actor: User, task_force_id: int, content: bytes, filename: str = "readings.xlsx"
 ) -> ImportResult:
@@ -346,29 +372,8 @@ def import_readings(
     for number, cells in table:
         if number == 1:
             continue  # the headings
-        name, period_cell, value_cell, note = cells[:4]
-        # Messages are made only for the rows listed: beyond those a bad row is counted.
-        problems: list = []
-        kpi = kpis.get(unneutralise(str(name or "").strip()))
-        if kpi is None:
-            problems.append(
-                lambda name=name: _("unknown KPI “%(name)s”", name=str(name or "")[:100])
-            )
-        period = _period(period_cell)
-        if period is None:
-            problems.append(lambda: _("the period is not a date (2024-03 or 2024-03-31)"))
-        else:
-            if isinstance(period_cell, str) and len(period_cell.strip()) <= 7:
-                period = _month_end(period)
-            if period > today:
-                problems.append(lambda: _("the period is in the future"))
-        try:
-            value = Decimal(str(value_cell).strip().replace(",", ""))
-            if not value.is_finite():
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
-            value = None
-            problems.append(lambda: _("the value is not a number"))
+        note = cells[3]
+        kpi, period, value, problems = _read_row(cells, kpis, today)
         if kpi is not None and period is not None:
             key = (kpi.id, period)
             if key in seen:
@@ -402,7 +407,6 @@ def import_readings(
         summary=_("%(n)d readings imported", n=len(rows)),
         task_force_id=task_force_id,
     )
-    db.session.commit()
     return result
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.core.errors import DomainError
 from app.core.forms import choices
 from app.core.paging import newer_older, requested_page
-from app.core.web import form_error, refusal_status, requires
+from app.core.web import flash_refusal, form_error, refusal_status, requires
 from app.people import service
 from app.people.forms import (
     ORG_UNIT_KIND_LABELS,
@@ -104,7 +104,7 @@ def set_user_active(user_id: int):
     try:
         service.set_user_active(current_user, user, active)
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         flash(
             _("%(name)s can log in again.", name=user.username)

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from app.core.errors import ValidationFailed
 from app.core.permissions import GLOBAL_ROLES
+from app.core.unit import committed
 from app.people import service
 
 # An AppGroup runs each command inside the app context, however it is invoked
@@ -22,6 +23,7 @@ users = AppGroup("users", help="Manage accounts.")
 @click.option("--name", "display_name", help="Display name; defaults to the username.")
 @click.option("--locale", type=click.Choice(service.LOCALES), default="zh_CN", show_default=True)
 @click.password_option(help="Prompted for when not given.")
+@committed
 def create_user(username, role, email, display_name, locale, password):
     """Create an account, e.g. the first admin: flask users create --username NAME --role admin"""
     data = service.UserInput(

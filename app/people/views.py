@@ -22,7 +22,7 @@ from app.core.forms import choices
 from app.core.freshness import cached_body
 from app.core.permissions import LEADERSHIP_ROLES, can
 from app.core.web import current_task_force, form_error, public, refusal_status, requires, safe_next
-from app.extensions import limiter
+from app.extensions import db, limiter
 from app.people import service
 from app.people.forms import (
     EndMembershipForm,
@@ -75,6 +75,9 @@ def login():
             form.form_errors.append(message)
             status = 429
         except service.LoginRefused:
+            # The failed attempt counts towards the lock-out although the login is
+            # refused (401, which the boundary would roll back): it is kept here.
+            db.session.commit()
             form.form_errors.append(_("Username or password is not correct."))
             status = 401
         else:

@@ -9,8 +9,11 @@ relative to today, in step with the problem list's own story of the reform.
 
 from __future__ import annotations
 
+import json
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -20,10 +23,23 @@ from app.extensions import db
 from app.issues.models import Issue
 from app.people.models import OrgUnit, TaskForce, User
 from app.pilots import service
-from app.pilots.models import DONE, IN_PROGRESS, REVIEWING, ROLLING_OUT, RUNNING, Pilot
+from app.pilots.models import REVIEWING, ROLLING_OUT, RUNNING, Pilot
 
-CHANGCHUN = "长春分行私人银行中心改革"
-YANJI = "延吉支行汇款客户专属理财试点"
+# The story's texts, names and days (counted from today) live in a data file beside this
+# one; the code below replays them through the services.
+DATA = json.loads(Path(__file__).with_name("demo_data.json").read_text(encoding="utf-8"))
+CHANGCHUN = DATA["changchun"]["name"]
+YANJI = DATA["yanji"]["name"]
+
+
+@contextmanager
+def _frozen_at(moment: datetime):
+    """The clock stopped at ``moment``: what the services wrote meanwhile is flushed before
+    it moves on, since rows take their timestamps when they are written (services flush
+    only when they must, ``core.unit``)."""
+    with clock.frozen_at(moment):
+        yield
+        db.session.flush()
 
 
 def _at(day: date, hour: int = 2) -> datetime:
@@ -57,100 +73,67 @@ def build(
     return added
 
 
+def _pilot_input(story: dict, task_force, users, units, today: date) -> service.PilotInput:
+    return service.PilotInput(
+        name=story["name"],
+        measure=story["measure"],
+        owner_id=users[story["owner"]].id,
+        starts_on=today + timedelta(days=story["starts"]),
+        planned_end=today + timedelta(days=story["planned_end"]),
+        issue_ids=_issues(task_force, story["issues"]),
+        unit_ids=[units[name].id for name in story["units"]],
+    )
+
+
 def _changchun(task_force, users, units, today: date) -> None:
     def day(offset: int) -> date:
         return today + timedelta(days=offset)
 
+    story = DATA["changchun"]
     sunhao, leader, exec_ = users["sunhao"], users["leader"], users["exec"]
-    with clock.frozen_at(_at(day(-245))):
+    with _frozen_at(_at(day(story["created"]))):
         pilot = service.create_pilot(
-            leader,
-            task_force.id,
-            service.PilotInput(
-                name=CHANGCHUN,
-                measure=(
-                    "从**职能变更、组织架构优化、队伍建设、考核机制、薪酬提升**五方面全方位改革"
-                    "长春分行私人银行中心：由产品销售支持转为独立的客户经营，配齐私行顾问和投资顾问，"
-                    "考核与薪酬向财私业务倾斜，打造财私业务发展标杆。"
-                ),
-                owner_id=sunhao.id,
-                starts_on=day(-240),
-                planned_end=day(-80),
-                issue_ids=_issues(
-                    task_force,
-                    [
-                        "长春分行私行中心职能定位不清、机制不活",
-                        "财富中心、私行中心布局不足，缺少专属服务场所",
-                    ],
-                ),
-                unit_ids=[units["长春分行私人银行中心"].id],
-            ),
+            leader, task_force.id, _pilot_input(story, task_force, users, units, today)
         )
     objectives = []
-    with clock.frozen_at(_at(day(-244))):
-        for title, metric, baseline, target in (
-            ("私行中心管户AUM", "亿元", "118", "140"),
-            ("私行客户数", "户", "1650", "1900"),
-            ("专职私行顾问和投资顾问", "人", "3", "8"),
-        ):
+    with _frozen_at(_at(day(story["objectives_on"]))):
+        for title, metric, baseline, target in story["objectives"]:
             objectives.append(
                 service.add_objective(
                     sunhao, pilot, title, metric, Decimal(baseline), Decimal(target)
                 )
             )
-    with clock.frozen_at(_at(day(-240))):
+    with _frozen_at(_at(day(story["running_on"]))):
         service.change_status(sunhao, pilot, RUNNING)
-    with clock.frozen_at(_at(day(-79))):
-        for objective, actual in zip(objectives, ("146", "1985", "9"), strict=True):
+    with _frozen_at(_at(day(story["results_on"]))):
+        for objective, actual in zip(objectives, story["results"], strict=True):
             service.record_result(sunhao, objective, Decimal(actual))
-    with clock.frozen_at(_at(day(-78))):
+    with _frozen_at(_at(day(story["reviewing_on"]))):
         service.change_status(sunhao, pilot, REVIEWING)
-    with clock.frozen_at(_at(day(-75), 6)):
+    review = story["review"]
+    with _frozen_at(_at(day(review["on"]), review["hour"])):
         service.record_review(
             sunhao,
             pilot,
-            what_worked=(
-                "- 中心转为独立经营后，私行顾问按客户分层管户，管户AUM五个月增长约24%\n"
-                "- 考核与薪酬向财私业务倾斜，投顾和理财经理联动营销明显增多"
-            ),
-            what_did_not=(
-                "- 系统仍按网点口径统计业绩，中心与支行的业绩分成需要手工核对\n"
-                "- 专属服务场所改造进度慢于计划"
-            ),
-            lessons=(
-                "先定职能、再调架构、后配队伍和机制；推广时各分行按客户基础确定中心规模，"
-                "业绩分成规则由总行统一制定。"
-            ),
+            what_worked=review["what_worked"],
+            what_did_not=review["what_did_not"],
+            lessons=review["lessons"],
         )
-    with clock.frozen_at(_at(day(-70), 7)):
-        service.decide(
-            leader,
-            pilot,
-            "roll_out",
-            "试点目标全部达成，改革做法可复制；在季度汇报会上决定向吉林、延边、四平、通化分行复制推广，"
-            "业绩分成规则由私人银行部统一制定。",
-        )
-    with clock.frozen_at(_at(day(-68))):
-        for unit, owner, planned in (
-            ("吉林分行", "zhouting", -30),
-            ("延边分行", "jinmei", -20),
-            ("四平分行", "yangfan", -5),
-        ):
+    decision = story["decision"]
+    with _frozen_at(_at(day(decision["on"]), decision["hour"])):
+        service.decide(leader, pilot, decision["outcome"], decision["rationale"])
+    with _frozen_at(_at(day(story["rollout_planned_on"]))):
+        for unit, owner, planned in story["rollout"]:
             service.plan_rollout(exec_, pilot, [units[unit].id], users[owner].id, day(planned))
-    with clock.frozen_at(_at(day(-67))):
+    with _frozen_at(_at(day(story["rolling_out_on"]))):
         service.change_status(sunhao, pilot, ROLLING_OUT)
-    with clock.frozen_at(_at(day(-35))):
-        service.plan_rollout(exec_, pilot, [units["通化分行"].id], users["xulin"].id, day(25))
+    with _frozen_at(_at(day(story["later_rollout_on"]))):
+        for unit, owner, planned in story["later_rollout"]:
+            service.plan_rollout(exec_, pilot, [units[unit].id], users[owner].id, day(planned))
     tasks = {t.org_unit.name: t for t in pilot.rollouts}
-    for offset, unit, owner, status, notes in (
-        (-50, "吉林分行", "zhouting", IN_PROGRESS, "私行中心选址确定，人员抽调中"),
-        (-40, "延边分行", "jinmei", IN_PROGRESS, "参照长春方案制定实施细则"),
-        (-28, "吉林分行", "zhouting", DONE, "私行中心挂牌运营"),
-        (-20, "四平分行", "yangfan", IN_PROGRESS, "投顾招聘未到位，进度滞后"),
-        (-18, "延边分行", "jinmei", DONE, "私行中心挂牌运营，配备双语私行顾问"),
-    ):
+    for offset, unit, owner, status, notes in story["rollout_updates"]:
         task = tasks[unit]
-        with clock.frozen_at(_at(day(offset), 8)):
+        with _frozen_at(_at(day(offset), 8)):
             service.update_rollout(
                 users[owner],
                 task,
@@ -164,27 +147,21 @@ def _yanji(task_force, users, units, today: date) -> None:
     def day(offset: int) -> date:
         return today + timedelta(days=offset)
 
-    jinmei = users["jinmei"]
-    with clock.frozen_at(_at(day(-45))):
+    story = DATA["yanji"]
+    owner = users[story["owner"]]
+    with _frozen_at(_at(day(story["created"]))):
         pilot = service.create_pilot(
-            users["exec"],
+            users[story["created_by"]],
             task_force.id,
-            service.PilotInput(
-                name=YANJI,
-                measure="汇款到账提醒、中朝双语服务和汇款客户专属理财，先在延吉支行试行。",
-                owner_id=jinmei.id,
-                starts_on=day(-41),
-                planned_end=day(-7),
-                issue_ids=_issues(task_force, ["延边地区境外务工汇款资金到账后流向他行"]),
-                unit_ids=[units["延吉支行"].id],
-            ),
+            _pilot_input(story, task_force, users, units, today),
         )
+        title, metric, baseline, target = story["objective"]
         objective = service.add_objective(
-            jinmei, pilot, "汇款到账资金三个月留存率", "%", Decimal("35"), Decimal("50")
+            owner, pilot, title, metric, Decimal(baseline), Decimal(target)
         )
-    with clock.frozen_at(_at(day(-41))):
-        service.change_status(jinmei, pilot, RUNNING)
-    with clock.frozen_at(_at(day(-7))):
-        service.record_result(jinmei, objective, Decimal("52"))
-    with clock.frozen_at(_at(day(-6))):
-        service.change_status(jinmei, pilot, REVIEWING)
+    with _frozen_at(_at(day(story["running_on"]))):
+        service.change_status(owner, pilot, RUNNING)
+    with _frozen_at(_at(day(story["result_on"]))):
+        service.record_result(owner, objective, Decimal(story["result"]))
+    with _frozen_at(_at(day(story["reviewing_on"]))):
+        service.change_status(owner, pilot, REVIEWING)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +21,7 @@ from app.core.nav import NavItem
 from app.core.permissions import can
 from app.core.web import (
     current_task_force,
+    flash_refusal,
     form_error,
     refusal_status,
     requires,
@@ -154,12 +155,14 @@ def create_pilot():
     return render_template("pilots/form.html", form=form, pilot=None), status
 
 
+def _pilot(pilot_id: int):
+    """The pilot a page acts on (``requires``' ``load``)."""
+    return service.load_pilot(current_user, pilot_id)
+
+
 @bp.route("/pilots/<int:pilot_id>/edit", methods=["GET", "POST"])
-@requires("pilot.work")
-def edit_pilot(pilot_id: int):
-    pilot = service.load_pilot(current_user, pilot_id)
-    if not service.may_work_on(current_user, pilot):
-        abort(403)
+@requires("pilot.work", load=_pilot)
+def edit_pilot(pilot, pilot_id: int):
     form = PilotForm(obj=pilot) if request.method == "GET" else PilotForm()
     _fill_pilot_form(form, pilot.task_force_id)
     if request.method == "GET":
@@ -195,8 +198,8 @@ class RefusedRollout:
 
 def _detail_context(pilot, **forms):
     rules = LightRules.current()
-    may_work = service.may_work_on(current_user, pilot)
-    may_decide = service.may_decide(current_user, pilot)
+    may_work = can(current_user, "pilot.work", pilot)
+    may_decide = can(current_user, "pilot.manage", pilot)
     rolling = pilot.status in (DECIDED, ROLLING_OUT) and pilot.decision == ROLL_OUT
     people = _people_choices(pilot.task_force_id) if may_work and rolling else []
     plan_form = forms.get("plan_form") or RolloutPlanForm()
@@ -218,7 +221,7 @@ def _detail_context(pilot, **forms):
         "evidence": service.evidence_of(pilot),
         "may_work": may_work,
         "may_decide": may_decide,
-        "may_update": lambda task: service.may_update_rollout(current_user, task),
+        "may_update": lambda task: can(current_user, "rollout.update", task),
         "rolling": rolling,
         "moves": service.allowed_transitions(current_user, pilot),
         "move_labels": MOVE_LABELS,
@@ -260,7 +263,7 @@ def change_stage(pilot_id: int):
     try:
         service.change_status(current_user, pilot, form.target.data, form.version_value)
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
         return _detail_with_error(pilot_id, error.status)
     flash(
         _("The pilot is now “%(stage)s”.", stage=STATUS_LABELS[pilot.status]),
@@ -300,7 +303,7 @@ def record_result(objective_id: int):
         try:
             service.record_result(current_user, objective, form.actual.data, form.measured_on.data)
         except DomainError as error:
-            flash(error.message, "danger")
+            flash_refusal(error)
         else:
             flash(_("Result recorded."), "success")
     else:
@@ -406,9 +409,8 @@ def plan_rollout(pilot_id: int):
 
 
 @bp.post("/rollout-tasks/<int:rollout_id>")
-@requires("pilot.work")
-def update_rollout(rollout_id: int):
-    task = service.get_rollout(rollout_id)
+@requires("rollout.update", load=service.get_rollout)
+def update_rollout(task, rollout_id: int):
     form = RolloutForm()
     form.owner_id.choices = _people_choices(task.task_force_id)
     if not form.validate_on_submit():
@@ -427,8 +429,6 @@ def update_rollout(rollout_id: int):
             form.version_value,
         )
     except DomainError as error:
-        if error.status == 403:
-            abort(403)
         # The row again with what was typed, beside the saved values the page shows
         # above it; saving again applies it over them (the current version).
         form_error(form, error)

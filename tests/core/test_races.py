@@ -229,7 +229,7 @@ def test_switching_task_force_while_the_account_is_saved_elsewhere_succeeds(
 ):
     """Another tab, or an administrator, saves the account between the moment this request
     read it and the switch: the switch is no edit of the account and goes through."""
-    from app.people import service as people
+    from app.people.service import task_forces as people
 
     browser = _browser(app, "leader")
     leader = world.users["leader"]

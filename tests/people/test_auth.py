@@ -250,7 +250,7 @@ def test_the_owner_is_told_when_their_account_is_locked(client, look, wang):
 
 
 def test_an_unknown_name_costs_a_password_check_like_a_known_one(client, wang, monkeypatch):
-    from app.people import service
+    from app.people.service import sign_in as service
 
     checked = []
     real = service.check_password_hash
@@ -340,7 +340,7 @@ def test_a_password_change_signs_out_every_other_browser(app, client, auth, wang
     assert not is_logged_in(_browser_with(app, remembered), "10.7.7.7")
 
 
-def test_an_administrators_reset_and_a_deactivation_sign_the_person_out(app, look, wang):
+def test_an_administrators_reset_and_a_deactivation_sign_the_person_out(app, look, commit, wang):
     from app.people import service
 
     browser = app.test_client()
@@ -350,10 +350,12 @@ def test_an_administrators_reset_and_a_deactivation_sign_the_person_out(app, loo
         service.reset_password(
             db.session.get(User, admin), db.session.get(User, wang), "reset by admin 1"
         )
+        commit()
     assert not is_logged_in(browser)
     assert login(browser, "wang", "reset by admin 1").status_code == 302
     with look():
         service.set_user_active(db.session.get(User, admin), db.session.get(User, wang), False)
+        commit()
     assert not is_logged_in(browser)
 
 

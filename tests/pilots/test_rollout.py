@@ -9,6 +9,7 @@ from app.core import hooks
 from app.extensions import db
 from app.issues.lights import LightRules
 from app.issues.models import Issue
+from app.people.models import User
 from app.pilots import service
 from app.pilots.models import DONE, IN_PROGRESS, NOT_APPLICABLE, NOT_STARTED, REVIEWING, ROLLING_OUT
 from tests.pilots.conftest import days
@@ -69,9 +70,7 @@ def test_a_late_rollout_task_turns_the_pilot_red_and_a_near_one_yellow(
     finished_late = make_pilot(status=ROLLING_OUT, decision="roll_out", name="已完成")
     add_rollout(finished_late, make_unit("戊"), status=DONE, planned_on=days(-5))
     overdue_run = make_pilot(status="running", name="超期", planned_end=days(-2))
-    listed = service.list_pilots(
-        db.session.get(service.User, world.users["viewer"]), world.task_force_id
-    )
+    listed = service.list_pilots(db.session.get(User, world.users["viewer"]), world.task_force_id)
     rows = {row.pilot.name: row.light for row in listed if row.pilot.id != world.ids["pilot"]}
     assert rows == {"红": "red", "黄": "yellow", "绿": "green", "已完成": "green", "超期": "red"}
     # The rule for one loaded pilot agrees with the SQL one.

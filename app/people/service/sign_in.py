@@ -1,0 +1,167 @@
+"""Signing in (with its lock-out and throttling), signed-in browsers and their end."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from functools import cache
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, or_, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.core import audit, clock
+from app.core.outbox import tell
+from app.extensions import db
+from app.people.models import LoginAttempt, User, UserSession
+from app.people.service.accounts import _end_all_sessions, find_user_by_login
+from app.people.service.task_forces import resolve_current_task_force
+
+
+class LoginRefused(Exception):
+    """Wrong credentials or an inactive account: one message for all of them."""
+
+
+class LoginThrottled(Exception):
+    """Refused before the password is looked at.
+
+    ``account``: the account is locked after failures against it (``minutes`` left);
+    otherwise the address is slowed down after failures from it (``seconds`` to wait).
+    """
+
+    def __init__(self, seconds: int, account: bool):
+        super().__init__(seconds)
+        self.seconds = max(1, seconds)
+        self.minutes = max(1, math.ceil(seconds / 60))
+        self.account = account
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """A hash to check unknown names against, so they cost as much as known ones."""
+    return generate_password_hash("not a password of anyone", method=method)
+
+
+def authenticate(identifier: str, password: str, address: str) -> User:
+    """Check a login.
+
+    Failures against an account lock that account for the window (and its owner is
+    told); failures from an address slow that address down with growing waits, without
+    locking the accounts of everyone behind it (a bank's proxy is one address).
+
+    :raise LoginThrottled: while the account is locked or the address must wait.
+    :raise LoginRefused: on a wrong name, wrong password or an inactive account.
+    """
+    config = current_app.config
+    now = clock.now()
+    ident = identifier.strip().lower()[:254]
+    address = (address or "unknown")[:64]
+    user = find_user_by_login(ident)
+    # Failures count against the account, whether it was named by username or e-mail.
+    key = user.username.lower() if user is not None else ident
+    window = timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
+    recent = db.session.execute(
+        select(
+            LoginAttempt.at,
+            (LoginAttempt.identifier == key).label("mine"),
+            (LoginAttempt.address == address).label("here"),
+        )
+        .where(
+            LoginAttempt.success.is_(False),
+            LoginAttempt.at >= now - window,
+            or_(LoginAttempt.identifier == key, LoginAttempt.address == address),
+        )
+        .order_by(LoginAttempt.at)
+    ).all()
+    against_account = [row.at for row in recent if row.mine]
+    from_address = [row.at for row in recent if row.here]
+    limit = config["LOGIN_MAX_FAILURES"]
+    if len(against_account) >= limit:
+        # Locked until the oldest counted failure leaves the window.
+        unlock_at = against_account[-limit] + window
+        raise LoginThrottled(math.ceil((unlock_at - now).total_seconds()), account=True)
+    free = config["LOGIN_ADDRESS_FREE_FAILURES"]
+    if len(from_address) >= free:
+        wait = min(2 ** (len(from_address) - free), config["LOGIN_ADDRESS_MAX_DELAY_SECONDS"])
+        ready_at = from_address[-1] + timedelta(seconds=wait)
+        if ready_at > now:
+            raise LoginThrottled(math.ceil((ready_at - now).total_seconds()), account=False)
+
+    if user is not None:
+        ok = user.active and user.check_password(password)
+    else:
+        check_password_hash(_dummy_hash(config["PASSWORD_HASH_METHOD"]), password)
+        ok = False
+    db.session.add(LoginAttempt(identifier=key, address=address, success=ok, at=now))
+    if not ok:
+        if user is not None and len(against_account) + 1 == limit:
+            _tell_locked(user, address, limit, window)
+        raise LoginRefused()
+    # A plain UPDATE: a login is not an edit of the account, and six browsers signing in
+    # at once must not trip over each other's version number.
+    db.session.execute(update(User).where(User.id == user.id).values(last_login_at=now))
+    # Back where they left off: a person on several task forces who never chose one (or
+    # whose choice has closed) starts in the one they last worked in, and stays there.
+    landing = resolve_current_task_force(user)
+    user.current_task_force_id = landing.id if landing is not None else None
+    audit.record(user, "login", user)
+    return user
+
+
+def _tell_locked(user: User, address: str, failures: int, window: timedelta) -> None:
+    minutes = int(window.total_seconds() // 60)
+    tell(
+        user,
+        "account_locked",
+        lambda: _(
+            "Your account was locked for %(minutes)d minutes after %(n)d failed logins, "
+            "the last from %(address)s. If this was not you, tell the administrator.",
+            minutes=minutes,
+            n=failures,
+            address=address,
+        ),
+        unique_key=f"account_locked:{user.id}:{clock.now().isoformat()}",
+        link="/account/password",
+    )
+
+
+def start_session(user: User, address: str) -> UserSession:
+    """A new signed-in browser for ``user``; its id goes into the cookies."""
+    now = clock.now()
+    lifetime = timedelta(days=current_app.config["SESSION_LIFETIME_DAYS"])
+    row = UserSession(
+        user_id=user.id, created_at=now, expires_at=now + lifetime, address=(address or "")[:64]
+    )
+    db.session.add(row)
+    db.session.flush()
+    user.session_id = row.id
+    return row
+
+
+def end_session(user: User) -> None:
+    """Log this browser out for good: its cookies, copied or not, no longer work."""
+    if user.session_id is not None:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.id == user.session_id, UserSession.revoked_at.is_(None))
+            .values(revoked_at=clock.now())
+        )
+
+
+def sign_out_everywhere(user: User) -> None:
+    """End every signed-in browser of ``user``, this one included."""
+    _end_all_sessions(user)
+    audit.record(user, "signed_out_everywhere", user)
+
+
+def purge_login_records(days: int = 90) -> tuple[int, int]:
+    """Forget login attempts and ended sessions older than ``days``; returns the counts."""
+    cutoff = clock.now() - timedelta(days=days)
+    attempts = db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff))
+    sessions = db.session.execute(
+        delete(UserSession).where(
+            or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)
+        )
+    )
+    return attempts.rowcount, sessions.rowcount
