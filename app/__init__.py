@@ -177,6 +177,9 @@ def register_request_hooks(app: Flask) -> None:
             wanted = next((tf for tf in g.my_task_forces if str(tf.id) == named), None)
             if wanted is not None and wanted.id != getattr(g.task_force, "id", None):
                 g.task_force = switch_task_force(current_user, wanted.id)
+                # The switch is a unit of work of its own: a form posted from another
+                # task force switches the reader there even if the form is refused.
+                db.session.commit()
                 flash(_("Now working in %(name)s.", name=wanted.name), "info")
             g.task_force_id = g.task_force.id if g.task_force else None
         # Every scoped query in this request sees the current task force only.

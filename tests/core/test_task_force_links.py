@@ -151,6 +151,18 @@ def test_a_form_of_another_task_force_s_item_acts_there(client, auth, look, two)
         assert db.session.get(factories.Issue, two.deposits_issue).acknowledged_at is not None
 
 
+def test_a_refused_form_naming_a_task_force_still_switches_there(client, auth, look, two):
+    """The switch is its own unit of work: the refusal rolls back the form's work only."""
+    auth.login("liuyang")
+    switch(client, two.wealth)
+    # Not the owner (not yet acknowledged by its owner): the acknowledgement is refused.
+    response = client.post(f"/issues/{two.deposits_issue}/acknowledge?tf={two.deposits}")
+    assert response.status_code in (302, 403, 409)
+    assert current_of(look, two.liuyang) == two.deposits
+    with look():
+        assert db.session.get(factories.Issue, two.deposits_issue).acknowledged_at is None
+
+
 def test_a_form_naming_a_task_force_one_is_not_on_is_refused_as_before(client, auth, look, two):
     auth.login("sunhao")
     response = client.post(f"/issues/{two.deposits_issue}/acknowledge?tf={two.deposits}")
