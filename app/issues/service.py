@@ -169,7 +169,6 @@ def create_category(actor: User, task_force_id: int, data: CategoryInput) -> Cat
     db.session.flush()
     category.path = f"{parent.path if parent else '/'}{category.id}/"
     audit.record(actor, "created", category, {"name": [None, category.name]}, summary=category.name)
-    db.session.commit()
     return category
 
 
@@ -201,7 +200,6 @@ def update_category(
         _move_subtree(category, parent)
     if changes:
         audit.record(actor, "updated", category, changes, summary=category.name)
-    db.session.commit()
     return category
 
 
@@ -261,7 +259,6 @@ def reorder_category(actor: User, category: Category, direction: int) -> None:
     for order, sibling in enumerate(siblings, start=1):
         sibling.sort_order = order
     audit.record(actor, "reordered", category, summary=category.name)
-    db.session.commit()
 
 
 def set_category_archived(actor: User, category: Category, archived: bool) -> None:
@@ -282,7 +279,6 @@ def set_category_archived(actor: User, category: Category, archived: bool) -> No
     changes = audit.apply_changes(category, {"archived_at": clock.now() if archived else None})
     if changes:
         audit.record(actor, "archived" if archived else "restored", category, summary=category.name)
-    db.session.commit()
 
 
 @dataclass
@@ -496,7 +492,6 @@ def create_issue(actor: User, task_force_id: int, data: IssueInput) -> Issue:
         summary=f"{issue.code} {issue.title}",
     )
     _notify_assignment(actor, issue)
-    db.session.commit()
     return issue
 
 
@@ -540,7 +535,6 @@ def update_issue(actor: User, issue: Issue, data: IssueInput, version: int | Non
         changes["collaborators"] = [old_collaborators, sorted(set(data.collaborator_ids))]
     if changes:
         audit.record(actor, "updated", issue, changes, summary=f"{issue.code} {issue.title}")
-    db.session.commit()
     return changes
 
 
@@ -567,7 +561,6 @@ def acknowledge(actor: User, issue: Issue) -> None:
                 title=issue.title,
             ),
         )
-    db.session.commit()
 
 
 # (from, to) -> who may: "work" = owner, collaborator or manager; "manage" = leaders only.
@@ -751,7 +744,6 @@ def change_status(
         issue.open_at_closing = None
     audit.record(actor, "status_changed", issue, changes, summary=issue.code)
     _tell_about_status(actor, issue, previous, target, reason)
-    db.session.commit()
 
 
 def apply_outcome(
@@ -857,7 +849,6 @@ def add_progress(
         issue.percent = percent
     db.session.flush()
     audit.record(actor, "progress", issue, changes, summary=note.strip()[:120])
-    db.session.commit()
     return update_
 
 
@@ -887,7 +878,6 @@ def add_subtask(
     audit.record(
         actor, "subtask_added", issue, {"subtask": [None, subtask.title]}, summary=issue.code
     )
-    db.session.commit()
     return subtask
 
 
@@ -904,7 +894,6 @@ def set_subtask_done(actor: User, subtask: Subtask, done: bool) -> None:
         {"subtask": [subtask.title, subtask.title]},
         summary=issue.code,
     )
-    db.session.commit()
 
 
 def add_milestone(
@@ -930,7 +919,6 @@ def add_milestone(
         {"milestone": [None, f"{milestone.title} {due_on.isoformat()}"]},
         summary=issue.code,
     )
-    db.session.commit()
     return milestone
 
 
@@ -946,7 +934,6 @@ def set_milestone_done(actor: User, milestone: Milestone, done: bool) -> None:
         {"milestone": [milestone.title, milestone.title]},
         summary=issue.code,
     )
-    db.session.commit()
 
 
 def reschedule_milestone(actor: User, milestone: Milestone, due_on: date) -> None:
@@ -956,7 +943,6 @@ def reschedule_milestone(actor: User, milestone: Milestone, due_on: date) -> Non
     changes = audit.apply_changes(milestone, {"due_on": due_on})
     if changes:
         audit.record(actor, "milestone_rescheduled", issue, changes, summary=issue.code)
-    db.session.commit()
 
 
 # --- attachments ---------------------------------------------------------------------------
@@ -1071,7 +1057,7 @@ def add_attachment(actor: User, issue: Issue, filename: str, content: bytes) -> 
             {"attachment": [None, attachment.filename]},
             summary=issue.code,
         )
-        db.session.commit()
+        db.session.flush()  # a row the database refuses takes its file with it
     return attachment
 
 

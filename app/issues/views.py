@@ -28,6 +28,7 @@ from app.core.paging import requested_page
 from app.core.web import (
     across_task_forces,
     current_task_force,
+    flash_refusal,
     form_error,
     refusal_status,
     requires,
@@ -291,7 +292,7 @@ def edit_issue(issue_id: int):
     try:
         service.require_open(issue)
     except DomainError as error:
-        flash(error.message, "warning")
+        flash_refusal(error, "warning")
         return redirect(url_for("issues.issue_detail", issue_id=issue.id))
     form = IssueForm(obj=issue) if request.method == "GET" else IssueForm()
     _fill_issue_form(form, issue.task_force_id)
@@ -390,7 +391,7 @@ def _back_to(issue_id: int, anchor: str = ""):
 def _refused(issue_id: int, error: InvalidTransition, anchor: str = ""):
     """A move the item's state forbids (it is closed, say): a message on the item's page,
     which shows no form to put it on."""
-    flash(error.message, "danger")
+    flash_refusal(error)
     return _back_to(issue_id, anchor)
 
 
@@ -401,7 +402,7 @@ def acknowledge(issue_id: int):
     try:
         service.acknowledge(current_user, issue)
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         flash(_("Acknowledged. The item now counts as started by you."), "success")
     return _back_to(issue_id)
@@ -509,7 +510,7 @@ def set_subtask_done(subtask_id: int):
     try:
         service.set_subtask_done(current_user, subtask, request.form.get("done") == "1")
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
     return _back_to(subtask.issue_id, "#subtasks")
 
 
@@ -542,7 +543,7 @@ def set_milestone_done(milestone_id: int):
     try:
         service.set_milestone_done(current_user, milestone, request.form.get("done") == "1")
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
     return _back_to(milestone.issue_id, "#milestones")
 
 
@@ -555,7 +556,7 @@ def reschedule_milestone(milestone_id: int):
         try:
             service.reschedule_milestone(current_user, milestone, form.due_on.data)
         except DomainError as error:
-            flash(error.message, "danger")
+            flash_refusal(error)
     else:
         flash(_("Enter a date."), "danger")
     return _back_to(milestone.issue_id, "#milestones")
@@ -698,7 +699,7 @@ def archive_category(category_id: int):
     try:
         service.set_category_archived(current_user, category, archived)
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         flash(_("Archived.") if archived else _("Restored."), "success")
     return redirect(url_for("issues.categories"))

@@ -447,61 +447,57 @@ def apply_import(actor: User, task_force_id: int, token: str) -> dict[str, int]:
         issue.id: issue
         for issue in db.session.scalars(select(Issue).where(Issue.id.in_(changed_ids)))
     }
-    try:
-        for row, node in plan.steps:
-            if row.kind == "category":
-                parent_path = row.path[:-1]
-                parent = created.get(parent_path) or by_path.get(parent_path)
-                if row.state == "new":
-                    category = _new_category(task_force_id, parent, node, taken)
-                    audit.record(
-                        actor,
-                        "imported",
-                        category,
-                        {"name": [None, category.name]},
-                        summary=category.name,
-                    )
-                    created[row.path] = category
-                    counts["categories"] += 1
-                elif row.state == "changed":
-                    category = by_path[row.path]
-                    values = {}
-                    if "description" in row.changes:
-                        values["description"] = node.note
-                    if "archived" in row.changes:
-                        values["archived_at"] = None
-                    changes = audit.apply_changes(category, values)
-                    audit.record(actor, "imported", category, changes, summary=category.name)
-                    counts["updated"] += 1
-            else:
-                parent_path = row.path[:-1]
-                category = created.get(parent_path) or by_path.get(parent_path)
-                if row.state == "new":
-                    issue = _new_issue(actor, task_force_id, category, node, row.path[-1])
-                    audit.record(
-                        actor,
-                        "imported",
-                        issue,
-                        {"title": [None, issue.title]},
-                        summary=f"{issue.code} {issue.title}",
-                    )
-                    counts["issues"] += 1
-                elif row.state == "changed":
-                    issue = changed_issues[item_map[(parent_path, row.path[-1])].id]
-                    values = {}
-                    if "description" in row.changes:
-                        values["description"] = node.note
-                    if "priority" in row.changes:
-                        values["priority"] = node.priority
-                    changes = audit.apply_changes(issue, values)
-                    audit.record(
-                        actor, "imported", issue, changes, summary=f"{issue.code} {issue.title}"
-                    )
-                    counts["updated"] += 1
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    for row, node in plan.steps:
+        if row.kind == "category":
+            parent_path = row.path[:-1]
+            parent = created.get(parent_path) or by_path.get(parent_path)
+            if row.state == "new":
+                category = _new_category(task_force_id, parent, node, taken)
+                audit.record(
+                    actor,
+                    "imported",
+                    category,
+                    {"name": [None, category.name]},
+                    summary=category.name,
+                )
+                created[row.path] = category
+                counts["categories"] += 1
+            elif row.state == "changed":
+                category = by_path[row.path]
+                values = {}
+                if "description" in row.changes:
+                    values["description"] = node.note
+                if "archived" in row.changes:
+                    values["archived_at"] = None
+                changes = audit.apply_changes(category, values)
+                audit.record(actor, "imported", category, changes, summary=category.name)
+                counts["updated"] += 1
+        else:
+            parent_path = row.path[:-1]
+            category = created.get(parent_path) or by_path.get(parent_path)
+            if row.state == "new":
+                issue = _new_issue(actor, task_force_id, category, node, row.path[-1])
+                audit.record(
+                    actor,
+                    "imported",
+                    issue,
+                    {"title": [None, issue.title]},
+                    summary=f"{issue.code} {issue.title}",
+                )
+                counts["issues"] += 1
+            elif row.state == "changed":
+                issue = changed_issues[item_map[(parent_path, row.path[-1])].id]
+                values = {}
+                if "description" in row.changes:
+                    values["description"] = node.note
+                if "priority" in row.changes:
+                    values["priority"] = node.priority
+                changes = audit.apply_changes(issue, values)
+                audit.record(
+                    actor, "imported", issue, changes, summary=f"{issue.code} {issue.title}"
+                )
+                counts["updated"] += 1
+    db.session.flush()  # refused rows refuse here, before the preview goes
     path.unlink(missing_ok=True)
     return counts
 

@@ -516,5 +516,4 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
                 result.updated += 1
             else:
                 result.unchanged += 1
-    db.session.commit()
     return result
