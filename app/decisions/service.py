@@ -72,7 +72,7 @@ def may_raise(actor: User, issue: Issue) -> bool:
     """Members on items they own or collaborate on; the leaders on any."""
     if not can(actor, "escalation.raise", issue.task_force_id):
         return False
-    if issues.is_manager(actor, issue.task_force_id):
+    if can(actor, "issue.manage", issue.task_force_id):
         return True
     return issue.owner_id == actor.id or any(u.id == actor.id for u in issue.collaborators)
 
@@ -908,7 +908,7 @@ def nudge(actor: User, issue: Issue, note: str = "") -> Nudge:
     :raise InvalidTransition: for a finished item or one without an owner.
     """
     authorize(actor, "supervision.nudge", issue.task_force_id)
-    if not issues.is_manager(actor, issue.task_force_id):
+    if not can(actor, "issue.manage", issue.task_force_id):
         raise PermissionDenied(_("Only the leader or the executive leader may do this."))
     if issue.status not in OPEN_STATUSES:
         raise InvalidTransition(_("The item is finished; there is nobody to remind."))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     jsonify,
@@ -25,6 +24,7 @@ from app.core.i18n import Labels
 from app.core.idempotency import once
 from app.core.nav import NavItem
 from app.core.paging import requested_page
+from app.core.permissions import can
 from app.core.web import (
     across_task_forces,
     current_task_force,
@@ -266,7 +266,7 @@ def create_issue():
     _fill_issue_form(form, task_force_id)
     if request.method == "GET":
         form.category_id.data = request.args.get("category", type=int)
-        if not service.is_manager(current_user, task_force_id):
+        if not can(current_user, "issue.manage", task_force_id):
             form.owner_id.data = current_user.id
     if form.validate_on_submit():
         try:
@@ -283,12 +283,14 @@ def create_issue():
     )
 
 
+def _load_issue(issue_id: int):
+    """The item of the URL, for ``requires``' per-object check (404 for none here)."""
+    return service.load_issue(current_user, issue_id)
+
+
 @bp.route("/issues/<int:issue_id>/edit", methods=["GET", "POST"])
-@requires("issue.work")
-def edit_issue(issue_id: int):
-    issue = service.load_issue(current_user, issue_id)
-    if not service.may_work_on(current_user, issue):
-        abort(403)
+@requires("issue.work", load=_load_issue)
+def edit_issue(issue, issue_id: int):
     try:
         service.require_open(issue)
     except DomainError as error:
@@ -331,7 +333,7 @@ def _detail_context(issue, **forms):
     subtask_form.owner_id.choices = _people_choices(task_force_id)
     status_form = forms.get("status_form") or StatusForm()
     status_form.version.data = issue.version
-    may_work = service.may_work_on(current_user, issue)
+    may_work = can(current_user, "issue.work", issue)
     return {
         "issue": issue,
         "light": light_of(issue, rules),

@@ -63,7 +63,7 @@ from app.issues.service.queries import (
     path_defined_clause,
     schedule,
 )
-from app.issues.service.rules import MANAGERS, _require_work, is_manager, may_work_on, require_open
+from app.issues.service.rules import _require_work, require_open
 from app.issues.service.workflow import (
     TRANSITIONS,
     add_milestone,
@@ -75,6 +75,8 @@ from app.issues.service.workflow import (
     describe_open_work,
     needs_reason,
     open_work,
+    reassign,
+    reschedule,
     reschedule_milestone,
     set_milestone_done,
     set_subtask_done,
@@ -88,7 +90,6 @@ __all__ = [
     "IssueInput",
     "IssuePage",
     "MAGIC",
-    "MANAGERS",
     "MyItems",
     "SORT_KEYS",
     "StoredFile",
@@ -123,13 +124,11 @@ __all__ = [
     "get_milestone",
     "get_subtask",
     "headline_counts",
-    "is_manager",
     "issue_timeline",
     "issues_of",
     "kept_only_if_saved",
     "list_issues",
     "load_issue",
-    "may_work_on",
     "my_items",
     "needs_reason",
     "next_sort_order",
@@ -137,6 +136,8 @@ __all__ = [
     "path_defined_clause",
     "reorder_category",
     "require_open",
+    "reassign",
+    "reschedule",
     "reschedule_milestone",
     "schedule",
     "set_category_archived",

@@ -15,7 +15,7 @@ from app.core.errors import (
     ValidationFailed,
 )
 from app.core.outbox import tell
-from app.core.permissions import authorize
+from app.core.permissions import authorize, can
 from app.core.service import check_version
 from app.extensions import db
 from app.issues.models import (
@@ -28,7 +28,7 @@ from app.issues.models import (
     Subtask,
 )
 from app.issues.service.categories import _next_code
-from app.issues.service.rules import _db_get, _require_work, is_manager, require_open
+from app.issues.service.rules import _db_get, _require_work, require_open
 from app.people.models import OrgUnit, User
 from app.people.roster import active_member_ids
 
@@ -125,7 +125,7 @@ def create_issue(actor: User, task_force_id: int, data: IssueInput) -> Issue:
     """:raise ValidationFailed: on an unknown category, owner off the roster, bad codes."""
     authorize(actor, "issue.create", task_force_id)
     category = _check_issue_input(task_force_id, data)
-    if data.owner_id not in (None, actor.id) and not is_manager(actor, task_force_id):
+    if data.owner_id not in (None, actor.id) and not can(actor, "issue.manage", task_force_id):
         raise ValidationFailed(_("Only the leaders assign items to others."), "owner_id")
     code, _number = _next_code(category)
     issue = Issue(
@@ -170,7 +170,7 @@ def update_issue(actor: User, issue: Issue, data: IssueInput, version: int | Non
     check_version(issue, version)
     require_open(issue)
     _check_issue_input(issue.task_force_id, data)
-    manager = is_manager(actor, issue.task_force_id)
+    manager = can(actor, "issue.manage", issue.task_force_id)
     if data.owner_id != issue.owner_id and not manager:
         raise ValidationFailed(_("Only the leaders reassign an item."), "owner_id")
     if data.major != issue.major and not manager:

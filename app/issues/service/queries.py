@@ -13,7 +13,7 @@ from app.core.errors import (
     NotFound,
 )
 from app.core.paging import within
-from app.core.permissions import authorize
+from app.core.permissions import authorize, can
 from app.core.scope import unscoped
 from app.extensions import db
 from app.issues.lights import LightRules, light_clause, light_expression
@@ -34,7 +34,6 @@ from app.issues.models import (
     Subtask,
     issue_collaborator,
 )
-from app.issues.service.rules import is_manager
 from app.people.models import User
 
 
@@ -329,7 +328,7 @@ def my_items(actor: User, task_force_ids: list[int]) -> MyItems:
     for task_force_id in task_force_ids:
         authorize(actor, "issue.view", task_force_id)
     ids = list(task_force_ids)
-    managed = [task_force_id for task_force_id in ids if is_manager(actor, task_force_id)]
+    managed = [task_force_id for task_force_id in ids if can(actor, "issue.manage", task_force_id)]
     rules = LightRules.current()
     light = light_expression(rules).label("light")
     urgency = (

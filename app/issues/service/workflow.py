@@ -170,6 +170,15 @@ def change_status(
     if target not in STATUSES:
         raise InvalidTransition(_("Unknown status."))
     check_version(issue, version)
+    changes = _move(actor, issue, target, reason, verification_note, confirmed)
+    audit.record(actor, "status_changed", issue, changes, summary=issue.code)
+
+
+def _check_move(
+    actor: User, issue: Issue, target: str, reason: str, verification_note: str, confirmed: bool
+) -> dict | None:
+    """Every rule of a move, before anything changes; returns the open work a closing
+    records (None when there is none)."""
     if target == issue.status:
         raise InvalidTransition(_("The item already has this status."))
     who = TRANSITIONS.get((issue.status, target))
@@ -185,7 +194,6 @@ def change_status(
             actor, issue.task_force_id, _("Only the leader or the executive leader closes an item.")
         )
     _check_transition(actor, issue, target, who)
-    reason = reason.strip()
     if needs_reason(issue.status, target) and not reason:
         raise ValidationFailed(_("Give a reason."), "reason")
     if target == CLOSED and not verification_note.strip():
@@ -200,7 +208,21 @@ def change_status(
             ),
             describe_open_work(still_open),
         )
+    return still_open
 
+
+def _move(
+    actor: User,
+    issue: Issue,
+    target: str,
+    reason: str = "",
+    verification_note: str = "",
+    confirmed: bool = False,
+) -> dict:
+    """The status change itself, with its checks and its messages; the caller audits the
+    changes it returns (as a status change, or as part of a decision)."""
+    reason = reason.strip()
+    still_open = _check_move(actor, issue, target, reason, verification_note, confirmed)
     previous = issue.status
     changes = {"status": [previous, target]}
     issue.status = target
@@ -222,8 +244,60 @@ def change_status(
         issue.closed_at = None
         issue.closed_by_id = None
         issue.open_at_closing = None
-    audit.record(actor, "status_changed", issue, changes, summary=issue.code)
     _tell_about_status(actor, issue, previous, target, reason)
+    return changes
+
+
+def reschedule(
+    actor: User, issue: Issue, deadline: date | None, version: int | None = None
+) -> dict:
+    """Move an item's deadline. Returns the changes (none when the date stays).
+
+    :raise PermissionDenied: unless the actor may work on the item.
+    :raise InvalidTransition: for a closed or dropped item.
+    """
+    check_version(issue, version)
+    changes = _reschedule(actor, issue, deadline)
+    if changes:
+        audit.record(actor, "rescheduled", issue, changes, summary=issue.code)
+    return changes
+
+
+def _reschedule(actor: User, issue: Issue, deadline: date | None) -> dict:
+    _require_work(actor, issue)
+    require_open(issue)
+    return audit.apply_changes(issue, {"deadline": deadline})
+
+
+def reassign(actor: User, issue: Issue, owner_id: int, version: int | None = None) -> dict:
+    """Give an item to another owner on the roster, who is told and acknowledges it.
+
+    :raise PermissionDenied: for anyone but the leaders.
+    :raise InvalidTransition: for a closed or dropped item.
+    :raise ValidationFailed: for an owner off the roster.
+    """
+    check_version(issue, version)
+    changes = _reassign(actor, issue, owner_id)
+    if changes:
+        audit.record(actor, "reassigned", issue, changes, summary=issue.code)
+    return changes
+
+
+def _check_owner(issue: Issue, owner_id: int) -> None:
+    if owner_id not in active_member_ids(issue.task_force_id):
+        raise ValidationFailed(_("The owner must be on the task force's roster."), "owner_id")
+
+
+def _reassign(actor: User, issue: Issue, owner_id: int) -> dict:
+    _require_manager(actor, issue.task_force_id)
+    require_open(issue)
+    if owner_id == issue.owner_id:
+        return {}
+    _check_owner(issue, owner_id)
+    changes = {"owner_id": [issue.owner_id, owner_id]}
+    _assign(actor, issue, owner_id)
+    _notify_assignment(actor, issue)
+    return changes
 
 
 def apply_outcome(
@@ -235,11 +309,12 @@ def apply_outcome(
     owner_id: int | None = None,
     reason: str = "",
 ) -> dict:
-    """Apply what a decision settled (unblock, a new deadline, a new owner) WITHOUT
-    committing: the caller (an escalation's decision) commits it with its own rows.
+    """Apply what a decision settled through the workflow's own steps: unblocking is the
+    status change, a new deadline the reschedule, a new owner the reassignment, each with
+    its checks and its messages. The changes are audited together, as the decision
+    ("decided"); the boundary commits them with the decision's own rows, or nothing.
 
-    The workflow's rules hold as for any change: only the leaders, the owner on the roster,
-    the unblocked status reachable. Returns the changes, already audited.
+    Returns the changes.
 
     :raise PermissionDenied, InvalidTransition, ValidationFailed: as the single changes would.
     """
@@ -249,24 +324,19 @@ def apply_outcome(
     if unblock or new_owner or new_deadline:
         # A decision may still be recorded on a finished item; it changes nothing on it.
         require_open(issue)
-    if new_owner and owner_id not in active_member_ids(issue.task_force_id):
-        raise ValidationFailed(_("The owner must be on the task force's roster."), "owner_id")
+    if new_owner:
+        _check_owner(issue, owner_id)  # before anything changes
     changes: dict = {}
     # Unblock first: the workflow checks the owner who was there when work stopped.
     if unblock:
         if issue.status != BLOCKED:
             raise InvalidTransition(_("The item is not blocked."))
-        target = issue.resume_status or IN_PROGRESS
-        _check_transition(actor, issue, target, TRANSITIONS[(BLOCKED, target)])
-        changes["status"] = [BLOCKED, target]
-        issue.status = target
-        issue.status_reason = reason.strip()
+        moved = _move(actor, issue, issue.resume_status or IN_PROGRESS, reason)
+        changes["status"] = moved["status"]
     if new_deadline:
-        changes.update(audit.apply_changes(issue, {"deadline": deadline}))
+        changes.update(_reschedule(actor, issue, deadline))
     if new_owner:
-        changes["owner_id"] = [issue.owner_id, owner_id]
-        _assign(actor, issue, owner_id)
-        _notify_assignment(actor, issue)
+        changes.update(_reassign(actor, issue, owner_id))
     if changes:
         audit.record(actor, "decided", issue, changes, summary=f"{issue.code} {reason}"[:120])
     return changes
