@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.core import audit, clock
+from app.core import clock
 from app.core.errors import InvalidTransition
 from app.core.permissions import authorize
 from app.core.sheets import SheetError, SheetLimits, neutralise, read_rows, unneutralise
@@ -26,7 +26,7 @@ from app.extensions import db
 from app.issues import service as issues
 from app.issues.labels import PRIORITY_LABELS
 from app.issues.lights import LightRules, light_expression
-from app.issues.models import NEW, PRIORITIES, Category, Issue
+from app.issues.models import PRIORITIES, Category, Issue
 from app.mindmap import xlsx
 from app.people import roster
 from app.people.models import OrgUnit, User
@@ -474,46 +474,14 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
         c.id: c
         for c in db.session.scalars(select(Category).where(Category.task_force_id == task_force_id))
     }
-    for existing, values in planned:
-        if existing is None:
-            issue = Issue(
-                task_force_id=task_force_id,
-                code=issues._next_code(categories[values["category_id"]])[0],
-                status=NEW,
-                source="other",
-                created_by_id=actor.id,
-                description="",
-                solution="",
-            )
-            owner_id = values.pop("owner_id", None)
-            for key, value in values.items():
-                setattr(issue, key, value)
-            issues._assign(actor, issue, owner_id)
-            db.session.add(issue)
-            db.session.flush()
-            audit.record(
-                actor,
-                "imported",
-                issue,
-                {"title": [None, issue.title]},
-                summary=f"{issue.code} {issue.title}",
-            )
-            result.created += 1
-        else:
-            owner_id = values.pop("owner_id", existing.owner_id)
-            changes = audit.apply_changes(existing, values)
-            if owner_id != existing.owner_id:
-                changes["owner_id"] = [existing.owner_id, owner_id]
-                issues._assign(actor, existing, owner_id)
-            if changes:
-                audit.record(
-                    actor,
-                    "imported",
-                    existing,
-                    changes,
-                    summary=f"{existing.code} {existing.title}",
-                )
-                result.updated += 1
-            else:
-                result.unchanged += 1
+    new_items = [
+        issues.NewItem(category=categories[values.pop("category_id")], **values)
+        for existing, values in planned
+        if existing is None
+    ]
+    issues.create_issues(actor, task_force_id, new_items)
+    result.created = len(new_items)
+    updates = [(existing, values) for existing, values in planned if existing is not None]
+    result.updated = len(issues.update_issues(actor, updates))
+    result.unchanged = len(updates) - result.updated
     return result

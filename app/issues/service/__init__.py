@@ -35,6 +35,7 @@ from app.issues.service.files import (
     kept_only_if_saved,
     store_file,
 )
+from app.issues.service.imports import NewItem, create_issues, take_codes, update_issues
 from app.issues.service.items import (
     IssueInput,
     _assign,
@@ -83,6 +84,10 @@ from app.issues.service.workflow import (
 )
 
 __all__ = [
+    "NewItem",
+    "create_issues",
+    "take_codes",
+    "update_issues",
     "ALLOWED_TYPES",
     "CategoryInput",
     "CategoryRow",
