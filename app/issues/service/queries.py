@@ -319,6 +319,51 @@ class MyItems:
     subtasks: list[Subtask]
 
 
+def _overdue_first(pairs):
+    return sorted(
+        pairs,
+        key=lambda p: (
+            0 if p[1] == "red" else 1 if p[1] == "yellow" else 2,
+            p[0].deadline is None,
+            p[0].deadline or date.max,
+        ),
+    )
+
+
+def _waiting_on_others_and_my_subtasks(actor: User, ids: list[int]):
+    """What others have not acknowledged of what I assigned, and my open subtasks (the
+    caller is unscoped: the queries name the task forces)."""
+    unacknowledged_by_others = list(
+        db.session.scalars(
+            select(Issue)
+            .where(
+                Issue.task_force_id.in_(ids),
+                Issue.assigned_by_id == actor.id,
+                Issue.owner_id != actor.id,
+                Issue.acknowledged_at.is_(None),
+                Issue.status.in_(OPEN_STATUSES),
+            )
+            .options(joinedload(Issue.owner))
+            .order_by(Issue.assigned_at)
+        )
+    )
+    subtasks = list(
+        db.session.scalars(
+            select(Subtask)
+            .join(Issue, Issue.id == Subtask.issue_id)
+            .where(
+                Subtask.task_force_id.in_(ids),
+                Subtask.owner_id == actor.id,
+                Subtask.done_at.is_(None),
+                Issue.status.in_(OPEN_STATUSES),
+            )
+            .options(joinedload(Subtask.issue))
+            .order_by(Subtask.deadline.is_(None), Subtask.deadline)
+        )
+    )
+    return unacknowledged_by_others, subtasks
+
+
 def my_items(actor: User, task_force_ids: list[int]) -> MyItems:
     """Mine and where I collaborate, overdue first, then due this week; what awaits me:
     across ``task_force_ids`` (the reader's task forces), in one query per list.
@@ -370,48 +415,11 @@ def my_items(actor: User, task_force_ids: list[int]) -> MyItems:
                     .order_by(Issue.updated_at)
                 )
             )
-        unacknowledged_by_others = list(
-            db.session.scalars(
-                select(Issue)
-                .where(
-                    Issue.task_force_id.in_(ids),
-                    Issue.assigned_by_id == actor.id,
-                    Issue.owner_id != actor.id,
-                    Issue.acknowledged_at.is_(None),
-                    Issue.status.in_(OPEN_STATUSES),
-                )
-                .options(joinedload(Issue.owner))
-                .order_by(Issue.assigned_at)
-            )
-        )
-        subtasks = list(
-            db.session.scalars(
-                select(Subtask)
-                .join(Issue, Issue.id == Subtask.issue_id)
-                .where(
-                    Subtask.task_force_id.in_(ids),
-                    Subtask.owner_id == actor.id,
-                    Subtask.done_at.is_(None),
-                    Issue.status.in_(OPEN_STATUSES),
-                )
-                .options(joinedload(Subtask.issue))
-                .order_by(Subtask.deadline.is_(None), Subtask.deadline)
-            )
-        )
-
-    def overdue_first(pairs):
-        return sorted(
-            pairs,
-            key=lambda p: (
-                0 if p[1] == "red" else 1 if p[1] == "yellow" else 2,
-                p[0].deadline is None,
-                p[0].deadline or date.max,
-            ),
-        )
+        unacknowledged_by_others, subtasks = _waiting_on_others_and_my_subtasks(actor, ids)
 
     return MyItems(
-        owned=overdue_first([tuple(r) for r in owned]),
-        collaborating=overdue_first([tuple(r) for r in collaborating]),
+        owned=_overdue_first([tuple(r) for r in owned]),
+        collaborating=_overdue_first([tuple(r) for r in collaborating]),
         to_acknowledge=to_acknowledge,
         to_verify=to_verify,
         unacknowledged_by_others=unacknowledged_by_others,
