@@ -10,20 +10,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import audit, clock
-from app.core.errors import (
-    ValidationFailed,
-)
+from app.core.errors import ValidationFailed
 from app.core.permissions import authorize
 from app.core.service import check_version
 from app.core.tree import depth_first, indented_options
 from app.extensions import db
-from app.issues.models import (
-    CLOSED,
-    DROPPED,
-    OPEN_STATUSES,
-    Category,
-    Issue,
-)
+from app.issues.models import CLOSED, DROPPED, OPEN_STATUSES, Category, Issue
 from app.issues.service.rules import _db_get
 from app.people.models import User
 

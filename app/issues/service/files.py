@@ -14,15 +14,10 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from app.core import audit
-from app.core.errors import (
-    ValidationFailed,
-)
+from app.core.errors import ValidationFailed
 from app.core.permissions import authorize
 from app.extensions import db
-from app.issues.models import (
-    Attachment,
-    Issue,
-)
+from app.issues.models import Attachment, Issue
 from app.issues.service.rules import _db_get, _require_work, require_open
 from app.people.models import User
 

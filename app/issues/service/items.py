@@ -9,24 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.core import audit, clock
-from app.core.errors import (
-    InvalidTransition,
-    PermissionDenied,
-    ValidationFailed,
-)
+from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.core.outbox import tell
 from app.core.permissions import authorize, can
 from app.core.service import check_version
 from app.extensions import db
-from app.issues.models import (
-    NEW,
-    PRIORITIES,
-    SOURCES,
-    Category,
-    Issue,
-    Milestone,
-    Subtask,
-)
+from app.issues.models import NEW, PRIORITIES, SOURCES, Category, Issue, Milestone, Subtask
 from app.issues.service.categories import _next_code
 from app.issues.service.rules import _db_get, _require_work, require_open
 from app.people.models import OrgUnit, User

@@ -9,9 +9,7 @@ from datetime import date
 from sqlalchemy import Select, case, func, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.core.errors import (
-    NotFound,
-)
+from app.core.errors import NotFound
 from app.core.paging import within
 from app.core.permissions import authorize, can
 from app.core.scope import unscoped

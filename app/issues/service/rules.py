@@ -5,17 +5,12 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from app.core.errors import (
-    InvalidTransition,
-)
+from app.core.errors import InvalidTransition
 from app.core.permissions import authorize
 from app.core.scope import get_in_scope
 from app.extensions import db
 from app.issues.labels import STATUS_LABELS
-from app.issues.models import (
-    FINISHED_STATUSES,
-    Issue,
-)
+from app.issues.models import FINISHED_STATUSES, Issue
 from app.people.models import User
 
 
