@@ -279,9 +279,12 @@ def _tell_submitter(actor: User, submission: Submission, message) -> None:
 
 
 def _triaged(actor: User, submission: Submission, state: str) -> None:
+    """Claim the submission for one outcome. Flushed at once: of two people triaging it at
+    the same moment, the second meets the changed row here (StaleEdit, on their form)."""
     submission.state = state
     submission.triaged_by_id = actor.id
     submission.triaged_at = clock.now()
+    db.session.flush()
 
 
 def accept(
@@ -303,7 +306,6 @@ def accept(
     # accepting it at once, the second one's claim meets a changed row, and no second
     # issue is created.
     _triaged(actor, submission, ACCEPTED)
-    db.session.flush()
     issue = issues.create_issue(actor, submission.task_force_id, data)
     submission.issue_id = issue.id
     audit.record(actor, "accepted", submission, {"issue_id": [None, issue.id]}, summary=issue.code)

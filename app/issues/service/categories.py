@@ -104,6 +104,7 @@ def update_category(
         _move_subtree(category, parent)
     if changes:
         audit.record(actor, "updated", category, changes, summary=category.name)
+    db.session.flush()  # a save that lost a race is refused here, on the form (StaleEdit)
     return category
 
 

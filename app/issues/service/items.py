@@ -189,6 +189,7 @@ def update_issue(actor: User, issue: Issue, data: IssueInput, version: int | Non
         changes["collaborators"] = [old_collaborators, sorted(set(data.collaborator_ids))]
     if changes:
         audit.record(actor, "updated", issue, changes, summary=f"{issue.code} {issue.title}")
+    db.session.flush()  # a save that lost a race is refused here, on the form (StaleEdit)
     return changes
 
 

@@ -172,6 +172,7 @@ def change_status(
     check_version(issue, version)
     changes = _move(actor, issue, target, reason, verification_note, confirmed)
     audit.record(actor, "status_changed", issue, changes, summary=issue.code)
+    db.session.flush()  # a save that lost a race is refused here, on the form (StaleEdit)
 
 
 def _check_move(
@@ -260,6 +261,7 @@ def reschedule(
     changes = _reschedule(actor, issue, deadline)
     if changes:
         audit.record(actor, "rescheduled", issue, changes, summary=issue.code)
+    db.session.flush()  # a save that lost a race is refused here, on the form (StaleEdit)
     return changes
 
 
@@ -280,6 +282,7 @@ def reassign(actor: User, issue: Issue, owner_id: int, version: int | None = Non
     changes = _reassign(actor, issue, owner_id)
     if changes:
         audit.record(actor, "reassigned", issue, changes, summary=issue.code)
+    db.session.flush()  # a save that lost a race is refused here, on the form (StaleEdit)
     return changes
 
 
