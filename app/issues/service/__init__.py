@@ -64,7 +64,7 @@ from app.issues.service.queries import (
     path_defined_clause,
     schedule,
 )
-from app.issues.service.rules import _require_work, require_open
+from app.issues.service.rules import require_open
 from app.issues.service.workflow import (
     TRANSITIONS,
     add_milestone,
@@ -104,7 +104,6 @@ __all__ = [
     "_category_order",
     "_next_code",
     "_order",
-    "_require_work",
     "acknowledge",
     "add_attachment",
     "add_milestone",
