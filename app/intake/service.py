@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app.core import audit, clock
-from app.core.errors import DomainError, InvalidTransition, ValidationFailed
+from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.outbox import tell
 from app.core.permissions import FRONTLINE, authorize, can
 from app.core.scope import get_in_scope, task_force_scope, unscoped
@@ -126,7 +126,6 @@ def submit(actor: User, data: SubmissionInput) -> Submission:
         db.session.add(submission)
         db.session.flush()
         audit.record(actor, "submitted", submission, {"title": [None, title]}, summary=title)
-        db.session.commit()
     return submission
 
 
@@ -280,9 +279,12 @@ def _tell_submitter(actor: User, submission: Submission, message) -> None:
 
 
 def _triaged(actor: User, submission: Submission, state: str) -> None:
+    """Claim the submission for one outcome. Flushed at once: of two people triaging it at
+    the same moment, the second meets the changed row here (StaleEdit, on their form)."""
     submission.state = state
     submission.triaged_by_id = actor.id
     submission.triaged_at = clock.now()
+    db.session.flush()
 
 
 def accept(
@@ -291,7 +293,8 @@ def accept(
     """Open a new issue from the submission (source "intake") and link it back.
 
     The issue is created by the problem list's own service (its rules, numbering, audit
-    and assignment message); the link is written right after, in a second commit.
+    and assignment message) and the link is written in the same unit of work: both are
+    kept, or neither (the boundary commits them together).
 
     :raise StaleEdit: when someone else triaged the submission at the same moment; no
         issue is created then.
@@ -303,12 +306,7 @@ def accept(
     # accepting it at once, the second one's claim meets a changed row, and no second
     # issue is created.
     _triaged(actor, submission, ACCEPTED)
-    db.session.flush()
-    try:
-        issue = issues.create_issue(actor, submission.task_force_id, data)
-    except DomainError:
-        db.session.rollback()
-        raise
+    issue = issues.create_issue(actor, submission.task_force_id, data)
     submission.issue_id = issue.id
     audit.record(actor, "accepted", submission, {"issue_id": [None, issue.id]}, summary=issue.code)
     _tell_submitter(
@@ -320,7 +318,6 @@ def accept(
             code=issue.code,
         ),
     )
-    db.session.commit()
     return issue
 
 
@@ -354,7 +351,6 @@ def merge(
             code=issue.code,
         ),
     )
-    db.session.commit()
     return issue
 
 
@@ -376,7 +372,6 @@ def decline(actor: User, submission: Submission, reason: str, version: int | Non
             reason=reason,
         ),
     )
-    db.session.commit()
 
 
 def issue_prefill(submission: Submission) -> dict:

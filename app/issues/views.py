@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     jsonify,
@@ -25,9 +24,11 @@ from app.core.i18n import Labels
 from app.core.idempotency import once
 from app.core.nav import NavItem
 from app.core.paging import requested_page
+from app.core.permissions import can
 from app.core.web import (
     across_task_forces,
     current_task_force,
+    flash_refusal,
     form_error,
     refusal_status,
     requires,
@@ -265,7 +266,7 @@ def create_issue():
     _fill_issue_form(form, task_force_id)
     if request.method == "GET":
         form.category_id.data = request.args.get("category", type=int)
-        if not service.is_manager(current_user, task_force_id):
+        if not can(current_user, "issue.manage", task_force_id):
             form.owner_id.data = current_user.id
     if form.validate_on_submit():
         try:
@@ -282,16 +283,18 @@ def create_issue():
     )
 
 
+def _load_issue(issue_id: int):
+    """The item of the URL, for ``requires``' per-object check (404 for none here)."""
+    return service.load_issue(current_user, issue_id)
+
+
 @bp.route("/issues/<int:issue_id>/edit", methods=["GET", "POST"])
-@requires("issue.work")
-def edit_issue(issue_id: int):
-    issue = service.load_issue(current_user, issue_id)
-    if not service.may_work_on(current_user, issue):
-        abort(403)
+@requires("issue.work", load=_load_issue)
+def edit_issue(issue, issue_id: int):
     try:
         service.require_open(issue)
     except DomainError as error:
-        flash(error.message, "warning")
+        flash_refusal(error, "warning")
         return redirect(url_for("issues.issue_detail", issue_id=issue.id))
     form = IssueForm(obj=issue) if request.method == "GET" else IssueForm()
     _fill_issue_form(form, issue.task_force_id)
@@ -330,7 +333,7 @@ def _detail_context(issue, **forms):
     subtask_form.owner_id.choices = _people_choices(task_force_id)
     status_form = forms.get("status_form") or StatusForm()
     status_form.version.data = issue.version
-    may_work = service.may_work_on(current_user, issue)
+    may_work = can(current_user, "issue.work", issue)
     return {
         "issue": issue,
         "light": light_of(issue, rules),
@@ -390,7 +393,7 @@ def _back_to(issue_id: int, anchor: str = ""):
 def _refused(issue_id: int, error: InvalidTransition, anchor: str = ""):
     """A move the item's state forbids (it is closed, say): a message on the item's page,
     which shows no form to put it on."""
-    flash(error.message, "danger")
+    flash_refusal(error)
     return _back_to(issue_id, anchor)
 
 
@@ -401,7 +404,7 @@ def acknowledge(issue_id: int):
     try:
         service.acknowledge(current_user, issue)
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         flash(_("Acknowledged. The item now counts as started by you."), "success")
     return _back_to(issue_id)
@@ -509,7 +512,7 @@ def set_subtask_done(subtask_id: int):
     try:
         service.set_subtask_done(current_user, subtask, request.form.get("done") == "1")
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
     return _back_to(subtask.issue_id, "#subtasks")
 
 
@@ -542,7 +545,7 @@ def set_milestone_done(milestone_id: int):
     try:
         service.set_milestone_done(current_user, milestone, request.form.get("done") == "1")
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
     return _back_to(milestone.issue_id, "#milestones")
 
 
@@ -555,7 +558,7 @@ def reschedule_milestone(milestone_id: int):
         try:
             service.reschedule_milestone(current_user, milestone, form.due_on.data)
         except DomainError as error:
-            flash(error.message, "danger")
+            flash_refusal(error)
     else:
         flash(_("Enter a date."), "danger")
     return _back_to(milestone.issue_id, "#milestones")
@@ -698,7 +701,7 @@ def archive_category(category_id: int):
     try:
         service.set_category_archived(current_user, category, archived)
     except DomainError as error:
-        flash(error.message, "danger")
+        flash_refusal(error)
     else:
         flash(_("Archived.") if archived else _("Restored."), "success")
     return redirect(url_for("issues.categories"))

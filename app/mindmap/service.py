@@ -35,7 +35,6 @@ from app.issues.models import (
     FINISHED_STATUSES,
     GREEN,
     GREY,
-    NEW,
     RED,
     YELLOW,
     Category,
@@ -447,63 +446,58 @@ def apply_import(actor: User, task_force_id: int, token: str) -> dict[str, int]:
         issue.id: issue
         for issue in db.session.scalars(select(Issue).where(Issue.id.in_(changed_ids)))
     }
-    try:
-        for row, node in plan.steps:
-            if row.kind == "category":
-                parent_path = row.path[:-1]
-                parent = created.get(parent_path) or by_path.get(parent_path)
-                if row.state == "new":
-                    category = _new_category(task_force_id, parent, node, taken)
-                    audit.record(
-                        actor,
-                        "imported",
-                        category,
-                        {"name": [None, category.name]},
-                        summary=category.name,
-                    )
-                    created[row.path] = category
-                    counts["categories"] += 1
-                elif row.state == "changed":
-                    category = by_path[row.path]
-                    values = {}
-                    if "description" in row.changes:
-                        values["description"] = node.note
-                    if "archived" in row.changes:
-                        values["archived_at"] = None
-                    changes = audit.apply_changes(category, values)
-                    audit.record(actor, "imported", category, changes, summary=category.name)
-                    counts["updated"] += 1
-            else:
-                parent_path = row.path[:-1]
-                category = created.get(parent_path) or by_path.get(parent_path)
-                if row.state == "new":
-                    issue = _new_issue(actor, task_force_id, category, node, row.path[-1])
-                    audit.record(
-                        actor,
-                        "imported",
-                        issue,
-                        {"title": [None, issue.title]},
-                        summary=f"{issue.code} {issue.title}",
-                    )
-                    counts["issues"] += 1
-                elif row.state == "changed":
-                    issue = changed_issues[item_map[(parent_path, row.path[-1])].id]
-                    values = {}
-                    if "description" in row.changes:
-                        values["description"] = node.note
-                    if "priority" in row.changes:
-                        values["priority"] = node.priority
-                    changes = audit.apply_changes(issue, values)
-                    audit.record(
-                        actor, "imported", issue, changes, summary=f"{issue.code} {issue.title}"
-                    )
-                    counts["updated"] += 1
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    new_items: list[issues.NewItem] = []
+    updates: list[tuple[Issue, dict]] = []
+    for row, node in plan.steps:
+        parent_path = row.path[:-1]
+        parent = created.get(parent_path) or by_path.get(parent_path)
+        if row.kind == "category":
+            _apply_category(actor, task_force_id, row, node, parent, by_path, created, taken)
+            if row.state in ("new", "changed"):
+                counts["categories" if row.state == "new" else "updated"] += 1
+        elif row.state == "new":
+            new_items.append(
+                issues.NewItem(
+                    category=parent,
+                    title=row.path[-1],
+                    description=node.note,
+                    priority=node.priority or "medium",
+                )
+            )
+        elif row.state == "changed":
+            values = {}
+            if "description" in row.changes:
+                values["description"] = node.note
+            if "priority" in row.changes:
+                values["priority"] = node.priority
+            updates.append((changed_issues[item_map[(parent_path, row.path[-1])].id], values))
+    # The problem list's own services number, assign and audit the items, in a batch.
+    issues.create_issues(actor, task_force_id, new_items)
+    issues.update_issues(actor, updates)
+    counts["issues"] += len(new_items)
+    counts["updated"] += len(updates)
+    db.session.flush()  # refused rows refuse here, before the preview goes
     path.unlink(missing_ok=True)
     return counts
+
+
+def _apply_category(actor, task_force_id, row, node, parent, by_path, created, taken) -> None:
+    """One category step of an import: a new category, or a changed one's new values."""
+    if row.state == "new":
+        category = _new_category(task_force_id, parent, node, taken)
+        audit.record(
+            actor, "imported", category, {"name": [None, category.name]}, summary=category.name
+        )
+        created[row.path] = category
+    elif row.state == "changed":
+        category = by_path[row.path]
+        values = {}
+        if "description" in row.changes:
+            values["description"] = node.note
+        if "archived" in row.changes:
+            values["archived_at"] = None
+        changes = audit.apply_changes(category, values)
+        audit.record(actor, "imported", category, changes, summary=category.name)
 
 
 def _new_category(
@@ -524,26 +518,6 @@ def _new_category(
     category.path = f"{parent.path if parent else '/'}{category.id}/"
     db.session.flush()
     return category
-
-
-def _new_issue(
-    actor: User, task_force_id: int, category: Category, node: MapNode, title: str
-) -> Issue:
-    code, _number = issues._next_code(category)
-    issue = Issue(
-        task_force_id=task_force_id,
-        code=code,
-        title=title,
-        description=node.note,
-        category_id=category.id,
-        priority=node.priority or "medium",
-        status=NEW,
-        source="other",
-        created_by_id=actor.id,
-    )
-    db.session.add(issue)
-    db.session.flush()
-    return issue
 
 
 def discard_preview(actor: User, task_force_id: int, token: str) -> None:

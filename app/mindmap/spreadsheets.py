@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.core import audit, clock
+from app.core import clock
 from app.core.errors import InvalidTransition
 from app.core.permissions import authorize
 from app.core.sheets import SheetError, SheetLimits, neutralise, read_rows, unneutralise
@@ -26,7 +26,7 @@ from app.extensions import db
 from app.issues import service as issues
 from app.issues.labels import PRIORITY_LABELS
 from app.issues.lights import LightRules, light_expression
-from app.issues.models import NEW, PRIORITIES, Category, Issue
+from app.issues.models import PRIORITIES, Category, Issue
 from app.mindmap import xlsx
 from app.people import roster
 from app.people.models import OrgUnit, User
@@ -347,11 +347,32 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
     if len(table) < 2:
         result.file_error = _("The sheet has no rows below its header.")
         return result
+    columns = _header_columns(table[0][1], result)
+    if result.problems:
+        return result
+    known = _Known.read(task_force_id, columns)
+    planned = []
+    for number, row in table[1:]:
+        problems, existing, values = _check_row(number, row, known)
+        if not problems and existing is not None:
+            problems = _check_still_open(number, existing, values)
+        if problems:
+            result.problems.extend(problems)
+        else:
+            planned.append((existing, values))
+    if result.problems:
+        return result
+    _write(actor, task_force_id, planned, result)
+    return result
+
+
+def _header_columns(header_row: list, result: SheetImport) -> dict[str, int]:
+    """The index of each import column named in the header (by its Chinese label or its
+    key); a missing required column is a problem of row 1."""
     labels = dict(HEADERS)
     by_label = {label: key for key, label in HEADERS}
-    header = [_text(v) for v in table[0][1]]
     columns: dict[str, int] = {}
-    for index, name in enumerate(header):
+    for index, name in enumerate(_text(v) for v in header_row):
         key = by_label.get(name) or (name if name in labels else None)
         if key in IMPORT_COLUMNS and key not in columns:
             columns[key] = index
@@ -360,161 +381,150 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
             result.problems.append(
                 RowProblem(1, labels[required], _("This column is missing from the header."))
             )
-    if result.problems:
-        return result
+    return columns
 
-    paths = {path: cid for cid, path in _category_paths(task_force_id).items()}
-    open_ids = set(
-        db.session.scalars(
-            select(Category.id).where(
-                Category.task_force_id == task_force_id, Category.archived_at.is_(None)
+
+@dataclass
+class _Known:
+    """What the rows are checked against, read once per import."""
+
+    columns: dict[str, int]
+    paths: dict[str, int]  # category path -> id
+    open_ids: set[int]
+    people: dict[str, int | None]  # username or name -> user id (None: ambiguous)
+    by_code: dict[str, Issue]
+    priority_words: dict[str, str]
+
+    @classmethod
+    def read(cls, task_force_id: int, columns: dict[str, int]) -> _Known:
+        paths = {path: cid for cid, path in _category_paths(task_force_id).items()}
+        open_ids = set(
+            db.session.scalars(
+                select(Category.id).where(
+                    Category.task_force_id == task_force_id, Category.archived_at.is_(None)
+                )
             )
         )
-    )
-    members = roster.active_member_ids(task_force_id)
-    people: dict[str, int | None] = {}
-    for uid, username, name in db.session.execute(
-        select(User.id, User.username, User.display_name).where(User.id.in_(members))
-    ):
-        people[username.lower()] = uid
-        # A name two people share cannot say who is meant.
-        people[name.lower()] = None if name.lower() in people else uid
-    by_code = {
-        issue.code: issue
-        for issue in db.session.scalars(select(Issue).where(Issue.task_force_id == task_force_id))
-    }
-    priority_words = {}
-    for key in PRIORITIES:
-        priority_words[key] = key
-        priority_words[ZH_PRIORITY[key]] = key
-        priority_words[str(PRIORITY_LABELS[key]).lower()] = key
+        members = roster.active_member_ids(task_force_id)
+        people: dict[str, int | None] = {}
+        for uid, username, name in db.session.execute(
+            select(User.id, User.username, User.display_name).where(User.id.in_(members))
+        ):
+            people[username.lower()] = uid
+            # A name two people share cannot say who is meant.
+            people[name.lower()] = None if name.lower() in people else uid
+        by_code = {
+            issue.code: issue
+            for issue in db.session.scalars(
+                select(Issue).where(Issue.task_force_id == task_force_id)
+            )
+        }
+        priority_words = {}
+        for key in PRIORITIES:
+            priority_words[key] = key
+            priority_words[ZH_PRIORITY[key]] = key
+            priority_words[str(PRIORITY_LABELS[key]).lower()] = key
+        return cls(columns, paths, open_ids, people, by_code, priority_words)
 
-    def cell(row: list, key: str):
-        index = columns.get(key)
+    def cell(self, row: list, key: str):
+        index = self.columns.get(key)
         return row[index] if index is not None and index < len(row) else None
 
-    planned = []
-    for number, row in table[1:]:
-        problems = []
 
-        def problem(key: str, message: str, number=number, problems=problems) -> None:
-            problems.append(RowProblem(number, labels[key], message))
+def _check_row(number: int, row: list, known: _Known) -> tuple[list, Issue | None, dict]:
+    """A row's problems, the item it names (None for a new one) and its values."""
+    labels = dict(HEADERS)
+    problems: list[RowProblem] = []
 
-        code = _text(cell(row, "code")).upper()
-        existing = None
-        if code:
-            existing = by_code.get(code)
-            if existing is None:
-                problem("code", _("No item has this code; leave it empty to create one."))
-        title = _text(cell(row, "title"))
-        if not title:
-            problem("title", _("A title is required."))
-        elif len(title) > 200:
-            problem("title", _("At most 200 characters."))
-        category_path = "/".join(p.strip() for p in _text(cell(row, "category")).split("/"))
-        category_id = paths.get(category_path)
-        if not category_path:
-            problem("category", _("A category is required."))
-        elif category_id is None or category_id not in open_ids:
-            problem("category", _("Unknown category: %(name)s", name=category_path))
-        owner_text = _text(cell(row, "owner"))
-        owner_id = None
-        if owner_text:
-            owner_id = people.get(owner_text.lower())
-            if owner_id is None:
-                problem(
-                    "owner", _("Unknown owner, or not on the roster: %(name)s", name=owner_text)
-                )
-        deadline = None
-        if "deadline" in columns:
-            try:
-                deadline = _parse_date(cell(row, "deadline"))
-            except ValueError:
-                problem("deadline", _("Not a date; write it as 2026-12-31."))
-        priority_text = _text(cell(row, "priority"))
-        priority = priority_words.get(priority_text.lower()) if priority_text else None
-        if priority_text and priority is None:
-            problem("priority", _("Unknown priority: %(value)s", value=priority_text))
-        major_text = _text(cell(row, "major")).lower()
-        major = None
-        if major_text in YES:
-            major = True
-        elif major_text in NO:
-            major = False if major_text else None
-        else:
-            problem("major", _("Write 是 or 否."))
-        if problems:
-            result.problems.extend(problems)
-            continue
-        values = {"title": title, "category_id": category_id}
-        if "owner" in columns:
-            values["owner_id"] = owner_id
-        if "deadline" in columns:
-            values["deadline"] = deadline
-        if priority:
-            values["priority"] = priority
-        if major is not None:
-            values["major"] = major
-        for key in ("description", "solution"):
-            if key in columns:
-                values[key] = _text(cell(row, key))
-        if existing is not None and any(getattr(existing, k) != v for k, v in values.items()):
-            # A closed or dropped item is read-only: a sheet re-imported as exported passes,
-            # one that changes such an item is refused on its row.
-            try:
-                issues.require_open(existing)
-            except InvalidTransition as error:
-                result.problems.append(RowProblem(number, labels["code"], error.message))
-                continue
-        planned.append((existing, values))
-    if result.problems:
-        return result
+    def problem(key: str, message: str) -> None:
+        problems.append(RowProblem(number, labels[key], message))
 
+    def cell(key: str):
+        return known.cell(row, key)
+
+    code = _text(cell("code")).upper()
+    existing = None
+    if code:
+        existing = known.by_code.get(code)
+        if existing is None:
+            problem("code", _("No item has this code; leave it empty to create one."))
+    title = _text(cell("title"))
+    if not title:
+        problem("title", _("A title is required."))
+    elif len(title) > 200:
+        problem("title", _("At most 200 characters."))
+    category_path = "/".join(p.strip() for p in _text(cell("category")).split("/"))
+    category_id = known.paths.get(category_path)
+    if not category_path:
+        problem("category", _("A category is required."))
+    elif category_id is None or category_id not in known.open_ids:
+        problem("category", _("Unknown category: %(name)s", name=category_path))
+    owner_text = _text(cell("owner"))
+    owner_id = None
+    if owner_text:
+        owner_id = known.people.get(owner_text.lower())
+        if owner_id is None:
+            problem("owner", _("Unknown owner, or not on the roster: %(name)s", name=owner_text))
+    values = {"title": title, "category_id": category_id}
+    if "owner" in known.columns:
+        values["owner_id"] = owner_id
+    values.update(_check_choices(cell, known, problem))
+    for key in ("description", "solution"):
+        if key in known.columns:
+            values[key] = _text(cell(key))
+    return problems, existing, values
+
+
+def _check_choices(cell, known: _Known, problem) -> dict:
+    """The deadline, priority and major flag of a row, as far as given."""
+    values = {}
+    if "deadline" in known.columns:
+        try:
+            values["deadline"] = _parse_date(cell("deadline"))
+        except ValueError:
+            problem("deadline", _("Not a date; write it as 2026-12-31."))
+    priority_text = _text(cell("priority"))
+    priority = known.priority_words.get(priority_text.lower()) if priority_text else None
+    if priority_text and priority is None:
+        problem("priority", _("Unknown priority: %(value)s", value=priority_text))
+    if priority:
+        values["priority"] = priority
+    major_text = _text(cell("major")).lower()
+    if major_text in YES:
+        values["major"] = True
+    elif major_text in NO:
+        if major_text:
+            values["major"] = False
+    else:
+        problem("major", _("Write 是 or 否."))
+    return values
+
+
+def _check_still_open(number: int, existing: Issue, values: dict) -> list[RowProblem]:
+    """A closed or dropped item is read-only: a sheet re-imported as exported passes, one
+    that changes such an item is refused on its row."""
+    if not any(getattr(existing, k) != v for k, v in values.items()):
+        return []
+    try:
+        issues.require_open(existing)
+    except InvalidTransition as error:
+        return [RowProblem(number, dict(HEADERS)["code"], error.message)]
+    return []
+
+
+def _write(actor: User, task_force_id: int, planned: list, result: SheetImport) -> None:
+    """Create and update the checked rows through the problem list's batch services."""
     categories = {
         c.id: c
         for c in db.session.scalars(select(Category).where(Category.task_force_id == task_force_id))
     }
-    for existing, values in planned:
-        if existing is None:
-            issue = Issue(
-                task_force_id=task_force_id,
-                code=issues._next_code(categories[values["category_id"]])[0],
-                status=NEW,
-                source="other",
-                created_by_id=actor.id,
-                description="",
-                solution="",
-            )
-            owner_id = values.pop("owner_id", None)
-            for key, value in values.items():
-                setattr(issue, key, value)
-            issues._assign(actor, issue, owner_id)
-            db.session.add(issue)
-            db.session.flush()
-            audit.record(
-                actor,
-                "imported",
-                issue,
-                {"title": [None, issue.title]},
-                summary=f"{issue.code} {issue.title}",
-            )
-            result.created += 1
-        else:
-            owner_id = values.pop("owner_id", existing.owner_id)
-            changes = audit.apply_changes(existing, values)
-            if owner_id != existing.owner_id:
-                changes["owner_id"] = [existing.owner_id, owner_id]
-                issues._assign(actor, existing, owner_id)
-            if changes:
-                audit.record(
-                    actor,
-                    "imported",
-                    existing,
-                    changes,
-                    summary=f"{existing.code} {existing.title}",
-                )
-                result.updated += 1
-            else:
-                result.unchanged += 1
-    db.session.commit()
-    return result
+    new_items = [
+        issues.NewItem(category=categories[values.pop("category_id")], **values)
+        for existing, values in planned
+        if existing is None
+    ]
+    issues.create_issues(actor, task_force_id, new_items)
+    result.created = len(new_items)
+    updates = [(existing, values) for existing, values in planned if existing is not None]
+    result.updated = len(issues.update_issues(actor, updates))
+    result.unchanged = len(updates) - result.updated

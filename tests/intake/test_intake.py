@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.errors import InvalidTransition, ValidationFailed
-from app.core.models import Notification
+from app.core.models import AuditEvent, Notification
 from app.core.scope import task_force_scope
 from app.extensions import db
 from app.intake import service
@@ -58,13 +58,14 @@ def test_a_frontline_user_sees_nothing_else_of_the_task_force(app, world, login)
         assert frontline.get(url).status_code in (403, 404), url
 
 
-def test_my_submissions_shows_only_my_own(app, world, login, look):
+def test_my_submissions_shows_only_my_own(app, world, login, look, commit):
     with look(), task_force_scope(world.task_force_id):
         member = db.session.get(User, world.users["member"])
         service.submit(
             member,
             service.SubmissionInput(task_force_id=world.task_force_id, title="成员自己的建议"),
         )
+        commit()
     page = login("frontline").get("/intake/mine").get_data(as_text=True)
     assert "成员自己的建议" not in page and "理财产品起购金额偏高" in page
     page = login("member").get("/intake/mine").get_data(as_text=True)
@@ -128,6 +129,55 @@ def test_accepting_opens_a_prefilled_item_linked_back(app, world, login, look):
     assert code in mine
     # The frontline user sees the outcome but cannot open the item.
     assert f'href="/issues/{submission.issue_id}"' not in mine
+
+
+def _accept(leader, world, title: str):
+    return leader.post(
+        f"/intake/{world.ids['submission']}/accept",
+        data={
+            "title": title,
+            "category_id": world.category_id,
+            "owner_id": world.users["member"],
+            "priority": "medium",
+            "source": "research",
+            "version": "1",
+        },
+    )
+
+
+def test_accepting_is_one_unit_of_work_the_item_goes_when_the_link_fails(
+    app, world, login, look, monkeypatch
+):
+    # The item is created first, then the submission is linked to it and its submitter
+    # told: when that second step fails, the item created by the first one is not kept.
+    def fail(*args, **kwargs):
+        raise ValidationFailed("the link could not be written")
+
+    monkeypatch.setattr(service, "_tell_submitter", fail)
+    with look():
+        before = db.session.scalar(select(func.count(Issue.id)))
+    response = _accept(login("exec_leader"), world, "受理失败时不应留下的事项")
+    assert response.status_code == 400
+    with look():
+        assert db.session.scalar(select(func.count(Issue.id))) == before
+        assert db.session.scalar(select(Issue).where(Issue.title.like("受理失败%"))) is None
+        submission = db.session.get(Submission, world.ids["submission"])
+        assert submission.state == "submitted" and submission.issue_id is None
+        assert not db.session.scalars(
+            select(AuditEvent).where(AuditEvent.summary.like("%受理失败%"))
+        ).all()
+
+
+def test_an_accepted_submission_and_its_item_are_kept_together(app, world, login, look):
+    with look():
+        before = db.session.scalar(select(func.count(Issue.id)))
+    response = _accept(login("exec_leader"), world, "受理成功的事项")
+    assert response.status_code == 302
+    with look():
+        issue = db.session.scalar(select(Issue).where(Issue.title == "受理成功的事项"))
+        submission = db.session.get(Submission, world.ids["submission"])
+        assert db.session.scalar(select(func.count(Issue.id))) == before + 1
+        assert submission.state == "accepted" and submission.issue_id == issue.id
 
 
 def test_merging_into_an_existing_item(ctx, world):

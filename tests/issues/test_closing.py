@@ -8,7 +8,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.core import clock
-from app.core.errors import ConfirmationRequired, InvalidTransition
+from app.core.errors import ConfirmationRequired, InvalidTransition, PermissionDenied
 from app.core.models import AuditEvent
 from app.extensions import db
 from app.issues import service
@@ -338,3 +338,61 @@ def test_a_closed_item_refuses_changes_over_http_with_a_message(app, world, logi
         assert db.session.get(Milestone, world.milestone_id).due_on == days(20)
         assert db.session.get(Subtask, world.subtask_id).done_at is None
         assert len(db.session.get(Issue, world.issue_id).milestones) == 1
+
+
+def test_a_decision_s_outcome_goes_through_the_workflow_s_own_steps(item, person, world):
+    # Unblocking is the status change (its message to the owner), a new deadline the
+    # reschedule, a new owner the reassignment (its message to the new owner); the
+    # changes are audited together as the decision.
+    from app.core.models import Notification
+
+    issue = item(status=IN_PROGRESS)
+    issue.acknowledged_at = clock.now()
+    service.change_status(person("member"), issue, "blocked", reason="等待总行批复")
+    leader = person("leader")
+
+    changes = service.apply_outcome(
+        leader,
+        issue,
+        unblock=True,
+        deadline=days(45),
+        owner_id=world.users["temp_member"],
+        reason="先试点",
+    )
+
+    assert set(changes) == {"status", "deadline", "owner_id"}
+    assert (issue.status, issue.deadline, issue.owner_id) == (
+        IN_PROGRESS,
+        days(45),
+        world.users["temp_member"],
+    )
+    told = {
+        (message.kind, message.recipient_id)
+        for message in db.session.scalars(
+            select(Notification).where(Notification.subject_id == issue.id)
+        )
+    }
+    assert ("status", world.users["member"]) in told
+    assert ("assignment", world.users["temp_member"]) in told
+    decided = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.entity_id == issue.id, AuditEvent.action == "decided")
+    ).one()
+    assert set(decided.changes) == {"status", "deadline", "owner_id"}
+
+
+def test_rescheduling_and_reassigning_are_workflow_steps_of_their_own(item, person, world):
+    issue = item(status=IN_PROGRESS)
+    leader = person("leader")
+
+    assert set(service.reschedule(leader, issue, days(30))) == {"deadline"}
+    assert issue.deadline == days(30)
+    assert service.reassign(leader, issue, world.users["temp_member"])["owner_id"] == [
+        world.users["member"],
+        world.users["temp_member"],
+    ]
+    actions = set(
+        db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity_id == issue.id))
+    )
+    assert {"rescheduled", "reassigned"} <= actions
+    with pytest.raises(PermissionDenied):
+        service.reassign(person("member"), issue, world.users["member"])

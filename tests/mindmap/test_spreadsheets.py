@@ -8,8 +8,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 
+from app.core.models import Notification
 from app.core.scope import unscoped
 from app.extensions import db
 from app.issues.models import Issue
@@ -167,6 +168,66 @@ def test_import_creates_and_updates_by_code(app, login, world, look):
         updated = db.session.scalar(select(Issue).where(Issue.code == existing))
         assert updated.title == "现金管理类产品归集与支付（更新）"
         assert updated.deadline == date(2024, 12, 31)
+
+
+def test_an_import_numbers_its_items_and_tells_their_new_owners(app, login, world, look):
+    client = login("leader")
+    with look():
+        existing = db.session.get(Issue, world.issue_id)
+        code, owner_before = existing.code, existing.owner_id
+    rows = [["", f"导入的事项{n}", "客户端", "member", "", "", "", ""] for n in range(3)]
+    rows.append([code, existing.title, "客户端", "temp_member", "", "", "", ""])
+    response = post_sheet(client, "list.xlsx", _xlsx([HEAD, *rows]))
+    assert response.status_code == 302, response.text[:3000]
+    with look():
+        new = list(
+            db.session.scalars(
+                select(Issue).where(Issue.title.like("导入的事项%")).order_by(Issue.title)
+            )
+        )
+        numbers = [int(issue.code.split("-")[1]) for issue in new]
+        assert numbers == list(range(numbers[0], numbers[0] + 3))
+        told = {
+            (message.recipient_id, message.subject_id)
+            for message in db.session.scalars(
+                select(Notification).where(Notification.kind == "assignment")
+            )
+        }
+        # Each new owner is told, with the message an item created by hand sends.
+        assert {(world.users["member"], issue.id) for issue in new} <= told
+        assert (world.users["temp_member"], world.issue_id) in told
+        assert owner_before != world.users["temp_member"]
+        text = db.session.scalar(
+            select(Notification.text).where(
+                Notification.kind == "assignment", Notification.subject_id == new[0].id
+            )
+        )
+        assert new[0].code in text
+
+
+def test_an_import_reads_and_numbers_12_new_items_in_as_many_queries_as_3(app, login, world):
+    # Every statement but the rows' own INSERTs (which the ORM may send one by one, as on
+    # SQLite) is one per import, not one per row: no numbering, lookup or flush per row.
+    client = login("leader")
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    def cost(n: int, prefix: str) -> int:
+        statements.clear()
+        rows = [["", f"{prefix}{i}", "客户端", "", "", "", "", ""] for i in range(n)]
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            response = post_sheet(client, "list.xlsx", _xlsx([HEAD, *rows]))
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        assert response.status_code == 302
+        return sum(1 for s in statements if not s.lstrip().upper().startswith("INSERT"))
+
+    assert cost(12, "第二批") == cost(3, "第一批")
 
 
 def test_csv_import_with_errors_names_rows_and_writes_nothing(app, login, world, look):

@@ -1,0 +1,450 @@
+"""Reading the problem list: one item with its page, the filtered list, the board, my
+items, the landing schedule, and the headline figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Select, case, func, or_, select, union_all
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.core.errors import NotFound
+from app.core.paging import within
+from app.core.permissions import authorize, can
+from app.core.scope import unscoped
+from app.extensions import db
+from app.issues.lights import LightRules, light_clause, light_expression
+from app.issues.models import (
+    CLOSED,
+    DROPPED,
+    FINISHED_STATUSES,
+    LIGHTS,
+    OPEN_STATUSES,
+    PRIORITIES,
+    STATUSES,
+    VERIFYING,
+    Attachment,
+    Category,
+    Issue,
+    Milestone,
+    ProgressUpdate,
+    Subtask,
+    issue_collaborator,
+)
+from app.people.models import User
+
+
+def load_issue(actor: User, issue_id) -> Issue:
+    """One item with everything its page shows, in a fixed number of queries.
+
+    :raise NotFound: for an unknown id or an item of another task force.
+    """
+    try:
+        ident = int(issue_id)
+    except (TypeError, ValueError):
+        raise NotFound("issue not found") from None
+    issue = (
+        db.session.scalars(
+            select(Issue)
+            .where(Issue.id == ident)
+            .options(
+                joinedload(Issue.owner),
+                joinedload(Issue.category),
+                joinedload(Issue.org_unit),
+                # Collaborators and milestones are few per item: joined into the one
+                # row set (their product stays small); subtasks come in one more query.
+                joinedload(Issue.collaborators),
+                joinedload(Issue.milestones),
+                selectinload(Issue.subtasks).joinedload(Subtask.owner),
+            )
+        )
+        .unique()
+        .one_or_none()
+    )
+    if issue is None:
+        raise NotFound("issue not found")
+    authorize(actor, "issue.view", issue.task_force_id)
+    return issue
+
+
+@dataclass
+class Timeline:
+    updates: list[ProgressUpdate]
+    attachments: list[Attachment]
+    history: list
+
+
+def issue_timeline(issue: Issue) -> Timeline:
+    from app.core.models import AuditEvent
+
+    updates = list(
+        db.session.scalars(
+            select(ProgressUpdate)
+            .where(ProgressUpdate.issue_id == issue.id)
+            .options(joinedload(ProgressUpdate.author))
+            .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())
+        )
+    )
+    attachments = list(
+        db.session.scalars(
+            select(Attachment)
+            .where(Attachment.issue_id == issue.id)
+            .options(joinedload(Attachment.uploaded_by))
+            .order_by(Attachment.created_at.desc())
+        )
+    )
+    history = db.session.execute(
+        select(AuditEvent, User)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.entity_type == "issue", AuditEvent.entity_id == issue.id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    ).all()
+    return Timeline(updates=updates, attachments=attachments, history=history)
+
+
+@dataclass
+class IssueFilter:
+    category_id: int | None = None
+    owner_id: int | None = None
+    org_unit_id: int | None = None
+    statuses: list[str] = field(default_factory=list)
+    priorities: list[str] = field(default_factory=list)
+    light: str | None = None
+    major: bool | None = None
+    deadline_from: date | None = None
+    deadline_to: date | None = None
+    unacknowledged: bool = False
+    open_only: bool = False
+    path_defined: bool | None = None
+    q: str = ""
+    sort: str = "code"
+    page: int = 1
+
+
+def _priority_rank():
+    return case({p: i for i, p in enumerate(PRIORITIES)}, value=Issue.priority, else_=9)
+
+
+def _status_rank():
+    from sqlalchemy import case
+
+    return case({s: i for i, s in enumerate(STATUSES)}, value=Issue.status, else_=99)
+
+
+def path_defined_clause():
+    """已明确路径: a solution is written and a landing schedule exists."""
+    return (func.length(func.trim(Issue.solution)) > 0) & (
+        select(Milestone.id).where(Milestone.issue_id == Issue.id).exists()
+    )
+
+
+def headline_counts(rules: LightRules, status=None) -> dict:
+    """The problem list's headline figures as SELECT columns over ``Issue``.
+
+    One definition for the battle map and the quarterly review pack, so both print the
+    same numbers. ``status`` is the status column to count by: the issue's own, or an
+    expression giving its status at some past instant.
+    """
+    status = Issue.status if status is None else status
+    is_open = status.in_(OPEN_STATUSES)
+    count = func.count(Issue.id)
+    return {
+        "problems": count.filter(status != DROPPED),
+        "closed": count.filter(status == CLOSED),
+        "open": count.filter(is_open),
+        "path_defined": count.filter(is_open & path_defined_clause()),
+        "overdue": count.filter(is_open & (Issue.deadline < rules.today)),
+    }
+
+
+def filtered(task_force_id: int, filters: IssueFilter, rules: LightRules) -> Select:
+    stmt = select(Issue).where(Issue.task_force_id == task_force_id)
+    if filters.category_id:
+        node = db.session.scalar(
+            select(Category.path).where(
+                Category.id == filters.category_id, Category.task_force_id == task_force_id
+            )
+        )
+        # The whole subtree, in SQL.
+        subtree = select(Category.id).where(Category.path.like(f"{node or '/-1/'}%"))
+        stmt = stmt.where(Issue.category_id.in_(subtree))
+    if filters.owner_id:
+        stmt = stmt.where(Issue.owner_id == filters.owner_id)
+    if filters.org_unit_id:
+        stmt = stmt.where(Issue.org_unit_id == filters.org_unit_id)
+    if filters.statuses:
+        stmt = stmt.where(Issue.status.in_(filters.statuses))
+    if filters.open_only:
+        stmt = stmt.where(Issue.status.in_(OPEN_STATUSES))
+    if filters.priorities:
+        stmt = stmt.where(Issue.priority.in_(filters.priorities))
+    if filters.light in LIGHTS:
+        stmt = stmt.where(light_clause(rules, filters.light))
+    if filters.major is not None:
+        stmt = stmt.where(Issue.major.is_(filters.major))
+    if filters.deadline_from:
+        stmt = stmt.where(Issue.deadline >= filters.deadline_from)
+    if filters.deadline_to:
+        stmt = stmt.where(Issue.deadline <= filters.deadline_to)
+    if filters.unacknowledged:
+        stmt = stmt.where(
+            Issue.owner_id.is_not(None),
+            Issue.acknowledged_at.is_(None),
+            Issue.status.in_(OPEN_STATUSES),
+        )
+    if filters.path_defined is not None:
+        clause = path_defined_clause()
+        stmt = stmt.where(clause if filters.path_defined else ~clause)
+    if filters.q:
+        like = f"%{filters.q.strip()}%"
+        stmt = stmt.where(
+            or_(
+                Issue.code.ilike(like),
+                Issue.title.ilike(like),
+                Issue.description.ilike(like),
+                Issue.solution.ilike(like),
+            )
+        )
+    return stmt
+
+
+def _order(stmt: Select, sort: str) -> Select:
+    if sort == "priority":
+        # Items without a deadline last, on every engine (SQLite sorts NULL first).
+        return stmt.order_by(_priority_rank(), Issue.deadline.is_(None), Issue.deadline, Issue.code)
+    if sort == "deadline":
+        return stmt.order_by(Issue.deadline.is_(None), Issue.deadline, Issue.code)
+    if sort == "-deadline":
+        return stmt.order_by(Issue.deadline.is_(None), Issue.deadline.desc(), Issue.code)
+    if sort == "updated":
+        return stmt.order_by(Issue.updated_at.desc(), Issue.id.desc())
+    if sort == "title":
+        return stmt.order_by(Issue.title, Issue.id)
+    if sort == "status":
+        return stmt.order_by(_status_rank(), Issue.code)  # in workflow order
+    return stmt.order_by(Issue.category_id, Issue.id)
+
+
+SORT_KEYS = ("code", "deadline", "-deadline", "priority", "updated", "title", "status")
+
+
+@dataclass
+class IssuePage:
+    rows: list[tuple[Issue, str]]  # (issue, light)
+    total: int
+    page: int
+    pages: int
+
+
+def list_issues(actor: User, task_force_id: int, filters: IssueFilter, per_page: int = 50):
+    """One page of the filtered list with each row's light: three queries at most."""
+    authorize(actor, "issue.view", task_force_id)
+    rules = LightRules.current()
+    base = filtered(task_force_id, filters, rules)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    page, pages = within(filters.page, total, per_page)
+    stmt = (
+        _order(base, filters.sort)
+        .add_columns(light_expression(rules).label("light"))
+        .options(joinedload(Issue.owner), joinedload(Issue.category))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    rows = [(issue, light) for issue, light in db.session.execute(stmt).unique()]
+    return IssuePage(rows=rows, total=total, page=page, pages=pages)
+
+
+def board(actor: User, task_force_id: int, filters: IssueFilter, per_column: int = 25):
+    """Items per status column with lights; closed and dropped show the most recent only."""
+    authorize(actor, "issue.view", task_force_id)
+    rules = LightRules.current()
+    base = filtered(task_force_id, filters, rules)
+    counts = dict(
+        db.session.execute(
+            select(Issue.status, func.count(Issue.id))
+            .where(Issue.id.in_(base.with_only_columns(Issue.id)))
+            .group_by(Issue.status)
+        ).all()
+    )
+    # One small, index-backed query per column, glued with UNION ALL into one statement;
+    # the light (with its milestone subquery) is computed for the cards shown only.
+    per_status = []
+    for status in STATUSES:
+        order = (
+            (Issue.updated_at.desc(), Issue.id.desc())
+            if status in FINISHED_STATUSES
+            else (Issue.deadline.is_(None), Issue.deadline, Issue.id)
+        )
+        per_status.append(
+            base.with_only_columns(Issue.id)
+            .where(Issue.status == status)
+            .order_by(*order)
+            .limit(per_column)
+            .subquery()
+            .select()
+        )
+    shown = union_all(*per_status).subquery()
+    stmt = (
+        select(Issue, light_expression(rules).label("light"))
+        .where(Issue.id.in_(select(shown.c.id)))
+        .options(joinedload(Issue.owner))
+    )
+    columns: dict[str, list[tuple[Issue, str]]] = {status: [] for status in STATUSES}
+    for issue, light in db.session.execute(stmt).unique():
+        columns[issue.status].append((issue, light))
+    for status, cards in columns.items():
+        if status in FINISHED_STATUSES:
+            cards.sort(key=lambda pair: pair[0].updated_at, reverse=True)
+        else:
+            cards.sort(
+                key=lambda pair: (
+                    pair[0].deadline is None,
+                    pair[0].deadline or date.max,
+                    pair[0].id,
+                )
+            )
+    return columns, counts
+
+
+@dataclass
+class MyItems:
+    owned: list[tuple[Issue, str]]
+    collaborating: list[tuple[Issue, str]]
+    to_acknowledge: list[Issue]
+    to_verify: list[Issue]
+    unacknowledged_by_others: list[Issue]
+    subtasks: list[Subtask]
+
+
+def _overdue_first(pairs):
+    return sorted(
+        pairs,
+        key=lambda p: (
+            0 if p[1] == "red" else 1 if p[1] == "yellow" else 2,
+            p[0].deadline is None,
+            p[0].deadline or date.max,
+        ),
+    )
+
+
+def _waiting_on_others_and_my_subtasks(actor: User, ids: list[int]):
+    """What others have not acknowledged of what I assigned, and my open subtasks (the
+    caller is unscoped: the queries name the task forces)."""
+    unacknowledged_by_others = list(
+        db.session.scalars(
+            select(Issue)
+            .where(
+                Issue.task_force_id.in_(ids),
+                Issue.assigned_by_id == actor.id,
+                Issue.owner_id != actor.id,
+                Issue.acknowledged_at.is_(None),
+                Issue.status.in_(OPEN_STATUSES),
+            )
+            .options(joinedload(Issue.owner))
+            .order_by(Issue.assigned_at)
+        )
+    )
+    subtasks = list(
+        db.session.scalars(
+            select(Subtask)
+            .join(Issue, Issue.id == Subtask.issue_id)
+            .where(
+                Subtask.task_force_id.in_(ids),
+                Subtask.owner_id == actor.id,
+                Subtask.done_at.is_(None),
+                Issue.status.in_(OPEN_STATUSES),
+            )
+            .options(joinedload(Subtask.issue))
+            .order_by(Subtask.deadline.is_(None), Subtask.deadline)
+        )
+    )
+    return unacknowledged_by_others, subtasks
+
+
+def my_items(actor: User, task_force_ids: list[int]) -> MyItems:
+    """Mine and where I collaborate, overdue first, then due this week; what awaits me:
+    across ``task_force_ids`` (the reader's task forces), in one query per list.
+
+    :raise PermissionDenied: when the actor may not view items in one of them.
+    """
+    for task_force_id in task_force_ids:
+        authorize(actor, "issue.view", task_force_id)
+    ids = list(task_force_ids)
+    managed = [task_force_id for task_force_id in ids if can(actor, "issue.manage", task_force_id)]
+    rules = LightRules.current()
+    light = light_expression(rules).label("light")
+    urgency = (
+        Issue.deadline.is_(None),
+        Issue.deadline,
+        Issue.id,
+    )
+    # Across task forces: every query names them; what the pages show is loaded with it.
+    with unscoped():
+        owned = db.session.execute(
+            select(Issue, light)
+            .where(
+                Issue.task_force_id.in_(ids),
+                Issue.owner_id == actor.id,
+                Issue.status.in_(OPEN_STATUSES),
+            )
+            .options(joinedload(Issue.category))
+            .order_by(*urgency)
+        ).all()
+        collaborating = db.session.execute(
+            select(Issue, light)
+            .join(issue_collaborator, issue_collaborator.c.issue_id == Issue.id)
+            .where(
+                Issue.task_force_id.in_(ids),
+                issue_collaborator.c.user_id == actor.id,
+                Issue.status.in_(OPEN_STATUSES),
+            )
+            .options(joinedload(Issue.owner))
+            .order_by(*urgency)
+        ).all()
+        to_acknowledge = [issue for issue, _light in owned if issue.acknowledged_at is None]
+        to_verify: list[Issue] = []
+        if managed:
+            to_verify = list(
+                db.session.scalars(
+                    select(Issue)
+                    .where(Issue.task_force_id.in_(managed), Issue.status == VERIFYING)
+                    .options(joinedload(Issue.owner))
+                    .order_by(Issue.updated_at)
+                )
+            )
+        unacknowledged_by_others, subtasks = _waiting_on_others_and_my_subtasks(actor, ids)
+
+    return MyItems(
+        owned=_overdue_first([tuple(r) for r in owned]),
+        collaborating=_overdue_first([tuple(r) for r in collaborating]),
+        to_acknowledge=to_acknowledge,
+        to_verify=to_verify,
+        unacknowledged_by_others=unacknowledged_by_others,
+        subtasks=subtasks,
+    )
+
+
+def schedule(
+    actor: User,
+    task_force_id: int,
+    category_id: int | None = None,
+    owner_id: int | None = None,
+    limit: int = 80,
+) -> tuple[list[tuple[Issue, list[Milestone]]], int]:
+    """Open items with their milestones (the landing schedule 落地排期), earliest deadline
+    first; at most ``limit`` items, and how many there are in all."""
+    authorize(actor, "issue.view", task_force_id)
+    filters = IssueFilter(category_id=category_id, owner_id=owner_id, open_only=True)
+    base = filtered(task_force_id, filters, LightRules.current()).where(
+        select(Milestone.id).where(Milestone.issue_id == Issue.id).exists()
+    )
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    issues = list(
+        db.session.scalars(
+            base.options(selectinload(Issue.milestones), joinedload(Issue.owner))
+            .order_by(Issue.deadline.is_(None), Issue.deadline, Issue.id)
+            .limit(limit)
+        ).unique()
+    )
+    return [(issue, list(issue.milestones)) for issue in issues], total

@@ -1,0 +1,95 @@
+"""Mind-map files in and out: XMind 8 and Zen, FreeMind/Freeplane .mm, OPML, Markdown.
+
+Every reader returns one :class:`MapNode` tree (the central topic and its children);
+every writer takes one. Nothing here touches the database.
+
+Hostile files are refused before they cost memory: archives are checked for entry count
+and total uncompressed size from the central directory *before* anything is read, each
+read is capped again while decompressing, and every XML document goes through defusedxml
+(no DTDs, no entities, no external references). Readers are iterative, never recursive:
+XML is streamed (each element is dropped once read), Markdown is read line by line, and
+the limits on topics, depth and note length are checked while the tree is built, so a map
+nested 3,000 deep or a note of 4 MB is refused with a message instead of costing a worker.
+"""
+
+from __future__ import annotations
+
+from app.mindmap.formats.base import (
+    CODE_RE,
+    EXTENSIONS,
+    FORMATS,
+    NUMBER_BY_PRIORITY,
+    PRIORITY_BY_NUMBER,
+    UNTITLED,
+    Limits,
+    MapFileError,
+    MapNode,
+    _check_size,
+    _decode_text,
+    _messages,
+)
+from app.mindmap.formats.freemind import read_freemind, write_freemind
+from app.mindmap.formats.markdown import read_markdown, write_markdown
+from app.mindmap.formats.opml import read_opml, write_opml
+from app.mindmap.formats.xmind import JSON_VALUES_PER_TOPIC, read_xmind, write_xmind
+
+__all__ = [
+    "CODE_RE",
+    "EXTENSIONS",
+    "FORMATS",
+    "JSON_VALUES_PER_TOPIC",
+    "Limits",
+    "MapFileError",
+    "MapNode",
+    "NUMBER_BY_PRIORITY",
+    "PRIORITY_BY_NUMBER",
+    "UNTITLED",
+    "WRITERS",
+    "detect_format",
+    "read_freemind",
+    "read_map",
+    "read_markdown",
+    "read_opml",
+    "read_xmind",
+    "write_freemind",
+    "write_markdown",
+    "write_opml",
+    "write_xmind",
+]
+
+
+def detect_format(filename: str) -> str:
+    _ = _messages()
+    lower = (filename or "").lower()
+    for ext, fmt in EXTENSIONS.items():
+        if lower.endswith(ext):
+            return fmt
+    raise MapFileError(
+        _("Unknown file type. Upload an .xmind, .mm, .opml or .md file (Markdown outline).")
+    )
+
+
+def read_map(filename: str, data: bytes, limits: Limits | None = None) -> MapNode:
+    """Parse an uploaded file into a tree. :raise MapFileError: with a message for people."""
+    limits = limits or Limits()
+    _ = _messages()
+    fmt = detect_format(filename)
+    if not data:
+        raise MapFileError(_("The file is empty."))
+    if fmt == "xmind":
+        root = read_xmind(data, limits)
+    elif fmt == "mm":
+        root = read_freemind(data, limits)
+    elif fmt == "opml":
+        root = read_opml(data, limits)
+    else:
+        root = read_markdown(_decode_text(data), limits)
+    return _check_size(root, limits)
+
+
+WRITERS = {
+    "xmind": (write_xmind, "application/vnd.xmind.workbook", "xmind"),
+    "mm": (write_freemind, "application/x-freemind", "mm"),
+    "opml": (write_opml, "text/x-opml", "opml"),
+    "md": (write_markdown, "text/markdown; charset=utf-8", "md"),
+}
