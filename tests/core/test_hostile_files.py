@@ -19,9 +19,13 @@ from app.mindmap import spreadsheets
 from app.people.models import User
 from tests import hostile
 
-# What one import may cost. A legitimate 20,000-row sheet peaks near 15 MB.
+# What one import may cost. A legitimate 20,000-row sheet peaks near 15 MB. The CPU
+# budget is not a speed target (speed is measured by ``make bench``, never asserted): it
+# is far above what the corpus costs on a slow, busy machine under tracemalloc (about
+# 4-12 s) and far below what a path that grows with the square of a file would cost
+# (hours), so it fails on such a path and never on the machine.
 PEAK_MB = 48
-CPU_SECONDS = 10
+CPU_SECONDS = 60
 
 ISSUE_HEAD = ["编号", "问题标题", "分类", "负责人", "截止日期", "优先级", "重大问题", "问题描述"]
 ISSUE_ROW = ["", "恶意文件中的问题", "客户端", "", "", "", "", ""]
