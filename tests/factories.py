@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from werkzeug.security import generate_password_hash
 
 from app.core import clock
+from app.core.files import attachment_dir
 from app.core.permissions import (
     ADMIN,
     EXEC_LEADER,
@@ -22,7 +23,6 @@ from app.core.permissions import (
 )
 from app.extensions import db
 from app.issues.models import Attachment, Category, Issue, Milestone, Subtask
-from app.issues.service import attachment_dir
 from app.people.models import Membership, OrgUnit, TaskForce, User
 
 __all__ = ["Membership", "OrgUnit", "TaskForce", "User"]

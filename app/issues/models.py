@@ -15,9 +15,10 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
+from app.core.files import StoredFile
 from app.core.models import TimestampMixin, VersionMixin, one_line_attributes
 from app.core.scope import TaskForceScoped
 from app.extensions import db
@@ -218,23 +219,6 @@ class ProgressUpdate(TaskForceScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
 
     author: Mapped[User | None] = relationship()
-
-
-class StoredFile:
-    """The columns of an uploaded file kept by ``service.store_file`` under the instance
-    folder, never under ``static/``: items' attachments and pilots' evidence."""
-
-    filename: Mapped[str] = mapped_column(String(200))
-    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=clock.now)
-
-    @declared_attr
-    def uploaded_by(cls) -> Mapped[User | None]:
-        return relationship(User)
 
 
 class Attachment(StoredFile, TaskForceScoped, db.Model):

@@ -9,10 +9,11 @@ from sqlalchemy import Column, ForeignKey, Index, Numeric, String, Table, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
+from app.core.files import StoredFile
 from app.core.models import TimestampMixin, VersionMixin, one_line_attributes
 from app.core.scope import TaskForceScoped
 from app.extensions import db
-from app.issues.models import Issue, StoredFile
+from app.issues.models import Issue
 from app.people.models import OrgUnit, User
 
 # Lifecycle.

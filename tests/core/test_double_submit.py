@@ -291,7 +291,7 @@ def test_a_file_whose_save_was_refused_leaves_nothing_on_the_disk(app, world, mo
     """The file is written before its row; a save that then loses a race removes it."""
     from app.core import audit
     from app.core.errors import StaleEdit
-    from app.issues.service import attachment_dir
+    from app.core.files import attachment_dir
 
     def lost_the_race(*args, **kwargs):
         raise StaleEdit("someone else saved first")

@@ -10,8 +10,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from app.core import clock
+from app.core.files import attachment_dir
 from app.extensions import db
-from app.issues.service import attachment_dir
 from app.kpis.models import Kpi, KpiReading
 from app.people.models import OrgUnit
 from app.pilots.models import (

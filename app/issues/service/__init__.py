@@ -24,17 +24,7 @@ from app.issues.service.categories import (
     set_category_archived,
     update_category,
 )
-from app.issues.service.files import (
-    ALLOWED_TYPES,
-    MAGIC,
-    StoredFile,
-    add_attachment,
-    attachment_dir,
-    attachment_path,
-    get_attachment,
-    kept_only_if_saved,
-    store_file,
-)
+from app.issues.service.files import add_attachment, attachment_path, get_attachment
 from app.issues.service.imports import NewItem, create_issues, take_codes, update_issues
 from app.issues.service.items import (
     IssueInput,
@@ -88,16 +78,13 @@ __all__ = [
     "create_issues",
     "take_codes",
     "update_issues",
-    "ALLOWED_TYPES",
     "CategoryInput",
     "CategoryRow",
     "IssueFilter",
     "IssueInput",
     "IssuePage",
-    "MAGIC",
     "MyItems",
     "SORT_KEYS",
-    "StoredFile",
     "TRANSITIONS",
     "Timeline",
     "_assign",
@@ -111,7 +98,6 @@ __all__ = [
     "add_subtask",
     "allowed_transitions",
     "apply_outcome",
-    "attachment_dir",
     "attachment_path",
     "board",
     "category_options",
@@ -130,7 +116,6 @@ __all__ = [
     "headline_counts",
     "issue_timeline",
     "issues_of",
-    "kept_only_if_saved",
     "list_issues",
     "load_issue",
     "my_items",
@@ -147,7 +132,6 @@ __all__ = [
     "set_category_archived",
     "set_milestone_done",
     "set_subtask_done",
-    "store_file",
     "update_category",
     "update_issue",
 ]

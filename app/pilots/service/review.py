@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 
 from app.core import audit, clock
 from app.core.errors import InvalidTransition, ValidationFailed
+from app.core.files import attachment_dir, kept_only_if_saved, store_file
 from app.core.permissions import authorize
 from app.extensions import db
-from app.issues.service import attachment_dir, kept_only_if_saved, store_file
 from app.people.models import User
 from app.pilots.models import REVIEWING, Pilot, PilotEvidence, PilotObjective
 from app.pilots.service.lifecycle import _require_open, _require_work
