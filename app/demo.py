@@ -47,6 +47,7 @@ from app.notify import demo_data as notify_demo
 from app.people import service
 from app.people.models import Membership, OrgUnit, TaskForce, User
 from app.pilots import demo_data as pilots_demo
+from app.reports import demo_data as reports_demo
 
 DEFAULT_PASSWORD = "gongjian2026"
 
@@ -351,6 +352,7 @@ def _load(password: str) -> None:
         added += pilots_demo.build(aum, users, units, today)
         added += kpis_demo.build(aum, users["leader"], today)
         meetings_demo.load(aum, users, units, today)
+        reports_demo.queue_packs(aum, users["leader"], today)
     if added:
         _quiet_old_notifications([aum.id, second.id], clock.now() - timedelta(days=14))
     notify_demo.load()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -33,14 +34,21 @@ from app.issues.models import (
 )
 from app.people.models import OrgUnit, TaskForce, User
 
-# The hours at which the replayed history happened, in UTC: 02:00 UTC is 10:00 in Shanghai.
+# The order of an item's steps within a day, in UTC: 01:00 UTC is 09:00 in Shanghai. A
+# step of an item (``salt``, its title) moves later by a spread that is the same for all
+# the item's steps of one day, so they keep their order, and differs from day to day and
+# item to item: the year's work happens all through the working day, 09:00 to 18:00.
 _PEOPLE = json.loads((Path(__file__).parent / "demo_people.json").read_text(encoding="utf-8"))
 HOUR = {step: tuple(hm) for step, hm in _PEOPLE["hours_utc"].items()}
+_LAST_MINUTE = 10 * 60 - 5  # 17:55 in Shanghai
 
 
-def at(day: date, step: str, extra_minutes: int = 0) -> datetime:
+def at(day: date, step: str, extra_minutes: int = 0, salt: str | None = None) -> datetime:
     hour, minute = HOUR[step]
     moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+    if salt is not None:
+        room = _LAST_MINUTE - max(60 * h + m for h, m in HOUR.values())
+        moment += timedelta(minutes=zlib.crc32(f"{salt}|{day.isoformat()}".encode()) % room)
     return moment + timedelta(minutes=extra_minutes)
 
 
@@ -106,6 +114,10 @@ class Book:
 
 def _closed_plan(problem: dict, book: Book) -> Plan:
     """Created in the research weeks (or later), worked through, verified and closed."""
+
+    def when(day: date, step: str, extra: int = 0) -> datetime:
+        return at(day, step, extra, salt=problem["title"])
+
     rng = random.Random(problem["title"])
     owner = problem["owner"]
     creator = book.leader if problem.get("major") else book.executive
@@ -139,8 +151,8 @@ def _closed_plan(problem: dict, book: Book) -> Plan:
 
     acked = day(created + timedelta(days=rng.randint(0, 2)))
     if owner != creator:
-        steps.append(Step(at(acked, "ack"), owner, "ack"))
-    steps.append(Step(at(acked, "plan"), owner, "status", (PLANNING,)))
+        steps.append(Step(when(acked, "ack"), owner, "ack"))
+    steps.append(Step(when(acked, "plan"), owner, "status", (PLANNING,)))
     titles = problem["milestones"]
     started = day(acked + timedelta(days=rng.randint(3, 10)))
     # The schedule aims at the deadline; a late item's steps slip, more and more.
@@ -149,13 +161,15 @@ def _closed_plan(problem: dict, book: Book) -> Plan:
     dues = [started + timedelta(days=span * (i + 1) // len(titles)) for i in range(len(titles))]
     slip = max((closed - timedelta(days=3) - dues[-1]).days, 0)
     for i, (title, due) in enumerate(zip(titles, dues, strict=True)):
-        steps.append(Step(at(acked, "schedule", i), owner, "milestone", (i, title, _workday(due))))
-    steps.append(Step(at(started, "start"), owner, "status", (IN_PROGRESS,)))
+        steps.append(
+            Step(when(acked, "schedule", i), owner, "milestone", (i, title, _workday(due)))
+        )
+    steps.append(Step(when(started, "start"), owner, "status", (IN_PROGRESS,)))
     skip = len(titles) == 3 and rng.random() < 0.4  # not every step gets its own note
     for i, (title, due) in enumerate(zip(titles, dues, strict=True)):
         late_by = slip * (i + 1) // len(titles)
         done = day(due + timedelta(days=late_by + rng.randint(-3, 2)))
-        steps.append(Step(at(done, "milestone_done"), owner, "milestone_done", (i,)))
+        steps.append(Step(when(done, "milestone_done"), owner, "milestone_done", (i,)))
         if skip and i == 1:
             continue
         if i + 1 < len(titles):
@@ -163,15 +177,19 @@ def _closed_plan(problem: dict, book: Book) -> Plan:
         else:
             note = rng.choice(demo_data.PROGRESS_LAST).format(m=title)
         percent = round(90 * (i + 1) / len(titles) / 5) * 5
-        steps.append(Step(at(done, "progress"), owner, "progress", (note, percent)))
+        steps.append(Step(when(done, "progress"), owner, "progress", (note, percent)))
     verified = day(closed - timedelta(days=rng.randint(1, 4)))
-    steps.append(Step(at(verified, "verify"), owner, "status", (VERIFYING,)))
-    steps.append(Step(at(closed, "close"), creator, "close", (problem["result"],)))
+    steps.append(Step(when(verified, "verify"), owner, "status", (VERIFYING,)))
+    steps.append(Step(when(closed, "close"), creator, "close", (problem["result"],)))
     return plan
 
 
 def _open_plan(problem: dict, book: Book) -> Plan:
     """Still open: a written solution and a landing schedule, partly done."""
+
+    def when(day: date, step: str, extra: int = 0) -> datetime:
+        return at(day, step, extra, salt=problem["title"])
+
     rng = random.Random(problem["title"])
     spec = problem["open"]
     today = book.today
@@ -195,39 +213,39 @@ def _open_plan(problem: dict, book: Book) -> Plan:
     if acknowledged:
         acked = max(_workday(created + timedelta(days=rng.randint(0, 2))), created)
     if acknowledged and owner != creator:
-        steps.append(Step(at(acked, "ack"), owner, "ack"))
+        steps.append(Step(when(acked, "ack"), owner, "ack"))
     if status != NEW:
-        steps.append(Step(at(acked, "plan"), owner, "status", (PLANNING,)))
+        steps.append(Step(when(acked, "plan"), owner, "status", (PLANNING,)))
     for i, (title, due, _done) in enumerate(spec["schedule"]):
         due_on = today + timedelta(days=due)
-        steps.append(Step(at(acked, "schedule", i), keeper, "milestone", (i, title, due_on)))
+        steps.append(Step(when(acked, "schedule", i), keeper, "milestone", (i, title, due_on)))
     for i, (title, sub_owner, due, _done) in enumerate(spec.get("subtasks", [])):
         due_on = today + timedelta(days=due)
         steps.append(
-            Step(at(acked, "schedule", 10 + i), keeper, "subtask", (i, title, sub_owner, due_on))
+            Step(when(acked, "schedule", 10 + i), keeper, "subtask", (i, title, sub_owner, due_on))
         )
     later: list[Step] = []
     for i, (_title, _due, done) in enumerate(spec["schedule"]):
         if done is not None:
-            later.append(Step(at(past(done), "milestone_done"), owner, "milestone_done", (i,)))
+            later.append(Step(when(past(done), "milestone_done"), owner, "milestone_done", (i,)))
     for i, (_title, sub_owner, _due, done) in enumerate(spec.get("subtasks", [])):
         if done is not None:
-            later.append(Step(at(past(done), "subtask_done"), sub_owner, "subtask_done", (i,)))
+            later.append(Step(when(past(done), "subtask_done"), sub_owner, "subtask_done", (i,)))
     for offset, percent, note in spec["progress"]:
-        later.append(Step(at(past(offset), "progress"), owner, "progress", (note, percent)))
+        later.append(Step(when(past(offset), "progress"), owner, "progress", (note, percent)))
     if "blocked" in spec:
         offset, reason = spec["blocked"]
-        later.append(Step(at(past(offset), "block"), owner, "status", (BLOCKED, reason)))
+        later.append(Step(when(past(offset), "block"), owner, "status", (BLOCKED, reason)))
     if status == VERIFYING:
-        later.append(Step(at(past(-2), "verify"), owner, "status", (VERIFYING,)))
+        later.append(Step(when(past(-2), "verify"), owner, "status", (VERIFYING,)))
     if "reassign" in spec:
         offset, new_owner = spec["reassign"]
-        later.append(Step(at(past(offset), "reassign"), book.executive, "reassign", (new_owner,)))
+        later.append(Step(when(past(offset), "reassign"), book.executive, "reassign", (new_owner,)))
     if status in (IN_PROGRESS, VERIFYING, BLOCKED):
         first = min((s.at.date() for s in later), default=today)
         started = min(acked + timedelta(days=rng.randint(3, 10)), first - timedelta(days=1))
         started = _workday_back(started)
-        steps.append(Step(at(max(started, acked), "start"), owner, "status", (IN_PROGRESS,)))
+        steps.append(Step(when(max(started, acked), "start"), owner, "status", (IN_PROGRESS,)))
     steps.extend(sorted(later, key=lambda s: s.at))
     return plan
 
@@ -255,7 +273,7 @@ class _Writer:
 
     def write(self, plan: Plan) -> Issue:
         p = plan.problem
-        with moment(at(plan.created, "create")):
+        with moment(at(plan.created, "create", salt=p["title"])):
             issue = issues.create_issue(
                 self.users[plan.creator],
                 self.task_force.id,

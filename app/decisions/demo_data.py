@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+import zlib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from app.core.scope import task_force_scope
 from app.decisions import scorecards, service
 from app.decisions.models import Decision, Escalation
 from app.extensions import db
-from app.issues.models import CLOSED, OPEN_STATUSES, Issue
+from app.issues.models import OPEN_STATUSES, Issue
 from app.people.models import OrgUnit, TaskForce, User
 
 # The literal data (escalations, decisions, notes, incentives) lives beside this module.
@@ -34,6 +35,22 @@ SUPERVISION = DATA["supervision"]
 INCENTIVES = DATA["incentives"]
 
 
+def _working_day(day: date) -> date:
+    """A weekend day moves back to the Friday before it."""
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def _working_time(day: date, salt: str, earliest: int = 60, latest: int = 590) -> datetime:
+    """A moment in working hours on the working day of ``day``: minutes after 00:00 UTC
+    between ``earliest`` and ``latest`` (60 is 09:00 in Beijing, 600 is 18:00), the same
+    for the same ``salt`` and day, different from one to the next."""
+    day = _working_day(day)
+    spread = zlib.crc32(f"{salt}|{day.isoformat()}".encode()) % (latest - earliest)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(minutes=earliest + spread)
+
+
 def build(task_force: TaskForce, users: dict[str, User], today: date) -> int:
     """Write the demo escalations and the rest; returns how many escalations were added."""
     with task_force_scope(task_force.id):
@@ -41,29 +58,35 @@ def build(task_force: TaskForce, users: dict[str, User], today: date) -> int:
             select(Escalation.id).where(Escalation.task_force_id == task_force.id).limit(1)
         ):
             return 0
-        items = list(
-            db.session.scalars(
-                select(Issue).where(Issue.task_force_id == task_force.id).order_by(Issue.code)
-            )
-        )
-        closed = [i for i in items if i.status == CLOSED and i.closed_at is not None]
-        open_ = [i for i in items if i.status in OPEN_STATUSES and i.owner_id]
-        added = _history(task_force, users, closed)
-        added += _current(task_force, users, open_, today)
-        _nudges(users, open_, today)
+        items = {
+            i.title: i
+            for i in db.session.scalars(select(Issue).where(Issue.task_force_id == task_force.id))
+        }
+        added = _history(task_force, users, items)
+        added += _current(users, items, today)
+        _nudges(users, items, today)
         _incentives(task_force, users, items, today)
     return added
 
 
-def _history(task_force: TaskForce, users: dict[str, User], closed: list[Issue]) -> int:
+def _history(task_force: TaskForce, users: dict[str, User], items: dict[str, Issue]) -> int:
+    """Escalations decided in the past, each on the item it was about (closed since, or
+    still open), raised a third of the way into the item's life."""
     rng = random.Random(6)
-    chosen = closed[:: max(len(closed) // len(HISTORY), 1)][: len(HISTORY)]
-    for issue, spec in zip(chosen, HISTORY, strict=False):
+    added = 0
+    for spec in HISTORY:
+        issue = items.get(spec["item"])
+        if issue is None:
+            continue
         level, options, recommendation = spec["level"], spec["options"], spec["recommendation"]
-        span = (issue.closed_at - issue.created_at).days
-        raised_at = issue.created_at + timedelta(days=max(span // 3, 1), hours=1)
-        decided_at = raised_at + timedelta(days=rng.choice((1, 2, 2, 3, 4, 6)), hours=3)
-        raiser = issue.owner_id
+        ended = issue.closed_at or clock.now() - timedelta(days=30)
+        span = (ended - issue.created_at).days
+        raised_on = clock.local_date(issue.created_at) + timedelta(days=max(span // 3, 1))
+        raised_at = _working_time(raised_on, spec["question"])
+        decided_on = raised_on + timedelta(days=rng.choice((1, 2, 2, 3, 4, 6)))
+        decided_at = max(
+            _working_time(decided_on, spec["decision"]), raised_at + timedelta(hours=1)
+        )
         decider = users["leader"] if level == "leader" else users["exec"]
         escalation = Escalation(
             task_force_id=task_force.id,
@@ -75,7 +98,7 @@ def _history(task_force: TaskForce, users: dict[str, User], closed: list[Issue])
             recommendation=recommendation,
             due_on=service.add_working_days(clock.local_date(raised_at), 3),
             status="decided",
-            raised_by_id=raiser,
+            raised_by_id=issue.owner_id,
             raised_at=raised_at,
             created_at=raised_at,
             updated_at=decided_at,
@@ -93,22 +116,25 @@ def _history(task_force: TaskForce, users: dict[str, User], closed: list[Issue])
                 decided_at=decided_at,
             )
         )
+        added += 1
     db.session.flush()
-    return len(chosen)
+    return added
 
 
-def _frozen(day: date, hour: int = 2):
-    return clock.frozen_at(datetime(day.year, day.month, day.day, hour, 30, tzinfo=UTC))
+def _open(items: dict[str, Issue], title: str) -> Issue | None:
+    issue = items.get(title)
+    return issue if issue is not None and issue.status in OPEN_STATUSES else None
 
 
-def _current(task_force: TaskForce, users: dict[str, User], open_: list[Issue], today: date):
-    if not open_:
-        return 0
+def _current(users: dict[str, User], items: dict[str, Issue], today: date) -> int:
     added = 0
-    for n, spec in enumerate(CURRENT):
-        issue = open_[n % len(open_)]
+    for spec in CURRENT:
+        issue = _open(items, spec["item"])
+        if issue is None:
+            continue
         raiser = db.session.get(User, issue.owner_id)
-        with _frozen(today - timedelta(days=spec["days_ago"])):
+        day = today - timedelta(days=spec["days_ago"])
+        with clock.frozen_at(_working_time(day, spec["question"], latest=300)):
             service.raise_escalation(
                 raiser,
                 issue,
@@ -122,11 +148,20 @@ def _current(task_force: TaskForce, users: dict[str, User], open_: list[Issue], 
             )
             db.session.flush()  # its rows stamped with the frozen time
         added += 1
-    # Two supervision escalations put items under the leader's supervision (组长督办);
-    # the first one is decided at once, the item stays supervised until the leader lifts it.
-    for n, issue in enumerate(open_[3:5]):
+    return added + _supervision(users, items, today)
+
+
+def _supervision(users: dict[str, User], items: dict[str, Issue], today: date) -> int:
+    """Two supervision escalations put items under the leader's supervision (组长督办);
+    the first one is decided at once, the item stays supervised until the leader lifts it."""
+    added = 0
+    for spec in SUPERVISION["items"]:
+        issue = _open(items, spec["item"])
+        if issue is None:
+            continue
         raiser = db.session.get(User, issue.owner_id)
-        with _frozen(today - timedelta(days=6 - n)):
+        day = today - timedelta(days=spec["days_ago"])
+        with clock.frozen_at(_working_time(day, issue.title, latest=300)):
             escalation = service.raise_escalation(
                 raiser,
                 issue,
@@ -140,8 +175,9 @@ def _current(task_force: TaskForce, users: dict[str, User], open_: list[Issue], 
             )
             db.session.flush()
         added += 1
-        if n == 0:
-            with _frozen(today - timedelta(days=4), hour=6):
+        if "decided_days_ago" in spec:
+            day = today - timedelta(days=spec["decided_days_ago"])
+            with clock.frozen_at(_working_time(day, SUPERVISION["decision"], earliest=320)):
                 service.decide(
                     users["leader"],
                     escalation,
@@ -153,25 +189,33 @@ def _current(task_force: TaskForce, users: dict[str, User], open_: list[Issue], 
     return added
 
 
-def _nudges(users: dict[str, User], open_: list[Issue], today: date) -> None:
-    """Reminders over the last fortnight; the late items got more than one."""
-    for n, issue in enumerate(open_[:6]):
-        for k in range(1 + n % 3):
-            with _frozen(today - timedelta(days=12 - 3 * k - n), hour=3):
+def _nudges(users: dict[str, User], items: dict[str, Issue], today: date) -> None:
+    """Reminders over the last fortnight, on the items running late; some more than once."""
+    for n, spec in enumerate(DATA["nudges"]):
+        issue = _open(items, spec["item"])
+        if issue is None:
+            continue
+        for k, days_ago in enumerate(spec["days_ago"]):
+            day = today - timedelta(days=days_ago)
+            with clock.frozen_at(_working_time(day, f"nudge {issue.title} {k}")):
                 actor = users["exec"] if (n + k) % 2 else users["leader"]
                 note = DATA["nudge_notes"]["first" if k == 0 else "again"]
                 service.nudge(actor, issue, note)
                 db.session.flush()
 
 
-def _incentives(task_force: TaskForce, users: dict[str, User], items, today: date) -> None:
+def _incentives(
+    task_force: TaskForce, users: dict[str, User], items: dict[str, Issue], today: date
+) -> None:
+    """Commendations and penalties, each on the item its reason is about."""
     units = {u.name: u.id for u in db.session.scalars(select(OrgUnit))}
     start = task_force.starts_on
     for n, spec in enumerate(INCENTIVES):
         username, unit = spec["user"], spec["unit"]
-        day = min(start + timedelta(days=spec["days_after_start"]), today)
+        day = _working_day(min(start + timedelta(days=spec["days_after_start"]), today))
         actor = users["leader"] if n % 2 == 0 else users["exec"]
-        with _frozen(day, hour=7):
+        issue = items.get(spec["item"])
+        with clock.frozen_at(_working_time(day, spec["reason"])):
             scorecards.record_incentive(
                 actor,
                 task_force.id,
@@ -182,7 +226,7 @@ def _incentives(task_force: TaskForce, users: dict[str, User], items, today: dat
                     awarded_on=day,
                     user_id=users[username].id if username else None,
                     org_unit_id=units.get(unit) if unit else None,
-                    issue_id=items[(n * 7) % len(items)].id if items else None,
+                    issue_id=issue.id if issue is not None else None,
                 ),
             )
             db.session.flush()

@@ -147,9 +147,10 @@ def _replay(series: MeetingSeries, issues: list[Issue], users: dict, today: date
                 if roll < 0.97
                 else "absent"
             )
-        _write_agenda(series, meeting, _topics(series, meeting, issues, day, rng), rng, by_id)
+        topics = _topics(series, meeting, issues, day, rng)
+        _write_agenda(series, meeting, topics, rng, by_id)
         if series.kind != "one_on_one":
-            meeting.decisions = rng.choice(DATA["decisions"])
+            meeting.decisions = rng.choice(DATA["decisions"]).format(**_mentions(topics))
         count = {"progress": 2, "review": 2}.get(series.kind, 1 if rng.random() < 0.5 else 0)
         people = [r.user_id for r in invited.get(meeting.id, []) if r.user_id != series.chair_id]
         for i in range(count):
@@ -172,11 +173,31 @@ def _replay(series: MeetingSeries, issues: list[Issue], users: dict, today: date
     db.session.flush()
 
 
+def _codes(issues: list[Issue]) -> str:
+    return "、".join(i.code for i in issues[:3]) or DATA["nothing"]
+
+
+def _mentions(topics: list[tuple[str, Issue]]) -> dict[str, str]:
+    """What the meeting's minutes name: its items by code, by the section they came in."""
+    of = {key: [i for k, i in topics if k == key] for key in ("red", "yellow", "closed")}
+    talked = [i for k, i in topics if k != "closed"]
+    return {
+        "items": _codes(talked or of["closed"]),
+        "first": _codes((of["red"] or talked or of["closed"])[:1]),
+        "red": _codes(of["red"]),
+        "yellow": _codes(of["yellow"] or talked),
+        "closed": _codes(of["closed"]),
+    }
+
+
 def _write_agenda(series, meeting, topics, rng, by_id: dict) -> None:
-    """The template's lines, then the items talked about, each with its minutes."""
+    """The template's lines, then the items talked about, each with its minutes: the
+    template's lines name the items the meeting took up, each item's minutes its own."""
     position = 0
+    mentions = _mentions(topics)
     for line in (series.agenda_template or "").splitlines():
         position += 1
+        minutes = DATA["agenda_minutes"].get(line, "")
         db.session.add(
             AgendaItem(
                 task_force_id=series.task_force_id,
@@ -184,31 +205,36 @@ def _write_agenda(series, meeting, topics, rng, by_id: dict) -> None:
                 position=position,
                 section=SECTIONS["agenda"],
                 title=line,
-                minutes=rng.choice(DATA["minutes"]).format(owner=DATA["minutes_owner"]["agenda"]),
+                minutes=minutes.format(**mentions),
             )
         )
-    for section, issue in topics:
+    for key, issue in topics:
         position += 1
         owner = by_id.get(issue.owner_id)
+        minutes = rng.choice(DATA["topic_minutes"][key]).format(
+            code=issue.code,
+            title=issue.title,
+            owner=owner.display_name if owner else "",
+            deadline=issue.deadline.isoformat() if issue.deadline else "",
+        )
         db.session.add(
             AgendaItem(
                 task_force_id=series.task_force_id,
                 meeting_id=meeting.id,
                 position=position,
-                section=section,
+                section=SECTIONS[key],
                 title=f"{issue.code} {issue.title}",
                 url=f"/issues/{issue.id}",
                 subject_type="issue",
                 subject_id=issue.id,
-                minutes=rng.choice(DATA["minutes"]).format(
-                    owner=owner.display_name if owner else DATA["minutes_owner"]["unknown"]
-                ),
+                minutes=minutes,
             )
         )
 
 
 def _topics(series, meeting, issues, day: date, rng) -> list[tuple[str, Issue]]:
-    """Items that were open on ``day`` and worth talking about then."""
+    """Items that were open on ``day`` and worth talking about then, each with the key of
+    its section."""
     moment = clock.start_of_day(day)
 
     def open_then(issue: Issue) -> bool:
@@ -225,15 +251,15 @@ def _topics(series, meeting, issues, day: date, rng) -> list[tuple[str, Issue]]:
             )
         ]
         mine.sort(key=lambda i: (i.deadline or date.max, i.id))
-        return [(SECTIONS["one_on_one"], i) for i in mine[:4]]
+        return [("one_on_one", i) for i in mine[:4]]
     due = [i for i in issues if open_then(i) and i.deadline is not None]
     overdue = [i for i in due if i.deadline < day]
     soon = [i for i in due if day <= i.deadline <= day + timedelta(days=30)]
-    topics = [(SECTIONS["red"], i) for i in sorted(overdue, key=lambda i: i.deadline)[:4]]
-    topics += [(SECTIONS["yellow"], i) for i in sorted(soon, key=lambda i: i.deadline)[:4]]
+    topics = [("red", i) for i in sorted(overdue, key=lambda i: i.deadline)[:4]]
+    topics += [("yellow", i) for i in sorted(soon, key=lambda i: i.deadline)[:4]]
     if series.kind == "review":
         since = moment - timedelta(days=92)
         closed = [i for i in issues if i.closed_at and since < i.closed_at < moment]
         rng.shuffle(closed)
-        topics += [(SECTIONS["closed"], i) for i in closed[:5]]
+        topics += [("closed", i) for i in closed[:5]]
     return topics

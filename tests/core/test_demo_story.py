@@ -1,0 +1,100 @@
+"""The demo tells one story: escalations and incentives on the items they are about,
+work spread over the working day, minutes of their own meeting, past quarters' packs on
+the queue, and a few red and yellow items today."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from app import demo
+from app.core import clock
+from app.core.jobs import Job
+from app.core.scope import task_force_scope, unscoped
+from app.decisions import demo_data as decisions_demo
+from app.decisions.models import Escalation, Incentive
+from app.extensions import db
+from app.issues.lights import LightRules, light_of
+from app.issues.models import CLOSED, RED, YELLOW, Issue, Milestone
+from app.meetings.models import AgendaItem
+from app.reports import demo_data as reports_demo
+from app.reports.models import ReviewPack
+from app.reports.service import PACK_JOB
+
+
+def _aum():
+    from app.people.models import TaskForce
+
+    return db.session.scalar(select(TaskForce).where(TaskForce.key == demo.AUM_KEY))
+
+
+def _check_items_named(aum_id: int) -> None:
+    titles = dict(db.session.execute(select(Issue.id, Issue.title)).all())
+    escalations = {(e.question, titles[e.issue_id]) for e in db.session.scalars(select(Escalation))}
+    for spec in decisions_demo.HISTORY + decisions_demo.CURRENT:
+        assert (spec["question"], spec["item"]) in escalations
+    incentives = {(i.reason, titles.get(i.issue_id)) for i in db.session.scalars(select(Incentive))}
+    for spec in decisions_demo.INCENTIVES:
+        assert (spec["reason"], spec["item"]) in incentives
+    trust = next(s for s in decisions_demo.CURRENT if "信托" in s["question"])
+    assert "信托" in trust["item"]
+
+
+def _check_times(aum_id: int) -> None:
+    closed = list(db.session.scalars(select(Issue.closed_at).where(Issue.status == CLOSED)))
+    raised = list(db.session.scalars(select(Escalation.raised_at)))
+    for instants in (closed, raised):
+        local = [clock.local(moment) for moment in instants]
+        assert all(9 <= m.hour < 18 and m.weekday() < 5 for m in local)
+        assert len(Counter(m.hour for m in local)) >= 4
+        assert len(Counter(m.weekday() for m in local)) >= 4
+
+
+def _check_minutes() -> None:
+    rows = db.session.scalars(select(AgendaItem).where(AgendaItem.subject_type == "issue")).all()
+    assert rows
+    codes = [r for r in rows if r.title.split(" ", 1)[0] in (r.minutes or "")]
+    assert len(codes) == len(rows)
+    assert len({r.minutes for r in rows}) > len(rows) // 2
+
+
+def test_the_demo_tells_one_story_and_queues_its_packs_once(app):
+    runner = app.test_cli_runner()
+    with app.app_context():
+        assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context(), unscoped():
+        aum = _aum()
+        with task_force_scope(aum.id):
+            issues = list(db.session.scalars(select(Issue)))
+            closed = [i for i in issues if i.status == CLOSED]
+            assert (len(issues), len(closed), len(issues) - len(closed)) == (92, 78, 14)
+            rules = LightRules.current()
+            lights = Counter(light_of(i, rules) for i in issues)
+            assert lights[RED] >= 2 and lights[YELLOW] >= 2, lights
+            overdue = db.session.scalar(
+                select(func.count(Milestone.id))
+                .join(Issue, Issue.id == Milestone.issue_id)
+                .where(
+                    Issue.status != CLOSED,
+                    Milestone.done_on.is_(None),
+                    Milestone.due_on < clock.today(),
+                )
+            )
+            assert overdue >= 1
+            _check_items_named(aum.id)
+            _check_times(aum.id)
+            _check_minutes()
+            quarters = {str(q) for q in reports_demo.past_quarters(aum.starts_on, clock.today())}
+            assert len(quarters) == 3
+            packs = set(db.session.scalars(select(ReviewPack.quarter)))
+            assert packs == quarters
+        jobs = db.session.scalar(select(func.count(Job.id)).where(Job.kind == PACK_JOB))
+        assert jobs == 3
+        db.session.remove()
+
+    with app.app_context():
+        assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context(), unscoped():
+        assert db.session.scalar(select(func.count(Job.id)).where(Job.kind == PACK_JOB)) == 3
+        assert db.session.scalar(select(func.count(ReviewPack.id))) == 3
