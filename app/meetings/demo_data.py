@@ -150,7 +150,9 @@ def _replay(series: MeetingSeries, issues: list[Issue], users: dict, today: date
         topics = _topics(series, meeting, issues, day, rng)
         _write_agenda(series, meeting, topics, rng, by_id)
         if series.kind != "one_on_one":
-            meeting.decisions = rng.choice(DATA["decisions"]).format(**_mentions(topics))
+            mentions = _mentions(topics)
+            choices = [d for d in DATA["decisions"] if mentions["red"] or "{red}" not in d]
+            meeting.decisions = rng.choice(choices).format(**mentions)
         count = {"progress": 2, "review": 2}.get(series.kind, 1 if rng.random() < 0.5 else 0)
         people = [r.user_id for r in invited.get(meeting.id, []) if r.user_id != series.chair_id]
         for i in range(count):
@@ -184,7 +186,7 @@ def _mentions(topics: list[tuple[str, Issue]]) -> dict[str, str]:
     return {
         "items": _codes(talked or of["closed"]),
         "first": _codes((of["red"] or talked or of["closed"])[:1]),
-        "red": _codes(of["red"]),
+        "red": "、".join(i.code for i in of["red"][:3]),
         "yellow": _codes(of["yellow"] or talked),
         "closed": _codes(of["closed"]),
     }
@@ -198,6 +200,8 @@ def _write_agenda(series, meeting, topics, rng, by_id: dict) -> None:
     for line in (series.agenda_template or "").splitlines():
         position += 1
         minutes = DATA["agenda_minutes"].get(line, "")
+        if not mentions["red"]:
+            minutes = DATA["agenda_minutes_no_red"].get(line, minutes)
         db.session.add(
             AgendaItem(
                 task_force_id=series.task_force_id,
