@@ -128,18 +128,35 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
 
+  // The box around the drawn nodes, in the page's pixels (after any zoom).
+  function nodesBox() {
+    const boxes = [...host.querySelectorAll("jmnode")]
+      .filter((node) => node.offsetWidth > 0)
+      .map((node) => node.getBoundingClientRect());
+    if (!boxes.length) return null;
+    const left = Math.min(...boxes.map((b) => b.left));
+    const top = Math.min(...boxes.map((b) => b.top));
+    const right = Math.max(...boxes.map((b) => b.right));
+    const bottom = Math.max(...boxes.map((b) => b.bottom));
+    return { left, top, width: right - left, height: bottom - top };
+  }
+
   // On open, the whole map fits the pane (never larger than life), centred.
   function fit() {
-    const view = jm.view;
-    const pane = view.e_panel;
-    const width = pane.clientWidth;
-    const height = pane.clientHeight;
-    if (!width || !height || !view.size.w || !view.size.h) return;
-    const wanted = clamp(Math.min(width / view.size.w, height / view.size.h), 0.2, 1);
-    // jsMind refuses a zoom at which the map would fit with room to spare both ways.
-    if (wanted < 0.999) view.set_zoom(wanted * 1.001);
-    pane.scrollLeft = Math.max(0, (pane.scrollWidth - pane.clientWidth) / 2);
-    pane.scrollTop = Math.max(0, (pane.scrollHeight - pane.clientHeight) / 2);
+    const pane = jm.view.e_panel;
+    const box = nodesBox();
+    if (!box || !pane.clientWidth || !pane.clientHeight) return;
+    const pad = 24;
+    const scale = jm.view.zoom_current;
+    const wanted = Math.min(
+      pane.clientWidth / (box.width / scale + 2 * pad),
+      pane.clientHeight / (box.height / scale + 2 * pad),
+    );
+    if (wanted < 0.999) jm.view.set_zoom(clamp(wanted, jm.view.opts.zoom.min, 1));
+    const fitted = nodesBox();
+    const frame = pane.getBoundingClientRect();
+    pane.scrollLeft += fitted.left + fitted.width / 2 - (frame.left + pane.clientWidth / 2);
+    pane.scrollTop += fitted.top + fitted.height / 2 - (frame.top + pane.clientHeight / 2);
   }
 
   // Touch (pointer events): one finger pans the pane, two fingers pinch around their
