@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 900}
-LONG_TEXT = "\n\n".join(f"第{n}段：客户经理走访、产品适配、系统改造与培训安排的详细说明。" for n in range(40))
+LONG_TEXT = "\n\n".join(f"第{n}段：客户经理走访、产品适配与系统改造的说明。" for n in range(40))
 
 
 @pytest.fixture
