@@ -29,4 +29,7 @@ EVENT_LABELS = {
     "meeting": _l("Meeting"),
     "deadline": _l("Deadline"),
     "milestone": _l("Milestone"),
+    # The kinds other features put on the calendar (hooks.CALENDAR): decisions, pilots.
+    "escalation": _l("Escalation"),
+    "rollout": _l("Rollout"),
 }

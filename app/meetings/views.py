@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
+from babel.dates import get_day_names
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,7 +15,7 @@ from app.core import clock, hooks
 from app.core.errors import ConfirmationRequired, DomainError, StaleEdit, ValidationFailed
 from app.core.forms import choices
 from app.core.freshness import cached_body
-from app.core.i18n import Labels, format_clock
+from app.core.i18n import Labels, current_locale, format_clock
 from app.core.idempotency import once
 from app.core.nav import NavItem
 from app.core.pdf import pdf_response, render_pdf
@@ -671,7 +672,12 @@ def calendar_page():
             previous = (anchor - timedelta(days=1)).replace(day=1)
             following = (anchor + timedelta(days=32)).replace(day=1)
         events = calendar.events_between(current_user if mine else None, task_force_id, start, end)
+        names = get_day_names("abbreviated", locale=current_locale())
         return {
+            "weekday_names": [names[d.weekday()] for d in weeks[0]],
+            "agenda_days": [
+                d for week in weeks for d in week if view == "week" or d.month == anchor.month
+            ],
             "view": view,
             "anchor": anchor,
             "weeks": weeks,

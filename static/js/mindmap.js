@@ -101,9 +101,13 @@ document.addEventListener("DOMContentLoaded", () => {
           line_color: "#8a94a6",
         },
         layout: { hspace: 40, vspace: 14 },
+        // Ctrl + wheel (and a trackpad's pinch) zooms on a laptop, as before; fitting a
+        // large map on a phone needs to go further out than jsMind's default 0.5.
+        zoom: { min: 0.2, max: 2.1, step: 0.1 },
         default_event_handle: { enable_dblclick_handle: false },
         shortcut: { enable: false },
       });
+      touchGestures();
       jm.add_event_listener((type, info) => {
         if (type === window.jsMind.event_type.select) describeSelection();
         if (type === window.jsMind.event_type.show) describeSelection();
@@ -112,10 +116,104 @@ document.addEventListener("DOMContentLoaded", () => {
         if (info && info.evt === "expand_node") collapsed.delete(info.node);
       });
     }
+    const first = !host.dataset.ready;
     jm.show(mind);
+    if (first) fit();
     if (selected && jm.get_node(selected)) jm.select_node(selected);
     fillMoveTargets(payload.nodes);
     host.dataset.ready = "1";
+  }
+
+  // --- fitting, panning and pinching ---------------------------------------------------
+
+  const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
+
+  // The box around the drawn nodes, in the page's pixels (after any zoom).
+  function nodesBox() {
+    const boxes = [...host.querySelectorAll("jmnode")]
+      .filter((node) => node.offsetWidth > 0)
+      .map((node) => node.getBoundingClientRect());
+    if (!boxes.length) return null;
+    const left = Math.min(...boxes.map((b) => b.left));
+    const top = Math.min(...boxes.map((b) => b.top));
+    const right = Math.max(...boxes.map((b) => b.right));
+    const bottom = Math.max(...boxes.map((b) => b.bottom));
+    return { left, top, width: right - left, height: bottom - top };
+  }
+
+  // On open, the whole map fits the pane (never larger than life), centred.
+  function fit() {
+    const pane = jm.view.e_panel;
+    const box = nodesBox();
+    if (!box || !pane.clientWidth || !pane.clientHeight) return;
+    const pad = 24;
+    const scale = jm.view.zoom_current;
+    const wanted = Math.min(
+      pane.clientWidth / (box.width / scale + 2 * pad),
+      pane.clientHeight / (box.height / scale + 2 * pad),
+    );
+    if (wanted < 0.999) jm.view.set_zoom(clamp(wanted, jm.view.opts.zoom.min, 1));
+    const fitted = nodesBox();
+    const frame = pane.getBoundingClientRect();
+    pane.scrollLeft += fitted.left + fitted.width / 2 - (frame.left + pane.clientWidth / 2);
+    pane.scrollTop += fitted.top + fitted.height / 2 - (frame.top + pane.clientHeight / 2);
+  }
+
+  // Touch (pointer events): one finger pans the pane, two fingers pinch around their
+  // middle. The mouse keeps jsMind's own drag and Ctrl + wheel.
+  function touchGestures() {
+    const pane = jm.view.e_panel;
+    const touches = new Map();
+    let pinch = null;
+    let frame = 0;
+    let pending = null;
+
+    const middle = () => {
+      const [a, b] = [...touches.values()];
+      return {
+        x: (a.x + b.x) / 2,
+        y: (a.y + b.y) / 2,
+        distance: Math.hypot(a.x - b.x, a.y - b.y) || 1,
+      };
+    };
+    const zoomTo = () => {
+      frame = 0;
+      if (!pending) return;
+      const zoom = clamp(pending.zoom, jm.view.opts.zoom.min, jm.view.opts.zoom.max);
+      if (Math.abs(zoom - jm.view.zoom_current) > 0.005) jm.view.set_zoom(zoom, pending);
+      pending = null;
+    };
+
+    pane.addEventListener("pointerdown", (event) => {
+      if (event.pointerType === "mouse") return;
+      touches.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      if (touches.size === 2) {
+        const m = middle();
+        pinch = { distance: m.distance, zoom: jm.view.zoom_current };
+      }
+    });
+    pane.addEventListener("pointermove", (event) => {
+      const last = touches.get(event.pointerId);
+      if (!last) return;
+      const now = { x: event.clientX, y: event.clientY };
+      if (touches.size === 1) {
+        pane.scrollBy(last.x - now.x, last.y - now.y);
+        touches.set(event.pointerId, now);
+        return;
+      }
+      touches.set(event.pointerId, now);
+      if (!pinch || touches.size !== 2) return;
+      const m = middle();
+      pending = { x: m.x, y: m.y, zoom: (pinch.zoom * m.distance) / pinch.distance };
+      if (!frame) frame = window.requestAnimationFrame(zoomTo);
+    });
+    const lift = (event) => {
+      if (!touches.delete(event.pointerId)) return;
+      if (touches.size < 2) pinch = null;
+    };
+    ["pointerup", "pointercancel", "pointerleave"].forEach((type) =>
+      pane.addEventListener(type, lift),
+    );
   }
 
   async function unfold(categoryId) {
