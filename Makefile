@@ -29,7 +29,7 @@ translations: $(VENV)/.runtime ## Compile the message catalogs (done by run and 
 	$(BIN)/pybabel compile --use-fuzzy -d translations -D messages >/dev/null
 
 extract-messages: $(VENV)/.runtime ## Refresh translations/*.po from the code and templates
-	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -o translations/messages.pot . >/dev/null
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k pgettext:1c,2 -k npgettext:1c,2,3 -k pgettext_l:1c,2 -o translations/messages.pot . >/dev/null
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i translations/messages.pot -d translations -D messages
 
 run: $(VENV)/.runtime translations ## Set up and serve on http://127.0.0.1:$(PORT) with the scheduler (SQLite in instance/)

@@ -15,7 +15,16 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     cli.register(app)
+    _history(app)
     scheduler.PERIODIC.register(_periodic)
+
+
+def _history(app: Flask) -> None:
+    from app.core import history
+    from app.core.permissions import ROLE_LABELS
+
+    history.register(values={"role": ROLE_LABELS})
+    app.jinja_env.globals["history_lines"] = history.describe
 
 
 def _periodic():

@@ -52,6 +52,10 @@ def install(app) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=lambda string: catalogue().ugettext(string),
         ngettext=lambda singular, plural, n: catalogue().ungettext(singular, plural, n),
+        pgettext=lambda context, string: catalogue().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: catalogue().unpgettext(
+            context, singular, plural, n
+        ),
         newstyle=True,
     )
 

@@ -26,3 +26,7 @@ def init_app(app: Flask) -> None:
         hooks.REVIEW_SECTIONS.register(section)
     reminder_rules.RULES.register(reminders.ESCALATION_OVERDUE)
     reminder_rules.add_digest_section(reminders.DECISIONS_DUE)
+
+    from app.decisions import labels as _labels
+
+    _labels.register_history()

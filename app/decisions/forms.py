@@ -1,6 +1,7 @@
 """Forms of escalations, supervision, scorecards and incentives."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext_l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -82,7 +83,9 @@ class ScorecardForm(FlaskForm):
     end = DateField(_l("To"), validators=[Optional()])
     by = SelectField(
         _l("Per"),
-        choices=choices([("member", _l("Member")), ("unit", _l("Org unit"))]),
+        choices=choices(
+            [("member", pgettext_l("scorecard tab", "Member")), ("unit", _l("Org unit"))]
+        ),
         validators=[Optional()],
     )
     sort = StringField(validators=[Optional(), Length(max=30)])

@@ -27,3 +27,43 @@ INCENTIVE_KIND_LABELS = {
     "deduction": _l("Performance deduction"),
     "other": _l("Other"),
 }
+
+
+def register_history() -> None:
+    """How escalations' and incentives' audit events read (core/history.py)."""
+    from app.core import history
+
+    history.register(
+        "escalation",
+        _l("Escalation"),
+        actions={"raised": _l("Escalation raised"), "scheduled": _l("Scheduled")},
+        fields={
+            "kind": _l("Kind"),
+            "level": _l("Level"),
+            "decision": _l("Decision"),
+            "scheduled_for": _l("Scheduled for"),
+        },
+        values={"kind": KIND_LABELS, "level": LEVEL_LABELS, "status": ESCALATION_STATUS_LABELS},
+        names=("question",),
+    )
+    history.register(
+        "incentive",
+        _l("Incentive"),
+        actions={"recorded": _l("Incentive recorded")},
+        fields={"polarity": _l("Polarity"), "kind": _l("Kind")},
+        values={"polarity": POLARITY_LABELS, "kind": INCENTIVE_KIND_LABELS},
+    )
+    history.register(
+        "issue",
+        actions={
+            "escalated": _l("Escalated"),
+            "nudged": _l("Nudged"),
+            "supervised": _l("Put under supervision"),
+            "supervision_lifted": _l("Supervision lifted"),
+        },
+        fields={
+            "escalation": _l("Escalation"),
+            "supervised": _l("Under supervision"),
+            "nudges": _l("Nudges"),
+        },
+    )

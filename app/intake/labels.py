@@ -8,3 +8,22 @@ STATE_LABELS = {
     "merged": _l("Merged into an item"),
     "declined": _l("Declined"),
 }
+
+
+def register_history() -> None:
+    """How submissions' audit events read (core/history.py)."""
+    from app.core import history
+
+    history.register(
+        "intake_submission",
+        _l("Submission"),
+        actions={
+            "submitted": _l("Submitted"),
+            "accepted": _l("Accepted"),
+            "declined": _l("Declined"),
+            "merged": _l("Merged"),
+        },
+        values={"state": STATE_LABELS},
+        names=("title",),
+    )
+    history.register("issue", actions={"intake_merged": _l("Submission merged in")})

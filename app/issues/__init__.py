@@ -14,3 +14,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     for item in views.NAV_ITEMS:
         nav.register(item)
+
+    from app.issues import labels as _labels
+
+    _labels.register_history()

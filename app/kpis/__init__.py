@@ -15,3 +15,7 @@ def init_app(app: Flask) -> None:
     for item in views.NAV_ITEMS:
         nav.register(item)
     hooks.REVIEW_SECTIONS.register(review.SECTION)
+
+    from app.kpis import labels as _labels
+
+    _labels.register_history()

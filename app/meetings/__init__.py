@@ -26,3 +26,7 @@ def init_app(app: Flask) -> None:
     for rule in reminders.RULES:
         reminder_rules.RULES.register(rule)
     reminder_rules.add_digest_section(reminders.MEETINGS_THIS_WEEK)
+
+    from app.meetings import labels as _labels
+
+    _labels.register_history()

@@ -19,3 +19,37 @@ def init_app(app: Flask) -> None:
     for rule in rules.OWN_RULES:
         reminders.RULES.register(rule)
     periodic.PERIODIC.register(scheduler.jobs)
+    _register_history()
+
+
+def _register_history() -> None:
+    """How channels' and deliveries' audit events read (core/history.py)."""
+    from flask_babel import lazy_gettext as _l
+
+    from app.core import history
+
+    history.register(
+        "notify_channel",
+        _l("Channel"),
+        actions={
+            "channel.create": _l("Channel added"),
+            "channel.edit": _l("Channel edited"),
+            "channel.test": _l("Channel tested"),
+        },
+        names=("name",),
+    )
+    history.register(
+        "notify_delivery",
+        _l("Delivery"),
+        actions={"delivery.retry": _l("Delivery retried")},
+        fields={"due_at": _l("Due at"), "attempts": _l("Attempts")},
+    )
+    history.register(
+        "user",
+        actions={"notification.preferences": _l("Notification settings changed")},
+        fields={
+            "channels": _l("Channels"),
+            "muted_rules": _l("Muted reminders"),
+            "quiet_hours": _l("Quiet hours"),
+        },
+    )

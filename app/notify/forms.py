@@ -1,6 +1,7 @@
 """Forms for a person's notification settings and the admin's channels."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext_l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields import TimeField
@@ -20,7 +21,7 @@ CHANNEL_KIND_LABELS = {
 
 class PreferencesForm(FlaskForm):
     channels = SelectMultipleField(_l("Channels"), coerce=int, validate_choice=False)
-    rules = SelectMultipleField(_l("Reminders"), validate_choice=False)
+    rules = SelectMultipleField(pgettext_l("settings heading", "Reminders"), validate_choice=False)
     quiet_start = TimeField(_l("Quiet hours from"), validators=[Optional()])
     quiet_end = TimeField(_l("Quiet hours until"), validators=[Optional()])
 

@@ -13,3 +13,63 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp, url_prefix="/admin")
     cli.register(app)
+    _register_history()
+
+
+def _register_history() -> None:
+    """How accounts', task forces' and org units' audit events read (core/history.py)."""
+    from flask_babel import lazy_gettext as _l
+
+    from app.core import history
+    from app.people.forms import ORG_UNIT_KIND_LABELS
+
+    history.register_reference("user", "user", ("display_name",))
+    history.register_reference("org_unit", "org_unit", ("name",))
+    history.register(
+        "user",
+        _l("Account"),
+        actions={
+            "login": _l("Signed in"),
+            "activated": _l("Account activated"),
+            "deactivated": _l("Account deactivated"),
+            "password_changed": _l("Password changed"),
+            "password_reset": _l("Password reset"),
+            "signed_out_everywhere": _l("Signed out everywhere"),
+        },
+        fields={
+            "username": _l("Username"),
+            "email": _l("E-mail"),
+            "display_name": _l("Display name"),
+            "locale": _l("Language"),
+        },
+        names=("display_name",),
+    )
+    history.register(
+        "org_unit",
+        _l("Org unit"),
+        fields={"kind": _l("Kind"), "parent_id": _l("Parent unit")},
+        values={"kind": ORG_UNIT_KIND_LABELS, "parent_id": "org_unit"},
+        names=("name",),
+    )
+    history.register(
+        "task_force",
+        _l("Task force"),
+        fields={"goal": _l("Goal")},
+        names=("name",),
+    )
+    history.register(
+        "membership",
+        _l("Membership"),
+        actions={
+            "joined": _l("Joined"),
+            "left": _l("Left"),
+            "role_changed": _l("Role changed"),
+        },
+        fields={
+            "joined_on": _l("Joined on"),
+            "left_on": _l("Left on"),
+            "until": _l("Until"),
+            "user_id": _l("Person"),
+        },
+        values={"user_id": "user"},
+    )

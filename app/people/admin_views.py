@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.core import history
 from app.core.errors import DomainError
 from app.core.forms import choices
 from app.core.paging import newer_older, requested_page
@@ -283,7 +284,9 @@ def archive_org_unit(unit_id: int):
 @requires("audit.view")
 def audit_log():
     form = AuditFilterForm(request.args)
-    form.entity_type.choices = choices([("", "—")] + [(t, t) for t in service.audit_entity_types()])
+    form.entity_type.choices = choices(
+        [("", "—")] + [(t, history.kind_label(t)) for t in service.audit_entity_types()]
+    )
     form.actor_id.choices = choices(
         [("", "—")] + [(u.id, u.display_name) for u in service.list_users(current_user)]
     )

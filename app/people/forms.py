@@ -5,6 +5,7 @@ date order, permissions) and their errors come back onto the same fields.
 """
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext_l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -151,7 +152,7 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    entity_type = SelectField(_l("Record"), validators=[Optional()])
+    entity_type = SelectField(pgettext_l("audit", "Record"), validators=[Optional()])
     actor_id = SelectField(_l("Who"), coerce=optional_int, validators=[Optional()])
     action = StringField(_l("Action"), validators=[Optional(), Length(max=40)])
     since = DateField(_l("From"), validators=[Optional()])

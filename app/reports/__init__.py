@@ -24,3 +24,19 @@ def init_app(app: Flask) -> None:
     queue.register_job(service.PACK_JOB, jobs.build_pack)
     queue.register_job(service.LIST_PDF_JOB, jobs.build_issue_list_pdf)
     scheduler.PERIODIC.register(jobs.periodic)
+    _register_history()
+
+
+def _register_history() -> None:
+    """How review packs' audit events read (core/history.py)."""
+    from flask_babel import lazy_gettext as _l
+
+    from app.core import history
+
+    history.register(
+        "review_pack",
+        _l("Review pack"),
+        actions={"pack_requested": _l("Pack requested"), "pack_generated": _l("Pack generated")},
+        fields={"quarter": _l("Quarter")},
+        names=("quarter",),
+    )
