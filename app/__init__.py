@@ -338,6 +338,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["idempotency_field"] = key_field
     app.jinja_env.globals["nav_items"] = nav.NAV
     app.jinja_env.globals["nav_active"] = nav.is_active
+    app.jinja_env.globals["nav_menu"] = nav.menu
     app.jinja_env.globals["today"] = clock.today
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["markdown"] = markdown.render

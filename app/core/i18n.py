@@ -15,6 +15,9 @@ from typing import Any
 
 from flask import g
 from flask_babel import format_date, format_datetime, get_locale, get_translations
+from sqlalchemy import LargeBinary
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.core import clock
 
@@ -107,3 +110,43 @@ def format_clock(value: datetime | None) -> str:
 def local_stamp(value: datetime | None) -> str:
     """An instant as ``2026-12-07 15:00`` in ``TIMEZONE``, for files and plain-text messages."""
     return clock.local(value).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+def pinyin_key(text: str | None) -> bytes:
+    """A sort key that puts Chinese names in pinyin order (陈 < 李 < 刘 < 王 < 张).
+
+    No pinyin table is at hand offline, but GB2312 — of which GB18030 is a superset —
+    encodes its 3,755 level-1 characters (the common ones, nearly every surname and
+    name) in pinyin order, so the GB18030 bytes of a name sort it by pinyin. Level-2
+    characters (rare in names) come after them, by radical and stroke count; the
+    characters GB2312 lacks (GBK's and GB18030's additions, encoded before or between
+    GB2312's) are put after all of these. Latin letters and digits come before every
+    Chinese character, compared without case. GB18030 encodes all of Unicode, so no
+    text fails.
+    """
+    key = bytearray()
+    for char in (text or "").casefold():
+        code = char.encode("gb18030")
+        in_gb2312 = len(code) == 1 or (len(code) == 2 and code[0] >= 0xA1 and code[1] >= 0xA1)
+        key += code if in_gb2312 else b"\xff" + code
+    return bytes(key)
+
+
+class pinyin_order(FunctionElement):
+    """``ORDER BY pinyin_order(User.display_name)``: PostgreSQL compares the GB18030
+    bytes (``convert_to``), as ``pinyin_key`` does for GB2312's characters; SQLite has
+    no such conversion and orders by the text, so a query that must be in pinyin order
+    on both sorts its rows with ``pinyin_key`` afterwards."""
+
+    type = LargeBinary()
+    inherit_cache = True
+
+
+@compiles(pinyin_order)
+def _pinyin_order_plain(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(pinyin_order, "postgresql")
+def _pinyin_order_postgresql(element, compiler, **kw):
+    return f"convert_to(lower({compiler.process(element.clauses, **kw)}), 'GB18030')"

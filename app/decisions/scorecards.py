@@ -28,6 +28,7 @@ from sqlalchemy.orm import joinedload
 
 from app.core import audit, clock
 from app.core.errors import NotFound, ValidationFailed
+from app.core.i18n import pinyin_key, pinyin_order
 from app.core.permissions import authorize
 from app.decisions.models import (
     INCENTIVE_KINDS,
@@ -300,7 +301,7 @@ def _subjects(task_force_id: int, by: str) -> dict[int, ScoreLine]:
                 Membership.active_on(clock.today()),
                 Membership.role != "viewer",
             )
-            .order_by(User.display_name)
+            .order_by(pinyin_order(User.display_name))
         ).all()
     else:
         rows = db.session.execute(
@@ -315,12 +316,12 @@ def sort_lines(lines: list[ScoreLine], sort: str) -> list[ScoreLine]:
     if key not in SORT_KEYS:
         key, descending = "name", False
     if key == "name":
-        return sorted(lines, key=lambda line: line.name, reverse=descending)
+        return sorted(lines, key=lambda line: pinyin_key(line.name), reverse=descending)
     # Lines without a value (no closures, no updates) go last either way.
     present = [line for line in lines if getattr(line, key) is not None]
     missing = [line for line in lines if getattr(line, key) is None]
-    present.sort(key=lambda line: (getattr(line, key), line.name), reverse=descending)
-    return present + sorted(missing, key=lambda line: line.name)
+    present.sort(key=lambda line: (getattr(line, key), pinyin_key(line.name)), reverse=descending)
+    return present + sorted(missing, key=lambda line: pinyin_key(line.name))
 
 
 # --- incentives ------------------------------------------------------------------------------

@@ -68,14 +68,16 @@ NAV_ITEMS = (
         "escalation.view",
         60,
         ("decisions.queue", "decisions.escalation", "decisions.register", "decisions.raise"),
+        "oversight",
     ),
-    NavItem("decisions.supervision", _l("Supervision"), "supervision.view", 62),
+    NavItem("decisions.supervision", _l("Supervision"), "supervision.view", 62, group="oversight"),
     NavItem(
         "decisions.scorecard",
         _l("Scorecards"),
         "scorecard.view",
         64,
         ("decisions.scorecard", "decisions.incentive", "decisions.person_record"),
+        "oversight",
     ),
 )
 

@@ -31,9 +31,15 @@ NAV_ITEMS = (
         "intake.triage",
         66,
         ("intake.queue", "intake.triage", "intake.accept", "intake.merge", "intake.decline"),
+        "oversight",
     ),
     NavItem(
-        "intake.mine", _l("My submissions"), "intake.submit", 67, ("intake.mine", "intake.submit")
+        "intake.mine",
+        _l("My submissions"),
+        "intake.submit",
+        67,
+        ("intake.mine", "intake.submit"),
+        "oversight",
     ),
 )
 

@@ -53,7 +53,9 @@ class IssueForm(VersionedForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
     solution = TextAreaField(_l("Solution"), validators=[Optional(), Length(max=20000)])
     owner_id = SelectField(_l("Owner"), coerce=optional_int, validators=[Optional()])
-    collaborator_ids = SelectMultipleField(_l("Collaborators"), coerce=int, validators=[Optional()])
+    collaborator_ids = SelectMultipleField(
+        _l("Collaborators"), coerce=int, validators=[Optional()], render_kw={"data-picker": ""}
+    )
     org_unit_id = SelectField(_l("Org unit"), coerce=optional_int, validators=[Optional()])
     deadline = DateField(_l("Deadline"), validators=[Optional()])
     priority = SelectField(

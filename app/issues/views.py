@@ -56,8 +56,18 @@ from app.people.service import org_unit_options
 bp = Blueprint("issues", __name__)
 
 NAV_ITEMS = (
-    NavItem("issues.issue_list", _l("Problem list"), "issue.view", 20, ("issues.",)),
-    NavItem("issues.my_items", _l("My items"), "issue.view", 30),
+    NavItem("issues.issue_list", _l("Problem list"), "issue.view", 20, ("issues.",), "issues"),
+    NavItem("issues.board", _l("Board"), "issue.view", 22, group="issues"),
+    NavItem("issues.schedule", _l("Landing schedule"), "issue.view", 24, group="issues"),
+    NavItem("issues.my_items", _l("My items"), "issue.view", 30, group="issues"),
+    NavItem(
+        "issues.categories",
+        _l("Categories"),
+        "issue.view",
+        45,
+        ("issues.create_category", "issues.edit_category"),
+        "issues",
+    ),
 )
 
 

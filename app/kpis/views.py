@@ -23,7 +23,7 @@ from app.kpis.labels import DIRECTION_LABELS, UNIT_LABELS
 
 bp = Blueprint("kpis", __name__)
 
-NAV_ITEMS = (NavItem("kpis.kpi_list", _l("Goal figures"), "kpi.view", 75, ("kpis.",)),)
+NAV_ITEMS = (NavItem("kpis.kpi_list", _l("Goal figures"), "kpi.view", 75, ("kpis.",), "pilots"),)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The chart is an image: its own <style> must apply, and nothing in it may run.

@@ -32,9 +32,14 @@ class SeriesForm(VersionedForm):
         _l("Duration (minutes)"), default=60, validators=[InputRequired(), NumberRange(5, 600)]
     )
     chair_id = SelectField(_l("Chair"), coerce=optional_int, validators=[InputRequired()])
-    attendee_ids = SelectMultipleField(_l("Attendees"), coerce=int, validators=[Optional()])
+    attendee_ids = SelectMultipleField(
+        _l("Attendees"), coerce=int, validators=[Optional()], render_kw={"data-picker": ""}
+    )
     counterpart_user_ids = SelectMultipleField(
-        _l("Counterparts: people (one-on-ones)"), coerce=int, validators=[Optional()]
+        _l("Counterparts: people (one-on-ones)"),
+        coerce=int,
+        validators=[Optional()],
+        render_kw={"data-picker": ""},
     )
     counterpart_unit_ids = SelectMultipleField(
         _l("Counterparts: departments (one-on-ones)"), coerce=int, validators=[Optional()]

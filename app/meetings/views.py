@@ -54,8 +54,8 @@ from app.people.service import org_unit_options
 bp = Blueprint("meetings", __name__)
 
 NAV_ITEMS = (
-    NavItem("meetings.index", _l("Meetings"), "meeting.view", 50, ("meetings.",)),
-    NavItem("meetings.calendar_page", _l("Calendar"), "calendar.view", 55),
+    NavItem("meetings.index", _l("Meetings"), "meeting.view", 50, ("meetings.",), "meetings"),
+    NavItem("meetings.calendar_page", _l("Calendar"), "calendar.view", 55, group="meetings"),
 )
 
 

@@ -33,7 +33,9 @@ from app.mindmap.forms import ApplyForm, MapUploadForm, SheetUploadForm
 
 bp = Blueprint("mindmap", __name__)
 
-NAV_ITEMS = (NavItem("mindmap.mind_map", _l("Mind map"), "mindmap.view", 40, ("mindmap.",)),)
+NAV_ITEMS = (
+    NavItem("mindmap.mind_map", _l("Mind map"), "mindmap.view", 40, ("mindmap.",), "issues"),
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

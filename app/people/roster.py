@@ -4,8 +4,10 @@ its work can be assigned."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.core import clock
+from app.core.i18n import pinyin_key, pinyin_order
 from app.extensions import db
 from app.people.models import Membership, User
 
@@ -22,9 +24,11 @@ def active_member_ids(task_force_id: int) -> set[int]:
 
 
 def assignable_users(task_force_id: int) -> list[User]:
-    return list(
+    """The people work can be assigned to, in pinyin order of their names."""
+    users = list(
         db.session.scalars(
             select(User)
+            .options(joinedload(User.org_unit))
             .join(Membership, Membership.user_id == User.id)
             .where(
                 Membership.task_force_id == task_force_id,
@@ -32,11 +36,20 @@ def assignable_users(task_force_id: int) -> list[User]:
                 User.active.is_(True),
                 Membership.role != "viewer",
             )
-            .order_by(User.display_name)
+            .order_by(pinyin_order(User.display_name), User.id)
         ).unique()
     )
+    return sorted(users, key=lambda user: (pinyin_key(user.display_name), user.id))
+
+
+def person_label(user: User) -> str:
+    """How a picker names a person: "王芳 · 零售业务部" (name · org unit)."""
+    if user.org_unit is None:
+        return user.display_name
+    return f"{user.display_name} · {user.org_unit.name}"
 
 
 def assignee_options(task_force_id: int) -> list[tuple[int, str]]:
-    """(id, name) of the people items can be assigned to, for selects."""
-    return [(u.id, u.display_name) for u in assignable_users(task_force_id)]
+    """(id, "name · org unit") of the people items can be assigned to, for selects, in
+    pinyin order."""
+    return [(u.id, person_label(u)) for u in assignable_users(task_force_id)]

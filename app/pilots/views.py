@@ -49,7 +49,7 @@ from app.pilots.models import DECIDED, REVIEWING, ROLL_OUT, ROLLING_OUT, STATUSE
 
 bp = Blueprint("pilots", __name__)
 
-NAV_ITEMS = (NavItem("pilots.pilot_list", _l("Pilots"), "pilot.view", 70, ("pilots.",)),)
+NAV_ITEMS = (NavItem("pilots.pilot_list", _l("Pilots"), "pilot.view", 70, ("pilots.",), "pilots"),)
 
 
 _LABELS = {

@@ -41,9 +41,13 @@ def test_the_lit_entry_follows_the_page(app, world):
     client = _client(app, "leader")
     on_list = _menu(client.get("/issues").get_data(as_text=True))
     on_meetings = _menu(client.get("/meetings").get_data(as_text=True))
-    assert re.search(r'nav-link active" href="/issues"', on_list)
-    assert not re.search(r'nav-link active" href="/issues"', on_meetings)
-    assert re.search(r'nav-link active" href="/meetings"', on_meetings)
+    on_mine = _menu(client.get("/my").get_data(as_text=True))
+    assert re.search(r'dropdown-item active" href="/issues"', on_list)
+    assert not re.search(r'item active" href="/issues"', on_meetings)
+    assert re.search(r'dropdown-item active" href="/meetings"', on_meetings)
+    # Only the entry that names the page lights up: "My items", not "Problem list" too.
+    assert re.search(r'dropdown-item active" href="/my"', on_mine)
+    assert not re.search(r'item active" href="/issues"', on_mine)
 
 
 def test_a_renamed_task_force_and_a_new_role_show_at_once(app, world, look):

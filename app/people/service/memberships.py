@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.core import audit, clock
 from app.core.errors import ValidationFailed
+from app.core.i18n import pinyin_key
 from app.core.outbox import notify
 from app.core.permissions import (
     LEADER,
@@ -273,7 +274,7 @@ def roster(actor: User, task_force_id: int) -> Roster:
     order = {role: i for i, role in enumerate(TASK_FORCE_ROLES)}
     current = sorted(
         (m for m in rows if m.is_active_on(today)),
-        key=lambda m: (order.get(m.role, 99), m.user.display_name),
+        key=lambda m: (order.get(m.role, 99), pinyin_key(m.user.display_name)),
     )
     return Roster(current=current, history=rows)
 
