@@ -38,13 +38,11 @@ def render_pdf(template: str, **context) -> bytes:
     return html_to_pdf(pdf_html(template, **context), current_app.static_folder)
 
 
-def pdf_response(data: bytes, filename: str):
-    """A download of ``data`` named ``filename`` (UTF-8 names kept, RFC 6266)."""
-    from urllib.parse import quote
+def pdf_response(
+    data: bytes, label: str, ascii_label: str, code: str = "", ascii_code: str | None = None
+):
+    """A download of ``data`` named ``<label>-<code>.pdf``, with an ASCII fallback
+    (``app.core.web.download_names``)."""
+    from app.core.web import download
 
-    response = current_app.response_class(data, mimetype="application/pdf")
-    ascii_name = filename.encode("ascii", "ignore").decode() or "document.pdf"
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    return response
+    return download(data, "application/pdf", label, ascii_label, "pdf", code, ascii_code)

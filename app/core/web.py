@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from flask import abort, flash, g, request, send_file, url_for
+from flask import abort, current_app, flash, g, request, send_file, url_for
 from flask_login import current_user
 
 from app.core.errors import DomainError, NotFound, StaleEdit
@@ -140,7 +140,6 @@ def login_required_everywhere():
     """``before_request``: every endpoint but the public ones needs a login."""
     if request.endpoint is None or request.endpoint == "static":
         return None
-    from flask import current_app
 
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "is_public", False):
@@ -201,4 +200,62 @@ def send_stored_file(path, content_type: str, filename: str):
     inline = content_type in ("application/pdf", "image/png", "image/jpeg")
     return send_file(
         path, mimetype=content_type, as_attachment=not inline, download_name=filename, max_age=0
+    )
+
+
+# --- downloads ---------------------------------------------------------------------------------
+
+
+def _ascii_part(text: str) -> str:
+    """``text`` kept to letters, digits, dots and dashes (runs of anything else: one dash)."""
+    kept = "".join(ch if ch.isascii() and (ch.isalnum() or ch in ".-_") else "-" for ch in text)
+    while "--" in kept:
+        kept = kept.replace("--", "-")
+    return kept.strip("-.")
+
+
+def download_names(
+    label: str, ascii_label: str, ext: str, code: str = "", ascii_code: str | None = None
+) -> tuple[str, str]:
+    """The two names of a download: ``<label>-<code>.<ext>`` as the reader reads it
+    (``问题清单-2026-12-05.xlsx``) and an ASCII fallback that still names the file
+    (``problem-list-2026-12-05.xlsx``). ``ascii_code`` defaults to ``code``'s ASCII part;
+    a code with no ASCII left (a Chinese title) is left out of the fallback.
+    """
+    name = "-".join(part for part in (label.strip(), code.strip()) if part)
+    name = name.replace("/", "-").replace("\\", "-")
+    fallback_code = _ascii_part(code if ascii_code is None else ascii_code)
+    fallback = "-".join(part for part in (_ascii_part(ascii_label), fallback_code) if part)
+    return f"{name}.{ext}", f"{fallback or 'download'}.{ext}"
+
+
+def attachment_headers(
+    label: str, ascii_label: str, ext: str, code: str = "", ascii_code: str | None = None
+) -> dict[str, str]:
+    """The Content-Disposition of a download named by :func:`download_names` (RFC 6266:
+    ``filename=`` for old clients, ``filename*=UTF-8''`` for the rest)."""
+
+    name, fallback = download_names(label, ascii_label, ext, code, ascii_code)
+    return {
+        "Content-Disposition": (
+            f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+        )
+    }
+
+
+def download(
+    data: bytes,
+    mimetype: str,
+    label: str,
+    ascii_label: str,
+    ext: str,
+    code: str = "",
+    ascii_code: str | None = None,
+):
+    """A response that downloads ``data`` under the one scheme of names (see above)."""
+
+    return current_app.response_class(
+        data,
+        mimetype=mimetype,
+        headers=attachment_headers(label, ascii_label, ext, code, ascii_code),
     )

@@ -7,9 +7,7 @@ run as a formula on a colleague's machine.
 from __future__ import annotations
 
 from io import BytesIO
-from urllib.parse import quote
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from app.core import clock
@@ -90,12 +88,3 @@ def register_workbook(rows, meetings: dict | None = None) -> bytes:
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def xlsx_response(data: bytes, filename: str):
-    response = current_app.response_class(data, mimetype=XLSX)
-    ascii_name = filename.encode("ascii", "ignore").decode().strip() or "register.xlsx"
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    return response

@@ -31,6 +31,7 @@ from app.core.permissions import can
 from app.core.web import (
     across_task_forces,
     current_task_force,
+    download,
     flash_refusal,
     form_error,
     requires,
@@ -410,8 +411,13 @@ def register_xlsx():
     _form, filters = _register_filter()
     rows = service.register_rows(current_user, task_force.id, filters)
     data = exports.register_workbook(rows, _register_meetings(task_force.id, rows))
-    return exports.xlsx_response(
-        data, _("Decision register") + f" {clock.today().isoformat()}.xlsx"
+    return download(
+        data,
+        exports.XLSX,
+        _("Decision register"),
+        "decision-register",
+        "xlsx",
+        clock.today().isoformat(),
     )
 
 
@@ -430,7 +436,9 @@ def register_pdf():
         figures=figures,
         today=clock.today(),
     )
-    return pdf_response(data, _("Decision register") + f" {clock.today().isoformat()}.pdf")
+    return pdf_response(
+        data, _("Decision register"), "decision-register", clock.today().isoformat()
+    )
 
 
 # --- supervision -----------------------------------------------------------------------------

@@ -56,7 +56,7 @@ class IssueForm(VersionedForm):
     collaborator_ids = SelectMultipleField(
         _l("Collaborators"), coerce=int, validators=[Optional()], render_kw={"data-picker": ""}
     )
-    org_unit_id = SelectField(_l("Org unit"), coerce=optional_int, validators=[Optional()])
+    org_unit_id = SelectField(_l("Lead unit"), coerce=optional_int, validators=[Optional()])
     deadline = DateField(_l("Deadline"), validators=[Optional()])
     priority = SelectField(
         _l("Priority"),
@@ -121,7 +121,7 @@ class FilterForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
     category = SelectField(_l("Category"), coerce=optional_int, validators=[Optional()])
     owner = SelectField(_l("Owner"), coerce=optional_int, validators=[Optional()])
-    org_unit = SelectField(_l("Org unit"), coerce=optional_int, validators=[Optional()])
+    org_unit = SelectField(_l("Lead unit"), coerce=optional_int, validators=[Optional()])
     status = SelectMultipleField(
         _l("Status"),
         choices=choices((s, STATUS_LABELS[s]) for s in STATUSES),

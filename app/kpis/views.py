@@ -14,7 +14,7 @@ from app.core.forms import choices
 from app.core.freshness import cached_body
 from app.core.i18n import Labels
 from app.core.nav import NavItem
-from app.core.web import current_task_force, form_error, requires
+from app.core.web import current_task_force, download, form_error, requires
 from app.extensions import db
 from app.issues.models import Issue
 from app.kpis import charts, service
@@ -211,8 +211,6 @@ def import_readings():
 @bp.get("/kpis/import/template.xlsx")
 @requires("kpi.manage")
 def import_template():
-    return Response(
-        service.import_template(),
-        mimetype=XLSX,
-        headers={"Content-Disposition": "attachment; filename=kpi-readings.xlsx"},
+    return download(
+        service.import_template(), XLSX, _("KPI readings template"), "kpi-readings-template", "xlsx"
     )

@@ -21,6 +21,7 @@ from app.core.links import in_task_force
 from app.core.scope import task_force_scope
 from app.extensions import db
 from app.issues.models import OPEN_STATUSES, Issue, Milestone, issue_collaborator
+from app.meetings.labels import EVENT_LABELS
 from app.meetings.models import CANCELLED, Attendance, CalendarToken, Meeting, MeetingSeries
 from app.people.models import Membership, User
 
@@ -207,6 +208,12 @@ def _vtimezone(name: str) -> Timezone:
     return Timezone.from_tzid(name)
 
 
+def kind_label(kind: str) -> str:
+    """An event kind's label (会议, 完成时限, 提级 …); an unknown kind: the key itself."""
+    label = EVENT_LABELS.get(kind)
+    return str(label) if label is not None else kind
+
+
 def ical(events: list[hooks.CalendarEvent], name: str, base_url: str = "") -> bytes:
     """The events as one VCALENDAR: stable UIDs, SEQUENCE, cancelled ones CANCELLED."""
     zone = clock.zone()
@@ -233,7 +240,8 @@ def ical(events: list[hooks.CalendarEvent], name: str, base_url: str = "") -> by
             event.add("dtstart", item.start)
             event.add("dtend", (item.end or item.start) + timedelta(days=1))
             event.add("transp", "TRANSPARENT")
-        event.add("categories", [item.kind])
+        # In the reader's language: calendar apps show the category as it is written.
+        event.add("categories", [kind_label(item.kind)])
         if item.url:
             event.add("url", f"{base_url}{item.url}")
         event.add("status", "CANCELLED" if item.cancelled else "CONFIRMED")

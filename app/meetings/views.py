@@ -7,6 +7,7 @@ from datetime import date, time, timedelta
 
 from babel.dates import get_day_names
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,6 +24,7 @@ from app.core.permissions import can
 from app.core.web import (
     allowed_here,
     current_task_force,
+    download,
     flash_refusal,
     form_error,
     public,
@@ -217,9 +219,9 @@ def plan_series(series_id: int):
 def series_ics(series_id: int):
     series = service.get_series(series_id)
     data = calendar.ical(calendar.series_events(series), series.name, request.host_url.rstrip("/"))
-    response = current_app.response_class(data, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="series-{series.id}.ics"'
-    return response
+    return download(
+        data, "text/calendar", _("Meeting"), "meeting", "ics", series.name, f"series-{series.id}"
+    )
 
 
 # --- one meeting ---------------------------------------------------------------------------
@@ -640,8 +642,8 @@ def minutes_pdf(meeting_id: int):
         attendance_labels=ATTENDANCE_LABELS,
         actions=service.actions_of([meeting.id]).get(meeting.id, []),
     )
-    name = f"{meeting.title}-{clock.local_date(meeting.starts_at).isoformat()}.pdf"
-    return pdf_response(data, name)
+    day = clock.local_date(meeting.starts_at).isoformat()
+    return pdf_response(data, _("Minutes"), "minutes", f"{meeting.title}-{day}", day)
 
 
 # --- the calendar --------------------------------------------------------------------------
@@ -720,7 +722,8 @@ def personal_feed(token: str):
     if user is None:
         abort(404)
     events = calendar.personal_events(user)
-    data = calendar.ical(events, user.display_name, request.host_url.rstrip("/"))
+    with force_locale(user.locale or "zh_CN"):  # nobody signed in: the owner's language
+        data = calendar.ical(events, user.display_name, request.host_url.rstrip("/"))
     return current_app.response_class(data, mimetype="text/calendar")
 
 

@@ -35,18 +35,29 @@ HEADERS = (
     ("code", "编号"),
     ("title", "问题标题"),
     ("category", "分类"),
-    ("owner", "负责人"),
+    ("owner", "责任人"),
     ("org_unit", "牵头部门"),
-    ("deadline", "截止日期"),
+    ("deadline", "完成时限"),
     ("priority", "优先级"),
     ("status", "状态"),
-    ("light", "红黄绿灯"),
+    ("light", "灯号"),
     ("major", "重大问题"),
-    ("percent", "进度%"),
+    ("percent", "进展%"),
     ("description", "问题描述"),
     ("solution", "解决方案"),
     ("updated", "最近更新"),
 )
+# The words older exports used for a column (one vocabulary since: 责任人, 完成时限, 牵头部门,
+# 灯号); files written with them still import.
+HEADER_ALIASES = {
+    "负责人": "owner",
+    "截止日期": "deadline",
+    "截止时间": "deadline",
+    "机构": "org_unit",
+    "红黄绿灯": "light",
+    "进度%": "percent",
+    "问题分类": "category",
+}
 IMPORT_COLUMNS = (
     "code",
     "title",
@@ -373,7 +384,7 @@ def _header_columns(header_row: list, result: SheetImport) -> dict[str, int]:
     by_label = {label: key for key, label in HEADERS}
     columns: dict[str, int] = {}
     for index, name in enumerate(_text(v) for v in header_row):
-        key = by_label.get(name) or (name if name in labels else None)
+        key = by_label.get(name) or HEADER_ALIASES.get(name) or (name if name in labels else None)
         if key in IMPORT_COLUMNS and key not in columns:
             columns[key] = index
     for required in ("title", "category"):

@@ -3,12 +3,9 @@ and the problem list's spreadsheet export and import."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -24,7 +21,7 @@ from app.core import clock
 from app.core.errors import DomainError, ValidationFailed
 from app.core.freshness import cached_value
 from app.core.nav import NavItem
-from app.core.web import current_task_force, form_error, requires
+from app.core.web import current_task_force, download, form_error, requires
 from app.issues import service as issues
 from app.issues.views import _filter_form, _filter_from_args
 from app.mindmap import service, spreadsheets
@@ -44,17 +41,8 @@ def _task_force_id() -> int:
     return current_task_force().id
 
 
-def _download(data: bytes, mimetype: str, name: str):
-    response = current_app.response_class(data, mimetype=mimetype)
-    ascii_name = name.encode("ascii", "ignore").decode().strip("-") or "export"
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-    )
-    return response
-
-
 def _stamp() -> str:
-    return clock.today().strftime("%Y%m%d")
+    return clock.today().isoformat()
 
 
 # --- the map -------------------------------------------------------------------------------
@@ -233,7 +221,7 @@ def export_map(fmt: str):
     task_force = current_task_force()
     writer, mimetype, ext = WRITERS[fmt]
     data = writer(service.framework(current_user, task_force))
-    return _download(data, mimetype, f"{task_force.name}-{_stamp()}.{ext}")
+    return download(data, mimetype, _("Mind map"), "mind-map", ext, _stamp())
 
 
 # --- spreadsheets --------------------------------------------------------------------------
@@ -248,7 +236,7 @@ def _list_filters(task_force_id: int):
 def export_xlsx():
     task_force = current_task_force()
     data = spreadsheets.export_xlsx(current_user, task_force.id, _list_filters(task_force.id))
-    return _download(data, XLSX, f"问题清单-{_stamp()}.xlsx")
+    return download(data, XLSX, _("Problem list"), "problem-list", "xlsx", _stamp())
 
 
 @bp.get("/issues/export.csv")
@@ -256,14 +244,15 @@ def export_xlsx():
 def export_csv():
     task_force = current_task_force()
     data = spreadsheets.export_csv(current_user, task_force.id, _list_filters(task_force.id))
-    return _download(data, "text/csv; charset=utf-8", f"问题清单-{_stamp()}.csv")
+    csv = "text/csv; charset=utf-8"
+    return download(data, csv, _("Problem list"), "problem-list", "csv", _stamp())
 
 
 @bp.get("/issues/import/template.xlsx")
 @requires("issue.import")
 def import_template():
     data = spreadsheets.template(current_user, _task_force_id())
-    return _download(data, XLSX, "问题清单导入模板.xlsx")
+    return download(data, XLSX, _("Problem list import template"), "problem-list-template", "xlsx")
 
 
 @bp.route("/issues/import", methods=["GET", "POST"])

@@ -36,6 +36,8 @@ def _register_history() -> None:
             "channel.edit": _l("Channel edited"),
             "channel.test": _l("Channel tested"),
         },
+        fields={"result": _l("Result")},
+        values={"result": {"ok": _l("Succeeded"), "failed": _l("Failed")}},
         names=("name",),
     )
     history.register(

@@ -354,10 +354,6 @@ def pack_content(actor: User, pack: ReviewPack) -> bytes:
     return pack.content
 
 
-def pack_filename(pack: ReviewPack, task_force: TaskForce) -> str:
-    return f"{task_force.name}-{_('Quarterly review')}-{pack.quarter}-v{pack.number}.pdf"
-
-
 # --- other exports ----------------------------------------------------------------------
 
 
@@ -468,7 +464,3 @@ def queue_issue_list_pdf(actor: User, task_force_id: int, args: dict[str, list[s
 def get_list_pdf_job(task_force_id: int, job_id: int) -> jobs.Job | None:
     """A list PDF of the task force (anyone who may read the list may fetch it)."""
     return jobs.get_job(job_id, LIST_PDF_JOB, task_force_id)
-
-
-def list_pdf_filename(job: jobs.Job) -> str:
-    return job.output_name or f"{_('Problem list')}.pdf"

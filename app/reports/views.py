@@ -99,7 +99,9 @@ def pack_status(pack_id: int):
 def download_pack(pack_id: int):
     pack = service.get_pack(current_user, pack_id)
     data = service.pack_content(current_user, pack)
-    response = pdf_response(data, service.pack_filename(pack, current_task_force()))
+    response = pdf_response(
+        data, _("Quarterly review pack"), "review-pack", f"{pack.quarter}-v{pack.number}"
+    )
     response.headers["X-Content-SHA256"] = pack.sha256
     return response
 
@@ -138,7 +140,8 @@ def list_pdf_status(job, job_id: int):
 def download_list_pdf(job, job_id: int):
     if job.status != "done" or job.output is None:
         abort(404)
-    return pdf_response(job.output, service.list_pdf_filename(job))
+    day = clock.local_date(job.finished_at or job.created_at).isoformat()
+    return pdf_response(job.output, _("Problem list"), "problem-list", day)
 
 
 @bp.get("/issues/<int:issue_id>/dossier.pdf")
@@ -146,7 +149,7 @@ def download_list_pdf(job, job_id: int):
 def issue_dossier(issue_id: int):
     """One item's dossier as PDF."""
     issue, data = service.issue_dossier_pdf(current_user, issue_id)
-    return pdf_response(data, f"{issue.code}-{_('Dossier')}.pdf")
+    return pdf_response(data, _("Dossier"), "dossier", issue.code)
 
 
 @bp.app_context_processor
