@@ -198,9 +198,18 @@ def send_stored_file(path, content_type: str, filename: str):
     if not path.is_file():
         abort(404)
     inline = content_type in ("application/pdf", "image/png", "image/jpeg")
-    return send_file(
+    response = send_file(
         path, mimetype=content_type, as_attachment=not inline, download_name=filename, max_age=0
     )
+    # The uploader's name as it was; the ASCII fallback keeps what it can, else says what
+    # the file is ("证明.pdf" -> "evidence.pdf", not ".pdf").
+    stem, dot, ext = filename.rpartition(".") if "." in filename else (filename, "", "")
+    fallback = f"{_ascii_part(stem) or 'evidence'}{dot}{_ascii_part(ext)}"
+    response.headers["Content-Disposition"] = (
+        f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; "
+        f"filename*=UTF-8''{quote(filename, safe='')}"
+    )
+    return response
 
 
 # --- downloads ---------------------------------------------------------------------------------
