@@ -206,7 +206,7 @@ def send_stored_file(path, content_type: str, filename: str):
     stem, dot, ext = filename.rpartition(".") if "." in filename else (filename, "", "")
     fallback = f"{_ascii_part(stem) or 'evidence'}{dot}{_ascii_part(ext)}"
     response.headers["Content-Disposition"] = (
-        f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; "
+        f'{"inline" if inline else "attachment"}; filename="{fallback}"; '
         f"filename*=UTF-8''{quote(filename, safe='')}"
     )
     return response
