@@ -15,9 +15,9 @@ pytestmark = pytest.mark.browser
 def test_the_item_page_names_owner_deadline_and_lead_unit_one_way(
     live_server,
     new_page,
-    team,
+    team,  # noqa: F811
     artifacts,
-    width,  # noqa: F811
+    width,
 ):
     page = log_in(new_page, live_server, "chenlei", viewport={"width": width, "height": 900})
     page.goto(f"{live_server}/issues/{team['issue']}")
