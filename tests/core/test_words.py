@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 
 from sqlalchemy import JSON, String, Text, select
 
-from tests.factories import PERSONAS, URL_VALUES
+from tests.factories import PASSWORD, PERSONAS, URL_VALUES
 
 # --- reading a page --------------------------------------------------------------------
 
@@ -292,3 +292,86 @@ def test_every_page_speaks_english_to_every_role(app, world):
     data = _prepare(app, world, "en")
     report = _check(app, world, lambda text: english_findings(text, data))
     assert not report, "Chinese on English pages:\n" + report
+
+
+# Every value a labelled column takes, on the world's first row of its table, and the
+# pages that show it: a value the labels do not know prints as its key.
+VARIETY = {
+    ("issue", "status"): ["/issues", "/board", "/issues/{issue}", "/my", "/"],
+    ("issue", "priority"): ["/issues", "/issues/{issue}"],
+    ("issue", "source"): ["/issues/{issue}"],
+    ("escalation", "kind"): ["/escalations", "/escalations/{escalation}"],
+    ("escalation", "level"): ["/escalations", "/escalations/{escalation}"],
+    ("escalation", "status"): ["/escalations", "/escalations/{escalation}"],
+    ("intake_submission", "state"): ["/intake", "/intake/{submission}", "/intake/mine"],
+    ("kpi", "unit"): ["/kpis", "/kpis/{kpi}"],
+    ("kpi", "direction"): ["/kpis", "/kpis/{kpi}"],
+    ("meeting", "kind"): ["/meetings", "/meetings/{meeting}"],
+    ("meeting", "status"): ["/meetings", "/meetings/{meeting}", "/calendar"],
+    ("meeting_series", "cadence"): ["/meetings", "/meetings/series/{series}"],
+    ("meeting_attendance", "status"): ["/meetings/{meeting}"],
+    ("pilot", "status"): ["/pilots", "/pilots/{pilot}", "/pilots/matrix"],
+    ("rollout_task", "status"): ["/pilots/{pilot}", "/pilots/matrix"],
+}
+
+
+def _values(table: str, column: str) -> list[str]:
+    """The keys the features' labels give this column."""
+    from app.decisions import labels as decisions
+    from app.intake import labels as intake
+    from app.issues import labels as issues
+    from app.kpis import labels as kpis
+    from app.meetings import labels as meetings
+    from app.pilots import labels as pilots
+
+    tables = {
+        ("issue", "status"): issues.STATUS_LABELS,
+        ("issue", "priority"): issues.PRIORITY_LABELS,
+        ("issue", "source"): issues.SOURCE_LABELS,
+        ("escalation", "kind"): decisions.KIND_LABELS,
+        ("escalation", "level"): decisions.LEVEL_LABELS,
+        ("escalation", "status"): decisions.ESCALATION_STATUS_LABELS,
+        ("intake_submission", "state"): intake.STATE_LABELS,
+        ("kpi", "unit"): kpis.UNIT_LABELS,
+        ("kpi", "direction"): kpis.DIRECTION_LABELS,
+        ("meeting", "kind"): meetings.KIND_LABELS,
+        ("meeting", "status"): meetings.STATE_LABELS,
+        ("meeting_series", "cadence"): meetings.CADENCE_LABELS,
+        ("meeting_attendance", "status"): meetings.ATTENDANCE_LABELS,
+        ("pilot", "status"): pilots.STATUS_LABELS,
+        ("rollout_task", "status"): pilots.ROLLOUT_LABELS,
+    }
+    return list(tables[(table, column)])
+
+
+def test_every_labelled_value_reads_in_chinese(app, world):
+    from app.core.freshness import fragment_cache
+    from app.extensions import db
+    from tests.conftest import in_app
+
+    _prepare(app, world, "zh_CN")
+    client = app.test_client()
+    client.post("/login", data={"login": f"u{world.users['leader']}", "password": PASSWORD})
+    ids = {"issue": world.issue_id, **world.ids}
+    failures: dict[str, dict[str, set[str]]] = {}
+    shown = 0
+    for (table_name, column), pages in VARIETY.items():
+        for value in _values(table_name, column):
+            with in_app(app):
+                table = db.metadata.tables[table_name]
+                first = db.session.scalar(select(table.c.id).order_by(table.c.id).limit(1))
+                db.session.execute(
+                    table.update().where(table.c.id == first).values({column: value})
+                )
+                db.session.commit()
+                fragment_cache().clear()
+            for page in pages:
+                url = page.format(**ids)
+                response = client.get(url, buffered=True)
+                shown += response.status_code == 200
+                for word in chinese_findings(read(response.get_data(as_text=True))):
+                    label = f"{url} with {table_name}.{column}={value}"
+                    failures.setdefault(label, {}).setdefault(word, set()).add("leader")
+    report = _report(failures)
+    assert not report, "English words or internal keys for labelled values:\n" + report
+    assert shown == sum(len(p) * len(_values(*k)) for k, p in VARIETY.items())
