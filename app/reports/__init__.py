@@ -37,6 +37,6 @@ def _register_history() -> None:
         "review_pack",
         _l("Review pack"),
         actions={"pack_requested": _l("Pack requested"), "pack_generated": _l("Pack generated")},
-        fields={"quarter": _l("Quarter")},
+        fields={"quarter": _l("Quarter"), "number": _l("Version"), "sha256": "SHA-256"},
         names=("quarter",),
     )
