@@ -71,11 +71,13 @@ def test_a_nudge_tells_the_owner_is_logged_and_counted(app, world, login, look):
         assert [m.recipient_id for m in messages] == [world.users["member"]] * 2
         assert "请本周内更新" in messages[-1].text
         logged = db.session.scalars(
-            select(AuditEvent).where(
+            select(AuditEvent)
+            .where(
                 AuditEvent.entity_type == "issue",
                 AuditEvent.entity_id == world.issue_id,
                 AuditEvent.action == "nudged",
             )
+            .order_by(AuditEvent.id)
         ).all()
         assert [e.changes["nudges"] for e in logged] == [[0, 1], [1, 2]]
     page = login("member").get(f"/issues/{world.issue_id}").get_data(as_text=True)
