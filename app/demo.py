@@ -13,11 +13,9 @@ The problems themselves live in ``app/issues/demo_data.py``.
 
 from __future__ import annotations
 
-import json
 import os
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -35,9 +33,9 @@ from app.core.permissions import (
     VIEWER,
 )
 from app.core.scope import task_force_scope, unscoped
-from app.core.unit import committing
+from app.core.unit import committing, flushed_at
 from app.decisions import demo_data as decisions_demo
-from app.demo_problems import Book, at, moment, problem_list
+from app.demo_problems import PEOPLE, Book, at, problem_list
 from app.extensions import db
 from app.intake import demo_data as intake_demo
 from app.issues import demo_data
@@ -59,21 +57,20 @@ DEFAULT_PASSWORD = "gongjian2026"
 # by name: people rename task forces, and a real task force may carry the source case's
 # name. The earlier demo called the retail department 零售金融部; an old database is
 # renamed (``renamed_units``).
-_PEOPLE = json.loads((Path(__file__).parent / "demo_people.json").read_text(encoding="utf-8"))
-ORG_UNITS = [(u["name"], u["kind"], u["children"]) for u in _PEOPLE["org_units"]]
-RENAMED_UNITS: dict[str, str] = _PEOPLE["renamed_units"]
+ORG_UNITS = [(u["name"], u["kind"], u["children"]) for u in PEOPLE["org_units"]]
+RENAMED_UNITS: dict[str, str] = PEOPLE["renamed_units"]
 USERS = [
-    (u["username"], u["name"], u["role"], u["org_unit"], u["aum_role"]) for u in _PEOPLE["users"]
+    (u["username"], u["name"], u["role"], u["org_unit"], u["aum_role"]) for u in PEOPLE["users"]
 ]
-TEMP_PERIODS = {name: tuple(days) for name, days in _PEOPLE["temp_periods"].items()}
-AUM_KEY = _PEOPLE["task_forces"]["aum"]["key"]
-AUM_TASK_FORCE = _PEOPLE["task_forces"]["aum"]["name"]
-AUM_GOAL = _PEOPLE["task_forces"]["aum"]["goal"]
-SECOND_KEY = _PEOPLE["task_forces"]["second"]["key"]
-SECOND_TASK_FORCE = _PEOPLE["task_forces"]["second"]["name"]
-SECOND_GOAL = _PEOPLE["task_forces"]["second"]["goal"]
+TEMP_PERIODS = {name: tuple(days) for name, days in PEOPLE["temp_periods"].items()}
+AUM_KEY = PEOPLE["task_forces"]["aum"]["key"]
+AUM_TASK_FORCE = PEOPLE["task_forces"]["aum"]["name"]
+AUM_GOAL = PEOPLE["task_forces"]["aum"]["goal"]
+SECOND_KEY = PEOPLE["task_forces"]["second"]["key"]
+SECOND_TASK_FORCE = PEOPLE["task_forces"]["second"]["name"]
+SECOND_GOAL = PEOPLE["task_forces"]["second"]["goal"]
 # (username, role) besides its leader, 张慧 (exec).
-SECOND_ROSTER = [(m["username"], m["role"]) for m in _PEOPLE["task_forces"]["second"]["roster"]]
+SECOND_ROSTER = [(m["username"], m["role"]) for m in PEOPLE["task_forces"]["second"]["roster"]]
 
 
 def aum_start(today: date) -> date:
@@ -210,7 +207,7 @@ def _task_force(
         if task_force is not None:
             task_force.key = key
     if task_force is None:
-        with moment(at(start, "setup")):
+        with flushed_at(at(start, "setup")):
             task_force = service.create_task_force(
                 admin,
                 service.TaskForceInput(
@@ -235,7 +232,7 @@ def _aum_roster(admin: User, task_force: TaskForce, users: dict[str, User]) -> N
             joined_on, ends_on = start, None
             if tf_role == TEMP_MEMBER:
                 joined_on, ends_on = _temp_period(username, start, today)
-            with moment(at(joined_on, "setup")):
+            with flushed_at(at(joined_on, "setup")):
                 service.add_member(
                     admin,
                     task_force.id,
@@ -248,7 +245,7 @@ def _aum_roster(admin: User, task_force: TaskForce, users: dict[str, User]) -> N
 
 def _second_roster(admin: User, task_force: TaskForce, users: dict[str, User]) -> None:
     start = task_force.starts_on
-    with task_force_scope(task_force.id), moment(at(start, "setup")):
+    with task_force_scope(task_force.id), flushed_at(at(start, "setup")):
         for username, role in SECOND_ROSTER:
             if not _has_membership(task_force.id, users[username].id):
                 service.add_member(admin, task_force.id, users[username].id, role, joined_on=start)
@@ -332,7 +329,7 @@ def load_demo(password: str = DEFAULT_PASSWORD) -> None:
 
 def _load(password: str) -> None:
     today = clock.today()
-    with moment(at(aum_start(today) - timedelta(days=14), "setup")):
+    with flushed_at(at(aum_start(today) - timedelta(days=14), "setup")):
         users, units = _users(password)
     admin = users["admin"]
 

@@ -8,15 +8,14 @@ from __future__ import annotations
 import json
 import random
 import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
-from app.core import clock
 from app.core.scope import task_force_scope
+from app.core.unit import flushed_at
 from app.extensions import db
 from app.issues import demo_data
 from app.issues import service as issues
@@ -34,12 +33,14 @@ from app.issues.models import (
 )
 from app.people.models import OrgUnit, TaskForce, User
 
+# The demo's people, org units, task forces and working hours (read once; ``app/demo.py``
+# takes the people and task forces from here).
+PEOPLE = json.loads((Path(__file__).parent / "demo_people.json").read_text(encoding="utf-8"))
 # The order of an item's steps within a day, in UTC: 01:00 UTC is 09:00 in Shanghai. A
 # step of an item (``salt``, its title) moves later by a spread that is the same for all
 # the item's steps of one day, so they keep their order, and differs from day to day and
 # item to item: the year's work happens all through the working day, 09:00 to 18:00.
-_PEOPLE = json.loads((Path(__file__).parent / "demo_people.json").read_text(encoding="utf-8"))
-HOUR = {step: tuple(hm) for step, hm in _PEOPLE["hours_utc"].items()}
+HOUR = {step: tuple(hm) for step, hm in PEOPLE["hours_utc"].items()}
 _LAST_MINUTE = 10 * 60 - 5  # 17:55 in Shanghai
 
 
@@ -50,16 +51,6 @@ def at(day: date, step: str, extra_minutes: int = 0, salt: str | None = None) ->
         room = _LAST_MINUTE - max(60 * h + m for h, m in HOUR.values())
         moment += timedelta(minutes=zlib.crc32(f"{salt}|{day.isoformat()}".encode()) % room)
     return moment + timedelta(minutes=extra_minutes)
-
-
-@contextmanager
-def moment(instant: datetime):
-    """The clock stopped at ``instant`` for a step of the replay, and the step's rows
-    flushed before it moves on: services flush when they need to, and the boundary
-    commits the whole demo at the end, but each row must carry the time of its step."""
-    with clock.frozen_at(instant):
-        yield
-        db.session.flush()
 
 
 def _workday(day: date) -> date:
@@ -273,7 +264,7 @@ class _Writer:
 
     def write(self, plan: Plan) -> Issue:
         p = plan.problem
-        with moment(at(plan.created, "create", salt=p["title"])):
+        with flushed_at(at(plan.created, "create", salt=p["title"])):
             issue = issues.create_issue(
                 self.users[plan.creator],
                 self.task_force.id,
@@ -295,7 +286,7 @@ class _Writer:
         subtasks: dict[int, Subtask] = {}
         for step in plan.steps:
             actor = self.users[step.actor]
-            with moment(step.at):
+            with flushed_at(step.at):
                 self._do(issue, actor, step, milestones, subtasks)
         return issue
 
@@ -358,7 +349,7 @@ def _categories(task_force: TaskForce, actor: User, spec: list, day: date) -> No
         (c.parent_id, c.name): c
         for c in db.session.scalars(select(Category).where(Category.task_force_id == task_force.id))
     }
-    with moment(at(day, "create")):
+    with flushed_at(at(day, "create")):
         for name, prefix, priority, description, subs in spec:
             top = existing.get((None, name))
             if top is None:

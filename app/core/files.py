@@ -64,6 +64,17 @@ class SavedFile:
     size: int
     sha256: str
 
+    def columns(self, uploaded_by_id: int) -> dict:
+        """The values of a ``StoredFile`` row naming this file."""
+        return {
+            "filename": self.name,
+            "stored_name": self.stored_name,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "uploaded_by_id": uploaded_by_id,
+        }
+
 
 def store_file(filename: str, content: bytes) -> SavedFile:
     """Check an uploaded evidence file and write it under ``attachment_dir``.

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context, request
@@ -32,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.core import clock
 from app.core.errors import DomainError
 from app.extensions import db
 
@@ -108,6 +110,16 @@ def committing():
         session.rollback()
         raise
     session.commit()
+
+
+@contextmanager
+def flushed_at(instant: datetime):
+    """The clock stopped at ``instant`` while the block runs, and what the block wrote
+    flushed before it moves on: rows take their timestamps when they are written, and
+    services flush only when they must. For replays of history (the demo)."""
+    with clock.frozen_at(instant):
+        yield
+        db.session().flush()
 
 
 def committed(function: F) -> F:

@@ -35,13 +35,11 @@ def requires(action: str, load: Callable[..., Any] | None = None):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if load is None:
-                if not can(current_user, action, g.get("task_force_id")):
-                    abort(403)
-                return view(*args, **kwargs)
             # The role first: a reader with no role here learns nothing of the object.
             if not can(current_user, action, g.get("task_force_id")):
                 abort(403)
+            if load is None:
+                return view(*args, **kwargs)
             try:
                 target = load(**kwargs)
             except NotFound:

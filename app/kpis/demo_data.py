@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 from calendar import monthrange
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
 
-from app.core import clock
 from app.core.scope import task_force_scope
+from app.core.unit import flushed_at
 from app.extensions import db
 from app.kpis import service
 from app.kpis.models import Kpi
@@ -31,16 +30,6 @@ DATA = json.loads(Path(__file__).with_name("demo_data.json").read_text(encoding=
 PILOT = DATA["pilot"]
 CURVE = tuple(DATA["curve"])
 FIGURES = DATA["figures"]
-
-
-@contextmanager
-def _frozen_at(moment: datetime):
-    """The clock stopped at ``moment``: what the services wrote meanwhile is flushed before
-    it moves on, since rows take their timestamps when they are written (services flush
-    only when they must, ``core.unit``)."""
-    with clock.frozen_at(moment):
-        yield
-        db.session.flush()
 
 
 def _month_end(day: date) -> date:
@@ -70,7 +59,7 @@ def build(task_force: TaskForce, leader: User, today: date) -> int:
             if name in have:
                 continue
             created = datetime(start.year, start.month, start.day, 2, order, tzinfo=UTC)
-            with _frozen_at(created):
+            with flushed_at(created):
                 kpi = service.create_kpi(
                     leader,
                     task_force.id,
@@ -92,7 +81,7 @@ def build(task_force: TaskForce, leader: User, today: date) -> int:
                 value = Decimal(baseline + (final - baseline) * share).quantize(Decimal("0.1"))
                 entered = min(period + timedelta(days=3), today)
                 at = datetime(entered.year, entered.month, entered.day, 3, tzinfo=UTC)
-                with _frozen_at(at):
+                with flushed_at(at):
                     service.record_reading(leader, kpi, period, value)
             added += 1
     return added

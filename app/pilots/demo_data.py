@@ -10,15 +10,14 @@ relative to today, in step with the problem list's own story of the reform.
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
 
-from app.core import clock
 from app.core.scope import task_force_scope
+from app.core.unit import flushed_at
 from app.extensions import db
 from app.issues.models import Issue
 from app.people.models import OrgUnit, TaskForce, User
@@ -30,16 +29,6 @@ from app.pilots.models import REVIEWING, ROLLING_OUT, RUNNING, Pilot
 DATA = json.loads(Path(__file__).with_name("demo_data.json").read_text(encoding="utf-8"))
 CHANGCHUN = DATA["changchun"]["name"]
 YANJI = DATA["yanji"]["name"]
-
-
-@contextmanager
-def _frozen_at(moment: datetime):
-    """The clock stopped at ``moment``: what the services wrote meanwhile is flushed before
-    it moves on, since rows take their timestamps when they are written (services flush
-    only when they must, ``core.unit``)."""
-    with clock.frozen_at(moment):
-        yield
-        db.session.flush()
 
 
 def _at(day: date, hour: int = 2) -> datetime:
@@ -91,27 +80,27 @@ def _changchun(task_force, users, units, today: date) -> None:
 
     story = DATA["changchun"]
     sunhao, leader, exec_ = users["sunhao"], users["leader"], users["exec"]
-    with _frozen_at(_at(day(story["created"]))):
+    with flushed_at(_at(day(story["created"]))):
         pilot = service.create_pilot(
             leader, task_force.id, _pilot_input(story, task_force, users, units, today)
         )
     objectives = []
-    with _frozen_at(_at(day(story["objectives_on"]))):
+    with flushed_at(_at(day(story["objectives_on"]))):
         for title, metric, baseline, target in story["objectives"]:
             objectives.append(
                 service.add_objective(
                     sunhao, pilot, title, metric, Decimal(baseline), Decimal(target)
                 )
             )
-    with _frozen_at(_at(day(story["running_on"]))):
+    with flushed_at(_at(day(story["running_on"]))):
         service.change_status(sunhao, pilot, RUNNING)
-    with _frozen_at(_at(day(story["results_on"]))):
+    with flushed_at(_at(day(story["results_on"]))):
         for objective, actual in zip(objectives, story["results"], strict=True):
             service.record_result(sunhao, objective, Decimal(actual))
-    with _frozen_at(_at(day(story["reviewing_on"]))):
+    with flushed_at(_at(day(story["reviewing_on"]))):
         service.change_status(sunhao, pilot, REVIEWING)
     review = story["review"]
-    with _frozen_at(_at(day(review["on"]), review["hour"])):
+    with flushed_at(_at(day(review["on"]), review["hour"])):
         service.record_review(
             sunhao,
             pilot,
@@ -120,20 +109,20 @@ def _changchun(task_force, users, units, today: date) -> None:
             lessons=review["lessons"],
         )
     decision = story["decision"]
-    with _frozen_at(_at(day(decision["on"]), decision["hour"])):
+    with flushed_at(_at(day(decision["on"]), decision["hour"])):
         service.decide(leader, pilot, decision["outcome"], decision["rationale"])
-    with _frozen_at(_at(day(story["rollout_planned_on"]))):
+    with flushed_at(_at(day(story["rollout_planned_on"]))):
         for unit, owner, planned in story["rollout"]:
             service.plan_rollout(exec_, pilot, [units[unit].id], users[owner].id, day(planned))
-    with _frozen_at(_at(day(story["rolling_out_on"]))):
+    with flushed_at(_at(day(story["rolling_out_on"]))):
         service.change_status(sunhao, pilot, ROLLING_OUT)
-    with _frozen_at(_at(day(story["later_rollout_on"]))):
+    with flushed_at(_at(day(story["later_rollout_on"]))):
         for unit, owner, planned in story["later_rollout"]:
             service.plan_rollout(exec_, pilot, [units[unit].id], users[owner].id, day(planned))
     tasks = {t.org_unit.name: t for t in pilot.rollouts}
     for offset, unit, owner, status, notes in story["rollout_updates"]:
         task = tasks[unit]
-        with _frozen_at(_at(day(offset), 8)):
+        with flushed_at(_at(day(offset), 8)):
             service.update_rollout(
                 users[owner],
                 task,
@@ -149,7 +138,7 @@ def _yanji(task_force, users, units, today: date) -> None:
 
     story = DATA["yanji"]
     owner = users[story["owner"]]
-    with _frozen_at(_at(day(story["created"]))):
+    with flushed_at(_at(day(story["created"]))):
         pilot = service.create_pilot(
             users[story["created_by"]],
             task_force.id,
@@ -159,9 +148,9 @@ def _yanji(task_force, users, units, today: date) -> None:
         objective = service.add_objective(
             owner, pilot, title, metric, Decimal(baseline), Decimal(target)
         )
-    with _frozen_at(_at(day(story["running_on"]))):
+    with flushed_at(_at(day(story["running_on"]))):
         service.change_status(owner, pilot, RUNNING)
-    with _frozen_at(_at(day(story["result_on"]))):
+    with flushed_at(_at(day(story["result_on"]))):
         service.record_result(owner, objective, Decimal(story["result"]))
-    with _frozen_at(_at(day(story["reviewing_on"]))):
+    with flushed_at(_at(day(story["reviewing_on"]))):
         service.change_status(owner, pilot, REVIEWING)

@@ -30,12 +30,7 @@ def add_attachment(actor: User, issue: Issue, filename: str, content: bytes) -> 
         attachment = Attachment(
             task_force_id=issue.task_force_id,
             issue_id=issue.id,
-            filename=stored.name,
-            stored_name=stored.stored_name,
-            content_type=stored.content_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            uploaded_by_id=actor.id,
+            **stored.columns(actor.id),
         )
         db.session.add(attachment)
         db.session.flush()

@@ -95,12 +95,7 @@ def add_evidence(actor: User, pilot: Pilot, filename: str, content: bytes) -> Pi
         evidence = PilotEvidence(
             task_force_id=pilot.task_force_id,
             pilot_id=pilot.id,
-            filename=stored.name,
-            stored_name=stored.stored_name,
-            content_type=stored.content_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            uploaded_by_id=actor.id,
+            **stored.columns(actor.id),
         )
         db.session.add(evidence)
         audit.record(
