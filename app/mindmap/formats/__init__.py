@@ -22,8 +22,10 @@ from app.mindmap.formats.base import (
     PRIORITY_BY_NUMBER,
     UNTITLED,
     Limits,
+    MapFile,
     MapFileError,
     MapNode,
+    Omitted,
     _check_size,
     _decode_text,
     _messages,
@@ -39,8 +41,10 @@ __all__ = [
     "FORMATS",
     "JSON_VALUES_PER_TOPIC",
     "Limits",
+    "MapFile",
     "MapFileError",
     "MapNode",
+    "Omitted",
     "NUMBER_BY_PRIORITY",
     "PRIORITY_BY_NUMBER",
     "UNTITLED",
@@ -48,6 +52,7 @@ __all__ = [
     "detect_format",
     "read_freemind",
     "read_map",
+    "read_map_file",
     "read_markdown",
     "read_opml",
     "read_xmind",
@@ -71,6 +76,17 @@ def detect_format(filename: str) -> str:
 
 def read_map(filename: str, data: bytes, limits: Limits | None = None) -> MapNode:
     """Parse an uploaded file into a tree. :raise MapFileError: with a message for people."""
+    return read_map_file(filename, data, limits).root
+
+
+def read_map_file(
+    filename: str, data: bytes, limits: Limits | None = None, sheet: int = 0
+) -> MapFile:
+    """Parse an uploaded file: the tree of sheet ``sheet`` (XMind has several), the titles
+    of all sheets, and what the file holds that an import does not take.
+
+    :raise MapFileError: with a message for people.
+    """
     limits = limits or Limits()
     _ = _messages()
     fmt = detect_format(filename)
@@ -84,7 +100,7 @@ def read_map(filename: str, data: bytes, limits: Limits | None = None) -> MapNod
         root = read_opml(data, limits)
     else:
         root = read_markdown(_decode_text(data), limits)
-    return _check_size(root, limits)
+    return MapFile(root=_check_size(root, limits))
 
 
 WRITERS = {

@@ -61,6 +61,12 @@ class MapNode:
     priority: str | None = None
     code: str | None = None  # an item's code, when the node is an exported item
     status: str | None = None
+    # "category" or "item" where the file says which (Gongjian's exports do), else None.
+    kind: str | None = None
+    # A category's id as an export writes it, so a renamed category is matched on re-import.
+    ref: str | None = None
+    # The file marks the topic done (a ticked box, an outline's "complete", a done marker).
+    done: bool = False
     children: list[MapNode] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -73,6 +79,12 @@ class MapNode:
             data["code"] = self.code
         if self.status:
             data["status"] = self.status
+        if self.kind:
+            data["kind"] = self.kind
+        if self.ref:
+            data["ref"] = self.ref
+        if self.done:
+            data["done"] = True
         if self.children:
             data["children"] = [c.to_dict() for c in self.children]
         return data
@@ -85,6 +97,9 @@ class MapNode:
             priority=data.get("priority"),
             code=data.get("code"),
             status=data.get("status"),
+            kind=data.get("kind"),
+            ref=data.get("ref"),
+            done=bool(data.get("done")),
             children=[cls.from_dict(c) for c in data.get("children", [])],
         )
 
@@ -101,6 +116,60 @@ class MapNode:
 
     def depth(self) -> int:
         return max(level for _node, level in self.walk())
+
+
+OMITTED_KINDS = (
+    "floating",
+    "summaries",
+    "callouts",
+    "relationships",
+    "labels",
+    "markers",
+    "links",
+    "images",
+    "comments",
+)
+
+
+@dataclass
+class Omitted:
+    """What a file holds that an import does not take, counted so the preview can say so."""
+
+    sheets: list[tuple[str, int]] = field(default_factory=list)  # the others: (title, topics)
+    floating: int = 0
+    summaries: int = 0
+    callouts: int = 0
+    relationships: int = 0
+    labels: int = 0  # labels other than an item's code and status
+    markers: int = 0  # markers and icons other than priority (and done)
+    links: int = 0
+    images: int = 0
+    comments: int = 0
+
+    def any(self) -> bool:
+        return bool(self.sheets) or any(getattr(self, kind) for kind in OMITTED_KINDS)
+
+    def to_dict(self) -> dict:
+        data: dict = {kind: getattr(self, kind) for kind in OMITTED_KINDS if getattr(self, kind)}
+        if self.sheets:
+            data["sheets"] = [list(sheet) for sheet in self.sheets]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Omitted:
+        values = {kind: int(data.get(kind, 0)) for kind in OMITTED_KINDS}
+        sheets = [(str(title), int(topics)) for title, topics in data.get("sheets", [])]
+        return cls(sheets=sheets, **values)
+
+
+@dataclass
+class MapFile:
+    """One read file: the chosen sheet's tree, every sheet's title, and what was left out."""
+
+    root: MapNode
+    sheets: list[str] = field(default_factory=list)  # in the file's order; [] when it has none
+    sheet: int = 0  # the index of the sheet read
+    omitted: Omitted = field(default_factory=Omitted)
 
 
 def _messages():
