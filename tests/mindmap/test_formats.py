@@ -57,18 +57,28 @@ def test_xmind8_sample_keeps_titles_order_and_notes(ctx, sample):
 
 
 def framework_like() -> MapNode:
+    """A map as the export writes it: categories with their ids, items with code and status,
+    an empty category, two siblings of the same title, a done item, markup-like titles."""
     return MapNode(
         "非存AUM攻坚",
         children=[
             MapNode(
                 "客户端",
                 note="客户维度",
+                kind="category",
+                ref="12",
                 children=[
                     MapNode(
-                        "理财到期客户承接不足", priority="urgent", code="KH-002", status="待分析"
+                        "理财到期客户承接不足",
+                        priority="urgent",
+                        code="KH-002",
+                        status="待分析",
+                        kind="item",
                     ),
                     MapNode(
                         "代发客户",
+                        kind="category",
+                        ref="13",
                         children=[
                             MapNode(
                                 "资金留存率低",
@@ -76,13 +86,20 @@ def framework_like() -> MapNode:
                                 priority="high",
                                 code="KH-001",
                                 status="推进中",
-                            )
+                                kind="item",
+                            ),
+                            MapNode("资金留存率低", code="KH-003", status="已关闭", kind="item"),
+                            MapNode("**不是粗体** [x] 与 [链接](url)", code="KH-004", kind="item"),
                         ],
                     ),
+                    MapNode("空分类", kind="category", ref="14"),
+                    MapNode("空分类", kind="category", ref="15"),
                 ],
             ),
             MapNode("渠道端", children=[MapNode("手机银行", children=[MapNode("=HYPERLINK(1)")])]),
             MapNode('产品端 <&> "引号"'),
+            MapNode("[x] 未编号的新分类", kind="category"),
+            MapNode("已办", done=True, code="KH-005", status="已完成", kind="item"),
         ],
     )
 

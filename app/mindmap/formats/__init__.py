@@ -30,10 +30,16 @@ from app.mindmap.formats.base import (
     _decode_text,
     _messages,
 )
-from app.mindmap.formats.freemind import read_freemind, write_freemind
-from app.mindmap.formats.markdown import read_markdown, write_markdown
-from app.mindmap.formats.opml import read_opml, write_opml
-from app.mindmap.formats.xmind import JSON_VALUES_PER_TOPIC, read_xmind, write_xmind
+from app.mindmap.formats.freemind import read_freemind, read_freemind_file, write_freemind
+from app.mindmap.formats.markdown import read_markdown, read_markdown_file, write_markdown
+from app.mindmap.formats.opml import read_opml, read_opml_file, write_opml
+from app.mindmap.formats.xmind import (
+    JSON_VALUES_PER_TOPIC,
+    read_xmind,
+    read_xmind_file,
+    write_xmind,
+)
+from app.mindmap.formats.xmind8 import _no_such_sheet
 
 __all__ = [
     "CODE_RE",
@@ -92,15 +98,20 @@ def read_map_file(
     fmt = detect_format(filename)
     if not data:
         raise MapFileError(_("The file is empty."))
+    if sheet < 0:
+        raise _no_such_sheet(sheet, 1)
     if fmt == "xmind":
-        root = read_xmind(data, limits)
+        read = read_xmind_file(data, limits, sheet)
+    elif sheet:  # the other formats hold one map
+        raise _no_such_sheet(sheet, 1)
     elif fmt == "mm":
-        root = read_freemind(data, limits)
+        read = read_freemind_file(data, limits)
     elif fmt == "opml":
-        root = read_opml(data, limits)
+        read = read_opml_file(data, limits)
     else:
-        root = read_markdown(_decode_text(data), limits)
-    return MapFile(root=_check_size(root, limits))
+        read = read_markdown_file(_decode_text(data), limits)
+    _check_size(read.root, limits)
+    return read
 
 
 WRITERS = {

@@ -7,6 +7,8 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from html.entities import html5
+from xml.parsers.expat import errors as expat_errors
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
@@ -197,6 +199,7 @@ class _Tree:
     def __init__(self, limits: Limits):
         self.limits = limits
         self.nodes = 0
+        self.omitted = Omitted()  # what the file holds that the tree does not take
 
     def node(self, level: int, title=None, **values) -> MapNode:
         """A new node at ``level`` (1 for the central topic); its title is cleaned later."""
@@ -277,7 +280,7 @@ def _read_member(archive: zipfile.ZipFile, name: str, limits: Limits) -> bytes |
 class _Open:
     """An element being parsed, and the map node it makes, if any."""
 
-    __slots__ = ("element", "name", "node", "level", "whole")
+    __slots__ = ("element", "name", "node", "level", "whole", "left")
 
     def __init__(self, element, name: str, node: MapNode | None, level: int, whole: bool):
         self.element = element
@@ -285,6 +288,7 @@ class _Open:
         self.node = node
         self.level = level  # the node's level, or its nearest ancestor node's
         self.whole = whole  # kept with its contents until it ends, then read
+        self.left: str | None = None  # a topic not imported: the kind of Omitted it counts as
 
 
 def _stream(data: bytes, limits: Limits, whole: frozenset[str]):
@@ -299,7 +303,7 @@ def _stream(data: bytes, limits: Limits, whole: frozenset[str]):
     inside = 0  # open elements within a kept one
     parts = 0  # elements within the kept one being read
     events = safe_iterparse(
-        io.BytesIO(data),
+        io.BytesIO(_resolve_html_entities(data)),
         events=("start", "end"),
         forbid_dtd=True,
         forbid_entities=True,
@@ -334,12 +338,77 @@ def _stream(data: bytes, limits: Limits, whole: frozenset[str]):
         raise MapFileError(
             _("The file declares XML entities or a DTD, which this site refuses for safety.")
         ) from None
-    except (ParseError, SyntaxError):
+    except ParseError as error:
+        raise MapFileError(_xml_error(error)) from None
+    except SyntaxError:
         raise MapFileError(_("The file is damaged: its XML cannot be read.")) from None
+
+
+# The five entities XML defines itself; every other named entity is HTML's.
+_XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
+
+_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _resolve_html_entities(data: bytes) -> bytes:
+    """HTML's named entities (``&nbsp;``, ``&mdash;`` … which Freeplane 1.9+ writes in rich
+    text) as numeric character references, which XML reads without any DTD.
+
+    No DTD or entity declaration is enabled: a name HTML does not define stays as it is, and
+    the parser refuses it (a DTD declaring it is refused before that). Line numbers are kept.
+    """
+    if b"&" not in data:
+        return data
+
+    def reference(match: re.Match) -> bytes:
+        name = match.group(1).decode("ascii")
+        text = None if name in _XML_ENTITIES else html5.get(name + ";")
+        if text is None:
+            return match.group(0)
+        return "".join(f"&#{ord(char)};" for char in text).encode("ascii")
+
+    return _ENTITY.sub(reference, data)
+
+
+def _xml_reasons() -> dict:
+    _ = _messages()
+    code = expat_errors.codes
+    return {
+        code[expat_errors.XML_ERROR_UNDEFINED_ENTITY]: _("an unknown entity"),
+        code[expat_errors.XML_ERROR_TAG_MISMATCH]: _("a closing tag does not match"),
+        code[expat_errors.XML_ERROR_INVALID_TOKEN]: _("a character or mark is not allowed"),
+        code[expat_errors.XML_ERROR_UNCLOSED_TOKEN]: _("the text ends inside a tag"),
+        code[expat_errors.XML_ERROR_NO_ELEMENTS]: _("the text ends before the map does"),
+        code[expat_errors.XML_ERROR_JUNK_AFTER_DOC_ELEMENT]: _("text follows the end"),
+        code[expat_errors.XML_ERROR_BAD_CHAR_REF]: _("a character reference is not valid"),
+        code[expat_errors.XML_ERROR_DUPLICATE_ATTRIBUTE]: _("an attribute is repeated"),
+        code[expat_errors.XML_ERROR_UNKNOWN_ENCODING]: _("its encoding is unknown"),
+        code[expat_errors.XML_ERROR_INCORRECT_ENCODING]: _("its encoding is not the one declared"),
+    }
+
+
+def _xml_error(error: ParseError) -> str:
+    """Which line cannot be read and why, for the person."""
+    _ = _messages()
+    line = (getattr(error, "position", None) or (0, 0))[0]
+    reason = _xml_reasons().get(getattr(error, "code", None)) or _("the XML is not well-formed")
+    if not line:
+        return _("The file is damaged: its XML cannot be read.")
+    return _(
+        "The file is damaged: line %(line)d cannot be read (%(reason)s).", line=line, reason=reason
+    )
 
 
 def _check_size(root: MapNode, limits: Limits) -> MapNode:
     _ = _messages()
+    for node, _level in root.walk():
+        if len(node.title) > limits.max_note:
+            raise MapFileError(
+                _(
+                    "A topic's title is longer than %(n)d characters; shorten it.",
+                    n=limits.max_note,
+                )
+            )
     if root.count() > limits.max_nodes:
         raise MapFileError(_("The map has more than %(n)d topics; split it.", n=limits.max_nodes))
     if root.depth() > limits.max_depth:

@@ -4,28 +4,34 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import uuid
 import zipfile
 
 from app.mindmap.formats.base import (
-    CODE_RE,
     NUMBER_BY_PRIORITY,
     Limits,
+    MapFile,
     MapFileError,
     MapNode,
     _clean_title,
-    _first,
+    _local,
     _messages,
     _open_zip,
-    _priority_from_number,
     _read_member,
     _stream,
-    _text_of,
     _Tree,
 )
+from app.mindmap.formats.xmind8 import _no_such_sheet, read_labels, read_marker, read_xmind8
 
 
 def read_xmind(data: bytes, limits: Limits | None = None) -> MapNode:
+    return read_xmind_file(data, limits).root
+
+
+def read_xmind_file(data: bytes, limits: Limits | None = None, sheet: int = 0) -> MapFile:
+    """Sheet ``sheet`` of an XMind file (Zen and later: content.json; XMind 8: content.xml),
+    the titles of all its sheets, and what the import leaves out, comments included."""
     limits = limits or Limits()
     _ = _messages()
     if not data.startswith(b"PK"):
@@ -33,11 +39,18 @@ def read_xmind(data: bytes, limits: Limits | None = None) -> MapNode:
     archive = _open_zip(data, limits)
     content = _read_member(archive, "content.json", limits)
     if content is not None:
-        return _read_zen(content, limits)
+        read, ids = _read_zen(content, limits, sheet)
+        comments = _read_member(archive, "comments.json", limits)
+        read.omitted.comments += _zen_comments(comments, ids)
+        return read
     content = _read_member(archive, "content.xml", limits)
     if content is None:
         raise MapFileError(_("The file is damaged: it has no map content."))
-    return _read_xmind8(content, limits)
+    read, ids = read_xmind8(content, limits, sheet)
+    comments = _read_member(archive, "comments.xml", limits)
+    if comments is not None and ids:
+        read.omitted.comments += _xmind8_comments(comments, limits, ids)
+    return read
 
 
 # JSON values (counted by their separators) a map of ``max_nodes`` topics may hold: an
@@ -45,7 +58,7 @@ def read_xmind(data: bytes, limits: Limits | None = None) -> MapNode:
 JSON_VALUES_PER_TOPIC = 50
 
 
-def _read_zen(content: bytes, limits: Limits) -> MapNode:
+def _read_zen(content: bytes, limits: Limits, sheet: int) -> tuple[MapFile, set[str]]:
     _ = _messages()
     values = content.count(b"{") + content.count(b"[") + content.count(b",")
     if values > JSON_VALUES_PER_TOPIC * limits.max_nodes:
@@ -56,14 +69,37 @@ def _read_zen(content: bytes, limits: Limits) -> MapNode:
         raise MapFileError(
             _("The map is nested deeper than %(n)d levels.", n=limits.max_depth)
         ) from None
+    except json.JSONDecodeError as error:
+        raise MapFileError(
+            _(
+                "The file is damaged: line %(line)d cannot be read (%(reason)s).",
+                line=error.lineno,
+                reason=_("the JSON is not well-formed"),
+            )
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise MapFileError(_("The file is damaged: its content cannot be read.")) from None
     if not isinstance(sheets, list) or not sheets or not isinstance(sheets[0], dict):
         raise MapFileError(_("The map is empty: its central topic has no branches."))
-    root = sheets[0].get("rootTopic")
+    sheets = [s for s in sheets if isinstance(s, dict)]
+    if sheet >= len(sheets):
+        raise _no_such_sheet(sheet, len(sheets))
+    root = sheets[sheet].get("rootTopic")
     if not isinstance(root, dict):
         raise MapFileError(_("The map is empty: its central topic has no branches."))
-    return _zen_tree(root, _Tree(limits))
+    tree = _Tree(limits)
+    ids: set[str] = set()
+    node = _zen_tree(root, tree, ids)
+    left = tree.omitted
+    relationships = sheets[sheet].get("relationships")
+    left.relationships += len(relationships) if isinstance(relationships, list) else 0
+    titles = [_clean_title(s.get("title")) for s in sheets]
+    left.sheets = [
+        (titles[i], _zen_count(s.get("rootTopic"), ("attached",)))
+        for i, s in enumerate(sheets)
+        if i != sheet
+    ]
+    return MapFile(root=node, sheets=titles, sheet=sheet, omitted=left), ids
 
 
 def _get(value, key: str) -> dict:
@@ -72,106 +108,127 @@ def _get(value, key: str) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-def _zen_tree(root_topic: dict, tree: _Tree) -> MapNode:
+def _list(value, key: str) -> list:
+    found = value.get(key) if isinstance(value, dict) else None
+    return [x for x in found if isinstance(x, dict)] if isinstance(found, list) else []
+
+
+# The topic lists of ``children`` an import leaves out, by the count they add to.
+_ZEN_LEFT = {"detached": "floating", "summary": "summaries", "callout": "callouts"}
+
+
+def _zen_count(topic, kinds: tuple[str, ...]) -> int:
+    """Topics in ``topic``'s tree (itself included), following the ``kinds`` of children."""
+    if not isinstance(topic, dict):
+        return 0
+    count, todo = 0, [topic]
+    while todo:
+        count += 1
+        children = _get(todo.pop(), "children")
+        for kind in kinds:
+            todo.extend(_list(children, kind))
+    return count
+
+
+def _zen_tree(root_topic: dict, tree: _Tree, ids: set[str]) -> MapNode:
     root = None
+    left = tree.omitted
     stack: list[tuple[dict, MapNode | None, int]] = [(root_topic, None, 1)]
+    every = tuple(["attached", *_ZEN_LEFT])
     while stack:
         topic, parent, level = stack.pop()
         node = tree.node(level, _clean_title(topic.get("title")))
-        tree.note(node, _get(_get(topic, "notes"), "plain").get("content", ""))
-        markers = topic.get("markers")
-        for marker in markers if isinstance(markers, list) else []:
-            marker_id = marker.get("markerId") if isinstance(marker, dict) else None
-            node.priority = node.priority or _priority_marker(marker_id)
-        labels = topic.get("labels")
-        _labels(node, [x for x in labels if isinstance(x, str)] if isinstance(labels, list) else [])
+        _zen_topic(tree, node, topic, ids)
         if parent is None:
             root = node
         else:
             parent.children.append(node)
-        children = _get(topic, "children").get("attached")
-        if isinstance(children, list):
-            stack.extend((c, node, level + 1) for c in reversed(children) if isinstance(c, dict))
+        children = _get(topic, "children")
+        stack.extend((c, node, level + 1) for c in reversed(_list(children, "attached")))
+        for kind, count in _ZEN_LEFT.items():
+            found = sum(_zen_count(c, every) for c in _list(children, kind))
+            setattr(left, count, getattr(left, count) + found)
     return root
 
 
-def _labels(node: MapNode, labels: list[str]) -> None:
-    """An exported item carries its code as a label, and its status as the next one."""
-    labels = [label.strip() for label in labels if label.strip()]
-    for index, label in enumerate(labels):
-        if CODE_RE.match(label):
-            node.code = label
-            if index + 1 < len(labels):
-                node.status = labels[index + 1]
-            return
+def _zen_topic(tree: _Tree, node: MapNode, topic: dict, ids: set[str]) -> None:
+    """What one topic says besides its title and children; the rest is counted."""
+    left = tree.omitted
+    topic_id = topic.get("id")
+    if isinstance(topic_id, str):
+        ids.add(topic_id)
+        category = _CATEGORY_ID.match(topic_id)
+        if category:
+            node.kind, node.ref = "category", category.group(1)
+    tree.note(node, _get(_get(topic, "notes"), "plain").get("content", ""))
+    for marker in _list(topic, "markers"):
+        if not read_marker(node, marker.get("markerId")):
+            left.markers += 1
+    labels = topic.get("labels")
+    labels = [x for x in labels if isinstance(x, str)] if isinstance(labels, list) else []
+    left.labels += len([x for x in labels if x.strip()]) - read_labels(node, labels)
+    left.links += 1 if topic.get("href") else 0
+    left.images += 1 if isinstance(topic.get("image"), dict) else 0
+    comments = topic.get("comments")
+    left.comments += len(comments) if isinstance(comments, list) else 0
 
 
-def _priority_marker(marker_id) -> str | None:
-    if isinstance(marker_id, str) and marker_id.startswith("priority-"):
-        try:
-            return _priority_from_number(int(marker_id.split("-", 1)[1]))
-        except ValueError:
-            return None
-    return None
+def _zen_comments(content: bytes | None, ids: set[str]) -> int:
+    """Comments kept apart in ``comments.json``: a list of comments naming their topic, or
+    a mapping of topic ids to their comments. Only those on topics read count."""
+    if not content or not ids:
+        return 0
+    try:
+        comments = json.loads(content.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return 0
+    if isinstance(comments, dict):
+        return sum(
+            len(value) if isinstance(value, list) else 1
+            for key, value in comments.items()
+            if key in ids
+        )
+    if isinstance(comments, list):
+        return sum(
+            1
+            for comment in comments
+            if isinstance(comment, dict)
+            and (comment.get("objectId") in ids or comment.get("topicId") in ids)
+        )
+    return 0
 
 
-def _read_xmind8(content: bytes, limits: Limits) -> MapNode:
-    """The first sheet's central topic and its attached topics (floating ones are left)."""
-    _ = _messages()
-    tree = _Tree(limits)
-    root = None
-    sheets = 0
-    parts = frozenset({"title", "notes", "marker-refs", "labels"})
-    for event, element, stack in _stream(content, limits, parts):
-        entry = stack[-1]
-        owner = stack[-2] if len(stack) > 1 else None  # the element this one is in
-        if event == "start":
-            if entry.name == "sheet" and len(stack) == 2:
-                sheets += 1
-            elif entry.name == "topic" and owner is not None and not entry.whole:
-                if owner.name == "sheet" and len(stack) == 3 and sheets == 1 and root is None:
-                    entry.level = 1
-                    root = entry.node = tree.node(1)
-                elif (
-                    owner.name == "topics"
-                    and owner.element.get("type") == "attached"
-                    and len(stack) > 3
-                    and stack[-3].name == "children"
-                    and stack[-4].node is not None
-                ):
-                    parent = stack[-4]
-                    entry.level = parent.level + 1
-                    entry.node = tree.node(entry.level)
-                    parent.node.children.append(entry.node)
-            continue
-        if entry.node is not None:
-            entry.node.title = _clean_title(entry.node.title)
-            continue
-        if owner is None or owner.node is None:
-            continue
-        node = owner.node  # this element is a part of a topic: read it whole
-        if entry.name == "title":
-            node.title = _text_of(element)
-        elif entry.name == "notes":
-            plain = _first(element, "plain")
-            if plain is not None:
-                tree.note(node, _text_of(plain))
-        elif entry.name == "marker-refs":
-            for ref in element:
-                node.priority = node.priority or _priority_marker(ref.get("marker-id"))
-        elif entry.name == "labels":
-            _labels(node, [label.text or "" for label in element])
-    if root is None:
-        raise MapFileError(_("The map is empty: its central topic has no branches."))
-    return root
+def _xmind8_comments(content: bytes, limits: Limits, ids: set[str]) -> int:
+    count = 0
+    for event, element, _stack in _stream(content, limits, frozenset()):
+        if event == "end" and _local(element.tag) == "comment":
+            count += 1 if element.get("object-id") in ids else 0
+    return count
+
+
+# A category's topic id as the export writes it; XMind keeps a topic's id when it saves.
+CATEGORY_ID = "gongjian-category-{}"
+# One with no id yet is ``gongjian-category-x`` and a unique tail.
+_CATEGORY_ID = re.compile(r"gongjian-category-(?:(\d+)|x[0-9a-f]+)$")
 
 
 def _zen_topic_out(node: MapNode) -> dict:
-    topic: dict = {"id": uuid.uuid4().hex[:26], "class": "topic", "title": node.title}
+    """One topic: a category's id is its topic id (``gongjian-category-12``), an item's code
+    and status its labels, done the ``task-done`` marker."""
+    topic_id = uuid.uuid4().hex[:26]
+    if node.kind == "category":
+        ref = node.ref if node.ref and node.ref.isdigit() else f"x{topic_id}"
+        topic_id = CATEGORY_ID.format(ref)
+    topic: dict = {"id": topic_id, "class": "topic", "title": node.title}
     if node.note:
         topic["notes"] = {"plain": {"content": node.note}}
-    if node.priority:
-        topic["markers"] = [{"markerId": f"priority-{NUMBER_BY_PRIORITY[node.priority]}"}]
+    markers = (
+        [{"markerId": f"priority-{NUMBER_BY_PRIORITY[node.priority]}"}] if node.priority else []
+    )
+    if node.done:
+        markers.append({"markerId": "task-done"})
+    if markers:
+        topic["markers"] = markers
     labels = [label for label in (node.code, node.status) if label]
     if labels:
         topic["labels"] = labels
