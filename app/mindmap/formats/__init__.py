@@ -39,7 +39,7 @@ from app.mindmap.formats.xmind import (
     read_xmind_file,
     write_xmind,
 )
-from app.mindmap.formats.xmind8 import _no_such_sheet
+from app.mindmap.formats.xmind8 import no_such_sheet
 
 __all__ = [
     "CODE_RE",
@@ -99,11 +99,11 @@ def read_map_file(
     if not data:
         raise MapFileError(_("The file is empty."))
     if sheet < 0:
-        raise _no_such_sheet(sheet, 1)
+        raise no_such_sheet(sheet, 1)
     if fmt == "xmind":
         read = read_xmind_file(data, limits, sheet)
     elif sheet:  # the other formats hold one map
-        raise _no_such_sheet(sheet, 1)
+        raise no_such_sheet(sheet, 1)
     elif fmt == "mm":
         read = read_freemind_file(data, limits)
     elif fmt == "opml":

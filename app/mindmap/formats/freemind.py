@@ -87,7 +87,7 @@ def _node_part(tree: _Tree, node: MapNode, name: str, element, texts, notes, fre
     """One part of a node, read when it ends: rich text, an icon, an attribute, a link."""
     left = tree.omitted
     if name == "richcontent":
-        text = _html_text(element)
+        text = _html_text(element).replace("\xa0", " ")  # HTML's &nbsp; is a space
         tree.check_note(node, len(text))
         text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
         kind = element.get("TYPE")

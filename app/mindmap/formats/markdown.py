@@ -21,6 +21,10 @@ from app.mindmap.formats.markup import checkbox, note_with_links, plain, protect
 _HEADING_START = re.compile(r"^(#{1,6})(?!#)[^\S\r\n]", re.MULTILINE)
 
 
+# Logseq's block properties of its own (folding, block ids): not a note.
+_LOGSEQ_PROPERTY = re.compile(r"\s*(?:collapsed|id)::\s")
+
+
 _BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
 
 
@@ -106,6 +110,8 @@ def read_markdown_file(text: str, limits: Limits | None = None) -> MapFile:
         elif bullet:
             level = 10 + len(bullet.group(1).replace("\t", "    "))
             item_text = bullet.group(2)
+        elif _LOGSEQ_PROPERTY.match(raw):
+            continue
         else:
             stripped = raw.strip().lstrip(">").strip()
             if stripped and last is not None:

@@ -25,6 +25,7 @@ _KEPT = 0xE000
 
 _CODE = re.compile(r"`([^`]+)`")
 _IMAGE = re.compile(r"!\[([^\[\]]*)\]\(([^()\s]*)(?:\s+\"[^\"()]*\")?\)")
+_EMBED = re.compile(r"!\[\[([^\[\]]+)\]\]")  # Obsidian's ``![[picture.png]]``
 _WIKI = re.compile(r"\[\[([^\[\]|]+)(?:\|([^\[\]]+))?\]\]")
 _LINK = re.compile(r"\[([^\[\]]+)\]\(([^()\s]+)(?:\s+\"[^\"()]*\")?\)")
 _AUTOLINK = re.compile(r"<((?:https?|mailto|ftp):[^<>\s]+)>", re.IGNORECASE)
@@ -72,9 +73,12 @@ def plain(text: str) -> Markup:
     text, out.ticked, out.done = checkbox(text)
     text = _CODE.sub(lambda m: _keep(m.group(1)), text)
 
-    def image(match: re.Match) -> str:
+    alts: list[str] = []
+
+    def image(match: re.Match) -> str:  # left out; its text stands in for an empty title
         out.images += 1
-        return match.group(1)
+        alts.append(match.group(1))
+        return ""
 
     def link(match: re.Match) -> str:
         out.links.append(_restore(match.group(2)))
@@ -85,6 +89,7 @@ def plain(text: str) -> Markup:
         return ""
 
     text = _IMAGE.sub(image, text)
+    text = _EMBED.sub(lambda m: image_tag(out), text)
     text = _WIKI.sub(lambda m: m.group(2) or m.group(1), text)
     text = _LINK.sub(link, text)
     text = _AUTOLINK.sub(lambda m: _keep(m.group(1)), text)
@@ -94,6 +99,8 @@ def plain(text: str) -> Markup:
     text = _TAG.sub("", text)
     text = _STRONG.sub(_emphasis, text)
     text = _EMPHASIS.sub(_emphasis, text)
+    if not text.strip() and alts:
+        text = " ".join(alts)
     out.title = _restore(html.unescape(text) if "&" in text else text)
     return out
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import uuid
 import zipfile
 
@@ -22,7 +21,13 @@ from app.mindmap.formats.base import (
     _stream,
     _Tree,
 )
-from app.mindmap.formats.xmind8 import _no_such_sheet, read_labels, read_marker, read_xmind8
+from app.mindmap.formats.xmind8 import (
+    CATEGORY_ID,
+    no_such_sheet,
+    read_labels,
+    read_marker,
+    read_xmind8,
+)
 
 
 def read_xmind(data: bytes, limits: Limits | None = None) -> MapNode:
@@ -83,7 +88,7 @@ def _read_zen(content: bytes, limits: Limits, sheet: int) -> tuple[MapFile, set[
         raise MapFileError(_("The map is empty: its central topic has no branches."))
     sheets = [s for s in sheets if isinstance(s, dict)]
     if sheet >= len(sheets):
-        raise _no_such_sheet(sheet, len(sheets))
+        raise no_such_sheet(sheet, len(sheets))
     root = sheets[sheet].get("rootTopic")
     if not isinstance(root, dict):
         raise MapFileError(_("The map is empty: its central topic has no branches."))
@@ -157,7 +162,7 @@ def _zen_topic(tree: _Tree, node: MapNode, topic: dict, ids: set[str]) -> None:
     topic_id = topic.get("id")
     if isinstance(topic_id, str):
         ids.add(topic_id)
-        category = _CATEGORY_ID.match(topic_id)
+        category = CATEGORY_ID.match(topic_id)
         if category:
             node.kind, node.ref = "category", category.group(1)
     tree.note(node, _get(_get(topic, "notes"), "plain").get("content", ""))
@@ -206,10 +211,7 @@ def _xmind8_comments(content: bytes, limits: Limits, ids: set[str]) -> int:
     return count
 
 
-# A category's topic id as the export writes it; XMind keeps a topic's id when it saves.
-CATEGORY_ID = "gongjian-category-{}"
-# One with no id yet is ``gongjian-category-x`` and a unique tail.
-_CATEGORY_ID = re.compile(r"gongjian-category-(?:(\d+)|x[0-9a-f]+)$")
+CATEGORY_ID_FORMAT = "gongjian-category-{}"
 
 
 def _zen_topic_out(node: MapNode) -> dict:
@@ -218,7 +220,7 @@ def _zen_topic_out(node: MapNode) -> dict:
     topic_id = uuid.uuid4().hex[:26]
     if node.kind == "category":
         ref = node.ref if node.ref and node.ref.isdigit() else f"x{topic_id}"
-        topic_id = CATEGORY_ID.format(ref)
+        topic_id = CATEGORY_ID_FORMAT.format(ref)
     topic: dict = {"id": topic_id, "class": "topic", "title": node.title}
     if node.note:
         topic["notes"] = {"plain": {"content": node.note}}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from app.mindmap.formats.base import (
     CODE_RE,
     Limits,
@@ -16,6 +18,10 @@ from app.mindmap.formats.base import (
     _text_of,
     _Tree,
 )
+
+# A category's topic id as the export writes it (XMind keeps a topic's id when it saves);
+# one with no id yet is ``gongjian-category-x`` and a unique tail.
+CATEGORY_ID = re.compile(r"gongjian-category-(?:(\d+)|x[0-9a-f]+)$")
 
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
@@ -111,7 +117,7 @@ def read_xmind8(content: bytes, limits: Limits, sheet: int = 0) -> tuple[MapFile
         elif owner is not None and owner.node is not None:
             _topic_part(tree, owner.node, entry.name, element)
     if sheet >= len(sheets.titles):
-        raise _no_such_sheet(sheet, len(sheets.titles))
+        raise no_such_sheet(sheet, len(sheets.titles))
     if root is None:
         raise MapFileError(_("The map is empty: its central topic has no branches."))
     left.sheets = [
@@ -120,11 +126,11 @@ def read_xmind8(content: bytes, limits: Limits, sheet: int = 0) -> tuple[MapFile
     return MapFile(root=root, sheets=sheets.titles, sheet=sheet, omitted=left), ids
 
 
-def _no_such_sheet(sheet: int, count: int) -> MapFileError:
+def no_such_sheet(sheet: int, count: int) -> MapFileError:
     _ = _messages()
     return MapFileError(
         _(
-            "The file has %(count)d sheets; there is no sheet %(n)d.",
+            "The file has no sheet %(n)d (it has %(count)d).",
             count=count,
             n=sheet + 1,
         )
@@ -154,8 +160,12 @@ def _child_topic(tree: _Tree, stack, sheets: _Sheets, ids: set[str]) -> None:
 
 
 def _topic_start(tree: _Tree, entry, element, ids: set[str]) -> None:
-    if element.get("id"):
-        ids.add(element.get("id"))
+    topic_id = element.get("id")
+    if topic_id:
+        ids.add(topic_id)
+        category = CATEGORY_ID.match(topic_id)
+        if category:
+            entry.node.kind, entry.node.ref = "category", category.group(1)
     if element.get(XLINK_HREF):
         tree.omitted.links += 1
 
