@@ -14,7 +14,9 @@ from app.mindmap.formats import (
     Limits,
     MapFileError,
     MapNode,
+    Omitted,
     read_map,
+    read_map_file,
 )
 from tests import hostile
 
@@ -273,3 +275,88 @@ def test_markdown_notes_and_long_lines_read_in_linear_time(ctx):
     root = read_map("lines.md", hostile.long_markdown_lines(4000), limits)
     item = root.children[0].children[0]
     assert (root.children[0].title, item.title) == ("客户 端", "问题 x — 状态 !")
+
+
+def test_xmind_zen_sample_counts_what_it_leaves_out(ctx, sample):
+    read = read_map_file("xmind_zen.xmind", sample("xmind_zen.xmind"))
+    assert read.sheets == ["Map 1", "Map 2"] and read.root.count() == 20
+    # Checked by hand in content.json: "Map 2" holds a centre and two topics; one floating
+    # topic with three subtopics; one callout; the label "great"; the markers smiley-smile,
+    # task-oct and flag-orange (priority-N are read); the links of "link topic" and of the
+    # attachment "test.txt"; the images of "sticker topic", "image topic" and the centre.
+    assert read.omitted == Omitted(
+        sheets=[("Map 2", 3)], floating=4, callouts=1, labels=1, markers=3, links=2, images=3
+    )
+    second = read_map_file("xmind_zen.xmind", sample("xmind_zen.xmind"), sheet=1)
+    assert titles(second.root) == ["Main Topic 1", "Main Topic 2"]
+    assert second.omitted == Omitted(sheets=[("Map 1", 20)])
+
+
+def test_xmind8_sample_counts_what_it_leaves_out(ctx, sample):
+    read = read_map_file("xmind_pro.xmind", sample("xmind_pro.xmind"))
+    assert read.sheets == ["Sheet 1", "Sheet 2"] and read.root.count() == 35
+    # Checked by hand in content.xml and comments.xml: "Sheet 2" holds 6 topics; the
+    # floating "floating test" and its 3 subtopics; the summary "aaa"; one relationship;
+    # the label "this is a  label"; markers star-orange, symbol-plus, flag-red, people-red,
+    # arrow-up (task-done marks "b" done); 6 xlink:href (a, test.txt, to url, to file, to
+    # topic, the third "a"); one xhtml:img; 5 comments on topics of the first sheet.
+    assert read.omitted == Omitted(
+        sheets=[("Sheet 2", 6)],
+        floating=4,
+        summaries=1,
+        relationships=1,
+        labels=1,
+        markers=5,
+        links=6,
+        images=1,
+        comments=5,
+    )
+    assert read.root.children[1].done is True
+    assert titles(read.root.children[2]) == ["a", "a", "a"]  # three "c / a" stay three
+
+
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_empty_and_renamed_categories_come_back_as_categories(ctx, fmt):
+    writer, _mimetype, ext = WRITERS[fmt]
+    root = MapNode(
+        "框架",
+        children=[
+            MapNode("空分类", kind="category", ref="7"),
+            MapNode("空分类", kind="category", ref="8"),
+            MapNode("新分类", kind="category"),
+            MapNode("事项", code="KH-001", status="已关闭", kind="item", done=True),
+        ],
+    )
+    again = read_map(f"export.{ext}", writer(root))
+    assert [(c.title, c.kind, c.ref) for c in again.children] == [
+        ("空分类", "category", "7"),
+        ("空分类", "category", "8"),
+        ("新分类", "category", None),
+        ("事项", "item", None),
+    ]
+    assert (again.children[3].code, again.children[3].status, again.children[3].done) == (
+        "KH-001",
+        "已关闭",
+        True,
+    )
+
+
+@pytest.mark.parametrize("ext", ["md", "opml"])
+def test_titles_that_look_like_markup_are_written_so_they_read_back_the_same(ctx, ext):
+    writer = WRITERS[ext][0]
+    odd = [
+        "**不是粗体**",
+        "[x] 不是勾选",
+        "[ ] 也不是",
+        "[文字](网址)",
+        "<b>标签</b>",
+        "R&amp;D",
+        "a\\*b",
+        "`代码`",
+        "2*3*4",
+        "普通标题",
+    ]
+    root = MapNode("中心", children=[MapNode(title) for title in odd])
+    again = read_map(f"x.{ext}", writer(root))
+    assert titles(again) == odd
+    assert not any(child.done or child.note for child in again.children)

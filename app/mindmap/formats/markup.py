@@ -51,10 +51,12 @@ def _keep(text: str) -> str:
     return "".join(chr(_KEPT + ord(char)) if ord(char) < 128 else char for char in text)
 
 
+_RESTORE = {_KEPT + code: code for code in range(128)}
+_ANY_KEPT = re.compile("[\ue000-\ue07f]")
+
+
 def _restore(text: str) -> str:
-    return "".join(
-        chr(ord(char) - _KEPT) if _KEPT <= ord(char) < _KEPT + 128 else char for char in text
-    )
+    return text.translate(_RESTORE)
 
 
 def _emphasis(match: re.Match) -> str:
@@ -66,7 +68,7 @@ def _emphasis(match: re.Match) -> str:
 
 def plain(text: str) -> Markup:
     """The plain text of a title written with Markdown or HTML markup, and what it held."""
-    if any(_KEPT <= ord(char) < _KEPT + 128 for char in text):
+    if _ANY_KEPT.search(text):
         return Markup(title=text)  # never confuse the file's own characters with kept ones
     out = Markup(title=text)
     text = _ESCAPE.sub(lambda m: _keep(m.group(1)), text)
