@@ -1,12 +1,24 @@
 """Mind-map files in and out: XMind 8 and Zen, FreeMind/Freeplane .mm, OPML, Markdown.
 
 Every reader returns one :class:`MapNode` tree (the central topic and its children);
-every writer takes one. Nothing here touches the database.
+every writer takes one. Nothing here touches the database. :func:`read_map_file` also
+says which sheet was read (XMind files have several), and counts in :class:`Omitted`
+what the file holds that the tree does not take (other sheets, floating topics,
+summaries, callouts, relationships, labels, markers, links, images, comments), so the
+preview can say so: nothing is left out silently, and same-named siblings stay apart.
+
+Writers mark what an import needs to find things again: an item's code and status, a
+category's id (XMind: the topic id ``gongjian-category-12``; .mm: the attribute
+``category``; OPML: ``_category``; Markdown: ``<!-- category 12 -->``) so that an empty
+category stays a category and a renamed one is recognised, and done. Outliners' markup
+in titles (Markdown, HTML) is read as plain text (``markup``), links kept in the note.
 
 Hostile files are refused before they cost memory: archives are checked for entry count
 and total uncompressed size from the central directory *before* anything is read, each
 read is capped again while decompressing, and every XML document goes through defusedxml
-(no DTDs, no entities, no external references). Readers are iterative, never recursive:
+(no DTDs, no declared entities, no external references; HTML's named entities, which
+Freeplane writes in rich text, become character references first). An unreadable file is
+refused with the line and the reason. Readers are iterative, never recursive:
 XML is streamed (each element is dropped once read), Markdown is read line by line, and
 the limits on topics, depth and note length are checked while the tree is built, so a map
 nested 3,000 deep or a note of 4 MB is refused with a message instead of costing a worker.
