@@ -3,7 +3,8 @@
 A batch gets what one item created or edited by hand gets: its code in its top-level
 dimension, its owner assigned and told (the message ``create_issue`` sends), an audit
 event per item; and it costs a fixed number of queries whatever the number of rows (one
-UPDATE numbers every new item, one INSERT writes them). It is all or nothing: the
+UPDATE numbers every new item, one INSERT writes them; an item may keep a code it brings,
+as a map's export does, and its dimension's counter moves past it). It is all or nothing: the
 boundary that commits the import commits every row of it, or none.
 """
 
