@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField
+from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import DataRequired
 
 
@@ -16,6 +16,14 @@ class MapUploadForm(FlaskForm):
 
 class ApplyForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
+    keep_closed = BooleanField(_l("Keep closed items closed"), default=False)
+
+
+class SheetForm(FlaskForm):
+    """Read another sheet of the stored upload."""
+
+    token = HiddenField(validators=[DataRequired()])
+    sheet = SelectField(_l("Sheet"), coerce=int, validate_choice=False)
 
 
 class SheetUploadForm(FlaskForm):

@@ -24,9 +24,9 @@ from app.core.nav import NavItem
 from app.core.web import current_task_force, download, form_error, requires
 from app.issues import service as issues
 from app.issues.views import _filter_form, _filter_from_args
-from app.mindmap import service, spreadsheets
+from app.mindmap import imports, service, spreadsheets
 from app.mindmap.formats import WRITERS
-from app.mindmap.forms import ApplyForm, MapUploadForm, SheetUploadForm
+from app.mindmap.forms import ApplyForm, MapUploadForm, SheetForm, SheetUploadForm
 
 bp = Blueprint("mindmap", __name__)
 
@@ -169,6 +169,21 @@ def move_category(category_id: int):
 # --- map import and export -----------------------------------------------------------------
 
 
+def _preview_page(preview: imports.Preview):
+    # The parsed tree stays on the server; the page carries only its token.
+    form = ApplyForm(formdata=None, token=preview.token)
+    sheet_form = None
+    if len(preview.sheets) > 1:
+        sheet_form = SheetForm(formdata=None, token=preview.token, sheet=preview.sheet)
+        sheet_form.sheet.choices = [
+            (n, _("Sheet %(n)d: %(title)s", n=n + 1, title=title))
+            for n, title in enumerate(preview.sheets)
+        ]
+    return render_template(
+        "mindmap/preview.html", preview=preview, form=form, sheet_form=sheet_form
+    )
+
+
 @bp.route("/mindmap/import", methods=["GET", "POST"])
 @requires("mindmap.import")
 def import_map():
@@ -179,18 +194,35 @@ def import_map():
         data = upload.read()
         upload.close()
         try:
-            preview = service.preview_import(
+            preview = imports.preview_import(
                 current_user, task_force_id, upload.filename or "", data
             )
         except DomainError as error:
             form_error(form, error)
         else:
-            # The parsed tree stays on the server; the page carries only its token.
-            apply_form = ApplyForm(formdata=None, token=preview.token)
-            return render_template("mindmap/preview.html", preview=preview, form=apply_form)
+            return _preview_page(preview)
     return render_template("mindmap/import.html", form=form), (
         400 if form.errors or form.form_errors else 200
     )
+
+
+@bp.post("/mindmap/import/sheet")
+@requires("mindmap.import")
+def import_sheet_choice():
+    """The same upload again, another of its sheets read."""
+    form = SheetForm()
+    if not form.validate_on_submit() or not isinstance(form.sheet.data, int):
+        flash(_("The preview is missing. Upload the file again."), "danger")
+        return redirect(url_for("mindmap.import_map")), 302
+    try:
+        preview = imports.choose_sheet(
+            current_user, _task_force_id(), form.token.data, form.sheet.data
+        )
+    except ValidationFailed as error:
+        flash(error.message, "danger")
+        preview = imports.stored_preview(current_user, _task_force_id(), form.token.data)
+        return _preview_page(preview), 400
+    return _preview_page(preview)
 
 
 @bp.post("/mindmap/import/apply")
@@ -200,7 +232,9 @@ def apply_import():
     if not form.validate_on_submit():
         flash(_("The preview is missing. Upload the file again."), "danger")
         return redirect(url_for("mindmap.import_map")), 302
-    counts = service.apply_import(current_user, _task_force_id(), form.token.data)
+    counts = imports.apply_import(
+        current_user, _task_force_id(), form.token.data, keep_closed=form.keep_closed.data
+    )
     flash(
         _(
             "Imported: %(c)d new categories, %(i)d new items, %(u)d updated.",

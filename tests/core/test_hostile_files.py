@@ -14,7 +14,7 @@ import pytest
 from app.core.scope import task_force_scope
 from app.extensions import db
 from app.kpis import service as kpis
-from app.mindmap import service as maps
+from app.mindmap import imports as maps
 from app.mindmap import spreadsheets
 from app.people.models import User
 from tests import hostile

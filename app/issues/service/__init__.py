@@ -25,7 +25,13 @@ from app.issues.service.categories import (
     update_category,
 )
 from app.issues.service.files import add_attachment, attachment_path, get_attachment
-from app.issues.service.imports import NewItem, create_issues, take_codes, update_issues
+from app.issues.service.imports import (
+    NewItem,
+    close_imported,
+    create_issues,
+    take_codes,
+    update_issues,
+)
 from app.issues.service.items import (
     IssueInput,
     _assign,
@@ -75,6 +81,7 @@ from app.issues.service.workflow import (
 
 __all__ = [
     "NewItem",
+    "close_imported",
     "create_issues",
     "take_codes",
     "update_issues",

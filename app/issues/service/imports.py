@@ -3,7 +3,8 @@
 A batch gets what one item created or edited by hand gets: its code in its top-level
 dimension, its owner assigned and told (the message ``create_issue`` sends), an audit
 event per item; and it costs a fixed number of queries whatever the number of rows (one
-UPDATE numbers every new item, one INSERT writes them). It is all or nothing: the
+UPDATE numbers every new item, one INSERT writes them; an item may keep a code it brings,
+as a map's export does, and its dimension's counter moves past it). It is all or nothing: the
 boundary that commits the import commits every row of it, or none.
 """
 
@@ -17,11 +18,11 @@ from flask_babel import gettext as _
 from sqlalchemy import case, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.core import audit
+from app.core import audit, clock
 from app.core.errors import PermissionDenied, ValidationFailed
 from app.core.permissions import authorize, can
 from app.extensions import db
-from app.issues.models import NEW, Category, Issue
+from app.issues.models import CLOSED, NEW, Category, Issue
 from app.issues.service.items import _assign, _notify_assignment
 from app.issues.service.rules import _require_work, require_open
 from app.people.models import User
@@ -41,6 +42,9 @@ class NewItem:
     priority: str = "medium"
     major: bool = False
     source: str = "other"
+    # A code the item should keep (a map's export carries it): the caller has checked that
+    # its prefix is the dimension's and that it is free here.
+    code: str | None = None
 
 
 def take_codes(categories: list[Category]) -> list[str]:
@@ -72,6 +76,31 @@ def take_codes(categories: list[Category]) -> list[str]:
     for top in {top.id: top for top in tops.values()}.values():
         set_committed_value(top, "next_number", taken[top.id])  # in step, not "changed"
     return codes
+
+
+def _reserve_codes(rows: list[NewItem]) -> None:
+    """Move each dimension's counter past the codes rows keep, so that the items numbered
+    afterwards never take one of them: one UPDATE per dimension concerned."""
+    wished = [row for row in rows if row.code]
+    if not wished:
+        return
+    tops = _top_levels([row.category for row in wished])
+    after: dict[int, int] = {}
+    for row in wished:
+        top_id = tops[row.category.id].id
+        after[top_id] = max(after.get(top_id, 0), int(row.code.rsplit("-", 1)[1]) + 1)
+    counter = Category.__table__.c
+    for top_id, number in after.items():
+        (value,) = db.session.execute(
+            update(Category.__table__)
+            .where(counter.id == top_id)
+            .values(
+                next_number=case((counter.next_number < number, number), else_=counter.next_number)
+            )
+            .returning(counter.next_number)
+        ).one()
+        top = next(top for top in tops.values() if top.id == top_id)
+        set_committed_value(top, "next_number", value)
 
 
 def _top_levels(categories: list[Category]) -> dict[int, Category]:
@@ -115,7 +144,10 @@ def create_issues(
         raise ValidationFailed(_("Choose a category."), "category_id")
     _owners = _check_owners(actor, task_force_id, {row.owner_id for row in rows})
     created = []
-    for row, code in zip(rows, take_codes([row.category for row in rows]), strict=True):
+    _reserve_codes(rows)
+    numbered = iter(take_codes([row.category for row in rows if not row.code]))
+    for row in rows:
+        code = row.code or next(numbered)
         issue = Issue(
             task_force_id=task_force_id,
             code=code,
@@ -144,6 +176,33 @@ def create_issues(
         )
         _notify_assignment(actor, issue)
     return created
+
+
+def close_imported(actor: User, items: list[Issue], note: str, action: str = "imported") -> None:
+    """Close new items that an imported file marks closed, with ``note`` as what was
+    verified. The workflow's own moves need an owner who acknowledged the item, which an
+    item born closed has not: this is the one way around them, for the leaders only, and
+    audited like a status change.
+
+    :raise PermissionDenied: unless the actor is one of the task force's leaders.
+    """
+    for task_force_id in {issue.task_force_id for issue in items}:
+        authorize(actor, "issue.manage", task_force_id)
+    now = clock.now()
+    for issue in items:
+        previous = issue.status
+        issue.status = CLOSED
+        issue.closed_at = now
+        issue.closed_by_id = actor.id
+        issue.verification_note = note
+        issue.percent = 100
+        audit.record(
+            actor,
+            action,
+            issue,
+            {"status": [previous, CLOSED], "verification_note": [None, note]},
+            summary=f"{issue.code} {issue.title}",
+        )
 
 
 def update_issues(
