@@ -464,7 +464,10 @@ def import_readings(
     }
     rows = _check_rows(table[1:], kpis, columns, result)
     if not result.errors and not rows:
-        result.errors.append(_("The sheet has no readings."))
+        if result.samples:
+            result.errors.append(_("The sheet holds only the template's sample row."))
+        else:
+            result.errors.append(_("The sheet has no readings."))
     if result.errors:
         return result
     for kpi, period, value, note in rows:

@@ -128,9 +128,7 @@ def test_the_excel_export_has_chinese_headers_and_no_live_formulas(app, world, l
     for text in ('=HYPERLINK("x")', "+同意"):
         assert cells[text].data_type == "s" and cells[text].quotePrefix, text
     assert not any(cell.data_type == "f" for cell in cells.values())
-    assert not any(
-        cell.quotePrefix for value, cell in cells.items() if not formula_like(value)
-    )
+    assert not any(cell.quotePrefix for value, cell in cells.items() if not formula_like(value))
 
 
 def test_the_pdf_export_lists_the_decisions(app, world, login, look):
