@@ -54,7 +54,7 @@ def test_a_cell_shown_as_a_percentage_reads_as_the_number_shown(app):
 
 def test_a_date_shown_as_a_month_stands_for_the_month(app):
     data = _book(
-        [["head"], [datetime(2026, 3, 1)], [datetime(2026, 3, 15)], [datetime(2026, 4, 1)]],
+        [["head"], [date(2026, 3, 1)], [date(2026, 3, 15)], [date(2026, 4, 1)]],
         {"A2": "yyyy-mm", "A3": "yyyy-mm-dd", "A4": 'yyyy"年"m"月"'},
     )
     with app.app_context():
@@ -67,7 +67,7 @@ def test_a_date_shown_as_a_month_stands_for_the_month(app):
 def test_a_chinese_date_format_the_file_leaves_undefined_reads_as_a_date(app):
     """Excel in Chinese writes 2026年3月 as format 57 and 3月15日 as 58 without defining
     them: the serial number must not come through as a number."""
-    data = _book([["head"], [datetime(2026, 3, 1)], [datetime(2026, 3, 15)]], {})
+    data = _book([["head"], [date(2026, 3, 1)], [date(2026, 3, 15)]], {})
     data = _restyle(data, {"A2": 57, "A3": 58})
     with app.app_context():
         cells = [row[0] for row in _values(data)[1:]]
@@ -102,7 +102,7 @@ def _restyle(data: bytes, number_formats: dict[str, int]) -> bytes:
 
 def test_a_csv_loses_its_apostrophe_guard_and_a_workbook_keeps_its_text(app):
     with app.app_context():
-        csv_rows = _values("a,b\n'=1+1,'plain\n".encode(), "t.csv")
+        csv_rows = _values(b"a,b\n'=1+1,'plain\n", "t.csv")
         book_rows = _values(_book([["a", "b"], ["'=1+1", "=x"]], {}))
     assert csv_rows[1][:2] == ["=1+1", "'plain"]
     # Text in a workbook is what the cell holds (an apostrophe typed into it stays).

@@ -48,10 +48,10 @@ def test_a_month_typed_as_a_date_or_as_chinese_text_means_its_last_day(world, lo
         login("leader"),
         _book(
             [
-                ("非存AUM", datetime(2024, 1, 1), 862, ""),  # Excel's "2024-01"
+                ("非存AUM", date(2024, 1, 1), 862, ""),  # Excel's "2024-01"
                 ("非存AUM", "2024年2月", 870, ""),
                 ("非存AUM", "2024/3", 880, ""),
-                ("非存AUM", datetime(2024, 4, 15), 890, ""),  # a day is that day
+                ("非存AUM", date(2024, 4, 15), 890, ""),  # a day is that day
                 ("非存AUM", "2024年5月20日", 900, ""),
             ],
             {"B2": "yyyy-mm", "B5": "yyyy-mm-dd"},
@@ -111,7 +111,7 @@ def test_the_template_imports_its_filled_rows_and_skips_its_samples(world, login
     book.save(unfilled)
     refused = _upload(client, unfilled.getvalue())
     assert refused.status_code == 400 and "只有模板的示例行" in refused.get_data(as_text=True)
-    sheet.append(["非存AUM", datetime(2024, 2, 1), 0.9, "照示例填写"])
+    sheet.append(["非存AUM", date(2024, 2, 1), 0.9, "照示例填写"])
     sheet["B4"].number_format = "yyyy-mm"
     sheet["C4"].number_format = "0.0%"
     filled = io.BytesIO()
