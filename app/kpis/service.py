@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
@@ -493,8 +493,8 @@ def import_template() -> bytes:
     import openpyxl
     from openpyxl.styles import Font
 
-    today = clock.today()
-    month = date(today.year, today.month, 1)
+    # Last month: this month's period has not ended yet.
+    month = (clock.today().replace(day=1) - timedelta(days=1)).replace(day=1)
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "指标数据"

@@ -202,7 +202,8 @@ def import_readings():
             )
             if result.samples:
                 skipped = _("%(n)d sample rows of the template skipped.", n=result.samples)
-                summary = f"{summary} {skipped}"
+                # Chinese sentences follow each other without a space.
+                summary = summary + ("" if summary.endswith("。") else " ") + skipped
             flash(summary, "success")
             return redirect(url_for("kpis.kpi_list"))
     status = 400 if request.method == "POST" else 200

@@ -273,7 +273,8 @@ def _sheet_import_summary(result: spreadsheets.SheetImport) -> str:
         )
     if result.samples:
         parts.append(_("%(n)d sample rows of the template skipped.", n=result.samples))
-    return " ".join(parts)
+    # Chinese sentences follow each other without a space.
+    return "".join(part + ("" if part.endswith("。") else " ") for part in parts).strip()
 
 
 @bp.route("/issues/import", methods=["GET", "POST"])
