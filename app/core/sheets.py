@@ -8,10 +8,17 @@ stops as soon as the row limit is passed. openpyxl decodes each cell (shared str
 dates, booleans); the loop around it is ours, because openpyxl's own row iterator builds
 every padded row, and every cell of a row, before anyone can look at its size.
 
-Writing. Text typed by people must never run as a formula on a colleague's machine:
-every workbook and CSV the app writes passes user-derived cells through ``neutralise``,
-which puts an apostrophe before text a spreadsheet would run; imports take it off again
-with ``unneutralise``.
+Number formats. A cell keeps its value as typed, its format says how it is shown: a cell
+showing 16.5% holds 0.165, one showing 2026年3月 holds the first of March. The reader
+knows the formats of the file's cell styles (and the Chinese ones Excel leaves undefined)
+and hands such cells on as ``Percent`` and ``Month``, so an import can read them as shown.
+
+Writing. Text typed by people must never run as a formula on a colleague's machine. In
+a workbook such text is a text cell with the quote-prefix style (``formula_like``; Excel
+shows it as typed and never evaluates it, and reading it back gives the text itself); a
+CSV has no styles, so ``neutralise`` puts an apostrophe before it, and reading a CSV takes
+it off again. A cell holds at most ``EXCEL_CELL_LIMIT`` characters: longer text is cut
+with a note (``fit_cell``), never written into a file Excel calls broken.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import gettext as _
 
@@ -31,15 +39,60 @@ from flask_babel import gettext as _
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
+# Excel refuses a workbook with a longer cell (its count is of UTF-16 units).
+EXCEL_CELL_LIMIT = 32767
+
+
+def formula_like(value) -> bool:
+    """Whether a spreadsheet would run ``value`` as a formula (or after an edit of it)."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
 def neutralise(value):
-    """``value`` as a cell: text that a spreadsheet would run is written as plain text."""
+    """``value`` as a CSV field: text that a spreadsheet would run is written as plain text."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
 
+def fit_cell(text: str) -> str:
+    """``text`` as one workbook cell: over Excel's limit it is cut, and says so."""
+    if len(text) <= EXCEL_CELL_LIMIT // 2:  # no text this short can be over
+        return text
+    encoded = text.encode("utf-16-le")
+    if len(encoded) <= EXCEL_CELL_LIMIT * 2:
+        return text
+    note = _("… (cut here: the full text is in the system)")
+    kept = encoded[: (EXCEL_CELL_LIMIT - len(note.encode("utf-16-le")) // 2) * 2]
+    return kept.decode("utf-16-le", errors="ignore") + note
+
+
+def put_cell(cell, value) -> None:
+    """Write ``value`` into an openpyxl ``cell``: text is cut to fit, and text a spreadsheet
+    would run is kept text with the quote-prefix style (openpyxl would make it a formula)."""
+    if isinstance(value, str):
+        value = fit_cell(value)
+        cell.value = value
+        if formula_like(value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+
+
+def append_row(sheet, values) -> None:
+    """Append ``values`` to an openpyxl ``sheet`` as a new row, each cell as ``put_cell``
+    writes it."""
+    values = [fit_cell(v) if isinstance(v, str) else v for v in values]
+    sheet.append(values)
+    number = sheet.max_row
+    for column, value in enumerate(values, start=1):
+        if formula_like(value):
+            put_cell(sheet.cell(row=number, column=column), value)
+
+
 def unneutralise(text: str) -> str:
-    """The text ``neutralise`` was given (an import of an export reads what was written)."""
+    """The text ``neutralise`` was given (reading a CSV reads what was written)."""
     if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
         return text[1:]
     return text
@@ -83,6 +136,20 @@ class SheetLimits:
 
 
 Row = tuple[int, list]  # (row number in the file, cell values of the first columns)
+
+
+class Percent(float):
+    """A number its cell shows as a percentage: 0.165 shown as 16.5%."""
+
+    @property
+    def shown(self) -> float:
+        """The number as the cell shows it (16.5 for 0.165), without float noise."""
+        return float(f"{float(self) * 100:.10g}")
+
+
+class Month(date):
+    """A date its cell shows as a month only (2026年3月, 2026-03, Mar-26): the first day of
+    that month, standing for the month."""
 
 
 def read_rows(filename: str, data: bytes, limits: SheetLimits, csv_allowed: bool = True):
@@ -131,7 +198,8 @@ def _csv_rows(data: bytes, limits: SheetLimits) -> Iterator[Row]:
         for number, record in enumerate(reader, start=1):
             values = record[: limits.max_columns]
             if not all(_blank(v) for v in values):
-                yield number, values
+                # A CSV's apostrophe guard is ours to take off (a workbook's is a style).
+                yield number, [unneutralise(v) for v in values]
     except csv.Error:
         raise SheetError(_("The file is damaged: it is not readable CSV.")) from None
 
@@ -149,6 +217,16 @@ def _bounded_lines(text: str, limits: SheetLimits) -> Iterator[str]:
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _CELL = _MAIN + "row", _MAIN + "c"
 _REFERENCE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
+# Formats Excel leaves undefined in the file, their meaning coming with the reader's
+# locale: the Chinese (zh-CN) dates. openpyxl knows only the international ones.
+_LOCALE_DATES = {
+    **dict.fromkeys((27, 36, 50, 52, 57), "yyyy年m月"),
+    **dict.fromkeys((28, 29, 51, 53, 54, 58), "m月d日"),
+    30: "m-d-yy",
+    31: "yyyy年m月d日",
+}
+# What a format shows, without its literal text ("…", \x) and its [colour] or [locale].
+_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
 
 
 def _damaged() -> SheetError:
@@ -208,16 +286,17 @@ def _xlsx_rows(data: bytes, limits: SheetLimits) -> Iterator[Row]:
         if path is None:
             raise _damaged()
         book = reader.wb
+        dates, shown = _cell_formats(book)
         decoder = WorkSheetParser(
             None,
             reader.shared_strings,
             data_only=True,
             epoch=book.epoch,
-            date_formats=book._date_formats,
+            date_formats=book._date_formats | dates,
             timedelta_formats=book._timedelta_formats,
         )
         with reader.archive.open(path) as source:
-            yield from _sheet_rows(source, decoder, limits)
+            yield from _sheet_rows(source, decoder, limits, shown)
     except SheetError:
         raise
     except Exception:  # a part, a cell or an element openpyxl cannot decode
@@ -226,7 +305,45 @@ def _xlsx_rows(data: bytes, limits: SheetLimits) -> Iterator[Row]:
         reader.archive.close()
 
 
-def _sheet_rows(source, decoder, limits: SheetLimits) -> Iterator[Row]:
+def _cell_formats(book) -> tuple[set[int], dict[int, type]]:
+    """The cell styles (by index) that show a date only the locale defines, and those that
+    show a number as a percentage (``Percent``) or a date as a month (``Month``)."""
+    from openpyxl.styles.numbers import builtin_format_code
+
+    dates: set[int] = set()
+    shown: dict[int, type] = {}
+    for index, style in enumerate(book._cell_styles):
+        number = style.numFmtId
+        if number in _LOCALE_DATES:
+            dates.add(index)
+            code = _LOCALE_DATES[number]
+        elif number >= 164:
+            custom = number - 164
+            code = book._number_formats[custom] if custom < len(book._number_formats) else ""
+        else:
+            code = builtin_format_code(number) or ""
+        visible = _LITERALS.sub("", code.split(";")[0]).lower()
+        if "%" in visible:
+            shown[index] = Percent
+        elif (index in dates or index in book._date_formats) and _month_only(visible):
+            shown[index] = Month
+    return dates, shown
+
+
+def _month_only(visible: str) -> bool:
+    return "m" in visible and not any(part in visible for part in ("d", "h", "s"))
+
+
+def _shown_as(value, kind: type | None):
+    """``value`` marked as its cell shows it (see ``Percent`` and ``Month``)."""
+    if kind is Percent and type(value) in (int, float):
+        return Percent(value)
+    if kind is Month and isinstance(value, date):
+        return Month(value.year, value.month, 1)
+    return value
+
+
+def _sheet_rows(source, decoder, limits: SheetLimits, shown: dict[int, type]) -> Iterator[Row]:
     """Rows of one worksheet's XML, streamed: each element is dropped once read, cells
     right of ``max_columns`` are skipped undecoded, and absent rows are never made."""
     from defusedxml.ElementTree import iterparse
@@ -266,6 +383,9 @@ def _sheet_rows(source, decoder, limits: SheetLimits) -> Iterator[Row]:
                 column += 1
             if column <= width:
                 value = decoder.parse_cell(element)["value"]
+                style = element.get("s")
+                if shown and style and style.isdigit():
+                    value = _shown_as(value, shown.get(int(style)))
                 if not _blank(value):
                     if values is None:
                         values = [None] * width

@@ -10,6 +10,7 @@ from urllib.parse import quote, urlsplit
 
 from flask import abort, current_app, flash, g, request, send_file, url_for
 from flask_login import current_user
+from werkzeug.utils import get_content_type
 
 from app.core.errors import DomainError, NotFound, StaleEdit
 from app.core.links import in_task_force
@@ -263,6 +264,14 @@ def download(
 
     return current_app.response_class(
         data,
-        mimetype=mimetype,
+        content_type=content_type(mimetype),
         headers=attachment_headers(label, ascii_label, ext, code, ascii_code),
     )
+
+
+def content_type(mimetype: str) -> str:
+    """The Content-Type of ``mimetype`` with one charset: text gets UTF-8 unless it names
+    its own (Werkzeug would add a second to ``text/csv; charset=utf-8``)."""
+    if "charset=" in mimetype.lower():
+        return mimetype
+    return get_content_type(mimetype, "utf-8")

@@ -1,7 +1,8 @@
 """The decision register as an Excel workbook (openpyxl), Chinese headers first.
 
-Every cell goes through ``app.core.sheets.neutralise``: text typed by people must never
-run as a formula on a colleague's machine.
+Every row goes through ``app.core.sheets.append_row``: text typed by people that a
+spreadsheet would run is a quote-prefixed text cell (shown as typed, never run), and text
+longer than a cell holds is cut with a note.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from io import BytesIO
 from flask_babel import gettext as _
 
 from app.core import clock
-from app.core.sheets import neutralise
+from app.core.sheets import append_row
 from app.decisions.labels import ESCALATION_STATUS_LABELS, KIND_LABELS, LEVEL_LABELS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,31 +56,29 @@ def register_workbook(rows, meetings: dict | None = None) -> bytes:
     for row in rows:
         escalation, decision = row.escalation, row.decision
         meeting = (meetings or {}).get(decision.meeting_id) if decision else None
-        sheet.append(
-            [
-                neutralise(value)
-                for value in (
-                    escalation.issue.code,
-                    escalation.issue.title,
-                    str(KIND_LABELS[escalation.kind]),
-                    str(LEVEL_LABELS[escalation.level]),
-                    escalation.question,
-                    "\n".join(escalation.options),
-                    escalation.recommendation,
-                    escalation.raised_by.display_name,
-                    clock.local_date(escalation.raised_at),
-                    escalation.due_on,
-                    str(ESCALATION_STATUS_LABELS[escalation.status]),
-                    decision.text if decision else "",
-                    decision.chosen_option if decision else "",
-                    decision.rationale if decision else "",
-                    row.decider_name or "",
-                    clock.local_date(decision.decided_at) if decision else None,
-                    row.days_to_decision,
-                    _("Yes") if row.overdue else _("No"),
-                    _meeting_text(meeting),
-                )
-            ]
+        append_row(
+            sheet,
+            (
+                escalation.issue.code,
+                escalation.issue.title,
+                str(KIND_LABELS[escalation.kind]),
+                str(LEVEL_LABELS[escalation.level]),
+                escalation.question,
+                "\n".join(escalation.options),
+                escalation.recommendation,
+                escalation.raised_by.display_name,
+                clock.local_date(escalation.raised_at),
+                escalation.due_on,
+                str(ESCALATION_STATUS_LABELS[escalation.status]),
+                decision.text if decision else "",
+                decision.chosen_option if decision else "",
+                decision.rationale if decision else "",
+                row.decider_name or "",
+                clock.local_date(decision.decided_at) if decision else None,
+                row.days_to_decision,
+                _("Yes") if row.overdue else _("No"),
+                _meeting_text(meeting),
+            ),
         )
     widths = [10, 30, 12, 10, 40, 30, 30, 10, 12, 12, 10, 40, 20, 30, 10, 12, 10, 8, 30]
     for index, width in enumerate(widths, start=1):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
@@ -23,7 +23,7 @@ from app.core.errors import NotFound, ValidationFailed
 from app.core.permissions import authorize
 from app.core.scope import get_in_scope
 from app.core.service import check_version
-from app.core.sheets import SheetError, SheetLimits, read_rows, unneutralise
+from app.core.sheets import Month, Percent, SheetError, SheetLimits, read_rows
 from app.extensions import db
 from app.issues.models import Issue
 from app.issues.service import issues_of
@@ -266,7 +266,11 @@ def record_reading(actor: User, kpi: Kpi, period: date, value: Decimal, note: st
 
 # --- Excel import --------------------------------------------------------------------------
 
-IMPORT_HEADERS = ("KPI", "Period", "Value", "Note")
+# The columns, by their Chinese heads; the English heads of older templates still read.
+IMPORT_HEADERS = (("name", "指标名称"), ("period", "期间"), ("value", "数值"), ("note", "备注"))
+OLD_HEADERS = {"kpi": "name", "period": "period", "value": "value", "note": "note", "指标": "name"}
+# The first cell of the template's sample rows (a KPI of that name would still import).
+SAMPLE_MARK = "示例"
 # A person reads the first errors and fixes the file; thousands would only cost the page.
 ERRORS_LISTED = 100
 
@@ -275,6 +279,7 @@ ERRORS_LISTED = 100
 class ImportResult:
     added: int = 0
     replaced: int = 0
+    samples: int = 0  # the template's sample rows, skipped
     errors: list[str] = field(default_factory=list)  # at most ERRORS_LISTED, then a count
     more_errors: int = 0  # bad rows beyond those listed
 
@@ -294,11 +299,18 @@ class ImportResult:
         return bool(self.errors)
 
 
-_PERIOD = re.compile(r"^(\d{4})([-/])(\d{1,2})(?:\2(\d{1,2}))?$")
+# 2024-03, 2024/3, 2024.3, 2024年3月 (a month), with a day after them (that day).
+_PERIOD = re.compile(
+    r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:月)?(?:\s*[-/.]?\s*(\d{1,2})\s*日?)?$"
+)
 
 
 def _period(value) -> date | None:
-    """A day from a cell: a date, or text such as 2024-03-31, 2024/3/31, 2024-03."""
+    """The period a cell names: its last day. A month (a date cell shown as a month, or
+    text such as 2024-03, 2024/3, 2024年3月) means the month's last day; a day (a date
+    cell, or 2024-03-31, 2024/3/31, 2024年3月31日) means itself."""
+    if isinstance(value, Month):
+        return _month_end(value)
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -306,8 +318,11 @@ def _period(value) -> date | None:
     match = _PERIOD.match(str(value or "").strip())
     if match is None:
         return None
+    year, month, day = match.groups()
     try:
-        return date(int(match.group(1)), int(match.group(3)), int(match.group(4) or 1))
+        if day is None:
+            return _month_end(date(int(year), int(month), 1))
+        return date(int(year), int(month), int(day))
     except ValueError:
         return None
 
@@ -315,65 +330,93 @@ def _period(value) -> date | None:
 def _month_end(day: date) -> date:
     from calendar import monthrange
 
-    return day.replace(day=monthrange(day.year, day.month)[1])
+    return date(day.year, day.month, monthrange(day.year, day.month)[1])
 
 
-def _read_row(cells, kpis: dict[str, Kpi], today: date):
-    """One row's KPI, period and value, with its problems: functions that make their
-    messages, since messages are made only for the rows listed (beyond those a bad row is
-    only counted)."""
-    name, period_cell, value_cell = cells[:3]
+def _value(cell) -> Decimal | None:
+    """A number as its cell shows it: a cell formatted as a percentage (16.5%) holds 0.165
+    and means 16.5; so does the text 16.5%."""
+    if isinstance(cell, Percent):
+        return Decimal(repr(cell.shown))
+    if isinstance(cell, bool):
+        return None
+    text = str(cell if cell is not None else "").strip().replace(",", "")
+    try:
+        if text.endswith(("%", "％")):
+            value = Decimal(text[:-1].strip())
+        else:
+            value = Decimal(repr(cell) if isinstance(cell, float) else text)
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def _read_row(cells, kpis: dict[str, Kpi], today: date, note_limit: int):
+    """One row's KPI, period, value and note, with its problems: functions that make
+    their messages, since messages are made only for the rows listed (beyond those a bad
+    row is only counted)."""
+    name, period_cell, value_cell, note_cell = cells
     problems: list = []
-    kpi = kpis.get(unneutralise(str(name or "").strip()))
+    kpi = kpis.get(str(name or "").strip())
     if kpi is None:
         problems.append(lambda name=name: _("unknown KPI “%(name)s”", name=str(name or "")[:100]))
     period = _period(period_cell)
     if period is None:
         problems.append(lambda: _("the period is not a date (2024-03 or 2024-03-31)"))
-    else:
-        if isinstance(period_cell, str) and len(period_cell.strip()) <= 7:
-            period = _month_end(period)
-        if period > today:
-            problems.append(lambda: _("the period is in the future"))
-    try:
-        value = Decimal(str(value_cell).strip().replace(",", ""))
-        if not value.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        value = None
+    elif period > today:
+        problems.append(lambda: _("the period is in the future"))
+    value = _value(value_cell)
+    if value is None:
         problems.append(lambda: _("the value is not a number"))
-    return kpi, period, value, problems
+    note = str(note_cell if note_cell is not None else "").strip()
+    if len(note) > note_limit:
+        problems.append(
+            lambda: _(
+                "the note has %(n)d characters, at most %(most)d", n=len(note), most=note_limit
+            )
+        )
+    return kpi, period, value, note, problems
 
 
-def import_readings(
-    actor: User, task_force_id: int, content: bytes, filename: str = "readings.xlsx"
-) -> ImportResult:
-    """Read KPI readings from an .xlsx sheet: KPI name, period, value, note.
+def _columns(header: list) -> dict[str, int] | str:
+    """Where each column is, by its head; or the message naming the heads that are missing."""
+    names = {label: key for key, label in IMPORT_HEADERS}
+    columns: dict[str, int] = {}
+    for index, head in enumerate(header):
+        text = str(head or "").strip()
+        key = names.get(text) or OLD_HEADERS.get(text.lower())
+        if key and key not in columns:
+            columns[key] = index
+    missing = [label for key, label in IMPORT_HEADERS if key not in columns and key != "note"]
+    if missing:
+        return _("Row 1 must name the columns; missing: %(names)s.", names="、".join(missing))
+    return columns
 
-    All or nothing: any bad row stops the whole import, and bad rows are reported with
-    their row numbers (the first ``ERRORS_LISTED``, then how many more). A period given
-    as a month ("2024-03") means its last day. The file is read within the limits every
-    spreadsheet import shares (size, archive, rows; only the first four columns).
-    """
-    authorize(actor, "kpi.manage", task_force_id)
-    result = ImportResult()
-    limits = SheetLimits.from_config(current_app.config, max_columns=len(IMPORT_HEADERS))
-    try:
-        table = read_rows(filename, content, limits, csv_allowed=False)
-    except SheetError as error:
-        result.errors.append(error.message)
-        return result
-    kpis = {
-        k.name: k for k in db.session.scalars(select(Kpi).where(Kpi.task_force_id == task_force_id))
-    }
-    today = clock.today()
+
+def _note_limit() -> int:
+    from wtforms.validators import Length
+
+    from app.kpis.forms import ReadingForm
+
+    validators = ReadingForm.note.kwargs.get("validators", ())
+    return next(v.max for v in validators if isinstance(v, Length))
+
+
+def _check_rows(table, kpis: dict[str, Kpi], columns: dict[str, int], result: ImportResult):
+    """The good rows as (kpi, period, value, note); bad ones go into ``result``."""
+    today, note_limit = clock.today(), _note_limit()
     rows = []
     seen: dict[tuple[int, date], int] = {}
     for number, cells in table:
-        if number == 1:
-            continue  # the headings
-        note = cells[3]
-        kpi, period, value, problems = _read_row(cells, kpis, today)
+        picked = [
+            cells[columns[key]] if key in columns and columns[key] < len(cells) else None
+            for key, _label in IMPORT_HEADERS
+        ]
+        name = str(picked[0] or "").strip()
+        if name.startswith(SAMPLE_MARK) and name not in kpis:
+            result.samples += 1
+            continue
+        kpi, period, value, note, problems = _read_row(picked, kpis, today, note_limit)
         if kpi is not None and period is not None:
             key = (kpi.id, period)
             if key in seen:
@@ -381,16 +424,50 @@ def import_readings(
                     lambda first=seen[key]: _("the same KPI and period as row %(row)d", row=first)
                 )
             seen[key] = number
-        if problems:
-            if result.listing:
-                text = "; ".join(problem() for problem in problems)
-                result.refuse(_("Row %(row)d: %(problems)s.", row=number, problems=text))
-            else:
-                result.more_errors += 1
-            continue
-        rows.append((kpi, period, value, unneutralise(str(note or "").strip())[:200]))
+        if not problems:
+            rows.append((kpi, period, value, note))
+        elif result.listing:
+            text = "; ".join(problem() for problem in problems)
+            result.refuse(_("Row %(row)d: %(problems)s.", row=number, problems=text))
+        else:
+            result.more_errors += 1
+    return rows
+
+
+def import_readings(
+    actor: User, task_force_id: int, content: bytes, filename: str = "readings.xlsx"
+) -> ImportResult:
+    """Read KPI readings from an .xlsx sheet: KPI name, period, value, note, found by the
+    heads of row 1 (指标名称, 期间, 数值, 备注; or KPI, Period, Value, Note).
+
+    All or nothing: any bad row stops the whole import, and bad rows are reported with
+    their row numbers (the first ``ERRORS_LISTED``, then how many more). A month means its
+    last day; a percentage means the number shown (see ``_period`` and ``_value``). The
+    template's sample rows are skipped. The file is read within the limits every
+    spreadsheet import shares (size, archive, rows, columns).
+    """
+    authorize(actor, "kpi.manage", task_force_id)
+    result = ImportResult()
+    try:
+        table = read_rows(
+            filename, content, SheetLimits.from_config(current_app.config), csv_allowed=False
+        )
+    except SheetError as error:
+        result.errors.append(error.message)
+        return result
+    columns = _columns(table[0][1]) if table else _("The sheet has no readings.")
+    if isinstance(columns, str):
+        result.errors.append(columns)
+        return result
+    kpis = {
+        k.name: k for k in db.session.scalars(select(Kpi).where(Kpi.task_force_id == task_force_id))
+    }
+    rows = _check_rows(table[1:], kpis, columns, result)
     if not result.errors and not rows:
-        result.errors.append(_("The sheet has no readings."))
+        if result.samples:
+            result.errors.append(_("The sheet holds only the template's sample row."))
+        else:
+            result.errors.append(_("The sheet has no readings."))
     if result.errors:
         return result
     for kpi, period, value, note in rows:
@@ -411,16 +488,47 @@ def import_readings(
 
 
 def import_template() -> bytes:
-    """An .xlsx with the headers and one example row, for people to fill in."""
+    """An .xlsx with the heads, two sample rows of a made-up KPI (skipped on import), and a
+    sheet that says how periods and percentages are read."""
     import openpyxl
+    from openpyxl.styles import Font
 
+    # Last month: this month's period has not ended yet.
+    month = (clock.today().replace(day=1) - timedelta(days=1)).replace(day=1)
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.title = "KPI"
-    sheet.append(list(IMPORT_HEADERS))
-    sheet.append(["非存AUM", "2024-12", 1000, "年末"])
-    for column, width in zip("ABCD", (24, 12, 14, 30), strict=True):
+    sheet.title = "指标数据"
+    sheet.append([label for _key, label in IMPORT_HEADERS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.append([f"{SAMPLE_MARK}：某虚构指标（万元）", month, 1000, "示例行，导入时跳过"])
+    sheet["B2"].number_format = "yyyy-mm"
+    sheet.append([f"{SAMPLE_MARK}：某虚构比率（%）", f"{month.year}年{month.month}月", 0.165, ""])
+    sheet["C3"].number_format = "0.0%"
+    sheet["D3"] = "显示为 16.5% 的单元格记为 16.5"
+    for row in sheet.iter_rows(min_row=2, max_row=3):
+        for cell in row:
+            cell.font = Font(italic=True, color="FF808080")
+    for column, width in zip("ABCD", (28, 14, 14, 36), strict=True):
         sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet("说明")
+    for line in (
+        ("列", "说明"),
+        ("指标名称", "与系统中的指标名称完全一致"),
+        (
+            "期间",
+            "填月份（2026-03、2026/3、2026年3月，或显示为月份的日期单元格）即该月最后一天；"
+            "填具体日期（2026-03-31）即当天",
+        ),
+        ("数值", "数字；设为百分比格式的单元格按显示值读取：显示 16.5% 即记为 16.5"),
+        ("备注", f"可留空，最多 {_note_limit()} 字"),
+        ("示例", f"指标名称以“{SAMPLE_MARK}”开头的行是示例，导入时跳过"),
+    ):
+        notes.append(list(line))
+    notes["A1"].font = notes["B1"].font = Font(bold=True)
+    notes.column_dimensions["A"].width = 12
+    notes.column_dimensions["B"].width = 90
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -195,14 +195,16 @@ def import_readings():
             current_user, task_force_id, upload.read(), upload.filename or ""
         )
         if not result.failed:
-            flash(
-                _(
-                    "Imported: %(added)d readings added, %(replaced)d replaced.",
-                    added=result.added,
-                    replaced=result.replaced,
-                ),
-                "success",
+            summary = _(
+                "Imported: %(added)d readings added, %(replaced)d replaced.",
+                added=result.added,
+                replaced=result.replaced,
             )
+            if result.samples:
+                skipped = _("%(n)d sample rows of the template skipped.", n=result.samples)
+                # Chinese sentences follow each other without a space.
+                summary = summary + ("" if summary.endswith("。") else " ") + skipped
+            flash(summary, "success")
             return redirect(url_for("kpis.kpi_list"))
     status = 400 if request.method == "POST" else 200
     return render_template("kpis/import.html", form=form, result=result), status

@@ -3,8 +3,11 @@ template, and import of .xlsx or CSV that creates and updates items by code.
 
 Headers are Chinese whatever the interface language, so that an exported sheet, the
 template and an import all speak the same columns. Text that a spreadsheet would run as a
-formula is written with a leading apostrophe, and import takes it off again; uploads are
-read within the bounds of ``app.core.sheets``.
+formula is a quote-prefixed text cell in the workbook and has a leading apostrophe in the
+CSV (which reading takes off again); uploads are read within the bounds of
+``app.core.sheets``. The template's sample row says it is one (its code is ``示例``) and is
+never imported. A row without a code that names an existing item by its category and
+title updates that item, so a filled sheet uploaded twice does not make copies.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from sqlalchemy import select
 from app.core import clock
 from app.core.errors import InvalidTransition
 from app.core.permissions import authorize
-from app.core.sheets import SheetError, SheetLimits, neutralise, read_rows, unneutralise
+from app.core.sheets import SheetError, SheetLimits, append_row, neutralise, read_rows
 from app.extensions import db
 from app.issues import service as issues
+from app.issues.forms import IssueForm
 from app.issues.labels import PRIORITY_LABELS
 from app.issues.lights import LightRules, light_expression
 from app.issues.models import PRIORITIES, Category, Issue
@@ -89,6 +93,8 @@ def header_labels() -> list[str]:
     return [f"{label}（{zone}）" if key == "updated" else label for key, label in HEADERS]
 
 
+# The code cell of the template's sample row: such rows are skipped, and counted.
+SAMPLE_MARK = "示例"
 YES = {"是", "yes", "y", "true", "1", "重大"}
 NO = {"否", "no", "n", "false", "0", ""}
 
@@ -248,47 +254,54 @@ def template(actor: User, task_force_id: int) -> bytes:
 
     labels = dict(HEADERS)
     paths = sorted(_category_paths(task_force_id).values())
+    limits = text_limits()
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "导入"
     sheet.append([labels[key] for key in IMPORT_COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    sheet.append(
+    append_row(
+        sheet,
         [
-            "",
+            SAMPLE_MARK,
             "示例：代发客户资金留存率低",
-            neutralise(paths[0]) if paths else "客户端",
+            paths[0] if paths else "客户端",
             "",
             clock.today(),
             "高",
             "否",
-            "留空编号则新建；填写已有编号则更新该事项。",
+            "这是示例行，导入时跳过；可删除，也可保留。",
             "",
-        ]
+        ],
     )
     sheet.cell(row=2, column=5).number_format = "yyyy-mm-dd"
+    for cell in sheet[2]:
+        cell.font = Font(italic=True, color="FF808080")
     for i, key in enumerate(IMPORT_COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = max(_width(labels[key]) + 4, 14)
     sheet.freeze_panes = "A2"
     help_sheet = workbook.create_sheet("说明")
     help_sheet.append(["列", "说明"])
     for line in (
-        ("编号", "留空新建；填写已有编号则更新"),
-        ("问题标题", "必填，最多 200 字"),
+        ("编号", "留空新建（同一分类下标题相同的已有事项则更新）；填写已有编号则更新该事项"),
+        ("", f"编号写“{SAMPLE_MARK}”的行是示例，导入时跳过"),
+        ("问题标题", f"必填，最多 {limits['title']} 字"),
         ("分类", "必填，写完整路径，如 客户端/代发"),
         ("负责人", "小组成员的姓名或登录名，可留空"),
-        ("截止日期", "日期，如 2026-12-31，可留空"),
+        ("完成时限", "日期，如 2026-12-31，可留空"),
         ("优先级", "紧急 / 高 / 中 / 低，留空为中"),
         ("重大问题", "是 / 否"),
+        ("问题描述", f"最多 {limits['description']} 字"),
+        ("解决方案", f"最多 {limits['solution']} 字"),
     ):
-        help_sheet.append(list(line))
+        append_row(help_sheet, list(line))
     help_sheet.append([])
     help_sheet.append(["可用分类"])
     for path in paths:
-        help_sheet.append([neutralise(path)])
+        append_row(help_sheet, [path])
     help_sheet.column_dimensions["A"].width = 40
-    help_sheet.column_dimensions["B"].width = 40
+    help_sheet.column_dimensions["B"].width = 70
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -310,6 +323,8 @@ class SheetImport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    matched: int = 0  # rows without a code that found their item by category and title
+    samples: int = 0  # the template's sample rows, skipped
     file_error: str = ""
 
     @property
@@ -322,7 +337,19 @@ def _text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return unneutralise(str(value).strip())
+    return str(value).strip()
+
+
+def text_limits() -> dict[str, int]:
+    """The most characters the item form takes in its title, description and solution:
+    an import holds to the same."""
+    from wtforms.validators import Length
+
+    limits = {}
+    for key in ("title", "description", "solution"):
+        validators = getattr(IssueForm, key).kwargs.get("validators", ())
+        limits[key] = next(v.max for v in validators if isinstance(v, Length))
+    return limits
 
 
 def _parse_date(value):
@@ -361,10 +388,17 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
     columns = _header_columns(table[0][1], result)
     if result.problems:
         return result
+    rows = [(n, row) for n, row in table[1:] if not _is_sample(row, columns)]
+    result.samples = len(table) - 1 - len(rows)
+    if not rows:
+        result.file_error = _("The sheet holds only the template's sample row.")
+        return result
     known = _Known.read(task_force_id, columns)
     planned = []
-    for number, row in table[1:]:
+    for number, row in rows:
         problems, existing, values = _check_row(number, row, known)
+        if existing is not None and not _text(known.cell(row, "code")):
+            result.matched += 1
         if not problems and existing is not None:
             problems = _check_still_open(number, existing, values)
         if problems:
@@ -375,6 +409,11 @@ def import_sheet(actor: User, task_force_id: int, filename: str, data: bytes) ->
         return result
     _write(actor, task_force_id, planned, result)
     return result
+
+
+def _is_sample(row: list, columns: dict[str, int]) -> bool:
+    index = columns.get("code")
+    return index is not None and index < len(row) and _text(row[index]) == SAMPLE_MARK
 
 
 def _header_columns(header_row: list, result: SheetImport) -> dict[str, int]:
@@ -404,7 +443,9 @@ class _Known:
     open_ids: set[int]
     people: dict[str, int | None]  # username or name -> user id (None: ambiguous)
     by_code: dict[str, Issue]
+    by_title: dict[tuple[int, str], Issue | None]  # (category, title) -> item; None: several
     priority_words: dict[str, str]
+    limits: dict[str, int]  # the item form's lengths
 
     @classmethod
     def read(cls, task_force_id: int, columns: dict[str, int]) -> _Known:
@@ -424,18 +465,21 @@ class _Known:
             people[username.lower()] = uid
             # A name two people share cannot say who is meant.
             people[name.lower()] = None if name.lower() in people else uid
-        by_code = {
-            issue.code: issue
-            for issue in db.session.scalars(
-                select(Issue).where(Issue.task_force_id == task_force_id)
-            )
-        }
+        by_code: dict[str, Issue] = {}
+        by_title: dict[tuple[int, str], Issue | None] = {}
+        for issue in db.session.scalars(select(Issue).where(Issue.task_force_id == task_force_id)):
+            by_code[issue.code] = issue
+            key = (issue.category_id, issue.title)
+            # Two items of one title in one category: the title cannot say which is meant.
+            by_title[key] = None if key in by_title else issue
         priority_words = {}
         for key in PRIORITIES:
             priority_words[key] = key
             priority_words[ZH_PRIORITY[key]] = key
             priority_words[str(PRIORITY_LABELS[key]).lower()] = key
-        return cls(columns, paths, open_ids, people, by_code, priority_words)
+        return cls(
+            columns, paths, open_ids, people, by_code, by_title, priority_words, text_limits()
+        )
 
     def cell(self, row: list, key: str):
         index = self.columns.get(key)
@@ -462,14 +506,16 @@ def _check_row(number: int, row: list, known: _Known) -> tuple[list, Issue | Non
     title = _text(cell("title"))
     if not title:
         problem("title", _("A title is required."))
-    elif len(title) > 200:
-        problem("title", _("At most 200 characters."))
     category_path = "/".join(p.strip() for p in _text(cell("category")).split("/"))
     category_id = known.paths.get(category_path)
     if not category_path:
         problem("category", _("A category is required."))
     elif category_id is None or category_id not in known.open_ids:
         problem("category", _("Unknown category: %(name)s", name=category_path))
+    elif not code and title:
+        existing = known.by_title.get((category_id, title))
+        if existing is None and (category_id, title) in known.by_title:
+            problem("code", _("Several items of this category have this title; write the code."))
     owner_text = _text(cell("owner"))
     owner_id = None
     if owner_text:
@@ -483,6 +529,17 @@ def _check_row(number: int, row: list, known: _Known) -> tuple[list, Issue | Non
     for key in ("description", "solution"):
         if key in known.columns:
             values[key] = _text(cell(key))
+    for key in ("title", "description", "solution"):
+        most = known.limits[key]
+        if len(values.get(key, "")) > most:
+            problem(
+                key,
+                _(
+                    "At most %(most)d characters; this cell has %(n)d.",
+                    most=most,
+                    n=len(values[key]),
+                ),
+            )
     return problems, existing, values
 
 

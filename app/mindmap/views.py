@@ -289,6 +289,28 @@ def import_template():
     return download(data, XLSX, _("Problem list import template"), "problem-list-template", "xlsx")
 
 
+def _sheet_import_summary(result: spreadsheets.SheetImport) -> str:
+    parts = [
+        _(
+            "Imported: %(c)d new items, %(u)d updated, %(n)d unchanged.",
+            c=result.created,
+            u=result.updated,
+            n=result.unchanged,
+        )
+    ]
+    if result.matched:
+        parts.append(
+            _(
+                "%(n)d rows without a code found their item by category and title.",
+                n=result.matched,
+            )
+        )
+    if result.samples:
+        parts.append(_("%(n)d sample rows of the template skipped.", n=result.samples))
+    # Chinese sentences follow each other without a space.
+    return "".join(part + ("" if part.endswith("。") else " ") for part in parts).strip()
+
+
 @bp.route("/issues/import", methods=["GET", "POST"])
 @requires("issue.import")
 def import_sheet():
@@ -303,15 +325,7 @@ def import_sheet():
         if result.file_error:
             form_error(form, ValidationFailed(result.file_error, "file"))
         elif result.ok:
-            flash(
-                _(
-                    "Imported: %(c)d new items, %(u)d updated, %(n)d unchanged.",
-                    c=result.created,
-                    u=result.updated,
-                    n=result.unchanged,
-                ),
-                "success",
-            )
+            flash(_sheet_import_summary(result), "success")
             return redirect(url_for("issues.issue_list"))
     failed = form.errors or form.form_errors or (result is not None and not result.ok)
     return render_template("mindmap/sheet_import.html", form=form, result=result), (

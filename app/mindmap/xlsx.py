@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from app.core.sheets import neutralise
+from app.core.sheets import fit_cell, formula_like
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -26,6 +26,9 @@ PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 BOLD, DATE, DATETIME = 1, 2, 3
 FILL_STYLES = {"red": 4, "yellow": 5, "green": 6, "grey": 7}
 _FILL_COLOURS = ("FFF8D7DA", "FFFFF3CD", "FFD1E7DD", "FFE2E3E5")
+# Each style again with the quote prefix, at its id + QUOTED: the text cell of people's
+# text that a spreadsheet would run as a formula (shown as typed, never evaluated).
+QUOTED = 4 + len(_FILL_COLOURS)
 
 _EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 (spreadsheet serials count wall-clock days)
 _EPOCH_DAY = _EPOCH.date()
@@ -62,7 +65,8 @@ class Sheet:
     def append(self, values, styles: dict[int, int] | None = None) -> None:
         """One row; ``styles`` maps a column index (0-based) to a style id.
 
-        Text a spreadsheet would run as a formula is written neutralised, whoever calls.
+        Text a spreadsheet would run as a formula is written with the quote-prefix style,
+        whoever calls; text over Excel's limit of a cell is cut, with a note.
         """
         number = len(self.rows) + 1
         cells = []
@@ -74,10 +78,7 @@ class Sheet:
             s = f' s="{style}"' if style else ""
             ref = f"{_COLUMNS[index]}{number}"
             if kind is str:
-                cells.append(
-                    f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">'
-                    f"{_escape(neutralise(value))}</t></is></c>"
-                )
+                cells.append(_text_cell(ref, style, value))
             elif kind is bool:
                 cells.append(f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>')
             elif kind is int or kind is float:
@@ -89,10 +90,7 @@ class Sheet:
                 serial = (value - _EPOCH_DAY).days
                 cells.append(f'<c r="{ref}" s="{style or DATE}"><v>{serial}</v></c>')
             else:
-                cells.append(
-                    f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">'
-                    f"{_escape(neutralise(str(value)))}</t></is></c>"
-                )
+                cells.append(_text_cell(ref, style, str(value)))
         self.rows.append(f'<row r="{number}">{"".join(cells)}</row>'.encode())
 
     def write(self, out) -> None:
@@ -124,16 +122,30 @@ class Sheet:
 _COLUMNS = [_column(n) for n in range(1, 100)]
 
 
+def _text_cell(ref: str, style: int, text: str) -> str:
+    text = fit_cell(text)
+    if formula_like(text):
+        style += QUOTED
+    s = f' s="{style}"' if style else ""
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{_escape(text)}</t></is></c>'
+
+
 def _styles() -> str:
     fills = "".join(
         f'<fill><patternFill patternType="solid"><fgColor rgb="{c}"/><bgColor indexed="64"/>'
         "</patternFill></fill>"
         for c in _FILL_COLOURS
     )
-    fill_xfs = "".join(
-        f'<xf numFmtId="0" fontId="0" fillId="{i}" borderId="0" xfId="0" applyFill="1"/>'
+    xfs = [
+        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"',
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"',
+        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"',
+        '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"',
+    ] + [
+        f'<xf numFmtId="0" fontId="0" fillId="{i}" borderId="0" xfId="0" applyFill="1"'
         for i in range(2, 2 + len(_FILL_COLOURS))
-    )
+    ]
+    cell_xfs = "".join(xf + "/>" for xf in xfs) + "".join(xf + ' quotePrefix="1"/>' for xf in xfs)
     return (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{MAIN}">'
         '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
@@ -145,12 +157,7 @@ def _styles() -> str:
         '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
         "</cellStyleXfs>"
-        f'<cellXfs count="{4 + len(_FILL_COLOURS)}">'
-        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-        '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-        f"{fill_xfs}</cellXfs>"
+        f'<cellXfs count="{2 * len(xfs)}">{cell_xfs}</cellXfs>'
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
         "</styleSheet>"
     )

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 import pytest
 
 from app.core import clock
-from app.core.web import attachment_headers, download_names
+from app.core.web import attachment_headers, content_type, download_names
 from tests.factories import URL_VALUES
 
 # endpoint -> (the reader's name, the ASCII fallback); {day} is today, {id} the world's ids.
@@ -93,3 +93,64 @@ def test_an_evidence_file_keeps_its_name_and_a_readable_fallback(app, world, aut
     response.close()
     fallback = re.search(r'filename="([^"]*)"', header).group(1)
     assert fallback and not fallback.startswith(".") and fallback.isascii()
+
+
+# What each kind of download is: the Content-Type's type, and whether it names a charset.
+TYPES = {
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", False),
+    "csv": ("text/csv", True),
+    "pdf": ("application/pdf", False),
+    "ics": ("text/calendar", True),
+    "opml": ("text/x-opml", True),
+    "md": ("text/markdown", True),
+    "mm": ("application/x-freemind", False),
+    "xmind": ("application/vnd.xmind.workbook", False),
+}
+
+
+def _check_content_type(header: str, ext: str) -> None:
+    mimetype, with_charset = TYPES[ext]
+    parts = [part.strip() for part in header.split(";")]
+    assert parts[0] == mimetype, header
+    charsets = [part for part in parts[1:] if part.lower().startswith("charset=")]
+    assert charsets == (["charset=utf-8"] if with_charset else []), header
+
+
+@pytest.mark.parametrize("endpoint", sorted(DOWNLOADS))
+def test_a_download_names_its_type_and_charset_once(app, world, auth, client, endpoint):
+    auth.login("leader")
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    url = rule.build({a: URL_VALUES[a](world) for a in rule.arguments}, append_unknown=False)[1]
+    response = client.get(url)
+    assert response.status_code == 200, url
+    _name, fallback = _parse(response.headers["Content-Disposition"])
+    _check_content_type(response.headers["Content-Type"], fallback.rsplit(".", 1)[1])
+    assert not fallback.startswith("download"), fallback
+
+
+@pytest.mark.parametrize("fmt", ["xmind", "mm", "opml", "md"])
+def test_every_map_format_names_its_type_and_file(app, world, auth, client, fmt):
+    auth.login("leader")
+    response = client.get(f"/mindmap/export/{fmt}")
+    assert response.status_code == 200
+    name, fallback = _parse(response.headers["Content-Disposition"])
+    with app.app_context():
+        day = clock.today().isoformat()
+    assert (name, fallback) == (f"思维导图-{day}.{fmt}", f"mind-map-{day}.{fmt}")
+    _check_content_type(response.headers["Content-Type"], fmt)
+
+
+def test_the_calendar_feed_names_its_charset_once(app, world, auth, client):
+    auth.login("member")
+    page = client.post("/calendar/feed", data={"action": "create"}).get_data(as_text=True)
+    url = re.search(r'value="http://localhost([^"]+\.ics)"', page).group(1)
+    response = app.test_client().get(url)
+    assert response.status_code == 200
+    _check_content_type(response.headers["Content-Type"], "ics")
+
+
+def test_a_text_type_gets_one_charset_whether_or_not_it_names_one():
+    assert content_type("text/csv; charset=utf-8") == "text/csv; charset=utf-8"
+    assert content_type("text/csv") == "text/csv; charset=utf-8"
+    assert content_type("text/calendar; charset=UTF-8") == "text/calendar; charset=UTF-8"
+    assert content_type("application/pdf") == "application/pdf"

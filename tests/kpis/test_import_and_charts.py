@@ -103,7 +103,7 @@ def test_the_template_downloads_and_reads_back(world, login):
     response = login("exec_leader").get("/kpis/import/template.xlsx")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
-    assert [c.value for c in sheet[1]] == ["KPI", "Period", "Value", "Note"]
+    assert [c.value for c in sheet[1]] == ["指标名称", "期间", "数值", "备注"]
 
 
 def test_only_the_leaders_import(world, login):

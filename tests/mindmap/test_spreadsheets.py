@@ -50,8 +50,13 @@ def test_xlsx_export_of_the_current_filter(app, login, world):
     # The filter applies: only items in progress (the world's item and the overdue one).
     assert len(rows) == 2
     evil = [r for r in rows if "HYPERLINK" in r[1]][0]
-    assert evil[1] == '\'=HYPERLINK("http://evil")'  # shown as text, never run
-    assert evil[11].startswith("'+")
+    # Shown as typed, never run: a text cell in the quote-prefix style, no apostrophe.
+    assert evil[1] == '=HYPERLINK("http://evil")'
+    assert evil[11] == "+cmd|' /C calc'!A0"
+    evil_cells = [r for r in sheet.iter_rows(min_row=2) if "HYPERLINK" in r[1].value][0]
+    assert evil_cells[1].quotePrefix and evil_cells[11].quotePrefix
+    assert evil_cells[1].data_type == "s"
+    assert not evil_cells[2].quotePrefix  # a category path that runs nothing
     assert isinstance(evil[5], datetime) and evil[5].date() == TODAY - timedelta(days=2)
     light_cell = [r for r in sheet.iter_rows(min_row=2) if "HYPERLINK" in r[1].value][0][8]
     assert light_cell.value == "红灯"
@@ -127,15 +132,30 @@ def post_sheet(client, name: str, data: bytes):
     )
 
 
-def test_template_downloads_and_imports_back(login, world):
+def test_template_downloads_and_imports_back(login, world, look):
     client = login("leader")
     response = client.get("/issues/import/template.xlsx")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    assert [c.value for c in book.worksheets[0][1]][:3] == ["编号", "问题标题", "分类"]
-    # The template's example row is valid as it stands.
-    imported = post_sheet(client, "template.xlsx", response.data)
-    assert imported.status_code == 302
+    sheet = book.worksheets[0]
+    assert [c.value for c in sheet[1]][:3] == ["编号", "问题标题", "分类"]
+    # The sample row says it is one, and is never imported.
+    assert sheet["A2"].value == "示例"
+    refused = post_sheet(client, "template.xlsx", response.data)
+    assert refused.status_code == 400
+    assert "只有模板的示例行" in refused.text
+    # Filled in below the sample, the template imports its own rows only.
+    sheet.append(["", "模板里填写的问题", "客户端", "", "", "中", "否", "", ""])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    imported = post_sheet(client, "template.xlsx", buffer.getvalue())
+    assert imported.status_code == 302, imported.text[:3000]
+    flashed = client.get("/issues").text
+    assert "新增问题 1 个" in flashed and "跳过模板示例行 1 行" in flashed
+    with look():
+        titles = set(db.session.scalars(select(Issue.title)))
+        assert "模板里填写的问题" in titles
+        assert not any(title.startswith("示例") for title in titles)
 
 
 def test_import_creates_and_updates_by_code(app, login, world, look):
