@@ -386,6 +386,10 @@ def _sheet_rows(source, decoder, limits: SheetLimits, shown: dict[int, type]) ->
                 style = element.get("s")
                 if shown and style and style.isdigit():
                     value = _shown_as(value, shown.get(int(style)))
+                if isinstance(value, str):
+                    # Excel keeps a typed apostrophe as a style, never in the text: one in
+                    # the text is the guard this site's older exports wrote.
+                    value = unneutralise(value)
                 if not _blank(value):
                     if values is None:
                         values = [None] * width

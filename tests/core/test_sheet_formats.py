@@ -100,13 +100,14 @@ def _restyle(data: bytes, number_formats: dict[str, int]) -> bytes:
     return out.getvalue()
 
 
-def test_a_csv_loses_its_apostrophe_guard_and_a_workbook_keeps_its_text(app):
+def test_the_apostrophe_guard_comes_off_in_a_csv_and_in_an_older_workbook(app):
     with app.app_context():
         csv_rows = _values(b"a,b\n'=1+1,'plain\n", "t.csv")
-        book_rows = _values(_book([["a", "b"], ["'=1+1", "=x"]], {}))
+        # Excel keeps a typed apostrophe as a style: one in a workbook's text is the guard
+        # this site's exports wrote before they used the style, and comes off the same way.
+        book_rows = _values(_book([["a", "b"], ["'=1+1", "'plain"]], {}))
     assert csv_rows[1][:2] == ["=1+1", "'plain"]
-    # Text in a workbook is what the cell holds (an apostrophe typed into it stays).
-    assert book_rows[1][0] == "'=1+1"
+    assert book_rows[1][:2] == ["=1+1", "'plain"]
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+cmd|' /C calc'!A0", "-2", "@SUM(A1)", "\tx"])
