@@ -11,7 +11,6 @@ import hashlib
 import secrets
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
-
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -253,7 +252,7 @@ def installation_id() -> str:
 
 
 def event_uid(event: hooks.CalendarEvent) -> str:
-    """"meeting-12@bank.example.cn": the event's key in this installation, then which one."""
+    """ "meeting-12@bank.example.cn": the event's key in this installation, then which one."""
     return f"{event.uid.split('@', 1)[0]}@{installation_id()}"
 
 
@@ -327,7 +326,7 @@ def _task_forces_of(user: User) -> list[tuple[int, str]]:
 
 
 def personal_feed_name(user: User) -> str:
-    """"刘洋 · 零售攻坚小组 · 攻坚日程": whose, which task forces; in the reader's language."""
+    """ "刘洋 · 零售攻坚小组 · 攻坚日程": whose, which task forces; in the reader's language."""
     names = [name for _id, name in _task_forces_of(user)]
     if not names:
         return _("%(whose)s · Gongjian schedule", whose=user.display_name)
@@ -364,7 +363,7 @@ def series_events(series: MeetingSeries) -> list[hooks.CalendarEvent]:
 
 
 def series_feed_name(series: MeetingSeries) -> str:
-    """"<series> · <task force> · 攻坚日程"."""
+    """ "<series> · <task force> · 攻坚日程"."""
     task_force = db.session.get(TaskForce, series.task_force_id)
     return _(
         "%(whose)s · %(task_forces)s · Gongjian schedule",

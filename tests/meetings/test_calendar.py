@@ -200,7 +200,9 @@ def test_a_meeting_says_where_it_is_and_links_its_agenda_from_the_base_url(
     # An item's deadline has no place; its description links the item.
     deadline = events[f"deadline-{world.issue_id}@gongjian.bank.example.cn"]
     assert "LOCATION" not in deadline
-    assert str(deadline["DESCRIPTION"]).startswith("在攻坚中打开：https://gongjian.bank.example.cn/")
+    assert str(deadline["DESCRIPTION"]).startswith(
+        "在攻坚中打开：https://gongjian.bank.example.cn/"
+    )
 
 
 def test_a_one_on_one_names_its_counterpart(app, login, world):
