@@ -34,7 +34,10 @@ class ChannelForm(FlaskForm):
     url = StringField(
         _l("Webhook address"),
         validators=[Optional(), Length(max=500)],
-        description=_l("The robot's full URL, including its access token."),
+        description=_l(
+            "The robot's full URL, including its access token. Robots: only their vendor's "
+            "address over https, unless NOTIFY_ALLOWED_HOSTS allows an intranet gateway."
+        ),
     )
     secret = PasswordField(
         _l("Signing secret"),
