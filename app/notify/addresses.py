@@ -107,7 +107,7 @@ def resolve_webhook(host: str, port: int | None, scheme: str) -> str:
         if reason is not None:
             raise AddressRefused(
                 _(
-                    "%(reason)s Ask for the host to be allowed in NOTIFY_ALLOWED_HOSTS.",
+                    "%(reason)s The host must first be allowed in the server's settings.",
                     reason=reason,
                 )
             )
@@ -128,9 +128,9 @@ def check_address(kind: str, url: str) -> str | None:
         if host not in vendors:
             raise AddressRefused(
                 _(
-                    "This robot's address must be at %(hosts)s. An intranet gateway must be "
-                    "allowed in NOTIFY_ALLOWED_HOSTS first.",
-                    hosts=" / ".join(vendors),
+                    "This robot's address must start with %(hosts)s. An intranet gateway "
+                    "must first be allowed in the server's settings.",
+                    hosts=" / ".join(f"https://{host}/" for host in vendors),
                 )
             )
         if scheme != "https" or port not in (None, 443):

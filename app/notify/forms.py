@@ -35,8 +35,8 @@ class ChannelForm(FlaskForm):
         _l("Webhook address"),
         validators=[Optional(), Length(max=500)],
         description=_l(
-            "The robot's full URL, including its access token. Robots: only their vendor's "
-            "address over https, unless NOTIFY_ALLOWED_HOSTS allows an intranet gateway."
+            "The robot's full URL, including its access token. A robot only at its vendor's "
+            "address over HTTPS, unless the server's settings allow an intranet gateway."
         ),
     )
     secret = PasswordField(

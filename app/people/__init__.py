@@ -44,7 +44,7 @@ def _register_history() -> None:
             "mobile": _l("Mobile number"),
             "wecom_userid": _l("WeCom user ID"),
             "dingtalk_userid": _l("DingTalk user ID"),
-            "feishu_user_id": _l("Feishu open_id or user_id"),
+            "feishu_user_id": _l("Feishu user ID"),
         },
         names=("display_name",),
     )

@@ -113,10 +113,10 @@ class UserForm(VersionedForm):
         _l("DingTalk user ID"), validators=[Optional(), Length(max=64)], filters=[one_line]
     )
     feishu_user_id = StringField(
-        _l("Feishu open_id or user_id"),
+        _l("Feishu user ID"),
         validators=[Optional(), Length(max=64)],
         filters=[one_line],
-        description=_l("The open_id (ou_…) or user_id of the person in Feishu."),
+        description=_l("The person's user ID in Feishu, or their ID starting with ou_."),
     )
 
 

@@ -74,7 +74,9 @@ def test_robots_go_only_to_their_vendors_over_https(ctx, nothing_allowed):
     assert check_address(FEISHU, "https://open.larksuite.com/open-apis/bot/v2/hook/abc") is None
     assert "qyapi.weixin.qq.com" in _refusal(WECOM, "https://qyapi.weixin.qq.com.evil.cn/x?key=1")
     assert "oapi.dingtalk.com" in _refusal(DINGTALK, "https://open.feishu.cn/robot/send")
-    assert "open.feishu.cn / open.larksuite.com" in _refusal(FEISHU, "https://10.1.2.3/hook/x")
+    assert "https://open.feishu.cn/ / https://open.larksuite.com/" in _refusal(
+        FEISHU, "https://10.1.2.3/hook/x"
+    )
     assert _refusal(WECOM, WECOM_URL.replace("https", "http")) == "机器人地址必须以 https:// 开头。"
     assert (
         _refusal(WECOM, WECOM_URL.replace(".com/", ".com:8443/"))
@@ -85,7 +87,7 @@ def test_robots_go_only_to_their_vendors_over_https(ctx, nothing_allowed):
 
 def test_an_allowed_intranet_gateway_may_carry_robots_over_http(app, ctx, nothing_allowed):
     gateway = "http://robot-gw.bank.local:8080/cgi-bin/webhook/send?key=abc"
-    assert "NOTIFY_ALLOWED_HOSTS" in _refusal(WECOM, gateway)
+    assert "服务器配置中放行" in _refusal(WECOM, gateway)
     app.config["NOTIFY_ALLOWED_HOSTS"] = ("robot-gw.bank.local",)
     assert check_address(WECOM, gateway) is None
 
@@ -107,7 +109,7 @@ def test_webhooks_refuse_this_machine_link_local_and_nowhere(
 ):
     dns["hooks.example.com"] = [address]
     message = _refusal(WEBHOOK, "https://hooks.example.com/in")
-    assert reason in message and "NOTIFY_ALLOWED_HOSTS" in message
+    assert reason in message and "服务器配置中放行该主机" in message
 
 
 def test_webhooks_refuse_the_apps_own_address(app, ctx, nothing_allowed, dns):
@@ -179,14 +181,14 @@ def test_the_admin_is_told_why_an_address_is_refused_in_zh_and_en(
     }
     page = client.post("/admin/channels/new", data=form)
     assert page.status_code == 200
-    assert "此机器人的地址必须位于 qyapi.weixin.qq.com" in page.text
+    assert "此机器人的地址必须以 https://qyapi.weixin.qq.com/ 开头" in page.text
     webhook = {**form, "kind": WEBHOOK, "url": "http://127.0.0.1:8080/hook"}
     assert "该地址指向本机（回环地址）" in client.post("/admin/channels/new", data=webhook).text
     with look():
         db.session.get(User, world.users["admin"]).locale = "en"
         db.session.commit()
     page = client.post("/admin/channels/new", data=form).text
-    assert "This robot&#39;s address must be at qyapi.weixin.qq.com" in page
+    assert "This robot&#39;s address must start with https://qyapi.weixin.qq.com/" in page
     assert "It points to this computer" in client.post("/admin/channels/new", data=webhook).text
     with look():
         assert db.session.scalars(select(Channel).where(Channel.name == "假冒机器人")).all() == []
