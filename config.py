@@ -28,6 +28,12 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _list(name: str, default: str = "") -> tuple[str, ...]:
+    """A comma- or space-separated list, lower-cased (host names)."""
+    value = os.environ.get(name, default)
+    return tuple(part.strip().lower() for part in value.replace(",", " ").split() if part.strip())
+
+
 def _database_url(default: str) -> str:
     url = os.environ.get("DATABASE_URL", default)
     # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3.
@@ -127,8 +133,14 @@ class Config:
     DELIVERY_LEASE_SECONDS = _int("DELIVERY_LEASE_SECONDS", 300)
     # Outbox rows older than this are no longer carried to other channels.
     DELIVERY_LOOKBACK_DAYS = _int("DELIVERY_LOOKBACK_DAYS", 7)
-    # Absolute links in e-mails and webhook messages.
+    # Absolute links in e-mails, webhook messages and calendar files.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Names this installation in calendar events' UIDs ("meeting-12@<id>"), so that two
+    # installations never share one; empty: the host of BASE_URL. Keep it once set.
+    INSTALLATION_ID = os.environ.get("INSTALLATION_ID", "")
+    # Hosts (names or addresses) a channel may send to besides the robots' own vendors:
+    # an intranet robot gateway, or a generic webhook at a loopback or link-local address.
+    NOTIFY_ALLOWED_HOSTS = _list("NOTIFY_ALLOWED_HOSTS")
     # E-mail: SMTP_SECURITY is "none", "starttls" or "ssl".
     SMTP_HOST = os.environ.get("SMTP_HOST", "")
     SMTP_PORT = _int("SMTP_PORT", 25)
@@ -152,6 +164,9 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     RATELIMIT_ENABLED = False
     COUNT_QUERIES = True
+    # The tests' robot and webhook receivers listen on loopback: allowed, as an admin
+    # would allow an intranet gateway.
+    NOTIFY_ALLOWED_HOSTS = _list("NOTIFY_ALLOWED_HOSTS", "127.0.0.1")
 
 
 def secret_key_bits(key: str) -> float:

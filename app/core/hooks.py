@@ -88,14 +88,21 @@ class AgendaProposal:
 
 @dataclass(frozen=True)
 class CalendarEvent:
-    uid: str  # stable across runs: "<kind>-<id>@gongjian"
+    # Stable across runs: "<kind>-<id>@gongjian". A calendar file keeps the part before
+    # "@" and names the installation after it (INSTALLATION_ID), so UIDs are unique.
+    uid: str
     kind: str  # "meeting", "deadline", "milestone", "escalation", "rollout", ...
     title: str
     start: date | datetime
     end: date | datetime | None = None
-    url: str | None = None
+    url: str | None = None  # a path in the app; calendar files make it absolute (BASE_URL)
     cancelled: bool = False
     sequence: int = 0
+    location: str = ""  # a place, an online link, or both
+    # Lines in the reader's language that a calendar file's DESCRIPTION starts with
+    # (a one-on-one's counterpart); the link follows, introduced by ``link_label``.
+    notes: tuple[str, ...] = ()
+    link_label: str = ""
 
 
 class MyItemsProvider(Protocol):

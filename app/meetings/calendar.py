@@ -11,9 +11,13 @@ import hashlib
 import secrets
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlsplit
 
+from flask import current_app
+from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from app.core import clock, hooks
 from app.core.forms import one_line
@@ -22,8 +26,18 @@ from app.core.scope import task_force_scope
 from app.extensions import db
 from app.issues.models import OPEN_STATUSES, Issue, Milestone, issue_collaborator
 from app.meetings.labels import EVENT_LABELS
-from app.meetings.models import CANCELLED, Attendance, CalendarToken, Meeting, MeetingSeries
-from app.people.models import Membership, User
+from app.meetings.models import (
+    CANCELLED,
+    ONE_ON_ONE,
+    Attendance,
+    CalendarToken,
+    Meeting,
+    MeetingSeries,
+)
+from app.people.models import Membership, TaskForce, User
+
+# What a meeting's event shows besides its time: where, and who a one-on-one is with.
+_MEETING_DETAILS = (selectinload(Meeting.counterpart_user), selectinload(Meeting.counterpart_unit))
 
 # --- providers -----------------------------------------------------------------------------
 
@@ -42,19 +56,35 @@ def meeting_events(user, task_force_id: int, start: date, end: date) -> list[hoo
     if user is not None:
         invited = select(Attendance.meeting_id).where(Attendance.user_id == user.id)
         stmt = stmt.where(or_(Meeting.chair_id == user.id, Meeting.id.in_(invited)))
-    return [
-        hooks.CalendarEvent(
-            uid=f"meeting-{m.id}@gongjian",
-            kind="meeting",
-            title=m.title,
-            start=clock.local(m.starts_at),
-            end=clock.local(m.ends_at),
-            url=f"/meetings/{m.id}",
-            cancelled=m.status == CANCELLED,
-            sequence=m.ical_sequence,
-        )
-        for m in db.session.scalars(stmt)
-    ]
+    return [meeting_event(m) for m in db.session.scalars(stmt.options(*_MEETING_DETAILS))]
+
+
+def meeting_location(meeting: Meeting) -> str:
+    """The place, the online link, or both."""
+    return " · ".join(part for part in (meeting.place, meeting.online_link) if part)
+
+
+def meeting_event(meeting: Meeting) -> hooks.CalendarEvent:
+    """A meeting on the calendar: where it is, its agenda, and a one-on-one's counterpart."""
+    notes: tuple[str, ...] = ()
+    if meeting.kind == ONE_ON_ONE:
+        counterpart = meeting.counterpart_user or meeting.counterpart_unit
+        if counterpart is not None:
+            name = getattr(counterpart, "display_name", None) or counterpart.name
+            notes = (_("One-on-one with %(name)s", name=name),)
+    return hooks.CalendarEvent(
+        uid=f"meeting-{meeting.id}@gongjian",
+        kind="meeting",
+        title=meeting.title,
+        start=clock.local(meeting.starts_at),
+        end=clock.local(meeting.ends_at),
+        url=f"/meetings/{meeting.id}#agenda",
+        cancelled=meeting.status == CANCELLED,
+        sequence=meeting.ical_sequence,
+        location=meeting_location(meeting),
+        notes=notes,
+        link_label=_("Agenda"),
+    )
 
 
 def issue_events(user, task_force_id: int, start: date, end: date) -> list[hooks.CalendarEvent]:
@@ -214,21 +244,47 @@ def kind_label(kind: str) -> str:
     return str(label) if label is not None else kind
 
 
-def ical(events: list[hooks.CalendarEvent], name: str, base_url: str = "") -> bytes:
-    """The events as one VCALENDAR: stable UIDs, SEQUENCE, cancelled ones CANCELLED."""
+def installation_id() -> str:
+    """What follows "@" in this installation's UIDs: INSTALLATION_ID, or BASE_URL's host."""
+    config = current_app.config
+    chosen = (config.get("INSTALLATION_ID") or "").strip()
+    return chosen or urlsplit(config["BASE_URL"]).hostname or "gongjian"
+
+
+def event_uid(event: hooks.CalendarEvent) -> str:
+    """ "meeting-12@bank.example.cn": the event's key in this installation, then which one."""
+    return f"{event.uid.split('@', 1)[0]}@{installation_id()}"
+
+
+def _description(item: hooks.CalendarEvent, link: str | None) -> str:
+    lines = list(item.notes)
+    if link:
+        label = item.link_label or _("Open in Gongjian")
+        lines.append(_("%(label)s: %(url)s", label=label, url=link))
+    return "\n".join(lines)
+
+
+def ical(events: list[hooks.CalendarEvent], name: str) -> bytes:
+    """The events as one VCALENDAR named ``name``: UIDs unique to this installation,
+    SEQUENCE, cancelled ones CANCELLED, where they are and a link to open them (BASE_URL).
+
+    Call it in the reader's language: categories and descriptions are written in it.
+    """
     zone = clock.zone()
+    base_url = current_app.config["BASE_URL"].rstrip("/")
     cal = Calendar()
     cal.add("prodid", "-//Gongjian//Meetings//ZH")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     # Names are one line on input; one stored before that rule must not break the file.
+    cal.add("name", one_line(name))  # RFC 7986
     cal.add("x-wr-calname", one_line(name))
     cal.add("x-wr-timezone", zone.key)
     cal.add_component(_vtimezone(zone.key))
     stamp = clock.now()
     for item in events:
         event = Event()
-        event.add("uid", item.uid)
+        event.add("uid", event_uid(item))
         event.add("dtstamp", stamp)
         event.add("summary", one_line(item.title))
         event.add("sequence", item.sequence)
@@ -242,29 +298,51 @@ def ical(events: list[hooks.CalendarEvent], name: str, base_url: str = "") -> by
             event.add("transp", "TRANSPARENT")
         # In the reader's language: calendar apps show the category as it is written.
         event.add("categories", [kind_label(item.kind)])
-        if item.url:
-            event.add("url", f"{base_url}{item.url}")
+        if item.location:
+            event.add("location", one_line(item.location))
+        link = f"{base_url}{item.url}" if item.url else None
+        if link:
+            event.add("url", link)
+        if description := _description(item, link):
+            event.add("description", description)
         event.add("status", "CANCELLED" if item.cancelled else "CONFIRMED")
         cal.add_component(event)
     return cal.to_ical()
+
+
+def _task_forces_of(user: User) -> list[tuple[int, str]]:
+    """(id, name) of the task forces the user is on today, by id."""
+    from app.core.scope import unscoped
+
+    with unscoped():
+        rows = db.session.execute(
+            select(TaskForce.id, TaskForce.name)
+            .join(Membership, Membership.task_force_id == TaskForce.id)
+            .where(Membership.user_id == user.id, Membership.active_on(clock.today()))
+            .distinct()
+            .order_by(TaskForce.id)
+        ).all()
+    return [(row.id, row.name) for row in rows]
+
+
+def personal_feed_name(user: User) -> str:
+    """ "刘洋 · 零售攻坚小组 · 攻坚日程": whose, which task forces; in the reader's language."""
+    names = [name for _id, name in _task_forces_of(user)]
+    if not names:
+        return _("%(whose)s · Gongjian schedule", whose=user.display_name)
+    return _(
+        "%(whose)s · %(task_forces)s · Gongjian schedule",
+        whose=user.display_name,
+        task_forces=" · ".join(names),
+    )
 
 
 def personal_events(user: User, days_back: int = 60, days_ahead: int = 365) -> list:
     """The user's events in every task force they are on today."""
     today = clock.today()
     start, end = today - timedelta(days=days_back), today + timedelta(days=days_ahead)
-    from app.core.scope import unscoped
-
-    with unscoped():
-        task_force_ids = list(
-            db.session.scalars(
-                select(Membership.task_force_id).where(
-                    Membership.user_id == user.id, Membership.active_on(today)
-                )
-            )
-        )
     events = []
-    for task_force_id in sorted(set(task_force_ids)):
+    for task_force_id, _name in _task_forces_of(user):
         with task_force_scope(task_force_id):
             # Opened from a calendar app, a link must say which task force it opens in.
             events.extend(
@@ -276,18 +354,19 @@ def personal_events(user: User, days_back: int = 60, days_ahead: int = 365) -> l
 
 def series_events(series: MeetingSeries) -> list[hooks.CalendarEvent]:
     meetings = db.session.scalars(
-        select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.starts_at)
+        select(Meeting)
+        .where(Meeting.series_id == series.id)
+        .options(*_MEETING_DETAILS)
+        .order_by(Meeting.starts_at)
     )
-    return [
-        hooks.CalendarEvent(
-            uid=f"meeting-{m.id}@gongjian",
-            kind="meeting",
-            title=m.title,
-            start=clock.local(m.starts_at),
-            end=clock.local(m.ends_at),
-            url=f"/meetings/{m.id}",
-            cancelled=m.status == CANCELLED,
-            sequence=m.ical_sequence,
-        )
-        for m in meetings
-    ]
+    return [meeting_event(m) for m in meetings]
+
+
+def series_feed_name(series: MeetingSeries) -> str:
+    """ "<series> · <task force> · 攻坚日程"."""
+    task_force = db.session.get(TaskForce, series.task_force_id)
+    return _(
+        "%(whose)s · %(task_forces)s · Gongjian schedule",
+        whose=series.name,
+        task_forces=task_force.name if task_force else "",
+    )

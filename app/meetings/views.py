@@ -218,7 +218,7 @@ def plan_series(series_id: int):
 @requires("meeting.view")
 def series_ics(series_id: int):
     series = service.get_series(series_id)
-    data = calendar.ical(calendar.series_events(series), series.name, request.host_url.rstrip("/"))
+    data = calendar.ical(calendar.series_events(series), calendar.series_feed_name(series))
     return download(
         data, "text/calendar", _("Meeting"), "meeting", "ics", series.name, f"series-{series.id}"
     )
@@ -721,9 +721,9 @@ def personal_feed(token: str):
     user = calendar.user_for_token(token)
     if user is None:
         abort(404)
-    events = calendar.personal_events(user)
     with force_locale(user.locale or "zh_CN"):  # nobody signed in: the owner's language
-        data = calendar.ical(events, user.display_name, request.host_url.rstrip("/"))
+        events = calendar.personal_events(user)  # titles and categories in it too
+        data = calendar.ical(events, calendar.personal_feed_name(user))
     return current_app.response_class(data, mimetype="text/calendar")
 
 

@@ -27,6 +27,7 @@ def _register_history() -> None:
     from flask_babel import lazy_gettext as _l
 
     from app.core import history
+    from app.notify.forms import CHANNEL_KIND_LABELS
 
     history.register(
         "notify_channel",
@@ -36,8 +37,17 @@ def _register_history() -> None:
             "channel.edit": _l("Channel edited"),
             "channel.test": _l("Channel tested"),
         },
-        fields={"result": _l("Result")},
-        values={"result": {"ok": _l("Succeeded"), "failed": _l("Failed")}},
+        fields={
+            "result": _l("Result"),
+            "kind": _l("Kind"),
+            "url": _l("Address"),
+            "secret": _l("Signing secret"),
+            "enabled": _l("Enabled"),
+        },
+        values={
+            "result": {"ok": _l("Succeeded"), "failed": _l("Failed")},
+            "kind": dict(CHANNEL_KIND_LABELS),
+        },
         names=("name",),
     )
     history.register(

@@ -1,10 +1,14 @@
 """The ways out: e-mail over SMTP, and the WeCom, DingTalk, Feishu and plain JSON webhooks.
 
 Each sender takes a ``Message`` and an ``Endpoint`` (what a ``Channel`` row says about
-where to send) and returns the server's answer as text, or raises ``SendFailed`` with the
+where to send) and returns the server's ``Answer``, or raises ``SendFailed`` with the
 reason; delivery records either. Both are plain values read from the database before
 sending, so no session or transaction is held while a server takes its time. Only the
 standard library talks to the network (smtplib, urllib), always with a timeout.
+
+Before each webhook is sent its address is checked again (``addresses.check_address``);
+a generic webhook goes to the very address that was checked, and no redirect is followed.
+What the robots are sent — mentions, and the platforms' length limits — is in ``robots``.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import smtplib
+import socket
 import ssl
 import urllib.error
 import urllib.parse
@@ -21,19 +27,47 @@ import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from functools import partial
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.core import clock
+from app.notify import robots
+from app.notify.addresses import AddressRefused, check_address
 from app.notify.models import DINGTALK, EMAIL, FEISHU, WEBHOOK, WECOM, Channel
+from app.notify.robots import BULLET, Mention
 
-BULLET = "• "
+__all__ = ["BULLET", "Answer", "Endpoint", "Mention", "Message", "SendFailed", "send"]
 
 
 class SendFailed(Exception):
-    """The channel refused or could not be reached; the message says why."""
+    """The channel refused or could not be reached; the message says why.
+
+    ``status`` is one short line (an HTTP status, a robot's error code) that may be shown
+    where the whole answer must not be.
+    """
+
+    def __init__(self, detail: str, status: str | None = None):
+        super().__init__(detail)
+        self.status = _line(status if status is not None else detail)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the channel answered: a short status line and the body (kept in the log)."""
+
+    status: str
+    body: str = ""
+
+    def __str__(self) -> str:
+        return _limit(f"{self.status} {self.body}".strip(), 500)
+
+
+def _line(text: str, size: int = 120) -> str:
+    first = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return first if len(first) <= size else first[:size] + "…"
 
 
 @dataclass(frozen=True)
@@ -45,6 +79,9 @@ class Message:
     text: str
     link: str | None = None  # a path in the app (naming its task force), or an absolute URL
     task_force: str | None = None  # the name of the task force it is about, if any
+    # The people the robots mention: the recipient of a personal message, and whoever a
+    # mention names. Nobody: the message names the recipient as plain "@name".
+    mentions: tuple[Mention, ...] = ()
 
     @property
     def blocks(self) -> list[tuple[str, list[str]]]:
@@ -130,13 +167,79 @@ def send_email(message: Message, endpoint: Endpoint) -> str:
         raise SendFailed(f"SMTP: {error}") from error
     if refused:
         raise SendFailed(f"SMTP refused: {refused}")
-    return f"250 accepted for {message.recipient_email}"
+    return Answer("250", f"accepted for {message.recipient_email}")
 
 
 # --- webhooks ------------------------------------------------------------------------------
 
 
-def _post_json(url: str, payload: dict) -> tuple[int, str]:
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address that was checked, whatever the name resolves to now."""
+
+    def __init__(self, *args, address: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection(
+            (self._address, self.port), self.timeout, self.source_address
+        )
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """The same over TLS: the certificate is checked for the host name, as usual."""
+
+    def __init__(self, *args, address: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection(
+            (self._address, self.port), self.timeout, self.source_address
+        )
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+class _PinnedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, address: str):
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req):
+        return self.do_open(partial(_PinnedHTTPConnection, address=self.address), req)
+
+
+class _PinnedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, address: str):
+        super().__init__(context=ssl.create_default_context())
+        self.address = address
+
+    def https_open(self, req):
+        return self.do_open(
+            partial(_PinnedHTTPSConnection, address=self.address, context=self._context), req
+        )
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise urllib.error.HTTPError(req.full_url, code, "redirect refused", headers, fp)
+
+
+def _opener(address: str | None) -> urllib.request.OpenerDirector:
+    if address is None:  # a robot's vendor or an allowed host: by name (and proxy, if any)
+        return urllib.request.build_opener(_NoRedirects())
+    # No proxy: the message must reach exactly the address that was checked.
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _PinnedHTTP(address), _PinnedHTTPS(address), _NoRedirects()
+    )
+
+
+def _post_json(kind: str, url: str, payload: dict) -> tuple[int, str]:
+    """POST ``payload`` to ``url`` once its address passed the checks for ``kind``."""
+    try:
+        address = check_address(kind, url)
+    except AddressRefused as refused:
+        raise SendFailed(str(refused)) from None
     request = urllib.request.Request(
         url,
         data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
@@ -145,39 +248,52 @@ def _post_json(url: str, payload: dict) -> tuple[int, str]:
     )
     timeout = current_app.config["DELIVERY_HTTP_TIMEOUT"]
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _opener(address).open(request, timeout=timeout) as response:
             return response.status, response.read(4096).decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
-        body = error.read(1024).decode("utf-8", "replace")
-        raise SendFailed(f"HTTP {error.code}: {body}") from error
+        body = error.read(1024).decode("utf-8", "replace") if error.fp else ""
+        raise SendFailed(f"HTTP {error.code}: {body}", f"HTTP {error.code}") from error
     except (urllib.error.URLError, OSError) as error:
         raise SendFailed(f"{type(error).__name__}: {getattr(error, 'reason', error)}") from error
 
 
-def _robot_answer(status: int, body: str, code_field: str) -> str:
+def _robot_answer(status: int, body: str, code_field: str) -> Answer:
     """WeCom and DingTalk answer 200 with ``errcode``; Feishu with ``code``. Non-zero fails."""
     try:
         answer = json.loads(body)
     except ValueError:
-        raise SendFailed(f"HTTP {status}: not JSON: {_limit(body, 200)}") from None
+        raise SendFailed(
+            f"HTTP {status}: not JSON: {_limit(body, 200)}", f"HTTP {status}"
+        ) from None
     code = answer.get(code_field, answer.get("StatusCode", 0))
     if code not in (0, "0", None):
-        raise SendFailed(f"{code_field} {code}: {answer.get('errmsg') or answer.get('msg')}")
-    return _limit(body, 500)
+        reason = _line(str(answer.get("errmsg") or answer.get("msg") or ""), 80)
+        raise SendFailed(
+            f"{code_field} {code}: {_limit(body, 500)}", f"{code_field} {code}: {reason}"
+        )
+    return Answer(f"HTTP {status} · {code_field} 0", _limit(body, 500))
 
 
-def _text(message: Message) -> str:
-    where = f"【{message.task_force}】" if message.task_force else ""
-    lines = [f"@{message.recipient_name} {where}{message.text}"]
-    if message.url:
-        lines.append(message.url)
-    return "\n".join(lines)
+def _where(message: Message) -> str:
+    return f"【{message.task_force}】" if message.task_force else ""
 
 
-def send_wecom(message: Message, endpoint: Endpoint) -> str:
-    """A WeCom (企业微信) group robot."""
-    payload = {"msgtype": "text", "text": {"content": _text(message)}}
-    return _robot_answer(*_post_json(endpoint.url, payload), "errcode")
+def _people(message: Message) -> tuple[Mention, ...]:
+    return message.mentions or (Mention(name=message.recipient_name),)
+
+
+def robot_text(kind: str, message: Message, fits) -> str:
+    """The text a robot of ``kind`` is sent: who it is for, where, what, and the link."""
+    prefix = robots.mention_prefix(kind, _people(message)) + _where(message)
+    return robots.fit(prefix, message.text, message.url, fits, message.locale)
+
+
+def send_wecom(message: Message, endpoint: Endpoint) -> Answer:
+    """A WeCom (企业微信) group robot: text, mentioning by userid or mobile number."""
+    content = robot_text(WECOM, message, robots.bytes_at_most(robots.WECOM_TEXT_BYTES))
+    text = {"content": content, **robots.wecom_mentions(message.mentions)}
+    payload = {"msgtype": "text", "text": text}
+    return _robot_answer(*_post_json(WECOM, endpoint.url, payload), "errcode")
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
@@ -188,7 +304,7 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     return urllib.parse.quote_plus(base64.b64encode(digest))
 
 
-def send_dingtalk(message: Message, endpoint: Endpoint) -> str:
+def send_dingtalk(message: Message, endpoint: Endpoint) -> Answer:
     """A DingTalk (钉钉) robot; with a secret, the URL carries timestamp and sign."""
     url = endpoint.url
     if endpoint.secret:
@@ -196,8 +312,15 @@ def send_dingtalk(message: Message, endpoint: Endpoint) -> str:
         separator = "&" if "?" in url else "?"
         sign = dingtalk_sign(endpoint.secret, timestamp)
         url = f"{url}{separator}timestamp={timestamp}&sign={sign}"
-    payload = {"msgtype": "text", "text": {"content": _text(message)}}
-    return _robot_answer(*_post_json(url, payload), "errcode")
+    at = robots.dingtalk_at(message.mentions)
+
+    def payload(content: str) -> dict:
+        return {"msgtype": "text", "text": {"content": content}, "at": at}
+
+    fits = robots.body_at_most(robots.DINGTALK_BODY_BYTES, payload)
+    return _robot_answer(
+        *_post_json(DINGTALK, url, payload(robot_text(DINGTALK, message, fits))), "errcode"
+    )
 
 
 def feishu_sign(secret: str, timestamp_s: int) -> str:
@@ -206,16 +329,23 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
     return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
 
 
-def send_feishu(message: Message, endpoint: Endpoint) -> str:
-    """A Feishu (飞书) custom bot, signed when it has a secret."""
-    payload: dict = {"msg_type": "text", "content": {"text": _text(message)}}
+def send_feishu(message: Message, endpoint: Endpoint) -> Answer:
+    """A Feishu (飞书) custom bot, signed when it has a secret; mentions as ``<at>``."""
+    signature: dict = {}
     if endpoint.secret:
         timestamp = int(clock.now().timestamp())
-        payload.update(timestamp=str(timestamp), sign=feishu_sign(endpoint.secret, timestamp))
-    return _robot_answer(*_post_json(endpoint.url, payload), "code")
+        signature = {"timestamp": str(timestamp), "sign": feishu_sign(endpoint.secret, timestamp)}
+
+    def payload(content: str) -> dict:
+        return {"msg_type": "text", "content": {"text": content}, **signature}
+
+    fits = robots.body_at_most(robots.FEISHU_BODY_BYTES, payload)
+    return _robot_answer(
+        *_post_json(FEISHU, endpoint.url, payload(robot_text(FEISHU, message, fits))), "code"
+    )
 
 
-def send_webhook(message: Message, endpoint: Endpoint) -> str:
+def send_webhook(message: Message, endpoint: Endpoint) -> Answer:
     """A plain JSON POST for any other system; any 2xx answer counts as delivered."""
     payload = {
         "recipient": {"name": message.recipient_name, "email": message.recipient_email},
@@ -223,9 +353,10 @@ def send_webhook(message: Message, endpoint: Endpoint) -> str:
         "task_force": message.task_force,
         "text": message.text,
         "url": message.url,
+        "mentions": [person.name for person in message.mentions],
     }
-    status, body = _post_json(endpoint.url, payload)
-    return _limit(f"HTTP {status} {body}", 500)
+    status, body = _post_json(WEBHOOK, endpoint.url, payload)
+    return Answer(f"HTTP {status}", _limit(body, 500))
 
 
 SENDERS = {
@@ -237,6 +368,6 @@ SENDERS = {
 }
 
 
-def send(message: Message, endpoint: Endpoint) -> str:
+def send(message: Message, endpoint: Endpoint) -> Answer:
     """:raise SendFailed: when the channel did not take the message."""
     return SENDERS[endpoint.kind](message, endpoint)

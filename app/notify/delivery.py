@@ -48,7 +48,7 @@ from app.core.links import in_task_force
 from app.core.models import Notification
 from app.core.scope import unscoped
 from app.extensions import db
-from app.notify.channels import Endpoint, Message, SendFailed, send
+from app.notify.channels import Endpoint, Mention, Message, SendFailed, send
 from app.notify.models import (
     GIVEN_UP,
     PENDING,
@@ -228,6 +228,10 @@ def _claim(limit: int, report: DeliveryReport) -> tuple[list[Outgoing], int]:
             User.display_name,
             User.email,
             User.locale,
+            User.mobile,
+            User.wecom_userid,
+            User.dingtalk_userid,
+            User.feishu_user_id,
             Channel.name,
             Channel.kind.label("channel_kind"),
             Channel.url,
@@ -255,6 +259,8 @@ def _claim(limit: int, report: DeliveryReport) -> tuple[list[Outgoing], int]:
                 # Read outside the app, the link must say which task force it opens in.
                 link=in_task_force(row.link, row.task_force_id),
                 task_force=row.task_force_name,
+                # A message to one person mentions that person on the robots.
+                mentions=(Mention.of(row),),
             ),
             endpoint=Endpoint(kind=row.channel_kind, url=row.url, secret=row.secret),
             label=f"{row.name} → {row.username}",
@@ -320,7 +326,7 @@ def _deliver(outgoing: Outgoing, report: DeliveryReport) -> None:
             outcome["due_at"] = clock.now() + backoff(attempts)
         failure = f"{outgoing.label}: {error}"
     else:
-        outcome = {"status": SENT, "sent_at": clock.now(), "response": answer}
+        outcome = {"status": SENT, "sent_at": clock.now(), "response": str(answer)}
         failure = None
     if not _record(outgoing, **outcome):
         # The send outlasted the lease and another sender took the row over: its outcome

@@ -34,7 +34,10 @@ class ChannelForm(FlaskForm):
     url = StringField(
         _l("Webhook address"),
         validators=[Optional(), Length(max=500)],
-        description=_l("The robot's full URL, including its access token."),
+        description=_l(
+            "The robot's full URL, including its access token. A robot only at its vendor's "
+            "address over HTTPS, unless the server's settings allow an intranet gateway."
+        ),
     )
     secret = PasswordField(
         _l("Signing secret"),

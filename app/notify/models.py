@@ -58,9 +58,11 @@ class Channel(TimestampMixin, db.Model):
 
     @property
     def masked_url(self) -> str:
-        """Robot URLs carry their access token in the query: show the start only."""
-        base, _sep, query = self.url.partition("?")
-        return base + ("?••••" if query else "")
+        """Robot URLs carry their access token (in the query, or Feishu's in the path):
+        every query value and token-like path segment is masked."""
+        from app.notify.addresses import masked_url
+
+        return masked_url(self.url)
 
 
 class Subscription(db.Model):

@@ -19,7 +19,8 @@ from app.core.permissions import authorize
 from app.core.reminders import RULES
 from app.core.scheduler import JobRun
 from app.extensions import db
-from app.notify.channels import Endpoint, Message, SendFailed, send
+from app.notify.addresses import MASK, AddressRefused, check_address, masked_url
+from app.notify.channels import Endpoint, Mention, Message, SendFailed, send
 from app.notify.models import (
     CHANNEL_KINDS,
     EMAIL,
@@ -102,19 +103,29 @@ def _check_channel(data: ChannelInput, channel: Channel | None) -> None:
     clash = db.session.scalar(select(Channel).where(Channel.name == data.name))
     if clash is not None and clash is not channel:
         raise ValidationFailed(_("Another channel has this name."), "name")
-    if data.kind != EMAIL and not data.url.startswith(("http://", "https://")):
+    if data.kind == EMAIL:
+        return
+    if not data.url.startswith(("http://", "https://")):
         raise ValidationFailed(_("A webhook needs its http(s) address."), "url")
+    try:
+        check_address(data.kind, data.url)
+    except AddressRefused as refused:
+        raise ValidationFailed(str(refused), "url") from None
 
 
 def save_channel(actor: User, channel_id: int | None, data: ChannelInput) -> Channel:
     """Create (``channel_id`` None) or change a channel.
 
-    :raise ValidationFailed: on a duplicate name, an unknown kind or a webhook without URL.
+    The form shows a stored address masked; left empty or as shown, the stored one stays.
+    :raise ValidationFailed: on a duplicate name, an unknown kind, a webhook without URL,
+        or an address a channel of its kind may not send to (``addresses``).
     """
     authorize(actor, "channel.manage")
     channel = get_channel(channel_id) if channel_id is not None else None
-    if channel is not None and not data.url:
+    if channel is not None and data.url in ("", masked_url(channel.url)):
         data.url = channel.url  # the form leaves the stored address (and its token) unshown
+    elif MASK in data.url:
+        raise ValidationFailed(_("The address still contains ••••: type it in full."), "url")
     _check_channel(data, channel)
     values = {
         "name": data.name,
@@ -130,13 +141,15 @@ def save_channel(actor: User, channel_id: int | None, data: ChannelInput) -> Cha
         channel = Channel(**values)
         db.session.add(channel)
         db.session.flush()
-        audit.record(actor, "channel.create", channel, summary=channel.name)
+        created = {"kind": [None, channel.kind], "url": [None, channel.masked_url]}
+        audit.record(actor, "channel.create", channel, created, summary=channel.name)
     else:
+        before = channel.masked_url
         changes = audit.apply_changes(channel, values)
         if "secret" in changes:
-            changes["secret"] = ["••••", "••••"]  # never in the log
+            changes["secret"] = [MASK, MASK]  # never in the log
         if "url" in changes:
-            changes["url"] = ["••••", channel.masked_url]
+            changes["url"] = [before, channel.masked_url]  # the tokens masked
         audit.record(actor, "channel.edit", channel, changes, summary=channel.name)
     return channel
 
@@ -144,11 +157,12 @@ def save_channel(actor: User, channel_id: int | None, data: ChannelInput) -> Cha
 @dataclass(frozen=True)
 class TestOutcome:
     ok: bool
-    answer: str
+    answer: str  # one short status line, never the body the channel answered with
 
 
 def test_channel(actor: User, channel_id: int) -> TestOutcome:
-    """Send a test message to the acting admin over the channel; returns the answer."""
+    """Send a test message to the acting admin over the channel (mentioning them, as a
+    reminder would); returns the channel's status line."""
     authorize(actor, "channel.manage")
     channel = get_channel(channel_id)
     message = Message(
@@ -158,11 +172,12 @@ def test_channel(actor: User, channel_id: int) -> TestOutcome:
         kind="test",
         text=_("Test message from Gongjian over the channel %(name)s.", name=channel.name),
         link="/notifications",
+        mentions=(Mention.of(actor),),
     )
     try:
-        outcome = TestOutcome(True, send(message, Endpoint.of(channel)))
+        outcome = TestOutcome(True, send(message, Endpoint.of(channel)).status)
     except SendFailed as error:
-        outcome = TestOutcome(False, str(error))
+        outcome = TestOutcome(False, error.status)
     # The outcome is a key; the history registry reads it as 成功 / 失败 (notify/__init__.py).
     result = "ok" if outcome.ok else "failed"
     audit.record(actor, "channel.test", channel, {"result": [None, result]})

@@ -102,7 +102,7 @@ def edit_channel(channel_id: int):
     channel = service.get_channel(channel_id)
     form = ChannelForm(obj=channel) if request.method == "GET" else ChannelForm()
     if request.method == "GET":
-        form.url.data = ""
+        form.url.data = channel.masked_url  # left as shown, the stored address stays
         form.secret.data = ""
     if form.validate_on_submit():
         try:
@@ -118,6 +118,7 @@ def edit_channel(channel_id: int):
 @bp.post("/admin/channels/<int:channel_id>/test")
 @requires("channel.manage")
 def test_channel(channel_id: int):
+    # Only the channel's status line: never the body it answered with.
     outcome = service.test_channel(current_user, channel_id)
     if outcome.ok:
         flash(_("Test sent. The channel answered: %(answer)s", answer=outcome.answer), "success")

@@ -41,6 +41,10 @@ def _register_history() -> None:
             "email": _l("E-mail"),
             "display_name": _l("Display name"),
             "locale": _l("Language"),
+            "mobile": _l("Mobile number"),
+            "wecom_userid": _l("WeCom user ID"),
+            "dingtalk_userid": _l("DingTalk user ID"),
+            "feishu_user_id": _l("Feishu user ID"),
         },
         names=("display_name",),
     )

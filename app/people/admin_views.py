@@ -53,6 +53,10 @@ def _user_input(form: UserForm) -> service.UserInput:
         org_unit_id=form.org_unit_id.data,
         locale=form.locale.data,
         password=getattr(form, "password", None) and form.password.data,
+        mobile=(form.mobile.data or "").strip(),
+        wecom_userid=(form.wecom_userid.data or "").strip(),
+        dingtalk_userid=(form.dingtalk_userid.data or "").strip(),
+        feishu_user_id=(form.feishu_user_id.data or "").strip(),
     )
 
 

@@ -100,6 +100,24 @@ class UserForm(VersionedForm):
     )
     org_unit_id = SelectField(_l("Org unit"), coerce=optional_int, validators=[Optional()])
     locale = SelectField(_l("Language"), choices=choices(LANGUAGE_CHOICES), default="zh_CN")
+    # Who the robots mention (@) in this person's messages; shown on no other page.
+    mobile = StringField(
+        _l("Mobile number"),
+        validators=[Optional(), Length(max=25)],
+        description=_l("11 digits, or + country code and digits."),
+    )
+    wecom_userid = StringField(
+        _l("WeCom user ID"), validators=[Optional(), Length(max=64)], filters=[one_line]
+    )
+    dingtalk_userid = StringField(
+        _l("DingTalk user ID"), validators=[Optional(), Length(max=64)], filters=[one_line]
+    )
+    feishu_user_id = StringField(
+        _l("Feishu user ID"),
+        validators=[Optional(), Length(max=64)],
+        filters=[one_line],
+        description=_l("The person's user ID in Feishu, or their ID starting with ou_."),
+    )
 
 
 class UserCreateForm(UserForm):

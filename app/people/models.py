@@ -72,6 +72,12 @@ class User(UserMixin, TimestampMixin, VersionMixin, db.Model):
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     active: Mapped[bool] = mapped_column(default=True)
+    # Who the robots mention (@) in a message to this person; set by an administrator,
+    # shown on no page but the account's form. Empty: not known.
+    mobile: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    wecom_userid: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    dingtalk_userid: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    feishu_user_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
     current_task_force_id: Mapped[int | None] = mapped_column(ForeignKey("task_force.id"))
     last_login_at: Mapped[datetime | None]
 

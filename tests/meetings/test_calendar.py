@@ -11,9 +11,13 @@ from sqlalchemy import select
 
 from app.core.scope import unscoped
 from app.extensions import db
-from app.meetings.models import CalendarToken
+from app.meetings.models import CalendarToken, Meeting
+from app.people.models import User
 from tests.meetings.conftest import TODAY, days
 from tests.meetings.helpers import make_meeting, make_series
+
+# What follows "@" in the UIDs: the host of the tests' BASE_URL (no INSTALLATION_ID set).
+HOST = "127.0.0.1"
 
 
 @pytest.fixture
@@ -59,23 +63,23 @@ def test_the_personal_feed_parses_back(app, login, world, meetings, look):
     # Meetings the member attends, their item's deadline and milestone, the escalation they
     # raised (other features add their dates through the same hook); not others' meetings.
     assert set(events) == {
-        f"meeting-{world.ids['meeting']}@gongjian",  # the world's meeting invites the member
-        f"meeting-{meetings['planned']}@gongjian",
-        f"meeting-{meetings['cancelled']}@gongjian",
-        f"deadline-{world.issue_id}@gongjian",
-        f"milestone-{world.milestone_id}@gongjian",
-        f"escalation-{world.ids['escalation']}@gongjian",
+        f"meeting-{world.ids['meeting']}@{HOST}",  # the world's meeting invites the member
+        f"meeting-{meetings['planned']}@{HOST}",
+        f"meeting-{meetings['cancelled']}@{HOST}",
+        f"deadline-{world.issue_id}@{HOST}",
+        f"milestone-{world.milestone_id}@{HOST}",
+        f"escalation-{world.ids['escalation']}@{HOST}",
     }
-    planned = events[f"meeting-{meetings['planned']}@gongjian"]
+    planned = events[f"meeting-{meetings['planned']}@{HOST}"]
     start = planned.decoded("DTSTART")
     assert start.replace(tzinfo=None) == datetime.combine(days(2), time(9, 30))
     assert str(start.tzinfo) == "Asia/Shanghai"
     assert planned["DTSTART"].params["TZID"] == "Asia/Shanghai"
     assert str(planned["STATUS"]) == "CONFIRMED"
-    cancelled = events[f"meeting-{meetings['cancelled']}@gongjian"]
+    cancelled = events[f"meeting-{meetings['cancelled']}@{HOST}"]
     assert str(cancelled["STATUS"]) == "CANCELLED"
     assert int(cancelled["SEQUENCE"]) == 1
-    deadline = events[f"deadline-{world.issue_id}@gongjian"]
+    deadline = events[f"deadline-{world.issue_id}@{HOST}"]
     assert deadline.decoded("DTSTART") == days(30)
     # Moving the meeting raises its SEQUENCE, same UID.
     leader = login("leader")
@@ -85,7 +89,7 @@ def test_the_personal_feed_parses_back(app, login, world, meetings, look):
     )
     again = Calendar.from_ical(anonymous.get(url).data)
     moved = {str(e["UID"]): e for e in again.walk("VEVENT")}[
-        f"meeting-{meetings['planned']}@gongjian"
+        f"meeting-{meetings['planned']}@{HOST}"
     ]
     assert int(moved["SEQUENCE"]) == 1
     assert moved.decoded("DTSTART").replace(tzinfo=None) == datetime.combine(days(4), time(15))
@@ -122,7 +126,7 @@ def test_a_series_downloads_as_ics(login, world, meetings):
     cal = Calendar.from_ical(response.data)
     uids = sorted(str(e["UID"]) for e in cal.walk("VEVENT"))
     assert uids == sorted(
-        [f"meeting-{meetings['planned']}@gongjian", f"meeting-{meetings['cancelled']}@gongjian"]
+        [f"meeting-{meetings['planned']}@{HOST}", f"meeting-{meetings['cancelled']}@{HOST}"]
     )
 
 
@@ -163,3 +167,100 @@ def test_the_personal_feed_s_links_open_in_their_task_force(app, login, world, m
     links = [str(event["URL"]) for event in cal.walk("VEVENT") if "URL" in event]
     assert links
     assert all(link.split("#")[0].endswith(f"?tf={world.task_force_id}") for link in links)
+
+
+def _feed(app, login, persona="member"):
+    return Calendar.from_ical(app.test_client().get(_feed_url(login(persona))).data)
+
+
+def test_a_meeting_says_where_it_is_and_links_its_agenda_from_the_base_url(
+    app, login, world, meetings
+):
+    with app.app_context(), unscoped():
+        meeting = db.session.get(Meeting, meetings["planned"])
+        meeting.place, meeting.online_link = "总行三楼会议室", "https://meeting.tencent.com/dm/42"
+        db.session.commit()
+    saved = app.config["BASE_URL"]
+    app.config["BASE_URL"] = "https://gongjian.bank.example.cn/"
+    try:
+        cal = _feed(app, login)
+    finally:
+        app.config["BASE_URL"] = saved
+    events = {str(e["UID"]): e for e in cal.walk("VEVENT")}
+    # No INSTALLATION_ID: the host of the base URL names the installation.
+    event = events[f"meeting-{meetings['planned']}@gongjian.bank.example.cn"]
+    assert str(event["LOCATION"]) == "总行三楼会议室 · https://meeting.tencent.com/dm/42"
+    agenda = (
+        f"https://gongjian.bank.example.cn/meetings/{meetings['planned']}"
+        f"?tf={world.task_force_id}#agenda"
+    )
+    assert str(event["DESCRIPTION"]) == f"议程：{agenda}"
+    assert str(event["URL"]) == agenda
+    assert [str(c) for c in event["CATEGORIES"].cats] == ["会议"]
+    # An item's deadline has no place; its description links the item.
+    deadline = events[f"deadline-{world.issue_id}@gongjian.bank.example.cn"]
+    assert "LOCATION" not in deadline
+    assert str(deadline["DESCRIPTION"]).startswith(
+        "在攻坚中打开：https://gongjian.bank.example.cn/"
+    )
+
+
+def test_a_one_on_one_names_its_counterpart(app, login, world):
+    with app.app_context(), unscoped():
+        series = make_series(world, "one_on_one", attendee_ids=[world.users["member"]])
+        meeting = make_meeting(
+            series,
+            days(1),
+            invited=[world.users["member"]],
+            counterpart_user_id=world.users["member"],
+            place="行长办公室",
+        )
+        meeting_id = meeting.id
+        name = db.session.get(User, world.users["member"]).display_name
+    events = {str(e["UID"]): e for e in _feed(app, login).walk("VEVENT")}
+    event = events[f"meeting-{meeting_id}@{HOST}"]
+    lines = str(event["DESCRIPTION"]).split("\n")
+    assert lines[0] == f"面谈对象：{name}"
+    assert lines[1].startswith("议程：http://127.0.0.1:5000/meetings/")
+    assert str(event["LOCATION"]) == "行长办公室"
+
+
+def test_uids_name_the_installation_and_stay_the_same(app, login, world, meetings):
+    url = _feed_url(login("member"))
+    app.config["INSTALLATION_ID"] = "gongjian-ccb-jl"
+    try:
+        first = Calendar.from_ical(app.test_client().get(url).data)
+        again = Calendar.from_ical(app.test_client().get(url).data)
+    finally:
+        app.config["INSTALLATION_ID"] = ""
+    uids = [str(e["UID"]) for e in first.walk("VEVENT")]
+    assert uids == [str(e["UID"]) for e in again.walk("VEVENT")]
+    assert uids and all(uid.endswith("@gongjian-ccb-jl") for uid in uids)
+    assert len(set(uids)) == len(uids)
+
+
+def test_the_feed_is_named_for_its_owner_and_task_force_in_their_language(
+    app, login, world, meetings
+):
+    with app.app_context():
+        name = db.session.get(User, world.users["member"]).display_name
+    cal = _feed(app, login)
+    assert str(cal["X-WR-CALNAME"]) == f"{name} · 非存AUM攻坚克难小组 · 攻坚日程"
+    assert str(cal["NAME"]) == str(cal["X-WR-CALNAME"])
+    # An English-speaking owner reads English categories, descriptions and name.
+    with app.app_context():
+        db.session.get(User, world.users["member"]).locale = "en"
+        db.session.commit()
+    english = _feed(app, login)
+    assert str(english["X-WR-CALNAME"]) == f"{name} · 非存AUM攻坚克难小组 · Gongjian schedule"
+    categories = {str(e["CATEGORIES"].cats[0]) for e in english.walk("VEVENT")}
+    assert {"Meeting", "Deadline", "Milestone"} <= categories
+    assert not any("\u4e00" <= ch <= "\u9fff" for c in categories for ch in c)
+    meeting = next(e for e in english.walk("VEVENT") if str(e["UID"]).startswith("meeting-"))
+    assert str(meeting["DESCRIPTION"]).startswith("Agenda: http://")
+
+
+def test_a_series_file_is_named_with_its_task_force(login, world, meetings):
+    response = login("viewer").get(f"/meetings/series/{meetings['series']}/calendar.ics")
+    cal = Calendar.from_ical(response.data)
+    assert str(cal["X-WR-CALNAME"]) == "月度工作推进交流会 · 非存AUM攻坚克难小组 · 攻坚日程"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -96,6 +97,51 @@ class UserInput:
     org_unit_id: int | None = None
     locale: str = "zh_CN"
     password: str | None = None
+    # Who the robots mention: see ``normalize_mobile`` and ``PLATFORM_ID``.
+    mobile: str = ""
+    wecom_userid: str = ""
+    dingtalk_userid: str = ""
+    feishu_user_id: str = ""
+
+
+# An 11-digit mainland mobile number, or + country code and digits (E.164: at most 15).
+CN_MOBILE = re.compile(r"1[3-9]\d{9}")
+INTERNATIONAL_MOBILE = re.compile(r"\+[1-9]\d{6,14}")
+# WeCom userid, DingTalk userId, Feishu open_id ("ou_…") or user_id.
+PLATFORM_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+PLATFORM_FIELDS = ("wecom_userid", "dingtalk_userid", "feishu_user_id")
+
+
+def normalize_mobile(value: str) -> str:
+    """The number without spaces, dashes or brackets; "" for none.
+
+    :raise ValidationFailed: unless it is an 11-digit mainland mobile number or
+        + country code and digits.
+    """
+    number = re.sub(r"[\s()\-]", "", value or "")
+    if not number:
+        return ""
+    if CN_MOBILE.fullmatch(number) or INTERNATIONAL_MOBILE.fullmatch(number):
+        return number
+    raise ValidationFailed(
+        _("Enter an 11-digit mobile number, or + country code and digits."), "mobile"
+    )
+
+
+def masked_mobile(value: str) -> str:
+    """138****8000: enough to recognise a number in the audit log, not to dial it."""
+    return value[:-8] + "****" + value[-4:] if len(value) >= 8 else ("****" if value else "")
+
+
+def _check_robot_ids(data: UserInput) -> None:
+    data.mobile = normalize_mobile(data.mobile)
+    for name in PLATFORM_FIELDS:
+        value = (getattr(data, name) or "").strip()
+        if value and not PLATFORM_ID.fullmatch(value):
+            raise ValidationFailed(
+                _("Letters, digits and . _ - @ only, at most 64 characters."), name
+            )
+        setattr(data, name, value)
 
 
 def _check_user_input(data: UserInput, existing: User | None = None) -> None:
@@ -113,6 +159,7 @@ def _check_user_input(data: UserInput, existing: User | None = None) -> None:
         raise ValidationFailed(_("This e-mail address is already used."), "email")
     if data.org_unit_id is not None and db.session.get(OrgUnit, data.org_unit_id) is None:
         raise ValidationFailed(_("Unknown org unit."), "org_unit_id")
+    _check_robot_ids(data)
 
 
 def create_user(actor: User | None, data: UserInput) -> User:
@@ -129,6 +176,8 @@ def create_user(actor: User | None, data: UserInput) -> User:
         org_unit_id=data.org_unit_id,
         locale=data.locale,
         password_hash=hash_password(data.password),
+        mobile=data.mobile,
+        **{name: getattr(data, name) for name in PLATFORM_FIELDS},
     )
     db.session.add(user)
     try:
@@ -161,8 +210,12 @@ def update_user(actor: User, user: User, data: UserInput, version: int | None) -
             "role": data.role,
             "org_unit_id": data.org_unit_id,
             "locale": data.locale,
+            "mobile": data.mobile,
+            **{name: getattr(data, name) for name in PLATFORM_FIELDS},
         },
     )
+    if "mobile" in changes:
+        changes["mobile"] = [masked_mobile(value or "") for value in changes["mobile"]]
     if changes:
         audit.record(actor, "updated", user, changes, summary=user.username)
     db.session.flush()  # a save that lost the race is refused here, where its form shows it
