@@ -342,13 +342,17 @@ class _Apply:
         """One category row: a new category, or a matched one's new values."""
         if row.state == "new":
             parent = self.categories.get(row.parent) if row.parent is not None else None
-            category = self._new_category(row, parent)
-            audit.record(
+            category = issues.create_category(
                 self.actor,
-                "imported",
-                category,
-                {"name": [None, category.name]},
-                summary=category.name,
+                self.task_force_id,
+                issues.CategoryInput(
+                    name=row.title[:NAME_MAX],
+                    parent_id=parent.id if parent else None,
+                    # Top-level dimensions number their items: the file's prefix, or a free one.
+                    code_prefix=None if parent else (row.prefix or _free_prefix(self.taken)),
+                    description=row.description,
+                ),
+                action="imported",
             )
             self.counts["categories"] += 1
         elif row.state == "changed":
@@ -363,23 +367,6 @@ class _Apply:
             audit.record(self.actor, "imported", category, changes, summary=category.name)
             self.counts["updated"] += 1
         self.categories[index] = category
-
-    def _new_category(self, row: PreviewRow, parent: Category | None) -> Category:
-        category = Category(
-            task_force_id=self.task_force_id,
-            parent_id=parent.id if parent else None,
-            name=row.title[:NAME_MAX],
-            description=row.description,
-            # Top-level dimensions number their items: the file's prefix, or a free one.
-            code_prefix=None if parent else (row.prefix or _free_prefix(self.taken)),
-            sort_order=issues.next_sort_order(self.task_force_id, parent),
-            depth=(parent.depth + 1) if parent else 0,
-        )
-        db.session.add(category)
-        db.session.flush()
-        category.path = f"{parent.path if parent else '/'}{category.id}/"
-        db.session.flush()
-        return category
 
 
 def apply_import(

@@ -52,7 +52,10 @@ def _parent_or_none(task_force_id: int, parent_id: int | None) -> Category | Non
     return parent
 
 
-def create_category(actor: User, task_force_id: int, data: CategoryInput) -> Category:
+def create_category(
+    actor: User, task_force_id: int, data: CategoryInput, action: str = "created"
+) -> Category:
+    """A new category, audited as ``action`` (an import says "imported")."""
     authorize(actor, "category.manage", task_force_id)
     parent = _parent_or_none(task_force_id, data.parent_id)
     prefix = (data.code_prefix or "").strip().upper() or None
@@ -72,7 +75,7 @@ def create_category(actor: User, task_force_id: int, data: CategoryInput) -> Cat
     db.session.add(category)
     db.session.flush()
     category.path = f"{parent.path if parent else '/'}{category.id}/"
-    audit.record(actor, "created", category, {"name": [None, category.name]}, summary=category.name)
+    audit.record(actor, action, category, {"name": [None, category.name]}, summary=category.name)
     return category
 
 
