@@ -298,3 +298,10 @@ def test_the_query_count_does_not_grow_with_the_page(app, world, page, monkeypat
     few = count()
     _grow(app, world, 12)
     assert count() == few
+
+
+@pytest.mark.parametrize("persona", ["leader", "viewer"])
+def test_the_battle_map_links_to_the_stream(app, world, client, persona):
+    _login(client, persona)
+    html = client.get("/").get_data(as_text=True)
+    assert 'data-testid="activity-link-home"' in html and 'href="/activity"' in html
