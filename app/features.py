@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from app import (
+    activity,
     core,
     dashboard,
     decisions,
@@ -36,5 +37,6 @@ FEATURES: tuple[ModuleType, ...] = (
     mindmap,
     notify,
     reports,
+    activity,
     dashboard,
 )

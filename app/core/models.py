@@ -47,7 +47,11 @@ class AuditEvent(db.Model):
     summary: Mapped[str] = mapped_column(String(300), default="")
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_event_entity", "entity_type", "entity_id"),
+        # the activity stream: one task force's events, newest first
+        Index("ix_audit_event_task_force_at", "task_force_id", "at", "id"),
+    )
 
 
 class Notification(db.Model):

@@ -122,6 +122,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The quarterly review pack and PDF exports.
     "report.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
     "report.generate": frozenset(_RUNS_TASK_FORCE),
+    # The activity stream (动态) and the personal feed: members of the task force, each
+    # entry shown only where its object's own view action allows.
+    "activity.view": frozenset(_ON_TASK_FORCE),
 }
 
 
