@@ -66,4 +66,7 @@ def register_history() -> None:
             "supervised": _l("Under supervision"),
             "nudges": _l("Nudges"),
         },
+        values={"escalation": "escalation"},
     )
+    # An item's "escalated" event holds the escalation's id: it reads as its question.
+    history.register_reference("escalation", "escalation", ("question",))

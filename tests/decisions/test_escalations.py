@@ -441,3 +441,17 @@ def test_the_escalation_page_of_a_closed_item_offers_no_change_to_it(app, world,
     form = html.split('data-testid="decision-form"', 1)[1].split("</form>", 1)[0]
     assert 'data-testid="item-read-only"' in form
     assert 'name="new_deadline"' not in form and 'name="new_owner_id"' not in form
+
+
+def test_an_items_history_names_its_escalation_by_the_question(scoped, world, person):
+    from app.core import history
+
+    escalation = _escalate(person, world, question="是否先在长春分行试点？")
+    rows = db.session.execute(
+        select(AuditEvent, factories.User)
+        .join(factories.User, factories.User.id == AuditEvent.actor_id)
+        .where(AuditEvent.entity_type == "issue", AuditEvent.action == "escalated")
+    ).all()
+    (line,) = history.describe(rows)
+    (change,) = [c for c in line.changes if c.field == "escalation"]
+    assert change.new == "是否先在长春分行试点？" != str(escalation.id)
