@@ -372,3 +372,28 @@ def test_the_rule_is_listed_as_daily_and_mandatory(app):
     output = app.test_cli_runner().invoke(args=["reminders", "list"]).output
     line = next(ln for ln in output.splitlines() if ln.startswith("instruction_unanswered"))
     assert "daily" in line and "mandatory" in line
+
+
+# --- the demo ----------------------------------------------------------------------------------
+
+
+def test_the_demo_has_one_answered_instruction_and_one_waiting_on_a_red_item(app):
+    from app import demo
+    from app.core.scope import unscoped
+    from app.issues.lights import LightRules, light_of
+
+    clock.set_now(None)
+    with app.app_context():
+        assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context(), unscoped():
+        aum = db.session.scalar(select(TaskForce).where(TaskForce.key == demo.AUM_KEY))
+        with task_force_scope(aum.id):
+            rows = db.session.scalars(select(Instruction).order_by(Instruction.id)).all()
+            assert [bool(r.answered_at) for r in rows] == [True, False]
+            answered, waiting = rows
+            assert answered.answered_by_id == answered.issue.owner_id
+            assert answered.read_at <= answered.answered_at
+            assert light_of(waiting.issue, LightRules.current()) == "red"
+            board = service.leader_board(waiting.written_by, aum.id).rows
+            board += service.exec_board(waiting.written_by, aum.id).rows
+            assert any(r.issue.id == waiting.issue_id and r.waiting == 1 for r in board)
