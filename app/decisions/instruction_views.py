@@ -42,12 +42,17 @@ class Shown:
         return sum(1 for each in self.instructions if each.answered_at is None)
 
 
+def _answers(user, instruction: Instruction) -> bool:
+    """Its owner answers; another leader may on the owner's behalf, its writer is not shown
+    the buttons to answer their own instruction."""
+    if not can(user, "instruction.answer", instruction):
+        return False
+    return instruction.owner_id == user.id or instruction.written_by_id != user.id
+
+
 def _shown(user, instructions: list[Instruction], write_url: str | None, **kw) -> Shown:
     return Shown(
-        instructions,
-        {each.id for each in instructions if can(user, "instruction.answer", each)},
-        write_url,
-        **kw,
+        instructions, {each.id for each in instructions if _answers(user, each)}, write_url, **kw
     )
 
 
