@@ -141,6 +141,10 @@ class CalendarProvider(Protocol):
 
 MY_ITEMS: Hook[MyItemsProvider] = Hook("my_items")
 ISSUE_PANELS: Hook[IssuePanelsProvider] = Hook("issue_panels")
+# Shown at the top of an issue's page, above everything else, and on its printed forms
+# (the supervision notice, the dossier PDF), where the template is rendered with
+# ``printed`` true: the leader's instructions.
+ISSUE_BANNERS: Hook[IssuePanelsProvider] = Hook("issue_banners")
 AGENDA: Hook[AgendaProvider] = Hook("agenda")
 CALENDAR: Hook[CalendarProvider] = Hook("calendar")
 

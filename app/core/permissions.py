@@ -102,6 +102,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "supervision.nudge": frozenset(_RUNS_TASK_FORCE),
     # Lifting the leader's supervision (组长督办): the leader alone.
     "supervision.lift": frozenset({LEADER}),
+    # The leader's instructions (领导批示): the leaders write them; they are read where the
+    # item is; their owner (object-level on top) or the leaders mark them read and answer.
+    "instruction.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    "instruction.write": frozenset(_RUNS_TASK_FORCE),
+    "instruction.answer": frozenset(_WORKS_ON_TASK_FORCE),
     "scorecard.view": frozenset(_RUNS_TASK_FORCE | {ADMIN}),
     "incentive.manage": frozenset(_RUNS_TASK_FORCE),
     # Front-line submissions (调研意见) and their triage.
@@ -192,6 +197,8 @@ OBJECT_RULES: dict[str, Rule] = {
     "escalation.raise": any_of(runs_task_force, owns, collaborates),
     # Deciding an escalation: the level it was raised to.
     "escalation.decide": of_the_escalated_level,
+    # Reading and answering an instruction: its owner or the leaders.
+    "instruction.answer": any_of(runs_task_force, owns),
     # A meeting or a series: its chair or the leaders.
     "meeting.run": any_of(runs_task_force, chairs),
     # A pilot: the leaders, its owner, the owners of its rollout tasks.

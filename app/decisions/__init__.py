@@ -11,10 +11,13 @@ def init_app(app: Flask) -> None:
     reminder of overdue escalations and the digest's decisions due."""
     from app.core import hooks, nav
     from app.core import reminders as reminder_rules
+    from app.decisions import instruction_views, reminders, review, views
+    from app.decisions import instructions as _instructions  # noqa: F401  (the table)
     from app.decisions import models as _models  # noqa: F401  (registers the tables)
-    from app.decisions import reminders, review, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(instruction_views.bp)
+    hooks.ISSUE_BANNERS.provide(instruction_views.issue_banner)
     for item in views.NAV_ITEMS:
         nav.register(item)
     hooks.ISSUE_PANELS.provide(views._escalation_panel)
@@ -25,6 +28,7 @@ def init_app(app: Flask) -> None:
     for section in review.SECTIONS:
         hooks.REVIEW_SECTIONS.register(section)
     reminder_rules.RULES.register(reminders.ESCALATION_OVERDUE)
+    reminder_rules.RULES.register(reminders.INSTRUCTION_UNANSWERED)
     reminder_rules.add_digest_section(reminders.DECISIONS_DUE)
 
     from app.decisions import labels as _labels

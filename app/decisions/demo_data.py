@@ -23,8 +23,10 @@ from app.core import clock
 from app.core.scope import task_force_scope
 from app.decisions import scorecards, service
 from app.decisions.models import Decision, Escalation
+from app.decisions.service import instructions as orders
 from app.extensions import db
-from app.issues.models import OPEN_STATUSES, Issue
+from app.issues.lights import LightRules, light_of
+from app.issues.models import OPEN_STATUSES, RED, Issue
 from app.people.models import OrgUnit, TaskForce, User
 
 # The literal data (escalations, decisions, notes, incentives) lives beside this module.
@@ -33,6 +35,7 @@ HISTORY = DATA["history"]
 CURRENT = DATA["current"]
 SUPERVISION = DATA["supervision"]
 INCENTIVES = DATA["incentives"]
+INSTRUCTIONS = DATA["instructions"]
 
 
 def _working_day(day: date) -> date:
@@ -66,6 +69,7 @@ def build(task_force: TaskForce, users: dict[str, User], today: date) -> int:
         added += _current(users, items, today)
         _nudges(users, items, today)
         _incentives(task_force, users, items, today)
+        _instructions(users, items, today)
     return added
 
 
@@ -229,4 +233,34 @@ def _incentives(
                     issue_id=issue.id if issue is not None else None,
                 ),
             )
+            db.session.flush()
+
+
+def _instructions(users: dict[str, User], items: dict[str, Issue], today: date) -> None:
+    """The executive leader's instruction on an item, answered by its owner two days later;
+    the leader's instruction yesterday on the first red item, still waiting for its answer."""
+    spec = INSTRUCTIONS["answered"]
+    issue = _open(items, spec["item"])
+    if issue is not None and issue.owner_id is not None:
+        day = today - timedelta(days=spec["days_ago"])
+        with clock.frozen_at(_working_time(day, spec["text"])):
+            instruction = orders.write_instruction(users["exec"], issue, spec["text"])
+            db.session.flush()
+        day = today - timedelta(days=spec["answered_days_ago"])
+        with clock.frozen_at(_working_time(day, spec["answer"])):
+            owner = db.session.get(User, issue.owner_id)
+            orders.mark_read(owner, instruction)
+            orders.answer_instruction(owner, instruction, spec["answer"])
+            db.session.flush()
+    spec = INSTRUCTIONS["waiting"]
+    rules = LightRules.current()
+    red = sorted(
+        (i for i in items.values() if i.status in OPEN_STATUSES and i.owner_id is not None),
+        key=lambda i: (i.deadline is None, i.deadline, i.code),
+    )
+    red = [i for i in red if light_of(i, rules) == RED]
+    if red:
+        day = today - timedelta(days=spec["days_ago"])
+        with clock.frozen_at(_working_time(day, spec["text"])):
+            orders.write_instruction(users["leader"], red[0], spec["text"])
             db.session.flush()

@@ -47,6 +47,16 @@ def register_history() -> None:
         names=("question",),
     )
     history.register(
+        "instruction",
+        _l("Leader's instruction"),
+        actions={
+            "written": _l("Instruction written"),
+            "read": _l("Instruction read"),
+            "answered": _l("Instruction answered"),
+        },
+        fields={"answer": _l("How it is carried out")},
+    )
+    history.register(
         "incentive",
         _l("Incentive"),
         actions={"recorded": _l("Incentive recorded")},

@@ -1,5 +1,6 @@
 """The reminders about escalations: one pending past its due date (daily, to its
-deciders), and the decisions due in Monday's digest. ``init_app`` registers them
+deciders), and the decisions due in Monday's digest; the leader's instruction not yet
+answered (daily, to its owner). ``init_app`` registers them
 (``core/reminders.py``); ``notify`` runs them."""
 
 from __future__ import annotations
@@ -7,12 +8,22 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, or_, select
 
+from app.core import clock
 from app.core.i18n import gettext as _
 from app.core.permissions import EXEC_LEADER, LEADER
-from app.core.reminders import DigestSection, Rule, RuleContext, question, week_of
+from app.core.reminders import (
+    DigestSection,
+    Rule,
+    RuleContext,
+    as_datetime,
+    question,
+    week_of,
+)
+from app.decisions.instructions import Instruction
 from app.decisions.models import LEVEL_EXEC, LEVEL_LEADER, PENDING, Escalation
+from app.decisions.service import instructions
 from app.extensions import db
-from app.issues.models import Issue
+from app.issues.models import OPEN_STATUSES, Issue
 from app.people.models import Membership
 
 # --- escalations pending past their due date -----------------------------------------------
@@ -99,3 +110,70 @@ def _decisions_due_lines(ctx: RuleContext, task_force_ids: list[int]) -> dict[in
 
 
 DECISIONS_DUE = DigestSection(_l("Decisions due"), _decisions_due_lines)
+
+
+# --- the leader's instructions not answered yet --------------------------------------------
+
+
+def _instruction_unanswered(ctx: RuleContext) -> Select:
+    # Its owner (the escalation's raiser, else the item's owner), every day until answered,
+    # while the item is open and the owner is on the task force.
+    owner = instructions.owner_column()
+    return (
+        select(
+            owner.label("recipient_id"),
+            Instruction.task_force_id,
+            Instruction.id.label("subject_id"),
+            Instruction.issue_id,
+            Instruction.escalation_id,
+            Instruction.text,
+            Instruction.written_at,
+            Issue.code,
+            Issue.title,
+        )
+        .join(Issue, Issue.id == Instruction.issue_id)
+        .outerjoin(Escalation, Escalation.id == Instruction.escalation_id)
+        .join(
+            Membership,
+            and_(
+                Membership.task_force_id == Instruction.task_force_id, Membership.user_id == owner
+            ),
+        )
+        .where(
+            Instruction.answered_at.is_(None),
+            Issue.status.in_(OPEN_STATUSES),
+            Membership.active_on(ctx.today),
+        )
+    )
+
+
+def _instruction_unanswered_text(row, ctx: RuleContext, extra) -> str:
+    return _(
+        "The leader's instruction on %(code)s %(title)s of %(day)s awaits your answer "
+        "on how it is carried out: %(text)s",
+        code=row.code,
+        title=row.title,
+        day=clock.local_date(as_datetime(row.written_at)).isoformat(),
+        text=question(row.text),
+    )
+
+
+def _instruction_link(row) -> str:
+    if row.escalation_id is not None:
+        return f"/escalations/{row.escalation_id}#instruction-{row.subject_id}"
+    return f"/issues/{row.issue_id}#instruction-{row.subject_id}"
+
+
+INSTRUCTION_UNANSWERED = Rule(
+    name="instruction_unanswered",
+    label=_l("The leader's instruction awaiting your answer (daily)"),
+    subject_type="instruction",
+    targets=_instruction_unanswered,
+    key=lambda row, ctx: (
+        f"instruction_unanswered:{row.subject_id}:{row.recipient_id}:{ctx.today.isoformat()}"
+    ),
+    message=_instruction_unanswered_text,
+    link=_instruction_link,
+    mandatory=True,
+    order=85,
+)

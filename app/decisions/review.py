@@ -2,9 +2,10 @@
 
 Escalations and decisions (order 60): the decision register filtered on the quarter's
 raising dates (``/decisions?raised_from=…&raised_to=…`` shows the same figures), its
-figures by kind and level and its latest rows. Scorecards and recognition (order 90):
-the member scorecard over the quarter (``/scorecards?start=…&end=…``), top lines only,
-and the incentives recorded in the quarter.
+figures by kind and level and its latest rows. The leader's instructions (order 65): each
+one written in the quarter, and whether it was answered (carried out). Scorecards and
+recognition (order 90): the member scorecard over the quarter
+(``/scorecards?start=…&end=…``), top lines only, and the incentives recorded in the quarter.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from app.core import hooks
 from app.decisions import scorecards as cards
 from app.decisions import service
 from app.decisions.models import POSITIVE, Incentive
+from app.decisions.service import instructions
 from app.extensions import db
 
 ROWS = 10  # decisions listed; the figures count them all
@@ -44,6 +46,21 @@ def decisions_section(task_force_id: int, quarter) -> dict:
             (_("Decisions taken on them"), figures.decided),
             (_("Median time to decision"), _days(figures.median_days)),
             (_("Decisions overdue now"), figures.overdue_now),
+        ],
+    }
+
+
+def instructions_section(task_force_id: int, quarter) -> dict:
+    """The leader's instructions written in the quarter and whether each was carried out
+    (answered)."""
+    rows = instructions.instructions_between(task_force_id, quarter.first_day, quarter.last_day)
+    answered = sum(1 for row in rows if row.instruction.answered_at is not None)
+    return {
+        "rows": rows,
+        "answered": answered,
+        "figures": [
+            (_("Leader's instructions written this quarter"), len(rows)),
+            (_("Instructions answered (carried out)"), f"{answered} / {len(rows)}"),
         ],
     }
 
@@ -80,6 +97,13 @@ SECTIONS = (
         _l("Escalations and decisions"),
         "decisions/_review_decisions.html",
         decisions_section,
+    ),
+    hooks.ReviewSection(
+        "instructions",
+        65,
+        _l("Leader's instructions"),
+        "decisions/_review_instructions.html",
+        instructions_section,
     ),
     hooks.ReviewSection(
         "scorecards",

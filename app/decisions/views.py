@@ -36,7 +36,7 @@ from app.core.web import (
     form_error,
     requires,
 )
-from app.decisions import exports, scorecards, service
+from app.decisions import exports, instruction_views, scorecards, service
 from app.decisions.forms import (
     DecisionForm,
     EscalationForm,
@@ -275,6 +275,7 @@ def _escalation_page(escalation: Escalation, status: int = 200, meetings=None, *
             schedule_form=_schedule_form(escalation, meetings, forms.get("schedule_form")),
             schedule_confirmation=forms.get("schedule_confirmation"),
             today=clock.today(),
+            banners=instruction_views.escalation_block(current_user, escalation),
         ),
         status,
     )

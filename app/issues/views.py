@@ -366,6 +366,7 @@ def _detail_context(issue, **forms):
         "today": rules.today,
         "path_defined": bool(issue.solution.strip()) and bool(issue.milestones),
         "panels": hooks.ISSUE_PANELS.collect(current_user, issue),
+        "banners": hooks.ISSUE_BANNERS.collect(current_user, issue),
     }
 
 
@@ -617,6 +618,7 @@ def supervision_notice(issue_id: int):
         light_reasons=light_reasons(issue, rules),
         today=rules.today,
         open_statuses=OPEN_STATUSES,
+        banners=hooks.ISSUE_BANNERS.collect(current_user, issue),
     )
 
 

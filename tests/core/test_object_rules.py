@@ -36,6 +36,7 @@ EXPECTED = {
     "issue.work": ({"owner", "collaborator"}, RUNS, "item"),
     "escalation.raise": ({"owner", "collaborator"}, RUNS, "item"),
     "meeting.run": ({"chair"}, RUNS, "meeting"),
+    "instruction.answer": ({"owner"}, RUNS, "instruction"),
     "pilot.work": ({"owner", "rollout_owner"}, RUNS, "pilot"),
     "rollout.update": ({"owner", "pilot_owner"}, RUNS, "rollout"),
 }

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app.core.scope import unscoped
+from app.decisions.instructions import Instruction
 from app.decisions.models import Decision, Escalation, Incentive, Nudge
 from app.extensions import db
 from app.intake.models import Submission
@@ -72,6 +73,24 @@ def _grow(app, world, n: int) -> None:
                 status="decided" if i % 3 == 0 else "pending",
             )
             db.session.add(escalation)
+            db.session.flush()
+            # The leader's instructions on the world's item (some on its escalations, some
+            # read, some answered) and on the boards' items.
+            db.session.add(
+                Instruction(
+                    task_force_id=task_force.id,
+                    issue_id=escalation.issue_id if i % 2 == 0 else issue.id,
+                    escalation_id=escalation.id if i % 4 == 0 else None,
+                    text=f"批示{i}",
+                    written_by_id=leader,
+                    written_at=datetime(2024, 5, 2, tzinfo=UTC) + timedelta(hours=i),
+                    read_at=datetime(2024, 5, 3, tzinfo=UTC) if i % 3 else None,
+                    read_by_id=user.id if i % 3 else None,
+                    answer="已落实" if i % 5 == 0 else "",
+                    answered_at=datetime(2024, 5, 4, tzinfo=UTC) if i % 5 == 0 else None,
+                    answered_by_id=user.id if i % 5 == 0 else None,
+                )
+            )
             meeting = Meeting(
                 task_force_id=task_force.id,
                 series_id=series.id,
@@ -173,7 +192,7 @@ def test_query_counts_do_not_grow_with_the_rows(app, world, monkeypatch):
     after = _counts(app, world)
     assert after == before
     assert {k: v for k, v in after.items() if "/issues/" in k} == {
-        f"{p} /issues/{world.issue_id}": 11 for p in ("leader", "member")
+        f"{p} /issues/{world.issue_id}": 12 for p in ("leader", "member")
     }
     # Every page, the item's with its panels (escalations, pilots, meetings) included.
     assert {k: v for k, v in after.items() if v > 12} == {}

@@ -15,8 +15,10 @@ from app.core import audit, clock
 from app.core.errors import InvalidTransition
 from app.core.paging import within
 from app.core.permissions import authorize
+from app.decisions.instructions import Instruction
 from app.decisions.models import Nudge
 from app.decisions.service.escalations import _tell
+from app.decisions.service.instructions import unanswered_clause
 from app.extensions import db
 from app.issues.lights import LightRules, light_clause, light_expression
 from app.issues.models import OPEN_STATUSES, RED, YELLOW, Issue
@@ -40,11 +42,34 @@ def _nudge_count():
     )
 
 
+def _waiting_count():
+    """The item's instructions not answered yet."""
+    return (
+        select(func.count(Instruction.id))
+        .where(Instruction.issue_id == Issue.id, Instruction.answered_at.is_(None))
+        .correlate(Issue)
+        .scalar_subquery()
+        .label("waiting")
+    )
+
+
+def board_light(rules: LightRules):
+    """The colour of an item on the boards: its light, but red while the leader's
+    instruction on it is not answered."""
+    return case((unanswered_clause(), RED), else_=light_expression(rules))
+
+
+def board_red(rules: LightRules):
+    """Red on the boards: a red light, or an unanswered instruction."""
+    return or_(light_clause(rules, RED), unanswered_clause())
+
+
 @dataclass
 class BoardRow:
     issue: Issue
     light: str
     nudges: int
+    waiting: int = 0  # the leader's instructions not answered
 
 
 @dataclass
@@ -67,7 +92,7 @@ def _board(task_force_id: int, condition, page: int, per_page: int) -> BoardPage
     )
     total = db.session.scalar(select(func.count(Issue.id)).where(*where)) or 0
     page, pages = within(page, total, per_page)
-    urgency = case((light_clause(rules, RED), 0), (light_clause(rules, YELLOW), 1), else_=2)
+    urgency = case((board_red(rules), 0), (light_clause(rules, YELLOW), 1), else_=2)
     order = (Issue.supervised.desc(), urgency, Issue.deadline.is_(None), Issue.deadline, Issue.id)
     shown = (
         select(Issue.id, urgency.label("urgency"))
@@ -78,7 +103,7 @@ def _board(task_force_id: int, condition, page: int, per_page: int) -> BoardPage
         .subquery()
     )
     rows = db.session.execute(
-        select(Issue, light_expression(rules).label("light"), _nudge_count())
+        select(Issue, board_light(rules).label("light"), _nudge_count(), _waiting_count())
         .join(shown, shown.c.id == Issue.id)
         .options(joinedload(Issue.owner))
         .order_by(
@@ -90,7 +115,13 @@ def _board(task_force_id: int, condition, page: int, per_page: int) -> BoardPage
         )
     ).unique()
     return BoardPage(
-        [BoardRow(issue, light, nudges or 0) for issue, light, nudges in rows], total, page, pages
+        [
+            BoardRow(issue, light, nudges or 0, waiting or 0)
+            for issue, light, nudges, waiting in rows
+        ],
+        total,
+        page,
+        pages,
     )
 
 
@@ -101,15 +132,15 @@ def leader_board(actor: User, task_force_id: int, page: int = 1, per_page: int =
 
 
 def exec_board(actor: User, task_force_id: int, page: int = 1, per_page: int = 50) -> BoardPage:
-    """执行组长抓日常督导: everything else that is red, yellow (due soon, a milestone late,
-    stale) or not acknowledged by its owner."""
+    """执行组长抓日常督导: everything else that is red (or has an unanswered instruction),
+    yellow (due soon, a milestone late, stale) or not acknowledged by its owner."""
     authorize(actor, "supervision.view", task_force_id)
     return _board(
         task_force_id,
         lambda rules: and_(
             ~major_clause(),
             or_(
-                light_clause(rules, RED),
+                board_red(rules),
                 light_clause(rules, YELLOW),
                 and_(Issue.owner_id.is_not(None), Issue.acknowledged_at.is_(None)),
             ),
