@@ -11,14 +11,19 @@ def init_app(app: Flask) -> None:
     reminder of overdue escalations and the digest's decisions due."""
     from app.core import hooks, nav
     from app.core import reminders as reminder_rules
+    from app.decisions import extension_views, reminders, review, views
+    from app.decisions import extensions as _extensions  # noqa: F401  (registers the table)
     from app.decisions import models as _models  # noqa: F401  (registers the tables)
-    from app.decisions import reminders, review, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(extension_views.bp)
     for item in views.NAV_ITEMS:
         nav.register(item)
+    # The deadline's extensions first: the original deadline stays in view near the top.
+    hooks.ISSUE_PANELS.provide(extension_views._extension_panel)
     hooks.ISSUE_PANELS.provide(views._escalation_panel)
     hooks.MY_ITEMS.provide(views._my_escalations)
+    hooks.MY_ITEMS.provide(extension_views._my_extensions)
     hooks.CALENDAR.provide(views._escalation_due_dates)
     hooks.AGENDA.provide(views._pending_escalations)
     hooks.MEETING_PANELS.provide(views._decisions_of_meeting)
@@ -30,3 +35,4 @@ def init_app(app: Flask) -> None:
     from app.decisions import labels as _labels
 
     _labels.register_history()
+    extension_views.register_history()
