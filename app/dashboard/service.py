@@ -27,7 +27,7 @@ from app.issues.models import (
     Issue,
     Milestone,
 )
-from app.issues.service import CategoryRow, category_tree, headline_counts
+from app.issues.service import CategoryRow, category_tree, delayed_clause, headline_counts
 from app.kpis import service as kpi_service
 from app.kpis.service import Standing
 from app.people.models import User
@@ -45,6 +45,8 @@ class Totals:
     yellow: int
     green: int
     major_open: int
+    # Items whose deadline was extended more than once (approved 延期申请), any status.
+    delayed_twice: int
 
 
 @dataclass
@@ -120,6 +122,7 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
             count.filter(light_clause(rules, YELLOW)),
             count.filter(light_clause(rules, GREEN)),
             count.filter(is_open & Issue.major.is_(True)),
+            count.filter(delayed_clause(2)),
         ).where(in_tf)
     ).one()
     quarter = QuarterFigures(as_of.quarter, *row[: len(quarter_columns)])

@@ -11,7 +11,7 @@ def init_app(app: Flask) -> None:
     reminder of overdue escalations and the digest's decisions due."""
     from app.core import hooks, nav
     from app.core import reminders as reminder_rules
-    from app.decisions import extension_views, reminders, review, views
+    from app.decisions import extension_review, extension_views, reminders, review, views
     from app.decisions import extensions as _extensions  # noqa: F401  (registers the table)
     from app.decisions import models as _models  # noqa: F401  (registers the tables)
 
@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     hooks.MEETING_PANELS.provide(views._decisions_of_meeting)
     for section in review.SECTIONS:
         hooks.REVIEW_SECTIONS.register(section)
+    hooks.REVIEW_SECTIONS.register(extension_review.SECTION)
     reminder_rules.RULES.register(reminders.ESCALATION_OVERDUE)
     reminder_rules.add_digest_section(reminders.DECISIONS_DUE)
 
