@@ -103,6 +103,29 @@ def _light_lists(in_tf, rules: LightRules, limit: int) -> dict[str, list[Issue]]
     return lists
 
 
+def _owner_loads(in_tf, rules: LightRules) -> list[OwnerLoad]:
+    """Open, overdue and closed items per owner, most overdue first: one query."""
+    is_open = Issue.status.in_(OPEN_STATUSES)
+    count = func.count(Issue.id)
+    # Grouping by the user's primary key lets PostgreSQL return the user's columns too.
+    per_owner = db.session.execute(
+        select(
+            User,
+            count.filter(is_open),
+            count.filter(is_open & (Issue.deadline < rules.today)),
+            count.filter(Issue.status == CLOSED),
+        )
+        .select_from(Issue)
+        .outerjoin(User, User.id == Issue.owner_id)
+        .where(in_tf, Issue.status != DROPPED)
+        .group_by(User.id)
+    ).all()
+    return sorted(
+        (OwnerLoad(user, o, od, c) for user, o, od, c in per_owner),
+        key=lambda load: (-load.overdue, -load.open, load.owner.display_name if load.owner else ""),
+    )
+
+
 def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleMap:
     authorize(actor, "issue.view", task_force_id)
     rules = LightRules.current()
@@ -153,23 +176,7 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
             .limit(20)
         )
     )
-    # Grouping by the user's primary key lets PostgreSQL return the user's columns too.
-    per_owner = db.session.execute(
-        select(
-            User,
-            count.filter(is_open),
-            count.filter(is_open & (Issue.deadline < rules.today)),
-            count.filter(Issue.status == CLOSED),
-        )
-        .select_from(Issue)
-        .outerjoin(User, User.id == Issue.owner_id)
-        .where(in_tf, Issue.status != DROPPED)
-        .group_by(User.id)
-    ).all()
-    owners = sorted(
-        (OwnerLoad(user, o, od, c) for user, o, od, c in per_owner),
-        key=lambda load: (-load.overdue, -load.open, load.owner.display_name if load.owner else ""),
-    )
+    owners = _owner_loads(in_tf, rules)
     lights = _light_lists(in_tf, rules, list_limit)
     dimensions = [r for r in category_tree(task_force_id, include_archived=False) if r.depth <= 1]
     return BattleMap(
