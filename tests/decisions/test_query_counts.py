@@ -189,7 +189,8 @@ def test_query_counts_do_not_grow_with_the_rows(app, world, monkeypatch):
     assert after == before
     assert {k: v for k, v in after.items() if "/issues/" in k} == {
         # 12: the deadline extensions' panel reads the item's requests in one query.
-        f"{p} /issues/{world.issue_id}": 12 for p in ("leader", "member")
+        f"{p} /issues/{world.issue_id}": 12
+        for p in ("leader", "member")
     }
     # Every page, the item's with its panels (escalations, pilots, meetings) included.
     assert {k: v for k, v in after.items() if v > 12} == {}
