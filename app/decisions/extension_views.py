@@ -122,7 +122,7 @@ def _extension_panel(user, issue):
             _("Deadline extensions"),
             "decisions/_extension_panel.html",
             [panel],
-            len(history.requests),
+            len(history.requests) or None,
         )
     ]
 
