@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core.errors import InvalidTransition, PermissionDenied, StaleEdit, ValidationFailed
+from app.core.links import in_task_force
 from app.core.models import AuditEvent, Notification
 from app.core.scope import task_force_scope
 from app.core.unit import committing
@@ -40,6 +41,7 @@ def _light(issue: Issue) -> str:
 
 
 def test_the_owner_asks_and_the_deciders_are_told(scoped, world, person):
+    person("exec_leader").locale = "en"  # each decider is told in their own language
     extension = _ask(person, world)
     assert extension.status == PENDING
     assert extension.current_deadline == days(30) and extension.requested_deadline == days(44)
@@ -51,6 +53,13 @@ def test_the_owner_asks_and_the_deciders_are_told(scoped, world, person):
     assert message.link == f"/issues/{world.issue_id}#panel-extensions"
     assert message.task_force_id == world.task_force_id  # the link opens there (?tf=)
     assert "2024-07-17" in message.text and "系统对接延后" in message.text
+    assert message.text.startswith(f"{person('member').display_name} asks to move the deadline")
+    leader_message = next(n for n in told if n.recipient_id == world.users["leader"])
+    assert "申请将" in leader_message.text
+    # Delivered, the link opens the item in its task force, like other messages' links.
+    assert in_task_force(message.link, message.task_force_id) == (
+        f"/issues/{world.issue_id}?tf={world.task_force_id}#panel-extensions"
+    )
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"requested", "extension_requested"} <= actions
 
