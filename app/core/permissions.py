@@ -98,6 +98,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "escalation.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
     "escalation.raise": frozenset(_WORKS_ON_TASK_FORCE),
     "escalation.decide": frozenset(_RUNS_TASK_FORCE),
+    # Deadline extension requests (延期申请): the item's owner asks; the executive leader
+    # or the leader decides, the leader alone for a major item.
+    "extension.request": frozenset(_WORKS_ON_TASK_FORCE),
+    "extension.decide": frozenset(_RUNS_TASK_FORCE),
     "supervision.view": frozenset(_RUNS_TASK_FORCE),
     "supervision.nudge": frozenset(_RUNS_TASK_FORCE),
     # Lifting the leader's supervision (组长督办): the leader alone.
@@ -199,6 +203,10 @@ OBJECT_RULES: dict[str, Rule] = {
     "escalation.decide": of_the_escalated_level,
     # Reading and answering an instruction: its owner or the leaders.
     "instruction.answer": any_of(runs_task_force, owns),
+    # Asking for a later deadline: the item's owner only (the object is the item).
+    "extension.request": owns,
+    # Deciding an extension request: the leader for a major item, else either leader.
+    "extension.decide": of_the_escalated_level,
     # A meeting or a series: its chair or the leaders.
     "meeting.run": any_of(runs_task_force, chairs),
     # A pilot: the leaders, its owner, the owners of its rollout tasks.

@@ -27,7 +27,7 @@ from app.issues.models import (
     Issue,
     Milestone,
 )
-from app.issues.service import CategoryRow, category_tree, headline_counts
+from app.issues.service import CategoryRow, category_tree, delayed_clause, headline_counts
 from app.kpis import service as kpi_service
 from app.kpis.service import Standing
 from app.people.models import User
@@ -45,6 +45,8 @@ class Totals:
     yellow: int
     green: int
     major_open: int
+    # Items whose deadline was extended more than once (approved 延期申请), any status.
+    delayed_twice: int
 
 
 @dataclass
@@ -101,6 +103,29 @@ def _light_lists(in_tf, rules: LightRules, limit: int) -> dict[str, list[Issue]]
     return lists
 
 
+def _owner_loads(in_tf, rules: LightRules) -> list[OwnerLoad]:
+    """Open, overdue and closed items per owner, most overdue first: one query."""
+    is_open = Issue.status.in_(OPEN_STATUSES)
+    count = func.count(Issue.id)
+    # Grouping by the user's primary key lets PostgreSQL return the user's columns too.
+    per_owner = db.session.execute(
+        select(
+            User,
+            count.filter(is_open),
+            count.filter(is_open & (Issue.deadline < rules.today)),
+            count.filter(Issue.status == CLOSED),
+        )
+        .select_from(Issue)
+        .outerjoin(User, User.id == Issue.owner_id)
+        .where(in_tf, Issue.status != DROPPED)
+        .group_by(User.id)
+    ).all()
+    return sorted(
+        (OwnerLoad(user, o, od, c) for user, o, od, c in per_owner),
+        key=lambda load: (-load.overdue, -load.open, load.owner.display_name if load.owner else ""),
+    )
+
+
 def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleMap:
     authorize(actor, "issue.view", task_force_id)
     rules = LightRules.current()
@@ -120,6 +145,7 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
             count.filter(light_clause(rules, YELLOW)),
             count.filter(light_clause(rules, GREEN)),
             count.filter(is_open & Issue.major.is_(True)),
+            count.filter(delayed_clause(2)),
         ).where(in_tf)
     ).one()
     quarter = QuarterFigures(as_of.quarter, *row[: len(quarter_columns)])
@@ -150,23 +176,7 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
             .limit(20)
         )
     )
-    # Grouping by the user's primary key lets PostgreSQL return the user's columns too.
-    per_owner = db.session.execute(
-        select(
-            User,
-            count.filter(is_open),
-            count.filter(is_open & (Issue.deadline < rules.today)),
-            count.filter(Issue.status == CLOSED),
-        )
-        .select_from(Issue)
-        .outerjoin(User, User.id == Issue.owner_id)
-        .where(in_tf, Issue.status != DROPPED)
-        .group_by(User.id)
-    ).all()
-    owners = sorted(
-        (OwnerLoad(user, o, od, c) for user, o, od, c in per_owner),
-        key=lambda load: (-load.overdue, -load.open, load.owner.display_name if load.owner else ""),
-    )
+    owners = _owner_loads(in_tf, rules)
     lights = _light_lists(in_tf, rules, list_limit)
     dimensions = [r for r in category_tree(task_force_id, include_archived=False) if r.depth <= 1]
     return BattleMap(

@@ -7,26 +7,41 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Escalations' pages and menu entries; their panels on items and meetings, "my items",
-    due dates on the calendar, pending ones on the agenda; the review pack's sections; the
-    reminder of overdue escalations and the digest's decisions due."""
+    due dates on the calendar, pending ones on the agenda; the leaders' instructions (批示)
+    at the top of an item and deadline extension requests (延期申请) in its panels; the
+    review pack's sections; the reminders of overdue escalations and unanswered
+    instructions, and the digest's decisions due."""
     from app.core import hooks, nav
     from app.core import reminders as reminder_rules
-    from app.decisions import instruction_views, reminders, review, views
+    from app.decisions import (
+        extension_review,
+        extension_views,
+        instruction_views,
+        reminders,
+        review,
+        views,
+    )
+    from app.decisions import extensions as _extensions  # noqa: F401  (registers the table)
     from app.decisions import instructions as _instructions  # noqa: F401  (the table)
     from app.decisions import models as _models  # noqa: F401  (registers the tables)
 
     app.register_blueprint(views.bp)
     app.register_blueprint(instruction_views.bp)
+    app.register_blueprint(extension_views.bp)
     hooks.ISSUE_BANNERS.provide(instruction_views.issue_banner)
     for item in views.NAV_ITEMS:
         nav.register(item)
+    # The deadline's extensions first: the original deadline stays in view near the top.
+    hooks.ISSUE_PANELS.provide(extension_views._extension_panel)
     hooks.ISSUE_PANELS.provide(views._escalation_panel)
     hooks.MY_ITEMS.provide(views._my_escalations)
+    hooks.MY_ITEMS.provide(extension_views._my_extensions)
     hooks.CALENDAR.provide(views._escalation_due_dates)
     hooks.AGENDA.provide(views._pending_escalations)
     hooks.MEETING_PANELS.provide(views._decisions_of_meeting)
     for section in review.SECTIONS:
         hooks.REVIEW_SECTIONS.register(section)
+    hooks.REVIEW_SECTIONS.register(extension_review.SECTION)
     reminder_rules.RULES.register(reminders.ESCALATION_OVERDUE)
     reminder_rules.RULES.register(reminders.INSTRUCTION_UNANSWERED)
     reminder_rules.add_digest_section(reminders.DECISIONS_DUE)
@@ -34,3 +49,4 @@ def init_app(app: Flask) -> None:
     from app.decisions import labels as _labels
 
     _labels.register_history()
+    extension_views.register_history()

@@ -23,6 +23,7 @@ from app.core import clock
 from app.core.scope import task_force_scope
 from app.decisions import scorecards, service
 from app.decisions.models import Decision, Escalation
+from app.decisions.service import extensions as extension_service
 from app.decisions.service import instructions as orders
 from app.extensions import db
 from app.issues.lights import LightRules, light_of
@@ -36,6 +37,7 @@ CURRENT = DATA["current"]
 SUPERVISION = DATA["supervision"]
 INCENTIVES = DATA["incentives"]
 INSTRUCTIONS = DATA["instructions"]
+EXTENSIONS = DATA["extensions"]
 
 
 def _working_day(day: date) -> date:
@@ -70,6 +72,7 @@ def build(task_force: TaskForce, users: dict[str, User], today: date) -> int:
         _nudges(users, items, today)
         _incentives(task_force, users, items, today)
         _instructions(users, items, today)
+        _extensions(users, items, today)
     return added
 
 
@@ -264,3 +267,46 @@ def _instructions(users: dict[str, User], items: dict[str, Issue], today: date) 
         with clock.frozen_at(_working_time(day, spec["text"])):
             orders.write_instruction(users["leader"], red[0], spec["text"])
             db.session.flush()
+def _ask_and_decide(
+    users: dict[str, User], issue: Issue, today: date, spec: dict, new_deadline: date
+):
+    """One request by the item's owner on its day; decided by the executive leader on
+    the day ``spec`` says, if it says one."""
+    owner = db.session.get(User, issue.owner_id)
+    asked_on = today - timedelta(days=spec["asked_days_ago"])
+    with clock.frozen_at(_working_time(asked_on, spec["reason"], latest=300)):
+        extension = extension_service.request_extension(owner, issue, new_deadline, spec["reason"])
+        db.session.flush()
+    if "decided_days_ago" in spec:
+        decided_on = today - timedelta(days=spec["decided_days_ago"])
+        with clock.frozen_at(_working_time(decided_on, spec["comment"], earliest=320)):
+            extension_service.decide_extension(
+                users["exec"], extension, "declined" not in spec, spec["comment"]
+            )
+            db.session.flush()
+    return extension
+
+
+def _extensions(users: dict[str, User], items: dict[str, Issue], today: date) -> None:
+    """Deadline extension requests (延期申请): an item extended twice (its deadline today is
+    the second extension's), one declined, one awaiting the executive leader."""
+    twice = EXTENSIONS["twice"]
+    issue = _open(items, twice["item"])
+    if issue is not None and issue.deadline is not None:
+        final = issue.deadline
+        issue.deadline = final - timedelta(days=twice["original_days_before"])
+        for step in twice["steps"]:
+            _ask_and_decide(users, issue, today, step, final - timedelta(days=step["days_before"]))
+    declined = EXTENSIONS["declined"]
+    issue = _open(items, declined["item"])
+    if issue is not None and issue.deadline is not None:
+        spec = {**declined, "declined": True}
+        _ask_and_decide(
+            users, issue, today, spec, issue.deadline + timedelta(days=declined["days_later"])
+        )
+    pending = EXTENSIONS["pending"]
+    issue = _open(items, pending["item"])
+    if issue is not None and issue.deadline is not None:
+        _ask_and_decide(
+            users, issue, today, pending, issue.deadline + timedelta(days=pending["days_later"])
+        )

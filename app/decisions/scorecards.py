@@ -11,6 +11,8 @@ A scorecard covers a period [start, end] and is read as of today:
 - days since the last update: since the person's latest progress note (for an org unit:
   the latest note on its items), up to the end of the period;
 - nudges received and escalations raised within the period (for an org unit: on its items);
+- deadline extensions asked for within the period (by the person; for an org unit: on its
+  items), and granted: those among them approved (decided, like asked, in the period);
 - incentives: positive and negative ones dated within the period.
 
 Every figure comes from a grouped query; the number of queries is fixed.
@@ -30,6 +32,7 @@ from app.core import audit, clock
 from app.core.errors import NotFound, ValidationFailed
 from app.core.i18n import pinyin_key, pinyin_order
 from app.core.permissions import authorize
+from app.decisions.extensions import APPROVED, DeadlineExtension
 from app.decisions.models import (
     INCENTIVE_KINDS,
     NEGATIVE,
@@ -56,6 +59,7 @@ SORT_KEYS = (
     "days_since_update",
     "nudges",
     "escalations",
+    "extensions_asked",
     "incentives",
 )
 
@@ -72,6 +76,8 @@ class ScoreLine:
     days_since_update: int | None = None
     nudges: int = 0
     escalations: int = 0
+    extensions_asked: int = 0
+    extensions_granted: int = 0
     positive: int = 0
     negative: int = 0
 
@@ -136,6 +142,7 @@ def scorecard_lines(
     _count_late_closures(lines, task_force_id, period, by)
     _count_days_since_update(lines, task_force_id, period, by)
     _count_nudges_and_escalations(lines, task_force_id, period, by)
+    _count_extensions(lines, task_force_id, period, by)
     if only is None:  # a person's record counts the incentives from its list
         _count_incentives(lines, task_force_id, period, by)
     result = list(lines.values())
@@ -264,6 +271,27 @@ def _count_nudges_and_escalations(lines: dict, task_force_id: int, period: Perio
     for key, n in db.session.execute(escalations):
         if key in lines:
             lines[key].escalations = n
+
+
+def _count_extensions(lines: dict, task_force_id: int, period: Period, by: str) -> None:
+    """Deadline extensions asked for within the period, and how many of them were granted:
+    one query."""
+    subject = DeadlineExtension.requested_by_id if by == BY_MEMBER else Issue.org_unit_id
+    stmt = select(
+        subject,
+        func.count(DeadlineExtension.id),
+        func.count(DeadlineExtension.id).filter(DeadlineExtension.status == APPROVED),
+    )
+    if by != BY_MEMBER:
+        stmt = stmt.join(Issue, Issue.id == DeadlineExtension.issue_id)
+    stmt = stmt.where(
+        DeadlineExtension.task_force_id == task_force_id,
+        DeadlineExtension.requested_at >= period.start_utc,
+        DeadlineExtension.requested_at < period.end_utc,
+    ).group_by(subject)
+    for key, asked, granted in db.session.execute(stmt):
+        if key in lines:
+            lines[key].extensions_asked, lines[key].extensions_granted = asked, granted
 
 
 def _count_incentives(lines: dict, task_force_id: int, period: Period, by: str) -> None:

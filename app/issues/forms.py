@@ -139,4 +139,5 @@ class FilterForm(FlaskForm):
     unacknowledged = BooleanField(_l("Not acknowledged"))
     open = BooleanField(_l("Open only"))
     path = SelectField(_l("Path defined"), validators=[Optional()])
+    delayed = SelectField(_l("Deadline extended"), validators=[Optional()])
     sort = SelectField(_l("Sort"), validators=[Optional()])

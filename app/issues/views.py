@@ -128,6 +128,7 @@ def _filter_from_args(form: FilterForm) -> service.IssueFilter:
         unacknowledged=bool(data.get("unacknowledged")),
         open_only=bool(data.get("open")),
         path_defined=path,
+        delayed={"1": 1, "2": 2}.get(data.get("delayed") or ""),
         q=(data.get("q") or "").strip(),
         sort=data.get("sort") if data.get("sort") in service.SORT_KEYS else "code",
         page=requested_page(),
@@ -143,6 +144,9 @@ def _filter_form(task_force_id: int) -> FilterForm:
     form.major.choices = choices([("", "—"), ("yes", _("Major only")), ("no", _("Not major"))])
     form.path.choices = choices(
         [("", "—"), ("yes", _("Path defined")), ("no", _("Path not defined"))]
+    )
+    form.delayed.choices = choices(
+        [("", "—"), ("1", _("Extended at least once")), ("2", _("Extended more than once"))]
     )
     form.sort.choices = choices(
         [

@@ -5,13 +5,13 @@ id); an index on (task_force_id, at, id) answers that without sorting the task f
 whole history.
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 """
 
 from alembic import op
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

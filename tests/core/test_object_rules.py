@@ -68,7 +68,11 @@ def _obj(kind: str, relation: str, level: str = LEADER):
 
 
 def test_every_object_rule_is_walked():
-    assert set(OBJECT_RULES) == set(EXPECTED) | {"escalation.decide"}
+    assert set(OBJECT_RULES) == set(EXPECTED) | {
+        "escalation.decide",
+        "extension.request",
+        "extension.decide",
+    }
 
 
 @pytest.mark.parametrize("action", sorted(EXPECTED))
@@ -85,6 +89,23 @@ def test_an_object_rule_answers_as_the_table_says(action, role, relation):
 def test_an_escalation_is_decided_at_its_level(role, level):
     expected = role == LEADER or (role == EXEC_LEADER and level == EXEC_LEADER)
     assert can(Person(role), "escalation.decide", _obj("escalation", "owner", level)) is expected
+
+
+@pytest.mark.parametrize("role", TASK_FORCE_ROLES)
+@pytest.mark.parametrize("relation", RELATIONS)
+def test_only_the_owner_asks_for_a_later_deadline(role, relation):
+    """Issue 17: the owner asks, whatever their role on the task force; a collaborator
+    or a leader who does not own the item does not; a viewer never does."""
+    expected = relation == "owner" and role in WORKS | RUNS
+    assert can(Person(role), "extension.request", _obj("item", relation)) is expected
+
+
+@pytest.mark.parametrize("role", TASK_FORCE_ROLES)
+@pytest.mark.parametrize("level", [LEADER, EXEC_LEADER])
+def test_an_extension_is_decided_at_the_item_s_level(role, level):
+    """The leader alone for a major item (level "leader"), either leader otherwise."""
+    expected = role == LEADER or (role == EXEC_LEADER and level == EXEC_LEADER)
+    assert can(Person(role), "extension.decide", _obj("extension", "owner", level)) is expected
 
 
 @pytest.mark.parametrize("action", sorted(OBJECT_RULES))

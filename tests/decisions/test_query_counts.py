@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app.core.scope import unscoped
+from app.decisions.extensions import DeadlineExtension
 from app.decisions.instructions import Instruction
 from app.decisions.models import Decision, Escalation, Incentive, Nudge
 from app.extensions import db
@@ -153,6 +154,20 @@ def _grow(app, world, n: int) -> None:
                         awarded_on=date(2024, 5, 20),
                         recorded_by_id=leader,
                     ),
+                    # Extension requests: approved ones on the world's item (its panel),
+                    # pending ones on the new items ("my items", the scorecards).
+                    DeadlineExtension(
+                        task_force_id=task_force.id,
+                        issue_id=world.issue_id if i % 2 else issue.id,
+                        current_deadline=date(2024, 6, 1),
+                        requested_deadline=date(2024, 7, 1) + timedelta(days=i),
+                        reason=f"延期{i}",
+                        status="approved" if i % 2 else "pending",
+                        requested_by_id=world.users["member"] if i % 2 else user.id,
+                        requested_at=datetime(2024, 5, 10, tzinfo=UTC) + timedelta(hours=i),
+                        decided_by_id=leader if i % 2 else None,
+                        decided_at=datetime(2024, 5, 11, tzinfo=UTC) if i % 2 else None,
+                    ),
                     Submission(
                         task_force_id=task_force.id,
                         submitter_id=world.users["member"] if i % 2 else world.users["frontline"],
@@ -192,10 +207,13 @@ def test_query_counts_do_not_grow_with_the_rows(app, world, monkeypatch):
     after = _counts(app, world)
     assert after == before
     assert {k: v for k, v in after.items() if "/issues/" in k} == {
-        f"{p} /issues/{world.issue_id}": 12 for p in ("leader", "member")
+        # 13: the instructions' banner and the deadline extensions' panel read the item's
+        # instructions and requests in one query each.
+        f"{p} /issues/{world.issue_id}": 13
+        for p in ("leader", "member")
     }
     # Every page, the item's with its panels (escalations, pilots, meetings) included.
-    assert {k: v for k, v in after.items() if v > 12} == {}
+    assert {k: v for k, v in after.items() if v > 13} == {}
 
 
 @pytest.mark.parametrize("persona", ["frontline"])

@@ -109,6 +109,7 @@ EXPECTED = dict(
     yellow=2,
     green=3,
     major_open=0,
+    delayed_twice=0,  # no extension requests here (tests/decisions/test_extensions_figures.py)
 )
 
 
