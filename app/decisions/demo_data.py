@@ -267,6 +267,8 @@ def _instructions(users: dict[str, User], items: dict[str, Issue], today: date) 
         with clock.frozen_at(_working_time(day, spec["text"])):
             orders.write_instruction(users["leader"], red[0], spec["text"])
             db.session.flush()
+
+
 def _ask_and_decide(
     users: dict[str, User], issue: Issue, today: date, spec: dict, new_deadline: date
 ):
