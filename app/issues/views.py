@@ -337,7 +337,13 @@ def edit_issue(issue, issue_id: int):
         db.session.rollback()
         current = service.load_issue(current_user, issue_id)
         form.version.data = current.version
-    return render_template("issues/form.html", form=form, issue=issue, current=current), status
+    can_manage = can(current_user, "issue.manage", issue.task_force_id)
+    return (
+        render_template(
+            "issues/form.html", form=form, issue=issue, current=current, can_manage=can_manage
+        ),
+        status,
+    )
 
 
 def _detail_context(issue, **forms):

@@ -240,7 +240,7 @@ def test_markdown_in_the_description_is_rendered_and_sanitised(world, login, loo
 def test_every_change_lands_in_the_audit_log_and_the_history_tab(world, login, look, saved):
     owner = login("member")
     with look():
-        data = issue_form(saved(world.issue_id), title="归集与支付（修订）", deadline="2024-08-31")
+        data = issue_form(saved(world.issue_id), title="归集与支付（修订）", priority="urgent")
     owner.post(f"/issues/{world.issue_id}/edit", data=data)
     owner.post(f"/issues/{world.issue_id}/progress", data={"note": "完成联调", "percent": 60})
     owner.post(f"/issues/{world.issue_id}/subtasks", data={"title": "分行培训"})
@@ -264,7 +264,7 @@ def test_every_change_lands_in_the_audit_log_and_the_history_tab(world, login, l
         ]
         assert all(e.actor_id == world.users["member"] for e in events)
         assert events[0].changes["title"] == ["现金管理类产品归集与支付", "归集与支付（修订）"]
-        assert events[0].changes["deadline"][1] == "2024-08-31"
+        assert events[0].changes["priority"][1] == "urgent"
         assert events[1].changes["percent"] == [0, 60]
         assert events[4].changes["status"] == [IN_PROGRESS, "verifying"]
 
@@ -276,7 +276,33 @@ def test_every_change_lands_in_the_audit_log_and_the_history_tab(world, login, l
         assert label in history
     assert "status_changed" not in history and "<code>" not in history
     assert "归集与支付（修订）" in history
-    assert "2024-08-31" in history
+    assert "紧急" in history
+
+
+def test_only_the_leaders_move_a_deadline_the_owner_asks_for_an_extension(
+    world, login, look, saved
+):
+    owner = login("member")
+    with look():
+        data = issue_form(saved(world.issue_id), title="归集与支付（修订）", deadline="2024-08-31")
+        before = saved(world.issue_id).deadline
+    page = owner.get(f"/issues/{world.issue_id}/edit").get_data(as_text=True)
+    assert "责任人请在事项页面提交延期申请" in page
+    response = owner.post(f"/issues/{world.issue_id}/edit", data=data)
+    html = response.get_data(as_text=True)
+    # Refused on the form with what was typed kept; nothing saved.
+    assert response.status_code == 400
+    assert "只有组长可以调整完成时限" in html and "归集与支付（修订）" in html
+    with look():
+        assert saved(world.issue_id).deadline == before
+        assert saved(world.issue_id).title != "归集与支付（修订）"
+    leader = login("leader")
+    assert "延期申请" not in leader.get(f"/issues/{world.issue_id}/edit").get_data(as_text=True)
+    with look():
+        data = issue_form(saved(world.issue_id), deadline="2024-08-31")
+    assert leader.post(f"/issues/{world.issue_id}/edit", data=data).status_code == 302
+    with look():
+        assert saved(world.issue_id).deadline.isoformat() == "2024-08-31"
 
 
 # --- categories ------------------------------------------------------------------------------

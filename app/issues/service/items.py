@@ -163,6 +163,12 @@ def update_issue(actor: User, issue: Issue, data: IssueInput, version: int | Non
         raise ValidationFailed(_("Only the leaders reassign an item."), "owner_id")
     if data.major != issue.major and not manager:
         raise ValidationFailed(_("Only the leaders mark an item as major."), "major")
+    if data.deadline != issue.deadline and issue.deadline is not None and not manager:
+        # The owner's way to a later date is an extension request the leaders decide.
+        raise ValidationFailed(
+            _("Only the leaders move a deadline: ask for an extension on the item's page."),
+            "deadline",
+        )
     changes = audit.apply_changes(
         issue,
         {
