@@ -122,6 +122,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The quarterly review pack and PDF exports.
     "report.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
     "report.generate": frozenset(_RUNS_TASK_FORCE),
+    # Discussion (讨论) on items, escalations, pilots and meetings: a thread is read by
+    # whoever may read its object (asked of the object as well), written by those who
+    # work on the task force (not viewers, not frontline staff); following (关注) is for
+    # every reader.
+    "discussion.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    "discussion.comment": frozenset(_WORKS_ON_TASK_FORCE),
+    "discussion.follow": frozenset(_ON_TASK_FORCE | {ADMIN}),
 }
 
 

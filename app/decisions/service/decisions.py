@@ -21,6 +21,7 @@ from app.core.service import check_version
 from app.decisions.models import DECIDED, PENDING, Decision, Escalation
 from app.decisions.service.escalations import _tell
 from app.decisions.service.meeting_links import meeting_choice
+from app.discussion import tell_followers
 from app.extensions import db
 from app.issues import service as issues
 from app.people.models import User
@@ -115,6 +116,22 @@ def decide(
                 text=text,
             ),
         )
+    # The item's followers hear of the decision too, once; those told above are not.
+    tell_followers(
+        issue,
+        "decision",
+        actor,
+        lambda: _(
+            "%(who)s decided on %(code)s %(title)s: %(text)s",
+            who=actor.display_name,
+            code=issue.code,
+            title=issue.title,
+            text=text,
+        ),
+        url=f"/escalations/{escalation.id}",
+        key=f"decision:{decision.id}:followers",
+        told=recipients,
+    )
     return decision
 
 
