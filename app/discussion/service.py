@@ -124,9 +124,12 @@ def _check_rate(actor: User) -> None:
     limit = current_app.config["COMMENTS_PER_MINUTE"]
     if not limit:
         return
+    now = clock.now()
     recent = db.session.scalar(
         select(func.count(Comment.id)).where(
-            Comment.author_id == actor.id, Comment.created_at > clock.now() - timedelta(minutes=1)
+            Comment.author_id == actor.id,
+            Comment.created_at > now - timedelta(minutes=1),
+            Comment.created_at <= now,
         )
     )
     if recent >= limit:

@@ -92,6 +92,7 @@ def _context(kind, target, form=None, edit_form=None, edit_id=None) -> dict:
         "may_edit": lambda comment: service.may_edit(current_user, comment),
         "excerpt": service.excerpt,
         "page_url": lambda n: f"{request.path}?cpage={n}#discussion",
+        "comment_href": lambda comment_id: service.comment_url(kind, target, comment_id),
     }
 
 
@@ -183,14 +184,6 @@ def delete_comment(comment_id: int):
             flash(_("Comment deleted."), "success")
     else:
         flash(_("The form expired. Try again."), "danger")
-    return redirect(service.comment_url(kind, target, comment.id))
-
-
-@bp.get("/comments/<int:comment_id>")
-@requires("discussion.view")
-def comment_link(comment_id: int):
-    """A comment's lasting address: its object's page, at the page of the thread holding it."""
-    comment, kind, target = _comment_or_refuse(comment_id)
     return redirect(service.comment_url(kind, target, comment.id))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-PARTS = ("mindmap", "meetings", "escalations", "pilots", "reminders", "reports")
+PARTS = ("mindmap", "meetings", "escalations", "pilots", "reminders", "reports", "discussion")
 
 
 def _modules():
