@@ -17,5 +17,5 @@ def register_history() -> None:
             "followed": _l("Followed"),
             "unfollowed": _l("Stopped following"),
         },
-        fields={"body": _l("Comment")},
+        fields={"comment": _l("Comment")},
     )

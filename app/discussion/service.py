@@ -184,12 +184,9 @@ def post_comment(actor: User, kind: ThreadKind, target: Any, data: NewComment) -
     db.session.add(comment)
     db.session.flush()
     _attach(actor, comment, [store_file(u.filename, u.content) for u in data.files])
-    audit.record(
-        actor,
-        "commented",
-        target,
-        summary=excerpt(body),
-    )
+    # The audit names the comment, never its text: a deleted comment's text is gone
+    # everywhere, the item's history included (the log cannot be changed afterwards).
+    audit.record(actor, "commented", target, {"comment": [None, f"#{comment.id}"]})
     follow_automatically(target, [actor.id], mentioned=False)
     follow_automatically(target, [p.id for p in found.people], mentioned=True)
     db.session.flush()
@@ -299,11 +296,10 @@ def edit_comment(actor: User, comment_id: int, body: str, version: int | None) -
         return comment
     before = {person.id for person in comment.mentioned}
     new = [person for person in found.people if person.id not in before]
-    changes = {"body": [comment.body, body]}
     comment.body = body
     comment.edited_at = clock.now()
     comment.mentioned = found.people
-    audit.record(actor, "comment_edited", target, changes, summary=excerpt(body))
+    audit.record(actor, "comment_edited", target, {"comment": [f"#{comment.id}", f"#{comment.id}"]})
     follow_automatically(target, [p.id for p in new], mentioned=True)
     db.session.flush()  # a save that lost a race is refused here (StaleEdit)
     link = comment_url(kind, target, comment.id)
@@ -332,7 +328,7 @@ def delete_comment(actor: User, comment_id: int, version: int | None = None) -> 
     comment, kind, target = get_comment(actor, comment_id)
     _require_author(actor, comment, kind, target)
     check_version(comment, version)
-    audit.record(actor, "comment_deleted", target, summary=excerpt(comment.body))
+    audit.record(actor, "comment_deleted", target, {"comment": [f"#{comment.id}", None]})
     comment.body = ""
     comment.deleted_at = clock.now()
     comment.mentioned = []
