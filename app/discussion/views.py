@@ -63,8 +63,10 @@ def _int_arg(name: str) -> int | None:
 
 
 def _context(kind, target, form=None, edit_form=None, edit_id=None) -> dict:
-    """What the thread's panel shows; a fixed number of queries, whatever the comments."""
-    page = service.thread_page(kind, target, _int_arg("cpage"), _int_arg("comment"))
+    """What the thread's panel shows; a fixed number of queries, whatever the comments.
+    The page shown is the one asked for, else the one holding the comment being edited
+    or linked to (``?comment=``), else the newest."""
+    page = service.thread_page(kind, target, _int_arg("cpage"), edit_id or _int_arg("comment"))
     may_comment = service.may_comment(current_user, target)
     form = form or CommentForm()
     quote = None
@@ -98,7 +100,10 @@ def _context(kind, target, form=None, edit_form=None, edit_id=None) -> dict:
 
 def thread_panel(thread_kind: str, target_id: int) -> Markup:
     """The discussion of one object, for its page: ``{{ thread_panel("issue", issue.id) }}``."""
-    kind, target = _load(thread_kind, target_id)
+    try:
+        kind, target = service.load_target(current_user, thread_kind, target_id)
+    except (NotFound, PermissionDenied):
+        return Markup("")  # the page itself answers for what the reader may see
     return Markup(render_template("discussion/_thread.html", **_context(kind, target)))
 
 

@@ -99,6 +99,13 @@ def decide(
         {"status": [PENDING, DECIDED], "decision": [None, text]},
         summary=f"{issue.code} {text}",
     )
+    _tell_of_decision(actor, escalation, decision, text)
+    return decision
+
+
+def _tell_of_decision(actor: User, escalation: Escalation, decision: Decision, text: str) -> None:
+    """The raiser and the owner are told; then the item's followers, once each."""
+    issue = escalation.issue
     recipients = {escalation.raised_by_id, issue.owner_id} - {None, actor.id}
     for user in db.session.scalars(select(User).where(User.id.in_(recipients))):
         _tell(
@@ -132,7 +139,6 @@ def decide(
         key=f"decision:{decision.id}:followers",
         told=recipients,
     )
-    return decision
 
 
 def schedule(
