@@ -16,7 +16,9 @@ class CommentForm(FlaskForm):
     body = TextAreaField(
         _l("Comment"),
         validators=[Length(max=LONGEST_COMMENT)],
-        description=_l("Markdown. Type @ and a name or its pinyin (ly, liu) to mention a member."),
+        description=_l(
+            "Markdown. Type @ and a name, its pinyin or its initials to mention a member."
+        ),
     )
     quote_id = HiddenField(filters=[optional_int])
     file = FileField(_l("Attach a file (optional)"))

@@ -41,7 +41,7 @@ def test_others_may_not_post(login, world, persona):
 
 def test_a_viewer_reads_the_thread_on_the_item_page_without_a_form(login, world):
     page = login("viewer").get(f"/issues/{world.issue_id}").get_data(as_text=True)
-    assert 'id="discussion"' in page and "归集口径请" in page
+    assert 'id="discussion"' in page and "归集口径请组长" in page
     assert 'data-testid="comment-form"' not in page
     assert 'data-testid="follow"' in page
 

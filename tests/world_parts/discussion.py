@@ -21,7 +21,7 @@ def build(world) -> None:
         target_kind="issue",
         target_id=world.issue_id,
         author_id=world.users["member"],
-        body="归集口径请 @leader 确认",
+        body="归集口径请组长确认",
     )
     db.session.add(comment)
     db.session.flush()
