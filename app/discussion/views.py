@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from app.core import clock
 from app.core.errors import DomainError, NotFound, PermissionDenied, StaleEdit
+from app.core.freshness import cache_key, render_cached
 from app.core.i18n import pinyin_key
 from app.core.idempotency import once
 from app.core.web import flash_refusal, form_error, refusal_status, requires, send_stored_file
@@ -93,18 +94,48 @@ def _context(kind, target, form=None, edit_form=None, edit_id=None) -> dict:
         "people": _people(target.task_force_id) if may_comment else [],
         "may_edit": lambda comment: service.may_edit(current_user, comment),
         "excerpt": service.excerpt,
-        "page_url": lambda n: f"{request.path}?cpage={n}#discussion",
+        "page_url": lambda n: f"{kind.url(target)}?cpage={n}#discussion",
+        "reply_url": lambda comment_id: f"{kind.url(target)}?quote={comment_id}#comment-form",
         "comment_href": lambda comment_id: service.comment_url(kind, target, comment_id),
     }
 
 
 def thread_panel(thread_kind: str, target_id: int) -> Markup:
-    """The discussion of one object, for its page: ``{{ thread_panel("issue", issue.id) }}``."""
-    try:
-        kind, target = service.load_target(current_user, thread_kind, target_id)
-    except (NotFound, PermissionDenied):
-        return Markup("")  # the page itself answers for what the reader may see
-    return Markup(render_template("discussion/_thread.html", **_context(kind, target)))
+    """The discussion of one object, for its page: ``{{ thread_panel("issue", issue.id) }}``.
+
+    The page carries a placeholder that fetches the thread (``panel``) once shown, so the
+    object's page costs no query for it; without JavaScript it links to the thread's own
+    page. The page's query (``?comment=``, ``?cpage=``, ``?quote=``) goes along."""
+    url = url_for("discussion.panel", thread_kind=thread_kind, target_id=target_id)
+    if request.query_string:
+        url += "?" + request.query_string.decode("utf-8", "replace")
+    return Markup(
+        render_template(
+            "discussion/_placeholder.html",
+            panel_url=url,
+            thread_url=url_for("discussion.thread", thread_kind=thread_kind, target_id=target_id),
+        )
+    )
+
+
+@bp.get("/threads/<thread_kind>/<int:target_id>/panel")
+@requires("discussion.view")
+def panel(thread_kind: str, target_id: int):
+    """The thread's panel, fetched by its object's page: a fixed number of queries
+    whatever the comments, none when shown again before anything changed."""
+    kind, target = _load(thread_kind, target_id)
+    # Kept like the page bodies: per reader and session (the forms' tokens), under the
+    # task force's data version. The minute is part of the key: an "Edit" link goes when
+    # its 15 minutes are up.
+    key = cache_key(
+        "thread",
+        request.path,
+        request.query_string,
+        current_user.id,
+        session.get("csrf_token"),
+        clock.now().replace(second=0, microsecond=0),
+    )
+    return render_cached("discussion/_thread.html", key, lambda: _context(kind, target))
 
 
 def _thread_page(kind, target, status: int, **forms):

@@ -134,6 +134,28 @@
     Array.prototype.forEach.call(document.querySelectorAll("textarea[data-mention-people]"), enhance);
   }
 
+  /* The thread arrives after the page (htmx): enhance its boxes, ask before a delete
+     (app.js binds the forms that were there at first), and go to the comment the
+     address names (a link from a message: "#comment-34"). */
+  var arrived = false;
+  function settle() {
+    start();
+    Array.prototype.forEach.call(document.querySelectorAll("#discussion form[data-confirm]"), function (form) {
+      if (form.dataset.confirmReady) return;
+      form.dataset.confirmReady = "1";
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    });
+    var hash = window.location.hash;
+    if (!arrived && hash.length > 1 && document.querySelector("[data-thread]")) {
+      arrived = true;
+      var target = document.getElementById(decodeURIComponent(hash.slice(1)));
+      if (target) target.scrollIntoView();
+    }
+  }
+
+  document.addEventListener("htmx:afterSettle", settle);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -27,7 +27,9 @@ def test_every_object_has_its_thread_on_its_page(login, world, kind, key, page):
     assert response.status_code == 302
     assert response.headers["Location"].startswith(page.format(target) + "?comment=")
     shown = login("viewer").get(page.format(target)).get_data(as_text=True)
-    assert 'id="discussion"' in shown and "请看" in shown
+    assert f'hx-get="/threads/{kind}/{target}/panel"' in shown
+    panel = login("viewer").get(f"/threads/{kind}/{target}/panel").get_data(as_text=True)
+    assert 'id="discussion"' in panel and "请看" in panel
     assert (
         login("viewer")
         .post(f"/threads/{kind}/{target}/comments", data={"body": "观察员"})

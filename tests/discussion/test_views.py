@@ -40,7 +40,7 @@ def test_others_may_not_post(login, world, persona):
 
 
 def test_a_viewer_reads_the_thread_on_the_item_page_without_a_form(login, world):
-    page = login("viewer").get(f"/issues/{world.issue_id}").get_data(as_text=True)
+    page = login("viewer").get(f"/threads/issue/{world.issue_id}/panel").get_data(as_text=True)
     assert 'id="discussion"' in page and "归集口径请组长" in page
     assert 'data-testid="comment-form"' not in page
     assert 'data-testid="follow"' in page
@@ -70,7 +70,7 @@ def test_the_edit_window_and_the_deleted_mark(login, world, look):
         cid, version = comment.id, comment.version
     response = client.post(f"/comments/{cid}/edit", data={"body": "修改稿", "version": version})
     assert response.status_code == 302
-    page = client.get(f"/issues/{world.issue_id}").get_data(as_text=True)
+    page = client.get(f"/threads/issue/{world.issue_id}/panel").get_data(as_text=True)
     assert "修改稿" in page and 'data-testid="edited"' in page
     clock.set_now(clock.now() + timedelta(minutes=16))
     late = client.post(f"/comments/{cid}/edit", data={"body": "太晚了", "version": version + 1})
@@ -79,7 +79,7 @@ def test_the_edit_window_and_the_deleted_mark(login, world, look):
     other = login("leader").post(f"/comments/{cid}/delete", data={"version": version + 1})
     assert other.status_code == 302
     client.post(f"/comments/{cid}/delete", data={"version": version + 1})
-    page = client.get(f"/issues/{world.issue_id}").get_data(as_text=True)
+    page = client.get(f"/threads/issue/{world.issue_id}/panel").get_data(as_text=True)
     assert 'data-testid="deleted"' in page and "修改稿" not in page
 
 
@@ -87,7 +87,7 @@ def test_a_file_is_accepted_or_refused_by_the_evidence_rules(login, world, look)
     client = login("member")
     ok = _post(client, world.issue_id, "纪要见附件", file=(io.BytesIO(PDF), "纪要.pdf"))
     assert ok.status_code == 302
-    page = client.get(f"/issues/{world.issue_id}").get_data(as_text=True)
+    page = client.get(f"/threads/issue/{world.issue_id}/panel").get_data(as_text=True)
     link = re.search(r'href="(/comment-files/\d+)"[^>]*>📎 纪要.pdf', page).group(1)
     download = client.get(link, buffered=True)
     assert download.status_code == 200 and download.data == PDF
@@ -102,10 +102,12 @@ def test_quote_reply_shows_the_quoted_author_and_an_excerpt(login, world, look):
     with look():
         quoted = db.session.scalars(select(Comment).order_by(Comment.id.desc())).first().id
     client = login("member")
-    form = client.get(f"/issues/{world.issue_id}?quote={quoted}").get_data(as_text=True)
+    form = client.get(f"/threads/issue/{world.issue_id}/panel?quote={quoted}").get_data(
+        as_text=True
+    )
     assert 'data-testid="quoting"' in form and "李明远" in form
     _post(client, world.issue_id, "口径如下", quote_id=str(quoted))
-    page = client.get(f"/issues/{world.issue_id}").get_data(as_text=True)
+    page = client.get(f"/threads/issue/{world.issue_id}/panel").get_data(as_text=True)
     assert f"?comment={quoted}#comment-{quoted}" in page
 
 
@@ -115,9 +117,8 @@ def test_follow_and_stop_following_from_the_item_page(login, world, look):
         client.post(f"/threads/issue/{world.issue_id}/follow", data={"following": "1"}).status_code
         == 302
     )
-    assert 'data-testid="unfollow"' in client.get(f"/issues/{world.issue_id}").get_data(
-        as_text=True
-    )
+    panel = client.get(f"/threads/issue/{world.issue_id}/panel").get_data(as_text=True)
+    assert 'data-testid="unfollow"' in panel
     client.post(f"/threads/issue/{world.issue_id}/follow", data={"following": "0"})
     with look():
         viewer = db.session.scalar(select(User).where(User.username == "viewer"))
@@ -162,26 +163,33 @@ def _grow(app, world, n: int) -> None:
         db.session.commit()
 
 
-def test_the_item_page_costs_the_same_with_5_or_20_of_25_comments_shown(app, login, world):
+def test_the_thread_costs_the_same_with_5_or_20_of_25_comments_shown(app, login, world):
     client = login("member")
 
     def count(url: str) -> int:
-        # The first views after a change fill the caches (menu, page body): the third
-        # view costs what every later one does.
+        # The first views after a change fill the caches (menu, page body, the panel);
+        # the first answers what a fresh panel costs, the third what a kept one does.
+        counts = []
         for _ in range(3):
             response = client.get(url)
             assert response.status_code == 200
-        return int(response.headers["X-Query-Count"])
+            counts.append(int(response.headers["X-Query-Count"]))
+        return counts[0]
 
+    item = f"/issues/{world.issue_id}"
+    panel = f"/threads/issue/{world.issue_id}/panel?cpage=1"
     _grow(app, world, 4)  # 5 with the world's
-    few = count(f"/issues/{world.issue_id}?cpage=1")
-    page = client.get(f"/issues/{world.issue_id}").get_data(as_text=True)
-    assert page.count('data-testid="comment"') == 5
+    few = count(panel), count(item)
+    assert client.get(panel).get_data(as_text=True).count('data-testid="comment"') == 5
     _grow(app, world, 20)  # 25, on two pages of 20
-    many = count(f"/issues/{world.issue_id}?cpage=1")  # the first page: 20 comments
-    page = client.get(f"/issues/{world.issue_id}?cpage=1").get_data(as_text=True)
-    assert page.count('data-testid="comment"') == 20
+    many = count(panel), count(item)
+    assert client.get(panel).get_data(as_text=True).count('data-testid="comment"') == 20
     assert many == few
+    # The item's page carries the thread's place only: it fetches the panel, or links to
+    # the thread's page without JavaScript, with the page's own query passed on.
+    page = client.get(item + "?comment=7").get_data(as_text=True)
+    assert f'hx-get="/threads/issue/{world.issue_id}/panel?comment=7"' in page
+    assert f'href="/threads/issue/{world.issue_id}"' in page
 
 
 def test_a_mention_reaches_the_robots_with_real_mention_fields(app, login, world, receiver, look):
