@@ -100,6 +100,8 @@ class Config:
     # Evidence files: stored here (default instance/attachments), never under static/.
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")
     ATTACHMENT_MAX_BYTES = _int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+    # Comments one person may post in a minute (0: no limit).
+    COMMENTS_PER_MINUTE = _int("COMMENTS_PER_MINUTE", 6)
     # Mind-map and spreadsheet imports: upload size, and what an archive may unpack to.
     MINDMAP_MAX_UPLOAD_BYTES = _int("MINDMAP_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
     MINDMAP_ZIP_MAX_ENTRIES = _int("MINDMAP_ZIP_MAX_ENTRIES", 1000)

@@ -224,5 +224,26 @@ class MeetingPanelsProvider(Protocol):
     def __call__(self, user: Reader, meeting: TaskForceRow, /) -> list[Section]: ...
 
 
+class IssueEventProvider(Protocol):
+    """Told of an event on an item (``kind`` "status", …) as it happens: ``message``
+    returns its text in the current language, ``key`` names the event (for the outbox's
+    unique keys), ``told`` holds the ids of the people its own messages told already.
+    The discussion tells the item's followers."""
+
+    def __call__(
+        self,
+        actor: Reader,
+        issue: TaskForceRow,
+        kind: str,
+        message: Callable[[], str],
+        key: str,
+        told: Collection[int],
+        /,
+    ) -> list: ...
+
+
+ISSUE_EVENTS: Hook[IssueEventProvider] = Hook("issue_events")
+
+
 MEETING_CHOICES: Hook[MeetingChoicesProvider] = Hook("meeting_choices")
 MEETING_PANELS: Hook[MeetingPanelsProvider] = Hook("meeting_panels")

@@ -134,6 +134,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The activity stream (动态) and the personal feed: members of the task force, each
     # entry shown only where its object's own view action allows.
     "activity.view": frozenset(_ON_TASK_FORCE),
+    # Discussion (讨论) on items, escalations, pilots and meetings: a thread is read by
+    # whoever may read its object (asked of the object as well), written by those who
+    # work on the task force (not viewers, not frontline staff); following (关注) is for
+    # every reader.
+    "discussion.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    "discussion.comment": frozenset(_WORKS_ON_TASK_FORCE),
+    "discussion.follow": frozenset(_ON_TASK_FORCE | {ADMIN}),
 }
 
 

@@ -45,6 +45,23 @@ def init_app(app: Flask) -> None:
     reminder_rules.RULES.register(reminders.ESCALATION_OVERDUE)
     reminder_rules.RULES.register(reminders.INSTRUCTION_UNANSWERED)
     reminder_rules.add_digest_section(reminders.DECISIONS_DUE)
+    # A discussion on each escalation; its raiser follows it.
+    from sqlalchemy.orm import joinedload
+
+    from app import discussion
+    from app.decisions.models import Escalation
+
+    discussion.register_kind(
+        discussion.ThreadKind(
+            name="escalation",
+            model=Escalation,
+            read_action="escalation.view",
+            url=lambda e: f"/escalations/{e.id}",
+            title=lambda e: f"{e.issue.code} {' '.join(e.question.split())[:40]}",
+            participants=lambda e: {e.raised_by_id},
+            options=(joinedload(Escalation.issue),),
+        )
+    )
 
     from app.decisions import labels as _labels
 

@@ -20,6 +20,20 @@ def init_app(app: Flask) -> None:
     hooks.MY_ITEMS.provide(views._my_action_items)
     hooks.MEETING_CHOICES.provide(views._meeting_choices)
     hooks.ISSUE_PANELS.provide(views._meetings_of_issue)
+    # A discussion on each meeting; its chair follows it.
+    from app import discussion
+    from app.meetings.models import Meeting
+
+    discussion.register_kind(
+        discussion.ThreadKind(
+            name="meeting",
+            model=Meeting,
+            read_action="meeting.view",
+            url=lambda m: f"/meetings/{m.id}",
+            title=lambda m: m.title,
+            participants=lambda m: {m.chair_id},
+        )
+    )
     hooks.CALENDAR.provide(calendar.meeting_events)
     hooks.CALENDAR.provide(calendar.issue_events)
     hooks.REVIEW_SECTIONS.register(review.SECTION)

@@ -18,6 +18,20 @@ def init_app(app: Flask) -> None:
         nav.register(item)
     hooks.MY_ITEMS.provide(views._my_rollout_tasks)
     hooks.ISSUE_PANELS.provide(views._pilots_of_issue)
+    # A discussion on each pilot; its owner follows it.
+    from app import discussion
+    from app.pilots.models import Pilot
+
+    discussion.register_kind(
+        discussion.ThreadKind(
+            name="pilot",
+            model=Pilot,
+            read_action="pilot.view",
+            url=lambda p: f"/pilots/{p.id}",
+            title=lambda p: p.name,
+            participants=lambda p: {p.owner_id} - {None},
+        )
+    )
     hooks.AGENDA.provide(views._pilots_under_review)
     hooks.CALENDAR.provide(views._rollout_dates)
     hooks.REVIEW_SECTIONS.register(review.SECTION)

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from importlib import import_module
 
-PARTS = ("mindmap", "meetings", "escalations", "pilots", "reminders", "reports", "instructions")
+PARTS = (
+    "mindmap",
+    "meetings",
+    "escalations",
+    "pilots",
+    "reminders",
+    "reports",
+    "instructions",
+    "discussion",
+)
 
 
 def _modules():

@@ -21,6 +21,7 @@ from app.core.service import check_version
 from app.decisions.models import DECIDED, PENDING, Decision, Escalation
 from app.decisions.service.escalations import _tell
 from app.decisions.service.meeting_links import meeting_choice
+from app.discussion import tell_followers
 from app.extensions import db
 from app.issues import service as issues
 from app.people.models import User
@@ -98,6 +99,13 @@ def decide(
         {"status": [PENDING, DECIDED], "decision": [None, text]},
         summary=f"{issue.code} {text}",
     )
+    _tell_of_decision(actor, escalation, decision, text)
+    return decision
+
+
+def _tell_of_decision(actor: User, escalation: Escalation, decision: Decision, text: str) -> None:
+    """The raiser and the owner are told; then the item's followers, once each."""
+    issue = escalation.issue
     recipients = {escalation.raised_by_id, issue.owner_id} - {None, actor.id}
     for user in db.session.scalars(select(User).where(User.id.in_(recipients))):
         _tell(
@@ -115,7 +123,22 @@ def decide(
                 text=text,
             ),
         )
-    return decision
+    # The item's followers hear of the decision too, once; those told above are not.
+    tell_followers(
+        issue,
+        "decision",
+        actor,
+        lambda: _(
+            "%(who)s decided on %(code)s %(title)s: %(text)s",
+            who=actor.display_name,
+            code=issue.code,
+            title=issue.title,
+            text=text,
+        ),
+        url=f"/escalations/{escalation.id}",
+        key=f"decision:{decision.id}:followers",
+        told=recipients,
+    )
 
 
 def schedule(

@@ -8,7 +8,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.core import audit, clock
+from app.core import audit, clock, hooks
 from app.core.errors import (
     ConfirmationRequired,
     InvalidTransition,
@@ -376,6 +376,10 @@ def _tell_about_status(actor: User, issue: Issue, previous: str, target: str, re
 
     for user in db.session.scalars(select(User).where(User.id.in_(recipients))):
         _tell(user, "status", issue, f"status:{issue.id}:{target}:{user.id}:{stamp}", message)
+    # The item's followers hear of it too, once (the discussion, a floor up, answers).
+    hooks.ISSUE_EVENTS.collect(
+        actor, issue, "status", message, f"status:{issue.id}:{target}:{stamp}", recipients
+    )
 
 
 def add_progress(
