@@ -231,6 +231,26 @@ def test_the_feed_of_one_task_force_names_none(app, world, client):
     assert 'data-testid="activity-task-force"' not in feed
 
 
+def test_the_feed_follows_what_one_chose_and_drops_what_one_stopped(app, world, client):
+    from app.discussion.following import set_following
+
+    _events(app, world)
+    with app.app_context(), unscoped():
+        issue = db.session.get(Issue, world.issue_id)
+        meeting = db.session.get(Meeting, world.ids["meeting"])
+        # The viewer chooses to follow the item; its collaborator stops following it.
+        set_following(_user(world, "viewer"), issue, True)
+        set_following(_user(world, "temp_member"), issue, False)
+        set_following(_user(world, "temp_member"), meeting, True)
+        db.session.commit()
+    _login(client, "viewer")
+    assert ISSUE_TITLE in client.get("/activity/following").get_data(as_text=True)
+    client.post("/logout")
+    _login(client, "temp_member")
+    feed = client.get("/activity/following").get_data(as_text=True)
+    assert ISSUE_TITLE not in feed and "月度工作推进交流会" in feed
+
+
 # --- links ---------------------------------------------------------------------------------
 
 

@@ -175,7 +175,9 @@ def test_an_instruction_on_an_escalation_is_its_raisers(ctx, world):
         [message] = _told("instruction", temp.id)
         assert instruction.owner_id == temp.id
         assert message.link == f"/escalations/{escalation.id}#instruction-{instruction.id}"
-        assert _told("instruction", world.users["member"]) == []  # the item's owner is not
+        # The item's owner is not the instruction's: they hear of it once, as a follower.
+        [heard] = _told("instruction", world.users["member"])
+        assert heard.link == message.link and instruction.owner_id != world.users["member"]
         orders.answer_instruction(temp, instruction, "已安排长春分行试点")
         other = _issue(world, title="另一事项")
         with pytest.raises(ValidationFailed):
@@ -398,3 +400,26 @@ def test_the_demo_has_one_answered_instruction_and_one_waiting_on_a_red_item(app
             board = service.leader_board(waiting.written_by, aum.id).rows
             board += service.exec_board(waiting.written_by, aum.id).rows
             assert any(r.issue.id == waiting.issue_id and r.waiting == 1 for r in board)
+
+
+def test_the_items_followers_hear_of_an_instruction_once_and_its_owner_only_once(ctx, world):
+    from app.discussion.following import set_following
+
+    viewer = _user(world, "viewer")
+    with task_force_scope(world.task_force_id):
+        issue = _issue(world)
+        set_following(viewer, issue, True)
+        instruction = orders.write_instruction(_user(world, "leader"), issue, "请抓紧出方案")
+        db.session.commit()
+        # The owner follows the item and was told directly: one message, not two.
+        assert len(_told("instruction", world.users["member"])) == 1
+        [heard] = _told("instruction", viewer.id)
+        assert "请抓紧出方案" in heard.text
+        assert heard.link == f"/issues/{issue.id}#instruction-{instruction.id}"
+        orders.answer_instruction(_user(world, "member"), instruction, "本周五前报方案")
+        db.session.commit()
+        assert len(_told("instruction", world.users["leader"])) == 1
+        assert [m.text for m in _told("instruction", viewer.id)][-1].endswith("本周五前报方案")
+        assert len(_told("instruction", viewer.id)) == 2
+        # The actor never hears of their own act.
+        assert len(_told("instruction", world.users["member"])) == 1

@@ -24,6 +24,7 @@ from app.core.scope import get_in_scope, unscoped
 from app.core.service import check_version
 from app.decisions.extensions import APPROVED, DECLINED, PENDING, DeadlineExtension
 from app.decisions.service.escalations import _active_with_roles, _tell
+from app.discussion import tell_followers
 from app.extensions import db
 from app.issues import service as issues
 from app.issues.models import OPEN_STATUSES, Issue
@@ -169,9 +170,8 @@ def decide_extension(
 
 
 def _tell_owner(actor: User, issue: Issue, extension: DeadlineExtension) -> None:
+    """The requester hears of the decision, and the item's followers once, besides."""
     requester = extension.requested_by
-    if requester is None or requester.id == actor.id:
-        return
     new = extension.requested_deadline.isoformat()
     comment = extension.comment or "—"
     if extension.status == APPROVED:
@@ -198,14 +198,26 @@ def _tell_owner(actor: User, issue: Issue, extension: DeadlineExtension) -> None
                 comment=comment,
             )
 
-    _tell(
-        requester,
-        "extension_decided",
-        f"extension-decided:{extension.id}",
-        _issue_link(issue),
+    told: set[int] = set()
+    if requester is not None and requester.id != actor.id:
+        _tell(
+            requester,
+            "extension_decided",
+            f"extension-decided:{extension.id}",
+            _issue_link(issue),
+            issue,
+            issue.task_force_id,
+            message,
+        )
+        told.add(requester.id)
+    tell_followers(
         issue,
-        issue.task_force_id,
+        "extension_decided",
+        actor,
         message,
+        url=_issue_link(issue),
+        key=f"extension-decided:{extension.id}:followers",
+        told=told,
     )
 
 

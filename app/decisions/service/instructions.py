@@ -2,8 +2,8 @@
 will be carried out (落实情况), and the queries the pages, the boards and the pack read.
 
 Writing tells the instruction's owner; answering tells its writer (through the outbox, in
-each one's language). Each event is also handed to the functions in ``LISTENERS`` (the
-item's followers are told through one of them), called inside the same unit of work.
+each one's language); the item's followers hear of both, once. Each event is also handed
+to the functions in ``LISTENERS``, called inside the same unit of work.
 Services flush; the request's boundary commits.
 """
 
@@ -26,6 +26,7 @@ from app.core.scope import get_in_scope
 from app.core.service import check_version
 from app.decisions.instructions import Instruction
 from app.decisions.models import Escalation
+from app.discussion import tell_followers
 from app.extensions import db
 from app.issues.models import OPEN_STATUSES, Issue
 from app.people.models import User
@@ -50,8 +51,49 @@ def listen(listener: Listener) -> Listener:
 
 
 def _announce(event: str, instruction: Instruction, actor: User) -> None:
+    _tell_followers(event, instruction, actor)
     for listener in LISTENERS:
         listener(event, instruction, actor)
+
+
+def _tell_followers(event: str, instruction: Instruction, actor: User) -> None:
+    """The item's followers hear of an instruction written or answered, once; its owner
+    (written) or its writer (answered), told already, are left out."""
+    if event not in (WRITTEN, ANSWERED):
+        return
+    issue = instruction.issue
+    if event == WRITTEN:
+        told = {instruction.escalation.raised_by_id if instruction.escalation else issue.owner_id}
+
+        def message():
+            return _(
+                "%(who)s wrote an instruction on %(code)s %(title)s: %(text)s",
+                who=actor.display_name,
+                code=issue.code,
+                title=issue.title,
+                text=question(instruction.text, 120),
+            )
+    else:
+        told = {instruction.written_by_id}
+
+        def message():
+            return _(
+                "%(who)s answered the instruction on %(code)s %(title)s: %(text)s",
+                who=actor.display_name,
+                code=issue.code,
+                title=issue.title,
+                text=question(instruction.answer, 120),
+            )
+
+    tell_followers(
+        issue,
+        "instruction",
+        actor,
+        message,
+        url=link_of(instruction),
+        key=f"instruction:{instruction.id}:{event}:{instruction.version}:followers",
+        told=told,
+    )
 
 
 # --- where an instruction is shown --------------------------------------------------------
