@@ -36,6 +36,7 @@ from app.core.scope import task_force_scope, unscoped
 from app.core.unit import committing, flushed_at
 from app.decisions import demo_data as decisions_demo
 from app.demo_problems import PEOPLE, Book, at, problem_list
+from app.discussion import demo_data as discussion_demo
 from app.extensions import db
 from app.intake import demo_data as intake_demo
 from app.issues import demo_data
@@ -345,6 +346,7 @@ def _load(password: str) -> None:
     with current_app.test_request_context("/demo/load"):
         added = _problem_lists(users, units, aum, second, today)
         decisions_demo.build(aum, users, today)
+        discussion_demo.build(aum, users, today)
         intake_demo.build(aum, users, today)
         added += pilots_demo.build(aum, users, units, today)
         added += kpis_demo.build(aum, users["leader"], today)

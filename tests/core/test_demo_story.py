@@ -14,6 +14,7 @@ from app.core.jobs import Job
 from app.core.scope import task_force_scope, unscoped
 from app.decisions import demo_data as decisions_demo
 from app.decisions.models import Escalation, Incentive
+from app.discussion import demo_data as discussion_demo
 from app.extensions import db
 from app.issues.lights import LightRules, light_of
 from app.issues.models import CLOSED, RED, YELLOW, Issue, Milestone
@@ -51,6 +52,26 @@ def _check_times(aum_id: int) -> None:
         assert len(Counter(m.weekday() for m in local)) >= 4
 
 
+def _check_threads(aum_id: int) -> None:
+    """Two threads on items of the story, a mention told to its person, a quote-reply,
+    each comment in working hours after the one it answers."""
+    from app.core.models import Notification
+    from app.discussion.models import Comment
+
+    comments = list(db.session.scalars(select(Comment).order_by(Comment.created_at)))
+    assert len(comments) == 6
+    titles = {db.session.get(Issue, c.target_id).title for c in comments}
+    assert titles == {t["item"] for t in discussion_demo.THREADS}
+    for comment in comments:
+        local = clock.local(comment.created_at)
+        assert local.weekday() < 5 and 9 <= local.hour < 18, local
+        if comment.quote_id is not None:
+            assert db.session.get(Comment, comment.quote_id).created_at < comment.created_at
+    assert any(c.quote_id for c in comments) and all(c.author_id for c in comments)
+    mentioned = db.session.scalars(select(Notification).where(Notification.kind == "mention"))
+    assert {n.task_force_id for n in mentioned} == {aum_id}
+
+
 def _check_minutes() -> None:
     rows = db.session.scalars(select(AgendaItem).where(AgendaItem.subject_type == "issue")).all()
     assert rows
@@ -85,6 +106,7 @@ def test_the_demo_tells_one_story_and_queues_its_packs_once(app):
             _check_items_named(aum.id)
             _check_times(aum.id)
             _check_minutes()
+            _check_threads(aum.id)
             quarters = {str(q) for q in reports_demo.past_quarters(aum.starts_on, clock.today())}
             assert len(quarters) == 3
             packs = set(db.session.scalars(select(ReviewPack.quarter)))
