@@ -49,7 +49,7 @@ class ExtensionRequestForm(FlaskForm):
 
 class ExtensionDecisionForm(VersionedForm):
     extension_id = HiddenField()
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(_l("Decision comment"), validators=[Optional(), Length(max=2000)])
     # Which of the two buttons was pressed: "approve" or "decline".
     outcome = HiddenField()
 
@@ -61,7 +61,7 @@ def register_history() -> None:
     fields = {
         "requested_deadline": _l("Deadline asked for"),
         "status": _l("Status"),
-        "comment": _l("Comment"),
+        "comment": _l("Decision comment"),
     }
     history.register(
         "deadline_extension",
@@ -81,7 +81,10 @@ def register_history() -> None:
             "extension_approved": _l("Later deadline approved"),
             "extension_declined": _l("Later deadline declined"),
         },
-        fields={"requested_deadline": _l("Deadline asked for")},
+        fields={
+            "requested_deadline": _l("Deadline asked for"),
+            "decision_comment": _l("Decision comment"),
+        },
     )
 
 

@@ -404,3 +404,22 @@ def test_the_items_followers_hear_of_the_decision_once(scoped, world, person):
     issue = _issue(world)
     expected = {issue.owner_id, world.users["viewer"]} | {c.id for c in issue.collaborators}
     assert sorted(told) == sorted(expected) and world.users["exec_leader"] not in told
+
+
+def test_the_items_history_reads_a_decision_in_words(scoped, world, person):
+    from app.core import history
+    from app.people.models import User
+
+    extension = _ask(person, world)
+    service.decide_extension(person("exec_leader"), extension, False, "先按原计划推进")
+    rows = db.session.execute(
+        select(AuditEvent, User)
+        .join(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.entity_type == "issue", AuditEvent.action.like("extension_%"))
+        .order_by(AuditEvent.id)
+    ).all()
+    asked, declined = history.describe(rows)
+    assert declined.action == "延期未批准"
+    words = {(c.label, c.new) for c in declined.changes}
+    assert ("审批意见", "先按原计划推进") in words
+    assert not any(c.new in ("pending", "declined") for c in asked.changes + declined.changes)

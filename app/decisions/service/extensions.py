@@ -165,7 +165,12 @@ def decide_extension(
         changes["comment"] = [None, comment]
     summary = f"{issue.code} {extension.requested_deadline.isoformat()} {comment}"
     audit.record(actor, outcome, extension, changes, summary=summary)
-    audit.record(actor, f"extension_{outcome}", issue, changes, summary=summary)
+    # On the item, the action says the outcome; its fields are the date asked and the
+    # decider's words (an item's "status" and "comment" mean other things there).
+    on_item = {"requested_deadline": [None, extension.requested_deadline.isoformat()]}
+    if comment:
+        on_item["decision_comment"] = [None, comment]
+    audit.record(actor, f"extension_{outcome}", issue, on_item, summary=summary)
     _tell_owner(actor, issue, extension)
 
 
