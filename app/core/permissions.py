@@ -81,6 +81,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Object-level on top: members work on items they own or collaborate on.
     "issue.work": frozenset(_WORKS_ON_TASK_FORCE),
     "issue.manage": frozenset(_RUNS_TASK_FORCE),
+    # Bulk edit: for those who work on items; each item's own rule decides (issue.work).
+    "issue.bulk": frozenset(_WORKS_ON_TASK_FORCE),
     "category.manage": frozenset(_RUNS_TASK_FORCE),
     # Mind map, import and export of the framework and the list.
     "mindmap.view": frozenset(_ON_TASK_FORCE | {ADMIN}),

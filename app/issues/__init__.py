@@ -8,10 +8,11 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """The problem list's pages and menu entries."""
     from app.core import nav
+    from app.issues import bulk_views, views
     from app.issues import models as _models  # noqa: F401  (registers the tables)
-    from app.issues import views
 
-    app.register_blueprint(views.bp)
+    app.register_blueprint(views.bp)  # with bulk_views' routes, imported above
+    bulk_views.init_app(app)
     for item in views.NAV_ITEMS:
         nav.register(item)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -78,8 +81,28 @@ def issues_of(task_force_id: int, ids) -> list[Issue]:
     return found
 
 
+# While a bulk change runs, the messages about single items are held here instead of sent:
+# it tells each person once, listing their items (``service/bulk.py``).
+_held: ContextVar[list | None] = ContextVar("held_item_messages", default=None)
+
+
+@contextmanager
+def holding_messages() -> Iterator[list]:
+    """Collect ``(recipient, issue)`` for each message about an item instead of sending it."""
+    held: list = []
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
 def _tell(recipient: User, kind: str, issue: Issue, key: str, message) -> None:
     """Queue a message about ``issue`` in the recipient's language."""
+    held = _held.get()
+    if held is not None:
+        held.append((recipient, issue))
+        return
     tell(recipient, kind, message, key, f"/issues/{issue.id}", issue, issue.task_force_id)
 
 
