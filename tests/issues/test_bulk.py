@@ -86,7 +86,7 @@ def test_mixed_items_in_one_request_keep_the_allowed_and_list_the_refused(
     assert html.count('data-outcome="refused"') == 2
     assert "只有责任人、协办人、组长或执行组长可以修改该问题。" in html
     assert "请先说明原因重新打开，再作修改" in html
-    assert "优先级: 中 → 紧急" in html
+    assert "优先级：中 → 紧急" in html
     with look():
         assert read(world.issue_id).priority == "urgent"
         assert read(items["mine"]).priority == "urgent"

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -235,15 +235,19 @@ def apply_bulk(
     return BulkResult(results)
 
 
-def describe_changes(result: ItemResult, actor: User | None = None) -> list[history.Change]:
-    """The changes of one item as a person reads them (labels and names, not keys)."""
+def describe_changes(result: ItemResult, actor: User | None = None) -> list[str]:
+    """The changes of one item as a person reads them (labels and names, not keys), in
+    the language of the moment: "优先级：中 → 紧急"."""
     event = SimpleNamespace(
         entity_type="issue",
         entity_id=result.issue.id,
         changes=result.changes,
         action="updated",
     )
-    return history.describe([(event, actor)])[0].changes
+    return [
+        _("%(field)s: %(old)s → %(new)s", field=c.label, old=c.old, new=c.new)
+        for c in history.describe([(event, actor)])[0].changes
+    ]
 
 
 def _tell_each_once(
@@ -264,9 +268,7 @@ def _tell_each_once(
                 )
             ]
             for r in results:
-                what = "; ".join(
-                    f"{c.label}: {c.old} → {c.new}" for c in describe_changes(r, actor)
-                )
+                what = pgettext("list separator", "; ").join(describe_changes(r, actor))
                 lines.append(f"{r.issue.code} {r.issue.title} — {what}")
             return "\n".join(lines)
 
