@@ -363,3 +363,24 @@ def test_a_refusal_met_midway_rolls_back_that_item_only(
     assert (read(items["mine"]).priority, read(items["mine"]).major) == ("medium", False)
     assert len(events_of(world.issue_id)) == 1
     assert events_of(items["mine"]) == []
+
+
+def test_the_same_form_sent_again_changes_nothing_more(world, items, login, look):
+    """A reload of the result page posts the form again: the versions it carries are
+    those of before the first change, so every item is refused as changed meanwhile."""
+    with look():
+        boxes = ticked(world.issue_id, items["mine"])
+    client = login("leader")
+    form = {"item": boxes, "priority": "low"}
+    assert (
+        client.post("/issues/bulk", data=form)
+        .get_data(as_text=True)
+        .count('data-outcome="changed"')
+        == 2
+    )
+
+    again = client.post("/issues/bulk", data=form).get_data(as_text=True)
+
+    assert again.count("打开清单后已被他人修改。") == 2
+    with look():
+        assert len(events_of(world.issue_id)) == 1
