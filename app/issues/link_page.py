@@ -27,7 +27,7 @@ def link_context(issue: Issue, links: list[Related], forms: dict, may_change: bo
     return {
         "links": links,
         "kept_item": kept if issue.status == DROPPED else None,
-        "link_form": forms.get("link_form") or LinkForm(),
+        "link_form": forms.get("link_form") or LinkForm(prefix="link"),
         # The picker of the link form and of the status form's "duplicate of".
         "item_choices": item_choices(issue) if may_change else [],
     }

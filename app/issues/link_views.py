@@ -19,7 +19,7 @@ from app.issues.views import _back_to, _detail_with_error, _refused, bp
 @requires("issue.work")
 def add_link(issue_id: int):
     issue = service.load_issue(current_user, issue_id)
-    form = LinkForm()
+    form = LinkForm(prefix="link")
     status = 400
     if form.validate_on_submit():
         try:

@@ -344,7 +344,7 @@ def test_add_and_remove_a_link_on_the_page_in_both_languages(app, world, login, 
     client = login("member")
 
     added = client.post(
-        f"/issues/{world.issue_id}/links", data={"kind": "blocks", "other": "信托产品"}
+        f"/issues/{world.issue_id}/links", data={"link-kind": "blocks", "link-other": "信托产品"}
     )
     assert added.status_code == 302
     assert "阻塞 KH-041" in text_of(client.get(f"/issues/{world.issue_id}"))
@@ -365,7 +365,7 @@ def test_a_refused_link_shows_its_reason_on_the_form(app, world, login, look):
     client = login("member")
 
     answer = client.post(
-        f"/issues/{world.issue_id}/links", data={"kind": "relates", "other": "KH-404"}
+        f"/issues/{world.issue_id}/links", data={"link-kind": "relates", "link-other": "KH-404"}
     )
 
     assert "本小组没有与“KH-404”相符的事项" in text_of(answer, 400)
@@ -389,7 +389,7 @@ def test_a_viewer_sees_links_but_no_controls(app, world, login, look):
     assert "/links" not in page
     assert (
         client.post(
-            f"/issues/{world.issue_id}/links", data={"kind": "relates", "other": "KH-051"}
+            f"/issues/{world.issue_id}/links", data={"link-kind": "relates", "link-other": "KH-051"}
         ).status_code
         == 403
     )
