@@ -5,7 +5,7 @@ The number of queries is fixed: it does not grow with the number of issues.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import func, literal, select, union_all
@@ -27,7 +27,13 @@ from app.issues.models import (
     Issue,
     Milestone,
 )
-from app.issues.service import CategoryRow, category_tree, delayed_clause, headline_counts
+from app.issues.service import (
+    CategoryRow,
+    category_tree,
+    delayed_clause,
+    headline_counts,
+    relations,
+)
 from app.kpis import service as kpi_service
 from app.kpis.service import Standing
 from app.people.models import User
@@ -69,6 +75,8 @@ class BattleMap:
     kpis: list[Standing]
     today: date
     quarter: QuarterFigures
+    # The codes of the open items blocking each red or yellow item (its links).
+    blocked_by: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def yesterday(self) -> date:
@@ -184,6 +192,7 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
         dimensions=dimensions,
         red=lights[RED],
         yellow=lights[YELLOW],
+        blocked_by=relations.open_blockers(i.id for i in lights[RED] + lights[YELLOW]),
         kpis=kpi_service.overview(task_force_id),
         recently_closed=recently_closed,
         upcoming_milestones=upcoming,

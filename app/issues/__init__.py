@@ -9,6 +9,8 @@ def init_app(app: Flask) -> None:
     """The problem list's pages and menu entries."""
     from app.core import nav
     from app.issues import bulk_views, views
+    from app.issues import link_views as _link_views  # noqa: F401  (adds its routes)
+    from app.issues import links as _links  # noqa: F401  (registers the table)
     from app.issues import models as _models  # noqa: F401  (registers the tables)
 
     app.register_blueprint(views.bp)  # with bulk_views' routes, imported above

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.core.forms import VersionedForm, choices, one_line, optional_int
 from app.issues.labels import (
     ACTION_PRIORITY_LABELS,
+    LINK_LABELS,
     PRIORITY_LABELS,
     SOURCE_LABELS,
     STATUS_LABELS,
@@ -77,6 +78,30 @@ class StatusForm(VersionedForm):
     )
     # "1" when the closer accepted closing an item with open milestones or subtasks.
     confirm = HiddenField()
+    # Dropping only: the item kept, when this one is a duplicate of it (code or title).
+    duplicate_of = StringField(
+        _l("Duplicate of"),
+        validators=[Optional(), Length(max=300)],
+        filters=[one_line],
+        render_kw={"list": "item-choices", "autocomplete": "off"},
+    )
+
+
+class LinkForm(FlaskForm):
+    """A link from the item at hand to another item, picked by code or title."""
+
+    kind = SelectField(
+        _l("Link"),
+        choices=choices(
+            (k, LINK_LABELS[k]) for k in ("blocks", "blocked_by", "relates", "duplicates")
+        ),
+    )
+    other = StringField(
+        _l("Item"),
+        validators=[DataRequired(), Length(max=300)],
+        filters=[one_line],
+        render_kw={"list": "item-choices", "autocomplete": "off"},
+    )
 
 
 class ProgressForm(FlaskForm):

@@ -30,6 +30,14 @@ LIGHT_LABELS = {
     "green": _l("Green"),
     "grey": _l("Done"),
 }
+# A link (关联) as the item at hand reads it (service/relations.py).
+LINK_LABELS = {
+    "blocks": _l("Blocks"),
+    "blocked_by": _l("Blocked by"),
+    "relates": _l("Related to"),
+    "duplicates": _l("Duplicate of"),
+    "duplicated_by": _l("Duplicated by"),
+}
 ACTION_PRIORITY_LABELS = {1: _l("P1 · act first"), 2: _l("P2"), 3: _l("P3 · later")}
 
 
@@ -39,6 +47,7 @@ def register_history() -> None:
 
     history.register_reference("user", "user", ("display_name",))
     history.register_reference("category", "category", ("name",))
+    history.register_reference("issue", "issue", ("code",))
     history.register(
         "category",
         _l("Category"),
@@ -68,6 +77,8 @@ def register_history() -> None:
             "attachment_added": _l("Evidence file added"),
             "action": _l("Meeting action item"),
             "decided": _l("Decision applied"),
+            "linked": _l("Link added"),
+            "unlinked": _l("Link removed"),
         },
         fields={
             "title": _l("Title"),
@@ -85,6 +96,8 @@ def register_history() -> None:
             "verification_note": _l("Verification note"),
             "collaborators": _l("Collaborators"),
             "attachment": _l("Evidence file"),
+            "link_kind": _l("Link"),
+            "linked_issue": _l("Linked item"),
         },
         values={
             "status": STATUS_LABELS,
@@ -93,6 +106,8 @@ def register_history() -> None:
             "light": LIGHT_LABELS,
             "category_id": "category",
             "collaborators": "user",
+            "link_kind": LINK_LABELS,
+            "linked_issue": "issue",
         },
         names=("code", "title"),
     )

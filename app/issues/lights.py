@@ -12,6 +12,7 @@ checks that both agree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -116,8 +117,12 @@ def light_of(issue: Issue, rules: LightRules) -> str:
     return GREEN
 
 
-def light_reasons(issue: Issue, rules: LightRules) -> list[str]:
-    """Why an item has its light, in words for the detail page and the 督办单."""
+def light_reasons(issue: Issue, rules: LightRules, blocked_by: Iterable[str] = ()) -> list[str]:
+    """Why an item has its light, in words for the detail page and the 督办单.
+
+    ``blocked_by`` holds the codes of the open items that block this one (its links,
+    ``service.relations``): they explain a light as much as its own dates do.
+    """
     from flask_babel import gettext as _
 
     reasons = []
@@ -125,6 +130,8 @@ def light_reasons(issue: Issue, rules: LightRules) -> list[str]:
         return reasons
     if issue.status == BLOCKED:
         reasons.append(_("blocked"))
+    for code in blocked_by:
+        reasons.append(_("blocked by %(code)s (open)", code=code))
     if issue.deadline is not None and issue.deadline < rules.today:
         reasons.append(_("overdue by %(n)d days", n=(rules.today - issue.deadline).days))
     elif issue.deadline is not None and issue.deadline <= rules.due_soon_until:

@@ -49,7 +49,9 @@ from app.issues.forms import (
 )
 from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
 from app.issues.lights import LightRules, light_of, light_reasons
-from app.issues.models import LIGHTS, OPEN_STATUSES, STATUSES
+from app.issues.link_page import link_context
+from app.issues.models import DROPPED, LIGHTS, OPEN_STATUSES, STATUSES
+from app.issues.service import relations
 from app.people import roster
 from app.people.service import org_unit_options
 
@@ -354,10 +356,13 @@ def _detail_context(issue, **forms):
     status_form = forms.get("status_form") or StatusForm()
     status_form.version.data = issue.version
     may_work = can(current_user, "issue.work", issue)
+    links = relations.links_of(issue)
+    blocked_by = [r.other.code for r in links if r.open_blocker]
     return {
         "issue": issue,
         "light": light_of(issue, rules),
-        "light_reasons": light_reasons(issue, rules),
+        "light_reasons": light_reasons(issue, rules, blocked_by),
+        **link_context(issue, links, forms, may_work and issue.is_open),
         "timeline": service.issue_timeline(issue),
         "transitions": service.allowed_transitions(current_user, issue),
         "may_work": may_work,
@@ -435,6 +440,26 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
+def _apply_status(issue, form: StatusForm) -> None:
+    """The move the status form asks for; dropping with "duplicate of" filled in drops
+    the item as a duplicate of the one kept (``service.relations``)."""
+    if form.status.data == DROPPED and form.duplicate_of.data:
+        kept = relations.find_issue(issue.task_force_id, form.duplicate_of.data, "duplicate_of")
+        relations.drop_as_duplicate(
+            current_user, issue, kept, form.reason.data or "", form.version_value
+        )
+        return
+    service.change_status(
+        current_user,
+        issue,
+        form.status.data,
+        reason=form.reason.data or "",
+        verification_note=form.verification_note.data or "",
+        version=form.version_value,
+        confirmed=form.confirm.data == "1",
+    )
+
+
 @bp.post("/issues/<int:issue_id>/status")
 @requires("issue.work")
 def change_status(issue_id: int):
@@ -445,15 +470,7 @@ def change_status(issue_id: int):
             return jsonify(ok=False, message=_("Unknown status.")), 400
         return _detail_with_error(issue_id, 400, status_form=form)
     try:
-        service.change_status(
-            current_user,
-            issue,
-            form.status.data,
-            reason=form.reason.data or "",
-            verification_note=form.verification_note.data or "",
-            version=form.version_value,
-            confirmed=form.confirm.data == "1",
-        )
+        _apply_status(issue, form)
     except ConfirmationRequired as asked:
         # Asked, not refused: the page (or the board) shows what is at stake and sends
         # the same move again confirmed.
@@ -621,11 +638,12 @@ def supervision_notice(issue_id: int):
     """The printable supervision notice (督办单), in the colour of the item's light."""
     issue = service.load_issue(current_user, issue_id)
     rules = LightRules.current()
+    blocked_by = [r.other.code for r in relations.links_of(issue) if r.open_blocker]
     return render_template(
         "issues/notice.html",
         issue=issue,
         light=light_of(issue, rules),
-        light_reasons=light_reasons(issue, rules),
+        light_reasons=light_reasons(issue, rules, blocked_by),
         today=rules.today,
         open_statuses=OPEN_STATUSES,
         banners=hooks.ISSUE_BANNERS.collect(current_user, issue),

@@ -5,7 +5,7 @@ owner, and lifting the leader's supervision.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select
@@ -22,6 +22,7 @@ from app.decisions.service.instructions import unanswered_clause
 from app.extensions import db
 from app.issues.lights import LightRules, light_clause, light_expression
 from app.issues.models import OPEN_STATUSES, RED, YELLOW, Issue
+from app.issues.service import relations
 from app.people.models import User
 
 MAJOR_PRIORITIES = ("urgent", "high")
@@ -70,6 +71,7 @@ class BoardRow:
     light: str
     nudges: int
     waiting: int = 0  # the leader's instructions not answered
+    blocked_by: list[str] = field(default_factory=list)  # codes of open items blocking it
 
 
 @dataclass
@@ -114,9 +116,11 @@ def _board(task_force_id: int, condition, page: int, per_page: int) -> BoardPage
             Issue.id,
         )
     ).unique()
+    rows = rows.all()
+    blockers = relations.open_blockers(row[0].id for row in rows)
     return BoardPage(
         [
-            BoardRow(issue, light, nudges or 0, waiting or 0)
+            BoardRow(issue, light, nudges or 0, waiting or 0, blockers.get(issue.id, []))
             for issue, light, nudges, waiting in rows
         ],
         total,
