@@ -191,7 +191,14 @@ def board():
         form = _filter_form(task_force_id)
         filters = _filter_from_args(form)
         columns, counts = service.board(current_user, task_force_id, filters)
-        return {"form": form, "columns": columns, "counts": counts, "statuses": STATUSES}
+        shown = [issue.id for cards in columns.values() for issue, _light in cards]
+        return {
+            "form": form,
+            "columns": columns,
+            "counts": counts,
+            "statuses": STATUSES,
+            "blocked_by": relations.open_blockers(shown),
+        }
 
     return render_template(
         "issues/board.html", body=cached_body("issues/_board_body.html", content)

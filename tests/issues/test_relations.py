@@ -332,6 +332,10 @@ def test_the_boards_say_which_open_item_blocks_a_row(app, world, login, look):
     assert "被 KH-005 阻塞" in battle_map
     board = text_of(client.get("/supervision"))
     assert "被 KH-005 阻塞" in board
+    kanban = client.get("/board").get_data(as_text=True)
+    cards = re.findall(r'<article class="card board-card.*?</article>', kanban, re.S)
+    (card,) = [c for c in cards if "KH-006" in c]
+    assert "被 KH-005 阻塞" in re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", card)))
 
 
 # --- the page ----------------------------------------------------------------------------------
