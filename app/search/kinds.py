@@ -178,7 +178,9 @@ def register_all() -> None:
     register(Kind("agenda_item", _l("Minutes"), AgendaItem, _agenda_item, _parent, 51))
     register(Kind("action_item", _l("Action items"), ActionItem, _action_item, _parent, 52))
     register(Kind("escalation", _l("Escalations"), Escalation, _escalation, _own("escalation"), 60))
-    register(Kind("decision", _l("Decisions"), Decision, _decision, _parent, 61))
+    register(
+        Kind("decision", pgettext_l("search kind", "Decisions"), Decision, _decision, _parent, 61)
+    )
     register(Kind("pilot", _l("Pilots"), Pilot, _pilot, _own("pilot"), 70))
     register(Kind("kpi", _l("Goal figures"), Kpi, _kpi, _own("kpi"), 80))
     register(
