@@ -171,33 +171,35 @@ def item_by_code(reader: Reader, query: str) -> Issue | None:
         )
 
 
-def counts(reader: Reader, query: str, filters: Filters) -> dict[str, int]:
-    """The number of results of each kind (ignoring the kind filter)."""
+def _entries(ranked: list) -> list:
+    """``(entry, score)`` for ``(id, score)`` rows, in their order: the wide rows are read
+    only for what is shown, never sorted."""
+    wanted = [row[0] for row in ranked]
+    found = {entry.id: entry for entry in db.session.scalars(select(E).where(E.id.in_(wanted)))}
+    return [(found[row[0]], row[1]) for row in ranked if row[0] in found]
+
+
+def overview(reader: Reader, query: str, filters: Filters, n: int = PER_GROUP):
+    """The number of results of each kind, and the best ``n`` of each: one query (a
+    window over the kinds) for the ranks and counts, one for the shown entries."""
     terms = parse_query(query)
     if not terms:
-        return {}
+        return {}, []
     plain = Filters(**{**filters.__dict__, "kind": ""})
-    statement, _score = _base(reader, plain, terms, E.kind, func.count().label("n"))
-    rows = db.session.execute(statement.group_by(E.kind).with_only_columns(E.kind, func.count()))
-    return {kind: n for kind, n in rows if kind in KINDS}
-
-
-def top_of_each_kind(reader: Reader, query: str, filters: Filters, n: int = PER_GROUP):
-    """The best ``n`` results of each kind, in one query (a window over the kinds)."""
-    terms = parse_query(query)
-    if not terms:
-        return []
-    statement, score = _base(reader, filters, terms, E)
+    statement, score = _base(reader, plain, terms, E.id, E.kind)
+    # Both windows sort alike, so the engine sorts the matches once.
+    order = (score.desc(), E.id.desc())
     ranked = statement.add_columns(
-        func.row_number()
-        .over(partition_by=E.kind, order_by=(score.desc(), E.id.desc()))
-        .label("rn")
+        func.row_number().over(partition_by=E.kind, order_by=order).label("rn"),
+        func.count().over(partition_by=E.kind, order_by=order, rows=(None, None)).label("n"),
     ).subquery()
-    entry = db.aliased(E, ranked)
     rows = db.session.execute(
-        select(entry, ranked.c.score).where(ranked.c.rn <= n).order_by(ranked.c.score.desc())
+        select(ranked.c.id, ranked.c.score, ranked.c.kind, ranked.c.n)
+        .where(ranked.c.rn <= n)
+        .order_by(ranked.c.score.desc(), ranked.c.id.desc())
     ).all()
-    return rows
+    totals = {row.kind: row.n for row in rows if row.kind in KINDS}
+    return totals, _entries(rows)
 
 
 def page_of_kind(reader: Reader, query: str, filters: Filters, page: int):
@@ -205,9 +207,10 @@ def page_of_kind(reader: Reader, query: str, filters: Filters, page: int):
     terms = parse_query(query)
     if not terms or filters.kind not in KINDS:
         return []
-    statement, score = _base(reader, filters, terms, E)
+    statement, score = _base(reader, filters, terms, E.id)
     statement = statement.where(E.kind == filters.kind).order_by(score.desc(), E.id.desc())
-    return db.session.execute(statement.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    ranked = db.session.execute(statement.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    return _entries(ranked)
 
 
 def group(rows, totals: dict[str, int]) -> list[Group]:

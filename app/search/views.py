@@ -128,11 +128,9 @@ def search():
     names = {tf.id: tf.name for tf in task_forces}
     page = requested_page()
     with unscoped():
-        totals = service.counts(reader, query, filters)
+        totals, rows = service.overview(reader, query, filters)
         if filters.kind:
             rows = service.page_of_kind(reader, query, filters, page)
-        else:
-            rows = service.top_of_each_kind(reader, query, filters)
         groups = service.group(rows, totals)
         for each in groups:
             each.rows = _results(each.rows, query, reader, names)
