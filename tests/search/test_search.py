@@ -262,7 +262,7 @@ def test_paging_and_filters(app, client, auth, world):
     auth.login("leader")
     all_kinds = _search(client, "信托")
     assert len(_titles(all_kinds)) == 5  # the best of each kind
-    assert "All 26 results of this kind" in all_kinds.get_data(as_text=True)
+    assert "查看此类全部 26 条结果" in all_kinds.get_data(as_text=True)
     first = _search(client, "信托", kind="issue")
     assert len(_titles(first)) == 20 and 'rel="next"' in first.get_data(as_text=True)
     second = _search(client, "信托", kind="issue", page=2)
