@@ -93,11 +93,15 @@ def _results(entries, query: str, reader: service.Reader, names: dict[int, str])
         )
         if entry.kind == "intake_submission" and not entry.view_here:
             link = KINDS[entry.kind].link(entry)  # the submitter's own list, in no task force
+        heading = "" if own else headings.get((entry.parent_kind, entry.parent_id), "")
+        title = entry.title
+        if not title:  # a note, a comment, a decision: named by what it belongs to
+            title, heading = heading or str(KINDS[entry.kind].label), ""
         results.append(
             Result(
                 kind=entry.kind,
-                heading="" if own else headings.get((entry.parent_kind, entry.parent_id), ""),
-                title=mark(entry.title, query),
+                heading=heading,
+                title=mark(title, query),
                 snippet=mark(entry.body, query, SNIPPET),
                 link=link,
                 task_force=names.get(entry.task_force_id, "") if len(names) > 1 else "",
