@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.core import clock
 from app.core.permissions import allowed
 from app.core.scope import unscoped
+from app.discussion.kinds import KINDS as THREADS
 from app.extensions import db
 from app.issues.models import Issue
 from app.search.models import SearchEntry
@@ -69,7 +70,7 @@ class Group:
 
 def visible(reader: Reader) -> ColumnElement[bool]:
     """The entries ``reader`` may read, as one SQL condition."""
-    actions = {kind_view for kind_view in _views()}
+    actions = _views()
     parts = []
     for task_force_id, roles in reader.roles.items():
         granted = sorted(action for action in actions if allowed(roles, action))
@@ -80,8 +81,7 @@ def visible(reader: Reader) -> ColumnElement[bool]:
 
 
 def _views() -> set[str]:
-    from app.discussion.kinds import KINDS as THREADS
-
+    """The view actions entries are read with (those of ``kinds.py``)."""
     return {
         "issue.view", "escalation.view", "meeting.view", "pilot.view", "kpi.view",
         "intake.triage", *(thread.read_action for thread in THREADS.values()),
