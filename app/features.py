@@ -24,6 +24,7 @@ from app import (
     people,
     pilots,
     reports,
+    search,
 )
 
 FEATURES: tuple[ModuleType, ...] = (
@@ -41,4 +42,5 @@ FEATURES: tuple[ModuleType, ...] = (
     reports,
     activity,
     dashboard,
+    search,
 )

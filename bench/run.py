@@ -200,6 +200,8 @@ def offline_figures(env: dict) -> dict[str, str]:
         ["bench.pdf_speed", "list", "10000"],
         ["bench.pdf_speed", "pack", "1000"],
         ["bench.reminder_pass", str(REMINDER_ITEMS)],
+        ["bench.search_speed", "sqlite"],
+        ["bench.search_speed", "postgresql"],
     ]
     quiet = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "GONGJIAN_INSTANCE")}
     demo = Path(tempfile.mkdtemp(prefix="gongjian-bench-demo-"))

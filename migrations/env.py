@@ -24,6 +24,14 @@ config.set_main_option(
 )
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave out what a database engine makes for itself (a full-text index's own tables
+    and columns): the models name them in ``metadata.info["engine_owned"]``."""
+    if type_ == "column":
+        name = f"{obj.table.name}.{name}"
+    return name not in get_metadata().info.get("engine_owned", ())
+
+
 def run_migrations_offline():
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
@@ -48,6 +56,7 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("render_as_batch", True)  # SQLite needs batch mode to alter tables
     conf_args.setdefault("compare_type", True)
+    conf_args.setdefault("include_object", include_object)
 
     with get_engine().connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)

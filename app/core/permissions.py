@@ -59,6 +59,8 @@ _WORKS_ON_TASK_FORCE = {LEADER, EXEC_LEADER, MEMBER, TEMP_MEMBER}
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Everyone with an account.
     "home.view": frozenset({AUTHENTICATED}),
+    # Searching (搜索): each result is shown only where its own view action allows.
+    "search.view": frozenset({AUTHENTICATED}),
     "account.edit": frozenset({AUTHENTICATED}),
     "notification.view": frozenset({AUTHENTICATED}),
     # The current task force.
