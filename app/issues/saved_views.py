@@ -143,9 +143,14 @@ def _menu() -> dict | None:
     pairs = [(k, v) for k, v in request.args.items(multi=True) if k not in NOT_FILTERS and v]
     query = urlencode(sorted(pairs, key=lambda pair: pair[0]))
     save_form = SaveViewForm(formdata=None, query=query, target=target)
+    # The view opened, changeable by the reader, whose filter the reader has since changed.
+    changed = None
+    if current is not None and current.query != query and service.may_change(current_user, current):
+        changed = ViewQueryForm(formdata=None, version=current.version, query=query, target=target)
     return {
         "menu": menu,
         "current": current,
+        "changed": changed,
         "query": query,
         "target": target,
         "save_form": save_form,

@@ -223,3 +223,28 @@ def _said(app, page: str, english: str, **values) -> bool:
     with app.test_request_context(), force_locale("zh_CN"):
         chinese = gettext(english, **values)
     return (english % values if values else english) in page or chinese in page
+
+
+def test_the_menu_offers_to_update_the_view_opened_once_its_filter_changed(app, world, login):
+    member = login("member")
+    view_id = world.ids["saved_view"]  # the member's own, light=red
+    assert 'data-testid="update-current-view"' not in member.get(
+        f"/issues?light=red&view={view_id}"
+    ).get_data(as_text=True)
+    page = member.get(f"/issues?light=red&sort=title&view={view_id}").get_data(as_text=True)
+    assert 'data-testid="update-current-view"' in page
+    assert 'value="light=red&amp;sort=title"' in page
+    response = member.post(
+        f"/issues/views/{view_id}/update", data={"query": "light=red&sort=title", "version": 1}
+    )
+    assert response.headers["Location"] == f"/issues?light=red&sort=title&view={view_id}"
+    assert _views(app, id=view_id)[0][4] == "light=red&sort=title"
+    # Someone else who opens a view of theirs is never offered to change it.
+    leader = login("leader")
+    assert "update-current-view" not in leader.get(
+        f"/issues?light=red&sort=deadline&view={view_id}"
+    ).get_data(as_text=True)
+    # A stale version is refused: the view keeps what the member saved.
+    stale = member.post(f"/issues/views/{view_id}/update", data={"query": "", "version": 1})
+    assert stale.status_code == 302
+    assert _views(app, id=view_id)[0][4] == "light=red&sort=title"
