@@ -145,6 +145,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "discussion.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
     "discussion.comment": frozenset(_WORKS_ON_TASK_FORCE),
     "discussion.follow": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    # Saved views (视图) of the problem list and the board: every reader of the list keeps
+    # their own; the leaders share views with the task force and change the shared ones.
+    "saved_view.save": frozenset(_ON_TASK_FORCE | {ADMIN}),
+    "saved_view.share": frozenset(_RUNS_TASK_FORCE),
 }
 
 

@@ -57,6 +57,13 @@ def register_history() -> None:
         names=("name",),
     )
     history.register(
+        "saved_view",
+        _l("Shared view"),
+        actions={"renamed": _l("Renamed"), "deleted": _l("Deleted")},
+        fields={"query": _l("Filter"), "name": _l("Name")},
+        names=("name",),
+    )
+    history.register(
         "issue",
         _l("Item"),
         actions={

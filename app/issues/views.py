@@ -51,6 +51,7 @@ from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, SOURCE_LABELS, STAT
 from app.issues.lights import LightRules, light_of, light_reasons
 from app.issues.link_page import link_context
 from app.issues.models import DROPPED, LIGHTS, OPEN_STATUSES, STATUSES
+from app.issues.saved_views import open_with_default
 from app.issues.service import relations
 from app.people import roster
 from app.people.service import org_unit_options
@@ -137,8 +138,9 @@ def _filter_from_args(form: FilterForm) -> service.IssueFilter:
     )
 
 
-def _filter_form(task_force_id: int) -> FilterForm:
-    form = FilterForm(request.args)
+def _filter_form(task_force_id: int, args=None) -> FilterForm:
+    """The list's filter form over ``args`` (the request's query string by default)."""
+    form = FilterForm(request.args if args is None else args)
     form.category.choices = _category_choices(task_force_id)
     form.owner.choices = _people_choices(task_force_id)
     form.org_unit.choices = _org_unit_choices()
@@ -168,6 +170,8 @@ def _filter_form(task_force_id: int) -> FilterForm:
 @requires("issue.view")
 def issue_list():
     task_force_id = _task_force_id()
+    if (opened := open_with_default()) is not None:
+        return opened
 
     def content() -> dict:
         form = _filter_form(task_force_id)
@@ -186,6 +190,8 @@ def issue_list():
 @requires("issue.view")
 def board():
     task_force_id = _task_force_id()
+    if (opened := open_with_default()) is not None:
+        return opened
 
     def content() -> dict:
         form = _filter_form(task_force_id)

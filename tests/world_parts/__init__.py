@@ -18,6 +18,7 @@ PARTS = (
     "reports",
     "instructions",
     "discussion",
+    "saved_views",
 )
 
 
