@@ -54,7 +54,7 @@ def test_paging_through_the_register_keeps_the_filter(
     expect(page).to_have_url(re.compile(r"page=2"))
     assert _questions(page) == ["决策3", "决策2"]
     expect(page.locator("select[name=kind]")).to_have_value("decision")
-    expect(page.locator("input[name=q]")).to_have_value("决策")
+    expect(filters.locator("input[name=q]")).to_have_value("决策")
 
     page.get_by_test_id("register-pager").get_by_role("link", name="下一页").click()
     assert _questions(page) == ["决策1"]
