@@ -7,6 +7,9 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!form) return;
   const boxes = Array.from(document.querySelectorAll("input[data-bulk-item]"));
   const badge = form.querySelector("[data-bulk-count]");
+  // The fields show once something is picked: until then the bar is one line.
+  const fields = form.querySelector("[data-bulk-fields]");
+  const nothing = badge.textContent;
   const scope = document.querySelector("input[data-bulk-scope]");
   const allBox = document.querySelector("input[data-bulk-all]");
   const groupOf = (box) => (box.closest(".issue-cards") ? "cards" : "table");
@@ -27,8 +30,12 @@ document.addEventListener("DOMContentLoaded", () => {
       badge.textContent = scope.labels[0].textContent.trim();
     } else if (ids.size) {
       badge.textContent = badge.dataset.template.replace("__N__", ids.size);
+    } else {
+      badge.textContent = nothing;
     }
-    badge.classList.toggle("text-bg-primary", ids.size > 0 || Boolean(scope && scope.checked));
+    const picked = ids.size > 0 || Boolean(scope && scope.checked);
+    if (fields) fields.hidden = !picked && !form.querySelector(".is-invalid");
+    badge.classList.toggle("text-bg-primary", picked);
     badge.classList.toggle("text-bg-secondary", !(ids.size > 0 || (scope && scope.checked)));
     if (allBox) {
       const table = inGroup("table");
