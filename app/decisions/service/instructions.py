@@ -56,6 +56,17 @@ def _announce(event: str, instruction: Instruction, actor: User) -> None:
         listener(event, instruction, actor)
 
 
+def _wrote(actor: User, issue: Issue, text: str):
+    """The message that ``actor`` wrote an instruction, in each reader's language."""
+    return lambda: _(
+        "%(who)s wrote an instruction on %(code)s %(title)s: %(text)s",
+        who=actor.display_name,
+        code=issue.code,
+        title=issue.title,
+        text=question(text, 120),
+    )
+
+
 def _tell_followers(event: str, instruction: Instruction, actor: User) -> None:
     """The item's followers hear of an instruction written or answered, once; its owner
     (written) or its writer (answered), told already, are left out."""
@@ -64,15 +75,7 @@ def _tell_followers(event: str, instruction: Instruction, actor: User) -> None:
     issue = instruction.issue
     if event == WRITTEN:
         told = {instruction.escalation.raised_by_id if instruction.escalation else issue.owner_id}
-
-        def message():
-            return _(
-                "%(who)s wrote an instruction on %(code)s %(title)s: %(text)s",
-                who=actor.display_name,
-                code=issue.code,
-                title=issue.title,
-                text=question(instruction.text, 120),
-            )
+        message = _wrote(actor, issue, instruction.text)
     else:
         told = {instruction.written_by_id}
 
@@ -219,13 +222,7 @@ def write_instruction(
     tell(
         owner,
         "instruction",
-        lambda: _(
-            "%(who)s wrote an instruction on %(code)s %(title)s: %(text)s",
-            who=actor.display_name,
-            code=issue.code,
-            title=issue.title,
-            text=question(text, 120),
-        ),
+        _wrote(actor, issue, text),
         f"instruction:{instruction.id}:written",
         link_of(instruction),
         instruction,
