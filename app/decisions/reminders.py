@@ -159,9 +159,7 @@ def _instruction_unanswered_text(row, ctx: RuleContext, extra) -> str:
 
 
 def _instruction_link(row) -> str:
-    if row.escalation_id is not None:
-        return f"/escalations/{row.escalation_id}#instruction-{row.subject_id}"
-    return f"/issues/{row.issue_id}#instruction-{row.subject_id}"
+    return instructions.anchor(row.subject_id, row.issue_id, row.escalation_id)
 
 
 INSTRUCTION_UNANSWERED = Rule(

@@ -104,9 +104,14 @@ def _tell_followers(event: str, instruction: Instruction, actor: User) -> None:
 
 def link_of(instruction: Instruction) -> str:
     """The instruction on its page: the escalation's for one on an escalation, else the item's."""
-    if instruction.escalation_id is not None:
-        return f"/escalations/{instruction.escalation_id}#instruction-{instruction.id}"
-    return f"/issues/{instruction.issue_id}#instruction-{instruction.id}"
+    return anchor(instruction.id, instruction.issue_id, instruction.escalation_id)
+
+
+def anchor(instruction_id: int, issue_id: int, escalation_id: int | None) -> str:
+    """``link_of`` from the ids alone (a reminder's row)."""
+    if escalation_id is not None:
+        return f"/escalations/{escalation_id}#instruction-{instruction_id}"
+    return f"/issues/{issue_id}#instruction-{instruction_id}"
 
 
 def _loaded():
