@@ -28,10 +28,31 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
+def _closing(app):
+    """Serve ``app`` with each response's body read and closed before it is sent.
+
+    The development server closes a response only when the client stays to the end. A browser
+    that navigates away mid-download (a script still arriving when the test clicks on) would
+    leave a static file open, and the run treats an unclosed file as an error. Nothing here
+    streams, so reading the body first changes no response.
+    """
+
+    def serve(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            body = b"".join(response)
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+        return [body]
+
+    return serve
+
+
 @pytest.fixture(scope="session")
 def live_server(app):
     """The base URL of the app, served on a free local port for the whole run."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
