@@ -1,0 +1,797 @@
+"""Targets broken down (目标任务分解): a KPI's units, their targets and readings per period.
+
+The leader and the executive leader (``kpi.manage``) choose the org units that carry a KPI
+and the periods on the way to its target (quarters or months from the baseline's day to
+the target's), then set each unit's target per period and enter each unit's reading. The
+task force's reading of a period is the roll-up of its units' by the KPI's rule (see
+``pace.roll_up``), written when every unit has reported. Every change of a target is kept
+(``KpiTargetChange``) and audited. Reading the matrix costs a fixed number of queries
+whatever the number of units, periods and KPIs (``matrices``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.core import audit, clock
+from app.core.errors import StaleEdit, ValidationFailed
+from app.core.permissions import authorize
+from app.core.service import check_version
+from app.extensions import db
+from app.kpis import pace
+from app.kpis.models import (
+    AGGREGATIONS,
+    BREAKDOWN_PERIODS,
+    RATIO,
+    SUM,
+    Kpi,
+    KpiReading,
+    KpiTargetChange,
+    KpiUnit,
+    KpiUnitReading,
+    KpiUnitTarget,
+)
+from app.people.models import OrgUnit, User
+
+# The note on a task-force reading that the units' readings made.
+ROLL_UP_NOTE = "各单位汇总"
+MAX_UNITS = 60
+HISTORY_SHOWN = 50
+
+# --- the plan ------------------------------------------------------------------------------
+
+
+@dataclass
+class BreakdownInput:
+    kind: str | None  # quarter / month; None: not broken down
+    aggregation: str
+    tolerance: Decimal
+    unit_ids: list[int] = field(default_factory=list)
+
+
+def unit_options() -> list[tuple[int, str]]:
+    """The org units a KPI can be broken down over: every open one, branches' sub-branches
+    under them."""
+    units = db.session.scalars(
+        select(OrgUnit)
+        .where(OrgUnit.archived_at.is_(None))
+        .order_by(OrgUnit.sort_order, OrgUnit.id)
+    ).all()
+    children = defaultdict(list)
+    for unit in units:
+        children[unit.parent_id].append(unit)
+    known = {u.id for u in units}
+    options: list[tuple[int, str]] = []
+
+    def walk(parent_id, depth):
+        for unit in children.get(parent_id, ()):
+            options.append((unit.id, "　" * depth + unit.name))
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    for unit in units:  # a unit under an archived parent still shows
+        if unit.parent_id is not None and unit.parent_id not in known:
+            options.append((unit.id, unit.name))
+    return options
+
+
+def kpi_units(kpi: Kpi) -> list[KpiUnit]:
+    return list(
+        db.session.scalars(
+            select(KpiUnit)
+            .where(KpiUnit.kpi_id == kpi.id)
+            .options(joinedload(KpiUnit.org_unit))
+            .order_by(KpiUnit.sort_order, KpiUnit.id)
+        )
+    )
+
+
+def _has_figures(kpi_id: int, unit_ids: list[int] | None = None) -> bool:
+    for model in (KpiUnitTarget, KpiUnitReading):
+        query = select(model.id).where(model.kpi_id == kpi_id)
+        if unit_ids is not None:
+            query = query.where(model.org_unit_id.in_(unit_ids))
+        if db.session.scalar(query.limit(1)) is not None:
+            return True
+    return False
+
+
+def set_breakdown(actor: User, kpi: Kpi, data: BreakdownInput, version: int | None) -> dict:
+    """Choose the periods, the roll-up rule, the tolerance and the units of ``kpi``.
+
+    Targets and readings already entered are never dropped by this: a unit that has some
+    stays, and the periods' kind stays while any exist.
+    :raise ValidationFailed: naming the field at fault.
+    """
+    authorize(actor, "kpi.manage", kpi.task_force_id)
+    check_version(kpi, version)
+    if data.kind is not None and data.kind not in BREAKDOWN_PERIODS:
+        raise ValidationFailed(_("Choose quarters or months."), "kind")
+    if data.aggregation not in AGGREGATIONS:
+        raise ValidationFailed(_("Unknown roll-up rule."), "aggregation")
+    if not Decimal(0) <= data.tolerance <= Decimal(100):
+        raise ValidationFailed(_("The tolerance is between 0 and 100 points."), "tolerance")
+    if data.aggregation == RATIO and kpi.unit != "percent":
+        raise ValidationFailed(_("A recomputed ratio is for a KPI measured in %."), "aggregation")
+    if data.kind is not None:
+        if kpi.baseline_on is None or kpi.target_on is None:
+            raise ValidationFailed(
+                _(
+                    "Set the baseline's day and the target's day first: "
+                    "the periods run between them."
+                ),
+                "kind",
+            )
+        if not data.unit_ids:
+            raise ValidationFailed(_("Choose the units that carry the figure."), "unit_ids")
+    if len(set(data.unit_ids)) > MAX_UNITS:
+        raise ValidationFailed(_("At most %(n)d units.", n=MAX_UNITS), "unit_ids")
+    known = {uid for uid, _name in unit_options()}
+    if not set(data.unit_ids) <= known:
+        raise ValidationFailed(_("Unknown org unit."), "unit_ids")
+
+    current = kpi_units(kpi)
+    dropped = [u.org_unit_id for u in current if u.org_unit_id not in set(data.unit_ids)]
+    if dropped and _has_figures(kpi.id, dropped):
+        names = "、".join(u.org_unit.name for u in current if u.org_unit_id in dropped)
+        raise ValidationFailed(
+            _(
+                "%(names)s already have targets or readings; "
+                "clear them before taking the unit off.",
+                names=names,
+            ),
+            "unit_ids",
+        )
+    if data.kind != kpi.breakdown and kpi.breakdown is not None and _has_figures(kpi.id):
+        raise ValidationFailed(
+            _(
+                "Targets or readings are entered by the current periods; "
+                "clear them before changing the periods."
+            ),
+            "kind",
+        )
+    if data.aggregation != kpi.aggregation and _has_figures(kpi.id):
+        raise ValidationFailed(
+            _(
+                "Readings and targets are entered under the current roll-up rule; "
+                "clear them before changing it."
+            ),
+            "aggregation",
+        )
+
+    changes = audit.apply_changes(
+        kpi, {"breakdown": data.kind, "aggregation": data.aggregation, "tolerance": data.tolerance}
+    )
+    old_ids = [u.org_unit_id for u in current]
+    wanted = list(dict.fromkeys(data.unit_ids))
+    if old_ids != wanted:
+        changes["units"] = [old_ids, wanted]
+        by_unit = {u.org_unit_id: u for u in current}
+        for unit_id in dropped:
+            db.session.delete(by_unit[unit_id])
+        for order, unit_id in enumerate(wanted):
+            row = by_unit.get(unit_id)
+            if row is None:
+                db.session.add(
+                    KpiUnit(
+                        task_force_id=kpi.task_force_id,
+                        kpi_id=kpi.id,
+                        org_unit_id=unit_id,
+                        sort_order=order,
+                    )
+                )
+            else:
+                row.sort_order = order
+    if changes:
+        audit.record(actor, "breakdown_set", kpi, changes, summary=kpi.name)
+    db.session.flush()
+    return changes
+
+
+# --- cells ---------------------------------------------------------------------------------
+
+Cell = tuple[int, date]  # (org unit id, period end)
+
+
+@dataclass(frozen=True)
+class ReadingValue:
+    value: Decimal
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+
+
+def _number_text(value: Decimal | None) -> str:
+    return "—" if value is None else format_decimal(value.normalize())
+
+
+def _cell_name(names: dict[int, str], kind: str, cell: Cell) -> str:
+    unit_id, period = cell
+    return f"{names.get(unit_id, '?')} {pace.period_label(kind, period)}"
+
+
+def _check_cells(kpi: Kpi, cells) -> dict[int, str]:
+    """The units' names; refuses a cell outside the KPI's units and periods."""
+    units = {u.org_unit_id: u.org_unit.name for u in kpi_units(kpi)}
+    ends = {p.end for p in plan_periods(kpi)}
+    for unit_id, period in cells:
+        if unit_id not in units or period not in ends:
+            raise ValidationFailed(_("A cell lies outside the units and periods of this KPI."))
+    return units
+
+
+def plan_periods(kpi: Kpi) -> list[pace.Period]:
+    return pace.periods(kpi.breakdown, kpi.baseline_on, kpi.target_on)
+
+
+def _refuse_stale(names, kind, stale: list[Cell]) -> None:
+    if stale:
+        listed = "、".join(_cell_name(names, kind, cell) for cell in stale[:10])
+        raise StaleEdit(
+            _(
+                "Someone changed %(cells)s since you opened the grid. Your entries are kept below; "
+                "look at the current figures and save again.",
+                cells=listed,
+            )
+        )
+
+
+def save_targets(
+    actor: User,
+    kpi: Kpi,
+    targets: dict[Cell, Decimal | None],
+    was: dict[Cell, Decimal | None] | None = None,
+    baselines: dict[int, Decimal | None] | None = None,
+    weights: dict[int, Decimal | None] | None = None,
+    how: str = "typed",
+) -> int:
+    """Set units' targets (None clears one) and their baselines and weights; returns how
+    many figures changed. A cell whose figure is no longer what the form showed (``was``)
+    refuses the whole save. Each change of a target is kept in the targets' history."""
+    authorize(actor, "kpi.manage", kpi.task_force_id)
+    if not kpi.breakdown:
+        raise ValidationFailed(_("Choose the units and periods first."))
+    names = _check_cells(kpi, targets)
+    rows = {
+        (t.org_unit_id, t.period): t
+        for t in db.session.scalars(select(KpiUnitTarget).where(KpiUnitTarget.kpi_id == kpi.id))
+    }
+    if was is not None:
+        stale = [
+            cell
+            for cell in targets
+            if cell in was and (rows[cell].value if cell in rows else None) != was[cell]
+        ]
+        _refuse_stale(names, kpi.breakdown, stale)
+    for cell, value in targets.items():
+        if value is not None and value < 0 and kpi.aggregation == SUM:
+            raise ValidationFailed(
+                _(
+                    "%(cell)s: a target cannot be below zero.",
+                    cell=_cell_name(names, kpi.breakdown, cell),
+                )
+            )
+    changes: dict[str, list] = {}
+    now = clock.now()
+    for cell, value in sorted(targets.items(), key=lambda item: (item[0][1], item[0][0])):
+        row = rows.get(cell)
+        old = row.value if row is not None else None
+        if old == value or (old is not None and value is not None and old.compare(value) == 0):
+            continue
+        unit_id, period = cell
+        if value is None:
+            db.session.delete(row)
+        elif row is None:
+            db.session.add(
+                KpiUnitTarget(
+                    task_force_id=kpi.task_force_id,
+                    kpi_id=kpi.id,
+                    org_unit_id=unit_id,
+                    period=period,
+                    value=value,
+                )
+            )
+        else:
+            row.value = value
+        db.session.add(
+            KpiTargetChange(
+                task_force_id=kpi.task_force_id,
+                kpi_id=kpi.id,
+                org_unit_id=unit_id,
+                period=period,
+                old=old,
+                new=value,
+                changed_by_id=actor.id,
+                changed_at=now,
+            )
+        )
+        changes[_cell_name(names, kpi.breakdown, cell)] = [_number_text(old), _number_text(value)]
+    units = {u.org_unit_id: u for u in kpi_units(kpi)}
+    for label, given, attribute in (
+        (_("baseline"), baselines or {}, "baseline"),
+        (_("weight"), weights or {}, "weight"),
+    ):
+        for unit_id, value in given.items():
+            unit = units.get(unit_id)
+            if unit is None:
+                raise ValidationFailed(_("Unknown org unit."))
+            if attribute == "weight" and value is not None and value <= 0:
+                raise ValidationFailed(
+                    _("%(unit)s: a weight is above zero.", unit=unit.org_unit.name)
+                )
+            old = getattr(unit, attribute)
+            if old == value or (old is not None and value is not None and old.compare(value) == 0):
+                continue
+            setattr(unit, attribute, value)
+            changes[f"{unit.org_unit.name} {label}"] = [_number_text(old), _number_text(value)]
+    if changes:
+        audit.record(
+            actor,
+            "targets_imported" if how == "imported" else "targets_set",
+            kpi,
+            changes,
+            summary=kpi.name,
+        )
+    db.session.flush()
+    return len(changes)
+
+
+def save_readings(
+    actor: User,
+    kpi: Kpi,
+    readings: dict[Cell, ReadingValue | None],
+    was: dict[Cell, Decimal | None] | None = None,
+    how: str = "typed",
+) -> int:
+    """Enter units' readings (None removes one); returns how many changed. A period that
+    has not ended cannot be read; a ratio KPI takes each unit's numerator and denominator.
+    The task force's reading of each period touched is rolled up again."""
+    authorize(actor, "kpi.manage", kpi.task_force_id)
+    if not kpi.breakdown:
+        raise ValidationFailed(_("Choose the units and periods first."))
+    names = _check_cells(kpi, readings)
+    today = clock.today()
+    rows = {
+        (r.org_unit_id, r.period): r
+        for r in db.session.scalars(select(KpiUnitReading).where(KpiUnitReading.kpi_id == kpi.id))
+    }
+    if was is not None:
+        stale = [
+            cell
+            for cell in readings
+            if cell in was and (rows[cell].value if cell in rows else None) != was[cell]
+        ]
+        _refuse_stale(names, kpi.breakdown, stale)
+    changes: dict[str, list] = {}
+    touched: set[date] = set()
+    for cell, given in sorted(readings.items(), key=lambda item: (item[0][1], item[0][0])):
+        unit_id, period = cell
+        row = rows.get(cell)
+        old = row.value if row is not None else None
+        if given is not None and period > today:
+            raise ValidationFailed(
+                _(
+                    "%(cell)s: the period has not ended yet.",
+                    cell=_cell_name(names, kpi.breakdown, cell),
+                )
+            )
+        if given is not None and kpi.aggregation == RATIO:
+            if given.numerator is None or not given.denominator or given.denominator <= 0:
+                raise ValidationFailed(
+                    _(
+                        "%(cell)s: a ratio needs its numerator and a denominator above zero.",
+                        cell=_cell_name(names, kpi.breakdown, cell),
+                    )
+                )
+            given = ReadingValue(
+                pace.ratio_value(given.numerator, given.denominator, kpi.unit == "percent"),
+                given.numerator,
+                given.denominator,
+            )
+        if given is None:
+            if row is None:
+                continue
+            db.session.delete(row)
+        elif row is None:
+            db.session.add(
+                KpiUnitReading(
+                    task_force_id=kpi.task_force_id,
+                    kpi_id=kpi.id,
+                    org_unit_id=unit_id,
+                    period=period,
+                    value=given.value,
+                    numerator=given.numerator,
+                    denominator=given.denominator,
+                    entered_by_id=actor.id,
+                )
+            )
+        else:
+            same = (
+                row.value.compare(given.value) == 0
+                and row.numerator == given.numerator
+                and row.denominator == given.denominator
+            )
+            if same:
+                continue
+            row.value, row.numerator, row.denominator = (
+                given.value,
+                given.numerator,
+                given.denominator,
+            )
+            row.entered_by_id = actor.id
+            row.entered_at = clock.now()
+        touched.add(period)
+        new = given.value if given is not None else None
+        changes[_cell_name(names, kpi.breakdown, cell)] = [_number_text(old), _number_text(new)]
+    if changes:
+        db.session.flush()
+        for period in sorted(touched):
+            _roll_up(actor, kpi, period, len(names))
+        audit.record(
+            actor,
+            "unit_readings_imported" if how == "imported" else "unit_readings_set",
+            kpi,
+            changes,
+            summary=kpi.name,
+        )
+    db.session.flush()
+    return len(changes)
+
+
+def _roll_up(actor: User, kpi: Kpi, period: date, unit_count: int) -> None:
+    """Write the task force's reading of ``period`` once every unit has reported."""
+    weights = {u.org_unit_id: u.weight for u in kpi_units(kpi)}
+    rows = db.session.scalars(
+        select(KpiUnitReading).where(
+            KpiUnitReading.kpi_id == kpi.id, KpiUnitReading.period == period
+        )
+    ).all()
+    reading = db.session.scalar(
+        select(KpiReading).where(KpiReading.kpi_id == kpi.id, KpiReading.period == period)
+    )
+    total = (
+        pace.roll_up(
+            kpi.aggregation,
+            ((r.value, weights.get(r.org_unit_id), r.numerator, r.denominator) for r in rows),
+            kpi.unit == "percent",
+        )
+        if len(rows) == unit_count
+        else None
+    )
+    if total is None:
+        # A unit's reading was taken back: the roll-up it made no longer holds.
+        if reading is not None and reading.note == ROLL_UP_NOTE:
+            db.session.delete(reading)
+        return
+    if reading is None:
+        db.session.add(
+            KpiReading(
+                task_force_id=kpi.task_force_id,
+                kpi_id=kpi.id,
+                period=period,
+                value=total,
+                note=ROLL_UP_NOTE,
+                entered_by_id=actor.id,
+            )
+        )
+    else:
+        reading.value, reading.note, reading.entered_by_id = total, ROLL_UP_NOTE, actor.id
+
+
+def clear_targets(actor: User, kpi: Kpi) -> int:
+    """Take every unit target off (kept in the history); returns how many there were."""
+    targets = {
+        (t.org_unit_id, t.period): None
+        for t in db.session.scalars(select(KpiUnitTarget).where(KpiUnitTarget.kpi_id == kpi.id))
+    }
+    return save_targets(actor, kpi, targets) if targets else 0
+
+
+def clear_readings(actor: User, kpi: Kpi) -> int:
+    readings = {
+        (r.org_unit_id, r.period): None
+        for r in db.session.scalars(select(KpiUnitReading).where(KpiUnitReading.kpi_id == kpi.id))
+    }
+    return save_readings(actor, kpi, readings) if readings else 0
+
+
+def target_history(kpi: Kpi, unit_id: int | None = None) -> list[KpiTargetChange]:
+    """The latest changes of the KPI's targets (of one unit's), newest first."""
+    query = (
+        select(KpiTargetChange)
+        .where(KpiTargetChange.kpi_id == kpi.id)
+        .options(joinedload(KpiTargetChange.org_unit), joinedload(KpiTargetChange.changed_by))
+        .order_by(KpiTargetChange.id.desc())
+        .limit(HISTORY_SHOWN)
+    )
+    if unit_id is not None:
+        query = query.where(KpiTargetChange.org_unit_id == unit_id)
+    return list(db.session.scalars(query))
+
+
+# --- reading the matrix --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellView:
+    period: pace.Period
+    target: Decimal | None
+    reading: KpiUnitReading | None
+    light: str | None
+    attainment: float | None
+
+    @property
+    def actual(self) -> Decimal | None:
+        return self.reading.value if self.reading is not None else None
+
+
+@dataclass
+class UnitRow:
+    unit: KpiUnit
+    cells: list[CellView]
+    latest: CellView | None = None  # the last period read by the day
+    missing: pace.Period | None = None  # the last period ended by the day, not read
+    progress: float | None = None  # of the way from the unit's baseline to its final target
+    planned: float | None = None  # where the plan had it by the latest period read
+    growth: float | None = None  # against the unit's baseline
+    year_on_year: float | None = None  # against the same period a year before
+    rank: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.unit.org_unit.name
+
+    @property
+    def light(self) -> str | None:
+        return self.latest.light if self.latest else None
+
+    @property
+    def attainment(self) -> float | None:
+        return self.latest.attainment if self.latest else None
+
+    @property
+    def final_target(self) -> Decimal | None:
+        return self.cells[-1].target if self.cells else None
+
+    @property
+    def behind(self) -> bool:
+        return self.light in (pace.RED, pace.YELLOW)
+
+
+@dataclass(frozen=True)
+class TotalView:
+    period: pace.Period
+    target: Decimal | None  # the units' targets rolled up (sum or weighted); None for a ratio
+    actual: Decimal | None  # the roll-up of the units' readings, once all have reported
+    reported: int
+
+
+@dataclass
+class Matrix:
+    kpi: Kpi
+    day: date
+    periods: list[pace.Period]
+    rows: list[UnitRow]
+    totals: list[TotalView]
+
+    @property
+    def ranking(self) -> list[UnitRow]:
+        """Units by attainment of their latest period, best first; unread ones last."""
+        return sorted(
+            self.rows,
+            key=lambda r: (r.attainment is None, -(r.attainment or 0), r.unit.sort_order),
+        )
+
+    @property
+    def behind(self) -> list[UnitRow]:
+        """Units behind pace, the furthest behind first."""
+        return sorted(
+            (r for r in self.rows if r.behind),
+            key=lambda r: (pace.LIGHT_ORDER[r.light], r.attainment or 0),
+        )
+
+    @property
+    def target_sum(self) -> Decimal | None:
+        """The units' final targets summed (a summed KPI only), to hold against the task
+        force's target."""
+        if self.kpi.aggregation != SUM or not self.totals:
+            return None
+        return self.totals[-1].target
+
+    @property
+    def target_differs(self) -> bool:
+        total = self.target_sum
+        return total is not None and total.compare(self.kpi.target) != 0
+
+    @property
+    def units_count(self) -> int:
+        return len(self.rows)
+
+
+def matrices(
+    task_force_id: int,
+    day: date | None = None,
+    kpi_ids: list[int] | None = None,
+    org_unit_id: int | None = None,
+) -> list[Matrix]:
+    """Every broken-down open KPI of the task force (or those of ``kpi_ids``; or those
+    ``org_unit_id`` carries, with that unit's row only) as it stood on ``day``: four
+    queries, whatever the KPIs, units and periods."""
+    day = day or clock.today()
+    query = (
+        select(Kpi)
+        .where(
+            Kpi.task_force_id == task_force_id,
+            Kpi.archived_at.is_(None),
+            Kpi.breakdown.is_not(None),
+        )
+        .order_by(Kpi.sort_order, Kpi.id)
+    )
+    if kpi_ids is not None:
+        query = query.where(Kpi.id.in_(kpi_ids))
+    if org_unit_id is not None:
+        query = query.where(
+            Kpi.id.in_(select(KpiUnit.kpi_id).where(KpiUnit.org_unit_id == org_unit_id))
+        )
+    kpis = list(db.session.scalars(query))
+    if not kpis:
+        return []
+    ids = [k.id for k in kpis]
+    unit_query = (
+        select(KpiUnit)
+        .where(KpiUnit.kpi_id.in_(ids))
+        .options(joinedload(KpiUnit.org_unit))
+        .order_by(KpiUnit.sort_order, KpiUnit.id)
+    )
+    if org_unit_id is not None:
+        unit_query = unit_query.where(KpiUnit.org_unit_id == org_unit_id)
+    units = defaultdict(list)
+    for unit in db.session.scalars(unit_query):
+        units[unit.kpi_id].append(unit)
+    targets: dict[int, dict[Cell, Decimal]] = defaultdict(dict)
+    for kpi_id, unit_id, period, value in db.session.execute(
+        select(
+            KpiUnitTarget.kpi_id,
+            KpiUnitTarget.org_unit_id,
+            KpiUnitTarget.period,
+            KpiUnitTarget.value,
+        ).where(KpiUnitTarget.kpi_id.in_(ids))
+    ):
+        targets[kpi_id][(unit_id, period)] = value
+    readings: dict[int, dict[Cell, KpiUnitReading]] = defaultdict(dict)
+    for reading in db.session.scalars(
+        select(KpiUnitReading).where(KpiUnitReading.kpi_id.in_(ids), KpiUnitReading.period <= day)
+    ):
+        readings[reading.kpi_id][(reading.org_unit_id, reading.period)] = reading
+    return [
+        _matrix(kpi, day, units[kpi.id], targets[kpi.id], readings[kpi.id], org_unit_id is None)
+        for kpi in kpis
+    ]
+
+
+def matrix(kpi: Kpi, day: date | None = None) -> Matrix | None:
+    found = matrices(kpi.task_force_id, day, kpi_ids=[kpi.id])
+    return found[0] if found else None
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _matrix(kpi, day, units, targets, readings, whole: bool) -> Matrix:
+    steps = plan_periods(kpi)
+    ended = [p for p in steps if p.end <= day]
+    rows = []
+    for unit in units:
+        cells = []
+        for period in steps:
+            target = targets.get((unit.org_unit_id, period.end))
+            reading = readings.get((unit.org_unit_id, period.end))
+            light = reached = None
+            if reading is not None and target is not None:
+                light = pace.light(reading.value, target, kpi.direction, kpi.tolerance)
+                reached = pace.attainment(reading.value, target, kpi.direction)
+            cells.append(CellView(period, target, reading, light, reached))
+        row = UnitRow(unit, cells)
+        read = [c for c in cells if c.reading is not None]
+        if read:
+            row.latest = read[-1]
+            actual = row.latest.actual
+            row.progress = pace.progress(actual, unit.baseline, row.final_target)
+            if row.latest.target is not None:
+                row.planned = pace.progress(row.latest.target, unit.baseline, row.final_target)
+            row.growth = pace.growth(actual, unit.baseline)
+            before = readings.get((unit.org_unit_id, _year_before(row.latest.period.end)))
+            row.year_on_year = pace.growth(actual, before.value) if before else None
+        if ended and readings.get((unit.org_unit_id, ended[-1].end)) is None:
+            row.missing = ended[-1]
+        rows.append(row)
+    for rank, row in enumerate(
+        sorted((r for r in rows if r.attainment is not None), key=lambda r: -r.attainment), 1
+    ):
+        row.rank = rank
+    totals = []
+    if whole:
+        weights = {u.org_unit_id: u.weight for u in units}
+        for period in steps:
+            unit_targets = [targets.get((u.org_unit_id, period.end)) for u in units]
+            target = None
+            if kpi.aggregation != RATIO and units and all(t is not None for t in unit_targets):
+                target = pace.roll_up(
+                    kpi.aggregation,
+                    (
+                        (t, weights[u.org_unit_id], None, None)
+                        for t, u in zip(unit_targets, units, strict=True)
+                    ),
+                    kpi.unit == "percent",
+                )
+            read = [readings.get((u.org_unit_id, period.end)) for u in units]
+            present = [r for r in read if r is not None]
+            actual = None
+            if units and len(present) == len(units):
+                actual = pace.roll_up(
+                    kpi.aggregation,
+                    (
+                        (r.value, weights[r.org_unit_id], r.numerator, r.denominator)
+                        for r in present
+                    ),
+                    kpi.unit == "percent",
+                )
+            totals.append(TotalView(period, target, actual, len(present)))
+    return Matrix(kpi, day, steps, rows, totals)
+
+
+def behind_pace(task_force_id: int, day: date | None = None) -> list[tuple[Matrix, UnitRow]]:
+    """Every unit behind pace on any broken-down KPI, the furthest behind first."""
+    found = [(m, row) for m in matrices(task_force_id, day) for row in m.behind]
+    return sorted(
+        found, key=lambda pair: (pace.LIGHT_ORDER[pair[1].light], pair[1].attainment or 0)
+    )
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """How an org unit does on the KPIs it carries: for the scorecards."""
+
+    carried: int
+    green: int
+    yellow: int
+    red: int
+    attainment: float | None  # the mean attainment of its latest periods
+
+    @property
+    def light(self) -> str | None:
+        if self.red:
+            return pace.RED
+        if self.yellow:
+            return pace.YELLOW
+        return pace.GREEN if self.green else None
+
+
+def results_by_unit(task_force_id: int, day: date | None = None) -> dict[int, UnitResult]:
+    """Per org unit: how many broken-down KPIs it carries and its lights on them."""
+    gathered: dict[int, list[UnitRow]] = defaultdict(list)
+    for m in matrices(task_force_id, day):
+        for row in m.rows:
+            gathered[row.unit.org_unit_id].append(row)
+    results = {}
+    for unit_id, rows in gathered.items():
+        reached = [r.attainment for r in rows if r.attainment is not None]
+        results[unit_id] = UnitResult(
+            carried=len(rows),
+            green=sum(r.light == pace.GREEN for r in rows),
+            yellow=sum(r.light == pace.YELLOW for r in rows),
+            red=sum(r.light == pace.RED for r in rows),
+            attainment=sum(reached) / len(reached) if reached else None,
+        )
+    return results
