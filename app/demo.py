@@ -349,7 +349,7 @@ def _load(password: str) -> None:
         discussion_demo.build(aum, users, today)
         intake_demo.build(aum, users, today)
         added += pilots_demo.build(aum, users, units, today)
-        added += kpis_demo.build(aum, users["leader"], today)
+        added += kpis_demo.build(aum, users, today)
         meetings_demo.load(aum, users, units, today)
         reports_demo.queue_packs(aum, users["leader"], today)
     if added:

@@ -8,6 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Goal figures' pages and menu entry; the review pack's section."""
     from app.core import hooks, nav
+    from app.kpis import breakdown_views as _breakdown_views  # noqa: F401  (its routes)
     from app.kpis import models as _models  # noqa: F401  (registers the tables)
     from app.kpis import review, views
 

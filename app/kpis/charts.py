@@ -96,6 +96,50 @@ def kpi_chart(kpi: Kpi, width: int = 640, height: int = 300, small: bool = False
     return _self_contained(chart.render())
 
 
+def unit_chart(kpi: Kpi, row, width: int = 640, height: int = 300, small: bool = False) -> bytes:
+    """One unit's readings against its planned path (its targets, period by period)."""
+    cells = list(row.cells)
+    chart = pygal.Line(
+        width=width,
+        height=height,
+        style=STYLE,
+        js=[],
+        show_legend=not small,
+        legend_at_bottom=True,
+        legend_at_bottom_columns=3,
+        dots_size=3,
+        x_label_rotation=0 if len(cells) <= 6 else 30,
+        truncate_label=-1,
+        print_values=False,
+        margin=8,
+        no_data_text=_("No readings yet"),
+        disable_xml_declaration=True,
+    )
+    chart.uuid = f"kpi-{kpi.id}-unit-{row.unit.org_unit_id}"
+    chart.x_labels = [c.period.label for c in cells]
+    actual = [_number(c.actual) if c.actual is not None else None for c in cells]
+    planned = [_number(c.target) if c.target is not None else None for c in cells]
+    known = [v for v in actual + planned if v is not None]
+    if row.unit.baseline is not None:
+        known.append(_number(row.unit.baseline))
+    if known:
+        low, high = min(known), max(known)
+        pad = (high - low) * 0.08 or 1
+        chart.range = (low - pad, high + pad)
+    if any(v is not None for v in actual):
+        chart.add(_("Actual"), actual)
+    if any(v is not None for v in planned):
+        chart.add(_("Planned path"), planned, stroke_style={"width": 2.5, "dasharray": "8,4"})
+    if row.unit.baseline is not None and known:
+        chart.add(
+            _("Baseline"),
+            [_number(row.unit.baseline)] * len(cells),
+            show_dots=False,
+            stroke_style={"width": 1.5, "dasharray": "3,3"},
+        )
+    return _self_contained(chart.render())
+
+
 def _self_contained(svg: bytes) -> bytes:
     """Drop pygal's scripts (tooltips need them; a static chart does not) and comments."""
     root = SafeTree.fromstring(svg)

@@ -11,11 +11,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.forms import VersionedForm, choices, one_line
-from app.kpis.labels import DIRECTION_LABELS, UNIT_LABELS
-from app.kpis.models import DIRECTIONS, UNITS
+from app.kpis.labels import AGGREGATION_LABELS, BREAKDOWN_LABELS, DIRECTION_LABELS, UNIT_LABELS
+from app.kpis.models import AGGREGATIONS, BREAKDOWN_PERIODS, DIRECTIONS, UNITS
 
 _NUMBER = _l("Enter a number.")
 
@@ -46,4 +47,33 @@ class ReadingForm(FlaskForm):
 class ImportForm(FlaskForm):
     file = FileField(
         _l("Excel file (.xlsx)"), validators=[FileRequired(message=_l("Choose a file."))]
+    )
+
+
+class BreakdownForm(VersionedForm):
+    """How a KPI is broken down: its periods, its roll-up rule, its tolerance, its units."""
+
+    kind = SelectField(
+        _l("Periods"),
+        choices=[("", _l("Not broken down"))]
+        + choices((k, BREAKDOWN_LABELS[k]) for k in BREAKDOWN_PERIODS),
+    )
+    aggregation = SelectField(
+        _l("The task force's figure is"),
+        choices=choices((a, AGGREGATION_LABELS[a]) for a in AGGREGATIONS),
+    )
+    tolerance = DecimalField(
+        _l("Yellow within (points of attainment)"),
+        places=None,
+        validators=[
+            InputRequired(message=_NUMBER),
+            NumberRange(min=0, max=100, message=_l("Between 0 and 100.")),
+        ],
+    )
+    unit_ids = SelectMultipleField(
+        _l("Org units that carry it"),
+        coerce=int,
+        validators=[Optional()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
     )

@@ -17,9 +17,15 @@ from app.core.nav import NavItem
 from app.core.web import current_task_force, download, form_error, requires
 from app.extensions import db
 from app.issues.models import Issue
-from app.kpis import charts, service
+from app.kpis import charts, pace, service
 from app.kpis.forms import ImportForm, KpiForm, ReadingForm
-from app.kpis.labels import DIRECTION_LABELS, UNIT_LABELS
+from app.kpis.labels import (
+    AGGREGATION_LABELS,
+    BREAKDOWN_LABELS,
+    DIRECTION_LABELS,
+    LIGHT_LABELS,
+    UNIT_LABELS,
+)
 
 bp = Blueprint("kpis", __name__)
 
@@ -30,7 +36,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
-_LABELS = {"kpi_unit_label": Labels(UNIT_LABELS), "kpi_direction_label": Labels(DIRECTION_LABELS)}
+_LABELS = {
+    "kpi_unit_label": Labels(UNIT_LABELS),
+    "kpi_direction_label": Labels(DIRECTION_LABELS),
+    "kpi_light_label": Labels(LIGHT_LABELS),
+    "kpi_breakdown_label": Labels(BREAKDOWN_LABELS),
+    "kpi_aggregation_label": Labels(AGGREGATION_LABELS),
+    "period_label": pace.period_label,
+}
 
 
 @bp.app_context_processor
@@ -41,6 +54,21 @@ def kpi_labels():
 @bp.app_template_filter("kpi_number")
 def kpi_number(value) -> str:
     return "—" if value is None else format_decimal(value.normalize())
+
+
+@bp.app_template_filter("kpi_plain")
+def kpi_plain(value) -> str:
+    """A number as typed into a form field: 135, 0.5, never 1.35E+2; empty for none."""
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return text
+
+
+@bp.app_template_filter("kpi_share")
+def kpi_share(value) -> str:
+    """A share as a percentage without a sign: attainment 0.982 reads 98.2%."""
+    return "—" if value is None else f"{value:.1%}"
 
 
 @bp.app_template_filter("kpi_percent")

@@ -502,8 +502,32 @@ def clear_readings(actor: User, kpi: Kpi) -> int:
     return save_readings(actor, kpi, readings) if readings else 0
 
 
-def target_history(kpi: Kpi, unit_id: int | None = None) -> list[KpiTargetChange]:
-    """The latest changes of the KPI's targets (of one unit's), newest first."""
+@dataclass(frozen=True)
+class TargetSave:
+    """The changes of targets one person saved at once, as the history shows them."""
+
+    changed_at: object
+    changed_by: User | None
+    changes: list[KpiTargetChange]
+
+
+def target_history(kpi: Kpi, unit_id: int | None = None) -> list[TargetSave]:
+    """The latest changes of the KPI's targets (of one unit's), newest first, by save."""
+    saves: list[TargetSave] = []
+    for change in _target_changes(kpi, unit_id):
+        last = saves[-1] if saves else None
+        if (
+            last is not None
+            and last.changed_at == change.changed_at
+            and last.changed_by is change.changed_by
+        ):
+            last.changes.append(change)
+        else:
+            saves.append(TargetSave(change.changed_at, change.changed_by, [change]))
+    return saves
+
+
+def _target_changes(kpi: Kpi, unit_id: int | None) -> list[KpiTargetChange]:
     query = (
         select(KpiTargetChange)
         .where(KpiTargetChange.kpi_id == kpi.id)
