@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.core import clock
 from app.core.errors import DomainError, StaleEdit
+from app.core.forms import choices
 from app.core.freshness import cached_body
 from app.core.web import current_task_force, form_error, requires
 from app.extensions import db
@@ -62,7 +63,7 @@ def breakdown(kpi_id: int):
 def breakdown_setup(kpi_id: int):
     kpi = service.load_kpi(current_user, kpi_id)
     form = BreakdownForm()
-    form.unit_ids.choices = plan.unit_options()
+    form.unit_ids.choices = choices(plan.unit_options())
     if request.method == "GET":
         form.version.data = kpi.version
         form.kind.data = kpi.breakdown or ""

@@ -55,8 +55,9 @@ class BreakdownForm(VersionedForm):
 
     kind = SelectField(
         _l("Periods"),
-        choices=[("", _l("Not broken down"))]
-        + choices((k, BREAKDOWN_LABELS[k]) for k in BREAKDOWN_PERIODS),
+        choices=choices(
+            [("", _l("Not broken down"))] + [(k, BREAKDOWN_LABELS[k]) for k in BREAKDOWN_PERIODS]
+        ),
     )
     aggregation = SelectField(
         _l("The task force's figure is"),

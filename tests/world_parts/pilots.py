@@ -12,7 +12,7 @@ from decimal import Decimal
 from app.core import clock
 from app.core.files import attachment_dir
 from app.extensions import db
-from app.kpis.models import Kpi, KpiReading
+from app.kpis.models import Kpi, KpiReading, KpiUnit
 from app.people.models import OrgUnit
 from app.pilots.models import (
     DONE,
@@ -106,10 +106,14 @@ def build(world) -> None:
         direction="up",
         baseline=Decimal("862"),
         target=Decimal("1000"),
+        baseline_on=today - timedelta(days=160),
         target_on=today + timedelta(days=200),
+        # Broken down over the world's unit, so that its breakdown pages have a unit.
+        breakdown="quarter",
     )
     db.session.add_all([objective, rollout, done, evidence, kpi])
     db.session.flush()
+    db.session.add(KpiUnit(task_force_id=tf, kpi_id=kpi.id, org_unit_id=site.id))
     db.session.add_all(
         [
             RolloutChange(
