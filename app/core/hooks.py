@@ -247,3 +247,32 @@ ISSUE_EVENTS: Hook[IssueEventProvider] = Hook("issue_events")
 
 MEETING_CHOICES: Hook[MeetingChoicesProvider] = Hook("meeting_choices")
 MEETING_PANELS: Hook[MeetingPanelsProvider] = Hook("meeting_panels")
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """How an org unit does on the goal figures broken down over it (目标任务分解), for
+    the scorecards by org unit: how many it carries, how many are on pace (green), slightly
+    behind (yellow) or behind (red) in their latest period read, the mean attainment of
+    those periods (1.0 = exactly on target), the worst light and its words, and the
+    endpoint that shows the unit's goal figures (``url_for(endpoint, unit_id=…)``)."""
+
+    org_unit_id: int
+    carried: int
+    on_pace: int
+    slightly_behind: int
+    behind: int
+    attainment: float | None
+    light: str | None  # "green", "yellow", "red"; None before any reading
+    light_label: str
+    endpoint: str
+
+
+class UnitResultsProvider(Protocol):
+    """Every org unit carrying a goal figure of the task force, as it stood on ``day``:
+    a fixed number of queries whatever the units, periods and figures."""
+
+    def __call__(self, task_force_id: int, day: date, /) -> list[UnitResult]: ...
+
+
+UNIT_RESULTS: Hook[UnitResultsProvider] = Hook("unit_results")

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
-from app.core.permissions import authorize
+from app.core.permissions import authorize, can
 from app.core.quarters import Quarter
 from app.extensions import db
 from app.issues.asof import AsOf, QuarterFigures, quarter_counts
@@ -34,7 +34,9 @@ from app.issues.service import (
     headline_counts,
     relations,
 )
+from app.kpis import by_unit
 from app.kpis import service as kpi_service
+from app.kpis.by_unit import BehindPace
 from app.kpis.service import Standing
 from app.people.models import User
 
@@ -77,6 +79,8 @@ class BattleMap:
     quarter: QuarterFigures
     # The codes of the open items blocking each red or yellow item (its links).
     blocked_by: dict[int, list[str]] = field(default_factory=dict)
+    # The units behind pace on the broken-down KPIs (目标分解), for who may see KPIs.
+    behind_pace: BehindPace = field(default_factory=lambda: BehindPace(False))
 
     @property
     def yesterday(self) -> date:
@@ -187,13 +191,21 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
     owners = _owner_loads(in_tf, rules)
     lights = _light_lists(in_tf, rules, list_limit)
     dimensions = [r for r in category_tree(task_force_id, include_archived=False) if r.depth <= 1]
+    kpis = kpi_service.overview(task_force_id)
+    behind = BehindPace(False)
+    if can(actor, "kpi.view", task_force_id):
+        # No query unless a KPI is broken down; then four, whatever its units and periods.
+        behind = by_unit.behind_pace(
+            task_force_id, rules.today, [s.kpi.id for s in kpis if s.kpi.breakdown]
+        )
     return BattleMap(
         totals=totals,
         dimensions=dimensions,
         red=lights[RED],
         yellow=lights[YELLOW],
         blocked_by=relations.open_blockers(i.id for i in lights[RED] + lights[YELLOW]),
-        kpis=kpi_service.overview(task_force_id),
+        kpis=kpis,
+        behind_pace=behind,
         recently_closed=recently_closed,
         upcoming_milestones=upcoming,
         owners=owners,

@@ -13,7 +13,10 @@ A scorecard covers a period [start, end] and is read as of today:
 - nudges received and escalations raised within the period (for an org unit: on its items);
 - deadline extensions asked for within the period (by the person; for an org unit: on its
   items), and granted: those among them approved (decided, like asked, in the period);
-- incentives: positive and negative ones dated within the period.
+- incentives: positive and negative ones dated within the period;
+- goal figures (for an org unit): how it does on the broken-down goal figures it carries
+  as they stood at the end of the period (up to today), from the providers of
+  ``hooks.UNIT_RESULTS`` (the goal figures' own feature, a floor this one does not import).
 
 Every figure comes from a grouped query; the number of queries is fixed.
 """
@@ -28,7 +31,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from app.core import audit, clock
+from app.core import audit, clock, hooks
 from app.core.errors import NotFound, ValidationFailed
 from app.core.i18n import pinyin_key, pinyin_order
 from app.core.permissions import authorize
@@ -61,6 +64,7 @@ SORT_KEYS = (
     "escalations",
     "extensions_asked",
     "incentives",
+    "attainment",
 )
 
 
@@ -80,6 +84,11 @@ class ScoreLine:
     extensions_granted: int = 0
     positive: int = 0
     negative: int = 0
+    goals: hooks.UnitResult | None = None  # by org unit: its broken-down goal figures
+
+    @property
+    def attainment(self) -> float | None:
+        return self.goals.attainment if self.goals is not None else None
 
     @property
     def on_time_rate(self) -> float | None:
@@ -145,10 +154,14 @@ def scorecard_lines(
     _count_extensions(lines, task_force_id, period, by)
     if only is None:  # a person's record counts the incentives from its list
         _count_incentives(lines, task_force_id, period, by)
+    if by == BY_UNIT and only is None:
+        _add_goal_results(lines, task_force_id, period)
     result = list(lines.values())
     if by == BY_UNIT:
         result = [
-            line for line in result if line.owned or line.closed or line.positive or line.negative
+            line
+            for line in result
+            if line.owned or line.closed or line.positive or line.negative or line.goals
         ]
     return sort_lines(result, sort)
 
@@ -312,6 +325,15 @@ def _count_incentives(lines: dict, task_force_id: int, period: Period, by: str) 
                 lines[key].positive = n
             else:
                 lines[key].negative = n
+
+
+def _add_goal_results(lines: dict, task_force_id: int, period: Period) -> None:
+    """Each org unit's results on the goal figures it carries, at the period's end (not
+    beyond today)."""
+    day = min(period.end, clock.today())
+    for result in hooks.UNIT_RESULTS.collect(task_force_id, day):
+        if result.org_unit_id in lines:
+            lines[result.org_unit_id].goals = result
 
 
 def clock_day(instant: datetime) -> date:

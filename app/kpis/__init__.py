@@ -6,16 +6,18 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Goal figures' pages and menu entry; the review pack's section."""
+    """Goal figures' pages and menu entry; the review pack's section; the org units'
+    results for the scorecards."""
     from app.core import hooks, nav
     from app.kpis import breakdown_views as _breakdown_views  # noqa: F401  (its routes)
+    from app.kpis import by_unit, review, views
     from app.kpis import models as _models  # noqa: F401  (registers the tables)
-    from app.kpis import review, views
 
     app.register_blueprint(views.bp)
     for item in views.NAV_ITEMS:
         nav.register(item)
     hooks.REVIEW_SECTIONS.register(review.SECTION)
+    hooks.UNIT_RESULTS.provide(by_unit.unit_results)
 
     from app.kpis import labels as _labels
 

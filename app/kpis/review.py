@@ -3,7 +3,8 @@
 Each KPI as the KPI list shows it for the pack's day (``service.standings``: the latest
 reading up to then, target, progress, change vs baseline), and its trend chart drawn
 by ``charts.chart_data_uri`` over the readings up to that day. The figures also go on
-the pack's summary page.
+the pack's summary page. Under them, the units behind pace on the broken-down KPIs
+(目标任务分解) that day (``by_unit.behind_pace``), their lights in words.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.core import clock, hooks
-from app.kpis import charts, service
+from app.kpis import by_unit, charts, service
 
 CHARTS = 4  # trend charts drawn (an SVG chart costs as much as a page); the table lists all
 
@@ -66,7 +67,16 @@ def build(task_force_id: int, quarter) -> dict:
                 f"{actual} / {format_decimal(s.kpi.target.normalize())} ({progress})",
             )
         )
-    return {"rows": rows, "charts": charted, "day": day, "figures": figures}
+    behind = by_unit.behind_pace(
+        task_force_id, day, [s.kpi.id for s in rows if s.kpi.breakdown is not None]
+    )
+    return {
+        "rows": rows,
+        "charts": charted,
+        "day": day,
+        "figures": figures,
+        "behind_pace": behind,
+    }
 
 
 SECTION = hooks.ReviewSection(
