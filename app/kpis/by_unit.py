@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from app.core import hooks
-from app.kpis import pace
 from app.kpis.labels import LIGHT_LABELS
 from app.kpis.service import breakdown as plan
 
@@ -38,11 +37,7 @@ def behind_pace(
     if ids == []:
         return BehindPace(False)
     found = plan.matrices(task_force_id, day, kpi_ids=ids)
-    rows = sorted(
-        ((m, row) for m in found for row in m.behind),
-        key=lambda pair: (pace.LIGHT_ORDER[pair[1].light], pair[1].attainment or 0),
-    )
-    return BehindPace(bool(found), rows)
+    return BehindPace(bool(found), plan.furthest_behind(found))
 
 
 def unit_results(task_force_id: int, day: date, /) -> list[hooks.UnitResult]:

@@ -777,9 +777,14 @@ def _matrix(kpi, day, units, targets, readings, whole: bool) -> Matrix:
 
 def behind_pace(task_force_id: int, day: date | None = None) -> list[tuple[Matrix, UnitRow]]:
     """Every unit behind pace on any broken-down KPI, the furthest behind first."""
-    found = [(m, row) for m in matrices(task_force_id, day) for row in m.behind]
+    return furthest_behind(matrices(task_force_id, day))
+
+
+def furthest_behind(found: list[Matrix]) -> list[tuple[Matrix, UnitRow]]:
+    """The units behind pace in ``found``: red before yellow, the lowest attainment first."""
+    pairs = [(m, row) for m in found for row in m.behind]
     return sorted(
-        found, key=lambda pair: (pace.LIGHT_ORDER[pair[1].light], pair[1].attainment or 0)
+        pairs, key=lambda pair: (pace.LIGHT_ORDER[pair[1].light], pair[1].attainment or 0)
     )
 
 
