@@ -8,6 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Goal figures' pages and menu entry; the review pack's section."""
     from app.core import hooks, nav
+    from app.kpis import grid_views as _grid  # noqa: F401  (adds its routes to views.bp)
     from app.kpis import models as _models  # noqa: F401  (registers the tables)
     from app.kpis import review, views
 

@@ -32,6 +32,7 @@ URL_VALUES: dict = {
     "evidence_id": lambda w: w.ids["evidence"],
     "rollout_id": lambda w: w.ids["rollout"],
     "kpi_id": lambda w: w.ids["kpi"],
+    "what": lambda w: "targets",  # a KPI's Excel grid: its targets or its readings
 }
 
 
