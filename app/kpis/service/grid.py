@@ -61,13 +61,17 @@ _MONTH = re.compile(r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*月?(?:\s*[-/.]?\s*
 _PART = re.compile(rf"^(.*?)[\s·\-_（(]*({NUMERATOR}|{DENOMINATOR})[）)]?$")
 
 
+# A problem's message, made only if it is listed (beyond ``ERRORS_LISTED`` it is counted).
+Problem = Callable[[], str]
+
+
 @dataclass
 class GridResult:
     changed: int = 0  # figures changed (targets, baselines, weights or readings)
     errors: list[str] = field(default_factory=list)  # at most ERRORS_LISTED, then a count
     more_errors: int = 0
 
-    def refuse(self, message: Callable[[], str]) -> None:
+    def refuse(self, message: Problem) -> None:
         """Note a problem; its message is made only if it is listed."""
         if len(self.errors) < ERRORS_LISTED:
             self.errors.append(message())
@@ -91,7 +95,7 @@ def _column_letter(index: int) -> str:
 @dataclass(frozen=True)
 class Column:
     index: int
-    key: str  # "unit", "baseline", "weight", "period", "ignored"
+    key: str  # "unit", "baseline", "weight" or "period"
     period: pace.Period | None = None
     part: str | None = None  # NUMERATOR / DENOMINATOR for a ratio's readings
 
@@ -164,14 +168,9 @@ def _period_ending(kind: str, day: date, plan: list[pace.Period]) -> pace.Period
 def _head_text(head) -> str:
     if isinstance(head, Month):
         return f"{head:%Y-%m}"
-    if isinstance(head, datetime):
-        return f"{head:%Y-%m-%d}"
-    if isinstance(head, date):
+    if isinstance(head, date):  # a datetime too
         return f"{head:%Y-%m-%d}"
     return str(head).strip()[:60]
-
-
-Problem = Callable[[], str]
 
 
 def _column_of(kpi: Kpi, what: str, plan, index: int, head) -> Column | Problem | None:
@@ -476,7 +475,8 @@ def import_grid(
 
     :raise PermissionDenied: without ``kpi.manage`` on the KPI's task force.
     :raise NotFound: for an unknown ``what``.
-    :raise ValidationFailed: for a KPI not broken down yet (from the services that save).
+    :raise ValidationFailed: should ``breakdown.save_targets`` or ``save_readings`` refuse
+        what the cells passed (they are checked here first, cell by cell).
     """
     authorize(actor, "kpi.manage", kpi.task_force_id)
     _check_what(what)
