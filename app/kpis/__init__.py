@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     from app.core import hooks, nav
     from app.kpis import breakdown_views as _breakdown_views  # noqa: F401  (its routes)
     from app.kpis import by_unit, review, views
+    from app.kpis import grid_views as _grid  # noqa: F401  (adds its routes to views.bp)
     from app.kpis import models as _models  # noqa: F401  (registers the tables)
 
     app.register_blueprint(views.bp)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from app.core import clock
 from app.core.files import attachment_dir
 from app.extensions import db
-from app.kpis.models import Kpi, KpiReading, KpiUnit
+from app.kpis.models import Kpi, KpiReading
 from app.people.models import OrgUnit
 from app.pilots.models import (
     DONE,
@@ -32,6 +32,7 @@ URL_VALUES: dict = {
     "evidence_id": lambda w: w.ids["evidence"],
     "rollout_id": lambda w: w.ids["rollout"],
     "kpi_id": lambda w: w.ids["kpi"],
+    "what": lambda w: "targets",  # a KPI's Excel grid: its targets or its readings
 }
 
 
@@ -106,14 +107,10 @@ def build(world) -> None:
         direction="up",
         baseline=Decimal("862"),
         target=Decimal("1000"),
-        baseline_on=today - timedelta(days=160),
         target_on=today + timedelta(days=200),
-        # Broken down over the world's unit, so that its breakdown pages have a unit.
-        breakdown="quarter",
     )
     db.session.add_all([objective, rollout, done, evidence, kpi])
     db.session.flush()
-    db.session.add(KpiUnit(task_force_id=tf, kpi_id=kpi.id, org_unit_id=site.id))
     db.session.add_all(
         [
             RolloutChange(
