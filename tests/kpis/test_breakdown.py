@@ -262,7 +262,7 @@ def test_a_rate_is_recomputed_from_the_units_numerators_and_denominators(make_kp
     assert values == {units[0]: D(30), units[1]: D(15)}
     rolled = db.session.scalar(select(KpiReading.value).where(KpiReading.kpi_id == rate.id))
     assert rolled == D(20)  # 60 of 300, not the mean 22.5
-    with pytest.raises(ValidationFailed, match="denominator"):
+    with pytest.raises(ValidationFailed, match="分母"):
         breakdown.save_readings(
             leader, rate, {(units[0], Q1): breakdown.ReadingValue(D(0), D(30), None)}
         )

@@ -157,7 +157,7 @@ def test_targets_import_sets_each_units_targets_baselines_and_their_history(grid
         ),
     )
     assert response.status_code == 302, _page(response)[-2000:]
-    assert response.headers["Location"].endswith(f"/kpis/{grid.kpi_id}")
+    assert response.headers["Location"].endswith(f"/kpis/{grid.kpi_id}/breakdown")
     with look():
         targets = _targets(grid)
         assert targets[("长春分行", Q1)] == 45

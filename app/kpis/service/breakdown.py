@@ -245,7 +245,15 @@ def _check_cells(kpi: Kpi, cells) -> dict[int, str]:
     return units
 
 
-def _refuse_stale(names, kind, stale: list[Cell]) -> None:
+def _refuse_stale(names, kind, rows: dict, cells, was: dict | None) -> None:
+    """Refuse the save when a cell's figure is no longer what the form showed (``was``)."""
+    if was is None:
+        return
+    stale = [
+        cell
+        for cell in cells
+        if cell in was and (rows[cell].value if cell in rows else None) != was[cell]
+    ]
     if stale:
         listed = "、".join(_cell_name(names, kind, cell) for cell in stale[:10])
         raise StaleEdit(
@@ -277,13 +285,7 @@ def save_targets(
         (t.org_unit_id, t.period): t
         for t in db.session.scalars(select(KpiUnitTarget).where(KpiUnitTarget.kpi_id == kpi.id))
     }
-    if was is not None:
-        stale = [
-            cell
-            for cell in targets
-            if cell in was and (rows[cell].value if cell in rows else None) != was[cell]
-        ]
-        _refuse_stale(names, kpi.breakdown, stale)
+    _refuse_stale(names, kpi.breakdown, rows, targets, was)
     for cell, value in targets.items():
         if value is not None and value < 0 and kpi.aggregation == SUM:
             raise ValidationFailed(
@@ -381,13 +383,7 @@ def save_readings(
         (r.org_unit_id, r.period): r
         for r in db.session.scalars(select(KpiUnitReading).where(KpiUnitReading.kpi_id == kpi.id))
     }
-    if was is not None:
-        stale = [
-            cell
-            for cell in readings
-            if cell in was and (rows[cell].value if cell in rows else None) != was[cell]
-        ]
-        _refuse_stale(names, kpi.breakdown, stale)
+    _refuse_stale(names, kpi.breakdown, rows, readings, was)
     changes: dict[str, list] = {}
     touched: set[date] = set()
     for cell, given in sorted(readings.items(), key=lambda item: (item[0][1], item[0][0])):
@@ -403,38 +399,8 @@ def save_readings(
             )
         if given is not None and kpi.aggregation == RATIO:
             given = _ratio(kpi, given, _cell_name(names, kpi.breakdown, cell))
-        if given is None:
-            if row is None:
-                continue
-            db.session.delete(row)
-        elif row is None:
-            db.session.add(
-                KpiUnitReading(
-                    task_force_id=kpi.task_force_id,
-                    kpi_id=kpi.id,
-                    org_unit_id=unit_id,
-                    period=period,
-                    value=given.value,
-                    numerator=given.numerator,
-                    denominator=given.denominator,
-                    entered_by_id=actor.id,
-                )
-            )
-        else:
-            same = (
-                row.value.compare(given.value) == 0
-                and row.numerator == given.numerator
-                and row.denominator == given.denominator
-            )
-            if same:
-                continue
-            row.value, row.numerator, row.denominator = (
-                given.value,
-                given.numerator,
-                given.denominator,
-            )
-            row.entered_by_id = actor.id
-            row.entered_at = clock.now()
+        if not _write_reading(actor, kpi, cell, row, given):
+            continue
         touched.add(period)
         new = given.value if given is not None else None
         changes[_cell_name(names, kpi.breakdown, cell)] = [_number_text(old), _number_text(new)]
@@ -451,6 +417,42 @@ def save_readings(
         )
     db.session.flush()
     return len(changes)
+
+
+def _write_reading(
+    actor: User, kpi: Kpi, cell: Cell, row: KpiUnitReading | None, given: ReadingValue | None
+) -> bool:
+    """Add, change or remove one unit's reading; whether anything changed."""
+    if given is None:
+        if row is None:
+            return False
+        db.session.delete(row)
+        return True
+    if row is None:
+        db.session.add(
+            KpiUnitReading(
+                task_force_id=kpi.task_force_id,
+                kpi_id=kpi.id,
+                org_unit_id=cell[0],
+                period=cell[1],
+                value=given.value,
+                numerator=given.numerator,
+                denominator=given.denominator,
+                entered_by_id=actor.id,
+            )
+        )
+        return True
+    same = (
+        row.value.compare(given.value) == 0
+        and row.numerator == given.numerator
+        and row.denominator == given.denominator
+    )
+    if same:
+        return False
+    row.value, row.numerator, row.denominator = given.value, given.numerator, given.denominator
+    row.entered_by_id = actor.id
+    row.entered_at = clock.now()
+    return True
 
 
 def _ratio(kpi: Kpi, given: ReadingValue, cell_name: str) -> ReadingValue:
