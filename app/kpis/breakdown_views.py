@@ -220,6 +220,8 @@ def _grid_page(kpi: Kpi, what: str, grid: Grid | None, status: int = 200, messag
     def was_of(cell, current):
         return kept.get(cell, current)
 
+    problems = _problems(kpi, grid.errors) if grid is not None else []
+
     return render_template(
         "kpis/breakdown_grid.html",
         kpi=kpi,
@@ -233,7 +235,22 @@ def _grid_page(kpi: Kpi, what: str, grid: Grid | None, status: int = 200, messag
         key=_key,
         was_of=was_of,
         stale=stale,
+        problems=problems,
     ), status
+
+
+def _problems(kpi: Kpi, errors: dict[str, str]) -> list[tuple[str, str]]:
+    """Each refused cell by its unit and period (a phone shows a few columns at a time)."""
+    labels = {}
+    for unit, period in _cells(kpi):
+        for prefix in ("t", "r", "n", "d"):
+            labels[_key(prefix, unit.org_unit_id, period.end)] = (
+                f"{unit.org_unit.name} {period.label}"
+            )
+    for unit in plan.kpi_units(kpi):
+        labels[f"b-{unit.org_unit_id}"] = f"{unit.org_unit.name} {_('Baseline')}"
+        labels[f"w-{unit.org_unit_id}"] = f"{unit.org_unit.name} {_('Weight')}"
+    return [(labels.get(name, name), message) for name, message in errors.items()]
 
 
 def _grid(kpi_id: int, what: str):

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.kpis.models import Kpi
 from app.kpis.service import breakdown as plan
 from tests import factories
-from tests.browser.test_phone import PHONE, log_in, no_sideways_scroll
+from tests.browser.test_phone import LAPTOP, PHONE, log_in, no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -76,3 +76,50 @@ def test_on_a_phone_the_units_behind_pace_fit(live_server, new_page, team, artif
     assert no_sideways_scroll(page)
     assert panel.evaluate("p => p.scrollWidth <= p.clientWidth")
     panel.screenshot(path=str(artifacts / "phone-targets-by-unit-zh-390.png"))
+
+
+def test_a_leader_sets_a_units_target_on_a_phone_and_a_bad_cell_loses_nothing(
+    live_server, new_page, team, artifacts
+):
+    page = log_in(new_page, live_server, "zhangwei", viewport=PHONE)
+    page.goto(live_server + "/kpis")
+    page.get_by_role("link", name="目标分解").first.click()
+    matrix = page.get_by_test_id("breakdown-matrix")
+    expect(matrix).to_be_visible()
+    expect(matrix.locator("tbody tr")).to_have_count(3)
+    assert no_sideways_scroll(page)  # the matrix scrolls inside its card
+    page.screenshot(path=str(artifacts / "phone-breakdown-zh-390.png"), full_page=True)
+
+    page.get_by_role("link", name="设定目标").click()
+    grid = page.get_by_test_id("breakdown-grid")
+    cells = grid.locator("tbody tr").first.locator("input.form-control")
+    last = cells.last  # 长春分行's target for the last period
+    last.fill("一百二")
+    cells.first.fill("90")  # its baseline, typed in the same save
+    grid.get_by_role("button", name="保存").click()
+    expect(page.get_by_test_id("grid-message")).to_contain_text("均未保存")
+    expect(page.get_by_test_id("grid-message")).to_contain_text("长春分行")
+    expect(last).to_have_value("一百二")
+    expect(cells.first).to_have_value("90")
+    assert no_sideways_scroll(page)
+    page.screenshot(path=str(artifacts / "phone-breakdown-grid-refused-zh-390.png"), full_page=True)
+
+    last.fill("120")
+    grid.get_by_role("button", name="保存").click()
+    expect(page.locator(".alert-success")).to_contain_text("已保存")
+    first_row = page.get_by_test_id("breakdown-matrix").locator("tbody tr").first
+    expect(first_row).to_contain_text("120")
+    expect(page.get_by_test_id("target-history")).to_contain_text("张伟 设定 长春分行")
+
+
+def test_the_breakdown_reads_in_english_on_a_laptop(live_server, new_page, team, artifacts):
+    page = log_in(new_page, live_server, "zhangwei", viewport=LAPTOP)
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    page.request.post(
+        live_server + "/locale", form={"locale": "en", "next": "/", "csrf_token": token}
+    )
+    page.goto(live_server + "/kpis")
+    page.get_by_role("link", name="By unit").first.click()
+    expect(page.get_by_test_id("ranking")).to_contain_text("Attainment")
+    expect(page.get_by_test_id("behind-count")).to_contain_text("behind pace")
+    page.screenshot(path=str(artifacts / "laptop-breakdown-en.png"), full_page=True)
