@@ -125,7 +125,7 @@ def _number(grid: Grid, name: str) -> tuple[bool, Decimal | None]:
     grid.typed[name] = text
     if not text:
         return True, None
-    value = service._value(text)
+    value = service.number_in(text)
     if value is None or abs(value) >= Decimal("1e14"):
         grid.errors[name] = _("Not a number.")
         return False, None

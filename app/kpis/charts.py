@@ -51,10 +51,9 @@ def _number(value) -> float:
     return float(value)
 
 
-def kpi_chart(kpi: Kpi, width: int = 640, height: int = 300, small: bool = False) -> bytes:
-    """The KPI's readings as a line, with its target (and baseline) as flat lines."""
-    readings = list(kpi.readings)
-    chart = pygal.Line(
+def _line_chart(width: int, height: int, small: bool, points: int, **options) -> pygal.Line:
+    """A line chart in the house's style with ``points`` labels along the bottom."""
+    return pygal.Line(
         width=width,
         height=height,
         style=STYLE,
@@ -62,15 +61,27 @@ def kpi_chart(kpi: Kpi, width: int = 640, height: int = 300, small: bool = False
         show_legend=not small,
         legend_at_bottom=True,
         legend_at_bottom_columns=3,
-        show_dots=not small or len(readings) <= 1,
         dots_size=3,
-        x_label_rotation=0 if len(readings) <= 6 else 30,
-        show_minor_x_labels=len(readings) <= 12,
+        x_label_rotation=0 if points <= 6 else 30,
         truncate_label=-1,
         print_values=False,
         margin=8,
         no_data_text=_("No readings yet"),
         disable_xml_declaration=True,
+        **options,
+    )
+
+
+def kpi_chart(kpi: Kpi, width: int = 640, height: int = 300, small: bool = False) -> bytes:
+    """The KPI's readings as a line, with its target (and baseline) as flat lines."""
+    readings = list(kpi.readings)
+    chart = _line_chart(
+        width,
+        height,
+        small,
+        len(readings),
+        show_dots=not small or len(readings) <= 1,
+        show_minor_x_labels=len(readings) <= 12,
     )
     chart.uuid = f"kpi-{kpi.id}"
     chart.x_labels = [r.period.strftime("%Y-%m") for r in readings]
@@ -99,22 +110,7 @@ def kpi_chart(kpi: Kpi, width: int = 640, height: int = 300, small: bool = False
 def unit_chart(kpi: Kpi, row, width: int = 640, height: int = 300, small: bool = False) -> bytes:
     """One unit's readings against its planned path (its targets, period by period)."""
     cells = list(row.cells)
-    chart = pygal.Line(
-        width=width,
-        height=height,
-        style=STYLE,
-        js=[],
-        show_legend=not small,
-        legend_at_bottom=True,
-        legend_at_bottom_columns=3,
-        dots_size=3,
-        x_label_rotation=0 if len(cells) <= 6 else 30,
-        truncate_label=-1,
-        print_values=False,
-        margin=8,
-        no_data_text=_("No readings yet"),
-        disable_xml_declaration=True,
-    )
+    chart = _line_chart(width, height, small, len(cells))
     chart.uuid = f"kpi-{kpi.id}-unit-{row.unit.org_unit_id}"
     chart.x_labels = [c.period.label for c in cells]
     actual = [_number(c.actual) if c.actual is not None else None for c in cells]

@@ -229,7 +229,7 @@ def update_kpi(actor: User, kpi: Kpi, data: KpiInput, version: int | None) -> di
     return changes
 
 
-def _put_reading(actor: User, kpi: Kpi, period: date, value: Decimal, note: str) -> str:
+def put_reading(actor: User, kpi: Kpi, period: date, value: Decimal, note: str) -> str:
     """Insert or replace the reading of one period; returns "added" or "replaced"."""
     reading = db.session.scalar(
         select(KpiReading).where(KpiReading.kpi_id == kpi.id, KpiReading.period == period)
@@ -260,7 +260,7 @@ def record_reading(actor: User, kpi: Kpi, period: date, value: Decimal, note: st
     authorize(actor, "kpi.manage", kpi.task_force_id)
     if period > clock.today():
         raise ValidationFailed(_("A reading cannot be for a future period."), "period")
-    how = _put_reading(actor, kpi, period, value, note)
+    how = put_reading(actor, kpi, period, value, note)
     audit.record(actor, f"reading_{how}", kpi, {str(period): [None, str(value)]}, summary=kpi.name)
 
 
@@ -333,7 +333,7 @@ def _month_end(day: date) -> date:
     return date(day.year, day.month, monthrange(day.year, day.month)[1])
 
 
-def _value(cell) -> Decimal | None:
+def number_in(cell) -> Decimal | None:
     """A number as its cell shows it: a cell formatted as a percentage (16.5%) holds 0.165
     and means 16.5; so does the text 16.5%."""
     if isinstance(cell, Percent):
@@ -365,7 +365,7 @@ def _read_row(cells, kpis: dict[str, Kpi], today: date, note_limit: int):
         problems.append(lambda: _("the period is not a date (2024-03 or 2024-03-31)"))
     elif period > today:
         problems.append(lambda: _("the period is in the future"))
-    value = _value(value_cell)
+    value = number_in(value_cell)
     if value is None:
         problems.append(lambda: _("the value is not a number"))
     note = str(note_cell if note_cell is not None else "").strip()
@@ -442,7 +442,7 @@ def import_readings(
 
     All or nothing: any bad row stops the whole import, and bad rows are reported with
     their row numbers (the first ``ERRORS_LISTED``, then how many more). A month means its
-    last day; a percentage means the number shown (see ``_period`` and ``_value``). The
+    last day; a percentage means the number shown (see ``_period`` and ``number_in``). The
     template's sample rows are skipped. The file is read within the limits every
     spreadsheet import shares (size, archive, rows, columns).
     """
@@ -471,7 +471,7 @@ def import_readings(
     if result.errors:
         return result
     for kpi, period, value, note in rows:
-        how = _put_reading(actor, kpi, period, value, note)
+        how = put_reading(actor, kpi, period, value, note)
         if how == "added":
             result.added += 1
         else:

@@ -39,6 +39,7 @@ from app.kpis.models import (
     KpiUnitReading,
     KpiUnitTarget,
 )
+from app.kpis.service import put_reading
 from app.kpis.service.matrix import (  # noqa: F401  (the matrix's names, read through here)
     Cell,
     CellView,
@@ -151,7 +152,7 @@ def _check_breakdown(kpi: Kpi, data: BreakdownInput, current: list[KpiUnit]) -> 
         raise ValidationFailed(
             _(
                 "%(names)s already have targets or readings; "
-                "clear them before taking the unit off.",
+                "empty their cells in the grids before taking the unit off.",
                 names=names,
             ),
             "unit_ids",
@@ -160,7 +161,7 @@ def _check_breakdown(kpi: Kpi, data: BreakdownInput, current: list[KpiUnit]) -> 
         raise ValidationFailed(
             _(
                 "Targets or readings are entered by the current periods; "
-                "clear them before changing the periods."
+                "empty their cells in the grids before changing the periods."
             ),
             "kind",
         )
@@ -168,7 +169,7 @@ def _check_breakdown(kpi: Kpi, data: BreakdownInput, current: list[KpiUnit]) -> 
         raise ValidationFailed(
             _(
                 "Readings and targets are entered under the current roll-up rule; "
-                "clear them before changing it."
+                "empty their cells in the grids before changing it."
             ),
             "aggregation",
         )
@@ -496,36 +497,7 @@ def _roll_up(actor: User, kpi: Kpi, period: date, unit_count: int) -> None:
         if reading is not None and reading.note == ROLL_UP_NOTE:
             db.session.delete(reading)
         return
-    if reading is None:
-        db.session.add(
-            KpiReading(
-                task_force_id=kpi.task_force_id,
-                kpi_id=kpi.id,
-                period=period,
-                value=total,
-                note=ROLL_UP_NOTE,
-                entered_by_id=actor.id,
-            )
-        )
-    else:
-        reading.value, reading.note, reading.entered_by_id = total, ROLL_UP_NOTE, actor.id
-
-
-def clear_targets(actor: User, kpi: Kpi) -> int:
-    """Take every unit target off (kept in the history); returns how many there were."""
-    targets = {
-        (t.org_unit_id, t.period): None
-        for t in db.session.scalars(select(KpiUnitTarget).where(KpiUnitTarget.kpi_id == kpi.id))
-    }
-    return save_targets(actor, kpi, targets) if targets else 0
-
-
-def clear_readings(actor: User, kpi: Kpi) -> int:
-    readings = {
-        (r.org_unit_id, r.period): None
-        for r in db.session.scalars(select(KpiUnitReading).where(KpiUnitReading.kpi_id == kpi.id))
-    }
-    return save_readings(actor, kpi, readings) if readings else 0
+    put_reading(actor, kpi, period, total, ROLL_UP_NOTE)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from app.core.sheets import Month, SheetError, SheetLimits, append_row, put_cell
 from app.extensions import db
 from app.kpis import pace
 from app.kpis.models import MONTH, QUARTER, RATIO, SUM, WEIGHTED, Kpi, KpiUnitReading, KpiUnitTarget
-from app.kpis.service import ERRORS_LISTED, _value, breakdown
+from app.kpis.service import ERRORS_LISTED, breakdown, number_in
 from app.people.models import User
 
 TARGETS = "targets"
@@ -417,7 +417,7 @@ def _read_rows(kpi: Kpi, what: str, columns: list[Column], rows, result: GridRes
             given = cells[column.index] if column.index < width else None
             if column.key == "unit" or _blank(given):
                 continue  # a blank cell leaves the figure as it is
-            value = _value(given)
+            value = number_in(given)
             problem = (
                 (lambda: _("not a number"))
                 if value is None
