@@ -568,3 +568,34 @@ def test_the_breakdown_page_costs_the_same_queries_for_more_units_and_periods(
             db.session.commit()
         large = _count_queries(client, f"/kpis/{wide_id}/breakdown")
     assert large == small
+
+
+def test_new_days_may_not_leave_entered_targets_outside_the_periods(aum, person, units):
+    from app.kpis import service
+
+    leader = person("leader")
+    breakdown.save_targets(leader, aum, {(units[0], Q4): D(360)})
+    db.session.commit()
+
+    def moved(baseline_on, target_on):
+        return service.KpiInput(
+            name=aum.name,
+            unit=aum.unit,
+            direction=aum.direction,
+            baseline=aum.baseline,
+            target=aum.target,
+            baseline_on=baseline_on,
+            target_on=target_on,
+        )
+
+    with pytest.raises(ValidationFailed, match="2024Q4") as error:
+        service.update_kpi(leader, aum, moved(date(2023, 12, 31), Q3), aum.version)
+    assert error.value.field == "target_on"
+    db.session.rollback()
+    with pytest.raises(ValidationFailed):
+        service.update_kpi(leader, aum, moved(date(2023, 12, 31), None), aum.version)
+    db.session.rollback()
+    # A year that reaches further keeps every period entered, and gains its own.
+    service.update_kpi(leader, aum, moved(date(2023, 12, 31), date(2025, 3, 31)), aum.version)
+    db.session.commit()
+    assert [p.label for p in breakdown.plan_periods(aum)][-2:] == ["2024Q4", "2025Q1"]

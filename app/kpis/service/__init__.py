@@ -27,7 +27,17 @@ from app.core.sheets import Month, Percent, SheetError, SheetLimits, read_rows
 from app.extensions import db
 from app.issues.models import Issue
 from app.issues.service import issues_of
-from app.kpis.models import DIRECTIONS, DOWN, UNITS, Kpi, KpiReading, kpi_pilot
+from app.kpis import pace
+from app.kpis.models import (
+    DIRECTIONS,
+    DOWN,
+    UNITS,
+    Kpi,
+    KpiReading,
+    KpiUnitReading,
+    KpiUnitTarget,
+    kpi_pilot,
+)
 from app.people.models import User
 
 # --- figures -------------------------------------------------------------------------------
@@ -199,10 +209,41 @@ def create_kpi(actor: User, task_force_id: int, data: KpiInput) -> Kpi:
     return kpi
 
 
+def _keep_breakdown_periods(kpi: Kpi, data: KpiInput) -> None:
+    """Refuse new days for a KPI broken down by period when a unit's target or reading
+    would fall outside the periods they make: nothing entered may vanish from the grid."""
+    if kpi.breakdown is None or (
+        (data.baseline_on, data.target_on) == (kpi.baseline_on, kpi.target_on)
+    ):
+        return
+    ends = {p.end for p in pace.periods(kpi.breakdown, data.baseline_on, data.target_on)}
+    if not ends:
+        raise ValidationFailed(
+            _("This KPI is broken down by period: it keeps a baseline's day and a target's day."),
+            "target_on" if data.target_on is None else "baseline_on",
+        )
+    entered = set()
+    for model in (KpiUnitTarget, KpiUnitReading):
+        entered |= set(
+            db.session.scalars(select(model.period).where(model.kpi_id == kpi.id).distinct())
+        )
+    lost = sorted(entered - ends)
+    if lost:
+        raise ValidationFailed(
+            _(
+                "Units' targets or readings are entered for %(periods)s, which these days "
+                "leave out; empty them in the grids first.",
+                periods="、".join(pace.period_label(kpi.breakdown, day) for day in lost[:6]),
+            ),
+            "target_on",
+        )
+
+
 def update_kpi(actor: User, kpi: Kpi, data: KpiInput, version: int | None) -> dict:
     authorize(actor, "kpi.manage", kpi.task_force_id)
     check_version(kpi, version)
     issues = _check(kpi.task_force_id, data, kpi)
+    _keep_breakdown_periods(kpi, data)
     changes = audit.apply_changes(
         kpi,
         {
