@@ -17,7 +17,7 @@ from app.core.nav import NavItem
 from app.core.web import current_task_force, download, form_error, requires
 from app.extensions import db
 from app.issues.models import Issue
-from app.kpis import charts, pace, service
+from app.kpis import by_unit, charts, pace, service
 from app.kpis.forms import ImportForm, KpiForm, ReadingForm
 from app.kpis.labels import (
     AGGREGATION_LABELS,
@@ -107,7 +107,15 @@ def kpi_list():
     task_force_id = current_task_force().id
 
     def content() -> dict:
-        return {"rows": service.list_kpis(current_user, task_force_id)}
+        rows = service.list_kpis(current_user, task_force_id)
+        # How many units are behind pace on each broken-down figure (no query without one).
+        behind = by_unit.behind_pace(
+            task_force_id, None, [s.kpi.id for s in rows if s.kpi.breakdown is not None]
+        )
+        counts: dict[int, int] = {}
+        for matrix, _row in behind.rows:
+            counts[matrix.kpi.id] = counts.get(matrix.kpi.id, 0) + 1
+        return {"rows": rows, "behind": counts}
 
     return render_template("kpis/list.html", body=cached_body("kpis/_list_body.html", content))
 

@@ -398,6 +398,8 @@ def test_the_breakdown_page_shows_lights_ranking_and_links_as_every_role(login, 
         assert (f"/kpis/{kpi_id}/breakdown/targets" in html) == managing, persona
         assert ("breakdown/setup" in html) == managing, persona
     assert login("frontline").get(f"/kpis/{kpi_id}/breakdown").status_code == 403
+    listed = login("viewer").get("/kpis").get_data(as_text=True)
+    assert f"/kpis/{kpi_id}/breakdown" in listed and "1 个单位落后进度" in listed
     unit_page = login("viewer").get(f"/kpis/{kpi_id}/units/{unit_ids[1]}")
     assert unit_page.status_code == 200
     assert "通化分行页" in unit_page.get_data(as_text=True)
