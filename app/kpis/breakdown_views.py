@@ -11,7 +11,6 @@ from decimal import Decimal
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.core import clock
 from app.core.errors import DomainError, StaleEdit
@@ -24,7 +23,7 @@ from app.kpis.forms import BreakdownForm
 from app.kpis.models import RATIO, WEIGHTED, Kpi, KpiUnit
 from app.kpis.service import breakdown as plan
 from app.kpis.views import SVG_POLICY, bp
-from app.people.models import OrgUnit
+from app.people.service import get_org_unit, org_unit_neighbours, org_unit_options
 
 # --- the matrix ----------------------------------------------------------------------------
 
@@ -63,7 +62,7 @@ def breakdown(kpi_id: int):
 def breakdown_setup(kpi_id: int):
     kpi = service.load_kpi(current_user, kpi_id)
     form = BreakdownForm()
-    form.unit_ids.choices = choices(plan.unit_options())
+    form.unit_ids.choices = choices(org_unit_options())
     if request.method == "GET":
         form.version.data = kpi.version
         form.kind.data = kpi.breakdown or ""
@@ -99,7 +98,7 @@ def breakdown_setup(kpi_id: int):
 
 def _ordered(unit_ids: list[int]) -> list[int]:
     """The chosen units in the tree's order, whatever order the browser sent them in."""
-    order = {uid: n for n, (uid, _name) in enumerate(plan.unit_options())}
+    order = {uid: n for n, (uid, _name) in enumerate(org_unit_options())}
     return sorted(set(unit_ids), key=lambda uid: order.get(uid, len(order)))
 
 
@@ -339,24 +338,9 @@ def unit_chart(kpi_id: int, unit_id: int):
 @requires("kpi.view")
 def unit_kpis(unit_id: int):
     """The goal figures an org unit carries in this task force, with its lights."""
-    unit = db.session.get(OrgUnit, unit_id)
-    if unit is None:
-        abort(404)
-    task_force_id = current_task_force().id
-    found = plan.matrices(task_force_id, org_unit_id=unit_id)
-    parents = []
-    parent_id = unit.parent_id
-    while parent_id is not None and len(parents) < 5:
-        parent = db.session.get(OrgUnit, parent_id)
-        if parent is None:
-            break
-        parents.insert(0, parent)
-        parent_id = parent.parent_id
-    children = db.session.scalars(
-        select(OrgUnit)
-        .where(OrgUnit.parent_id == unit.id, OrgUnit.archived_at.is_(None))
-        .order_by(OrgUnit.sort_order, OrgUnit.id)
-    ).all()
+    unit = get_org_unit(unit_id)
+    found = plan.matrices(current_task_force().id, org_unit_id=unit_id)
+    parents, children = org_unit_neighbours(unit)
     return render_template(
         "kpis/unit_kpis.html", unit=unit, matrices=found, parents=parents, children=children
     )

@@ -11,7 +11,6 @@ whatever the number of units, periods and KPIs (``matrices``).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -54,7 +53,8 @@ from app.kpis.service.matrix import (  # noqa: F401  (the matrix's names, read t
     plan_periods,
     results_by_unit,
 )
-from app.people.models import OrgUnit, User
+from app.people.models import User
+from app.people.service import org_unit_options
 
 # The note on a task-force reading that the units' readings made.
 ROLL_UP_NOTE = "各单位汇总"
@@ -70,32 +70,6 @@ class BreakdownInput:
     aggregation: str
     tolerance: Decimal
     unit_ids: list[int] = field(default_factory=list)
-
-
-def unit_options() -> list[tuple[int, str]]:
-    """The org units a KPI can be broken down over: every open one, branches' sub-branches
-    under them."""
-    units = db.session.scalars(
-        select(OrgUnit)
-        .where(OrgUnit.archived_at.is_(None))
-        .order_by(OrgUnit.sort_order, OrgUnit.id)
-    ).all()
-    children = defaultdict(list)
-    for unit in units:
-        children[unit.parent_id].append(unit)
-    known = {u.id for u in units}
-    options: list[tuple[int, str]] = []
-
-    def walk(parent_id, depth):
-        for unit in children.get(parent_id, ()):
-            options.append((unit.id, "　" * depth + unit.name))
-            walk(unit.id, depth + 1)
-
-    walk(None, 0)
-    for unit in units:  # a unit under an archived parent still shows
-        if unit.parent_id is not None and unit.parent_id not in known:
-            options.append((unit.id, unit.name))
-    return options
 
 
 def kpi_units(kpi: Kpi) -> list[KpiUnit]:
@@ -142,7 +116,7 @@ def _check_breakdown(kpi: Kpi, data: BreakdownInput, current: list[KpiUnit]) -> 
             raise ValidationFailed(_("Choose the units that carry the figure."), "unit_ids")
     if len(set(data.unit_ids)) > MAX_UNITS:
         raise ValidationFailed(_("At most %(n)d units.", n=MAX_UNITS), "unit_ids")
-    known = {uid for uid, _name in unit_options()}
+    known = {uid for uid, _name in org_unit_options()}
     if not set(data.unit_ids) <= known:
         raise ValidationFailed(_("Unknown org unit."), "unit_ids")
 

@@ -98,6 +98,20 @@ def org_unit_tree(include_archived: bool = True) -> list[TreeRow]:
     return [TreeRow(unit, depth) for unit, depth in depth_first(units, _unit_order)]
 
 
+def org_unit_neighbours(unit: OrgUnit) -> tuple[list[OrgUnit], list[OrgUnit]]:
+    """The units above ``unit`` (the top first) and its open units below, in one query."""
+    units = {u.id: u for u in db.session.scalars(select(OrgUnit))}
+    parents: list[OrgUnit] = []
+    parent_id = unit.parent_id
+    while parent_id in units and units[parent_id] not in parents:
+        parents.insert(0, units[parent_id])
+        parent_id = units[parent_id].parent_id
+    children = sorted(
+        (u for u in units.values() if u.parent_id == unit.id and not u.archived), key=_unit_order
+    )
+    return parents, children
+
+
 def _unit_order(unit: OrgUnit):
     return (unit.sort_order, unit.name)
 
