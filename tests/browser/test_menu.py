@@ -51,6 +51,7 @@ def log_in(new_page, base_url: str, username: str, **options) -> Page:
     page.locator("input[name=password]").fill(factories.PASSWORD)
     page.locator("input[name=password]").press("Enter")
     expect(page.locator("nav.app-navbar")).to_be_visible()
+    page.wait_for_load_state("load")  # Bootstrap's menu works once its script has run
     return page
 
 

@@ -86,6 +86,9 @@ def log_in(new_page, base_url: str, username: str, viewport=PHONE) -> Page:
     page.locator("input[name=password]").fill(factories.PASSWORD)
     page.locator("input[name=password]").press("Enter")
     expect(page.get_by_test_id("totals")).to_be_visible()
+    # The battle map shows before its scripts have run; a click on the menu's toggler
+    # before Bootstrap's has would open nothing.
+    page.wait_for_load_state("load")
     return page
 
 
