@@ -7,6 +7,9 @@
 #   libpango-1.0-0, libpangoft2-1.0-0  the text layout WeasyPrint renders PDFs with
 #   libharfbuzz-subset0  the font subsetting WeasyPrint embeds Chinese fonts with (without
 #                    it WeasyPrint warns, and the suite treats warnings as errors)
+#   libcairo2        CairoSVG draws the packs' SVG charts as PNG images for Word files
+#   libreoffice-writer-nogui  the tests open the generated Word files with LibreOffice
+#                    (headless) as a second reader, the way WPS and Word users will
 # Installing needs root and apt-get; without them it says what to install and stops.
 set -euo pipefail
 
@@ -21,6 +24,8 @@ command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
 libraries=$(/sbin/ldconfig -p 2>/dev/null || true)
 grep -q 'libpangoft2-1.0.so' <<<"$libraries" || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 grep -q 'libharfbuzz-subset.so' <<<"$libraries" || missing+=(libharfbuzz-subset0)
+grep -q 'libcairo.so.2' <<<"$libraries" || missing+=(libcairo2)
+command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
