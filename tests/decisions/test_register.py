@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from io import BytesIO
 
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from app.core import clock
 from app.core.scope import task_force_scope
@@ -138,6 +140,12 @@ def test_the_pdf_export_lists_the_decisions(app, world, login, look):
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = pdf_text(response.data)
     assert "决策台账" in text and "已协调" in text and "等待中" in text
+    # Read across: landscape pages, and each day on one line (pdftotext keeps lines).
+    page = PdfReader(BytesIO(response.data)).pages[0]
+    assert page.mediabox.width > page.mediabox.height
+    days = re.findall(r"\d{4}年\d{1,2}月\d{1,2}日", text)
+    assert days, text
+    assert not re.search(r"\d{4}年\d{1,2}月?\s*\n", text)
 
 
 def test_the_register_page_filters_by_kind(app, world, login, look):
