@@ -297,7 +297,8 @@ def run_bulletin(bulletin_id: int, claim: str, checkpoint: Checkpoint) -> Bullet
         summary=f"{month} #{number}",
     )
     if requester is None:
-        announce(bulletin)
+        with nullcontext() if has_request_context() else current_app.test_request_context():
+            announce(bulletin)
     checkpoint()
     return bulletin
 

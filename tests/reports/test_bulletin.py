@@ -214,8 +214,8 @@ def test_overdue_items_at_the_month_s_end_furthest_behind_first(ctx, july, tf):
     assert "BT-4" in codes and "BT-5" not in codes and "BT-2" not in codes
     line = next(line for line in context["lines"] if line.code == "BT-4")
     assert line.late_days == 6 and line.owner == "赵静"
-    assert [l.late_days for l in context["lines"]] == sorted(
-        (l.late_days for l in context["lines"]), reverse=True
+    assert [x.late_days for x in context["lines"]] == sorted(
+        (x.late_days for x in context["lines"]), reverse=True
     )
 
 
@@ -234,21 +234,21 @@ def test_items_delayed_more_than_once_show_each_extension_by_the_month_s_end(ctx
 def test_unanswered_instructions_are_those_unanswered_at_the_month_s_end(ctx, july, tf):
     with task_force_scope(tf):
         lines = _build("instructions")["lines"]
-    assert [(l.code, l.days_waiting, l.owner) for l in lines] == [
+    assert [(x.code, x.days_waiting, x.owner) for x in lines] == [
         ("BT-4", 30, "赵静"),
         ("BT-5", 26, "member"),
-    ] or [(l.code, l.days_waiting) for l in lines] == [("BT-4", 30), ("BT-5", 26)]
+    ] or [(x.code, x.days_waiting) for x in lines] == [("BT-4", 30), ("BT-5", 26)]
 
 
 def test_nudges_of_the_month_with_the_first_update_after_each(ctx, july, tf):
     with task_force_scope(tf):
         context = _build("nudges")
-    assert [(l.code, l.recipient, l.response_days) for l in context["lines"]][0] == (
+    assert [(x.code, x.recipient, x.response_days) for x in context["lines"]][0] == (
         "BT-4",
         "赵静",
         3,
     )
-    assert [(l.code, l.response_days) for l in context["lines"]] == [("BT-4", 3), ("BT-5", None)]
+    assert [(x.code, x.response_days) for x in context["lines"]] == [("BT-4", 3), ("BT-5", None)]
     assert context["responded"] == 1
 
 
