@@ -124,6 +124,13 @@ class Config:
     REMINDER_DIGEST_AT = os.environ.get("REMINDER_DIGEST_AT", "08:00")
     # On a quarter's first day the scheduler makes the review pack of the quarter before.
     REVIEW_PACK_AT = os.environ.get("REVIEW_PACK_AT", "07:00")
+    # Each day at this time the scheduler makes last month's supervision bulletins, once,
+    # from this month's first working day on.
+    BULLETIN_AT = os.environ.get("BULLETIN_AT", "08:30")
+    # Public holidays and the weekend days worked in their place (调休): ISO dates or
+    # ranges "2026-10-01..2026-10-08", comma-separated.
+    HOLIDAYS = os.environ.get("HOLIDAYS", "")
+    MAKEUP_WORKDAYS = os.environ.get("MAKEUP_WORKDAYS", "")
     DELIVERY_INTERVAL_SECONDS = _int("DELIVERY_INTERVAL_SECONDS", 60)
     # Failed deliveries: tries before giving up, first wait (doubles each try, capped).
     DELIVERY_MAX_ATTEMPTS = _int("DELIVERY_MAX_ATTEMPTS", 8)

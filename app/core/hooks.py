@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from app.core.quarters import Quarter
+from app.core.quarters import Month, Quarter
 
 Provider = TypeVar("Provider", bound=Callable[..., list])
 
@@ -168,19 +168,20 @@ class ReviewSection:
 
 
 class SectionRegistry:
-    """The pack's sections by ``order``: the problem list's own, and those features add."""
+    """A document's sections by ``order`` (``ReviewSection`` or ``BulletinSection``): the
+    problem list's own, and those features add."""
 
     def __init__(self) -> None:
-        self._sections: dict[str, ReviewSection] = {}
+        self._sections: dict[str, Any] = {}
 
-    def register(self, section: ReviewSection) -> ReviewSection:
+    def register(self, section: Any) -> Any:
         self._sections[section.key] = section
         return section
 
     def unregister(self, key: str) -> None:
         self._sections.pop(key, None)
 
-    def ordered(self) -> list[ReviewSection]:
+    def ordered(self) -> list[Any]:
         return sorted(self._sections.values(), key=lambda s: (s.order, s.key))
 
 
@@ -189,6 +190,29 @@ class SectionRegistry:
 # 70 pilots and rollout, 80 meetings, 90 scorecards, recognition and intake,
 # 100 next quarter's priorities.
 REVIEW_SECTIONS = SectionRegistry()
+
+
+@dataclass(frozen=True)
+class BulletinSection:
+    """One section of the monthly supervision bulletin (督办通报).
+
+    ``build(task_force_id, month)`` returns the context ``template`` (a PDF partial) is
+    rendered with; ``month`` is a ``core.quarters.Month``. A ``figures`` entry, a list of
+    ``(label, value)``, also goes into the bulletin's lead paragraph. ``build`` runs a
+    bounded number of queries and must cope with an empty month.
+    """
+
+    key: str
+    order: int
+    title: object  # a lazy string
+    template: str
+    build: Callable[[int, Month], dict[str, Any]]
+
+
+# The bulletin's sections by order: 10 closed items, 20 overdue items (the problem list),
+# 30 items delayed more than once, 40 unanswered instructions, 50 nudges, 60 org units'
+# ranking (decisions), 70 units behind pace (kpis).
+BULLETIN_SECTIONS = SectionRegistry()
 
 
 @dataclass(frozen=True)

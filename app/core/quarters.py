@@ -57,3 +57,46 @@ def recent_quarters(today: date, count: int = 8) -> list[Quarter]:
     while len(quarters) < count:
         quarters.append(quarters[-1].previous())
     return quarters
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """A calendar month: "2026-11", its first and last days."""
+
+    year: int
+    number: int  # 1-12
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        """:raise ValueError: for anything but ``YYYY-MM`` with a month from 01 to 12."""
+        match = _MONTH.match((text or "").strip())
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise ValueError(f"not a month: {text!r}")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        return cls(day.year, day.month)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.number:02d}"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.number, 1)
+
+    @property
+    def last_day(self) -> date:
+        return self.next().first_day - timedelta(days=1)
+
+    def next(self) -> Month:
+        return Month(self.year + 1, 1) if self.number == 12 else Month(self.year, self.number + 1)
+
+    def previous(self) -> Month:
+        return Month(self.year - 1, 12) if self.number == 1 else Month(self.year, self.number - 1)
+
+    def contains(self, day: date) -> bool:
+        return self.first_day <= day <= self.last_day

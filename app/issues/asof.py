@@ -53,6 +53,24 @@ class AsOf:
         )
         return cls(quarter, day, live, clock.start_of_day(quarter.first_day), cutoff, rules)
 
+    @classmethod
+    def for_day(cls, day: date, start_day: date, today: date | None = None) -> AsOf:
+        """The problem list at the end of ``day`` (now, when ``day`` is today or later),
+        over a period that began at local midnight of ``start_day`` (a month's bulletin)."""
+        today = today or clock.today()
+        live = day >= today
+        day = min(day, today)
+        cutoff = clock.now() if live else clock.start_of_day(day + timedelta(days=1))
+        config = current_app.config
+        rules = LightRules(
+            today=day,
+            now=cutoff,
+            due_soon_days=config["LIGHT_DUE_SOON_DAYS"],
+            stale_days=config["LIGHT_STALE_DAYS"],
+        )
+        start = clock.start_of_day(start_day)
+        return cls(Quarter.of(day), day, live, start, cutoff, rules)
+
     def _status_event(self, before: bool):
         changes = AuditEvent.changes[("status", 1 if before else 0)].as_string()
         moment = AuditEvent.at < self.cutoff if before else AuditEvent.at >= self.cutoff

@@ -12,7 +12,18 @@ def init_app(app: Flask) -> None:
     from app.core import hooks, nav, scheduler
     from app.core import jobs as queue
     from app.core import reminders as reminder_rules
-    from app.reports import jobs, reminders, review, service, views
+    from app.reports import (
+        bulletin,
+        bulletin_jobs,
+        bulletin_sections,
+        jobs,
+        reminders,
+        review,
+        service,
+        views,
+    )
+    from app.reports import bulletin_models as _bulletin_models  # noqa: F401  (its table)
+    from app.reports import bulletin_views as _bulletin_views  # noqa: F401  (its routes)
     from app.reports import models as _models  # noqa: F401  (registers the tables)
 
     app.register_blueprint(views.bp)
@@ -24,6 +35,10 @@ def init_app(app: Flask) -> None:
     queue.register_job(service.PACK_JOB, jobs.build_pack)
     queue.register_job(service.LIST_PDF_JOB, jobs.build_issue_list_pdf)
     scheduler.PERIODIC.register(jobs.periodic)
+    for section in bulletin_sections.SECTIONS:
+        hooks.BULLETIN_SECTIONS.register(section)
+    queue.register_job(bulletin.BULLETIN_JOB, bulletin_jobs.build_bulletin)
+    scheduler.PERIODIC.register(bulletin_jobs.periodic)
     _register_history()
 
 
@@ -39,4 +54,14 @@ def _register_history() -> None:
         actions={"pack_requested": _l("Pack requested"), "pack_generated": _l("Pack generated")},
         fields={"quarter": _l("Quarter"), "number": _l("Version"), "sha256": "SHA-256"},
         names=("quarter",),
+    )
+    history.register(
+        "bulletin",
+        _l("Supervision bulletin"),
+        actions={
+            "bulletin_requested": _l("Bulletin requested"),
+            "bulletin_generated": _l("Bulletin generated"),
+        },
+        fields={"month": _l("Month"), "number": _l("Issue number"), "sha256": "SHA-256"},
+        names=("month",),
     )

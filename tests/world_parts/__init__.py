@@ -16,6 +16,7 @@ PARTS = (
     "pilots",
     "reminders",
     "reports",
+    "bulletins",
     "instructions",
     "discussion",
     "saved_views",

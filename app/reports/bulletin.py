@@ -1,0 +1,431 @@
+"""The monthly supervision bulletin (督办通报): who may, what is kept, how it is built.
+
+As a review pack (``reports/service.py``): a bulletin is requested (a ``Bulletin`` row,
+queued) and its building put on the job queue (``queue_build``, kind ``bulletin``); the
+worker of the scheduler's process builds it (``run_bulletin``) and the reports page polls
+the row. The building claims the row for the job's own claim (``built_by``): a job whose
+worker died is taken over by another claim of the queue, which claims the row again and
+builds it; only the claim named on the row writes the outcome, so a bulletin is built
+into its row once.
+
+The scheduler's daily job (``monthly_bulletins``) requests last month's bulletin of every
+task force not archived, from this month's first working day on, unless the scheduler has
+made it already; once one of those is done, every active member is told (``announce``).
+Bulletins people generate on demand are not announced. The service never commits: a job
+hands it a ``checkpoint`` (the job's commit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from contextlib import nullcontext
+from datetime import timedelta
+
+from babel.dates import format_skeleton
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from app.core import audit, clock, hooks, jobs, links, outbox, workdays
+from app.core.errors import DuplicateKey, NotFound, ValidationFailed
+from app.core.pdf import pdf_html
+from app.core.permissions import authorize
+from app.core.quarters import Month
+from app.core.scope import get_in_scope, task_force_scope, unscoped
+from app.extensions import db
+from app.people.models import TaskForce, User
+from app.people.roster import active_member_ids
+from app.reports.bulletin_models import Bulletin
+from app.reports.models import DONE, FAILED, QUEUED, RUNNING
+
+STALE_AFTER = timedelta(minutes=10)  # a bulletin without a heartbeat this long was lost
+BULLETIN_JOB = "bulletin"
+READY_KIND = "bulletin_ready"
+
+Checkpoint = Callable[[], None]
+
+
+def month_label(month: Month | str) -> str:
+    """ "2026年11月", "November 2026": in the current language."""
+    month = month if isinstance(month, Month) else Month.parse(month)
+    return format_skeleton("yMMMM", month.first_day, locale=get_locale())
+
+
+def title_of(task_force_name: str, month: Month | str, number: int) -> str:
+    """ "XX小组 督办通报 2026年11月 第N期"."""
+    return _(
+        "%(task_force)s Supervision bulletin %(month)s No. %(number)d",
+        task_force=task_force_name,
+        month=month_label(month),
+        number=number,
+    )
+
+
+def check_month(month: Month | str) -> Month:
+    """:raise ValidationFailed: for a malformed month or one that has not begun."""
+    try:
+        month = month if isinstance(month, Month) else Month.parse(month)
+    except ValueError:
+        raise ValidationFailed(_("Choose a month."), "month") from None
+    if month.first_day > clock.today():
+        raise ValidationFailed(_("This month has not begun yet."), "month")
+    return month
+
+
+def months_of(task_force: TaskForce, today=None) -> list[Month]:
+    """The months since the task force began, up to the current one, newest first (two
+    years at most)."""
+    month = Month.of(today or clock.today())
+    first = Month.of(task_force.starts_on) if task_force.starts_on else month
+    months = [month]
+    while months[-1] > first and len(months) < 24:
+        months.append(months[-1].previous())
+    return months
+
+
+# --- the document -------------------------------------------------------------------------
+
+
+def bulletin_document(
+    task_force_id: int,
+    month: Month,
+    number: int | None = None,
+    requested_by: str = "",
+    progress=None,
+) -> tuple[bytes, int, str]:
+    """Build one bulletin: (PDF bytes, page count, the HTML it was made from, for a Word
+    converter). ``progress(percent)`` is told along the way. Checks no permission."""
+    from weasyprint import HTML
+
+    report = progress or (lambda percent: None)
+    task_force = db.session.get(TaskForce, task_force_id)
+    sections = []
+    registered = hooks.BULLETIN_SECTIONS.ordered()
+    for index, section in enumerate(registered, start=1):
+        sections.append((section, section.build(task_force_id, month) or {}))
+        report(5 + 50 * index // max(len(registered), 1))
+    figures = [f for _section, context in sections for f in context.get("figures", [])]
+    html = pdf_html(
+        "reports/bulletin.html",
+        task_force=task_force,
+        month=month,
+        month_label=month_label(month),
+        title=title_of(task_force.name, month, number or 1),
+        number=number,
+        figures=figures,
+        sections=sections,
+        live=month.contains(clock.today()),
+        requested_by=requested_by,
+        generated_at=clock.local_now(),
+        running_header=f"{task_force.name} · {month_label(month)}",
+    )
+    report(60)
+    document = HTML(string=html, base_url=current_app.static_folder).render()
+    report(90)
+    return document.write_pdf(), len(document.pages), html
+
+
+# --- requesting ---------------------------------------------------------------------------
+
+
+def _next_number(task_force_id: int, month: Month) -> int:
+    last = db.session.scalar(
+        select(func.max(Bulletin.number)).where(
+            Bulletin.task_force_id == task_force_id, Bulletin.month == str(month)
+        )
+    )
+    return (last or 0) + 1
+
+
+def _in_progress(task_force_id: int, month: Month) -> Bulletin | None:
+    return db.session.scalars(
+        select(Bulletin).where(
+            Bulletin.task_force_id == task_force_id,
+            Bulletin.month == str(month),
+            Bulletin.status.in_((QUEUED, RUNNING)),
+        )
+    ).first()
+
+
+def _set(bulletin_id: int, *where, checkpoint: Checkpoint | None = None, **values) -> int:
+    table = Bulletin.__table__
+    written = db.session.execute(
+        table.update().where(table.c.id == bulletin_id, *where).values(**values)
+    ).rowcount
+    if checkpoint is not None:
+        checkpoint()
+    return written
+
+
+def request_bulletin(
+    actor: User | None, task_force_id: int, month: Month | str
+) -> tuple[Bulletin, bool]:
+    """Queue a new bulletin of ``month``: (the bulletin, True); while one of that month is
+    queued or being built, (that one, False). One whose process died no longer holds the
+    month. ``actor`` None is the scheduler. :raise PermissionDenied, ValidationFailed:"""
+    if actor is not None:
+        authorize(actor, "report.generate", task_force_id)
+    month = check_month(month)
+    for attempt in range(3):
+        current = _in_progress(task_force_id, month)
+        if current is not None:
+            if status_of(current) != FAILED:
+                return current, False
+            _set(
+                current.id,
+                status=FAILED,
+                error="lost: its process stopped",
+                finished_at=clock.now(),
+            )
+        bulletin = Bulletin(
+            task_force_id=task_force_id,
+            month=str(month),
+            number=_next_number(task_force_id, month),
+            status=QUEUED,
+            requested_by_id=actor.id if actor else None,
+            requested_at=clock.now(),
+        )
+        db.session.add(bulletin)
+        try:
+            db.session.flush()
+        except (IntegrityError, DuplicateKey):  # another request took the month or number
+            db.session.rollback()
+            if attempt == 2:
+                raise
+            continue
+        audit.record(
+            actor,
+            "bulletin_requested",
+            bulletin,
+            {"month": [None, str(month)], "number": [None, bulletin.number]},
+            summary=f"{month} #{bulletin.number}",
+        )
+        return bulletin, True
+    raise AssertionError("unreachable")
+
+
+def queue_build(bulletin: Bulletin) -> jobs.Job:
+    """Put the building of a queued bulletin on the job queue (the worker builds it)."""
+    return jobs.enqueue(
+        BULLETIN_JOB,
+        bulletin.task_force_id,
+        bulletin.requested_by_id,
+        payload={"bulletin_id": bulletin.id},
+    )
+
+
+# --- building -----------------------------------------------------------------------------
+
+
+def run_bulletin(bulletin_id: int, claim: str, checkpoint: Checkpoint) -> Bulletin | None:
+    """Build a bulletin under the job's ``claim`` and store it; a failure is recorded on the
+    row. A bulletin queued, or left running by a claim that is not this one (its worker
+    died and the queue gave the job to this one), is claimed; any other is left alone."""
+    table = Bulletin.__table__
+    now = clock.now()
+    claimable = or_(
+        table.c.status == QUEUED, and_(table.c.status == RUNNING, table.c.built_by != claim)
+    )
+    claimed = _set(
+        bulletin_id,
+        claimable,
+        checkpoint=checkpoint,
+        status=RUNNING,
+        built_by=claim,
+        started_at=now,
+        heartbeat_at=now,
+        progress=5,
+    )
+    bulletin = db.session.get(Bulletin, bulletin_id)
+    if not claimed or bulletin is None:
+        return bulletin
+    mine = (table.c.built_by == claim, table.c.status == RUNNING)
+    task_force_id, month, number = (
+        bulletin.task_force_id,
+        Month.parse(bulletin.month),
+        bulletin.number,
+    )
+    requester = bulletin.requested_by
+    locale = requester.locale if requester else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+    def progress(percent: int) -> None:
+        _set(bulletin_id, *mine, checkpoint=checkpoint, progress=percent, heartbeat_at=clock.now())
+
+    render_context = nullcontext() if has_request_context() else current_app.test_request_context()
+    try:
+        with render_context, force_locale(locale):
+            who = requester.display_name if requester else _("Scheduler")
+            content, pages, _html = bulletin_document(task_force_id, month, number, who, progress)
+    except Exception as error:  # noqa: BLE001  (recorded for the person waiting)
+        db.session.rollback()
+        current_app.logger.exception("bulletin %s failed", bulletin_id)
+        _set(
+            bulletin_id,
+            *mine,
+            checkpoint=checkpoint,
+            status=FAILED,
+            error=str(error)[:2000],
+            finished_at=clock.now(),
+        )
+        return db.session.get(Bulletin, bulletin_id)
+    digest = hashlib.sha256(content).hexdigest()
+    written = _set(
+        bulletin_id,
+        *mine,
+        content=content,
+        sha256=digest,
+        size=len(content),
+        pages=pages,
+        progress=100,
+        status=DONE,
+        finished_at=clock.now(),
+    )
+    if not written:  # another claim took it over meanwhile: its build counts
+        db.session.rollback()
+        return db.session.get(Bulletin, bulletin_id)
+    bulletin = db.session.get(Bulletin, bulletin_id)
+    db.session.refresh(bulletin)
+    audit.record(
+        requester,
+        "bulletin_generated",
+        bulletin,
+        {"sha256": [None, digest]},
+        summary=f"{month} #{number}",
+    )
+    if requester is None:
+        with nullcontext() if has_request_context() else current_app.test_request_context():
+            announce(bulletin)
+    checkpoint()
+    return bulletin
+
+
+def announce(bulletin: Bulletin) -> int:
+    """Tell every active member of the task force that the bulletin is out, each once, in
+    their language, with a link that opens the right task force. Returns how many."""
+    task_force = db.session.get(TaskForce, bulletin.task_force_id)
+    link = links.in_task_force(
+        url_for("reports.download_bulletin", bulletin_id=bulletin.id), bulletin.task_force_id
+    )
+    members = db.session.scalars(
+        select(User).where(User.id.in_(active_member_ids(bulletin.task_force_id))).order_by(User.id)
+    ).all()
+    told = 0
+    for member in members:
+
+        def message() -> str:
+            return _(
+                "%(title)s is out: the month's closed, overdue and delayed items, "
+                "instructions, nudges and the org units' ranking.",
+                title=title_of(task_force.name, bulletin.month, bulletin.number),
+            )
+
+        if outbox.tell(
+            member,
+            READY_KIND,
+            message,
+            f"bulletin:{bulletin.id}:{member.id}",
+            link=link,
+            subject=bulletin,
+        ):
+            told += 1
+    return told
+
+
+# --- the scheduler's monthly bulletins ----------------------------------------------------
+
+
+def monthly_bulletins(today=None) -> list[Bulletin]:
+    """The scheduler's daily job: last month's bulletin of every task force not archived,
+    queued for the worker, once.
+
+    Nothing happens before this month's first working day; from then on a task force for
+    which the scheduler already made that month's bulletin (done, or queued or being built
+    and alive) is skipped, so a later day, a second run or a second scheduler makes none
+    twice, and a missed day is caught up. Bulletins people asked for do not count."""
+    today = today or clock.today()
+    if today < workdays.first_working_day(today.year, today.month):
+        return []
+    month = Month.of(today).previous()
+    with unscoped():
+        task_force_ids = list(
+            db.session.scalars(
+                select(TaskForce.id).where(TaskForce.archived_at.is_(None)).order_by(TaskForce.id)
+            )
+        )
+        taken = set(
+            db.session.scalars(
+                select(Bulletin.task_force_id).where(
+                    Bulletin.month == str(month),
+                    Bulletin.requested_by_id.is_(None),
+                    or_(
+                        Bulletin.status == DONE,
+                        and_(
+                            Bulletin.status.in_((QUEUED, RUNNING)),
+                            func.coalesce(Bulletin.heartbeat_at, Bulletin.requested_at)
+                            >= clock.now() - STALE_AFTER,
+                        ),
+                    ),
+                )
+            )
+        )
+    made = []
+    for task_force_id in task_force_ids:
+        if task_force_id in taken:
+            continue
+        with task_force_scope(task_force_id):
+            bulletin, created = request_bulletin(None, task_force_id, month)
+            if created:
+                queue_build(bulletin)
+                made.append(bulletin)
+    return made
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def status_of(bulletin: Bulletin) -> str:
+    """The state to show: a queued or running bulletin with no sign of life has failed."""
+    if bulletin.status in (QUEUED, RUNNING):
+        last = bulletin.heartbeat_at or bulletin.requested_at
+        if last < clock.now() - STALE_AFTER:
+            return FAILED
+    return bulletin.status
+
+
+def list_bulletins(actor: User, task_force_id: int) -> list[Bulletin]:
+    authorize(actor, "report.view", task_force_id)
+    return list(
+        db.session.scalars(
+            select(Bulletin)
+            .where(Bulletin.task_force_id == task_force_id)
+            .options(joinedload(Bulletin.requested_by))
+            .order_by(Bulletin.month.desc(), Bulletin.number.desc())
+        )
+    )
+
+
+def get_bulletin(actor: User, bulletin_id) -> Bulletin:
+    """:raise NotFound: for an unknown id or another task force's bulletin."""
+    bulletin = get_in_scope(db.session, Bulletin, bulletin_id)
+    authorize(actor, "report.view", bulletin.task_force_id)
+    return bulletin
+
+
+def bulletin_content(actor: User, bulletin: Bulletin) -> bytes:
+    """The stored PDF. :raise NotFound: while the bulletin is not done."""
+    authorize(actor, "report.view", bulletin.task_force_id)
+    if bulletin.status != DONE:
+        raise NotFound("bulletin not ready")
+    return bulletin.content
+
+
+def bulletin_docx(actor: User, bulletin: Bulletin) -> bytes:
+    """The stored Word file. :raise NotFound: while there is none."""
+    authorize(actor, "report.view", bulletin.task_force_id)
+    if bulletin.status != DONE or bulletin.docx is None:
+        raise NotFound("no Word file")
+    return bulletin.docx
