@@ -352,6 +352,7 @@ def _load(password: str) -> None:
         added += kpis_demo.build(aum, users, today)
         meetings_demo.load(aum, users, units, today)
         reports_demo.queue_packs(aum, users["leader"], today)
+        reports_demo.queue_bulletin(aum, users["leader"], today)
     if added:
         _quiet_old_notifications([aum.id, second.id], clock.now() - timedelta(days=14))
     notify_demo.load()

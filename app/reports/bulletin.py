@@ -55,13 +55,20 @@ def month_label(month: Month | str) -> str:
     return format_skeleton("yMMMM", month.first_day, locale=get_locale())
 
 
-def title_of(task_force_name: str, month: Month | str, number: int) -> str:
-    """ "XX小组 督办通报 2026年11月 第N期"."""
+def issue_number(task_force: TaskForce, month: Month | str) -> int:
+    """The bulletin's issue (期) number: the task force's months counted from its first."""
+    month = month if isinstance(month, Month) else Month.parse(month)
+    first = Month.of(task_force.starts_on) if task_force.starts_on else month
+    return max((month.year - first.year) * 12 + month.number - first.number + 1, 1)
+
+
+def title_of(task_force: TaskForce, month: Month | str) -> str:
+    """ "XX小组督办通报（第11期 · 2026年11月）"."""
     return _(
-        "%(task_force)s Supervision bulletin %(month)s No. %(number)d",
-        task_force=task_force_name,
+        "%(task_force)s supervision bulletin (No. %(number)d, %(month)s)",
+        task_force=task_force.name,
+        number=issue_number(task_force, month),
         month=month_label(month),
-        number=number,
     )
 
 
@@ -114,7 +121,8 @@ def bulletin_document(
         task_force=task_force,
         month=month,
         month_label=month_label(month),
-        title=title_of(task_force.name, month, number or 1),
+        title=title_of(task_force, month),
+        issue=issue_number(task_force, month),
         number=number,
         figures=figures,
         sections=sections,
@@ -320,7 +328,7 @@ def announce(bulletin: Bulletin) -> int:
             return _(
                 "%(title)s is out: the month's closed, overdue and delayed items, "
                 "instructions, nudges and the org units' ranking.",
-                title=title_of(task_force.name, bulletin.month, bulletin.number),
+                title=title_of(task_force, bulletin.month),
             )
 
         if outbox.tell(

@@ -1,4 +1,5 @@
-"""The demo's review packs of the AUM task force's past quarters, for ``flask demo load``.
+"""The demo's review packs of the AUM task force's past quarters and its bulletin of the
+month before this one, for ``flask demo load``.
 
 Building a pack takes WeasyPrint seconds, so the demo does not build them: it asks for
 the packs of the three quarters before the current one (those the task force ran in)
@@ -14,11 +15,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.core.quarters import Quarter
+from app.core.quarters import Month, Quarter
 from app.core.scope import task_force_scope
 from app.extensions import db
 from app.people.models import TaskForce, User
-from app.reports import service
+from app.reports import bulletin, service
+from app.reports.bulletin_models import Bulletin
 from app.reports.models import ReviewPack
 
 
@@ -49,3 +51,23 @@ def queue_packs(task_force: TaskForce, leader: User, today: date) -> int:
                 service.queue_build(pack)
                 queued += 1
     return queued
+
+
+def queue_bulletin(task_force: TaskForce, leader: User, today: date) -> bool:
+    """Queue the supervision bulletin of last month, as the leader would from the reports
+    page, unless that month has one already; True when one was queued."""
+    month = Month.of(today).previous()
+    if task_force.starts_on and month.last_day < task_force.starts_on:
+        return False
+    with task_force_scope(task_force.id):
+        have = db.session.scalar(
+            select(Bulletin.id).where(
+                Bulletin.task_force_id == task_force.id, Bulletin.month == str(month)
+            )
+        )
+        if have is not None:
+            return False
+        made, new = bulletin.request_bulletin(leader, task_force.id, month)
+        if new:
+            bulletin.queue_build(made)
+        return new

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app import demo
 from app.core import clock
 from app.core.jobs import Job
+from app.core.quarters import Month
 from app.core.scope import task_force_scope, unscoped
 from app.decisions import demo_data as decisions_demo
 from app.decisions.models import Escalation, Incentive
@@ -20,6 +21,8 @@ from app.issues.lights import LightRules, light_of
 from app.issues.models import CLOSED, RED, YELLOW, Issue, Milestone
 from app.meetings.models import AgendaItem
 from app.reports import demo_data as reports_demo
+from app.reports.bulletin import BULLETIN_JOB
+from app.reports.bulletin_models import Bulletin
 from app.reports.models import ReviewPack
 from app.reports.service import PACK_JOB
 
@@ -80,7 +83,7 @@ def _check_minutes() -> None:
     assert len({r.minutes for r in rows}) > len(rows) // 2
 
 
-def test_the_demo_tells_one_story_and_queues_its_packs_once(app):
+def test_the_demo_tells_one_story_and_queues_its_packs_and_bulletin_once(app):
     runner = app.test_cli_runner()
     with app.app_context():
         assert runner.invoke(args=["demo", "load"]).exit_code == 0
@@ -111,8 +114,11 @@ def test_the_demo_tells_one_story_and_queues_its_packs_once(app):
             assert len(quarters) == 3
             packs = set(db.session.scalars(select(ReviewPack.quarter)))
             assert packs == quarters
+            last_month = str(Month.of(clock.today()).previous())
+            assert list(db.session.scalars(select(Bulletin.month))) == [last_month]
         jobs = db.session.scalar(select(func.count(Job.id)).where(Job.kind == PACK_JOB))
         assert jobs == 3
+        assert db.session.scalar(select(func.count(Job.id)).where(Job.kind == BULLETIN_JOB)) == 1
         db.session.remove()
 
     with app.app_context():
@@ -120,3 +126,4 @@ def test_the_demo_tells_one_story_and_queues_its_packs_once(app):
     with app.app_context(), unscoped():
         assert db.session.scalar(select(func.count(Job.id)).where(Job.kind == PACK_JOB)) == 3
         assert db.session.scalar(select(func.count(ReviewPack.id))) == 3
+        assert db.session.scalar(select(func.count(Bulletin.id))) == 1
