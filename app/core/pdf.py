@@ -5,12 +5,15 @@ page numbers "第 n 页 / 共 m 页", a cover page and a table of contents when 
 WeasyPrint runs no JavaScript, so charts go in as SVG. Fonts are found through
 fontconfig; ``fonts-noto-cjk`` provides the Chinese one and WeasyPrint embeds the glyphs
 used.
+
+The same HTML is also a Word file (``html_to_word``, through ``core/docx.py``), for the
+documents a bank edits in Word or WPS: one source, two renderers.
 """
 
 from __future__ import annotations
 
 from flask import current_app, render_template
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from markupsafe import Markup
 
 
@@ -46,3 +49,13 @@ def pdf_response(
     from app.core.web import download
 
     return download(data, "application/pdf", label, ascii_label, "pdf", code, ascii_code)
+
+
+def html_to_word(html: str, *, title: str, header: str = "") -> bytes:
+    """The PDF's HTML as a .docx file, with the same running header and the page numbers
+    worded in the current language."""
+    from app.core.docx import html_to_docx
+
+    footer = gettext("Page %(page)s of %(pages)s", page="{page}", pages="{pages}")
+    language = "zh-CN" if get_locale().language == "zh" else "en-US"
+    return html_to_docx(html, title=title, header=header, footer=footer, language=language)

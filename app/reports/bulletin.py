@@ -32,7 +32,7 @@ from sqlalchemy.orm import joinedload
 
 from app.core import audit, clock, hooks, jobs, links, outbox, workdays
 from app.core.errors import DuplicateKey, NotFound, ValidationFailed
-from app.core.pdf import pdf_html
+from app.core.pdf import html_to_word, pdf_html
 from app.core.permissions import authorize
 from app.core.quarters import Month
 from app.core.scope import get_in_scope, task_force_scope, unscoped
@@ -267,7 +267,13 @@ def run_bulletin(bulletin_id: int, claim: str, checkpoint: Checkpoint) -> Bullet
     try:
         with render_context, force_locale(locale):
             who = requester.display_name if requester else _("Scheduler")
-            content, pages, _html = bulletin_document(task_force_id, month, number, who, progress)
+            content, pages, html = bulletin_document(task_force_id, month, number, who, progress)
+            task_force = db.session.get(TaskForce, task_force_id)
+            word = html_to_word(
+                html,
+                title=title_of(task_force, month),
+                header=f"{task_force.name} · {month_label(month)}",
+            )
     except Exception as error:  # noqa: BLE001  (recorded for the person waiting)
         db.session.rollback()
         current_app.logger.exception("bulletin %s failed", bulletin_id)
@@ -285,6 +291,7 @@ def run_bulletin(bulletin_id: int, claim: str, checkpoint: Checkpoint) -> Bullet
         bulletin_id,
         *mine,
         content=content,
+        docx=word,
         sha256=digest,
         size=len(content),
         pages=pages,

@@ -67,6 +67,7 @@ ALLOWED_LATIN = {
     "Webhook", "webhook", "English", "PNG", "JPG", "JPEG", "ZIP", "Outlook", "Google",
     "Apple", "Calendar",  # noqa: E501 - the calendar apps a feed is added to
     "OKR", "GMV", "MAU", "DAU", "App", "APP", "VIP",
+    "Word", "WPS",  # the review pack and the bulletin as Word files
     "Office", "Markdown", "FreeMind", "Freeplane", "XMind", "Zen",  # formats a map is read from
     "RFC",  # RFC 5545, the calendar standard a custom cadence is written in
 }  # fmt: skip

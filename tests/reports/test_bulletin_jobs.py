@@ -4,7 +4,9 @@ made by the scheduler once a month per task force and announced once per member.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from io import BytesIO
 
+from docx import Document
 from sqlalchemy import func, select, update
 
 from app.core import clock, jobs
@@ -45,7 +47,14 @@ def test_the_worker_builds_a_requested_bulletin_with_the_real_pdf(app, world):
     with app.app_context(), unscoped():
         bulletin = db.session.get(Bulletin, bulletin_id)
         assert bulletin.status == "done" and bulletin.content.startswith(b"%PDF")
-        assert bulletin.pages >= 1 and len(bulletin.sha256) == 64 and bulletin.docx is None
+        assert bulletin.pages >= 1 and len(bulletin.sha256) == 64
+        # The Word file, from the same HTML: the masthead, the sections as real headings,
+        # a section's table as a Word table.
+        document = Document(BytesIO(bulletin.docx))
+        headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+        assert "2024年7月督办情况" in headings and "本月办结事项" in headings, headings
+        assert any("督办通报" in p.text for p in document.paragraphs)
+        assert document.tables and document.tables[-1].rows[0].cells[0].text
         # Asked for by a leader: nobody is told.
         assert (
             db.session.scalar(
