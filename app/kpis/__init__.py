@@ -18,6 +18,9 @@ def init_app(app: Flask) -> None:
     for item in views.NAV_ITEMS:
         nav.register(item)
     hooks.REVIEW_SECTIONS.register(review.SECTION)
+    from app.kpis import facts
+
+    hooks.REVIEW_FACTS.provide(facts.facts)
     hooks.UNIT_RESULTS.provide(by_unit.unit_results)
 
     from app.kpis import labels as _labels

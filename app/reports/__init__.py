@@ -12,14 +12,16 @@ def init_app(app: Flask) -> None:
     from app.core import hooks, nav, scheduler
     from app.core import jobs as queue
     from app.core import reminders as reminder_rules
-    from app.reports import jobs, reminders, review, service, views
+    from app.reports import facts, jobs, reminders, review, service, views
     from app.reports import models as _models  # noqa: F401  (registers the tables)
+    from app.reports import narrative_views as _narrative_views  # noqa: F401  (its routes)
 
     app.register_blueprint(views.bp)
     for item in views.NAV_ITEMS:
         nav.register(item)
     for section in review.PROBLEM_LIST_SECTIONS:
         hooks.REVIEW_SECTIONS.register(section)
+    hooks.REVIEW_FACTS.provide(facts.facts)
     reminder_rules.RULES.register(reminders.REVIEW_PACK_READY)
     queue.register_job(service.PACK_JOB, jobs.build_pack)
     queue.register_job(service.LIST_PDF_JOB, jobs.build_issue_list_pdf)
@@ -38,5 +40,23 @@ def _register_history() -> None:
         _l("Review pack"),
         actions={"pack_requested": _l("Pack requested"), "pack_generated": _l("Pack generated")},
         fields={"quarter": _l("Quarter"), "number": _l("Version"), "sha256": "SHA-256"},
+        names=("quarter",),
+    )
+    history.register(
+        "review_draft",
+        _l("Review narrative"),
+        actions={
+            "narrative_started": _l("Narrative started"),
+            "section_edited": _l("Section changed"),
+            "narrative_approved": _l("Narrative approved"),
+            "approval_withdrawn": _l("Approval withdrawn"),
+        },
+        fields={
+            "quarter": _l("Quarter"),
+            "body": _l("Text"),
+            "status": _l("Status"),
+            "instruction": _l("Leader's instruction"),
+        },
+        values={"status": {"draft": _l("Draft"), "approved": _l("Approved")}},
         names=("quarter",),
     )

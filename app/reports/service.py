@@ -20,10 +20,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +41,7 @@ from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from app.issues.lights import LightRules, light_expression, light_of, light_reasons
 from app.issues.models import Category, Issue
 from app.people.models import TaskForce, User
-from app.reports import listing, review
+from app.reports import listing, narrative, review
 from app.reports.models import DONE, FAILED, QUEUED, RUNNING, ReviewPack
 
 # A running pack whose heartbeat is older than this was lost with its process.
@@ -73,20 +73,23 @@ def check_quarter(quarter: Quarter | str) -> Quarter:
 # --- the pack ---------------------------------------------------------------------------
 
 
-def pack_document(
+_APPROVED = object()  # pack_html's default: the narrative approved now
+
+
+def pack_html(
     task_force_id: int,
     quarter: Quarter,
     version: int | None = None,
     requested_by: str = "",
     progress=None,
-) -> tuple[bytes, int]:
-    """Build one pack: (PDF bytes, page count). ``progress(percent)`` is told along the way.
-
-    The bench and the tests call this directly; it checks no permission.
-    """
-    from weasyprint import HTML
-
+    narrative_text=_APPROVED,
+) -> str:
+    """The pack's HTML (for WeasyPrint, or for a Word file): the cover, the approved
+    narrative (``reports.narrative.approved_narrative``, or ``narrative_text`` as a pack
+    kept it) with the leader's sign-off, then the data as annexes. No permission checked."""
     report = progress or (lambda percent: None)
+    if narrative_text is _APPROVED:
+        narrative_text = narrative.approved_narrative(task_force_id, quarter)
     task_force = db.session.get(TaskForce, task_force_id)
     with review.building(review.PackData(task_force_id, review.AsOf.for_quarter(quarter))) as data:
         summary = review.summary(task_force_id, data.as_of)
@@ -96,7 +99,7 @@ def pack_document(
             sections.append((section, section.build(task_force_id, quarter) or {}))
             report(5 + 45 * index // max(len(registered), 1))
     figures = [f for _section, context in sections for f in context.get("figures", [])]
-    html = pdf_html(
+    return pdf_html(
         "reports/pack.html",
         task_force=task_force,
         quarter=quarter,
@@ -105,11 +108,49 @@ def pack_document(
         summary=summary,
         figures=figures,
         sections=sections,
+        narrative=narrative_text,
+        approved_on=_approved_on(narrative_text),
+        numeral=numeral,
         version=version,
         requested_by=requested_by,
         generated_at=clock.local_now(),
         running_header=f"{task_force.name} · {quarter_label(quarter)}",
     )
+
+
+_CHINESE_NUMERALS = "一二三四五六七八九十"
+
+
+def numeral(n: int) -> str:
+    """A heading's number in the current language: 一, 二 … 十九 in Chinese, 1, 2 … else."""
+    if get_locale() is None or get_locale().language != "zh" or not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _CHINESE_NUMERALS[tens - 1] + "十")
+    return head + (_CHINESE_NUMERALS[ones - 1] if ones else "")
+
+
+def _approved_on(narrative_text: dict | None):
+    when = (narrative_text or {}).get("approved_at")
+    return clock.local_date(datetime.fromisoformat(when)) if when else None
+
+
+def pack_document(
+    task_force_id: int,
+    quarter: Quarter,
+    version: int | None = None,
+    requested_by: str = "",
+    progress=None,
+    narrative_text=_APPROVED,
+) -> tuple[bytes, int]:
+    """Build one pack: (PDF bytes, page count). ``progress(percent)`` is told along the way.
+
+    The bench and the tests call this directly; it checks no permission.
+    """
+    from weasyprint import HTML
+
+    report = progress or (lambda percent: None)
+    html = pack_html(task_force_id, quarter, version, requested_by, report, narrative_text)
     report(55)
     document = HTML(string=html, base_url=current_app.static_folder).render()
     report(85)
@@ -236,7 +277,8 @@ def run_pack(pack_id: int, checkpoint: Checkpoint) -> ReviewPack:
     try:
         with render_context, force_locale(locale):
             who = who or _("Scheduler")
-            content, pages = pack_document(task_force_id, quarter, number, who, progress)
+            kept = narrative.approved_narrative(task_force_id, quarter)
+            content, pages = pack_document(task_force_id, quarter, number, who, progress, kept)
     except Exception as error:  # noqa: BLE001  (recorded for the person waiting)
         db.session.rollback()
         current_app.logger.exception("review pack %s failed", pack_id)
@@ -247,6 +289,7 @@ def run_pack(pack_id: int, checkpoint: Checkpoint) -> ReviewPack:
     pack.sha256 = hashlib.sha256(content).hexdigest()
     pack.size = len(content)
     pack.pages = pages
+    pack.narrative = kept
     pack.progress = 100
     pack.status = DONE
     pack.finished_at = clock.now()

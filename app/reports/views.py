@@ -15,6 +15,7 @@ from app.core.pdf import pdf_response
 from app.core.quarters import Quarter, recent_quarters
 from app.core.web import current_task_force, form_error, requires
 from app.reports import (
+    narrative,
     review,  # noqa: F401  (registers the problem list's pack sections)
     service,
 )
@@ -41,11 +42,14 @@ def _pack_form(task_force) -> PackForm:
 def _index(form: PackForm, status: int = 200):
     task_force = current_task_force()
     packs = service.list_packs(current_user, task_force.id)
+    drafts = narrative.drafts_by_quarter(task_force.id)
     return (
         render_template(
             "reports/index.html",
             form=form,
             packs=packs,
+            drafts=drafts,
+            narrative_quarters=[choice.value for choice in form.quarter.choices],
             status_of=service.status_of,
             quarter_label=lambda text: service.quarter_label(Quarter.parse(text)),
         ),
@@ -76,6 +80,11 @@ def generate():
         return _index(form, 400)
     if created:
         service.queue_build(pack)
+        if narrative.approved_narrative(task_force.id, Quarter.parse(pack.quarter)) is None:
+            flash(
+                _("The quarter's narrative is not approved: the pack carries the annexes only."),
+                "warning",
+            )
     else:
         flash(_("This quarter's pack is being built; it is the one below."), "info")
     return redirect(url_for("reports.index", _anchor=f"pack-{pack.id}"))
