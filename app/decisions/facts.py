@@ -155,7 +155,7 @@ def _mechanisms(task_force_id: int, quarter: Quarter) -> list[NarrativeFact]:
         )
     )
     text = _(
-        "“Short, flat, fast”: %(decided)d of %(total)d escalations decided, %(meetings)d of "
+        "- “Short, flat, fast”: %(decided)d of %(total)d escalations decided, %(meetings)d of "
         "them in meetings; median %(days)s days from escalation to decision, %(late)d "
         "decided after their due date, %(overdue)d waiting past it now.",
         decided=figures.decided,

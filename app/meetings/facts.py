@@ -21,7 +21,7 @@ def facts(task_force_id: int, quarter: Quarter, /) -> list[NarrativeFact]:
     present = sum(row["present"] for row in figures.attendance)
     lines = [
         _(
-            "- Keep on it closely (盯紧): %(held)d of %(planned)d planned meetings held "
+            "- Keep on it closely: %(held)d of %(planned)d planned meetings held "
             "this quarter, attendance %(rate)s.",
             held=held,
             planned=planned,
@@ -31,7 +31,7 @@ def facts(task_force_id: int, quarter: Quarter, /) -> list[NarrativeFact]:
     if figures.actions_total:
         lines.append(
             _(
-                "- Keep it real (盯实): %(done)d of %(total)d action items from meetings done, "
+                "- Keep it real: %(done)d of %(total)d action items from meetings done, "
                 "%(on_time)d on time.",
                 done=figures.actions_done,
                 total=figures.actions_total,

@@ -47,7 +47,7 @@ def facts(task_force_id: int, quarter: Quarter, /) -> list[NarrativeFact]:
                 "mechanisms",
                 10,
                 _(
-                    "- Keep hold of the goal (盯牢): %(path)d of %(open)d open problems have a "
+                    "- Keep hold of the goal: %(path)d of %(open)d open problems have a "
                     "defined path (a solution and a landing schedule); %(overdue)d are overdue.",
                     path=figures.path_defined,
                     open=figures.open,

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.core import audit, clock, hooks
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
@@ -243,6 +244,7 @@ def save_draft(
     if withdrawn:
         _unapprove(actor, draft)
     draft.updated_by_id, draft.updated_at = actor.id, now
+    flag_modified(draft, "updated_at")  # the draft's version moves even at the same instant
     for key, before, text in changed:
         audit.record(actor, "section_edited", draft, {"body": [before, text]}, summary=key)
     db.session.flush()  # a save that lost a race is refused here, on the form (StaleEdit)
