@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
 def _register_history() -> None:
     """How review packs' audit events read (core/history.py)."""
     from flask_babel import lazy_gettext as _l
+    from flask_babel import lazy_pgettext as pgettext_l
 
     from app.core import history
 
@@ -57,6 +58,6 @@ def _register_history() -> None:
             "status": _l("Status"),
             "instruction": _l("Leader's instruction"),
         },
-        values={"status": {"draft": _l("Draft"), "approved": _l("Approved")}},
+        values={"status": {"draft": _l("Draft"), "approved": pgettext_l("narrative", "Approved")}},
         names=("quarter",),
     )
