@@ -55,16 +55,23 @@ def facts(task_force_id: int, quarter: Quarter, /) -> list[NarrativeFact]:
                 ),
             )
         )
+    return found + _lists(task_force_id, quarter, as_of)
+
+
+def _listed(lines: list[str], total: int) -> str:
+    if total > LISTED:
+        lines = lines + [_("- and %(n)d more", n=total - LISTED)]
+    return "\n".join(lines)
+
+
+def _lists(task_force_id: int, quarter: Quarter, as_of) -> list[NarrativeFact]:
+    """The items closed, the red ones, and the priorities due by next quarter's end."""
+    found = []
     closed = review.closed_items(task_force_id, as_of)
     if closed:
         lines = [_item(issue, f" · {day.isoformat()}") for issue, day in closed[:LISTED]]
-        if len(closed) > LISTED:
-            lines.append(_("- and %(n)d more", n=len(closed) - LISTED))
-        found.append(
-            NarrativeFact(
-                "results", 11, _("Items closed this quarter:") + "\n\n" + "\n".join(lines)
-            )
-        )
+        text = _("Items closed this quarter:") + "\n\n" + _listed(lines, len(closed))
+        found.append(NarrativeFact("results", 11, text))
     items = review.open_items(task_force_id, as_of)
     red = [item for item in items if item.red]
     if red:
@@ -72,17 +79,8 @@ def facts(task_force_id: int, quarter: Quarter, /) -> list[NarrativeFact]:
             _item(item.issue, f" · {'；'.join(item.reasons)}" if item.reasons else "")
             for item in red[:LISTED]
         ]
-        if len(red) > LISTED:
-            lines.append(_("- and %(n)d more", n=len(red) - LISTED))
-        found.append(
-            NarrativeFact(
-                "problems",
-                10,
-                _("%(n)d open items are red (blocked or overdue):", n=len(red))
-                + "\n\n"
-                + "\n".join(lines),
-            )
-        )
+        head = _("%(n)d open items are red (blocked or overdue):", n=len(red))
+        found.append(NarrativeFact("problems", 10, head + "\n\n" + _listed(lines, len(red))))
     following = quarter.next()
     due = [
         item
@@ -91,15 +89,6 @@ def facts(task_force_id: int, quarter: Quarter, /) -> list[NarrativeFact]:
     ]
     if due:
         lines = [_item(item.issue, f" · {item.deadline.isoformat()}") for item in due[:LISTED]]
-        if len(due) > LISTED:
-            lines.append(_("- and %(n)d more", n=len(due) - LISTED))
-        found.append(
-            NarrativeFact(
-                "plan",
-                10,
-                _("Open priorities due by the end of next quarter (%(n)d):", n=len(due))
-                + "\n\n"
-                + "\n".join(lines),
-            )
-        )
+        head = _("Open priorities due by the end of next quarter (%(n)d):", n=len(due))
+        found.append(NarrativeFact("plan", 10, head + "\n\n" + _listed(lines, len(due))))
     return found
