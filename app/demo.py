@@ -351,6 +351,7 @@ def _load(password: str) -> None:
         added += pilots_demo.build(aum, users, units, today)
         added += kpis_demo.build(aum, users, today)
         meetings_demo.load(aum, users, units, today)
+        reports_demo.write_narratives(aum, users["exec"], users["leader"], today)
         reports_demo.queue_packs(aum, users["leader"], today)
         reports_demo.queue_bulletin(aum, users["leader"], today)
     if added:

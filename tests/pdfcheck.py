@@ -1,4 +1,5 @@
-"""Read a PDF back with poppler: its text (pdftotext) and its fonts (pdffonts)."""
+"""Read a PDF back with poppler: its text (pdftotext) and its fonts (pdffonts); and a
+Word file as LibreOffice prints it (the second reader of the Word files we make)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,31 @@ def embedded_fonts(data: bytes) -> list[str]:
         if len(parts) >= 6 and parts[-5] == "yes":
             names.append(parts[0].split("+", 1)[-1])
     return names
+
+
+soffice = shutil.which("soffice")
+needs_libreoffice = pytest.mark.skipif(
+    soffice is None, reason="LibreOffice (soffice) is installed by scripts/system-deps.sh"
+)
+
+
+def word_to_pdf(data: bytes, folder: Path) -> bytes:
+    """A .docx as LibreOffice (headless, a profile of its own in ``folder``) prints it."""
+    source = folder / "document.docx"
+    source.write_bytes(data)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{folder}/lo-profile",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return (folder / "document.pdf").read_bytes()

@@ -300,3 +300,25 @@ class UnitResultsProvider(Protocol):
 
 
 UNIT_RESULTS: Hook[UnitResultsProvider] = Hook("unit_results")
+
+
+@dataclass(frozen=True)
+class NarrativeFact:
+    """A passage of Markdown the quarterly review's narrative (汇报正文) starts from: the
+    section it goes in (``"results"``, ``"problems"``, ``"practices"``, ``"mechanisms"``,
+    ``"plan"``, ``"decisions"``, ``"assessment"``), its place there (lower first), and its
+    text in the current language. The person drafting the narrative edits it."""
+
+    section: str
+    order: int
+    markdown: str
+
+
+class FactsProvider(Protocol):
+    """What a feature's data says of one quarter, for the narrative's pre-fill: a bounded
+    number of queries, and an empty list for an empty quarter."""
+
+    def __call__(self, task_force_id: int, quarter: Quarter, /) -> list[NarrativeFact]: ...
+
+
+REVIEW_FACTS: Hook[FactsProvider] = Hook("review_facts")

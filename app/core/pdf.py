@@ -51,6 +51,9 @@ def pdf_response(
     return download(data, "application/pdf", label, ascii_label, "pdf", code, ascii_code)
 
 
+WORD_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
 def html_to_word(html: str, *, title: str, header: str = "") -> bytes:
     """The PDF's HTML as a .docx file, with the same running header and the page numbers
     worded in the current language."""

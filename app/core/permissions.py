@@ -135,6 +135,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The quarterly review pack and PDF exports.
     "report.view": frozenset(_ON_TASK_FORCE | {ADMIN}),
     "report.generate": frozenset(_RUNS_TASK_FORCE),
+    # The quarterly review's narrative (汇报正文): the leaders draft it, the leader alone
+    # approves it (审定); whoever reads the reports reads it.
+    "review.draft": frozenset(_RUNS_TASK_FORCE),
+    "review.approve": frozenset({LEADER}),
     # The activity stream (动态) and the personal feed: members of the task force, each
     # entry shown only where its object's own view action allows.
     "activity.view": frozenset(_ON_TASK_FORCE),

@@ -46,6 +46,9 @@ def init_app(app: Flask) -> None:
 
     for section in bulletin.SECTIONS:
         hooks.BULLETIN_SECTIONS.register(section)
+    from app.decisions import facts
+
+    hooks.REVIEW_FACTS.provide(facts.facts)
     reminder_rules.RULES.register(reminders.ESCALATION_OVERDUE)
     reminder_rules.RULES.register(reminders.INSTRUCTION_UNANSWERED)
     reminder_rules.add_digest_section(reminders.DECISIONS_DUE)

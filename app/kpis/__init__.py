@@ -21,6 +21,9 @@ def init_app(app: Flask) -> None:
     from app.kpis import bulletin
 
     hooks.BULLETIN_SECTIONS.register(bulletin.SECTION)
+    from app.kpis import facts
+
+    hooks.REVIEW_FACTS.provide(facts.facts)
     hooks.UNIT_RESULTS.provide(by_unit.unit_results)
 
     from app.kpis import labels as _labels

@@ -37,6 +37,9 @@ def init_app(app: Flask) -> None:
     hooks.CALENDAR.provide(calendar.meeting_events)
     hooks.CALENDAR.provide(calendar.issue_events)
     hooks.REVIEW_SECTIONS.register(review.SECTION)
+    from app.meetings import facts
+
+    hooks.REVIEW_FACTS.provide(facts.facts)
     for rule in reminders.RULES:
         reminder_rules.RULES.register(rule)
     reminder_rules.add_digest_section(reminders.MEETINGS_THIS_WEEK)

@@ -35,6 +35,9 @@ def init_app(app: Flask) -> None:
     hooks.AGENDA.provide(views._pilots_under_review)
     hooks.CALENDAR.provide(views._rollout_dates)
     hooks.REVIEW_SECTIONS.register(review.SECTION)
+    from app.pilots import facts
+
+    hooks.REVIEW_FACTS.provide(facts.facts)
 
     from app.pilots import labels as _labels
 

@@ -229,6 +229,16 @@ def queue_build(bulletin: Bulletin) -> jobs.Job:
 # --- building -----------------------------------------------------------------------------
 
 
+def _files(task_force_id: int, month: Month, number: int, who: str, progress):
+    """The bulletin as PDF and as Word from one HTML: (PDF, page count, .docx)."""
+    content, pages, html = bulletin_document(task_force_id, month, number, who, progress)
+    task_force = db.session.get(TaskForce, task_force_id)
+    word = html_to_word(
+        html, title=title_of(task_force, month), header=f"{task_force.name} · {month_label(month)}"
+    )
+    return content, pages, word
+
+
 def run_bulletin(bulletin_id: int, claim: str, checkpoint: Checkpoint) -> Bulletin | None:
     """Build a bulletin under the job's ``claim`` and store it; a failure is recorded on the
     row. A bulletin queued, or left running by a claim that is not this one (its worker
@@ -267,24 +277,12 @@ def run_bulletin(bulletin_id: int, claim: str, checkpoint: Checkpoint) -> Bullet
     try:
         with render_context, force_locale(locale):
             who = requester.display_name if requester else _("Scheduler")
-            content, pages, html = bulletin_document(task_force_id, month, number, who, progress)
-            task_force = db.session.get(TaskForce, task_force_id)
-            word = html_to_word(
-                html,
-                title=title_of(task_force, month),
-                header=f"{task_force.name} · {month_label(month)}",
-            )
+            content, pages, word = _files(task_force_id, month, number, who, progress)
     except Exception as error:  # noqa: BLE001  (recorded for the person waiting)
         db.session.rollback()
         current_app.logger.exception("bulletin %s failed", bulletin_id)
-        _set(
-            bulletin_id,
-            *mine,
-            checkpoint=checkpoint,
-            status=FAILED,
-            error=str(error)[:2000],
-            finished_at=clock.now(),
-        )
+        failed = {"status": FAILED, "error": str(error)[:2000], "finished_at": clock.now()}
+        _set(bulletin_id, *mine, checkpoint=checkpoint, **failed)
         return db.session.get(Bulletin, bulletin_id)
     digest = hashlib.sha256(content).hexdigest()
     written = _set(

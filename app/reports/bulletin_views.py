@@ -15,13 +15,11 @@ from wtforms.validators import InputRequired
 from app.core import clock
 from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import choices
-from app.core.pdf import pdf_response
+from app.core.pdf import WORD_MIMETYPE, pdf_response
 from app.core.quarters import Month
 from app.core.web import current_task_force, download, flash_refusal, requires
 from app.reports import bulletin as service
 from app.reports.views import bp
-
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 class BulletinForm(FlaskForm):
@@ -108,7 +106,7 @@ def download_bulletin_docx(bulletin_id: int):
     data = service.bulletin_docx(current_user, bulletin)
     return download(
         data,
-        DOCX_TYPE,
+        WORD_MIMETYPE,
         _("Supervision bulletin"),
         "bulletin",
         "docx",

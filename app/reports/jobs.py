@@ -24,7 +24,7 @@ def build_pack(job: Job) -> Outcome:
     """A pack asked for from the reports page: built and stored on its own row."""
     pack_id = job.payload["pack_id"]
     with task_force_scope(job.task_force_id):
-        pack = service.run_pack(pack_id, checkpoint=db.session.commit)
+        pack = service.run_pack(pack_id, db.session.commit, job.claimed_by or None)
         status = service.status_of(pack) if pack is not None else "missing"
     return Outcome(result=f"review_pack:{pack_id} {status}")
 

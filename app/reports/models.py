@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     ForeignKey,
     Index,
     LargeBinary,
@@ -23,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, deferred, mapped_column, relationship
 
 from app.core import clock
+from app.core.models import VersionMixin
 from app.core.scope import TaskForceScoped
 from app.extensions import db
 from app.people.models import User
@@ -45,6 +47,10 @@ class ReviewPack(TaskForceScoped, db.Model):
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     requested_at: Mapped[datetime] = mapped_column(default=clock.now)
     started_at: Mapped[datetime | None]
+    # The job queue's claim building it (``core.jobs``), or the scheduler's own token:
+    # only that claim writes the outcome, and another claim of the same job takes over a
+    # pack whose worker died.
+    built_by: Mapped[str | None] = mapped_column(String(100))
     # Refreshed while running: a pack whose worker died stops looking busy.
     heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -52,6 +58,13 @@ class ReviewPack(TaskForceScoped, db.Model):
     size: Mapped[int | None]
     pages: Mapped[int | None]
     content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    # The same pack as a Word file, made from the same HTML (``core.pdf.html_to_word``).
+    docx: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    docx_size: Mapped[int | None]  # None for the packs made before Word files were
+    # The approved narrative the pack printed (``reports.narrative.approved_narrative``:
+    # sections' titles and Markdown, approver, time, instruction, draft version), or None
+    # when it had none; kept so that every archived version keeps its text.
+    narrative: Mapped[dict | None] = mapped_column(JSON)
 
     requested_by: Mapped[User | None] = relationship()
 
@@ -72,11 +85,78 @@ class ReviewPack(TaskForceScoped, db.Model):
         return self.status in (DONE, FAILED)
 
 
+DRAFT, APPROVED = "draft", "approved"
+DRAFT_STATES = (DRAFT, APPROVED)
+
+
+class ReviewDraft(TaskForceScoped, VersionMixin, db.Model):
+    """The narrative (汇报正文) of one quarter's review, drafted by the executive leader
+    and approved (审定) by the leader; a pack prints the approved text."""
+
+    __tablename__ = "review_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(7))  # "2026Q3"
+    status: Mapped[str] = mapped_column(String(10), default=DRAFT)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    approved_at: Mapped[datetime | None]
+    # The leader's instruction (批示 / 审定意见) written when approving.
+    instruction: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    sections: Mapped[list[ReviewDraftSection]] = relationship(
+        back_populates="draft", order_by="ReviewDraftSection.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (UniqueConstraint("task_force_id", "quarter", name="uq_review_draft_quarter"),)
+
+    @property
+    def approved(self) -> bool:
+        return self.status == APPROVED
+
+
+class ReviewDraftSection(TaskForceScoped, db.Model):
+    """One section of a narrative: its key (``narrative.SECTION_KEYS``) and Markdown body."""
+
+    __tablename__ = "review_draft_section"
+    __scope_index__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("review_draft.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    draft: Mapped[ReviewDraft] = relationship(back_populates="sections")
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+
+    __table_args__ = (
+        UniqueConstraint("draft_id", "key", name="uq_review_draft_section_key"),
+        Index("ix_review_draft_section_tf_draft", "task_force_id", "draft_id"),
+    )
+
+
 class SnapshotImmutable(RuntimeError):
     """A finished pack was changed or deleted."""
 
 
-_SEALED = ("content", "sha256", "size", "pages", "quarter", "number", "task_force_id")
+_SEALED = (
+    "content",
+    "docx",
+    "docx_size",
+    "sha256",
+    "size",
+    "pages",
+    "quarter",
+    "number",
+    "task_force_id",
+    "narrative",
+)
 
 
 @event.listens_for(Session, "before_flush")

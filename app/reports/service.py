@@ -18,12 +18,13 @@ step of progress and at the end. The service itself never commits.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +32,7 @@ from sqlalchemy.orm import joinedload
 
 from app.core import audit, clock, hooks, jobs
 from app.core.errors import DuplicateKey, NotFound, ValidationFailed
-from app.core.pdf import html_to_pdf, pdf_html
+from app.core.pdf import html_to_pdf, html_to_word, pdf_html
 from app.core.permissions import authorize
 from app.core.quarters import Quarter
 from app.core.scope import get_in_scope, task_force_scope, unscoped
@@ -41,7 +42,7 @@ from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from app.issues.lights import LightRules, light_expression, light_of, light_reasons
 from app.issues.models import Category, Issue
 from app.people.models import TaskForce, User
-from app.reports import listing, review
+from app.reports import listing, narrative, review
 from app.reports.models import DONE, FAILED, QUEUED, RUNNING, ReviewPack
 
 # A running pack whose heartbeat is older than this was lost with its process.
@@ -73,20 +74,23 @@ def check_quarter(quarter: Quarter | str) -> Quarter:
 # --- the pack ---------------------------------------------------------------------------
 
 
-def pack_document(
+_APPROVED = object()  # pack_html's default: the narrative approved now
+
+
+def pack_html(
     task_force_id: int,
     quarter: Quarter,
     version: int | None = None,
     requested_by: str = "",
     progress=None,
-) -> tuple[bytes, int]:
-    """Build one pack: (PDF bytes, page count). ``progress(percent)`` is told along the way.
-
-    The bench and the tests call this directly; it checks no permission.
-    """
-    from weasyprint import HTML
-
+    narrative_text=_APPROVED,
+) -> str:
+    """The pack's HTML (for WeasyPrint, or for a Word file): the cover, the approved
+    narrative (``reports.narrative.approved_narrative``, or ``narrative_text`` as a pack
+    kept it) with the leader's sign-off, then the data as annexes. No permission checked."""
     report = progress or (lambda percent: None)
+    if narrative_text is _APPROVED:
+        narrative_text = narrative.approved_narrative(task_force_id, quarter)
     task_force = db.session.get(TaskForce, task_force_id)
     with review.building(review.PackData(task_force_id, review.AsOf.for_quarter(quarter))) as data:
         summary = review.summary(task_force_id, data.as_of)
@@ -96,7 +100,7 @@ def pack_document(
             sections.append((section, section.build(task_force_id, quarter) or {}))
             report(5 + 45 * index // max(len(registered), 1))
     figures = [f for _section, context in sections for f in context.get("figures", [])]
-    html = pdf_html(
+    return pdf_html(
         "reports/pack.html",
         task_force=task_force,
         quarter=quarter,
@@ -105,18 +109,86 @@ def pack_document(
         summary=summary,
         figures=figures,
         sections=sections,
+        narrative=narrative_text,
+        approved_on=_approved_on(narrative_text),
+        numeral=numeral,
         version=version,
         requested_by=requested_by,
         generated_at=clock.local_now(),
         running_header=f"{task_force.name} · {quarter_label(quarter)}",
     )
-    report(55)
+
+
+_CHINESE_NUMERALS = "一二三四五六七八九十"
+
+
+def numeral(n: int) -> str:
+    """A heading's number in the current language: 一, 二 … 十九 in Chinese, 1, 2 … else."""
+    if get_locale() is None or get_locale().language != "zh" or not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _CHINESE_NUMERALS[tens - 1] + "十")
+    return head + (_CHINESE_NUMERALS[ones - 1] if ones else "")
+
+
+def _approved_on(narrative_text: dict | None):
+    when = (narrative_text or {}).get("approved_at")
+    return clock.local_date(datetime.fromisoformat(when)) if when else None
+
+
+def _render(html: str) -> tuple[bytes, int]:
+    """The pack's PDF and its page count."""
+    from weasyprint import HTML
+
     document = HTML(string=html, base_url=current_app.static_folder).render()
-    report(85)
     pages = document.pages
     # The contents page is laid out last (see pack.html); it goes behind the cover.
     document = document.copy([pages[0], pages[-1], *pages[1:-1]])
     return document.write_pdf(), len(pages)
+
+
+def pack_word(task_force_id: int, quarter: Quarter, html: str) -> bytes:
+    """The pack's HTML as a Word file (the same source as its PDF)."""
+    task_force = db.session.get(TaskForce, task_force_id)
+    return html_to_word(
+        html,
+        title=f"{task_force.name} · {_('Quarterly review')} · {quarter_label(quarter)}",
+        header=f"{task_force.name} · {quarter_label(quarter)}",
+    )
+
+
+def pack_document(
+    task_force_id: int,
+    quarter: Quarter,
+    version: int | None = None,
+    requested_by: str = "",
+    progress=None,
+    narrative_text=_APPROVED,
+) -> tuple[bytes, int]:
+    """Build one pack: (PDF bytes, page count). ``progress(percent)`` is told along the way.
+
+    The bench and the tests call this directly; it checks no permission.
+    """
+    report = progress or (lambda percent: None)
+    html = pack_html(task_force_id, quarter, version, requested_by, report, narrative_text)
+    report(55)
+    return _render(html)
+
+
+def pack_files(
+    task_force_id: int,
+    quarter: Quarter,
+    version: int | None,
+    requested_by: str,
+    progress,
+    narrative_text,
+) -> tuple[bytes, int, bytes]:
+    """Build one pack as PDF and as Word from one HTML: (PDF, page count, .docx)."""
+    html = pack_html(task_force_id, quarter, version, requested_by, progress, narrative_text)
+    progress(55)
+    content, pages = _render(html)
+    progress(90)
+    return content, pages, pack_word(task_force_id, quarter, html)
 
 
 def _next_number(task_force_id: int, quarter: Quarter) -> int:
@@ -205,30 +277,57 @@ def _set(pack_id: int, checkpoint: Checkpoint | None = None, **values) -> None:
         checkpoint()
 
 
-def run_pack(pack_id: int, checkpoint: Checkpoint) -> ReviewPack:
+def _claim(pack_id: int, claim: str | None, checkpoint: Checkpoint) -> str | None:
+    """Claim the pack for ``claim`` (or a token of its own) in one statement, so that of
+    two threads or processes given the same pack one builds it: the claim, or None when
+    the pack was not there to take."""
+    table = ReviewPack.__table__
+    claimable = table.c.status == QUEUED
+    if claim:
+        claimable = or_(claimable, and_(table.c.status == RUNNING, table.c.built_by != claim))
+    claim = claim or secrets.token_hex(16)
+    claimed = db.session.execute(
+        table.update()
+        .where(table.c.id == pack_id, claimable)
+        .values(
+            status=RUNNING,
+            built_by=claim,
+            started_at=clock.now(),
+            heartbeat_at=clock.now(),
+            progress=5,
+        )
+    ).rowcount
+    checkpoint()
+    return claim if claimed else None
+
+
+def run_pack(pack_id: int, checkpoint: Checkpoint, claim: str | None = None) -> ReviewPack:
     """Build a queued pack and store it; failures are recorded on the row, not raised.
     A job's body: ``checkpoint`` (the job's commit) keeps the claim, each step of progress
-    and the outcome as they happen (see the module's docstring)."""
+    and the outcome as they happen (see the module's docstring).
+
+    ``claim`` is the job queue's claim on the job that builds it: a pack left running under
+    another claim (its worker died, and the queue gave the job to this one once its lease
+    ran out) is taken over. Without one (the scheduler's inline build) only a queued pack
+    is built. Only the claim named on the row writes the outcome."""
+    table = ReviewPack.__table__
     pack = db.session.get(ReviewPack, pack_id)
-    if pack is None or pack.status != QUEUED:
+    if pack is None:
         return pack
     task_force_id, quarter, number = pack.task_force_id, Quarter.parse(pack.quarter), pack.number
     requester = pack.requested_by
     locale = requester.locale if requester else current_app.config["BABEL_DEFAULT_LOCALE"]
     who = requester.display_name if requester else ""
-    # Claimed in one statement: of two threads or processes given the same queued pack,
-    # one builds it.
-    claimed = db.session.execute(
-        ReviewPack.__table__.update()
-        .where(ReviewPack.__table__.c.id == pack_id, ReviewPack.__table__.c.status == QUEUED)
-        .values(status=RUNNING, started_at=clock.now(), heartbeat_at=clock.now(), progress=5)
-    ).rowcount
-    checkpoint()
-    if not claimed:
+    claim = _claim(pack_id, claim, checkpoint)
+    if claim is None:
         return db.session.get(ReviewPack, pack_id)
+    mine = and_(table.c.id == pack_id, table.c.built_by == claim, table.c.status == RUNNING)
 
     def progress(percent: int) -> None:
-        _set(pack_id, checkpoint, progress=percent, heartbeat_at=clock.now())
+        db.session.execute(
+            table.update().where(mine).values(progress=percent, heartbeat_at=clock.now())
+        )
+        checkpoint()
 
     # Templates read the request (the layout's helpers, url_for): a thread or the scheduler
     # has none, so it gets an empty one, an anonymous visitor's.
@@ -236,25 +335,45 @@ def run_pack(pack_id: int, checkpoint: Checkpoint) -> ReviewPack:
     try:
         with render_context, force_locale(locale):
             who = who or _("Scheduler")
-            content, pages = pack_document(task_force_id, quarter, number, who, progress)
+            kept = narrative.approved_narrative(task_force_id, quarter)
+            content, pages, word = pack_files(task_force_id, quarter, number, who, progress, kept)
     except Exception as error:  # noqa: BLE001  (recorded for the person waiting)
         db.session.rollback()
         current_app.logger.exception("review pack %s failed", pack_id)
-        _set(pack_id, checkpoint, status=FAILED, error=str(error)[:2000], finished_at=clock.now())
+        db.session.execute(
+            table.update()
+            .where(mine)
+            .values(status=FAILED, error=str(error)[:2000], finished_at=clock.now())
+        )
+        checkpoint()
+        return db.session.get(ReviewPack, pack_id)
+    digest = hashlib.sha256(content).hexdigest()
+    written = db.session.execute(
+        table.update()
+        .where(mine)
+        .values(
+            content=content,
+            docx=word,
+            docx_size=len(word),
+            sha256=digest,
+            size=len(content),
+            pages=pages,
+            narrative=kept,
+            progress=100,
+            status=DONE,
+            finished_at=clock.now(),
+        )
+    ).rowcount
+    if not written:  # another claim took it over meanwhile: its build counts
+        db.session.rollback()
         return db.session.get(ReviewPack, pack_id)
     pack = db.session.get(ReviewPack, pack_id)
-    pack.content = content
-    pack.sha256 = hashlib.sha256(content).hexdigest()
-    pack.size = len(content)
-    pack.pages = pages
-    pack.progress = 100
-    pack.status = DONE
-    pack.finished_at = clock.now()
+    db.session.refresh(pack)
     audit.record(
         requester,
         "pack_generated",
         pack,
-        {"sha256": [None, pack.sha256]},
+        {"sha256": [None, digest]},
         summary=f"{pack.quarter} v{pack.number}",
     )
     checkpoint()
@@ -344,6 +463,15 @@ def get_pack(actor: User, pack_id) -> ReviewPack:
     pack = get_in_scope(db.session, ReviewPack, pack_id)
     authorize(actor, "report.view", pack.task_force_id)
     return pack
+
+
+def pack_word_file(actor: User, pack: ReviewPack) -> bytes:
+    """The stored Word file. :raise NotFound: while the pack is not done, or for a pack
+    made before packs had one."""
+    authorize(actor, "report.view", pack.task_force_id)
+    if pack.status != DONE or not pack.docx_size:
+        raise NotFound("no Word file")
+    return pack.docx
 
 
 def pack_content(actor: User, pack: ReviewPack) -> bytes:

@@ -11,10 +11,11 @@ from app.core import clock
 from app.core.errors import DomainError
 from app.core.forms import choices
 from app.core.nav import NavItem
-from app.core.pdf import pdf_response
+from app.core.pdf import WORD_MIMETYPE, pdf_response
 from app.core.quarters import Quarter, recent_quarters
-from app.core.web import current_task_force, form_error, requires
+from app.core.web import current_task_force, download, form_error, requires
 from app.reports import (
+    narrative,
     review,  # noqa: F401  (registers the problem list's pack sections)
     service,
 )
@@ -41,11 +42,14 @@ def _pack_form(task_force) -> PackForm:
 def _index(form: PackForm, status: int = 200):
     task_force = current_task_force()
     packs = service.list_packs(current_user, task_force.id)
+    drafts = narrative.drafts_by_quarter(task_force.id)
     return (
         render_template(
             "reports/index.html",
             form=form,
             packs=packs,
+            drafts=drafts,
+            narrative_quarters=[choice.value for choice in form.quarter.choices],
             status_of=service.status_of,
             quarter_label=lambda text: service.quarter_label(Quarter.parse(text)),
         ),
@@ -76,6 +80,11 @@ def generate():
         return _index(form, 400)
     if created:
         service.queue_build(pack)
+        if narrative.approved_narrative(task_force.id, Quarter.parse(pack.quarter)) is None:
+            flash(
+                _("The quarter's narrative is not approved: the pack carries the annexes only."),
+                "warning",
+            )
     else:
         flash(_("This quarter's pack is being built; it is the one below."), "info")
     return redirect(url_for("reports.index", _anchor=f"pack-{pack.id}"))
@@ -104,6 +113,22 @@ def download_pack(pack_id: int):
     )
     response.headers["X-Content-SHA256"] = pack.sha256
     return response
+
+
+@bp.get("/packs/<int:pack_id>/download.docx")
+@requires("report.view")
+def download_pack_docx(pack_id: int):
+    """The pack as a Word file, made with its PDF from the same source."""
+    pack = service.get_pack(current_user, pack_id)
+    data = service.pack_word_file(current_user, pack)
+    return download(
+        data,
+        WORD_MIMETYPE,
+        _("Quarterly review pack"),
+        "review-pack",
+        "docx",
+        f"{pack.quarter}-v{pack.number}",
+    )
 
 
 @bp.get("/issues.pdf")

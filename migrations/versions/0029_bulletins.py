@@ -1,7 +1,7 @@
 """reports: monthly supervision bulletins (督办通报)
 
 Revision ID: 0029
-Revises: 0027
+Revises: 0028
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "0029"
-down_revision = "0027"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app import demo
 from app.core import clock
 from app.core.jobs import Job
-from app.core.quarters import Month
+from app.core.quarters import Month, Quarter
 from app.core.scope import task_force_scope, unscoped
 from app.decisions import demo_data as decisions_demo
 from app.decisions.models import Escalation, Incentive
@@ -83,6 +83,24 @@ def _check_minutes() -> None:
     assert len({r.minutes for r in rows}) > len(rows) // 2
 
 
+def _check_narratives(aum_id: int) -> None:
+    """The last finished quarter's narrative is approved by the leader (drafted by the
+    executive leader, the Changchun pilot's lessons among its cases); the current
+    quarter's is a draft, so the packs queued pick up the approved text."""
+    from app.reports import narrative
+    from app.reports.models import APPROVED, DRAFT, ReviewDraft
+
+    drafts = {d.quarter: d for d in db.session.scalars(select(ReviewDraft))}
+    today = Quarter.of(clock.today())
+    last = drafts[str(today.previous())]
+    assert last.status == APPROVED and last.approved_by.display_name == "李明远"
+    assert last.updated_by.display_name == "张慧"
+    kept = narrative.approved_narrative(aum_id, today.previous())
+    practices = next(s["markdown"] for s in kept["sections"] if s["key"] == "practices")
+    assert "长春" in practices
+    assert drafts[str(today)].status == DRAFT
+
+
 def test_the_demo_tells_one_story_and_queues_its_packs_and_bulletin_once(app):
     runner = app.test_cli_runner()
     with app.app_context():
@@ -116,6 +134,7 @@ def test_the_demo_tells_one_story_and_queues_its_packs_and_bulletin_once(app):
             assert packs == quarters
             last_month = str(Month.of(clock.today()).previous())
             assert list(db.session.scalars(select(Bulletin.month))) == [last_month]
+            _check_narratives(aum.id)
         jobs = db.session.scalar(select(func.count(Job.id)).where(Job.kind == PACK_JOB))
         assert jobs == 3
         assert db.session.scalar(select(func.count(Job.id)).where(Job.kind == BULLETIN_JOB)) == 1

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import shutil
-import subprocess
 from io import BytesIO
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 
 from app.core.docx import html_to_docx
-from tests.pdfcheck import embedded_fonts, needs_poppler, pdf_text
+from tests.pdfcheck import embedded_fonts, needs_libreoffice, needs_poppler, pdf_text, word_to_pdf
 
 # A 1×1 red PNG.
 PNG = base64.b64decode(
@@ -270,34 +268,12 @@ def test_a_thousand_rows_all_arrive():
     assert len(rows) == 1001 and rows[1000].cells[7].text == "单元 7"
 
 
-soffice = shutil.which("soffice")
-
-
 @needs_poppler
-@pytest.mark.skipif(
-    soffice is None, reason="LibreOffice (soffice) is installed by scripts/system-deps.sh"
-)
+@needs_libreoffice
 def test_libreoffice_reads_the_chinese_text_and_tables(tmp_path: Path):
-    source = tmp_path / "pack.docx"
-    source.write_bytes(
-        html_to_docx(PACK_LIKE, header="非存AUM", footer="第 {page} 页 / 共 {pages} 页")
+    data = word_to_pdf(
+        html_to_docx(PACK_LIKE, header="非存AUM", footer="第 {page} 页 / 共 {pages} 页"), tmp_path
     )
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    data = (tmp_path / "pack.pdf").read_bytes()
     text = "".join(pdf_text(data).split())  # LibreOffice spaces Latin from Chinese
     for words in ("非存AUM攻坚克难小组", "营销竞赛常态化", "逾期15天", "KH-902", "目录", "赵静"):
         assert words in text

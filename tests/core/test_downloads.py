@@ -25,6 +25,18 @@ DOWNLOADS = {
     "meetings.series_ics": ("会议-月度工作推进交流会.ics", "meeting-series-{series}.ics"),
     "meetings.minutes_pdf": (r"纪要-.+-\d{4}-\d\d-\d\d\.pdf", r"minutes-\d{4}-\d\d-\d\d\.pdf"),
     "reports.download_pack": (r"季度复盘材料-\d{4}Q\d-v1\.pdf", r"review-pack-\d{4}Q\d-v1\.pdf"),
+    "reports.download_pack_docx": (
+        r"季度复盘材料-\d{4}Q\d-v1\.docx",
+        r"review-pack-\d{4}Q\d-v1\.docx",
+    ),
+    "reports.download_bulletin": (
+        r"督办通报-\d{4}-\d\d-1\.pdf",
+        r"bulletin-\d{4}-\d\d-1\.pdf",
+    ),
+    "reports.download_bulletin_docx": (
+        r"督办通报-\d{4}-\d\d-1\.docx",
+        r"bulletin-\d{4}-\d\d-1\.docx",
+    ),
     "reports.download_list_pdf": ("问题清单-{day}.pdf", "problem-list-{day}.pdf"),
     "reports.issue_dossier": (r"问题档案-[A-Z]+-\d+\.pdf", r"dossier-[A-Z]+-\d+\.pdf"),
 }
@@ -38,7 +50,7 @@ NOT_NAMED = {
     # in tests/kpis/test_grid_import.py.
     "kpis.grid_template",
 }
-LOOKS_LIKE_A_DOWNLOAD = re.compile(r"\.(xlsx|csv|pdf|ics)$|download|export")
+LOOKS_LIKE_A_DOWNLOAD = re.compile(r"\.(xlsx|csv|pdf|ics|docx)$|download|export")
 
 
 def _parse(header: str) -> tuple[str, str]:
@@ -101,6 +113,7 @@ def test_an_evidence_file_keeps_its_name_and_a_readable_fallback(app, world, aut
 # What each kind of download is: the Content-Type's type, and whether it names a charset.
 TYPES = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", False),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", False),
     "csv": ("text/csv", True),
     "pdf": ("application/pdf", False),
     "ics": ("text/calendar", True),

@@ -65,7 +65,7 @@ def test_sections_come_in_order_and_the_registry_takes_new_ones(quarter_data, ct
     finally:
         hooks.REVIEW_SECTIONS.unregister("decisions_test")
     text = pdf_text(pack.content)
-    titles = ["目录", "总体情况", "各维度进展", "本季度销号事项", "未销号问题与落地排期"]
+    titles = ["目录", "附件一：数据摘要", "各维度进展", "本季度销号事项", "未销号问题与落地排期"]
     titles += ["提级决策测试", "下季度重点"]
     body = text[text.index("目录") :]
     positions = [body.index(title) for title in titles]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from app.core import clock
+from app.core import clock, jobs
 from app.core.jobs import Job
 from app.core.scope import task_force_scope
 from app.core.unit import committing
@@ -80,7 +80,7 @@ def test_a_pack_lost_with_its_process_does_not_hold_the_quarter(ctx, world):
 def test_a_queued_pack_is_built_once_however_many_try(ctx, world, monkeypatch):
     built = []
     monkeypatch.setattr(
-        service, "pack_document", lambda *args, **kwargs: (built.append(1), (b"%PDF-1.4", 1))[1]
+        service, "pack_files", lambda *args, **kwargs: (built.append(1), (b"%PDF-1.4", 1, b"PK"))[1]
     )
     with task_force_scope(world.task_force_id):
         pack, _created = service.request_pack(_leader(world), world.task_force_id, Q2)
@@ -141,3 +141,50 @@ def test_two_workers_asking_at_once_make_one_pack(app, world, look):
             )
             == 1
         )
+
+
+def test_a_pack_whose_worker_died_midway_is_built_by_the_next_claim_once(app, world, monkeypatch):
+    """The worker that claimed the pack's job died while building it: once the job's lease
+    runs out another worker claims the job and builds the pack; the dead one, were it to
+    come back, writes nothing."""
+    built = []
+    monkeypatch.setattr(
+        service,
+        "pack_files",
+        lambda tf, quarter, *args: built.append(str(quarter)) or (b"%PDF-1.4 pack", 3, b"PK"),
+    )
+    with app.app_context():
+        with task_force_scope(world.task_force_id):
+            pack, _created = service.request_pack(_leader(world), world.task_force_id, Q2)
+            service.queue_build(pack)
+            pack_id = pack.id
+        db.session.commit()
+        dead = jobs.claim_next("dead")
+        dead_token = db.session.get(Job, dead.job_id).claimed_by
+        # It had claimed the pack and reached 55% when it died.
+        with task_force_scope(world.task_force_id):
+            db.session.execute(
+                update(ReviewPack)
+                .where(ReviewPack.id == pack_id)
+                .values(status=RUNNING, built_by=dead_token, progress=55)
+            )
+        db.session.execute(
+            update(Job)
+            .where(Job.id == dead.job_id)
+            .values(claimed_until=clock.now() - timedelta(minutes=1))
+        )
+        db.session.commit()
+        alive = jobs.claim_next("alive")
+        assert alive is not None and alive.job_id == dead.job_id
+        db.session.remove()
+    with app.app_context():
+        assert jobs.run_claimed(alive) == "done"
+        assert jobs.run_claimed(dead) == "lost"
+        db.session.remove()
+    with app.app_context(), task_force_scope(world.task_force_id):
+        pack = db.session.get(ReviewPack, pack_id)
+        assert (pack.status, pack.pages, pack.docx_size) == (DONE, 3, 2)
+        assert pack.built_by not in (None, dead_token)
+        # The scheduler's own build (no job claim) leaves a running pack alone.
+        assert service.run_pack(pack_id, db.session.commit).status == DONE
+    assert built == ["2024Q2"]

@@ -27,6 +27,8 @@ def build(world) -> None:
         requested_at=clock.now(),
         finished_at=clock.now(),
         content=CONTENT,
+        docx=b"PK world pack",
+        docx_size=len(b"PK world pack"),
         sha256=hashlib.sha256(CONTENT).hexdigest(),
         size=len(CONTENT),
         pages=1,
