@@ -1,13 +1,17 @@
-"""Time and peak memory of the PDF exports, for issue 10's targets (run from the repo root).
+"""Time and peak memory of the PDF and Word exports (run from the repo root).
 
     .venv/bin/python -m bench.pdf_speed list 10000   # the issue list PDF of N issues
-    .venv/bin/python -m bench.pdf_speed pack 1000    # the quarterly pack with N issues
-    GONGJIAN_INSTANCE=/path .venv/bin/python -m bench.pdf_speed demo   # the demo's pack
+    .venv/bin/python -m bench.pdf_speed pack 1000    # the quarterly pack and last month's
+                                                     # bulletin with N issues, PDF and Word
+    GONGJIAN_INSTANCE=/path .venv/bin/python -m bench.pdf_speed demo   # the same on the demo
 
 ``make bench`` runs all three.
 
 ``list`` and ``pack`` build bench.dataset in a throwaway SQLite file first; ``demo`` uses
-the instance's database after ``flask demo load``.
+the instance's database after ``flask demo load``, and its pack is the last finished
+quarter's, whose narrative the demo has approved. Each document is measured as its job
+builds it: its HTML made from the data, then laid out as PDF (``pdf_…``) or written as a
+Word file (``docx_…``); the two are measured apart, each with its own memory samples.
 
 Memory: ``_peak_rss`` is the largest resident set of this process and the largest of any
 one worker process (ru_maxrss), each on its own. ``_peak_total`` is what the export costs
@@ -129,6 +133,69 @@ def _cpu() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
+def _measure(label: str, build) -> None:
+    """Run ``build()`` (returning (bytes, pages or None)) and print its figures."""
+    started = time.perf_counter()
+    cpu_before = _cpu()
+    with MemorySampler() as memory:
+        if os.environ.get("PROFILE"):
+            import cProfile
+
+            profiler = cProfile.Profile()
+            data, pages = profiler.runcall(build)
+            profiler.dump_stats(f"{os.environ['PROFILE']}.{label}")
+        else:
+            data, pages = build()
+        elapsed = time.perf_counter() - started
+    own_cpu, workers_cpu = (a - b for a, b in zip(_cpu(), cpu_before, strict=True))
+    own, children = _peak_mb()
+    print(f"{label}_seconds: {elapsed:.2f} s")
+    print(f"{label}_bytes: {len(data)} B" + (f" ({pages} pages)" if pages else ""))
+    # On a busy machine wall time says little: CPU time says what the work costs.
+    print(
+        f"{label}_cpu: {own_cpu:.2f} s here + {workers_cpu:.2f} s in workers"
+        f" ({memory.cpu:.2f} s of it here spent sampling memory)"
+    )
+    print(f"{label}_peak_rss: {own:.0f} MB (workers {children:.0f} MB; the process's peak so far)")
+    print(
+        f"{label}_peak_total: {memory.peak_pss_kb / 1024:.0f} MB"
+        f" (PSS of this process and its workers summed, sampled every {SAMPLE_EVERY * 1000:.0f} ms)"
+    )
+    print(
+        f"{label}_peak_split: {memory.own_peak_pss_kb / 1024:.0f} MB here"
+        f" + largest worker {memory.worker_peak_pss_kb / 1024:.0f} MB PSS"
+        f" ({len(memory.workers_seen)} workers; RSS summed {memory.peak_rss_kb / 1024:.0f} MB)"
+    )
+
+
+def _documents(task_force_id: int, size: str, quarter) -> None:
+    """The pack of ``quarter`` and last month's bulletin, each as PDF and as Word."""
+    from app.core import clock
+    from app.core.pdf import html_to_word
+    from app.core.quarters import Month
+    from app.reports import bulletin, service
+
+    month = Month.of(clock.today()).previous()
+    _measure(f"pdf_pack_{size}", lambda: service.pack_document(task_force_id, quarter))
+
+    def pack_word():
+        html = service.pack_html(task_force_id, quarter)
+        return service.pack_word(task_force_id, quarter, html), None
+
+    _measure(f"docx_pack_{size}", pack_word)
+    _measure(f"pdf_bulletin_{size}", lambda: bulletin.bulletin_document(task_force_id, month)[:2])
+
+    def bulletin_word():
+        from app.extensions import db
+        from app.people.models import TaskForce
+
+        html = bulletin.bulletin_html(task_force_id, month)
+        title = bulletin.title_of(db.session.get(TaskForce, task_force_id), month)
+        return html_to_word(html, title=title), None
+
+    _measure(f"docx_bulletin_{size}", bulletin_word)
+
+
 def main() -> None:
     what = sys.argv[1] if len(sys.argv) > 1 else "list"
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
@@ -138,6 +205,7 @@ def main() -> None:
         os.environ["GONGJIAN_INSTANCE"] = folder
         os.environ["DATABASE_URL"] = f"sqlite:///{folder}/speed.sqlite"
 
+    from flask_babel import force_locale
     from sqlalchemy import select
 
     from app import create_app
@@ -158,49 +226,21 @@ def main() -> None:
         with unscoped():
             task_force = db.session.scalars(select(TaskForce).order_by(TaskForce.id)).first()
             admin = db.session.scalars(select(User).where(User.username == "admin")).one()
-        with task_force_scope(task_force.id), app.test_request_context():
+        with task_force_scope(task_force.id), app.test_request_context(), force_locale("zh"):
             from weasyprint import HTML
 
             HTML(string="<p>warm</p>").write_pdf()  # fonts and WeasyPrint's own start-up
-            started = time.perf_counter()
-            cpu_before = _cpu()
-            with MemorySampler() as memory:
-                if what == "list":
-                    data = service.issue_list_pdf(admin, task_force.id, IssueFilter())
-                    pages = data.count(b"/Type /Page\n") or data.count(b"/Type/Page")
-                elif os.environ.get("PROFILE"):
-                    import cProfile
+            if what == "list":
 
-                    profiler = cProfile.Profile()
-                    data, pages = profiler.runcall(
-                        service.pack_document, task_force.id, Quarter.of(clock.today())
-                    )
-                    profiler.dump_stats(os.environ["PROFILE"])
-                else:
-                    data, pages = service.pack_document(task_force.id, Quarter.of(clock.today()))
-                elapsed = time.perf_counter() - started
-            own_cpu, workers_cpu = (a - b for a, b in zip(_cpu(), cpu_before, strict=True))
-    own, children = _peak_mb()
-    labels = {"list": f"pdf_issue_list_{count}", "pack": f"pdf_pack_{count}"}
-    label = labels.get(what, "pdf_pack_demo")
-    print(f"{label}_seconds: {elapsed:.2f} s")
-    print(f"{label}_bytes: {len(data)} B ({pages} pages)")
-    # On a busy machine wall time says little: CPU time says what the work costs.
-    print(
-        f"{label}_cpu: {own_cpu:.2f} s here + {workers_cpu:.2f} s in workers"
-        f" ({memory.cpu:.2f} s of it here spent sampling memory)"
-    )
-    print(f"{label}_peak_rss: {own:.0f} MB (workers {children:.0f} MB)")
-    total = {"list": f"pdf_list_{count}", "pack": f"pdf_pack_{count}"}.get(what, "pdf_pack_demo")
-    print(
-        f"{total}_peak_total: {memory.peak_pss_kb / 1024:.0f} MB"
-        f" (PSS of this process and its workers summed, sampled every {SAMPLE_EVERY * 1000:.0f} ms)"
-    )
-    print(
-        f"{total}_peak_split: {memory.own_peak_pss_kb / 1024:.0f} MB here"
-        f" + largest worker {memory.worker_peak_pss_kb / 1024:.0f} MB PSS"
-        f" ({len(memory.workers_seen)} workers; RSS summed {memory.peak_rss_kb / 1024:.0f} MB)"
-    )
+                def issue_list():
+                    data = service.issue_list_pdf(admin, task_force.id, IssueFilter())
+                    return data, data.count(b"/Type /Page\n") or data.count(b"/Type/Page")
+
+                _measure(f"pdf_issue_list_{count}", issue_list)
+            elif what == "demo":
+                _documents(task_force.id, "demo", Quarter.of(clock.today()).previous())
+            else:
+                _documents(task_force.id, str(count), Quarter.of(clock.today()))
 
 
 if __name__ == "__main__":

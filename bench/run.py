@@ -228,14 +228,16 @@ def offline_figures(env: dict) -> dict[str, str]:
 
 
 def pdf_figures(offline: dict[str, str]) -> dict[str, dict[str, float]]:
-    """Each PDF export's seconds and peak total memory (this process and its workers,
-    PSS) from bench.pdf_speed's lines: {"list_10000": {"seconds": …, "peak_total_mb": …}}."""
+    """Each PDF and Word export's seconds and peak total memory (this process and its
+    workers, PSS) from bench.pdf_speed's lines: {"list_10000": {"seconds": …,
+    "peak_total_mb": …}, "pack_1000.docx": {…}}."""
     table: dict[str, dict[str, float]] = {}
     for name, figure in offline.items():
         for suffix, key in (("_seconds", "seconds"), ("_peak_total", "peak_total_mb")):
-            if name.startswith("pdf_") and name.endswith(suffix):
-                export = name[len("pdf_") : -len(suffix)].replace("issue_list", "list")
-                table.setdefault(export, {})[key] = float(figure.split()[0])
+            for prefix, kind in (("pdf_", ""), ("docx_", ".docx")):
+                if name.startswith(prefix) and name.endswith(suffix):
+                    export = name[len(prefix) : -len(suffix)].replace("issue_list", "list")
+                    table.setdefault(export + kind, {})[key] = float(figure.split()[0])
     return table
 
 
@@ -404,9 +406,9 @@ def main() -> None:
     print("(fresh: computed afresh, as on the first view after a change; queries: the most")
     print(" any measured request made)")
     print()
-    print(f"{'pdf':<16}{'seconds':>9}{'peak MB':>9}")
+    print(f"{'pdf / docx':<22}{'seconds':>9}{'peak MB':>9}")
     for name, r in results["pdf"].items():
-        print(f"{name:<16}{r.get('seconds', 0):>9.2f}{r.get('peak_total_mb', 0):>9.0f}")
+        print(f"{name:<22}{r.get('seconds', 0):>9.2f}{r.get('peak_total_mb', 0):>9.0f}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
 

@@ -97,17 +97,15 @@ def months_of(task_force: TaskForce, today=None) -> list[Month]:
 # --- the document -------------------------------------------------------------------------
 
 
-def bulletin_document(
+def bulletin_html(
     task_force_id: int,
     month: Month,
     number: int | None = None,
     requested_by: str = "",
     progress=None,
-) -> tuple[bytes, int, str]:
-    """Build one bulletin: (PDF bytes, page count, the HTML it was made from, for a Word
-    converter). ``progress(percent)`` is told along the way. Checks no permission."""
-    from weasyprint import HTML
-
+) -> str:
+    """The bulletin's HTML, for its PDF and its Word file. ``progress(percent)`` is told
+    along the way. Checks no permission."""
     report = progress or (lambda percent: None)
     task_force = db.session.get(TaskForce, task_force_id)
     sections = []
@@ -116,7 +114,7 @@ def bulletin_document(
         sections.append((section, section.build(task_force_id, month) or {}))
         report(5 + 50 * index // max(len(registered), 1))
     figures = [f for _section, context in sections for f in context.get("figures", [])]
-    html = pdf_html(
+    return pdf_html(
         "reports/bulletin.html",
         task_force=task_force,
         month=month,
@@ -131,6 +129,21 @@ def bulletin_document(
         generated_at=clock.local_now(),
         running_header=f"{task_force.name} · {month_label(month)}",
     )
+
+
+def bulletin_document(
+    task_force_id: int,
+    month: Month,
+    number: int | None = None,
+    requested_by: str = "",
+    progress=None,
+) -> tuple[bytes, int, str]:
+    """Build one bulletin: (PDF bytes, page count, the HTML it was made from, for its Word
+    file). ``progress(percent)`` is told along the way. Checks no permission."""
+    from weasyprint import HTML
+
+    report = progress or (lambda percent: None)
+    html = bulletin_html(task_force_id, month, number, requested_by, report)
     report(60)
     document = HTML(string=html, base_url=current_app.static_folder).render()
     report(90)
