@@ -71,7 +71,8 @@ _SVG_TAG = re.compile(r"<svg\b|</svg\s*>", re.IGNORECASE)
 _DATA_URI = re.compile(r"data:([\w/+.-]*)((?:;[^;,]*)*?),(.*)", re.DOTALL | re.IGNORECASE)
 _BREAK_BEFORE = re.compile(r"(?:page-)?break-before\s*:\s*(?:always|page|left|right)", re.I)
 _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
-_SIMPLE_SELECTOR = re.compile(r"^([a-z][a-z0-9]*)?(?:\.([\w-]+))?$")
+_BREAK_DECLARATION = re.compile(r"(?:page-)?break-before\s*:\s*([a-z-]+)", re.I)
+_SIMPLE_SELECTOR = re.compile(r"^([a-z][a-z0-9]*)?((?:\.[\w-]+)*)$")
 _HIDDEN = re.compile(r"display\s*:\s*none", re.I)
 _ALIGN = re.compile(r"text-align\s*:\s*(right|center)", re.I)
 
@@ -137,18 +138,24 @@ def _cut_out_svg(html: str) -> tuple[str, list[str]]:
     return "".join(parts), svgs
 
 
-def _css_page_breaks(root) -> list[tuple[str | None, str | None]]:
-    """(tag, class) pairs of the ``<style>`` rules that break the page before an element."""
+def _css_page_breaks(root) -> list[tuple[str | None, frozenset[str], bool]]:
+    """The ``<style>`` rules with a simple selector (a tag, classes, or both) that say
+    whether the page breaks before an element: (tag, classes, breaks), in the page's
+    order, so that a later rule (``h2.section { page-break-before: auto }``) undoes an
+    earlier one as in the browser."""
     rules = []
     for style in root.iter("style"):
         css = re.sub(r"/\*.*?\*/", "", style.text or "", flags=re.DOTALL)
         for selectors, declarations in _CSS_RULE.findall(css):
-            if not _BREAK_BEFORE.search(declarations):
+            found = _BREAK_DECLARATION.search(declarations)
+            if not found:
                 continue
+            breaks = found.group(1).lower() in ("always", "page", "left", "right")
             for selector in selectors.split(","):
                 simple = _SIMPLE_SELECTOR.match(selector.strip())
                 if simple and selector.strip():
-                    rules.append((simple.group(1), simple.group(2)))
+                    classes = frozenset(name for name in simple.group(2).split(".") if name)
+                    rules.append((simple.group(1), classes, breaks))
     return rules
 
 
@@ -289,11 +296,14 @@ class _Writer:
             return True
         if _BREAK_BEFORE.search(element.get("style") or ""):
             return True
-        classes = _classes(element)
-        return any(
-            (tag is None or tag == element.tag) and (name is None or name in classes)
-            for tag, name in self.break_rules
-        )
+        classes = set(_classes(element))
+        best = None  # the matching rule that wins: the most specific, then the last
+        for order, (tag, names, breaks) in enumerate(self.break_rules):
+            if (tag is None or tag == element.tag) and names <= classes:
+                rank = (len(names), tag is not None, order)
+                if best is None or rank > best[0]:
+                    best = (rank, breaks)
+        return best is not None and best[1]
 
     def restart_numbering(self, style: str, start: int) -> int:
         """A new numbering of ``style``'s list that starts at ``start``: each ``ol`` counts

@@ -98,6 +98,8 @@ def suggested_conclusion(line: cards.ScoreLine) -> str:
     items and its goal figures' pace; the leader edits it."""
     rate = line.on_time_rate
     behind = line.goals is not None and line.goals.behind > 0
+    if line.owned == 0 and line.closed == 0 and line.goals is None:
+        return _("nothing to assess this quarter")
     if line.overdue_now == 0 and not behind and (rate is None or rate >= 0.9):
         return _("good: on schedule")
     if rate is not None and rate < 0.6 or (line.overdue_now >= 3) or behind:

@@ -9,6 +9,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from app.core.hooks import NarrativeFact
+from app.core.i18n import format_day
 from app.core.quarters import Quarter
 from app.kpis import by_unit, service
 from app.kpis.labels import LIGHT_LABELS
@@ -38,7 +39,7 @@ def facts(task_force_id: int, quarter: Quarter, /) -> list[NarrativeFact]:
                 progress=progress,
             )
         )
-    head = _("Goal figures as of %(day)s:", day=day.isoformat())
+    head = _("Goal figures as of %(day)s:", day=format_day(day))
     found = [NarrativeFact("results", 20, head + "\n\n" + "\n".join(lines))]
     behind = by_unit.behind_pace(
         task_force_id, day, [s.kpi.id for s in rows if s.kpi.breakdown is not None]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from app.core.hooks import NarrativeFact
+from app.core.i18n import format_day
 from app.core.quarters import Quarter
 from app.reports import review
 
@@ -31,7 +32,7 @@ def facts(task_force_id: int, quarter: Quarter, /) -> list[NarrativeFact]:
                 "By %(day)s, %(closed)d of %(problems)d problems were closed (%(share)d%%); "
                 "%(quarter)d were closed this quarter, %(raised)d raised, and %(path)d of "
                 "the open ones have a defined path.",
-                day=as_of.day.isoformat(),
+                day=format_day(as_of.day),
                 closed=figures.closed,
                 problems=figures.problems,
                 share=figures.closed_share,
@@ -69,7 +70,7 @@ def _lists(task_force_id: int, quarter: Quarter, as_of) -> list[NarrativeFact]:
     found = []
     closed = review.closed_items(task_force_id, as_of)
     if closed:
-        lines = [_item(issue, f" · {day.isoformat()}") for issue, day in closed[:LISTED]]
+        lines = [_item(issue, f" · {format_day(day)}") for issue, day in closed[:LISTED]]
         text = _("Items closed this quarter:") + "\n\n" + _listed(lines, len(closed))
         found.append(NarrativeFact("results", 11, text))
     items = review.open_items(task_force_id, as_of)
@@ -88,7 +89,7 @@ def _lists(task_force_id: int, quarter: Quarter, as_of) -> list[NarrativeFact]:
         if item.deadline is not None and item.deadline <= following.last_day
     ]
     if due:
-        lines = [_item(item.issue, f" · {item.deadline.isoformat()}") for item in due[:LISTED]]
+        lines = [_item(item.issue, f" · {format_day(item.deadline)}") for item in due[:LISTED]]
         head = _("Open priorities due by the end of next quarter (%(n)d):", n=len(due))
         found.append(NarrativeFact("plan", 10, head + "\n\n" + _listed(lines, len(due))))
     return found

@@ -245,6 +245,27 @@ def test_skipped_and_invisible_parts_are_left_out_and_breaks_kept():
     assert [p.paragraph_format.page_break_before for p in document.paragraphs] == [None, True, True]
 
 
+def test_the_page_breaks_of_the_style_cascade_as_in_the_browser():
+    """As in the pack: the PDFs' common style breaks before every section, the pack's own
+    style says a section flows and only a part's first one starts a page."""
+    document = convert(
+        page(
+            "<p>目录</p><h2 class='section part-start'>一、主要成效</h2><p>正文</p>"
+            "<h2 class='section'>二、存在问题与不足</h2><p>正文</p>"
+            "<h2 class='section part-start'>附件一：数据摘要</h2>",
+            style="h2.section { page-break-before: always; } "
+            "h2.section { page-break-before: auto; margin-top: 7mm; } "
+            "h2.section.part-start { page-break-before: always; }",
+        )
+    )
+    breaks = {
+        p.text: p.paragraph_format.page_break_before
+        for p in document.paragraphs
+        if p.style.name.startswith("Heading")
+    }
+    assert breaks == {"一、主要成效": True, "二、存在问题与不足": None, "附件一：数据摘要": True}
+
+
 def test_text_is_escaped_and_whitespace_collapsed_like_html():
     document = convert(
         page(
