@@ -22,6 +22,7 @@ from app.issues.models import CLOSED, Category, ProgressUpdate
 from app.reports import bulletin as service
 from app.reports.bulletin_models import Bulletin
 from tests.factories import make_issue, make_user
+from tests.reports.test_layout import misaligned
 
 JULY = Month(2024, 7)
 
@@ -308,6 +309,7 @@ def test_the_pdf_reads_back_with_its_heading_sections_and_owners(ctx, july, tf):
     with task_force_scope(tf), _request():
         content, pages, html = service.bulletin_document(tf, JULY, 3, "李明远")
     assert content.startswith(b"%PDF") and pages >= 1 and "BT-4" in html
+    assert html.count("<table") >= 6 and misaligned(html) == []  # heads over their numbers
     text = subprocess.run(
         ["pdftotext", "-", "-"], input=content, capture_output=True, check=True
     ).stdout.decode()
