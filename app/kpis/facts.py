@@ -12,14 +12,20 @@ from app.core.hooks import NarrativeFact
 from app.core.i18n import format_day
 from app.core.quarters import Quarter
 from app.kpis import by_unit, service
-from app.kpis.labels import LIGHT_LABELS
+from app.kpis.labels import LIGHT_LABELS, UNIT_LABELS
 from app.kpis.review import pack_day
 
 LISTED = 8  # units behind pace named
 
 
-def _number(value) -> str:
-    return "—" if value is None else format_decimal(value.normalize())
+def _number(value, unit: str | None = None) -> str:
+    """A figure with its unit as one writes it: 975.2 亿元, 13.1%, 7 个."""
+    if value is None:
+        return "—"
+    text = format_decimal(value.normalize())
+    if unit == "percent":
+        return text + "%"
+    return f"{text} {UNIT_LABELS[unit]}" if unit in UNIT_LABELS else text
 
 
 def facts(task_force_id: int, quarter: Quarter, /) -> list[NarrativeFact]:
@@ -34,8 +40,8 @@ def facts(task_force_id: int, quarter: Quarter, /) -> list[NarrativeFact]:
             _(
                 "- %(name)s: %(actual)s against a target of %(target)s (%(progress)s of the way)",
                 name=s.kpi.name,
-                actual=_number(s.actual),
-                target=_number(s.kpi.target),
+                actual=_number(s.actual, s.kpi.unit),
+                target=_number(s.kpi.target, s.kpi.unit),
                 progress=progress,
             )
         )
