@@ -1,12 +1,13 @@
 """The monthly supervision bulletin (督办通报): who may, what is kept, how it is built.
 
-As a review pack (``reports/service.py``): a bulletin is requested (a ``Bulletin`` row,
-queued) and its building put on the job queue (``queue_build``, kind ``bulletin``); the
-worker of the scheduler's process builds it (``run_bulletin``) and the reports page polls
-the row. The building claims the row for the job's own claim (``built_by``): a job whose
-worker died is taken over by another claim of the queue, which claims the row again and
-builds it; only the claim named on the row writes the outcome, so a bulletin is built
-into its row once.
+As a review pack (``reports/service.py``), and through the same steps
+(``reports/building.py``): a bulletin is requested (a ``Bulletin`` row, queued) and its
+building put on the job queue (``queue_build``, kind ``bulletin``); the worker of the
+scheduler's process builds it (``run_bulletin``) and the reports page polls the row. The
+building claims the row for the job's own claim (``built_by``): a job whose worker died
+is taken over by another claim of the queue, which claims the row again and builds it;
+only the claim named on the row writes the outcome, so a bulletin is built into its row
+once.
 
 The scheduler's daily job (``monthly_bulletins``) requests last month's bulletin of every
 task force not archived, from this month's first working day on, unless the scheduler has
@@ -17,36 +18,30 @@ hands it a ``checkpoint`` (the job's commit).
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import timedelta
 
 from babel.dates import format_skeleton
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
-from app.core import audit, clock, hooks, jobs, links, outbox, workdays
-from app.core.errors import DuplicateKey, NotFound, ValidationFailed
+from app.core import clock, hooks, jobs, links, outbox, workdays
+from app.core.errors import ValidationFailed
 from app.core.pdf import html_to_word, pdf_html
 from app.core.permissions import authorize
 from app.core.quarters import Month
-from app.core.scope import get_in_scope, task_force_scope, unscoped
+from app.core.scope import task_force_scope
 from app.extensions import db
 from app.people.models import TaskForce, User
 from app.people.roster import active_member_ids
+from app.reports import building
 from app.reports.bulletin_models import Bulletin
-from app.reports.models import DONE, FAILED, QUEUED, RUNNING
 
-STALE_AFTER = timedelta(minutes=10)  # a bulletin without a heartbeat this long was lost
 BULLETIN_JOB = "bulletin"
 READY_KIND = "bulletin_ready"
 
-Checkpoint = Callable[[], None]
+Checkpoint = building.Checkpoint
 
 
 def month_label(month: Month | str) -> str:
@@ -153,80 +148,16 @@ def bulletin_document(
 # --- requesting ---------------------------------------------------------------------------
 
 
-def _next_number(task_force_id: int, month: Month) -> int:
-    last = db.session.scalar(
-        select(func.max(Bulletin.number)).where(
-            Bulletin.task_force_id == task_force_id, Bulletin.month == str(month)
-        )
-    )
-    return (last or 0) + 1
-
-
-def _in_progress(task_force_id: int, month: Month) -> Bulletin | None:
-    return db.session.scalars(
-        select(Bulletin).where(
-            Bulletin.task_force_id == task_force_id,
-            Bulletin.month == str(month),
-            Bulletin.status.in_((QUEUED, RUNNING)),
-        )
-    ).first()
-
-
-def _set(bulletin_id: int, *where, checkpoint: Checkpoint | None = None, **values) -> int:
-    table = Bulletin.__table__
-    written = db.session.execute(
-        table.update().where(table.c.id == bulletin_id, *where).values(**values)
-    ).rowcount
-    if checkpoint is not None:
-        checkpoint()
-    return written
-
-
 def request_bulletin(
     actor: User | None, task_force_id: int, month: Month | str
 ) -> tuple[Bulletin, bool]:
     """Queue a new bulletin of ``month``: (the bulletin, True); while one of that month is
-    queued or being built, (that one, False). One whose process died no longer holds the
-    month. ``actor`` None is the scheduler. :raise PermissionDenied, ValidationFailed:"""
+    queued or being built, (that one, False) (``building.request``). ``actor`` None is
+    the scheduler. :raise PermissionDenied, ValidationFailed:"""
     if actor is not None:
         authorize(actor, "report.generate", task_force_id)
     month = check_month(month)
-    for attempt in range(3):
-        current = _in_progress(task_force_id, month)
-        if current is not None:
-            if status_of(current) != FAILED:
-                return current, False
-            _set(
-                current.id,
-                status=FAILED,
-                error="lost: its process stopped",
-                finished_at=clock.now(),
-            )
-        bulletin = Bulletin(
-            task_force_id=task_force_id,
-            month=str(month),
-            number=_next_number(task_force_id, month),
-            status=QUEUED,
-            requested_by_id=actor.id if actor else None,
-            requested_at=clock.now(),
-        )
-        db.session.add(bulletin)
-        try:
-            db.session.flush()
-        except (IntegrityError, DuplicateKey):  # another request took the month or number
-            db.session.rollback()
-            if attempt == 2:
-                raise
-            continue
-        audit.record(
-            actor,
-            "bulletin_requested",
-            bulletin,
-            {"month": [None, str(month)], "number": [None, bulletin.number]},
-            summary=f"{month} #{bulletin.number}",
-        )
-        return bulletin, True
-    raise AssertionError("unreachable")
+    return building.request(Bulletin, actor, task_force_id, str(month))
 
 
 def queue_build(bulletin: Bulletin) -> jobs.Job:
@@ -255,26 +186,11 @@ def _files(task_force_id: int, month: Month, number: int, who: str, progress):
 def run_bulletin(bulletin_id: int, claim: str, checkpoint: Checkpoint) -> Bulletin | None:
     """Build a bulletin under the job's ``claim`` and store it; a failure is recorded on the
     row. A bulletin queued, or left running by a claim that is not this one (its worker
-    died and the queue gave the job to this one), is claimed; any other is left alone."""
-    table = Bulletin.__table__
-    now = clock.now()
-    claimable = or_(
-        table.c.status == QUEUED, and_(table.c.status == RUNNING, table.c.built_by != claim)
-    )
-    claimed = _set(
-        bulletin_id,
-        claimable,
-        checkpoint=checkpoint,
-        status=RUNNING,
-        built_by=claim,
-        started_at=now,
-        heartbeat_at=now,
-        progress=5,
-    )
+    died and the queue gave the job to this one), is claimed; any other is left alone
+    (``reports/building.py``). One the scheduler asked for is announced once built."""
     bulletin = db.session.get(Bulletin, bulletin_id)
-    if not claimed or bulletin is None:
+    if bulletin is None:
         return bulletin
-    mine = (table.c.built_by == claim, table.c.status == RUNNING)
     task_force_id, month, number = (
         bulletin.task_force_id,
         Month.parse(bulletin.month),
@@ -282,46 +198,20 @@ def run_bulletin(bulletin_id: int, claim: str, checkpoint: Checkpoint) -> Bullet
     )
     requester = bulletin.requested_by
     locale = requester.locale if requester else current_app.config["BABEL_DEFAULT_LOCALE"]
-
-    def progress(percent: int) -> None:
-        _set(bulletin_id, *mine, checkpoint=checkpoint, progress=percent, heartbeat_at=clock.now())
-
+    build = building.claim(Bulletin, bulletin_id, claim, checkpoint)
+    if build is None:
+        return db.session.get(Bulletin, bulletin_id)
     render_context = nullcontext() if has_request_context() else current_app.test_request_context()
     try:
         with render_context, force_locale(locale):
             who = requester.display_name if requester else _("Scheduler")
-            content, pages, word = _files(task_force_id, month, number, who, progress)
+            files = _files(task_force_id, month, number, who, build.progress)
     except Exception as error:  # noqa: BLE001  (recorded for the person waiting)
-        db.session.rollback()
         current_app.logger.exception("bulletin %s failed", bulletin_id)
-        failed = {"status": FAILED, "error": str(error)[:2000], "finished_at": clock.now()}
-        _set(bulletin_id, *mine, checkpoint=checkpoint, **failed)
+        return build.fail(error)
+    bulletin = build.store(*files)
+    if bulletin is None:  # another claim took it over meanwhile: its build counts
         return db.session.get(Bulletin, bulletin_id)
-    digest = hashlib.sha256(content).hexdigest()
-    written = _set(
-        bulletin_id,
-        *mine,
-        content=content,
-        docx=word,
-        sha256=digest,
-        size=len(content),
-        pages=pages,
-        progress=100,
-        status=DONE,
-        finished_at=clock.now(),
-    )
-    if not written:  # another claim took it over meanwhile: its build counts
-        db.session.rollback()
-        return db.session.get(Bulletin, bulletin_id)
-    bulletin = db.session.get(Bulletin, bulletin_id)
-    db.session.refresh(bulletin)
-    audit.record(
-        requester,
-        "bulletin_generated",
-        bulletin,
-        {"sha256": [None, digest]},
-        summary=f"{month} #{number}",
-    )
     if requester is None:
         with nullcontext() if has_request_context() else current_app.test_request_context():
             announce(bulletin)
@@ -376,32 +266,9 @@ def monthly_bulletins(today=None) -> list[Bulletin]:
     if today < workdays.first_working_day(today.year, today.month):
         return []
     month = Month.of(today).previous()
-    with unscoped():
-        task_force_ids = list(
-            db.session.scalars(
-                select(TaskForce.id).where(TaskForce.archived_at.is_(None)).order_by(TaskForce.id)
-            )
-        )
-        taken = set(
-            db.session.scalars(
-                select(Bulletin.task_force_id).where(
-                    Bulletin.month == str(month),
-                    Bulletin.requested_by_id.is_(None),
-                    or_(
-                        Bulletin.status == DONE,
-                        and_(
-                            Bulletin.status.in_((QUEUED, RUNNING)),
-                            func.coalesce(Bulletin.heartbeat_at, Bulletin.requested_at)
-                            >= clock.now() - STALE_AFTER,
-                        ),
-                    ),
-                )
-            )
-        )
+    task_force_ids = building.still_to_make(Bulletin, str(month))
     made = []
     for task_force_id in task_force_ids:
-        if task_force_id in taken:
-            continue
         with task_force_scope(task_force_id):
             bulletin, created = request_bulletin(None, task_force_id, month)
             if created:
@@ -413,45 +280,17 @@ def monthly_bulletins(today=None) -> list[Bulletin]:
 # --- reading ------------------------------------------------------------------------------
 
 
-def status_of(bulletin: Bulletin) -> str:
-    """The state to show: a queued or running bulletin with no sign of life has failed."""
-    if bulletin.status in (QUEUED, RUNNING):
-        last = bulletin.heartbeat_at or bulletin.requested_at
-        if last < clock.now() - STALE_AFTER:
-            return FAILED
-    return bulletin.status
+status_of = building.status_of
 
 
 def list_bulletins(actor: User, task_force_id: int) -> list[Bulletin]:
-    authorize(actor, "report.view", task_force_id)
-    return list(
-        db.session.scalars(
-            select(Bulletin)
-            .where(Bulletin.task_force_id == task_force_id)
-            .options(joinedload(Bulletin.requested_by))
-            .order_by(Bulletin.month.desc(), Bulletin.number.desc())
-        )
-    )
+    return building.listed(Bulletin, actor, task_force_id)
 
 
 def get_bulletin(actor: User, bulletin_id) -> Bulletin:
     """:raise NotFound: for an unknown id or another task force's bulletin."""
-    bulletin = get_in_scope(db.session, Bulletin, bulletin_id)
-    authorize(actor, "report.view", bulletin.task_force_id)
-    return bulletin
+    return building.get(Bulletin, actor, bulletin_id)
 
 
-def bulletin_content(actor: User, bulletin: Bulletin) -> bytes:
-    """The stored PDF. :raise NotFound: while the bulletin is not done."""
-    authorize(actor, "report.view", bulletin.task_force_id)
-    if bulletin.status != DONE:
-        raise NotFound("bulletin not ready")
-    return bulletin.content
-
-
-def bulletin_docx(actor: User, bulletin: Bulletin) -> bytes:
-    """The stored Word file. :raise NotFound: while there is none."""
-    authorize(actor, "report.view", bulletin.task_force_id)
-    if bulletin.status != DONE or bulletin.docx is None:
-        raise NotFound("no Word file")
-    return bulletin.docx
+bulletin_content = building.pdf_of
+bulletin_docx = building.word_of

@@ -15,11 +15,10 @@ from wtforms.validators import InputRequired
 from app.core import clock
 from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import choices
-from app.core.pdf import WORD_MIMETYPE, pdf_response
 from app.core.quarters import Month
-from app.core.web import current_task_force, download, flash_refusal, requires
+from app.core.web import current_task_force, flash_refusal, requires
 from app.reports import bulletin as service
-from app.reports.views import bp
+from app.reports.views import bp, document_download
 
 
 class BulletinForm(FlaskForm):
@@ -92,11 +91,7 @@ def bulletin_status(bulletin_id: int):
 def download_bulletin(bulletin_id: int):
     bulletin = service.get_bulletin(current_user, bulletin_id)
     data = service.bulletin_content(current_user, bulletin)
-    response = pdf_response(
-        data, _("Supervision bulletin"), "bulletin", f"{bulletin.month}-{bulletin.number}"
-    )
-    response.headers["X-Content-SHA256"] = bulletin.sha256
-    return response
+    return document_download(bulletin, data, _("Supervision bulletin"), "bulletin")
 
 
 @bp.get("/bulletins/<int:bulletin_id>/download.docx")
@@ -104,11 +99,4 @@ def download_bulletin(bulletin_id: int):
 def download_bulletin_docx(bulletin_id: int):
     bulletin = service.get_bulletin(current_user, bulletin_id)
     data = service.bulletin_docx(current_user, bulletin)
-    return download(
-        data,
-        WORD_MIMETYPE,
-        _("Supervision bulletin"),
-        "bulletin",
-        "docx",
-        f"{bulletin.month}-{bulletin.number}",
-    )
+    return document_download(bulletin, data, _("Supervision bulletin"), "bulletin", word=True)

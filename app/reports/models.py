@@ -1,14 +1,18 @@
-"""Quarterly review packs: one row is both the background job and, once done, the snapshot.
+"""Quarterly review packs and their narratives.
 
-The PDF is kept in the database (``content``, loaded only when downloaded): production
-runs several gunicorn workers on several hosts, and a blob needs no shared folder,
-is covered by the database backup and cannot drift from its checksum row.
-A finished pack is immutable: its content, checksum and size can never change.
+A document the worker builds (a review pack here, a bulletin in ``bulletin_models.py``)
+is one row that is both the job's state and, once done, the snapshot
+(``BuiltDocument``). The PDF and the Word file are kept in the database (``content``,
+``docx``, loaded only when downloaded): production runs several gunicorn workers on
+several hosts, and a blob needs no shared folder, is covered by the database backup and
+cannot drift from its checksum row. A finished one is immutable: its files, checksum and
+size can never change.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -21,7 +25,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.orm import Mapped, Session, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
 
 from app.core import clock
 from app.core.models import VersionMixin
@@ -35,38 +39,61 @@ PACK_STATES = (QUEUED, RUNNING, DONE, FAILED)
 IN_PROGRESS = text("status IN ('queued', 'running')")
 
 
-class ReviewPack(TaskForceScoped, db.Model):
-    __tablename__ = "review_pack"
+class BuiltDocument:
+    """The columns of a document the worker builds, from the request to the snapshot.
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    quarter: Mapped[str] = mapped_column(String(7))  # "2026Q3"
-    number: Mapped[int]  # the version: 1, 2, ... per task force and quarter
+    ``PERIOD`` names the column of the period it covers ("quarter", "month"); ``number``
+    is its version within the period; ``built_by`` is the job queue's claim building it
+    (``core.jobs``), or the scheduler's own token: only that claim writes the outcome,
+    and another claim of the same job takes over a document whose worker died. While it
+    runs, ``heartbeat_at`` is refreshed, so that one whose worker died stops looking busy.
+    ``SEALED`` names the further columns a finished one keeps; ``NOUN`` starts its audit
+    actions' names ("pack_requested", "bulletin_generated").
+    """
+
+    PERIOD: ClassVar[str]
+    NOUN: ClassVar[str]
+    SEALED: ClassVar[tuple[str, ...]] = ()
+
+    number: Mapped[int]
     status: Mapped[str] = mapped_column(String(10), default=QUEUED)
     progress: Mapped[int] = mapped_column(default=0)  # percent
     error: Mapped[str] = mapped_column(Text, default="")
-    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: scheduler
     requested_at: Mapped[datetime] = mapped_column(default=clock.now)
-    started_at: Mapped[datetime | None]
-    # The job queue's claim building it (``core.jobs``), or the scheduler's own token:
-    # only that claim writes the outcome, and another claim of the same job takes over a
-    # pack whose worker died.
     built_by: Mapped[str | None] = mapped_column(String(100))
-    # Refreshed while running: a pack whose worker died stops looking busy.
+    started_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    sha256: Mapped[str | None] = mapped_column(String(64))
+    sha256: Mapped[str | None] = mapped_column(String(64))  # of the PDF
     size: Mapped[int | None]
     pages: Mapped[int | None]
-    content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
-    # The same pack as a Word file, made from the same HTML (``core.pdf.html_to_word``).
-    docx: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
-    docx_size: Mapped[int | None]  # None for the packs made before Word files were
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # the PDF
+    # The same document as a Word file, made from the same HTML (``core.pdf.html_to_word``);
+    # its size is None for packs made before Word files were.
+    docx: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    docx_size: Mapped[int | None]
+
+    @declared_attr
+    def requested_by(cls) -> Mapped[User | None]:
+        return relationship(User)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (DONE, FAILED)
+
+
+class ReviewPack(BuiltDocument, TaskForceScoped, db.Model):
+    __tablename__ = "review_pack"
+    PERIOD, NOUN = "quarter", "pack"
+    SEALED = ("narrative",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(7))  # "2026Q3"
     # The approved narrative the pack printed (``reports.narrative.approved_narrative``:
     # sections' titles and Markdown, approver, time, instruction, draft version), or None
     # when it had none; kept so that every archived version keeps its text.
     narrative: Mapped[dict | None] = mapped_column(JSON)
-
-    requested_by: Mapped[User | None] = relationship()
 
     __table_args__ = (
         UniqueConstraint("task_force_id", "quarter", "number", name="uq_review_pack_version"),
@@ -79,10 +106,6 @@ class ReviewPack(TaskForceScoped, db.Model):
             postgresql_where=IN_PROGRESS,
         ),
     )
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (DONE, FAILED)
 
 
 DRAFT, APPROVED = "draft", "approved"
@@ -142,7 +165,7 @@ class ReviewDraftSection(TaskForceScoped, db.Model):
 
 
 class SnapshotImmutable(RuntimeError):
-    """A finished pack was changed or deleted."""
+    """A finished pack or bulletin was changed or deleted."""
 
 
 _SEALED = (
@@ -152,26 +175,24 @@ _SEALED = (
     "sha256",
     "size",
     "pages",
-    "quarter",
     "number",
     "task_force_id",
-    "narrative",
+    "status",
 )
 
 
 @event.listens_for(Session, "before_flush")
-def _finished_packs_are_sealed(session, flush_context, instances) -> None:
+def _finished_documents_are_sealed(session, flush_context, instances) -> None:
     for obj in session.deleted:
-        if isinstance(obj, ReviewPack) and obj.status == DONE:
-            raise SnapshotImmutable("a finished review pack cannot be deleted")
+        if isinstance(obj, BuiltDocument) and obj.status == DONE:
+            raise SnapshotImmutable(f"a finished {obj.__tablename__} cannot be deleted")
     for obj in session.dirty:
-        if not isinstance(obj, ReviewPack):
+        if not isinstance(obj, BuiltDocument):
             continue
         state = db.inspect(obj)
         was_done = state.attrs.status.history.deleted == [DONE] or (
             not state.attrs.status.history.has_changes() and obj.status == DONE
         )
-        if was_done and any(
-            state.attrs[name].history.has_changes() for name in _SEALED + ("status",)
-        ):
-            raise SnapshotImmutable("a finished review pack cannot be changed")
+        sealed = _SEALED + (obj.PERIOD,) + obj.SEALED
+        if was_done and any(state.attrs[name].history.has_changes() for name in sealed):
+            raise SnapshotImmutable(f"a finished {obj.__tablename__} cannot be changed")

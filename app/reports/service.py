@@ -3,9 +3,10 @@
 A pack is requested (a ``ReviewPack`` row, queued, and a job on the queue of
 ``core/jobs.py``: ``queue_build``), built by the worker of the scheduler's process, and
 kept: the row records who, when, the quarter, the version, the SHA-256 and size of the
-PDF stored with it. All state is in the database, so any gunicorn worker answers the page
-that polls for progress. The scheduler's quarter-end job calls ``generate_pack``, which
-does the same work inline.
+PDF stored with it and its Word file (the way every built document goes from the request
+to the snapshot is ``reports/building.py``). All state is in the database, so any
+gunicorn worker answers the page that polls for progress. The scheduler's quarter-end job
+calls ``generate_pack``, which does the same work inline.
 
 The functions a request calls (``request_pack``, ``queue_build``, ``queue_issue_list_pdf``)
 flush and leave the commit to the request's boundary (``core/unit.py``). Building a pack
@@ -17,43 +18,36 @@ step of progress and at the end. The service itself never commits.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app, has_request_context
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
-from app.core import audit, clock, hooks, jobs
-from app.core.errors import DuplicateKey, NotFound, ValidationFailed
+from app.core import clock, hooks, jobs
+from app.core.errors import ValidationFailed
 from app.core.pdf import html_to_pdf, html_to_word, pdf_html
 from app.core.permissions import authorize
 from app.core.quarters import Quarter
-from app.core.scope import get_in_scope, task_force_scope, unscoped
+from app.core.scope import task_force_scope, unscoped
 from app.extensions import db
 from app.issues import service as issues
 from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from app.issues.lights import LightRules, light_expression, light_of, light_reasons
 from app.issues.models import Category, Issue
 from app.people.models import TaskForce, User
-from app.reports import listing, narrative, review
-from app.reports.models import DONE, FAILED, QUEUED, RUNNING, ReviewPack
+from app.reports import building, listing, narrative, review
+from app.reports.models import ReviewPack
 
-# A running pack whose heartbeat is older than this was lost with its process.
-STALE_AFTER = timedelta(minutes=10)
+STALE_AFTER = building.STALE_AFTER
 
 # The kinds of job this feature puts on the queue (``reports.init_app`` registers them).
 PACK_JOB = "review_pack"
 LIST_PDF_JOB = "issue_list_pdf"
 
 # The job's commit, handed to a job's body by the job (``reports/jobs.py``).
-Checkpoint = Callable[[], None]
+Checkpoint = building.Checkpoint
 
 
 def quarter_label(quarter: Quarter) -> str:
@@ -191,75 +185,17 @@ def pack_files(
     return content, pages, pack_word(task_force_id, quarter, html)
 
 
-def _next_number(task_force_id: int, quarter: Quarter) -> int:
-    last = db.session.scalar(
-        select(func.max(ReviewPack.number)).where(
-            ReviewPack.task_force_id == task_force_id, ReviewPack.quarter == str(quarter)
-        )
-    )
-    return (last or 0) + 1
-
-
-def _in_progress(task_force_id: int, quarter: Quarter) -> ReviewPack | None:
-    return db.session.scalars(
-        select(ReviewPack).where(
-            ReviewPack.task_force_id == task_force_id,
-            ReviewPack.quarter == str(quarter),
-            ReviewPack.status.in_((QUEUED, RUNNING)),
-        )
-    ).first()
-
-
 def request_pack(
     actor: User | None, task_force_id: int, quarter: Quarter | str
 ) -> tuple[ReviewPack, bool]:
-    """Queue a new version of the pack for ``quarter``: (the pack, True).
-
-    One pack per quarter is queued or built at a time: while one is, the answer is that
-    pack, (pack, False), whoever asks (ten quick requests used to build ten packs at
-    once). A pack whose process died is failed and no longer holds the quarter. The
-    database's partial unique index settles two workers asking at the same moment.
-    ``actor`` None is the scheduler. :raise PermissionDenied, ValidationFailed:
-    """
+    """Queue a new version of the pack for ``quarter``: (the pack, True); while one of the
+    quarter is queued or built, that one (``building.request``: ten quick requests used
+    to build ten packs at once). ``actor`` None is the scheduler.
+    :raise PermissionDenied, ValidationFailed:"""
     if actor is not None:
         authorize(actor, "report.generate", task_force_id)
     quarter = check_quarter(quarter)
-    for attempt in range(3):
-        current = _in_progress(task_force_id, quarter)
-        if current is not None:
-            if status_of(current) != FAILED:
-                return current, False
-            _set(
-                current.id,
-                status=FAILED,
-                error="lost: its process stopped before it finished",
-                finished_at=clock.now(),
-            )
-        pack = ReviewPack(
-            task_force_id=task_force_id,
-            quarter=str(quarter),
-            number=_next_number(task_force_id, quarter),
-            status=QUEUED,
-            requested_by_id=actor.id if actor else None,
-            requested_at=clock.now(),
-        )
-        db.session.add(pack)
-        try:
-            db.session.flush()
-        except (IntegrityError, DuplicateKey):  # another request queued one, or took
-            db.session.rollback()  # this version number (the session rolled back already)
-            if attempt == 2:
-                raise
-            continue
-        audit.record(
-            actor,
-            "pack_requested",
-            pack,
-            {"quarter": [None, str(quarter)], "number": [None, pack.number]},
-            summary=f"{quarter} v{pack.number}",
-        )
-        return pack, True
-    raise AssertionError("unreachable")
+    return building.request(ReviewPack, actor, task_force_id, str(quarter))
 
 
 def queue_build(pack: ReviewPack) -> jobs.Job:
@@ -269,48 +205,12 @@ def queue_build(pack: ReviewPack) -> jobs.Job:
     )
 
 
-def _set(pack_id: int, checkpoint: Checkpoint | None = None, **values) -> None:
-    db.session.execute(
-        ReviewPack.__table__.update().where(ReviewPack.__table__.c.id == pack_id).values(**values)
-    )
-    if checkpoint is not None:  # a job's progress, for the page that polls
-        checkpoint()
-
-
-def _claim(pack_id: int, claim: str | None, checkpoint: Checkpoint) -> str | None:
-    """Claim the pack for ``claim`` (or a token of its own) in one statement, so that of
-    two threads or processes given the same pack one builds it: the claim, or None when
-    the pack was not there to take."""
-    table = ReviewPack.__table__
-    claimable = table.c.status == QUEUED
-    if claim:
-        claimable = or_(claimable, and_(table.c.status == RUNNING, table.c.built_by != claim))
-    claim = claim or secrets.token_hex(16)
-    claimed = db.session.execute(
-        table.update()
-        .where(table.c.id == pack_id, claimable)
-        .values(
-            status=RUNNING,
-            built_by=claim,
-            started_at=clock.now(),
-            heartbeat_at=clock.now(),
-            progress=5,
-        )
-    ).rowcount
-    checkpoint()
-    return claim if claimed else None
-
-
 def run_pack(pack_id: int, checkpoint: Checkpoint, claim: str | None = None) -> ReviewPack:
     """Build a queued pack and store it; failures are recorded on the row, not raised.
     A job's body: ``checkpoint`` (the job's commit) keeps the claim, each step of progress
-    and the outcome as they happen (see the module's docstring).
-
-    ``claim`` is the job queue's claim on the job that builds it: a pack left running under
-    another claim (its worker died, and the queue gave the job to this one once its lease
-    ran out) is taken over. Without one (the scheduler's inline build) only a queued pack
-    is built. Only the claim named on the row writes the outcome."""
-    table = ReviewPack.__table__
+    and the outcome as they happen; ``claim`` is the job queue's claim on the job that
+    builds it, with which a pack left running by a dead worker is taken over (see
+    ``reports/building.py``)."""
     pack = db.session.get(ReviewPack, pack_id)
     if pack is None:
         return pack
@@ -318,17 +218,9 @@ def run_pack(pack_id: int, checkpoint: Checkpoint, claim: str | None = None) -> 
     requester = pack.requested_by
     locale = requester.locale if requester else current_app.config["BABEL_DEFAULT_LOCALE"]
     who = requester.display_name if requester else ""
-    claim = _claim(pack_id, claim, checkpoint)
-    if claim is None:
+    build = building.claim(ReviewPack, pack_id, claim, checkpoint)
+    if build is None:
         return db.session.get(ReviewPack, pack_id)
-    mine = and_(table.c.id == pack_id, table.c.built_by == claim, table.c.status == RUNNING)
-
-    def progress(percent: int) -> None:
-        db.session.execute(
-            table.update().where(mine).values(progress=percent, heartbeat_at=clock.now())
-        )
-        checkpoint()
-
     # Templates read the request (the layout's helpers, url_for): a thread or the scheduler
     # has none, so it gets an empty one, an anonymous visitor's.
     render_context = nullcontext() if has_request_context() else current_app.test_request_context()
@@ -336,48 +228,13 @@ def run_pack(pack_id: int, checkpoint: Checkpoint, claim: str | None = None) -> 
         with render_context, force_locale(locale):
             who = who or _("Scheduler")
             kept = narrative.approved_narrative(task_force_id, quarter)
-            content, pages, word = pack_files(task_force_id, quarter, number, who, progress, kept)
+            files = pack_files(task_force_id, quarter, number, who, build.progress, kept)
     except Exception as error:  # noqa: BLE001  (recorded for the person waiting)
-        db.session.rollback()
         current_app.logger.exception("review pack %s failed", pack_id)
-        db.session.execute(
-            table.update()
-            .where(mine)
-            .values(status=FAILED, error=str(error)[:2000], finished_at=clock.now())
-        )
-        checkpoint()
-        return db.session.get(ReviewPack, pack_id)
-    digest = hashlib.sha256(content).hexdigest()
-    written = db.session.execute(
-        table.update()
-        .where(mine)
-        .values(
-            content=content,
-            docx=word,
-            docx_size=len(word),
-            sha256=digest,
-            size=len(content),
-            pages=pages,
-            narrative=kept,
-            progress=100,
-            status=DONE,
-            finished_at=clock.now(),
-        )
-    ).rowcount
-    if not written:  # another claim took it over meanwhile: its build counts
-        db.session.rollback()
-        return db.session.get(ReviewPack, pack_id)
-    pack = db.session.get(ReviewPack, pack_id)
-    db.session.refresh(pack)
-    audit.record(
-        requester,
-        "pack_generated",
-        pack,
-        {"sha256": [None, digest]},
-        summary=f"{pack.quarter} v{pack.number}",
-    )
+        return build.fail(error)
+    stored = build.store(*files, narrative=kept)
     checkpoint()
-    return pack
+    return stored or db.session.get(ReviewPack, pack_id)
 
 
 def generate_pack(
@@ -406,80 +263,28 @@ def quarter_end_packs(checkpoint: Checkpoint, today=None) -> list[ReviewPack]:
     again. Packs people generated by hand do not count. Returns the packs made.
     """
     quarter = Quarter.of(today or clock.today()).previous()
-    with unscoped():
-        task_force_ids = list(
-            db.session.scalars(
-                select(TaskForce.id).where(TaskForce.archived_at.is_(None)).order_by(TaskForce.id)
-            )
-        )
-        taken = set(
-            db.session.scalars(
-                select(ReviewPack.task_force_id).where(
-                    ReviewPack.quarter == str(quarter),
-                    ReviewPack.requested_by_id.is_(None),
-                    or_(
-                        ReviewPack.status == DONE,
-                        and_(
-                            ReviewPack.status.in_((QUEUED, RUNNING)),
-                            func.coalesce(ReviewPack.heartbeat_at, ReviewPack.requested_at)
-                            >= clock.now() - STALE_AFTER,
-                        ),
-                    ),
-                )
-            )
-        )
-    made = [
-        generate_pack(None, tf, quarter, checkpoint) for tf in task_force_ids if tf not in taken
-    ]
+    task_force_ids = building.still_to_make(ReviewPack, str(quarter))
+    made = [generate_pack(None, tf, quarter, checkpoint) for tf in task_force_ids]
     with unscoped():  # each pack's commit expired the ones before it
         for pack in made:
             db.session.refresh(pack)
     return made
 
 
-def status_of(pack: ReviewPack) -> str:
-    """The state to show: a queued or running pack with no sign of life has failed."""
-    if pack.status in (QUEUED, RUNNING):
-        last = pack.heartbeat_at or pack.requested_at
-        if last < clock.now() - STALE_AFTER:
-            return FAILED
-    return pack.status
+status_of = building.status_of
 
 
 def list_packs(actor: User, task_force_id: int) -> list[ReviewPack]:
-    authorize(actor, "report.view", task_force_id)
-    return list(
-        db.session.scalars(
-            select(ReviewPack)
-            .where(ReviewPack.task_force_id == task_force_id)
-            .options(joinedload(ReviewPack.requested_by))
-            .order_by(ReviewPack.quarter.desc(), ReviewPack.number.desc())
-        )
-    )
+    return building.listed(ReviewPack, actor, task_force_id)
 
 
 def get_pack(actor: User, pack_id) -> ReviewPack:
     """:raise NotFound: for an unknown id or another task force's pack."""
-    pack = get_in_scope(db.session, ReviewPack, pack_id)
-    authorize(actor, "report.view", pack.task_force_id)
-    return pack
+    return building.get(ReviewPack, actor, pack_id)
 
 
-def pack_word_file(actor: User, pack: ReviewPack) -> bytes:
-    """The stored Word file. :raise NotFound: while the pack is not done, or for a pack
-    made before packs had one."""
-    authorize(actor, "report.view", pack.task_force_id)
-    if pack.status != DONE or not pack.docx_size:
-        raise NotFound("no Word file")
-    return pack.docx
-
-
-def pack_content(actor: User, pack: ReviewPack) -> bytes:
-    """The stored PDF. :raise NotFound: while the pack is not done."""
-    authorize(actor, "report.view", pack.task_force_id)
-    if pack.status != DONE:
-        raise NotFound("pack not ready")
-    return pack.content
+pack_content = building.pdf_of
+pack_word_file = building.word_of
 
 
 # --- other exports ----------------------------------------------------------------------

@@ -103,16 +103,22 @@ def pack_status(pack_id: int):
     )
 
 
+def document_download(row, data: bytes, label: str, ascii_label: str, word: bool = False):
+    """A built document's PDF or Word file, named ``<label>-<period>-v<n>``."""
+    code = f"{getattr(row, row.PERIOD)}-v{row.number}"
+    if word:
+        return download(data, WORD_MIMETYPE, label, ascii_label, "docx", code)
+    response = pdf_response(data, label, ascii_label, code)
+    response.headers["X-Content-SHA256"] = row.sha256
+    return response
+
+
 @bp.get("/packs/<int:pack_id>/download")
 @requires("report.view")
 def download_pack(pack_id: int):
     pack = service.get_pack(current_user, pack_id)
     data = service.pack_content(current_user, pack)
-    response = pdf_response(
-        data, _("Quarterly review pack"), "review-pack", f"{pack.quarter}-v{pack.number}"
-    )
-    response.headers["X-Content-SHA256"] = pack.sha256
-    return response
+    return document_download(pack, data, _("Quarterly review pack"), "review-pack")
 
 
 @bp.get("/packs/<int:pack_id>/download.docx")
@@ -121,14 +127,7 @@ def download_pack_docx(pack_id: int):
     """The pack as a Word file, made with its PDF from the same source."""
     pack = service.get_pack(current_user, pack_id)
     data = service.pack_word_file(current_user, pack)
-    return download(
-        data,
-        WORD_MIMETYPE,
-        _("Quarterly review pack"),
-        "review-pack",
-        "docx",
-        f"{pack.quarter}-v{pack.number}",
-    )
+    return document_download(pack, data, _("Quarterly review pack"), "review-pack", word=True)
 
 
 @bp.get("/issues.pdf")

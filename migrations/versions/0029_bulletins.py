@@ -36,6 +36,7 @@ def upgrade():
         sa.Column("pages", sa.Integer(), nullable=True),
         sa.Column("content", sa.LargeBinary(), nullable=True),
         sa.Column("docx", sa.LargeBinary(), nullable=True),
+        sa.Column("docx_size", sa.Integer(), nullable=True),
         sa.Column("task_force_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["requested_by_id"], ["user.id"], name=op.f("fk_bulletin_requested_by_id_user")

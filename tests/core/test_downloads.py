@@ -30,12 +30,12 @@ DOWNLOADS = {
         r"review-pack-\d{4}Q\d-v1\.docx",
     ),
     "reports.download_bulletin": (
-        r"督办通报-\d{4}-\d\d-1\.pdf",
-        r"bulletin-\d{4}-\d\d-1\.pdf",
+        r"督办通报-\d{4}-\d\d-v1\.pdf",
+        r"bulletin-\d{4}-\d\d-v1\.pdf",
     ),
     "reports.download_bulletin_docx": (
-        r"督办通报-\d{4}-\d\d-1\.docx",
-        r"bulletin-\d{4}-\d\d-1\.docx",
+        r"督办通报-\d{4}-\d\d-v1\.docx",
+        r"bulletin-\d{4}-\d\d-v1\.docx",
     ),
     "reports.download_list_pdf": ("问题清单-{day}.pdf", "problem-list-{day}.pdf"),
     "reports.issue_dossier": (r"问题档案-[A-Z]+-\d+\.pdf", r"dossier-[A-Z]+-\d+\.pdf"),

@@ -27,6 +27,7 @@ def build(world) -> None:
         finished_at=clock.now(),
         content=CONTENT,
         docx=b"PK world docx",
+        docx_size=len(b"PK world docx"),
         sha256=hashlib.sha256(CONTENT).hexdigest(),
         size=len(CONTENT),
         pages=1,
