@@ -3,7 +3,11 @@ built answers with that pack, over HTTP and from simultaneous workers."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -188,3 +192,52 @@ def test_a_pack_whose_worker_died_midway_is_built_by_the_next_claim_once(app, wo
         # The scheduler's own build (no job claim) leaves a running pack alone.
         assert service.run_pack(pack_id, db.session.commit).status == DONE
     assert built == ["2024Q2"]
+
+
+def test_a_worker_killed_while_building_leaves_the_pack_to_the_next_worker(app, world, monkeypatch):
+    """A real worker process claims the pack's job, starts building and is killed (as by
+    the OOM killer or a redeploy); once its lease has run out the next worker builds the
+    pack, once."""
+    context = multiprocessing.get_context("fork")
+    started = context.Event()
+
+    def hang(task_force_id, quarter, version, who, progress, kept):
+        progress(40)
+        started.set()
+        time.sleep(600)  # killed long before
+
+    monkeypatch.setattr(service, "pack_files", hang)
+    with app.app_context():
+        with task_force_scope(world.task_force_id):
+            pack, _created = service.request_pack(_leader(world), world.task_force_id, Q2)
+            service.queue_build(pack)
+            pack_id = pack.id
+        db.session.commit()
+        db.session.remove()
+
+    def doomed_worker():
+        with app.app_context():
+            db.engine.dispose(close=False)  # the parent's connections stay the parent's
+        jobs.run_pending(app, "doomed")
+
+    worker = context.Process(target=doomed_worker, daemon=True)
+    worker.start()
+    try:
+        assert started.wait(60), "the worker never started building"
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.join()
+    with app.app_context(), task_force_scope(world.task_force_id):
+        pack = db.session.get(ReviewPack, pack_id)
+        assert (pack.status, pack.progress) == (RUNNING, 40)
+        dead_claim = pack.built_by
+        db.session.remove()
+
+    clock.set_now(clock.now() + jobs.LEASE + timedelta(minutes=1))  # its lease runs out
+    monkeypatch.setattr(service, "pack_files", lambda *args: (b"%PDF-1.4 pack", 2, b"PK"))
+    assert jobs.run_pending(app, "next") == 1
+    with app.app_context(), task_force_scope(world.task_force_id):
+        pack = db.session.get(ReviewPack, pack_id)
+        assert (pack.status, pack.pages, pack.progress) == (DONE, 2, 100)
+        assert pack.built_by != dead_claim
+        assert len(_packs()) == 1  # one pack of the quarter, built once
