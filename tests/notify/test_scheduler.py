@@ -22,6 +22,7 @@ def test_every_rule_and_the_delivery_pass_are_jobs_with_times_from_settings(app)
             expected = {f"rule:{r.name}" for r in rules.RULES} | {
                 "deliver",
                 "review_packs",
+                "monthly_bulletins",
                 "purge_login_records",
                 "purge_jobs",
             }
@@ -32,6 +33,8 @@ def test_every_rule_and_the_delivery_pass_are_jobs_with_times_from_settings(app)
             assert "day_of_week='mon'" in weekly
             quarterly = str(jobs["review_packs"].trigger(app))
             assert "month='1,4,7,10'" in quarterly and "day='1'" in quarterly
+            monthly = str(jobs["monthly_bulletins"].trigger(app))  # daily; the job checks
+            assert "hour='8'" in monthly and "minute='30'" in monthly  # the working day
             built = scheduler.build(app, background=True)
             assert len(built.get_jobs()) == len(jobs)
             assert str(built.timezone) == "Asia/Shanghai"
