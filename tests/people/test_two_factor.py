@@ -218,7 +218,11 @@ def test_a_password_change_forgets_remembered_devices(client, look, wang, enroll
     second_step(client, code(secret), remember=True)
     client.post(
         "/account/password",
-        data={"current_password": PASSWORD, "new_password": "new horse 22", "confirm": "new horse 22"},
+        data={
+            "current_password": PASSWORD,
+            "new_password": "new horse 22",
+            "confirm": "new horse 22",
+        },
     )
     client.post("/logout")
     assert login(client, password="new horse 22").headers["Location"] == "/login/two-factor"
@@ -314,8 +318,8 @@ def test_an_administrator_resets_a_lost_phone(app, client, look, wang, enrolled)
         assert db.session.get(TwoFactor, wang) is None
         assert db.session.scalar(select(func.count()).select_from(RememberedDevice)) == 0
         assert "two_factor_reset" in db.session.scalars(select(AuditEvent.action)).all()
-        told = db.session.scalars(select(Notification.kind).where(Notification.recipient_id == wang))
-        assert "two_factor_reset" in told.all()
+        told = select(Notification.kind).where(Notification.recipient_id == wang)
+        assert "two_factor_reset" in db.session.scalars(told).all()
     other = app.test_client()
     assert login(other).headers["Location"] == "/"
 
