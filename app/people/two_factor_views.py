@@ -292,7 +292,6 @@ def enrol():
         except DomainError as error:
             form_error(form, error)
         else:
-            flash(_("Two-factor sign-in is on."), "success")
             page = render_template("people/two_factor_codes.html", codes=codes, fresh=True)
             return _no_store(make_response(page))
     enrolment = two_factor.begin_enrolment(user)
