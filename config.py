@@ -73,6 +73,12 @@ class Config:
     # Signed-in browsers (and remember-me) end after this many days at the latest.
     SESSION_LIFETIME_DAYS = _int("SESSION_LIFETIME_DAYS", 14)
     REMEMBER_COOKIE_DURATION = timedelta(days=SESSION_LIFETIME_DAYS)
+    # Two-factor sign-in: a browser whose owner ticks "remember" skips the second step
+    # for this many days (at most 30; 0 offers no remembering).
+    TWO_FACTOR_REMEMBER_DAYS = _int("TWO_FACTOR_REMEMBER_DAYS", 30)
+    # Administrators enrol before they can do anything else (off in the tests' config
+    # only, where most tests sign administrators in with a password alone).
+    TWO_FACTOR_REQUIRED_FOR_ADMINS = True
     # Behind a reverse proxy: how many proxies set X-Forwarded-For / -Proto (0: none,
     # the client's address is the connection's).
     PROXY_HOPS = _int("PROXY_HOPS", 0)
@@ -172,6 +178,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     RATELIMIT_ENABLED = False
+    TWO_FACTOR_REQUIRED_FOR_ADMINS = False
     COUNT_QUERIES = True
     # The tests' robot and webhook receivers listen on loopback: allowed, as an admin
     # would allow an intranet gateway.

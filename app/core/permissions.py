@@ -75,6 +75,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Bank-wide administration.
     "taskforce.create": frozenset({ADMIN}),
     "user.manage": frozenset({ADMIN}),
+    # Turning off someone else's two-factor sign-in (a lost phone).
+    "account.two_factor.reset": frozenset({ADMIN}),
     "orgunit.manage": frozenset({ADMIN}),
     "audit.view": frozenset({ADMIN}),
     # The problem list.

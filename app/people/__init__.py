@@ -7,10 +7,13 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """The people's pages, the administration under ``/admin`` and ``flask users``."""
-    from app.people import admin_views, cli, views
+    from app.people import admin_views, cli, two_factor_views, views
     from app.people import models as _models  # noqa: F401  (registers the tables)
 
+    if not 0 <= app.config["TWO_FACTOR_REMEMBER_DAYS"] <= 30:
+        raise RuntimeError("TWO_FACTOR_REMEMBER_DAYS must be between 0 and 30.")
     app.register_blueprint(views.bp)
+    app.register_blueprint(two_factor_views.bp)
     app.register_blueprint(admin_views.bp, url_prefix="/admin")
     cli.register(app)
     _register_history()
@@ -35,6 +38,12 @@ def _register_history() -> None:
             "password_changed": _l("Password changed"),
             "password_reset": _l("Password reset"),
             "signed_out_everywhere": _l("Signed out everywhere"),
+            "two_factor_enabled": _l("Two-factor sign-in turned on"),
+            "two_factor_disabled": _l("Two-factor sign-in turned off"),
+            "two_factor_reset": _l("Two-factor sign-in reset by an administrator"),
+            "recovery_code_used": _l("Signed in with a recovery code"),
+            "recovery_codes_renewed": _l("New recovery codes made"),
+            "device_forgotten": _l("Remembered device forgotten"),
         },
         fields={
             "username": _l("Username"),

@@ -22,6 +22,7 @@ from app.people.forms import (
     UserCreateForm,
     UserForm,
 )
+from app.people.service import two_factor
 
 bp = Blueprint("admin", __name__)
 
@@ -40,7 +41,10 @@ def _org_unit_choices(exclude_id: int | None = None):
 def users():
     query = request.args.get("q", "").strip()[:100]
     return render_template(
-        "admin/users.html", users=service.list_users(current_user, query), query=query
+        "admin/users.html",
+        users=service.list_users(current_user, query),
+        query=query,
+        two_factor_ids=two_factor.enabled_user_ids(),
     )
 
 
@@ -97,7 +101,11 @@ def edit_user(user_id: int):
             flash(_("Saved."), "success")
             return redirect(url_for("admin.users"))
     return render_template(
-        "admin/user_form.html", form=form, user=user, reset_form=PasswordResetForm()
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        reset_form=PasswordResetForm(),
+        two_factor_on=two_factor.is_enabled(user),
     ), status
 
 
@@ -136,7 +144,13 @@ def reset_password(user_id: int):
     form = UserForm(obj=user)
     form.version.data = user.version
     form.org_unit_id.choices = _org_unit_choices()
-    return render_template("admin/user_form.html", form=form, user=user, reset_form=reset_form), 400
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        reset_form=reset_form,
+        two_factor_on=two_factor.is_enabled(user),
+    ), 400
 
 
 # --- task forces -------------------------------------------------------------------------

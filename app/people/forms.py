@@ -46,6 +46,31 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+class TwoFactorStepForm(FlaskForm):
+    """The second step of a sign-in: a code from the app, or a recovery code."""
+
+    code = StringField(
+        _l("Verification code or recovery code"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "text"},
+    )
+    remember = BooleanField()
+
+
+class TwoFactorConfirmForm(FlaskForm):
+    """The first code from the authenticator app, to turn two-factor sign-in on."""
+
+    code = StringField(
+        _l("Verification code"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class TwoFactorDisableForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
+
+
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired(), Length(max=128)]

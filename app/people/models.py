@@ -217,5 +217,48 @@ class LoginAttempt(db.Model):
     success: Mapped[bool] = mapped_column(default=False)
 
 
+class TwoFactor(db.Model):
+    """A person's authenticator app (TOTP): pending until a first code confirms it.
+
+    The secret is kept as base32 in the clear (see the README's security notes); the
+    last accepted time step makes a code good for one sign-in only.
+    """
+
+    __tablename__ = "two_factor"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    enabled_at: Mapped[datetime | None]
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCode(db.Model):
+    """One of a person's one-time recovery codes, hashed like a password."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    used_at: Mapped[datetime | None]
+
+
+class RememberedDevice(db.Model):
+    """A browser that skips the second step until ``expires_at``: its cookie holds a
+    random token, the row only the token's SHA-256."""
+
+    __tablename__ = "remembered_device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    label: Mapped[str] = mapped_column(String(100), default="")
+
+
 # Names and titles are one line, however they are set.
 one_line_attributes(TaskForce.name, OrgUnit.name, User.display_name, Membership.note)

@@ -14,8 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import ngettext
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from app.core.errors import DomainError, NotFound, ValidationFailed
 from app.core.forms import choices
@@ -32,6 +31,12 @@ from app.people.forms import (
     PasswordChangeForm,
     RoleChangeForm,
     TaskForceForm,
+)
+from app.people.two_factor_views import (
+    account_card,
+    after_password,
+    sign_in_browser,
+    throttled_message,
 )
 
 bp = Blueprint("people", __name__)
@@ -56,23 +61,11 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = service.authenticate(
+            user = service.check_password_step(
                 form.login.data, form.password.data, request.remote_addr or "unknown"
             )
         except service.LoginThrottled as locked:
-            if locked.account:
-                message = ngettext(
-                    "Too many failed logins. Try again in %(num)d minute.",
-                    "Too many failed logins. Try again in %(num)d minutes.",
-                    locked.minutes,
-                )
-            else:
-                message = ngettext(
-                    "Too many failed logins from this address. Wait %(num)d second.",
-                    "Too many failed logins from this address. Wait %(num)d seconds.",
-                    locked.seconds,
-                )
-            form.form_errors.append(message)
+            form.form_errors.append(throttled_message(locked))
             status = 429
         except service.LoginRefused:
             # The failed attempt counts towards the lock-out although the login is
@@ -81,17 +74,9 @@ def login():
             form.form_errors.append(_("Username or password is not correct."))
             status = 401
         else:
-            _sign_in(user, remember=form.remember.data)
-            return redirect(safe_next(form.next.data, url_for(HOME)))
+            # On to the second step, or to enrolment, or signed in (two_factor_views).
+            return after_password(user, form.remember.data, form.next.data)
     return render_template("people/login.html", form=form), status
-
-
-def _sign_in(user, remember: bool) -> None:
-    """A fresh session for a fresh sign-in: nothing of the anonymous session (its CSRF
-    token included) carries over, and the browser gets a session row of its own."""
-    session.clear()
-    service.start_session(user, request.remote_addr or "")
-    login_user(user, remember=remember)
 
 
 @bp.post("/logout")
@@ -164,10 +149,14 @@ def change_password():
             form_error(form, error)
         else:
             # Every other browser is signed out; this one carries on in a new session.
-            _sign_in(current_user._get_current_object(), remember=False)
+            sign_in_browser(current_user._get_current_object(), remember=False)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for(HOME))
-    return render_template("people/password.html", form=form)
+    return render_template(
+        "people/password.html",
+        form=form,
+        two_factor=account_card(current_user._get_current_object()),
+    )
 
 
 @bp.route("/task-force/edit", methods=["GET", "POST"])

@@ -121,6 +121,7 @@ BOUNDARIES = {
     "__init__.py",  # a switch of task force named on a request: its own unit, first
     "meetings/views.py",  # what was typed on a meeting's page, kept before its action runs
     "people/views.py",  # a refused login still counts towards the lock-out
+    "people/two_factor_views.py",  # a refused second-step code counts towards it too
     "core/unit.py",
     "core/jobs.py",
     "core/scheduler.py",

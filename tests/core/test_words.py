@@ -70,6 +70,7 @@ ALLOWED_LATIN = {
     "Word", "WPS",  # the review pack and the bulletin as Word files
     "Office", "Markdown", "FreeMind", "Freeplane", "XMind", "Zen",  # formats a map is read from
     "RFC",  # RFC 5545, the calendar standard a custom cadence is written in
+    "Microsoft", "Authenticator", "FreeOTP",  # authenticator apps for two-factor sign-in
 }  # fmt: skip
 # Whole patterns that are data, not words: e-mail addresses, web addresses, item codes
 # (KH-012), file names (验收材料.pdf), the calendar feed's address.
@@ -80,6 +81,7 @@ DATA_PATTERNS = [
     r"[^\s/]*\.(pdf|xlsx|csv|ics|opml|json|png|jpe?g|docx?|zip|svg|xmind|mm|md)\b",
     r"\b[0-9a-f]{16,}\b",  # a file's SHA-256
     r"\b[A-Z]+=[^\s)）]+",  # a recurrence rule as typed (FREQ=MONTHLY;BYDAY=-1FR)
+    r"\b(?:[A-Z2-7]{4} ){3,}[A-Z2-7]{1,4}\b",  # an authenticator's key, grouped for typing
 ]
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 INTERNAL_KEY = re.compile(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
@@ -18,7 +18,7 @@ from app.core.outbox import notify
 from app.core.permissions import ADMIN, GLOBAL_ROLES, authorize
 from app.core.service import check_version
 from app.extensions import db
-from app.people.models import OrgUnit, User, UserSession
+from app.people.models import OrgUnit, RememberedDevice, User, UserSession
 
 LOCALES = ("zh_CN", "en")
 
@@ -54,11 +54,18 @@ def find_user_by_login(identifier: str) -> User | None:
 
 
 def _end_all_sessions(user: User) -> None:
+    """Sign ``user`` out everywhere; remembered browsers ask for the second step again."""
     db.session.execute(
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
         .values(revoked_at=clock.now())
     )
+    forget_remembered_devices(user)
+
+
+def forget_remembered_devices(user: User) -> None:
+    """Every browser that skipped ``user``'s second step asks for a code again."""
+    db.session.execute(delete(RememberedDevice).where(RememberedDevice.user_id == user.id))
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -44,7 +44,19 @@ def _dummy_hash(method: str) -> str:
 
 
 def authenticate(identifier: str, password: str, address: str) -> User:
-    """Check a login.
+    """Check a login and sign the person in (``check_password_step`` then
+    ``complete_sign_in``): for callers that know the account has no second step.
+
+    :raise LoginThrottled: while the account is locked or the address must wait.
+    :raise LoginRefused: on a wrong name, wrong password or an inactive account.
+    """
+    user = check_password_step(identifier, password, address)
+    complete_sign_in(user)
+    return user
+
+
+def check_password_step(identifier: str, password: str, address: str) -> User:
+    """Check a login's name and password.
 
     Failures against an account lock that account for the window (and its owner is
     told); failures from an address slow that address down with growing waits, without
@@ -54,12 +66,31 @@ def authenticate(identifier: str, password: str, address: str) -> User:
     :raise LoginRefused: on a wrong name, wrong password or an inactive account.
     """
     config = current_app.config
-    now = clock.now()
     ident = identifier.strip().lower()[:254]
-    address = (address or "unknown")[:64]
     user = find_user_by_login(ident)
     # Failures count against the account, whether it was named by username or e-mail.
     key = user.username.lower() if user is not None else ident
+    failures = check_throttle(key, address)
+    if user is not None:
+        ok = user.active and user.check_password(password)
+    else:
+        check_password_hash(_dummy_hash(config["PASSWORD_HASH_METHOD"]), password)
+        ok = False
+    note_attempt(user, key, address, ok, failures)
+    if not ok:
+        raise LoginRefused()
+    return user
+
+
+def check_throttle(key: str, address: str) -> int:
+    """Refuse a try while the account ``key`` is locked or ``address`` must wait; the
+    failures counted against the account so far otherwise.
+
+    :raise LoginThrottled: while the account is locked or the address must wait.
+    """
+    config = current_app.config
+    now = clock.now()
+    address = (address or "unknown")[:64]
     window = timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
     recent = db.session.execute(
         select(
@@ -87,26 +118,31 @@ def authenticate(identifier: str, password: str, address: str) -> User:
         ready_at = from_address[-1] + timedelta(seconds=wait)
         if ready_at > now:
             raise LoginThrottled(math.ceil((ready_at - now).total_seconds()), account=False)
+    return len(against_account)
 
-    if user is not None:
-        ok = user.active and user.check_password(password)
-    else:
-        check_password_hash(_dummy_hash(config["PASSWORD_HASH_METHOD"]), password)
-        ok = False
-    db.session.add(LoginAttempt(identifier=key, address=address, success=ok, at=now))
-    if not ok:
-        if user is not None and len(against_account) + 1 == limit:
-            _tell_locked(user, address, limit, window)
-        raise LoginRefused()
+
+def note_attempt(user: User | None, key: str, address: str, ok: bool, failures: int) -> None:
+    """Keep one try (a password, or a second step's code); the failure that reaches the
+    limit tells the account's owner that it is locked."""
+    config = current_app.config
+    address = (address or "unknown")[:64]
+    db.session.add(LoginAttempt(identifier=key, address=address, success=ok, at=clock.now()))
+    limit = config["LOGIN_MAX_FAILURES"]
+    if not ok and user is not None and failures + 1 == limit:
+        window = timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
+        _tell_locked(user, address, limit, window)
+
+
+def complete_sign_in(user: User) -> None:
+    """Every step passed: stamp the login and land the person in a task force."""
     # A plain UPDATE: a login is not an edit of the account, and six browsers signing in
     # at once must not trip over each other's version number.
-    db.session.execute(update(User).where(User.id == user.id).values(last_login_at=now))
+    db.session.execute(update(User).where(User.id == user.id).values(last_login_at=clock.now()))
     # Back where they left off: a person on several task forces who never chose one (or
     # whose choice has closed) starts in the one they last worked in, and stays there.
     landing = resolve_current_task_force(user)
     user.current_task_force_id = landing.id if landing is not None else None
     audit.record(user, "login", user)
-    return user
 
 
 def _tell_locked(user: User, address: str, failures: int, window: timedelta) -> None:
