@@ -434,5 +434,9 @@ def register(app: Flask) -> None:
         click.echo(f"Demo logins (password: {password}):")
         for line in login_lines():
             click.echo(line)
+        click.echo(
+            "admin signs in with a second step: at the first sign-in, enrol an authenticator app"
+            " (the page shows its QR code) and keep the recovery codes."
+        )
 
     app.cli.add_command(demo)

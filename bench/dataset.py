@@ -30,10 +30,12 @@ from app.issues.models import (
     ProgressUpdate,
     Subtask,
 )
-from app.people.models import Membership, OrgUnit, TaskForce, User
+from app.people.models import Membership, OrgUnit, TaskForce, TwoFactor, User
 from bench import dataset_year
 
 PASSWORD = "bench-password"
+# The administrator's authenticator key (two-factor sign-in is required of administrators).
+ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def build(
@@ -75,6 +77,11 @@ def build(
             people.append(user)
         db.session.add_all(people)
         db.session.flush()
+        # Administrators sign in with a second step: the bench's answers with this key.
+        enrolled = clock.now()
+        db.session.add(
+            TwoFactor(user_id=people[0].id, secret=ADMIN_TOTP_SECRET, enabled_at=enrolled)
+        )
         for i, user in enumerate(people[1 : len(roles) + 1]):
             role = roles[i]
             db.session.add(
