@@ -104,6 +104,15 @@ def _pend(user: User, remember: bool, next_url: str, stage: str):
     return redirect(url_for(target))
 
 
+def _pending_or_away(stage: str):
+    """(the half-signed-in person at ``stage``, None), or (None, where the browser goes
+    instead: home when signed in already, else the login page)."""
+    if current_user.is_authenticated:
+        return None, redirect(url_for(HOME))
+    user = _pending_user(stage)
+    return (user, None) if user is not None else (None, redirect(url_for("people.login")))
+
+
 def _pending_user(stage: str) -> User | None:
     """The half-signed-in person at ``stage``, unless the wait ran out."""
     state = session.get(PENDING)
@@ -166,11 +175,9 @@ def qr_svg(uri: str) -> Markup:
 @public
 @limiter.limit(_login_rate_limit, methods=["POST"])
 def step():
-    if current_user.is_authenticated:
-        return redirect(url_for(HOME))
-    user = _pending_user("code")
+    user, elsewhere = _pending_or_away("code")
     if user is None:
-        return redirect(url_for("people.login"))
+        return elsewhere
     form = TwoFactorStepForm()
     days = current_app.config["TWO_FACTOR_REMEMBER_DAYS"]
     status = 200
@@ -238,11 +245,9 @@ def cancel():
 @limiter.limit(_login_rate_limit, methods=["POST"])
 def enrol_at_sign_in():
     """An administrator without two-factor sign-in enrols before anything else."""
-    if current_user.is_authenticated:
-        return redirect(url_for(HOME))
-    user = _pending_user("enrol")
+    user, elsewhere = _pending_or_away("enrol")
     if user is None:
-        return redirect(url_for("people.login"))
+        return elsewhere
     form = TwoFactorConfirmForm()
     if form.validate_on_submit():
         try:
@@ -270,11 +275,9 @@ def enrol_at_sign_in():
 @public
 def finish_enrolment():
     """The recovery codes are noted: the sign-in that enrolment interrupted completes."""
-    if current_user.is_authenticated:
-        return redirect(url_for(HOME))
-    user = _pending_user("enrolled")
+    user, elsewhere = _pending_or_away("enrolled")
     if user is None:
-        return redirect(url_for("people.login"))
+        return elsewhere
     state = session[PENDING]
     return _finish(user, state["remember"], state["next"])
 
