@@ -78,6 +78,12 @@ class User(UserMixin, TimestampMixin, VersionMixin, db.Model):
     wecom_userid: Mapped[str] = mapped_column(String(64), default="", server_default="")
     dingtalk_userid: Mapped[str] = mapped_column(String(64), default="", server_default="")
     feishu_user_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # The one way this account signs in: ``local`` (its password here), ``ldap`` (the
+    # bank's directory), ``oidc`` (the bank's identity provider) or a workplace app
+    # (``wecom``, ``dingtalk``, ``feishu``). Shown on the admin page.
+    way_in: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
+    # The identity provider's ``sub`` for an account that signs in by OpenID Connect.
+    oidc_subject: Mapped[str] = mapped_column(String(255), default="", server_default="")
     current_task_force_id: Mapped[int | None] = mapped_column(ForeignKey("task_force.id"))
     last_login_at: Mapped[datetime | None]
 
