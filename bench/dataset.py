@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
-from app.core import audit, clock
+from app.core import audit, clock, sealing
 from app.core.permissions import ADMIN, EXEC_LEADER, LEADER, MEMBER, STAFF, TEMP_MEMBER, VIEWER
 from app.core.scope import unscoped
 from app.extensions import db
@@ -79,9 +79,8 @@ def build(
         db.session.flush()
         # Administrators sign in with a second step: the bench's answers with this key.
         enrolled = clock.now()
-        db.session.add(
-            TwoFactor(user_id=people[0].id, secret=ADMIN_TOTP_SECRET, enabled_at=enrolled)
-        )
+        secret = sealing.seal(ADMIN_TOTP_SECRET)
+        db.session.add(TwoFactor(user_id=people[0].id, secret=secret, enabled_at=enrolled))
         for i, user in enumerate(people[1 : len(roles) + 1]):
             role = roles[i]
             db.session.add(

@@ -226,14 +226,15 @@ class LoginAttempt(db.Model):
 class TwoFactor(db.Model):
     """A person's authenticator app (TOTP): pending until a first code confirms it.
 
-    The secret is kept as base32 in the clear (see the README's security notes); the
-    last accepted time step makes a code good for one sign-in only.
+    The secret (base32) is sealed at rest (``core/sealing.py``; read it through
+    ``two_factor.secret_of``); the last accepted time step makes a code good for one
+    sign-in only.
     """
 
     __tablename__ = "two_factor"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
-    secret: Mapped[str] = mapped_column(String(64))
+    secret: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     enabled_at: Mapped[datetime | None]
     last_step: Mapped[int | None] = mapped_column(BigInteger)

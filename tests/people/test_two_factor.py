@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from app.core import clock
+from app.core import clock, sealing
 from app.core.models import AuditEvent, Notification
 from app.extensions import db
 from app.people.models import RecoveryCode, RememberedDevice, TwoFactor, User
@@ -45,7 +45,9 @@ def signed_in(client) -> bool:
 
 def secret_of(look, user_id: int) -> str:
     with look():
-        return db.session.get(TwoFactor, user_id).secret
+        stored = db.session.get(TwoFactor, user_id).secret
+        assert sealing.is_sealed(stored)
+        return sealing.unseal(stored)
 
 
 def code(secret: str, at: datetime | None = None) -> str:
@@ -331,3 +333,32 @@ def test_only_administrators_reset(client, look, wang, enrolled):
     assert client.post(f"/admin/users/{wang}/two-factor/reset").status_code == 403
     with look():
         assert db.session.get(TwoFactor, wang) is not None
+
+
+def test_a_secret_enrolled_before_sealing_still_works_and_is_sealed_at_its_use(
+    client, look, wang, enrolled
+):
+    secret, _codes = enrolled
+    with look():
+        db.session.get(TwoFactor, wang).secret = secret  # as stored before sealing came in
+        db.session.commit()
+    login(client)
+    assert second_step(client, code(secret)).status_code == 302
+    assert signed_in(client)
+    with look():
+        stored = db.session.get(TwoFactor, wang).secret
+        assert sealing.is_sealed(stored) and sealing.unseal(stored) == secret
+
+
+def test_a_secret_sealed_under_another_key_leaves_the_recovery_codes(client, look, wang, enrolled):
+    secret, codes = enrolled
+    with look():
+        sealed = sealing.seal(secret, secret_key="the key before SECRET_KEY was changed")
+        db.session.get(TwoFactor, wang).secret = sealed
+        db.session.commit()
+    login(client)
+    assert second_step(client, code(secret)).status_code == 401
+    assert not signed_in(client)
+    login(client)
+    assert second_step(client, codes[0]).status_code == 302
+    assert signed_in(client)

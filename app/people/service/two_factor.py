@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash
 
-from app.core import audit, clock
+from app.core import audit, clock, sealing
 from app.core.errors import ValidationFailed
 from app.core.outbox import tell
 from app.core.permissions import authorize
@@ -33,6 +34,8 @@ from app.people.service.accounts import (
     hash_password,
 )
 from app.people.service.sign_in import LoginRefused, check_throttle, note_attempt
+
+log = logging.getLogger(__name__)
 
 # The name an authenticator app shows above the account's codes.
 ISSUER = "攻坚"
@@ -91,11 +94,26 @@ def begin_enrolment(user: User) -> Enrolment:
     if row is not None and row.enabled_at is not None:
         raise ValidationFailed(_("Two-factor sign-in is already on."))
     if row is None:
-        row = TwoFactor(user_id=user.id, secret=pyotp.random_base32(), created_at=clock.now())
+        secret = sealing.seal(pyotp.random_base32())
+        row = TwoFactor(user_id=user.id, secret=secret, created_at=clock.now())
         db.session.add(row)
         db.session.flush()
-    uri = pyotp.TOTP(row.secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
-    return Enrolment(secret=row.secret, uri=uri)
+    secret = secret_of(row)
+    if secret is None:  # sealed under an earlier key: start afresh
+        row.secret = sealing.seal(pyotp.random_base32())
+        secret = secret_of(row)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
+    return Enrolment(secret=secret, uri=uri)
+
+
+def secret_of(row: TwoFactor) -> str | None:
+    """The authenticator's secret in the clear; None when this installation's key cannot
+    open it (``SECRET_KEY`` changed since): then only a recovery code lets the person in."""
+    try:
+        return sealing.unseal(row.secret)
+    except sealing.Unreadable:
+        log.warning("two-factor secret of user %s cannot be unsealed", row.user_id)
+        return None
 
 
 def confirm_enrolment(user: User, code: str) -> list[str]:
@@ -108,7 +126,7 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     row = _row(user)
     if row is None or row.enabled_at is not None:
         raise ValidationFailed(_("Start the enrolment again."))
-    step = _matching_step(row.secret, code, None)
+    step = _matching_step(secret_of(row), code, None)
     if step is None:
         raise ValidationFailed(
             _("The code is not correct. Check the time on your phone and try again."), "code"
@@ -120,11 +138,11 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     return codes
 
 
-def _matching_step(secret: str, code: str, last_step: int | None) -> int | None:
+def _matching_step(secret: str | None, code: str, last_step: int | None) -> int | None:
     """The time step (now, or one before or after) whose code is ``code``, unless it or a
     later one was used already."""
     code = re.sub(r"\s", "", code or "")
-    if not re.fullmatch(r"\d{6}", code):
+    if secret is None or not re.fullmatch(r"\d{6}", code):
         return None
     totp = pyotp.TOTP(secret)
     current = totp.timecode(clock.now())
@@ -197,9 +215,12 @@ def verify_second_step(user: User, code: str, address: str) -> bool:
 
 
 def _use_time_step(row: TwoFactor, code: str) -> bool:
-    step = _matching_step(row.secret, code, row.last_step)
+    secret = secret_of(row)
+    step = _matching_step(secret, code, row.last_step)
     if step is None:
         return False
+    if not sealing.is_sealed(row.secret):  # enrolled before secrets were sealed
+        row.secret = sealing.seal(secret)
     # Conditional, so that two browsers sending one code at once are not both let in.
     taken = db.session.execute(
         update(TwoFactor)
