@@ -38,6 +38,7 @@ def _register_history() -> None:
             "password_changed": _l("Password changed"),
             "password_reset": _l("Password reset"),
             "signed_out_everywhere": _l("Signed out everywhere"),
+            "sessions_ended": _l("Signed out everywhere by an administrator"),
             "two_factor_enabled": _l("Two-factor sign-in turned on"),
             "two_factor_disabled": _l("Two-factor sign-in turned off"),
             "two_factor_reset": _l("Two-factor sign-in reset by an administrator"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.core import history
@@ -106,7 +107,26 @@ def edit_user(user_id: int):
         user=user,
         reset_form=PasswordResetForm(),
         two_factor_on=two_factor.is_enabled(user),
+        open_sessions=service.open_sessions(user),
     ), status
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+@requires("user.manage")
+def end_sessions(user_id: int):
+    """Sign the person out of every browser at once."""
+    user = service.get_user(user_id)
+    ended = service.end_sessions(current_user, user)
+    flash(
+        ngettext(
+            "%(name)s was signed out of %(num)d browser.",
+            "%(name)s was signed out of %(num)d browsers.",
+            ended,
+            name=user.username,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -150,6 +170,7 @@ def reset_password(user_id: int):
         user=user,
         reset_form=reset_form,
         two_factor_on=two_factor.is_enabled(user),
+        open_sessions=service.open_sessions(user),
     ), 400
 
 

@@ -371,6 +371,28 @@ def test_sign_out_everywhere(app, client, auth, wang):
     assert not is_logged_in(phone)
 
 
+def test_an_administrator_ends_every_session_of_a_person(app, client, look, wang):
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, "wang")
+    login(phone, "wang")
+    with look():
+        make_user("root", role="admin")
+    login(client, "root")
+    page = client.get(f"/admin/users/{wang}", headers=ENGLISH).get_data(as_text=True)
+    assert 'data-testid="sessions-admin"' in page and ">2</span>" in page
+
+    response = client.post(f"/admin/users/{wang}/sessions/end")
+
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "wang 已在 2 个浏览器上退出登录。" in page
+    assert not is_logged_in(laptop) and not is_logged_in(phone)
+    with look():
+        events = db.session.scalars(select(AuditEvent.action)).all()
+        assert "sessions_ended" in events
+    assert login(laptop, "wang").status_code == 302
+
+
 def test_logging_in_starts_a_new_session(client, wang):
     client.get("/login")
     with client.session_transaction() as before:

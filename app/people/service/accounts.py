@@ -243,6 +243,29 @@ def set_user_active(actor: User, user: User, active: bool) -> None:
         _end_all_sessions(user)
 
 
+def open_sessions(user: User) -> int:
+    """How many browsers are signed in as ``user`` now."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(UserSession)
+        .where(
+            UserSession.user_id == user.id,
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > clock.now(),
+        )
+    )
+
+
+def end_sessions(actor: User, user: User) -> int:
+    """An administrator signs ``user`` out of every browser at once (a lost laptop, a
+    shared computer); the number of sessions ended."""
+    authorize(actor, "user.manage")
+    ended = open_sessions(user)
+    _end_all_sessions(user)
+    audit.record(actor, "sessions_ended", user, summary=user.username)
+    return ended
+
+
 def reset_password(actor: User, user: User, new_password: str) -> None:
     authorize(actor, "user.manage")
     _check_password_rules(new_password, "new_password")
