@@ -278,7 +278,12 @@ def test_a_directory_account_is_never_checked_against_a_local_password(client, l
     assert login(client, "zhangsan", PASSWORD).status_code == 401
 
 
+def test_the_login_page_tells_staff_to_use_their_directory_account(client, ldap):
+    assert 'data-testid="directory-hint"' in client.get("/login").get_data(as_text=True)
+
+
 def test_without_a_directory_unknown_names_are_refused_as_before(client, look):
+    assert 'data-testid="directory-hint"' not in client.get("/login").get_data(as_text=True)
     page = Page(login(client, "zhangsan"))
     assert page.status == 401 and page.form_errors == [REFUSED]
     assert count(look, User) == 0

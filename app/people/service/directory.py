@@ -183,6 +183,8 @@ def _connection(server: ldap3.Server, settings: Settings, dn: str, password: str
         user=dn or None,
         password=password or None,
         auto_bind=ldap3.AUTO_BIND_NONE,
+        # A referral would send the password to a server nobody configured.
+        auto_referrals=False,
         receive_timeout=settings.timeout,
         read_only=True,
         raise_exceptions=False,
