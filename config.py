@@ -164,6 +164,33 @@ class Config:
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     SMTP_FROM = os.environ.get("SMTP_FROM", "gongjian@localhost")
     SMTP_TIMEOUT = _int("SMTP_TIMEOUT", 10)
+    # Signing in with the bank's directory (LDAP / Active Directory, app/people/service/
+    # directory.py). LDAP_URL empty: no directory, local passwords only. ldaps:// or
+    # LDAP_START_TLS; certificates are always checked (against LDAP_CA_FILE, or the
+    # system's authorities when empty) and the host name must match.
+    LDAP_URL = os.environ.get("LDAP_URL", "")
+    LDAP_START_TLS = _bool("LDAP_START_TLS", False)
+    LDAP_CA_FILE = os.environ.get("LDAP_CA_FILE", "")
+    # The service account that searches the directory (empty: an anonymous search).
+    LDAP_BIND_DN = os.environ.get("LDAP_BIND_DN", "")
+    LDAP_BIND_PASSWORD = os.environ.get("LDAP_BIND_PASSWORD", "")
+    LDAP_BASE_DN = os.environ.get("LDAP_BASE_DN", "")
+    # {username} is replaced by the typed name, escaped (RFC 4515).
+    LDAP_USER_FILTER = os.environ.get("LDAP_USER_FILTER", "(&(objectClass=person)(uid={username}))")
+    # Only members of this group (a DN) may sign in; empty: everyone the filter finds.
+    LDAP_REQUIRED_GROUP = os.environ.get("LDAP_REQUIRED_GROUP", "")
+    # How membership is read: "member" or "uniqueMember" (the group's attribute that
+    # lists its members' DNs) or "memberOf" (the person's attribute, Active Directory).
+    LDAP_GROUP_MEMBERSHIP = os.environ.get("LDAP_GROUP_MEMBERSHIP", "member")
+    # The attributes an account is filled from; comma-separated names are tried in turn,
+    # and an empty mobile or org unit setting leaves that field to the administrator.
+    LDAP_ATTR_USERNAME = os.environ.get("LDAP_ATTR_USERNAME", "uid")
+    LDAP_ATTR_DISPLAY_NAME = os.environ.get("LDAP_ATTR_DISPLAY_NAME", "displayName,cn")
+    LDAP_ATTR_EMAIL = os.environ.get("LDAP_ATTR_EMAIL", "mail")
+    LDAP_ATTR_MOBILE = os.environ.get("LDAP_ATTR_MOBILE", "mobile")
+    LDAP_ATTR_ORG_UNIT = os.environ.get("LDAP_ATTR_ORG_UNIT", "departmentNumber,ou")
+    # Seconds to connect and for each answer.
+    LDAP_TIMEOUT = _int("LDAP_TIMEOUT", 5)
     # Adds an X-Query-Count header to every response (tests and `make bench`).
     COUNT_QUERIES = _bool("COUNT_QUERIES", False)
 

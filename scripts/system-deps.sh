@@ -10,6 +10,8 @@
 #   libcairo2        CairoSVG draws the packs' SVG charts as PNG images for Word files
 #   libreoffice-writer-nogui  the tests open the generated Word files with LibreOffice
 #                    (headless) as a second reader, the way WPS and Word users will
+#   slapd, ldap-utils  the directory sign-in tests start a real OpenLDAP server (slapd,
+#                    its modules in /usr/lib/ldap) and load it with slapadd
 # Installing needs root and apt-get; without them it says what to install and stops.
 set -euo pipefail
 
@@ -26,6 +28,8 @@ grep -q 'libpangoft2-1.0.so' <<<"$libraries" || missing+=(libpango-1.0-0 libpang
 grep -q 'libharfbuzz-subset.so' <<<"$libraries" || missing+=(libharfbuzz-subset0)
 grep -q 'libcairo.so.2' <<<"$libraries" || missing+=(libcairo2)
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
+[ -x /usr/sbin/slapd ] || command -v slapd >/dev/null 2>&1 || missing+=(slapd)
+command -v ldapsearch >/dev/null 2>&1 || missing+=(ldap-utils)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

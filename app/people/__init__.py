@@ -9,12 +9,14 @@ def init_app(app: Flask) -> None:
     """The people's pages, the administration under ``/admin`` and ``flask users``."""
     from app.people import admin_views, cli, two_factor_views, views
     from app.people import models as _models  # noqa: F401  (registers the tables)
+    from app.people.forms import way_in_label
 
     if not 0 <= app.config["TWO_FACTOR_REMEMBER_DAYS"] <= 30:
         raise RuntimeError("TWO_FACTOR_REMEMBER_DAYS must be between 0 and 30.")
     app.register_blueprint(views.bp)
     app.register_blueprint(two_factor_views.bp)
     app.register_blueprint(admin_views.bp, url_prefix="/admin")
+    app.add_template_global(way_in_label, "way_in_label")
     cli.register(app)
     _register_history()
 
@@ -24,7 +26,7 @@ def _register_history() -> None:
     from flask_babel import lazy_gettext as _l
 
     from app.core import history
-    from app.people.forms import ORG_UNIT_KIND_LABELS
+    from app.people.forms import ORG_UNIT_KIND_LABELS, WAY_IN_LABELS
 
     history.register_reference("user", "user", ("display_name",))
     history.register_reference("org_unit", "org_unit", ("name",))
@@ -45,6 +47,8 @@ def _register_history() -> None:
             "recovery_code_used": _l("Signed in with a recovery code"),
             "recovery_codes_renewed": _l("New recovery codes made"),
             "device_forgotten": _l("Remembered device forgotten"),
+            "provisioned": _l("Account made at the first sign-in with the bank directory"),
+            "directory_synced": _l("Updated from the bank directory"),
         },
         fields={
             "username": _l("Username"),
@@ -55,7 +59,10 @@ def _register_history() -> None:
             "wecom_userid": _l("WeCom user ID"),
             "dingtalk_userid": _l("DingTalk user ID"),
             "feishu_user_id": _l("Feishu user ID"),
+            "org_unit_id": _l("Org unit"),
+            "way_in": _l("Way in"),
         },
+        values={"way_in": WAY_IN_LABELS},
         names=("display_name",),
     )
     history.register(

@@ -36,6 +36,21 @@ ORG_UNIT_KIND_LABELS = {
     "branch": _l("Branch"),
     "sub_branch": _l("Sub-branch"),
 }
+# Each account's one way in (User.way_in), as the administrator's pages name it.
+WAY_IN_LABELS = {
+    "local": _l("Local password"),
+    "ldap": _l("Bank directory"),
+    "oidc": _l("Single sign-on (OpenID Connect)"),
+    "wecom": _l("WeCom"),
+    "dingtalk": _l("DingTalk"),
+    "feishu": _l("Feishu"),
+}
+
+
+def way_in_label(way_in: str) -> str:
+    return str(WAY_IN_LABELS.get(way_in, way_in))
+
+
 LANGUAGE_CHOICES = [("zh_CN", "中文"), ("en", "English")]
 
 

@@ -67,6 +67,10 @@ def login():
         except service.LoginThrottled as locked:
             form.form_errors.append(throttled_message(locked))
             status = 429
+        except (service.DirectoryUnavailable, service.DirectoryRefused) as refusal:
+            # The directory is down, or it says no to a right password: nothing is kept.
+            form.form_errors.append(refusal.message)
+            status = refusal.status
         except service.LoginRefused:
             # The failed attempt counts towards the lock-out although the login is
             # refused (401, which the boundary would roll back): it is kept here.
@@ -140,7 +144,8 @@ def switch(task_force_id: int):
 @requires("account.edit")
 def change_password():
     form = PasswordChangeForm()
-    if form.validate_on_submit():
+    # A directory account's password is the directory's: the page says so, with no form.
+    if current_user.way_in == "local" and form.validate_on_submit():
         try:
             service.change_password(
                 current_user, form.current_password.data, form.new_password.data

@@ -32,6 +32,7 @@ from app.people.service.audit_trail import (
     audit_log,
     count_audit_events,
 )
+from app.people.service.directory import DirectoryRefused, DirectoryUnavailable
 from app.people.service.memberships import (
     Roster,
     add_member,
@@ -82,6 +83,8 @@ from app.people.service.task_forces import (
 
 __all__ = [
     "AuditFilter",
+    "DirectoryRefused",
+    "DirectoryUnavailable",
     "LOCALES",
     "LoginRefused",
     "LoginThrottled",

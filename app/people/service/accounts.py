@@ -68,8 +68,23 @@ def forget_remembered_devices(user: User) -> None:
     db.session.execute(delete(RememberedDevice).where(RememberedDevice.user_id == user.id))
 
 
+def _local_password_only(user: User, field: str | None = None) -> None:
+    """:raise ValidationFailed: for an account that signs in elsewhere (the directory, a
+    single sign-on): its password is not kept here."""
+    if user.way_in == "ldap":
+        raise ValidationFailed(
+            _("This account's password is kept in the bank directory: change it there."), field
+        )
+    if user.way_in != "local":
+        raise ValidationFailed(
+            _("This account signs in with single sign-on and has no password here."), field
+        )
+
+
 def change_password(user: User, current: str, new: str) -> None:
-    """:raise ValidationFailed: when ``current`` is wrong or ``new`` breaks the rules."""
+    """:raise ValidationFailed: when ``current`` is wrong or ``new`` breaks the rules, or
+    for an account that signs in elsewhere."""
+    _local_password_only(user)
     if not user.check_password(current):
         raise ValidationFailed(_("The current password is not correct."), "current_password")
     _check_password_rules(new, "new_password")
@@ -268,6 +283,7 @@ def end_sessions(actor: User, user: User) -> int:
 
 def reset_password(actor: User, user: User, new_password: str) -> None:
     authorize(actor, "user.manage")
+    _local_password_only(user)
     _check_password_rules(new_password, "new_password")
     user.password_hash = hash_password(new_password)
     _end_all_sessions(user)

@@ -15,6 +15,7 @@ from app.core import audit, clock
 from app.core.outbox import tell
 from app.extensions import db
 from app.people.models import LoginAttempt, User, UserSession
+from app.people.service import directory
 from app.people.service.accounts import _end_all_sessions, find_user_by_login
 from app.people.service.task_forces import resolve_current_task_force
 
@@ -65,21 +66,37 @@ def check_password_step(identifier: str, password: str, address: str) -> User:
     :raise LoginThrottled: while the account is locked or the address must wait.
     :raise LoginRefused: on a wrong name, wrong password or an inactive account.
     """
-    config = current_app.config
     ident = identifier.strip().lower()[:254]
     user = find_user_by_login(ident)
     # Failures count against the account, whether it was named by username or e-mail.
     key = user.username.lower() if user is not None else ident
     failures = check_throttle(key, address)
-    if user is not None:
-        ok = user.active and user.check_password(password)
-    else:
-        check_password_hash(_dummy_hash(config["PASSWORD_HASH_METHOD"]), password)
-        ok = False
+    ok, user = _check_way_in(user, ident, password)
     note_attempt(user, key, address, ok, failures)
     if not ok:
         raise LoginRefused()
     return user
+
+
+def _check_way_in(user: User | None, ident: str, password: str) -> tuple[bool, User | None]:
+    """Check the password where the account keeps it: its one way in. A local account
+    is never asked of the directory, a directory account never of a local password, and
+    a name no account has goes to the directory when one is configured (its first
+    sign-in makes the account).
+
+    :raise directory.DirectoryUnavailable: when the directory must be asked and cannot be.
+    :raise directory.DirectoryRefused: right password, but outside the directory's group.
+    """
+    if user is None and directory.configured():
+        user = directory.sign_in(None, ident, password)
+        return user is not None, user
+    if user is not None and user.way_in == directory.LOCAL:
+        return user.active and user.check_password(password), user
+    if user is not None and user.way_in == directory.LDAP and user.active:
+        return directory.sign_in(user, ident, password) is not None, user
+    # Nobody, an inactive directory account, or an account that signs in elsewhere.
+    check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+    return False, user
 
 
 def check_throttle(key: str, address: str) -> int:

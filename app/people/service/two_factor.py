@@ -28,6 +28,7 @@ from app.core.outbox import tell
 from app.core.permissions import authorize
 from app.extensions import db
 from app.people.models import RecoveryCode, RememberedDevice, TwoFactor, User
+from app.people.service import directory
 from app.people.service.accounts import (
     _end_all_sessions,
     forget_remembered_devices,
@@ -263,7 +264,8 @@ def disable_two_factor(user: User, password: str) -> None:
     authorize(user, "account.edit")
     if is_required(user):
         raise ValidationFailed(_("Administrators must keep two-factor sign-in on."))
-    if not user.check_password(password or ""):
+    # A directory account's password is the directory's (DirectoryUnavailable while down).
+    if not directory.password_matches(user, password or ""):
         raise ValidationFailed(_("The password is not correct."), "password")
     if not is_enabled(user):
         raise ValidationFailed(_("Two-factor sign-in is off."))
