@@ -17,6 +17,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_views.bp, url_prefix="/admin")
     cli.register(app)
     _register_history()
+    from app.people import sso
+
+    sso.init_app(app)
 
 
 def _register_history() -> None:
