@@ -355,3 +355,61 @@ class Running:
         self.server.shutdown()
         self.thread.join(timeout=10)
         self.server.server_close()
+
+
+HOST_SETTINGS = (
+    "WECOM_LOGIN_URL",
+    "WECOM_OAUTH_URL",
+    "WECOM_API_URL",
+    "DINGTALK_LOGIN_URL",
+    "DINGTALK_API_URL",
+    "DINGTALK_OAPI_URL",
+    "FEISHU_ACCOUNTS_URL",
+    "FEISHU_API_URL",
+)
+
+
+def set_up(app, p: Provider, app_base: str, monkeypatch) -> Provider:
+    """Point the app at the provider (``app_base``: the app's BASE_URL) and turn every
+    way in on with the provider's credentials."""
+    from app.core.sealing import seal
+    from app.extensions import db
+    from app.people.sso.models import SignInProvider
+
+    p.person, p.tamper, p.codes, p.tokens, p.calls = {}, "", {}, {}, []
+    monkeypatch.setitem(app.config, "BASE_URL", app_base)
+    for name in HOST_SETTINGS:
+        monkeypatch.setitem(app.config, name, p.base)
+    p.redirect_uris = {
+        kind: f"{app_base}/login/sso/{kind}/callback"
+        for kind in ("oidc", "wecom", "dingtalk", "feishu")
+    }
+    rows = [
+        SignInProvider(
+            kind="oidc",
+            enabled=True,
+            issuer=p.issuer,
+            scopes="openid email profile",
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+        ),
+        SignInProvider(
+            kind="wecom",
+            enabled=True,
+            client_id=WECOM_CORP,
+            agent_id=WECOM_AGENT,
+            client_secret=WECOM_SECRET,
+        ),
+        SignInProvider(
+            kind="dingtalk", enabled=True, client_id=DINGTALK_KEY, client_secret=DINGTALK_SECRET
+        ),
+        SignInProvider(
+            kind="feishu", enabled=True, client_id=FEISHU_APP, client_secret=FEISHU_SECRET
+        ),
+    ]
+    with app.app_context():
+        for row in rows:
+            row.client_secret = seal(row.client_secret)
+        db.session.add_all(rows)
+        db.session.commit()
+    return p

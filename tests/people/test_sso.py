@@ -34,57 +34,7 @@ def running():
 @pytest.fixture
 def provider(app, running, monkeypatch):
     """The local provider, with the app pointed at it and every way in set up."""
-    p = running.provider
-    p.person, p.tamper, p.codes, p.tokens, p.calls = {}, "", {}, {}, []
-    monkeypatch.setitem(app.config, "BASE_URL", APP_BASE)
-    for name in (
-        "WECOM_LOGIN_URL",
-        "WECOM_OAUTH_URL",
-        "WECOM_API_URL",
-        "DINGTALK_LOGIN_URL",
-        "DINGTALK_API_URL",
-        "DINGTALK_OAPI_URL",
-        "FEISHU_ACCOUNTS_URL",
-        "FEISHU_API_URL",
-    ):
-        monkeypatch.setitem(app.config, name, p.base)
-    p.redirect_uris = {
-        kind: f"{APP_BASE}/login/sso/{kind}/callback"
-        for kind in ("oidc", "wecom", "dingtalk", "feishu")
-    }
-    with app.app_context():
-        rows = [
-            SignInProvider(
-                kind="oidc",
-                enabled=True,
-                issuer=p.issuer,
-                scopes="openid email profile",
-                client_id=idp.CLIENT_ID,
-                client_secret=seal(idp.CLIENT_SECRET),
-            ),
-            SignInProvider(
-                kind="wecom",
-                enabled=True,
-                client_id=idp.WECOM_CORP,
-                agent_id=idp.WECOM_AGENT,
-                client_secret=seal(idp.WECOM_SECRET),
-            ),
-            SignInProvider(
-                kind="dingtalk",
-                enabled=True,
-                client_id=idp.DINGTALK_KEY,
-                client_secret=seal(idp.DINGTALK_SECRET),
-            ),
-            SignInProvider(
-                kind="feishu",
-                enabled=True,
-                client_id=idp.FEISHU_APP,
-                client_secret=seal(idp.FEISHU_SECRET),
-            ),
-        ]
-        db.session.add_all(rows)
-        db.session.commit()
-    return p
+    return idp.set_up(app, running.provider, APP_BASE, monkeypatch)
 
 
 def _user(app, username: str, **fields) -> int:
@@ -242,14 +192,11 @@ def test_a_local_account_is_not_signed_in_by_sso(app, client, provider):
 
 def test_two_factor_is_still_asked(app, client, provider):
     from app.core import clock
-    from app.core.sealing import seal as _seal
     from app.people.models import TwoFactor
 
     uid = _user(app, "wang", way_in="oidc", oidc_subject="sub-wang")
     with app.app_context():
-        db.session.add(
-            TwoFactor(user_id=uid, secret=_seal("JBSWY3DPEHPK3PXP"), enabled_at=clock.now())
-        )
+        db.session.add(TwoFactor(user_id=uid, secret="JBSWY3DPEHPK3PXP", enabled_at=clock.now()))
         db.session.commit()
     provider.person = {"sub": "sub-wang"}
     back = round_trip(client, "oidc")

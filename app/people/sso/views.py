@@ -103,6 +103,10 @@ def callback(provider: str):
     try:
         user = service.find_account(row, identity)
     except service.SignInRefused as refusal:
+        # For the administrator who is asked why: who the provider said it was.
+        current_app.logger.info(
+            "sign-in through %s refused for %r: %s", provider, identity.subject, refusal.message
+        )
         return _refused(refusal.message, refusal.status)
     return after_password(user, False, pending.get("next") or "")
 
