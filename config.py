@@ -150,6 +150,17 @@ class Config:
     DELIVERY_LOOKBACK_DAYS = _int("DELIVERY_LOOKBACK_DAYS", 7)
     # Absolute links in e-mails, webhook messages and calendar files.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Single sign-on (app/people/sso): how long a provider may take to answer, and each
+    # workplace app's hosts (their public ones by default; a test points them elsewhere).
+    SSO_HTTP_TIMEOUT = _int("SSO_HTTP_TIMEOUT", 10)
+    WECOM_LOGIN_URL = os.environ.get("WECOM_LOGIN_URL", "https://login.work.weixin.qq.com")
+    WECOM_OAUTH_URL = os.environ.get("WECOM_OAUTH_URL", "https://open.weixin.qq.com")
+    WECOM_API_URL = os.environ.get("WECOM_API_URL", "https://qyapi.weixin.qq.com")
+    DINGTALK_LOGIN_URL = os.environ.get("DINGTALK_LOGIN_URL", "https://login.dingtalk.com")
+    DINGTALK_API_URL = os.environ.get("DINGTALK_API_URL", "https://api.dingtalk.com")
+    DINGTALK_OAPI_URL = os.environ.get("DINGTALK_OAPI_URL", "https://oapi.dingtalk.com")
+    FEISHU_ACCOUNTS_URL = os.environ.get("FEISHU_ACCOUNTS_URL", "https://accounts.feishu.cn")
+    FEISHU_API_URL = os.environ.get("FEISHU_API_URL", "https://open.feishu.cn")
     # Names this installation in calendar events' UIDs ("meeting-12@<id>"), so that two
     # installations never share one; empty: the host of BASE_URL. Keep it once set.
     INSTALLATION_ID = os.environ.get("INSTALLATION_ID", "")

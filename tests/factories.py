@@ -125,6 +125,8 @@ URL_VALUES = {
     # The review narrative: a past quarter's page (no draft in the world: the pages say so).
     "quarter": lambda w: "2024Q1",
     "draft_id": lambda w: 1,
+    # A single sign-on provider (app/people/sso): none is set up in the world.
+    "provider": lambda w: "oidc",
 }
 
 

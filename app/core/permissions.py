@@ -77,6 +77,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "user.manage": frozenset({ADMIN}),
     # Turning off someone else's two-factor sign-in (a lost phone).
     "account.two_factor.reset": frozenset({ADMIN}),
+    # The sign-in methods (single sign-on providers, their secrets) and each account's way in.
+    "signin.manage": frozenset({ADMIN}),
     "orgunit.manage": frozenset({ADMIN}),
     "audit.view": frozenset({ADMIN}),
     # The problem list.

@@ -19,6 +19,9 @@ def init_app(app: Flask) -> None:
     app.add_template_global(way_in_label, "way_in_label")
     cli.register(app)
     _register_history()
+    from app.people import sso
+
+    sso.init_app(app)
 
 
 def _register_history() -> None:

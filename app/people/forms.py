@@ -40,7 +40,7 @@ ORG_UNIT_KIND_LABELS = {
 WAY_IN_LABELS = {
     "local": _l("Local password"),
     "ldap": _l("Bank directory"),
-    "oidc": _l("Single sign-on (OpenID Connect)"),
+    "oidc": _l("Unified identity (OpenID Connect)"),
     "wecom": _l("WeCom"),
     "dingtalk": _l("DingTalk"),
     "feishu": _l("Feishu"),

@@ -71,6 +71,8 @@ ALLOWED_LATIN = {
     "Office", "Markdown", "FreeMind", "Freeplane", "XMind", "Zen",  # formats a map is read from
     "RFC",  # RFC 5545, the calendar standard a custom cadence is written in
     "Microsoft", "Authenticator", "FreeOTP",  # authenticator apps for two-factor sign-in
+    "OpenID", "Connect", "openid", "LDAP",  # single sign-on's protocols, and its first scope
+    "AgentId", "CorpID", "AppKey", "AppSecret",  # as the workplace apps' consoles name them
 }  # fmt: skip
 # Whole patterns that are data, not words: e-mail addresses, web addresses, item codes
 # (KH-012), file names (验收材料.pdf), the calendar feed's address.
