@@ -71,6 +71,7 @@ ALLOWED_LATIN = {
     "Office", "Markdown", "FreeMind", "Freeplane", "XMind", "Zen",  # formats a map is read from
     "RFC",  # RFC 5545, the calendar standard a custom cadence is written in
     "Microsoft", "Authenticator", "FreeOTP",  # authenticator apps for two-factor sign-in
+    "API", "REST", "Authorize", "Authorization", "Bearer",  # the REST API and its token
 }  # fmt: skip
 # Whole patterns that are data, not words: e-mail addresses, web addresses, item codes
 # (KH-012), file names (验收材料.pdf), the calendar feed's address.
