@@ -140,15 +140,24 @@ def http_problem(error: HTTPException):
 
 
 def _field_errors(messages) -> dict | None:
-    """webargs' ``{location: {field: [message]}}`` as ``{field: [message]}``."""
+    """webargs' ``{location: {field: messages}}`` as ``{field: [message, …]}`` (the
+    messages of a list's or a nested object's parts gathered under the field)."""
     if not messages:
         return None
     flat: dict = {}
     for location in messages.values():
         if isinstance(location, dict):
             for field, found in location.items():
-                flat[field] = found if isinstance(found, list) else [found]
+                flat[str(field)] = _strings(found)
     return flat or None
+
+
+def _strings(found) -> list[str]:
+    if isinstance(found, dict):
+        return [text for part in found.values() for text in _strings(part)]
+    if isinstance(found, (list, tuple)):
+        return [text for part in found for text in _strings(part)]
+    return [str(found)]
 
 
 def stale_problem(error):

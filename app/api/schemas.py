@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from app.core import clock
 
@@ -64,8 +64,11 @@ def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
 
 
 class PageArgsSchema(Schema):
-    page = fields.Integer(load_default=1, metadata={"minimum": 1})
-    per_page = fields.Integer(load_default=None, metadata={"minimum": 1, "maximum": 100})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(
+        validate=validate.Range(1, 100),
+        metadata={"description": "Rows per page (the installation's API_PAGE_SIZE by default)."},
+    )
 
 
 class ProblemSchema(Schema):
