@@ -89,6 +89,13 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30 per minute")
 
+    # The REST API (/api/v1): calls per token (per address without one), the rows of a
+    # page when the call asks for no ``per_page`` (at most 100), and the longest life a
+    # personal access token may be given.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+    API_PAGE_SIZE = _int("API_PAGE_SIZE", 50)
+    API_TOKEN_MAX_DAYS = _int("API_TOKEN_MAX_DAYS", 365)
+
     PASSWORD_MIN_LENGTH = _int("PASSWORD_MIN_LENGTH", 8)
     # werkzeug's default (scrypt); tests use a cheap method.
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")

@@ -149,7 +149,7 @@ def register_request_hooks(app: Flask) -> None:
     from app.core import idempotency, querycount
     from app.core.links import TASK_FORCE_ARG, without_task_force
     from app.core.scope import reset_scope, set_scope
-    from app.core.web import login_required_everywhere
+    from app.core.web import authenticates_itself, login_required_everywhere
     from app.people.service import (
         available_task_forces,
         resolve_current_task_force,
@@ -170,6 +170,8 @@ def register_request_hooks(app: Flask) -> None:
         g.task_force = None
         g.task_force_id = None
         g.pop("_role_cache", None)
+        if authenticates_itself():
+            return  # its own check sets the reader and the scope (the REST API)
         if request.endpoint != "static" and current_user.is_authenticated:
             g.my_task_forces = available_task_forces(current_user)
             g.task_force = resolve_current_task_force(current_user, g.my_task_forces)
@@ -190,6 +192,7 @@ def register_request_hooks(app: Flask) -> None:
         """Once switched, a page is shown at its plain address: the parameter has done its
         work, and reloading the page later must not switch the reader back."""
         named = TASK_FORCE_ARG in request.args and request.method in ("GET", "HEAD")
+        named = named and not authenticates_itself()
         if named and request.endpoint != "static" and current_user.is_authenticated:
             return redirect(without_task_force(request.path, request.args))
         return None

@@ -11,6 +11,7 @@ from types import ModuleType
 
 from app import (
     activity,
+    api,
     core,
     dashboard,
     decisions,
@@ -43,4 +44,5 @@ FEATURES: tuple[ModuleType, ...] = (
     activity,
     dashboard,
     search,
+    api,
 )

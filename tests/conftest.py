@@ -78,6 +78,25 @@ def _clean_database(app):
             db.session.commit()
 
 
+@pytest.fixture(autouse=True)
+def _api_answers_as_described(app):
+    """Every REST API answer a test receives must fit the generated OpenAPI document
+    (tests/openapi_check.py); a test whose calls got answers that do not fails."""
+    from flask import request_finished
+
+    from tests.openapi_check import check
+
+    failures: list[str] = []
+
+    def checked(sender, response, **extra):
+        check(sender, response, failures)
+
+    request_finished.connect(checked, app)
+    yield
+    request_finished.disconnect(checked, app)
+    assert failures == [], "API answers that do not fit openapi.json"
+
+
 @pytest.fixture
 def ctx(app):
     """An application context for tests that call services directly."""

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import g, has_request_context
+
 from app.core.models import AuditEvent
 from app.core.scope import TaskForceScoped
 from app.extensions import db
@@ -34,6 +36,15 @@ def apply_changes(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
     return changes
 
 
+def through_token(token_id: int) -> None:
+    """Every audit event of this request names the API token it came through."""
+    g.audit_api_token_id = token_id
+
+
+def _token_of_request() -> int | None:
+    return g.get("audit_api_token_id") if has_request_context() else None
+
+
 def record(
     actor: Any,
     action: str,
@@ -55,6 +66,7 @@ def record(
         entity_id=entity.id,
         summary=summary[:300],
         changes=changes or {},
+        api_token_id=_token_of_request(),
     )
     db.session.add(event)
     return event

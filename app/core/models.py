@@ -46,6 +46,10 @@ class AuditEvent(db.Model):
     entity_id: Mapped[int | None]
     summary: Mapped[str] = mapped_column(String(300), default="")
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The personal access token a change came through (the REST API, ``app/api``); None
+    # for the browser, a command or a job. No foreign key: the ground floor names no
+    # table of the floors above.
+    api_token_id: Mapped[int | None] = mapped_column(index=True)
 
     __table_args__ = (
         Index("ix_audit_event_entity", "entity_type", "entity_id"),

@@ -135,9 +135,23 @@ def allowed_here(action: str) -> bool:
     return can(current_user, action, g.get("task_force_id"))
 
 
+# Blueprints that authenticate each request themselves and never read the browser's
+# session (the REST API: a bearer token on every call, so no cookie and no CSRF hole).
+SELF_AUTHENTICATED: set[str] = set()
+
+
+def authenticates_itself() -> bool:
+    """Whether the request goes to a blueprint that checks its own credentials: the
+    browser's sign-in, task-force switching and CSRF check leave it alone."""
+    return request.blueprint in SELF_AUTHENTICATED
+
+
 def login_required_everywhere():
-    """``before_request``: every endpoint but the public ones needs a login."""
+    """``before_request``: every endpoint but the public ones needs a login; a blueprint
+    that authenticates itself (``SELF_AUTHENTICATED``) is let through to its own check."""
     if request.endpoint is None or request.endpoint == "static":
+        return None
+    if authenticates_itself():
         return None
 
     view = current_app.view_functions.get(request.endpoint)

@@ -73,6 +73,7 @@ ALLOWED_LATIN = {
     "Microsoft", "Authenticator", "FreeOTP",  # authenticator apps for two-factor sign-in
     "OpenID", "Connect", "openid", "LDAP",  # single sign-on's protocols, and its first scope
     "AgentId", "CorpID", "AppKey", "AppSecret",  # as the workplace apps' consoles name them
+    "API", "REST", "Authorize", "Authorization", "Bearer",  # the REST API and its token
 }  # fmt: skip
 # Whole patterns that are data, not words: e-mail addresses, web addresses, item codes
 # (KH-012), file names (验收材料.pdf), the calendar feed's address.

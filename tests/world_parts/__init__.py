@@ -20,6 +20,7 @@ PARTS = (
     "instructions",
     "discussion",
     "saved_views",
+    "api",
 )
 
 
