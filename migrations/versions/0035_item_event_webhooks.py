@@ -100,7 +100,7 @@ def downgrade():
         )
     op.execute("DELETE FROM notify_delivery WHERE event_id IS NOT NULL")
     with op.batch_alter_table("notify_delivery") as batch:
-        batch.drop_constraint("ck_notify_delivery_one_subject", type_="check")
+        batch.drop_constraint(op.f("ck_notify_delivery_one_subject"), type_="check")
         batch.drop_constraint("uq_notify_delivery_event_channel", type_="unique")
         batch.drop_constraint(
             batch.f("fk_notify_delivery_event_id_notify_item_event"), type_="foreignkey"
