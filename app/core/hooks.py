@@ -269,6 +269,32 @@ class IssueEventProvider(Protocol):
 ISSUE_EVENTS: Hook[IssueEventProvider] = Hook("issue_events")
 
 
+@dataclass(frozen=True)
+class ItemEvent:
+    """Something that happened to an item, for systems outside (the webhooks of
+    ``notify``): ``kind`` is "created", "status_changed", "closed" or "commented";
+    ``details`` holds "from" and "to" (status keys) and "reason" for a status change or
+    a closing, "comment_id" and "text" for a comment. Told as it happens, in the unit of
+    work of the change, so what a provider writes is kept or rolled back with it."""
+
+    kind: str
+    actor: Reader
+    issue: TaskForceRow
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class ItemEventProvider(Protocol):
+    """Told of an item's event; writes what it must in the caller's transaction (never
+    commits) with a bounded number of queries."""
+
+    def __call__(self, event: ItemEvent, /) -> list: ...
+
+
+# Created and status changes from the problem list's services, comments from the
+# discussion; notify queues them for the webhooks that subscribed.
+ITEM_EVENTS: Hook[ItemEventProvider] = Hook("item_events")
+
+
 MEETING_CHOICES: Hook[MeetingChoicesProvider] = Hook("meeting_choices")
 MEETING_PANELS: Hook[MeetingPanelsProvider] = Hook("meeting_panels")
 

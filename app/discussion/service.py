@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.core import audit, clock
+from app.core import audit, clock, hooks
 from app.core.errors import NotFound, PermissionDenied, ValidationFailed
 from app.core.files import SavedFile, attachment_dir, kept_only_if_saved, store_file
 from app.core.outbox import tell
@@ -191,6 +191,9 @@ def post_comment(actor: User, kind: ThreadKind, target: Any, data: NewComment) -
     follow_automatically(target, [p.id for p in found.people], mentioned=True)
     db.session.flush()
     _tell_of(actor, kind, target, comment, found.people)
+    if kind.name == "issue":  # systems outside hear of an item's comments (webhooks)
+        said = {"comment_id": comment.id, "text": comment.body}
+        hooks.ITEM_EVENTS.collect(hooks.ItemEvent("commented", actor, target, said))
     return comment
 
 

@@ -8,10 +8,11 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """The notifications' pages, ``flask reminders`` and ``flask scheduler``; the reminder
     rules about items, memberships and the weekly digest; the periodic jobs of the rules,
-    the delivery pass and the purge of old login records."""
-    from app.core import reminders
+    the delivery pass and the purge of old login records; item events queued for the
+    generic webhooks that carry them."""
+    from app.core import hooks, reminders
     from app.core import scheduler as periodic
-    from app.notify import cli, rules, scheduler, views
+    from app.notify import cli, events, rules, scheduler, views
     from app.notify import models as _models  # noqa: F401  (registers the tables)
 
     app.register_blueprint(views.bp)
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
     for rule in rules.OWN_RULES:
         reminders.RULES.register(rule)
     periodic.PERIODIC.register(scheduler.jobs)
+    hooks.ITEM_EVENTS.provide(events.queue_item_event)
     _register_history()
 
 
@@ -27,6 +29,7 @@ def _register_history() -> None:
     from flask_babel import lazy_gettext as _l
 
     from app.core import history
+    from app.notify.events import EVENT_LABELS
     from app.notify.forms import CHANNEL_KIND_LABELS
 
     history.register(
@@ -36,6 +39,7 @@ def _register_history() -> None:
             "channel.create": _l("Channel added"),
             "channel.edit": _l("Channel edited"),
             "channel.test": _l("Channel tested"),
+            "channel.secret": _l("Signing secret renewed"),
         },
         fields={
             "result": _l("Result"),
@@ -43,13 +47,18 @@ def _register_history() -> None:
             "url": _l("Address"),
             "secret": _l("Signing secret"),
             "enabled": _l("Enabled"),
+            "events": _l("Item events"),
+            "task_force_id": _l("Task force"),
         },
         values={
             "result": {"ok": _l("Succeeded"), "failed": _l("Failed")},
             "kind": dict(CHANNEL_KIND_LABELS),
+            "events": dict(EVENT_LABELS),
+            "task_force_id": "task_force",
         },
         names=("name",),
     )
+    history.register_reference("task_force", "task_force", ("name",))
     history.register(
         "notify_delivery",
         _l("Delivery"),

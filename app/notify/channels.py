@@ -33,13 +33,23 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.core import clock
+from app.core import clock, sealing
 from app.notify import robots
 from app.notify.addresses import AddressRefused, check_address
+from app.notify.events import signed_headers
 from app.notify.models import DINGTALK, EMAIL, FEISHU, WEBHOOK, WECOM, Channel
 from app.notify.robots import BULLET, Mention
 
-__all__ = ["BULLET", "Answer", "Endpoint", "Mention", "Message", "SendFailed", "send"]
+__all__ = [
+    "BULLET",
+    "Answer",
+    "Endpoint",
+    "Mention",
+    "Message",
+    "SendFailed",
+    "send",
+    "send_event",
+]
 
 
 class SendFailed(Exception):
@@ -110,15 +120,31 @@ class Message:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where a channel sends: its kind, robot URL and signing secret (e-mail: none)."""
+    """Where a channel sends: its kind, robot URL and signing secret (e-mail: none).
+
+    ``secret`` is as stored (sealed); ``clear_secret`` opens it just before signing.
+    ``delivery`` names the delivery a generic webhook's post carries (its header).
+    """
 
     kind: str
     url: str = ""
     secret: str = ""
+    delivery: str = ""
 
     @classmethod
     def of(cls, channel: Channel) -> Endpoint:
         return cls(kind=channel.kind, url=channel.url, secret=channel.secret)
+
+    @property
+    def clear_secret(self) -> str:
+        """:raise SendFailed: when this installation's key cannot open the secret."""
+        try:
+            return sealing.unseal(self.secret)
+        except sealing.Unreadable:
+            raise SendFailed(
+                "the signing secret cannot be read (SECRET_KEY changed): set it again",
+                "secret unreadable",
+            ) from None
 
 
 def _limit(text: str, size: int = 2000) -> str:
@@ -234,16 +260,24 @@ def _opener(address: str | None) -> urllib.request.OpenerDirector:
     )
 
 
-def _post_json(kind: str, url: str, payload: dict) -> tuple[int, str]:
-    """POST ``payload`` to ``url`` once its address passed the checks for ``kind``."""
+def _post_json(
+    kind: str, url: str, payload: dict | bytes, headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """POST ``payload`` (or these very bytes of JSON) to ``url`` once its address passed
+    the checks for ``kind``."""
     try:
         address = check_address(kind, url)
     except AddressRefused as refused:
         raise SendFailed(str(refused)) from None
+    data = (
+        payload
+        if isinstance(payload, bytes)
+        else json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    )
     request = urllib.request.Request(
         url,
-        data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-        headers={"Content-Type": "application/json; charset=utf-8"},
+        data=data,
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
         method="POST",
     )
     timeout = current_app.config["DELIVERY_HTTP_TIMEOUT"]
@@ -307,10 +341,10 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
 def send_dingtalk(message: Message, endpoint: Endpoint) -> Answer:
     """A DingTalk (钉钉) robot; with a secret, the URL carries timestamp and sign."""
     url = endpoint.url
-    if endpoint.secret:
+    if secret := endpoint.clear_secret:
         timestamp = int(clock.now().timestamp() * 1000)
         separator = "&" if "?" in url else "?"
-        sign = dingtalk_sign(endpoint.secret, timestamp)
+        sign = dingtalk_sign(secret, timestamp)
         url = f"{url}{separator}timestamp={timestamp}&sign={sign}"
     at = robots.dingtalk_at(message.mentions)
 
@@ -332,9 +366,9 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
 def send_feishu(message: Message, endpoint: Endpoint) -> Answer:
     """A Feishu (飞书) custom bot, signed when it has a secret; mentions as ``<at>``."""
     signature: dict = {}
-    if endpoint.secret:
+    if secret := endpoint.clear_secret:
         timestamp = int(clock.now().timestamp())
-        signature = {"timestamp": str(timestamp), "sign": feishu_sign(endpoint.secret, timestamp)}
+        signature = {"timestamp": str(timestamp), "sign": feishu_sign(secret, timestamp)}
 
     def payload(content: str) -> dict:
         return {"msg_type": "text", "content": {"text": content}, **signature}
@@ -346,7 +380,8 @@ def send_feishu(message: Message, endpoint: Endpoint) -> Answer:
 
 
 def send_webhook(message: Message, endpoint: Endpoint) -> Answer:
-    """A plain JSON POST for any other system; any 2xx answer counts as delivered."""
+    """A plain JSON POST for any other system; any 2xx answer counts as delivered. Signed
+    like an item event (``X-Gongjian-Event: notification``) when the channel has a secret."""
     payload = {
         "recipient": {"name": message.recipient_name, "email": message.recipient_email},
         "kind": message.kind,
@@ -355,8 +390,26 @@ def send_webhook(message: Message, endpoint: Endpoint) -> Answer:
         "url": message.url,
         "mentions": [person.name for person in message.mentions],
     }
-    status, body = _post_json(WEBHOOK, endpoint.url, payload)
+    data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    headers = signed_headers(
+        endpoint.clear_secret, data, "notification", endpoint.delivery or "test"
+    )
+    status, body = _post_json(WEBHOOK, endpoint.url, data, headers)
     return Answer(f"HTTP {status}", _limit(body, 500))
+
+
+def send_event(body: str, event_type: str, endpoint: Endpoint) -> Answer:
+    """An item event's JSON body, as written when it happened, signed with the channel's
+    secret under this try's timestamp; any 2xx answer counts as delivered."""
+    if endpoint.kind != WEBHOOK:
+        raise SendFailed(f"a {endpoint.kind} channel carries no item events")
+    secret = endpoint.clear_secret
+    if not secret:
+        raise SendFailed("the channel has no signing secret: renew it on the channel's page")
+    data = body.encode("utf-8")
+    headers = signed_headers(secret, data, event_type, endpoint.delivery)
+    status, answer = _post_json(WEBHOOK, endpoint.url, data, headers)
+    return Answer(f"HTTP {status}", _limit(answer, 500))
 
 
 SENDERS = {

@@ -13,7 +13,9 @@ One pass (``deliver_due``):
    replayed year, say — stays in the app and is never mailed. The pair (notification,
    channel) is unique in the database; a second process inserting it is skipped.
    Rows older than ``DELIVERY_LOOKBACK_DAYS`` are not looked at (a scheduler down for
-   longer than that leaves them in the app only).
+   longer than that leaves them in the app only). An item event's deliveries need no
+   such step: they are written with the change itself (``events.queue_item_event``),
+   one per subscribed generic webhook, and have no recipient (nor quiet hours).
 2. Deliveries that are due and not held by another sender are claimed with one
    conditional UPDATE under a fresh claim token, for a lease of
    ``DELIVERY_LEASE_SECONDS``: of two senders, only one gets each row. A claim takes no
@@ -48,13 +50,15 @@ from app.core.links import in_task_force
 from app.core.models import Notification
 from app.core.scope import unscoped
 from app.extensions import db
-from app.notify.channels import Endpoint, Mention, Message, SendFailed, send
+from app.notify.channels import Endpoint, Mention, Message, SendFailed, send, send_event
+from app.notify.events import event_type
 from app.notify.models import (
     GIVEN_UP,
     PENDING,
     SENT,
     Channel,
     Delivery,
+    ItemEvent,
     QuietHours,
     Subscription,
 )
@@ -149,7 +153,10 @@ def quiet_hours_end(quiet: QuietHours, local: datetime) -> datetime:
 
 def _postpone_quiet(candidates: list[tuple[int, int]], report: DeliveryReport) -> set[int]:
     """Move the deliveries of people in quiet hours to the hours' end; returns their ids."""
-    recipients = {recipient_id for _id, recipient_id in candidates}
+    # Item events have no recipient, and no quiet hours: systems read them at any hour.
+    recipients = {recipient_id for _id, recipient_id in candidates if recipient_id is not None}
+    if not recipients:
+        return set()
     quiet_rows = db.session.scalars(select(QuietHours).where(QuietHours.user_id.in_(recipients)))
     local = clock.local_now()
     waiting: dict[int, datetime] = {
@@ -183,9 +190,53 @@ class Outgoing:
     id: int
     token: str
     attempts: int  # tries before this one
-    message: Message
+    message: Message | None  # None for an item event
     endpoint: Endpoint
-    label: str  # "channel → username", for the report
+    label: str  # "channel → username" (or "→ item.created"), for the report
+    event: Event | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """An item event's body as written when it happened, and its type for the header."""
+
+    type: str
+    body: str
+
+
+def _outgoing(row, token: str) -> Outgoing:
+    """A claimed row, read into plain values: a message to a person, or an item event."""
+    endpoint = Endpoint(kind=row.channel_kind, url=row.url, secret=row.secret, delivery=str(row.id))
+    if row.event_body is not None:
+        kind = event_type(row.event_kind)
+        return Outgoing(
+            id=row.id,
+            token=token,
+            attempts=row.attempts,
+            message=None,
+            endpoint=endpoint,
+            label=f"{row.name} → {kind}",
+            event=Event(kind, row.event_body),
+        )
+    return Outgoing(
+        id=row.id,
+        token=token,
+        attempts=row.attempts,
+        message=Message(
+            recipient_name=row.display_name,
+            recipient_email=row.email,
+            locale=row.locale,
+            kind=row.kind,
+            text=row.text,
+            # Read outside the app, the link must say which task force it opens in.
+            link=in_task_force(row.link, row.task_force_id),
+            task_force=row.task_force_name,
+            # A message to one person mentions that person on the robots.
+            mentions=(Mention.of(row),),
+        ),
+        endpoint=endpoint,
+        label=f"{row.name} → {row.username}",
+    )
 
 
 def _claim(limit: int, report: DeliveryReport) -> tuple[list[Outgoing], int]:
@@ -236,38 +287,19 @@ def _claim(limit: int, report: DeliveryReport) -> tuple[list[Outgoing], int]:
             Channel.kind.label("channel_kind"),
             Channel.url,
             Channel.secret,
+            ItemEvent.event.label("event_kind"),
+            ItemEvent.body.label("event_body"),
         )
-        .join(Notification, Notification.id == Delivery.notification_id)
-        .join(User, User.id == Delivery.recipient_id)
+        .outerjoin(Notification, Notification.id == Delivery.notification_id)
+        .outerjoin(User, User.id == Delivery.recipient_id)
+        .outerjoin(ItemEvent, ItemEvent.id == Delivery.event_id)
         .join(Channel, Channel.id == Delivery.channel_id)
         .outerjoin(TaskForce, TaskForce.id == Notification.task_force_id)
         .where(Delivery.claimed_by == token)
         .order_by(Delivery.id)
     ).all()
     db.session.commit()  # nothing stays open while the network is talked to
-    batch = [
-        Outgoing(
-            id=row.id,
-            token=token,
-            attempts=row.attempts,
-            message=Message(
-                recipient_name=row.display_name,
-                recipient_email=row.email,
-                locale=row.locale,
-                kind=row.kind,
-                text=row.text,
-                # Read outside the app, the link must say which task force it opens in.
-                link=in_task_force(row.link, row.task_force_id),
-                task_force=row.task_force_name,
-                # A message to one person mentions that person on the robots.
-                mentions=(Mention.of(row),),
-            ),
-            endpoint=Endpoint(kind=row.channel_kind, url=row.url, secret=row.secret),
-            label=f"{row.name} → {row.username}",
-        )
-        for row in rows
-    ]
-    return batch, len(candidates)
+    return [_outgoing(row, token) for row in rows], len(candidates)
 
 
 def _renew(outgoing: Outgoing) -> bool:
@@ -317,7 +349,10 @@ def _deliver(outgoing: Outgoing, report: DeliveryReport) -> None:
         return
     attempts = outgoing.attempts + 1
     try:
-        answer = send(outgoing.message, outgoing.endpoint)
+        if outgoing.event is not None:
+            answer = send_event(outgoing.event.body, outgoing.event.type, outgoing.endpoint)
+        else:
+            answer = send(outgoing.message, outgoing.endpoint)
     except SendFailed as error:
         outcome: dict = {"last_error": str(error)[:2000]}
         if attempts >= current_app.config["DELIVERY_MAX_ATTEMPTS"]:

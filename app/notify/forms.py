@@ -42,7 +42,17 @@ class ChannelForm(FlaskForm):
     secret = PasswordField(
         _l("Signing secret"),
         validators=[Optional(), Length(max=200)],
-        description=_l("DingTalk or Feishu signing secret. Leave empty to keep the stored one."),
+        description=_l(
+            "DingTalk or Feishu signing secret. A generic webhook gets one made and shown "
+            "once if you leave it empty. Leave empty to keep the stored one."
+        ),
     )
     clear_secret = BooleanField(_l("Remove the stored secret"))
     enabled = BooleanField(_l("Enabled"), default=True)
+    # A generic webhook's item events, of one task force (choices set by the view).
+    task_force_id = SelectField(
+        _l("Task force whose items it tells of"),
+        coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+        validate_choice=False,
+    )
+    events = SelectMultipleField(_l("Item events"), validate_choice=False)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core import clock
+from app.core import clock, sealing
 from app.core.models import Notification, TimestampMixin, one_line_attributes
 from app.extensions import db
 
@@ -33,12 +33,22 @@ SENT = "sent"
 GIVEN_UP = "given_up"
 DELIVERY_STATES = (PENDING, SENT, GIVEN_UP)
 
+# The item events a generic webhook may carry (``core.hooks.ITEM_EVENTS``); the type a
+# receiver reads is "item.<event>".
+ITEM_CREATED = "created"
+ITEM_STATUS_CHANGED = "status_changed"
+ITEM_CLOSED = "closed"
+ITEM_COMMENTED = "commented"
+ITEM_EVENTS = (ITEM_CREATED, ITEM_STATUS_CHANGED, ITEM_CLOSED, ITEM_COMMENTED)
+
 
 class Channel(TimestampMixin, db.Model):
     """A way out configured by the admin: the SMTP server (from settings) or a webhook.
 
-    Bank-wide, not per task force. ``secret`` is the signing secret of a DingTalk or
-    Feishu robot; pages show it masked.
+    Bank-wide, not per task force; a generic webhook may also carry the item events of
+    task forces (``EventSubscription``). ``secret`` is the signing secret of a DingTalk
+    or Feishu robot, or the key a generic webhook signs its posts with; it is stored
+    sealed (``core/sealing.py``) and pages show it masked.
     """
 
     __tablename__ = "notify_channel"
@@ -47,14 +57,19 @@ class Channel(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     url: Mapped[str] = mapped_column(String(500), default="")
-    secret: Mapped[str] = mapped_column(String(200), default="")
+    secret: Mapped[str] = mapped_column(String(500), default="")
     enabled: Mapped[bool] = mapped_column(default=True)
 
     @property
     def masked_secret(self) -> str:
+        """The secret's last four characters at most; a sealed value this installation
+        cannot open shows as dots alone."""
         if not self.secret:
             return ""
-        return "••••" + self.secret[-4:] if len(self.secret) > 8 else "••••"
+        try:
+            return sealing.mask(sealing.unseal(self.secret))
+        except sealing.Unreadable:
+            return sealing.mask("x")
 
     @property
     def masked_url(self) -> str:
@@ -108,15 +123,52 @@ class QuietHours(db.Model):
     ends: Mapped[time]
 
 
+class EventSubscription(db.Model):
+    """A generic webhook carries one kind of item event of one task force."""
+
+    __tablename__ = "notify_event_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("notify_channel.id"), index=True)
+    task_force_id: Mapped[int] = mapped_column(ForeignKey("task_force.id"))
+    event: Mapped[str] = mapped_column(String(20))
+
+    __table_args__ = (
+        UniqueConstraint(
+            "channel_id", "task_force_id", "event", name="uq_notify_event_subscription"
+        ),
+        Index("ix_notify_event_subscription_tf_event", "task_force_id", "event"),
+    )
+
+
+class ItemEvent(db.Model):
+    """An item's event as it is sent: the JSON body, written once in the unit of work of
+    the change, and sent as is (the same bytes on every try). ``uuid`` is the body's
+    ``id``; ``summary`` ("KH-001 title") is what the delivery log shows."""
+
+    __tablename__ = "notify_item_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    task_force_id: Mapped[int] = mapped_column(ForeignKey("task_force.id"), index=True)
+    issue_id: Mapped[int]
+    event: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
 class Delivery(db.Model):
-    """One notification over one channel; retried with backoff until sent or given up."""
+    """One notification (or one item event) over one channel; retried with backoff
+    until sent or given up. An item event's delivery has no recipient."""
 
     __tablename__ = "notify_delivery"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"))
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("notify_item_event.id"))
     channel_id: Mapped[int] = mapped_column(ForeignKey("notify_channel.id"))
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     due_at: Mapped[datetime] = mapped_column(default=clock.now)
@@ -128,13 +180,18 @@ class Delivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     sent_at: Mapped[datetime | None]
 
-    notification: Mapped[Notification] = relationship()
+    notification: Mapped[Notification | None] = relationship()
+    event: Mapped[ItemEvent | None] = relationship()
     channel: Mapped[Channel] = relationship()
 
     __table_args__ = (
         UniqueConstraint(
             "notification_id", "channel_id", name="uq_notify_delivery_notification_channel"
         ),
+        # The idempotency key of an item event: once per event and channel.
+        UniqueConstraint("event_id", "channel_id", name="uq_notify_delivery_event_channel"),
+        # A message or an item event, never both nor neither.
+        CheckConstraint("(notification_id IS NULL) <> (event_id IS NULL)", name="one_subject"),
         Index("ix_notify_delivery_status_due", "status", "due_at"),
     )
 

@@ -6,13 +6,14 @@ event; the caller's boundary commits (``core/unit.py``).
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import time
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
-from app.core import audit, clock
+from app.core import audit, clock, sealing
 from app.core.errors import NotFound, ValidationFailed
 from app.core.models import Notification
 from app.core.permissions import authorize
@@ -25,16 +26,20 @@ from app.notify.models import (
     CHANNEL_KINDS,
     EMAIL,
     GIVEN_UP,
+    ITEM_EVENTS,
     PENDING,
     SENT,
+    WEBHOOK,
     Channel,
     Delivery,
+    EventSubscription,
+    ItemEvent,
     QuietHours,
     RuleOptOut,
     Subscription,
 )
 from app.notify.rules import current_context, items_of, rule_named
-from app.people.models import User
+from app.people.models import TaskForce, User
 
 # --- the items of a grouped reminder ------------------------------------------------------
 
@@ -74,9 +79,59 @@ class ChannelInput:
     name: str
     kind: str
     url: str = ""
-    secret: str = ""  # empty on edit: keep the stored one
+    secret: str = ""  # empty on edit: keep the stored one (a new webhook: one is made)
     enabled: bool = True
     clear_secret: bool = False
+    # A generic webhook's item events (``models.ITEM_EVENTS``) of one task force.
+    task_force_id: int | None = None
+    events: list[str] = field(default_factory=list)
+
+
+def new_secret() -> str:
+    """A signing secret for a generic webhook: 256 random bits, URL-safe."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class ChannelEvents:
+    """What a channel carries of the problem list: one task force's item events."""
+
+    task_force_id: int | None
+    events: list[str]
+
+
+def events_of(channel: Channel | None) -> ChannelEvents:
+    if channel is None:
+        return ChannelEvents(None, [])
+    rows = db.session.execute(
+        select(EventSubscription.task_force_id, EventSubscription.event).where(
+            EventSubscription.channel_id == channel.id
+        )
+    ).all()
+    task_force_id = rows[0].task_force_id if rows else None
+    return ChannelEvents(task_force_id, [e for e in ITEM_EVENTS if e in {r.event for r in rows}])
+
+
+def carried_events() -> dict[int, tuple[str, list[str]]]:
+    """For the channel list: each channel's task force (by name) and item events."""
+    rows = db.session.execute(
+        select(EventSubscription.channel_id, TaskForce.name, EventSubscription.event).join(
+            TaskForce, TaskForce.id == EventSubscription.task_force_id
+        )
+    ).all()
+    carried: dict[int, tuple[str, list[str]]] = {}
+    for row in rows:
+        carried.setdefault(row.channel_id, (row.name, []))[1].append(row.event)
+    return {
+        channel_id: (name, [e for e in ITEM_EVENTS if e in events])
+        for channel_id, (name, events) in carried.items()
+    }
+
+
+def task_force_choices() -> list[tuple[int, str]]:
+    """The task forces whose item events a webhook may carry, by name."""
+    rows = db.session.execute(select(TaskForce.id, TaskForce.name).order_by(TaskForce.name))
+    return [(row.id, row.name) for row in rows]
 
 
 def list_channels(actor: User) -> list[Channel]:
@@ -103,6 +158,15 @@ def _check_channel(data: ChannelInput, channel: Channel | None) -> None:
     clash = db.session.scalar(select(Channel).where(Channel.name == data.name))
     if clash is not None and clash is not channel:
         raise ValidationFailed(_("Another channel has this name."), "name")
+    if data.events:
+        if data.kind != WEBHOOK:
+            raise ValidationFailed(_("Only a generic JSON webhook carries item events."), "events")
+        if set(data.events) - set(ITEM_EVENTS):
+            raise ValidationFailed(_("Choose among the item events."), "events")
+        if data.task_force_id is None or db.session.get(TaskForce, data.task_force_id) is None:
+            raise ValidationFailed(
+                _("Choose the task force whose items it tells of."), "task_force_id"
+            )
     if data.kind == EMAIL:
         return
     if not data.url.startswith(("http://", "https://")):
@@ -113,12 +177,15 @@ def _check_channel(data: ChannelInput, channel: Channel | None) -> None:
         raise ValidationFailed(str(refused), "url") from None
 
 
-def save_channel(actor: User, channel_id: int | None, data: ChannelInput) -> Channel:
-    """Create (``channel_id`` None) or change a channel.
+def save_channel(actor: User, channel_id: int | None, data: ChannelInput) -> SavedChannel:
+    """Create (``channel_id`` None) or change a channel, and the item events it carries.
 
     The form shows a stored address masked; left empty or as shown, the stored one stays.
+    Secrets are stored sealed; a generic webhook without a typed one gets one made (the
+    result carries it, to be shown once).
     :raise ValidationFailed: on a duplicate name, an unknown kind, a webhook without URL,
-        or an address a channel of its kind may not send to (``addresses``).
+        an address a channel of its kind may not send to (``addresses``), or item events
+        on a channel other than a generic webhook, or without their task force.
     """
     authorize(actor, "channel.manage")
     channel = get_channel(channel_id) if channel_id is not None else None
@@ -133,16 +200,25 @@ def save_channel(actor: User, channel_id: int | None, data: ChannelInput) -> Cha
         "url": data.url if data.kind != EMAIL else "",
         "enabled": data.enabled,
     }
+    made = ""  # a secret made here, shown once
     if data.secret:
-        values["secret"] = data.secret
+        values["secret"] = sealing.seal(data.secret)
+    elif data.kind == WEBHOOK and (
+        channel is None or data.clear_secret or not channel.secret or channel.kind != WEBHOOK
+    ):
+        # A generic webhook always signs: a new one (or one that lost its secret) gets one.
+        made = new_secret()
+        values["secret"] = sealing.seal(made)
     elif data.clear_secret:
         values["secret"] = ""
+    before_events = events_of(channel)
     if channel is None:
         channel = Channel(**values)
         db.session.add(channel)
         db.session.flush()
-        created = {"kind": [None, channel.kind], "url": [None, channel.masked_url]}
-        audit.record(actor, "channel.create", channel, created, summary=channel.name)
+        changes = {"kind": [None, channel.kind], "url": [None, channel.masked_url]}
+        changes.update(_save_events(channel, before_events, data))
+        audit.record(actor, "channel.create", channel, changes, summary=channel.name)
     else:
         before = channel.masked_url
         changes = audit.apply_changes(channel, values)
@@ -150,8 +226,51 @@ def save_channel(actor: User, channel_id: int | None, data: ChannelInput) -> Cha
             changes["secret"] = [MASK, MASK]  # never in the log
         if "url" in changes:
             changes["url"] = [before, channel.masked_url]  # the tokens masked
+        changes.update(_save_events(channel, before_events, data))
         audit.record(actor, "channel.edit", channel, changes, summary=channel.name)
-    return channel
+    return SavedChannel(channel, made)
+
+
+@dataclass(frozen=True)
+class SavedChannel:
+    channel: Channel
+    new_secret: str = ""  # a secret made by the save, to be shown once, or empty
+
+
+def _save_events(channel: Channel, before: ChannelEvents, data: ChannelInput) -> dict:
+    """Replace the channel's item events; returns the changes for the audit."""
+    events = [e for e in ITEM_EVENTS if e in set(data.events)] if data.kind == WEBHOOK else []
+    task_force_id = data.task_force_id if events else None
+    after = ChannelEvents(task_force_id, events)
+    if after == before:
+        return {}
+    db.session.execute(delete(EventSubscription).where(EventSubscription.channel_id == channel.id))
+    db.session.add_all(
+        EventSubscription(channel_id=channel.id, task_force_id=task_force_id, event=event)
+        for event in events
+    )
+    changes: dict = {}
+    if before.events != after.events:
+        changes["events"] = [before.events, after.events]
+    if before.task_force_id != after.task_force_id:
+        changes["task_force_id"] = [before.task_force_id, after.task_force_id]
+    return changes
+
+
+def renew_secret(actor: User, channel_id: int) -> str:
+    """Give a generic webhook a new signing secret; returns it, to be shown once. The old
+    one stops signing at once (deliveries waiting for a retry are signed with the new).
+
+    :raise ValidationFailed: for a channel that is not a generic webhook.
+    """
+    authorize(actor, "channel.manage")
+    channel = get_channel(channel_id)
+    if channel.kind != WEBHOOK:
+        raise ValidationFailed(_("Only a generic JSON webhook has a secret made here."), "secret")
+    made = new_secret()
+    channel.secret = sealing.seal(made)
+    audit.record(actor, "channel.secret", channel, {"secret": [MASK, MASK]}, summary=channel.name)
+    return made
 
 
 @dataclass(frozen=True)
@@ -291,13 +410,22 @@ def _deliveries_with(query, status: str | None):
 
 
 def list_deliveries(actor: User, status: str | None, limit: int, offset: int) -> list:
-    """Deliveries, newest first, with their message, recipient and channel (one query)."""
+    """Deliveries, newest first, with their recipient, channel and message, or their item
+    event and its item (one query)."""
     authorize(actor, "delivery.view")
     query = (
-        select(Delivery, User.display_name, Channel.name, Notification.text)
-        .join(User, User.id == Delivery.recipient_id)
+        select(
+            Delivery,
+            User.display_name,
+            Channel.name,
+            Notification.text,
+            ItemEvent.event,
+            ItemEvent.summary,
+        )
+        .outerjoin(User, User.id == Delivery.recipient_id)
         .join(Channel, Channel.id == Delivery.channel_id)
-        .join(Notification, Notification.id == Delivery.notification_id)
+        .outerjoin(Notification, Notification.id == Delivery.notification_id)
+        .outerjoin(ItemEvent, ItemEvent.id == Delivery.event_id)
         .order_by(Delivery.created_at.desc(), Delivery.id.desc())
         .limit(limit)
         .offset(offset)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,8 +10,9 @@ from app.core.errors import DomainError
 from app.core.forms import choices
 from app.core.paging import newer_older, requested_page
 from app.core.reminders import RULES
-from app.core.web import current_task_force, form_error, requires
+from app.core.web import current_task_force, flash_refusal, form_error, requires
 from app.notify import service
+from app.notify.events import EVENT_LABELS
 from app.notify.forms import CHANNEL_KIND_LABELS, ChannelForm, PreferencesForm
 from app.notify.models import DELIVERY_STATES
 from app.notify.rules import rule_named
@@ -67,6 +68,8 @@ def channels():
         "notify/channels.html",
         channels=service.list_channels(current_user),
         kind_labels=CHANNEL_KIND_LABELS,
+        carried=service.carried_events(),
+        event_labels=EVENT_LABELS,
     )
 
 
@@ -78,41 +81,86 @@ def _channel_input(form: ChannelForm) -> service.ChannelInput:
         secret=(form.secret.data or "").strip(),
         enabled=form.enabled.data,
         clear_secret=form.clear_secret.data,
+        task_force_id=form.task_force_id.data,
+        events=list(form.events.data or []),
     )
+
+
+def _channel_form(channel) -> ChannelForm:
+    """The channel's form, with the task forces and item events to choose from."""
+    form = ChannelForm(obj=channel) if request.method == "GET" else ChannelForm()
+    form.task_force_id.choices = [("", _("— no item events —"))] + service.task_force_choices()
+    form.events.choices = choices(EVENT_LABELS.items())
+    if request.method == "GET":
+        carried = service.events_of(channel)
+        form.task_force_id.data = carried.task_force_id
+        form.events.data = carried.events
+    return form
+
+
+def _saved(saved: service.SavedChannel):
+    """After a save: the secret made for it, shown this once, or back to the list."""
+    if saved.new_secret:
+        return _secret_page(saved.channel, saved.new_secret)
+    flash(_("Channel %(name)s saved.", name=saved.channel.name), "success")
+    return redirect(url_for("notify.channels"))
 
 
 @bp.route("/admin/channels/new", methods=["GET", "POST"])
 @requires("channel.manage")
 def new_channel():
-    form = ChannelForm()
+    form = _channel_form(None)
     if form.validate_on_submit():
         try:
-            channel = service.save_channel(current_user, None, _channel_input(form))
+            saved = service.save_channel(current_user, None, _channel_input(form))
         except DomainError as error:
             form_error(form, error)
         else:
-            flash(_("Channel %(name)s saved.", name=channel.name), "success")
-            return redirect(url_for("notify.channels"))
-    return render_template("notify/channel_form.html", form=form, channel=None)
+            return _saved(saved)
+    return render_template(
+        "notify/channel_form.html", form=form, channel=None, event_labels=EVENT_LABELS
+    )
 
 
 @bp.route("/admin/channels/<int:channel_id>", methods=["GET", "POST"])
 @requires("channel.manage")
 def edit_channel(channel_id: int):
     channel = service.get_channel(channel_id)
-    form = ChannelForm(obj=channel) if request.method == "GET" else ChannelForm()
+    form = _channel_form(channel)
     if request.method == "GET":
         form.url.data = channel.masked_url  # left as shown, the stored address stays
         form.secret.data = ""
     if form.validate_on_submit():
         try:
-            service.save_channel(current_user, channel_id, _channel_input(form))
+            saved = service.save_channel(current_user, channel_id, _channel_input(form))
         except DomainError as error:
             form_error(form, error)
         else:
-            flash(_("Channel %(name)s saved.", name=channel.name), "success")
-            return redirect(url_for("notify.channels"))
-    return render_template("notify/channel_form.html", form=form, channel=channel)
+            return _saved(saved)
+    return render_template(
+        "notify/channel_form.html", form=form, channel=channel, event_labels=EVENT_LABELS
+    )
+
+
+@bp.post("/admin/channels/<int:channel_id>/secret")
+@requires("channel.manage")
+def renew_secret(channel_id: int):
+    """A new signing secret for a generic webhook, shown once on the answer."""
+    try:
+        secret = service.renew_secret(current_user, channel_id)
+    except DomainError as error:
+        flash_refusal(error)
+        return redirect(url_for("notify.edit_channel", channel_id=channel_id))
+    return _secret_page(service.get_channel(channel_id), secret)
+
+
+def _secret_page(channel, secret: str):
+    """The one page that shows a webhook's secret in full; kept by no cache."""
+    response = make_response(
+        render_template("notify/channel_secret.html", channel=channel, secret=secret)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/admin/channels/<int:channel_id>/test")
@@ -147,6 +195,7 @@ def deliveries():
         status=status,
         counts=service.delivery_counts(current_user),
         runs=service.recent_runs(current_user),
+        event_labels=EVENT_LABELS,
     )
 
 

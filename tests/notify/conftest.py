@@ -96,6 +96,10 @@ class Hit:
     path: str
     query: dict
     body: dict
+    # The request's headers (names lower-cased) and its body's very bytes (what a
+    # signature covers).
+    headers: dict = field(default_factory=dict)
+    raw: bytes = b""
 
 
 @dataclass
@@ -143,11 +147,13 @@ def receiver():
             parsed = urllib.parse.urlsplit(self.path)
             query = urllib.parse.parse_qs(parsed.query)
             length = int(self.headers.get("Content-Length", 0))
-            body = json.loads(self.rfile.read(length) or b"{}")
+            raw = self.rfile.read(length)
+            body = json.loads(raw or b"{}")
             if state.down:
                 self._answer(503, {"error": "maintenance"})
                 return
-            hit = Hit(parsed.path, query, body)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            hit = Hit(parsed.path, query, body, headers, raw)
             state.hits.append(hit)
             if state.before_answer is not None and (refused := state.before_answer(hit)):
                 self._answer(refused, {"error": "refused"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.core import sealing
 from app.core.models import AuditEvent
 from app.extensions import db
 from app.notify.models import (
@@ -84,7 +85,9 @@ def test_admin_adds_a_channel_and_sees_the_secret_masked(client, auth, world, lo
     assert "••••7890" in page
     with look():
         channel = db.session.scalar(select(Channel).where(Channel.name == "钉钉督办群"))
-        assert channel.secret == "SECabcdef1234567890"
+        # Sealed at rest (core/sealing.py), opened only to sign.
+        assert "SECabcdef" not in channel.secret and sealing.is_sealed(channel.secret)
+        assert sealing.unseal(channel.secret) == "SECabcdef1234567890"
     # Editing without a new address or secret keeps the stored ones, never shown in full.
     edit = client.get(f"/admin/channels/{channel.id}").text
     assert "SECabcdef1234567890" not in edit and "tok123456" not in edit
@@ -94,7 +97,8 @@ def test_admin_adds_a_channel_and_sees_the_secret_masked(client, auth, world, lo
     )
     with look():
         kept = db.session.get(Channel, channel.id)
-        assert kept.secret == "SECabcdef1234567890" and kept.url.endswith("tok123456")
+        assert sealing.unseal(kept.secret) == "SECabcdef1234567890"
+        assert kept.url.endswith("tok123456")
 
 
 def test_a_webhook_needs_an_address(client, auth, world):

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.core import audit, clock
+from app.core import audit, clock, hooks
 from app.core.errors import PermissionDenied, ValidationFailed
 from app.core.permissions import authorize, can
 from app.extensions import db
@@ -175,6 +175,7 @@ def create_issues(
             summary=f"{issue.code} {issue.title}",
         )
         _notify_assignment(actor, issue)
+        hooks.ITEM_EVENTS.collect(hooks.ItemEvent("created", actor, issue))
     return created
 
 
@@ -203,6 +204,9 @@ def close_imported(actor: User, items: list[Issue], note: str, action: str = "im
             {"status": [previous, CLOSED], "verification_note": [None, note]},
             summary=f"{issue.code} {issue.title}",
         )
+        moved = {"from": previous, "to": CLOSED, "reason": ""}
+        hooks.ITEM_EVENTS.collect(hooks.ItemEvent("status_changed", actor, issue, moved))
+        hooks.ITEM_EVENTS.collect(hooks.ItemEvent("closed", actor, issue, moved))
 
 
 def update_issues(

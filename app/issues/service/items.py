@@ -11,7 +11,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.core import audit, clock
+from app.core import audit, clock, hooks
 from app.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.core.outbox import tell
 from app.core.permissions import authorize, can
@@ -169,6 +169,7 @@ def create_issue(actor: User, task_force_id: int, data: IssueInput) -> Issue:
         summary=f"{issue.code} {issue.title}",
     )
     _notify_assignment(actor, issue)
+    hooks.ITEM_EVENTS.collect(hooks.ItemEvent("created", actor, issue))
     return issue
 
 

@@ -246,6 +246,10 @@ def _move(
         issue.closed_by_id = None
         issue.open_at_closing = None
     _tell_about_status(actor, issue, previous, target, reason)
+    moved = {"from": previous, "to": target, "reason": reason}
+    hooks.ITEM_EVENTS.collect(hooks.ItemEvent("status_changed", actor, issue, moved))
+    if target == CLOSED:
+        hooks.ITEM_EVENTS.collect(hooks.ItemEvent("closed", actor, issue, moved))
     return changes
 
 
