@@ -231,7 +231,7 @@ def register_errorhandlers(app: Flask) -> None:
     from app.core.errors import DomainError
     from app.core.idempotency import AlreadySaved
     from app.core.service import stale_message
-    from app.core.web import safe_next
+    from app.core.web import own_error_answer, safe_next
 
     titles = {
         400: lambda: _("Bad request"),
@@ -272,8 +272,12 @@ def register_errorhandlers(app: Flask) -> None:
             code,
         )
 
+    def answer_error(error, code: int):
+        return own_error_answer(error) or render_error(code)
+
     for code in (400, 403, 404, 409, 413, 429, 500):
-        app.register_error_handler(code, lambda e, code=code: render_error(code))
+        app.register_error_handler(code, lambda e, code=code: answer_error(e, code))
+    app.register_error_handler(405, lambda e: own_error_answer(e) or e)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):

@@ -10,15 +10,18 @@ def init_app(app: Flask) -> None:
     """The token pages, the API's blueprints and their description, how tokens' audit
     events read."""
     from app.api import categories as _categories  # noqa: F401  (adds its blueprint)
-    from app.api import docs, spec, token_views
+    from app.api import docs, problems, spec, token_views
     from app.api import item_parts as _item_parts  # noqa: F401  (adds its blueprint)
     from app.api import items as _items  # noqa: F401  (adds its blueprint)
     from app.api import me as _me  # noqa: F401  (adds its blueprint)
     from app.api import models as _models  # noqa: F401  (registers the tables)
+    from app.core import web
 
     app.register_blueprint(token_views.bp)
     app.register_blueprint(docs.bp)
     spec.install(app)
+    # An address under /api/v1/ that no endpoint answers is a problem too, not a page.
+    web.OWN_ERROR_ANSWERS[spec.PREFIX + "/"] = problems.http_problem
     _register_history()
 
 

@@ -99,8 +99,34 @@ def install(app: Flask) -> GongjianApi:
     )
     for bp in BLUEPRINTS:
         api.register_blueprint(bp)
+    _tidy(api.spec)
     app.extensions["gongjian_api"] = api
     return api
+
+
+def tag_of(blueprint_name: str) -> str:
+    """How the description names a blueprint's group: ``api_item_parts`` → "Item parts"."""
+    return blueprint_name.removeprefix("api_").replace("_", " ").capitalize()
+
+
+def _markdown(text: str) -> str:
+    """Docstrings mark code as reStructuredText does (````x````); OpenAPI reads Markdown."""
+    return text.replace("``", "`")
+
+
+def _tidy(spec) -> None:
+    """Readable group names and Markdown in the generated description."""
+    for tag in spec._tags:
+        tag["name"] = tag_of(tag["name"])
+        tag["description"] = _markdown(tag.get("description") or "")
+    for operations in spec._paths.values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            operation["tags"] = [tag_of(name) for name in operation.get("tags", [])]
+            for key in ("summary", "description"):
+                if key in operation:
+                    operation[key] = _markdown(operation[key])
 
 
 def openapi_document(app: Flask) -> dict:

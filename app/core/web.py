@@ -140,6 +140,19 @@ def allowed_here(action: str) -> bool:
 SELF_AUTHENTICATED: set[str] = set()
 
 
+# Address prefixes whose errors answer in their own form, not as the HTML error page:
+# the REST API's problem details, for an address under it that matches no endpoint too.
+OWN_ERROR_ANSWERS: dict[str, Callable] = {}
+
+
+def own_error_answer(error):
+    """The answer of the prefix that owns the request's address, or None."""
+    for prefix, answer in OWN_ERROR_ANSWERS.items():
+        if request.path == prefix.rstrip("/") or request.path.startswith(prefix):
+            return answer(error)
+    return None
+
+
 def authenticates_itself() -> bool:
     """Whether the request goes to a blueprint that checks its own credentials: the
     browser's sign-in, task-force switching and CSRF check leave it alone."""

@@ -346,5 +346,11 @@ def audit_log():
     )
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
-        "admin/audit.html", form=form, rows=rows, page=page, has_next=has_next, args=args
+        "admin/audit.html",
+        form=form,
+        rows=rows,
+        tokens=service.tokens_named(rows),
+        page=page,
+        has_next=has_next,
+        args=args,
     )

@@ -161,3 +161,22 @@ def test_the_check_of_answers_catches_one_that_does_not_fit(app, world):
         request.url_rule = app.url_map.bind("localhost").match("/api/v1/me", return_rule=True)[0]
         check(app, Response('{"id": "not a number"}', mimetype="application/json"), failures)
     assert len(failures) == 1
+
+
+def test_the_description_names_its_groups_in_words_and_reads_as_markdown(auth, client, world):
+    auth.login("member")
+    document = client.get("/api/v1/openapi.json").get_json()
+    tags = {tag["name"] for tag in document["tags"]}
+    assert {"Items", "Item parts", "Categories"} <= tags
+    assert not any(name.startswith("api_") for name in tags)
+    assert "``" not in str(document["paths"])
+
+
+def test_an_address_no_endpoint_answers_is_a_problem_too(api, client, world):
+    token = api.token("member")
+    is_problem(api.get("/api/v1/no-such-thing", token), 404)
+    is_problem(client.get("/api/v1/no-such-thing"), 404)
+    body = is_problem(client.delete("/api/v1/items"), 405)
+    assert body["instance"] == "/api/v1/items"
+    # The pages keep their own error page.
+    assert client.get("/no-such-page").mimetype == "text/html"

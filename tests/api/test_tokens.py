@@ -101,6 +101,16 @@ def test_every_write_is_audited_with_its_token(api, world, look):
     assert stamped == {("updated", token.id), ("progress", token.id)}
 
 
+def test_the_audit_log_page_says_which_token_a_change_came_through(api, auth, client, world):
+    raw = api.token("member")
+    path = f"/api/v1/items/{world.issue_id}"
+    assert api.patch(path, raw, json={"solution": "新方案", "version": 1}).status_code == 200
+    auth.login("admin")
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert page.count('data-testid="through-token"') == 1
+    assert f"经 API 令牌 member ({raw[:12]}…)" in page
+
+
 def test_a_person_cannot_make_a_token_for_someone_else(app, world, look):
     from app.api import tokens
     from app.core.errors import PermissionDenied

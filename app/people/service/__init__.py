@@ -31,6 +31,7 @@ from app.people.service.audit_trail import (
     audit_entity_types,
     audit_log,
     count_audit_events,
+    tokens_named,
 )
 from app.people.service.directory import DirectoryRefused, DirectoryUnavailable
 from app.people.service.memberships import (
@@ -107,6 +108,7 @@ __all__ = [
     "change_password",
     "change_role",
     "count_audit_events",
+    "tokens_named",
     "create_org_unit",
     "create_task_force",
     "create_user",

@@ -61,3 +61,16 @@ def audit_entity_types() -> list[str]:
 
 def _local_day_start_utc(day: date):
     return clock.start_of_day(day)
+
+
+def tokens_named(rows) -> dict[int, str]:
+    """The API tokens the events of ``audit_log``'s rows came through, as their pages
+    name them ("name (gjp_1a2b…)"). Read by table name: the API sits on the top floor."""
+    ids = {row[0].api_token_id for row in rows if row[0].api_token_id}
+    table = db.metadata.tables.get("api_token")
+    if not ids or table is None:
+        return {}
+    rows = db.session.execute(
+        select(table.c.id, table.c.name, table.c.prefix).where(table.c.id.in_(ids))
+    )
+    return {row.id: f"{row.name} ({row.prefix}…)" for row in rows}
