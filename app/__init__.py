@@ -272,11 +272,8 @@ def register_errorhandlers(app: Flask) -> None:
             code,
         )
 
-    def answer_error(error, code: int):
-        return own_error_answer(error) or render_error(code)
-
-    for code in (400, 403, 404, 409, 413, 429, 500):
-        app.register_error_handler(code, lambda e, code=code: answer_error(e, code))
+    for code in (400, 403, 404, 409, 413, 429, 500):  # an address's own answer, or the page
+        app.register_error_handler(code, lambda e, c=code: own_error_answer(e) or render_error(c))
     app.register_error_handler(405, lambda e: own_error_answer(e) or e)
 
     @app.errorhandler(CSRFError)

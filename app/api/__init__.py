@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(token_views.bp)
     app.register_blueprint(docs.bp)
     spec.install(app)
+    # Chinese in the answers as UTF-8, readable as it is in a log or a terminal.
+    app.json.ensure_ascii = False
     # An address under /api/v1/ that no endpoint answers is a problem too, not a page.
     web.OWN_ERROR_ANSWERS[spec.PREFIX + "/"] = problems.http_problem
     _register_history()

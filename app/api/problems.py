@@ -9,6 +9,8 @@ lines of what is at stake, for a confirmation the caller must give).
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +26,6 @@ from app.core.errors import (
     StaleEdit,
     ValidationFailed,
 )
-from app.core.service import stale_message
 from app.extensions import db
 
 MEDIA_TYPE = "application/problem+json"
@@ -109,6 +110,8 @@ def domain_problem(error: DomainError):
     kind = next((name for cls, name in _KINDS if isinstance(error, cls)), "domain-error")
     if isinstance(error, NotFound):
         return problem(404, kind=kind)  # the same answer whether it exists elsewhere or not
+    if isinstance(error, StaleEdit):  # the pages' words speak of a form kept below
+        return problem(409, _details()[409], kind)
     status = error.status
     if isinstance(error, ValidationFailed):
         status = 409 if isinstance(error, IntegrityError) else 422
@@ -157,12 +160,70 @@ def _strings(found) -> list[str]:
         return [text for part in found.values() for text in _strings(part)]
     if isinstance(found, (list, tuple)):
         return [text for part in found for text in _strings(part)]
-    return [str(found)]
+    return [_in_callers_words(str(found))]
+
+
+def _fixed_messages() -> dict[str, str]:
+    """marshmallow's own messages (English in the library), in the caller's language."""
+    return {
+        "Missing data for required field.": _("Required."),
+        "Field may not be null.": _("May not be empty (null)."),
+        "Unknown field.": _("Unknown field."),
+        "Invalid input type.": _("Not the expected kind of value."),
+        "Not a valid string.": _("Not text."),
+        "Not a valid integer.": _("Not a whole number."),
+        "Not a valid number.": _("Not a number."),
+        "Not a valid boolean.": _("Not true or false."),
+        "Not a valid date.": _("Not a date (YYYY-MM-DD)."),
+        "Not a valid datetime.": _("Not a date and time (ISO 8601)."),
+        "Not a valid list.": _("Not a list."),
+        "Not a valid mapping type.": _("Not an object."),
+        "Not a valid email address.": _("Not an e-mail address."),
+        "Invalid value.": _("Not an allowed value."),
+    }
+
+
+_PATTERNS = (
+    (re.compile(r"Must be one of: (?P<choices>.*)\.$"), "one_of"),
+    (re.compile(r"Longer than maximum length (?P<max>\d+)\.$"), "longer"),
+    (re.compile(r"Shorter than minimum length (?P<min>\d+)\.$"), "shorter"),
+    (re.compile(r"Length must be between (?P<min>\d+) and (?P<max>\d+)\.$"), "length"),
+    (re.compile(r"Must be greater than or equal to (?P<min>\S+) and less than or equal to "
+                r"(?P<max>\S+)\.$"), "range"),
+    (re.compile(r"Must be greater than or equal to (?P<min>\S+)\.$"), "at_least"),
+    (re.compile(r"Must be less than or equal to (?P<max>\S+)\.$"), "at_most"),
+)  # fmt: skip
+
+
+def _patterned(kind: str, values: dict) -> str:
+    words = {
+        "one_of": lambda: _("One of: %(choices)s.", **values),
+        "longer": lambda: _("At most %(max)s characters.", **values),
+        "shorter": lambda: _("At least %(min)s characters.", **values),
+        "length": lambda: _("Between %(min)s and %(max)s long.", **values),
+        "range": lambda: _("From %(min)s to %(max)s.", **values),
+        "at_least": lambda: _("At least %(min)s.", **values),
+        "at_most": lambda: _("At most %(max)s.", **values),
+    }
+    return words[kind]()
+
+
+def _in_callers_words(message: str) -> str:
+    """A field's message as the caller reads it: the services' own are translated
+    already; the schema library's are looked up here."""
+    fixed = _fixed_messages().get(message)
+    if fixed:
+        return fixed
+    for pattern, kind in _PATTERNS:
+        found = pattern.match(message)
+        if found:
+            return _patterned(kind, found.groupdict())
+    return message
 
 
 def stale_problem(error):
     db.session.rollback()
-    return problem(409, stale_message(), "stale-edit")
+    return problem(409, _details()[409], "stale-edit")
 
 
 def integrity_problem(error: IntegrityError):

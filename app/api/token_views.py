@@ -21,8 +21,9 @@ from app.people.service import available_task_forces
 bp = Blueprint("api_tokens", __name__)
 
 
-def _token_form(owner: User) -> TokenForm:
-    form = TokenForm()
+def _token_form(owner: User, *, blank: bool = False) -> TokenForm:
+    """The form of a new token of ``owner``; ``blank``: empty again after one was made."""
+    form = TokenForm(formdata=None) if blank else TokenForm()
     longest = current_app.config["API_TOKEN_MAX_DAYS"]
     days = sorted({d for d in LIFETIMES if d <= longest} | {longest})
     form.days.choices = choices((d, _("%(num)d days", num=d)) for d in days)
@@ -66,7 +67,7 @@ def _create_for(owner: User):
     except DomainError as error:
         form_error(form, error)
         return _tokens_page(owner, form, status=refusal_status(error))
-    return _tokens_page(owner, _token_form(owner), secret=secret, status=201)
+    return _tokens_page(owner, _token_form(owner, blank=True), secret=secret, status=201)
 
 
 @bp.route("/account/api-tokens", methods=["GET", "POST"])

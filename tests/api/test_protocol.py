@@ -19,6 +19,7 @@ def test_a_stale_version_is_409_and_a_stale_etag_412(api, world):
     assert stale["type"].endswith(":stale-edit")
     conflict = is_problem(api.patch(path, raw, json={"title": "乙", "version": 1}), 409)
     assert conflict["type"].endswith(":stale-edit")
+    assert "页面" not in conflict["detail"]  # the pages' words speak of a form, not here
     missing = is_problem(api.patch(path, raw, json={"title": "乙"}), 428)
     assert "version" in missing["detail"]
     assert api.get(path, raw).get_json()["title"] == "甲"
@@ -28,6 +29,11 @@ def test_input_refused_field_by_field_is_422(api, world):
     raw = api.token("leader")
     refused = is_problem(api.post("/api/v1/items", raw, json={"titel": "x"}), 422)
     assert set(refused["errors"]) == {"title", "category_id", "titel"}
+    assert refused["errors"]["title"] == ["必填。"] and refused["errors"]["titel"] == ["未知字段。"]
+    response = api.post("/api/v1/items", raw, json={"title": "x" * 300, "category_id": "one"})
+    assert "\\u" not in response.get_data(as_text=True)  # Chinese as UTF-8, not escaped
+    refused = is_problem(response, 422)
+    assert refused["errors"]["category_id"] == ["不是整数。"]
     other_category = is_problem(
         api.post("/api/v1/items", raw, json={"title": "x", "category_id": 999999}), 422
     )
@@ -63,6 +69,8 @@ def test_a_viewer_refused_reads_in_chinese_and_english(api, world, look):
         db.session.commit()
     english = is_problem(api.post("/api/v1/items", raw, json=body), 403)
     assert english["title"] == "Access denied"
+    refused = is_problem(api.get("/api/v1/items?per_page=many", raw), 422)
+    assert refused["errors"]["per_page"] == ["Not a whole number."]
 
 
 def test_pages_link_to_each_other(api, world, look):
