@@ -89,7 +89,9 @@ def _channel_input(form: ChannelForm) -> service.ChannelInput:
 def _channel_form(channel) -> ChannelForm:
     """The channel's form, with the task forces and item events to choose from."""
     form = ChannelForm(obj=channel) if request.method == "GET" else ChannelForm()
-    form.task_force_id.choices = [("", _("— no item events —"))] + service.task_force_choices()
+    form.task_force_id.choices = choices(
+        [("", _("— no item events —")), *service.task_force_choices()]
+    )
     form.events.choices = choices(EVENT_LABELS.items())
     if request.method == "GET":
         carried = service.events_of(channel)

@@ -358,3 +358,14 @@ def test_item_events_need_a_generic_webhook_and_a_task_force(
         assert (
             db.session.scalar(select(func.count(Channel.id)).where(Channel.name == "OA系统")) == 0
         )
+
+
+def test_the_form_offers_each_task_force_by_name(client, auth, world, look):
+    from app.people.models import TaskForce
+
+    auth.login("admin")
+    page = client.get("/admin/channels/new").get_data(as_text=True)
+    assert '<option value="">— 不推送问题事件 —</option>' in page
+    with look():
+        for task_force in db.session.scalars(select(TaskForce)):
+            assert f'<option value="{task_force.id}">{task_force.name}</option>' in page
