@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from app.api import docs, spec, token_views
     from app.api import item_parts as _item_parts  # noqa: F401  (adds its blueprint)
     from app.api import items as _items  # noqa: F401  (adds its blueprint)
+    from app.api import kpis as _kpis  # noqa: F401  (adds its blueprint)
     from app.api import me as _me  # noqa: F401  (adds its blueprint)
     from app.api import meetings as _meetings  # noqa: F401  (adds its blueprint)
     from app.api import models as _models  # noqa: F401  (registers the tables)
