@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
     """The token pages, the API's blueprints and their description, how tokens' audit
     events read."""
     from app.api import categories as _categories  # noqa: F401  (adds its blueprint)
+    from app.api import decisions as _decisions  # noqa: F401  (adds its blueprint)
     from app.api import docs, spec, token_views
     from app.api import item_parts as _item_parts  # noqa: F401  (adds its blueprint)
     from app.api import items as _items  # noqa: F401  (adds its blueprint)
