@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     from app.api import me as _me  # noqa: F401  (adds its blueprint)
     from app.api import meetings as _meetings  # noqa: F401  (adds its blueprint)
     from app.api import models as _models  # noqa: F401  (registers the tables)
+    from app.api import pilots as _pilots  # noqa: F401  (adds its blueprint)
 
     app.register_blueprint(token_views.bp)
     app.register_blueprint(docs.bp)
