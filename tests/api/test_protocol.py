@@ -107,7 +107,7 @@ def test_the_rate_limit_answers_429_with_retry_after(app, api, world):
     from flask import request_finished
 
     from app import create_app
-    from app.extensions import limiter
+    from app.extensions import db, limiter
     from tests.openapi_check import check
 
     raw = api.token("member", scope="read")
@@ -128,6 +128,9 @@ def test_the_rate_limit_answers_429_with_retry_after(app, api, world):
         other = client.get("/api/v1/me", headers={"Authorization": f"Bearer {api.token('leader')}"})
     finally:
         limiter.enabled = False
+        with limited.app_context():
+            db.session.remove()
+            db.engine.dispose()
     assert codes == [200, 200, 200]
     problem = is_problem(refused, 429)
     assert int(refused.headers["Retry-After"]) > 0 and problem["detail"]
