@@ -60,7 +60,9 @@ class EscalationSchema(Schema):
         metadata={"description": "Pending past its due date, or decided after it."},
     )
     days_to_decision = fields.Float(allow_none=True, required=True, attribute="api_days")
-    decision = fields.Nested(DecisionSchema, allow_none=True, required=True)
+    decision = fields.Nested(
+        DecisionSchema, allow_none=True, required=True, attribute="api_decision"
+    )
     version = fields.Integer(required=True)
 
 

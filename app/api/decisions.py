@@ -35,7 +35,7 @@ def load_escalation(escalation_id: int) -> Escalation:
 
 
 def _detail(escalation: Escalation) -> Escalation:
-    decision = escalation.decision
+    decision = escalation.api_decision = escalation.decision
     if decision is None:
         escalation.api_overdue = escalation.overdue_on(clock.today())
         escalation.api_days = None
@@ -64,6 +64,7 @@ def _register(args: dict, status: str | None):
     )
     rows = []
     for row in found.rows:
+        row.escalation.api_decision = row.decision  # read with it: no query per row
         row.escalation.api_overdue = row.overdue
         row.escalation.api_days = row.days_to_decision
         rows.append(row.escalation)

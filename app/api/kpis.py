@@ -12,6 +12,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import UnprocessableEntity
 
@@ -215,6 +216,8 @@ def put_readings(data: dict):
                 else:
                     changed = _put_unit(current_user, kpi, row)
             except ValidationFailed as refused:
+                if isinstance(refused, IntegrityError):
+                    raise  # the database refused: the session is spent (409, all undone)
                 name = f"readings.{index}" + (f".{refused.field}" if refused.field else "")
                 errors.setdefault(name, []).append(refused.message)
             else:

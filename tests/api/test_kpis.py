@@ -158,12 +158,19 @@ def test_a_batch_with_a_bad_row_saves_nothing_and_names_each_row(api, world, loo
     assert refused["errors"].keys() == {"readings.1.period", "readings.2", "readings.3.value"}
     assert "期间之内" in refused["errors"]["readings.2"][0]  # outside the KPI's periods
     # Shapes refused by row and field before anything is looked up.
-    shapes = [{"kpi_id": "x", "period": month, "value": 1}, {"period": "2024-13-01", "value": 1}]
+    shapes = [
+        {"kpi_id": "x", "period": month, "value": 1},
+        {"period": "2024-13-01", "value": 1},
+        {"kpi_id": kpi_id, "period": month, "value": 1e15, "note": "长" * 201, "unit": 1},
+    ]
     refused = is_problem(api.post("/api/v1/kpi-readings", token, json={"readings": shapes}), 422)
     assert refused["errors"].keys() == {
         "readings.0.kpi_id",
         "readings.1.kpi_id",
         "readings.1.period",
+        "readings.2.value",
+        "readings.2.note",
+        "readings.2.unit",
     }
     is_problem(api.post("/api/v1/kpi-readings", token, json={"readings": []}), 422)
     assert _count(look, KpiReading, world.ids["kpi"]) == 1
