@@ -10,11 +10,15 @@ def init_app(app: Flask) -> None:
     """The token pages, the API's blueprints and their description, how tokens' audit
     events read."""
     from app.api import categories as _categories  # noqa: F401  (adds its blueprint)
+    from app.api import decisions as _decisions  # noqa: F401  (adds its blueprint)
     from app.api import docs, problems, spec, token_views
     from app.api import item_parts as _item_parts  # noqa: F401  (adds its blueprint)
     from app.api import items as _items  # noqa: F401  (adds its blueprint)
+    from app.api import kpis as _kpis  # noqa: F401  (adds its blueprint)
     from app.api import me as _me  # noqa: F401  (adds its blueprint)
+    from app.api import meetings as _meetings  # noqa: F401  (adds its blueprint)
     from app.api import models as _models  # noqa: F401  (registers the tables)
+    from app.api import pilots as _pilots  # noqa: F401  (adds its blueprint)
     from app.core import web
 
     app.register_blueprint(token_views.bp)
