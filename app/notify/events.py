@@ -120,21 +120,35 @@ def body_of(happened: Happened, event_id: str, task_force: TaskForce) -> dict:
     return body
 
 
+def _subscribed(task_force_id: int, kind: str) -> list[int]:
+    """The enabled generic webhooks that carry ``kind`` for the task force: asked once per
+    transaction, so an import of a thousand items asks once, not a thousand times."""
+    session = db.session()
+    transaction = session.get_transaction()
+    kept = session.info.get("gj_event_subscriptions")
+    if kept is None or kept[0] is not transaction:
+        kept = session.info["gj_event_subscriptions"] = (transaction, {})
+    answers = kept[1]
+    if (task_force_id, kind) not in answers:
+        answers[task_force_id, kind] = db.session.scalars(
+            select(EventSubscription.channel_id)
+            .join(Channel, Channel.id == EventSubscription.channel_id)
+            .where(
+                EventSubscription.task_force_id == task_force_id,
+                EventSubscription.event == kind,
+                Channel.enabled.is_(True),
+                Channel.kind == WEBHOOK,
+            )
+            .order_by(EventSubscription.channel_id)
+        ).all()
+    return answers[task_force_id, kind]
+
+
 def queue_item_event(happened: Happened, /) -> list:
     """``hooks.ITEM_EVENTS``: queue the event for each enabled generic webhook that carries
     it for the item's task force (one query when none does)."""
     issue = happened.issue
-    channel_ids = db.session.scalars(
-        select(EventSubscription.channel_id)
-        .join(Channel, Channel.id == EventSubscription.channel_id)
-        .where(
-            EventSubscription.task_force_id == issue.task_force_id,
-            EventSubscription.event == happened.kind,
-            Channel.enabled.is_(True),
-            Channel.kind == WEBHOOK,
-        )
-        .order_by(EventSubscription.channel_id)
-    ).all()
+    channel_ids = _subscribed(issue.task_force_id, happened.kind)
     if not channel_ids:
         return []
     task_force = db.session.get(TaskForce, issue.task_force_id)
