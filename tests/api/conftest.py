@@ -64,3 +64,37 @@ def is_problem(response, status: int) -> dict:
     assert body["status"] == status
     assert body["title"] and body["detail"] and body["type"]
     return body
+
+
+# Personas with no active membership of the world's task force: what is in it is not theirs.
+OFF_THE_TASK_FORCE = {"frontline", "outsider", "expired_temp"}
+
+
+def misanswered(api, world, persona: str, cases) -> list[str]:
+    """The cases — (method, path, body, who may, status when allowed), in order — that a
+    write token of ``persona`` on the world's task force gets another answer to than the
+    permission table promises: the status for those who may, 403 for the others, 404 for
+    those off the task force; every refusal a problem."""
+    token = api.token(persona)
+    here = {"X-Task-Force": str(world.task_force_id)}
+    failures = []
+    for method, path, body, who, status in cases:
+        response = api.call(method, path, token, json=body, headers=here)
+        allowed = status if persona in who else 403
+        expected = 404 if persona in OFF_THE_TASK_FORCE else allowed
+        if response.status_code != expected:
+            failures.append(f"{method} {path}: {response.status_code} not {expected}")
+        elif expected >= 400:
+            is_problem(response, expected)
+    return failures
+
+
+def assert_reads_only(api, cases) -> None:
+    """A read token of a leader reads every GET of ``cases`` and is refused every write."""
+    token = api.token("leader", scope="read")
+    for method, path, body, _who, _status in cases:
+        response = api.call(method, path, token, json=body)
+        if method == "GET":
+            assert response.status_code == 200, path
+        else:
+            assert is_problem(response, 403)["type"].endswith(":read-only-token")

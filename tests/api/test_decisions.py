@@ -11,13 +11,12 @@ from app.core import clock
 from app.core.models import AuditEvent
 from app.extensions import db
 from app.issues.models import Issue
-from tests.api.conftest import is_problem
+from tests.api.conftest import OFF_THE_TASK_FORCE, is_problem, misanswered
 from tests.factories import PERSONAS
 
 VIEWERS = {"admin", "leader", "exec_leader", "member", "temp_member", "viewer"}
 WORKERS = {"leader", "exec_leader", "member", "temp_member"}  # the world's item's people
 DECIDERS = {"leader", "exec_leader"}  # the world's escalation went to the executive leader
-OFF_THE_TASK_FORCE = {"frontline", "outsider", "expired_temp"}
 
 
 def _question(level="exec_leader", **extra) -> dict:
@@ -125,7 +124,6 @@ def test_raising_keeps_the_pages_rules(api, world):
 
 @pytest.mark.parametrize("persona", sorted(PERSONAS))
 def test_every_decision_endpoint_answers_as_the_table_says(api, world, persona):
-    token = api.token(persona)
     here = {"X-Task-Force": str(world.task_force_id)}
     escalation = f"/api/v1/escalations/{world.ids['escalation']}"
     cases = [
@@ -135,16 +133,7 @@ def test_every_decision_endpoint_answers_as_the_table_says(api, world, persona):
         ("POST", f"/api/v1/items/{world.issue_id}/escalations", _question(), WORKERS, 201),
         ("POST", f"{escalation}/decision", {"text": "同意", "version": 1}, DECIDERS, 201),
     ]
-    failures = []
-    for method, path, body, who, status in cases:
-        response = api.call(method, path, token, json=body, headers=here)
-        allowed = status if persona in who else 403
-        expected = 404 if persona in OFF_THE_TASK_FORCE else allowed
-        if response.status_code != expected:
-            failures.append(f"{method} {path}: {response.status_code} not {expected}")
-        elif expected >= 400:
-            is_problem(response, expected)
-    assert failures == []
+    assert misanswered(api, world, persona, cases) == []
     read = api.token(persona, scope="read")
     for method, path, body, _who, _status in cases:
         if method == "POST" and persona not in OFF_THE_TASK_FORCE:
