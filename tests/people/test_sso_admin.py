@@ -91,6 +91,11 @@ def test_way_in_is_set_per_account(app, client, auth, look):
     with app.app_context():
         uid = factories.make_user("wang").id
         admin_id = db.session.scalar(select(User.id).where(User.username == "admin"))
+    # From the account's page, the way in is one click away, the account chosen already.
+    account = client.get(f"/admin/users/{uid}").get_data(as_text=True)
+    assert f'href="/admin/sign-in?user_id={uid}"' in account
+    chooser = client.get(f"/admin/sign-in?user_id={uid}").get_data(as_text=True)
+    assert f'<option value="{uid}" selected>' in chooser
     assert (
         client.post("/admin/sign-in", data={"user_id": uid, "way_in": "wecom"}).status_code == 302
     )

@@ -25,6 +25,8 @@ def overview():
     """Every way in at a glance, and the form that sets an account's way in."""
     form = WayInForm()
     form.user_id.choices = choices([("", "—")] + people.user_options())
+    if request.method == "GET":  # from an account's page: that account, ready to change
+        form.user_id.data = request.args.get("user_id", type=int)
     status = 200
     if form.validate_on_submit():
         try:
