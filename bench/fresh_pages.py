@@ -194,9 +194,10 @@ def _profile(client, path: str, app) -> None:
     _get(client, path)
     event.remove(engine, "before_cursor_execute", before)
     event.remove(engine, "after_cursor_execute", after)
+    width = int(os.environ.get("BENCH_FRESH_SQL", "400"))  # how much of each statement
     print(f"{len(timings)} queries, {sum(t for t, _ in timings):.1f} ms in the database:")
     for elapsed, statement in sorted(timings, reverse=True)[:8]:
-        print(f"{elapsed:8.1f} ms  {statement[:400]}")
+        print(f"{elapsed:8.1f} ms  {statement[:width]}")
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(10):
