@@ -119,18 +119,23 @@ def _owner_loads(in_tf, rules: LightRules) -> list[OwnerLoad]:
     """Open, overdue and closed items per owner, most overdue first: one query."""
     is_open = Issue.status.in_(OPEN_STATUSES)
     count = func.count(Issue.id)
-    # Grouping by the user's primary key lets PostgreSQL return the user's columns too.
-    per_owner = db.session.execute(
+    # Counted per owner's id first, the people joined to the fifty-odd counts after:
+    # grouping the items joined to their owners' whole rows costs several times more.
+    counts = (
         select(
-            User,
-            count.filter(is_open),
-            count.filter(is_open & (Issue.deadline < rules.today)),
-            count.filter(Issue.status == CLOSED),
+            Issue.owner_id.label("owner_id"),
+            count.filter(is_open).label("open"),
+            count.filter(is_open & (Issue.deadline < rules.today)).label("overdue"),
+            count.filter(Issue.status == CLOSED).label("closed"),
         )
-        .select_from(Issue)
-        .outerjoin(User, User.id == Issue.owner_id)
         .where(in_tf, Issue.status != DROPPED)
-        .group_by(User.id)
+        .group_by(Issue.owner_id)
+        .subquery()
+    )
+    per_owner = db.session.execute(
+        select(User, counts.c.open, counts.c.overdue, counts.c.closed)
+        .select_from(counts)
+        .outerjoin(User, User.id == counts.c.owner_id)
     ).all()
     return sorted(
         (OwnerLoad(user, o, od, c) for user, o, od, c in per_owner),

@@ -1,5 +1,9 @@
 """What an item's page shows of its links (关联): the links from this item's side, the
-form that adds one and the items it may pick, by code or title."""
+form that adds one and the items it may pick, by code or title.
+
+The items to pick from (all of the task force's, thousands of them) are not part of the
+page: the picker's list is fetched once a person first focuses a field that uses it
+(``issues.item_choices``), so the page costs the same whatever the items."""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ def link_context(issue: Issue, links: list[Related], forms: dict, may_change: bo
         "links": links,
         "kept_item": kept if issue.status == DROPPED else None,
         "link_form": forms.get("link_form") or LinkForm(prefix="link"),
-        # The picker of the link form and of the status form's "duplicate of".
-        "item_choices": item_choices(issue) if may_change else [],
+        # The picker of the link form and of the status form's "duplicate of": its items
+        # come from issues.item_choices when a field that uses it is first focused.
+        "item_choices": may_change,
     }

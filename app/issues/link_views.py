@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import flash, request
+from flask import flash, render_template_string, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,6 +11,7 @@ from app.core.errors import DomainError, InvalidTransition
 from app.core.web import flash_refusal, form_error, refusal_status, requires
 from app.issues import service
 from app.issues.forms import LinkForm
+from app.issues.link_page import item_choices as choices_of
 from app.issues.service import relations
 from app.issues.views import _back_to, _detail_with_error, _refused, bp
 
@@ -47,3 +48,15 @@ def remove_link(issue_id: int):
     else:
         flash(_("Link removed."), "success")
     return _back_to(issue_id, "#links")
+
+
+@bp.get("/issues/<int:issue_id>/item-choices")
+@requires("issue.view")
+def item_choices(issue_id: int):
+    """The options of an item page's picker (its datalist): the task force's other items."""
+    issue = service.load_issue(current_user, issue_id)
+    return render_template_string(
+        '{% for code, title in choices %}<option value="{{ code }} · {{ title }}"></option>'
+        "{% endfor %}",
+        choices=choices_of(issue),
+    )

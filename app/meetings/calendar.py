@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
+from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -179,6 +180,35 @@ def by_day(events: list[hooks.CalendarEvent]) -> dict[date, list[hooks.CalendarE
     for event in events:
         found.setdefault(_day(event.start), []).append(event)
     return found
+
+
+def event_lines(
+    by_date: dict[date, list[hooks.CalendarEvent]], labels: dict[str, str], other: str
+) -> dict[date, list[tuple[hooks.CalendarEvent, Markup]]]:
+    """Each event with its line of the calendar page, made once: a busy month holds
+    thousands, and the grid and the phones' agenda both show each."""
+    lines: dict[date, list[tuple[hooks.CalendarEvent, Markup]]] = {}
+    for day, events in by_date.items():
+        made = lines[day] = []
+        for e in events:
+            cancelled = " calendar-cancelled" if e.cancelled else ""
+            clock_time = (
+                f'<span class="font-monospace">{e.start.strftime("%H:%M")}</span> '
+                if isinstance(e.start, datetime)
+                else ""
+            )
+            made.append(
+                (
+                    e,
+                    Markup(
+                        f'<div class="calendar-event calendar-{escape(e.kind)}{cancelled}">\n'
+                        f'  {clock_time}<a href="{escape(e.url or "#")}" '
+                        f'title="{escape(labels.get(e.kind, other))}">{escape(e.title)}</a>\n'
+                        "</div>"
+                    ),
+                )
+            )
+    return lines
 
 
 # --- the personal feed token ---------------------------------------------------------------

@@ -675,6 +675,7 @@ def calendar_page():
             following = (anchor + timedelta(days=32)).replace(day=1)
         events = calendar.events_between(current_user if mine else None, task_force_id, start, end)
         names = get_day_names("abbreviated", locale=current_locale())
+        labels = {k: str(v) for k, v in EVENT_LABELS.items()}
         return {
             "weekday_names": [names[d.weekday()] for d in weeks[0]],
             "agenda_days": [
@@ -683,12 +684,12 @@ def calendar_page():
             "view": view,
             "anchor": anchor,
             "weeks": weeks,
-            "events": calendar.by_day(events),
+            "events": calendar.event_lines(calendar.by_day(events), labels, _("Event")),
             "previous": previous,
             "following": following,
             "mine": mine,
             "today": today,
-            "event_labels": {k: str(v) for k, v in EVENT_LABELS.items()},
+            "event_labels": labels,
         }
 
     body = cached_body("meetings/_calendar_body.html", content, personal=mine)

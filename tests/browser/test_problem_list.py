@@ -132,3 +132,23 @@ def test_a_drag_on_the_board_changes_the_status(app, live_server, new_page, team
     card.drag_to(page.locator("[data-column=verifying] [data-cards]"))
     expect(page.locator("[data-column=new]")).to_contain_text("KH-011")
     assert issue_status(app, "KH-011") == "new"
+
+
+def test_the_link_picker_offers_the_task_forces_items_once_a_field_is_focused(
+    app, live_server, new_page, team
+):
+    with app.app_context(), unscoped():
+        category = db.session.get(factories.Category, team["category"])
+        first = factories.make_issue(category, "现金管理类产品归集", code="KH-001")
+        factories.make_issue(category, "代发工资客户转化", code="KH-002")
+        first_id = first.id
+    lead = log_in(new_page, live_server, "lina")
+    lead.goto(live_server + f"/issues/{first_id}")
+    choices = lead.locator("datalist#item-choices option")
+    expect(choices).to_have_count(0)  # not in the page: fetched when needed
+    lead.locator("input[list=item-choices]").first.focus()
+    expect(lead.locator("datalist#item-choices option[value^='KH-002']")).to_have_count(1)
+    # The page is whole: the fetch filled the picker and touched nothing else.
+    expect(lead.get_by_test_id("issue-header")).to_contain_text("KH-001")
+    lead.locator("input[list=item-choices]").first.fill("KH-002")
+    expect(lead.locator("input[list=item-choices]").first).to_have_value("KH-002")

@@ -299,3 +299,29 @@ def test_the_deciders_queue_of_someone_who_decides_nowhere_is_empty(login, two):
     html = login("liuyang", two.wealth).get("/escalations?mine=1").get_data(as_text=True)
     assert 'data-testid="mine-to-decide"' not in html
     assert "保险上架是否走绿色通道" not in section(html, "escalation-queue", "</table>")
+
+
+def test_a_long_verification_queue_shows_the_longest_waiting_and_links_to_the_rest(
+    app, world, login
+):
+    """A leader of a big task force verifies hundreds: "my items" shows the first
+    VERIFY_SHOWN, longest waiting first, and links to the list of all of them."""
+    from app.issues.models import Category
+    from app.issues.service.queries import VERIFY_SHOWN
+
+    with app.app_context(), unscoped():
+        category = db.session.get(Category, world.category_id)
+        for i in range(VERIFY_SHOWN + 3):
+            issue = factories.make_issue(category, f"待验收{i:02d}", code=f"VQ-{i:03d}")
+            issue.status = VERIFYING
+            issue.updated_at = clock.now() - timedelta(days=100 - i)
+        db.session.commit()
+
+    html = login("leader").get("/my").get_data(as_text=True)
+
+    queue = section(html, "to-verify")
+    shown = re.findall(r"\b(VQ-\d{3})\b", queue)
+    waiting_before = len(codes(queue))  # the world's own item awaiting verification, if any
+    assert shown == [f"VQ-{i:03d}" for i in range(VERIFY_SHOWN - waiting_before)]
+    assert 'data-testid="to-verify-all"' in html
+    assert "/issues?status=verifying" in html

@@ -262,7 +262,10 @@ def test_the_status_form_drops_as_duplicate_and_both_pages_show_it(app, world, l
     client = login("exec_leader")
 
     form = client.get(f"/issues/{twin_id}").get_data(as_text=True)
-    assert 'name="duplicate_of"' in form and '<datalist id="item-choices">' in form
+    assert 'name="duplicate_of"' in form and '<datalist id="item-choices"' in form
+    picker = client.get(f"/issues/{twin_id}/item-choices").get_data(as_text=True)
+    assert '<option value="KH-012 · 代发客户理财转化"></option>' in picker
+    assert "KH-020" not in picker  # not the item itself
     answer = _drop_over_http(client, world, twin_id, version, "KH-012 · 代发客户理财转化")
     assert answer.status_code == 302
 
