@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.core.files import CHUNK_BYTES, read_chunks, stored_keys
+from app.core.files import read_chunks, stored_keys
 from app.core.scope import unscoped
 from app.extensions import db
 from app.issues.models import Attachment, Category
