@@ -3,6 +3,7 @@ test of a service never depends on that same service to set itself up."""
 
 from __future__ import annotations
 
+import io
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -10,7 +11,7 @@ from datetime import date, timedelta
 from werkzeug.security import generate_password_hash
 
 from app.core import clock
-from app.core.files import attachment_dir
+from app.core.files import write_chunks
 from app.core.permissions import (
     ADMIN,
     EXEC_LEADER,
@@ -30,6 +31,12 @@ __all__ = ["Membership", "OrgUnit", "TaskForce", "User"]
 PASSWORD = "correct horse 1"
 _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
 _seq = itertools.count(1)
+
+
+def store_bytes(key: str, content: bytes) -> tuple[int, str]:
+    """Write ``content`` as the stored file ``key`` (what ``core.files.store_file`` writes
+    once it has checked an upload); its size and SHA-256."""
+    return write_chunks(key, io.BytesIO(content))
 
 
 def make_user(username: str | None = None, role: str = STAFF, **fields) -> User:
@@ -242,15 +249,15 @@ def add_problem_list(world: World) -> None:
         due_on=clock.today() + timedelta(days=20),
     )
     stored = "world-evidence.pdf"
-    (attachment_dir() / stored).write_bytes(b"%PDF-1.4 evidence")
+    size, sha256 = store_bytes(stored, b"%PDF-1.4 evidence")
     attachment = Attachment(
         task_force_id=world.task_force_id,
         issue_id=issue.id,
         filename="验收材料.pdf",
         stored_name=stored,
         content_type="application/pdf",
-        size=17,
-        sha256="0" * 64,
+        size=size,
+        sha256=sha256,
     )
     db.session.add_all([subtask, milestone, attachment])
     db.session.commit()

@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     """The shared tables and data versions, the ground floor's pages, backup and restore;
     the job queue's table and its periodic purge."""
     from app.core import cli, scheduler, views
+    from app.core import files as _files  # noqa: F401  (the stored files' chunks)
     from app.core import freshness as _freshness  # noqa: F401  (data versions)
     from app.core import jobs as _jobs  # noqa: F401  (registers the table)
     from app.core import models as _models  # noqa: F401  (registers the tables)

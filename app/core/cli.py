@@ -12,7 +12,9 @@ import click
 from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 
+from app.core import files
 from app.core.freshness import restart_versions
+from app.core.unit import committing
 from app.extensions import db
 
 
@@ -121,6 +123,8 @@ def restore_database(source: Path) -> None:
 
 
 def register(app: Flask) -> None:
+    register_files(app)
+
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
     def backup_command(path: Path) -> None:
@@ -138,3 +142,56 @@ def register(app: Flask) -> None:
         restore_database(path)
         restart_versions()
         click.echo(f"restored from {path}; restart the server and the scheduler")
+
+
+def register_files(app: Flask) -> None:
+    @app.cli.group("files")
+    def files_group() -> None:
+        """The evidence files kept in the database."""
+
+    @files_group.command("import")
+    @click.option(
+        "--from",
+        "folder",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="The folder to read (default: ATTACHMENT_DIR).",
+    )
+    def import_command(folder: Path | None) -> None:
+        """Bring into the database the files that rows name but that have no bytes there
+        yet, from the folder where they were kept on the disk (one commit per file)."""
+        folder = folder or files.attachment_dir()
+        have = files.stored_keys()
+        counts = {"imported": 0, "not found": 0, "differs": 0}
+        for named in files.named_files():
+            if named.key in have:
+                continue
+            path = folder / named.key
+            if not path.is_file():
+                counts["not found"] += 1
+                click.echo(f"not found: {path}", err=True)
+                continue
+            with committing():
+                kept = files.import_file(named, path)
+            counts["imported" if kept else "differs"] += 1
+            if not kept:
+                click.echo(f"not the file its row recorded (size or SHA-256): {path}", err=True)
+        click.echo(", ".join(f"{what}: {n}" for what, n in counts.items()))
+
+    @files_group.command("check")
+    def check_command() -> None:
+        """Read every stored file and compare its size and SHA-256 with its row's;
+        name the chunks that no row names. Fails when anything is wrong."""
+        named = files.named_files()
+        counts = {"ok": 0, "missing": 0, "damaged": 0}
+        for entry in named:
+            outcome = files.verify(entry)
+            counts[outcome] += 1
+            if outcome != "ok":
+                click.echo(f"{outcome}: {entry.key}", err=True)
+        orphans = files.stored_keys() - {entry.key for entry in named}
+        for key in sorted(orphans):
+            click.echo(f"no row names: {key}", err=True)
+        summary = ", ".join(f"{what}: {n}" for what, n in counts.items())
+        click.echo(f"{summary}, without a row: {len(orphans)}")
+        if counts["missing"] or counts["damaged"] or orphans:
+            raise click.exceptions.Exit(1)

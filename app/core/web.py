@@ -8,11 +8,12 @@ from functools import wraps
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from flask import abort, current_app, flash, g, request, send_file, url_for
+from flask import abort, current_app, flash, g, request, url_for
 from flask_login import current_user
 from werkzeug.utils import get_content_type
 
 from app.core.errors import DomainError, NotFound, StaleEdit
+from app.core.files import read_chunks
 from app.core.links import in_task_force
 from app.core.permissions import can, roles_allowed
 from app.core.unit import refuse
@@ -216,17 +217,24 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-def send_stored_file(path, content_type: str, filename: str):
-    """An uploaded evidence file: PDFs and pictures open in the browser, the rest download.
+def send_stored_file(row):
+    """An uploaded evidence file (a ``core.files.StoredFile`` row), streamed from the
+    database a chunk at a time: PDFs and pictures open in the browser, the rest download.
+    Its SHA-256 is its ETag, so a browser that has it is answered 304.
 
-    :raise 404: when the file is missing from the disk.
+    :raise 404: when the file's bytes are missing.
     """
-    if not path.is_file():
+    pieces = read_chunks(row.stored_name)
+    if pieces is None:
         abort(404)
+    filename, content_type = row.filename, row.content_type
     inline = content_type in ("application/pdf", "image/png", "image/jpeg")
-    response = send_file(
-        path, mimetype=content_type, as_attachment=not inline, download_name=filename, max_age=0
-    )
+    response = current_app.response_class(pieces, mimetype=content_type, direct_passthrough=True)
+    response.content_length = row.size
+    response.cache_control.no_cache = True
+    response.cache_control.max_age = 0
+    response.last_modified = row.created_at
+    response.set_etag(row.sha256)
     # The uploader's name as it was; the ASCII fallback keeps what it can, else says what
     # the file is ("证明.pdf" -> "evidence.pdf", not ".pdf").
     stem, dot, ext = filename.rpartition(".") if "." in filename else (filename, "", "")
@@ -235,7 +243,7 @@ def send_stored_file(path, content_type: str, filename: str):
         f'{"inline" if inline else "attachment"}; filename="{fallback}"; '
         f"filename*=UTF-8''{quote(filename, safe='')}"
     )
-    return response
+    return response.make_conditional(request)
 
 
 # --- downloads ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from app.core import audit, clock, hooks
 from app.core.errors import NotFound, PermissionDenied, ValidationFailed
-from app.core.files import SavedFile, attachment_dir, kept_only_if_saved, store_file
+from app.core.files import SavedFile, discard, kept_only_if_saved, store_file
 from app.core.outbox import tell
 from app.core.permissions import authorize, can
 from app.core.service import check_version
@@ -68,14 +68,19 @@ def get_comment(actor: User, comment_id: int) -> tuple[Comment, ThreadKind, Any]
     return comment, kind, target
 
 
-def get_file(actor: User, file_id: int) -> tuple[CommentFile, Any]:
+def get_file(actor: User, file_id: int) -> CommentFile:
+    """A comment's file, to download (``core.web.send_stored_file``); as visible as the
+    comment's object.
+
+    :raise NotFound: for no such file, or one of a deleted comment.
+    """
     row = db.session.scalar(select(CommentFile).where(CommentFile.id == file_id))
     if row is None:
         raise NotFound(_("Not found."))
     comment, _kind, _target = get_comment(actor, row.comment_id)
     if comment.deleted:
         raise NotFound(_("Not found."))
-    return row, attachment_dir() / row.stored_name
+    return row
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -145,7 +150,7 @@ def _check_rate(actor: User) -> None:
 @dataclass
 class Upload:
     filename: str
-    content: bytes
+    content: bytes | BinaryIO  # an upload's stream, read a chunk at a time
 
 
 @dataclass
@@ -335,12 +340,10 @@ def delete_comment(actor: User, comment_id: int, version: int | None = None) -> 
     comment.body = ""
     comment.deleted_at = clock.now()
     comment.mentioned = []
-    paths = [attachment_dir() / row.stored_name for row in comment.files]
     for row in list(comment.files):
+        discard(row.stored_name)
         db.session.delete(row)
     db.session.flush()
-    for path in paths:
-        path.unlink(missing_ok=True)
     return comment
 
 

@@ -160,7 +160,7 @@ def post_comment(thread_kind: str, target_id: int):
     if not form.validate_on_submit():
         return _thread_page(kind, target, 400, form=form)
     upload = form.file.data
-    files = [service.Upload(upload.filename, upload.read())] if upload and upload.filename else []
+    files = [service.Upload(upload.filename, upload.stream)] if upload and upload.filename else []
     data = service.NewComment(body=form.body.data or "", quote_id=form.quote_id.data, files=files)
     try:
         with once(kind.url(target)) as receipt:
@@ -227,12 +227,12 @@ def delete_comment(comment_id: int):
 @requires("discussion.view")
 def download_file(comment_file_id: int):
     try:
-        row, path = service.get_file(current_user, comment_file_id)
+        row = service.get_file(current_user, comment_file_id)
     except NotFound:
         abort(404)
     except PermissionDenied:
         abort(403)
-    return send_stored_file(path, row.content_type, row.filename)
+    return send_stored_file(row)
 
 
 @bp.post("/threads/<thread_kind>/<int:target_id>/follow")

@@ -625,7 +625,7 @@ def add_attachment(issue_id: int):
         upload = form.file.data
         try:
             with once(_issue_url(issue_id, "#attachments")):
-                service.add_attachment(current_user, issue, upload.filename, upload.read())
+                service.add_attachment(current_user, issue, upload.filename, upload.stream)
         except InvalidTransition as error:
             return _refused(issue_id, error, "#attachments")
         except DomainError as error:
@@ -641,8 +641,7 @@ def add_attachment(issue_id: int):
 @requires("issue.view")
 def download_attachment(attachment_id: int):
     attachment = service.get_attachment(attachment_id)
-    path = service.attachment_path(current_user, attachment)
-    return send_stored_file(path, attachment.content_type, attachment.filename)
+    return send_stored_file(service.readable_attachment(current_user, attachment))
 
 
 @bp.get("/issues/<int:issue_id>/notice")

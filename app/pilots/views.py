@@ -343,7 +343,7 @@ def add_evidence(pilot_id: int):
         upload = form.file.data
         try:
             with once(url_for("pilots.pilot_detail", pilot_id=pilot_id) + "#review"):
-                service.add_evidence(current_user, pilot, upload.filename, upload.read())
+                service.add_evidence(current_user, pilot, upload.filename, upload.stream)
         except DomainError as error:
             form_error(form, error)
             status = refusal_status(error)
@@ -357,8 +357,7 @@ def add_evidence(pilot_id: int):
 @requires("pilot.view")
 def download_evidence(evidence_id: int):
     evidence = service.get_evidence(evidence_id)
-    path = service.evidence_path(current_user, evidence)
-    return send_stored_file(path, evidence.content_type, evidence.filename)
+    return send_stored_file(service.readable_evidence(current_user, evidence))
 
 
 @bp.post("/pilots/<int:pilot_id>/decision")

@@ -287,11 +287,11 @@ def test_purge_forgets_everyones_keys_older_than_a_day(app, world):
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.upload], ids=str)
-def test_a_file_whose_save_was_refused_leaves_nothing_on_the_disk(app, world, monkeypatch, case):
-    """The file is written before its row; a save that then loses a race removes it."""
+def test_a_file_whose_save_was_refused_leaves_nothing_stored(app, world, monkeypatch, case):
+    """The file is written before its row; a save that then loses a race takes it back."""
     from app.core import audit
     from app.core.errors import StaleEdit
-    from app.core.files import attachment_dir
+    from app.core.files import stored_keys
 
     def lost_the_race(*args, **kwargs):
         raise StaleEdit("someone else saved first")
@@ -299,9 +299,9 @@ def test_a_file_whose_save_was_refused_leaves_nothing_on_the_disk(app, world, mo
     browser = _browser(app, case.persona)
     form = _open(browser, case, world)
     with app.app_context():
-        files = set(attachment_dir().iterdir())
+        files = stored_keys()
     monkeypatch.setattr(audit, "record", lost_the_race)
     response = _send(browser, case, world, form.filled(case.typed(world)))
     assert response.status_code == 409
     with app.app_context():
-        assert set(attachment_dir().iterdir()) == files
+        assert stored_keys() == files

@@ -1,4 +1,5 @@
-"""Evidence files: stored outside static/, within limits, served only to the task force."""
+"""Evidence files: stored in the database (never under static/), within limits, served only
+to the task force."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.core.files import read_chunks, stored_keys
 from app.core.scope import unscoped
 from app.extensions import db
 from app.issues.models import Attachment, Category
@@ -18,10 +20,18 @@ STATIC = Path(__file__).resolve().parents[2] / "static"
 
 
 @pytest.fixture
-def store(app, monkeypatch, tmp_path) -> Path:
+def store(app, monkeypatch, tmp_path, look):
+    """What the database holds of stored files: ``store()`` lists their keys. The folder
+    of the files of old is set to an empty one, which must stay empty."""
     folder = tmp_path / "attachments"
     monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(folder))
-    return folder
+
+    def keys() -> list[str]:
+        assert not folder.exists() or not any(folder.iterdir()), "nothing on the disk"
+        with look():
+            return sorted(key for key in stored_keys() if not key.startswith("world-"))
+
+    return keys
 
 
 def upload(client, issue_id: int, name: str, content: bytes):
@@ -32,8 +42,9 @@ def upload(client, issue_id: int, name: str, content: bytes):
     )
 
 
-def stored_files(folder: Path) -> list[Path]:
-    return sorted(folder.iterdir()) if folder.exists() else []
+def content_of(look, key: str) -> bytes:
+    with look():
+        return b"".join(read_chunks(key))
 
 
 def attachment_count(look) -> int:
@@ -45,15 +56,14 @@ def test_the_owner_uploads_a_pdf_and_a_viewer_downloads_the_same_bytes(world, st
     response = upload(login("member"), world.issue_id, "验收报告.pdf", PDF)
 
     assert response.status_code == 302
-    [path] = stored_files(store)
-    assert path.read_bytes() == PDF
-    assert not path.resolve().is_relative_to(STATIC)
+    [key] = store()
+    assert content_of(look, key) == PDF
     with look():
         attachment = db.session.scalar(
             select(Attachment).where(Attachment.filename == "验收报告.pdf")
         )
         attachment_id = attachment.id
-        assert (attachment.stored_name, attachment.size) == (path.name, len(PDF))
+        assert (attachment.stored_name, attachment.size) == (key, len(PDF))
         assert attachment.content_type == "application/pdf"
         assert attachment.uploaded_by_id == world.users["member"]
 
@@ -67,9 +77,8 @@ def test_the_owner_uploads_a_pdf_and_a_viewer_downloads_the_same_bytes(world, st
 def test_the_stored_name_does_not_come_from_the_upload(world, store, login):
     upload(login("member"), world.issue_id, "../../static/evil.pdf", PDF)
 
-    [path] = stored_files(store)
-    assert path.parent == store
-    assert "evil" not in path.name
+    [key] = store()
+    assert "evil" not in key and "/" not in key
     assert not (STATIC / "evil.pdf").exists()
 
 
@@ -103,7 +112,7 @@ def test_a_refused_file_is_not_stored(world, store, login, look, name, content):
     response = upload(login("member"), world.issue_id, name, content)
 
     assert response.status_code == 400
-    assert stored_files(store) == []
+    assert store() == []
     assert attachment_count(look) == before
 
 
@@ -114,7 +123,7 @@ def test_a_file_over_the_size_limit_is_refused(app, monkeypatch, world, store, l
     response = upload(login("member"), world.issue_id, "验收报告.pdf", PDF)
 
     assert response.status_code == 400
-    assert stored_files(store) == []
+    assert store() == []
     assert attachment_count(look) == before
 
 
@@ -122,7 +131,7 @@ def test_a_file_at_the_size_limit_is_accepted(app, monkeypatch, world, store, lo
     monkeypatch.setitem(app.config, "ATTACHMENT_MAX_BYTES", len(PDF))
 
     assert upload(login("member"), world.issue_id, "验收报告.pdf", PDF).status_code == 302
-    assert len(stored_files(store)) == 1
+    assert len(store()) == 1
 
 
 @pytest.mark.parametrize(("persona", "status"), [("viewer", 403), ("stranger", 404)])
@@ -132,7 +141,7 @@ def test_only_those_who_work_on_the_item_upload(world, store, login, look, perso
     response = upload(login(persona), world.issue_id, "验收报告.pdf", PDF)
 
     assert response.status_code == status
-    assert stored_files(store) == []
+    assert store() == []
     assert attachment_count(look) == before
 
 
@@ -144,4 +153,4 @@ def test_a_member_who_does_not_work_on_the_item_cannot_upload(app, world, store,
     response = upload(login("member"), issue_id, "验收报告.pdf", PDF)
 
     assert response.status_code == 400  # refused on the form, like any other refusal
-    assert stored_files(store) == []
+    assert store() == []

@@ -3,9 +3,9 @@ file, so every thread route has something to act on."""
 
 from __future__ import annotations
 
-from app.core.files import attachment_dir
 from app.discussion.models import Comment, CommentFile
 from app.extensions import db
+from tests.factories import store_bytes
 
 URL_VALUES: dict = {
     "thread_kind": lambda w: "issue",
@@ -26,15 +26,15 @@ def build(world) -> None:
     db.session.add(comment)
     db.session.flush()
     stored = "world-comment.pdf"
-    (attachment_dir() / stored).write_bytes(b"%PDF-1.4 comment")
+    size, sha256 = store_bytes(stored, b"%PDF-1.4 comment")
     row = CommentFile(
         task_force_id=world.task_force_id,
         comment_id=comment.id,
         filename="口径.pdf",
         stored_name=stored,
         content_type="application/pdf",
-        size=16,
-        sha256="0" * 64,
+        size=size,
+        sha256=sha256,
     )
     db.session.add(row)
     db.session.commit()

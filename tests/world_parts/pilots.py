@@ -10,7 +10,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from app.core import clock
-from app.core.files import attachment_dir
 from app.extensions import db
 from app.kpis.models import Kpi, KpiReading
 from app.people.models import OrgUnit
@@ -25,6 +24,7 @@ from app.pilots.models import (
     RolloutChange,
     RolloutTask,
 )
+from tests.factories import store_bytes
 
 URL_VALUES: dict = {
     "pilot_id": lambda w: w.ids["pilot"],
@@ -90,15 +90,15 @@ def build(world) -> None:
         done_on=today - timedelta(days=6),
     )
     stored = "world-pilot-evidence.pdf"
-    (attachment_dir() / stored).write_bytes(b"%PDF-1.4 review")
+    size, sha256 = store_bytes(stored, b"%PDF-1.4 review")
     evidence = PilotEvidence(
         task_force_id=tf,
         pilot_id=pilot.id,
         filename="复盘报告.pdf",
         stored_name=stored,
         content_type="application/pdf",
-        size=15,
-        sha256="0" * 64,
+        size=size,
+        sha256=sha256,
     )
     kpi = Kpi(
         task_force_id=tf,

@@ -24,7 +24,7 @@ from app.issues.service.categories import (
     set_category_archived,
     update_category,
 )
-from app.issues.service.files import add_attachment, attachment_path, get_attachment
+from app.issues.service.files import add_attachment, get_attachment, readable_attachment
 from app.issues.service.imports import (
     NewItem,
     close_imported,
@@ -101,12 +101,12 @@ __all__ = [
     "_order",
     "acknowledge",
     "add_attachment",
+    "readable_attachment",
     "add_milestone",
     "add_progress",
     "add_subtask",
     "allowed_transitions",
     "apply_outcome",
-    "attachment_path",
     "board",
     "category_options",
     "category_tree",

@@ -3,14 +3,10 @@ a row."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import BinaryIO
 
 from app.core import audit
-from app.core.files import (
-    attachment_dir,
-    kept_only_if_saved,
-    store_file,
-)
+from app.core.files import kept_only_if_saved, store_file
 from app.core.permissions import authorize
 from app.extensions import db
 from app.issues.models import Attachment, Issue
@@ -18,7 +14,9 @@ from app.issues.service.rules import _db_get, _require_work, require_open
 from app.people.models import User
 
 
-def add_attachment(actor: User, issue: Issue, filename: str, content: bytes) -> Attachment:
+def add_attachment(
+    actor: User, issue: Issue, filename: str, content: bytes | BinaryIO
+) -> Attachment:
     """Store an evidence file.
 
     :raise ValidationFailed: for an empty or too large file or a type not on the list.
@@ -41,14 +39,17 @@ def add_attachment(actor: User, issue: Issue, filename: str, content: bytes) -> 
             {"attachment": [None, attachment.filename]},
             summary=issue.code,
         )
-        db.session.flush()  # a row the database refuses takes its file with it
+        db.session.flush()  # a row the database refuses takes its chunks with it
     return attachment
 
 
-def attachment_path(actor: User, attachment: Attachment) -> Path:
-    """:raise PermissionDenied: unless ``actor`` may read the item."""
+def readable_attachment(actor: User, attachment: Attachment) -> Attachment:
+    """The attachment, to download (``core.web.send_stored_file``).
+
+    :raise PermissionDenied: unless ``actor`` may read the item.
+    """
     authorize(actor, "issue.view", attachment.task_force_id)
-    return attachment_dir() / attachment.stored_name
+    return attachment
 
 
 def get_attachment(attachment_id) -> Attachment:

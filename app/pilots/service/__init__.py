@@ -48,7 +48,7 @@ from app.pilots.service.queries import (
 from app.pilots.service.review import (
     add_evidence,
     add_objective,
-    evidence_path,
+    readable_evidence,
     record_result,
     record_review,
 )
@@ -75,7 +75,7 @@ __all__ = [
     "create_pilot",
     "decide",
     "evidence_of",
-    "evidence_path",
+    "readable_evidence",
     "get_evidence",
     "get_objective",
     "get_pilot",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
+from typing import BinaryIO
 
 from flask_babel import gettext as _
 
 from app.core import audit, clock
 from app.core.errors import InvalidTransition, ValidationFailed
-from app.core.files import attachment_dir, kept_only_if_saved, store_file
+from app.core.files import kept_only_if_saved, store_file
 from app.core.permissions import authorize
 from app.extensions import db
 from app.people.models import User
@@ -84,7 +84,9 @@ def record_review(
     audit.record(actor, "reviewed", pilot, changes, summary=pilot.name)
 
 
-def add_evidence(actor: User, pilot: Pilot, filename: str, content: bytes) -> PilotEvidence:
+def add_evidence(
+    actor: User, pilot: Pilot, filename: str, content: bytes | BinaryIO
+) -> PilotEvidence:
     """Store an evidence file of the review, under the issues' rules for files.
 
     :raise ValidationFailed: for an empty or too large file or a type not on the list.
@@ -105,6 +107,10 @@ def add_evidence(actor: User, pilot: Pilot, filename: str, content: bytes) -> Pi
     return evidence
 
 
-def evidence_path(actor: User, evidence: PilotEvidence) -> Path:
+def readable_evidence(actor: User, evidence: PilotEvidence) -> PilotEvidence:
+    """The evidence file, to download (``core.web.send_stored_file``).
+
+    :raise PermissionDenied: unless ``actor`` may read the pilot.
+    """
     authorize(actor, "pilot.view", evidence.task_force_id)
-    return attachment_dir() / evidence.stored_name
+    return evidence
