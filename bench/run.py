@@ -101,10 +101,14 @@ class Client:
         self.cookies: dict[str, str] = {}
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
-    def request(self, method: str, path: str, body: dict | None = None):
+    def request(self, method: str, path: str, body: dict | None = None, files: dict | None = None):
+        """``body``: form fields; ``files``: {field: (filename, bytes)}, sent with the
+        fields as multipart/form-data."""
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         data = None
-        if body is not None:
+        if files is not None:
+            data, headers["Content-Type"] = multipart(body or {}, files)
+        elif body is not None:
             data = urllib.parse.urlencode(body)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
@@ -149,6 +153,23 @@ class Client:
             REMEMBERED[username] = {"gj_device": self.cookies.get("gj_device", "")}
         if response.status != 302 or "/login" in (response.getheader("Location") or ""):
             raise SystemExit(f"bench login failed: {response.status}")
+
+
+def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
+    """A multipart/form-data body and its content type."""
+    boundary = secrets.token_hex(16)
+    parts = []
+    for name, value in fields.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        parts.append(head.encode() + str(value).encode() + b"\r\n")
+    for name, (filename, content) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        )
+        parts.append(head.encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 # The "remember this device" cookie of each account that passed a second step.
@@ -331,7 +352,7 @@ def main() -> None:
     env.update(
         GONGJIAN_ENV="production",
         GONGJIAN_INSTANCE=str(workdir),
-        SECRET_KEY=secrets.token_hex(32),
+        SECRET_KEY=secrets.token_urlsafe(48),
         COUNT_QUERIES="1",
         LOGIN_RATE_LIMIT="10000 per minute",
         PASSWORD_HASH_METHOD="pbkdf2:sha256:1",
