@@ -395,6 +395,12 @@ def main() -> None:
             results[name]["uncached_p50_ms"] = fresh["p50_ms"]
             results[name]["uncached_queries"] = fresh["queries"]
 
+    # Two hosts on one database (issue 23): PostgreSQL only, as a second host needs.
+    if env["DATABASE_URL"].startswith("postgresql"):
+        from bench.two_hosts import scenario
+
+        results["two_hosts"] = scenario(env, workdir, open_issue, "user0001", PASSWORD)
+
     from bench.demo_scale import demo_scale_figures, demo_scale_lines
 
     demo = demo_scale_figures(env, workdir, ROOT)
@@ -426,6 +432,10 @@ def main() -> None:
     ]
     lines += [f"{name}: {figure}" for name, figure in results["offline"].items()]
     lines += demo_scale_lines(demo)
+    if "two_hosts" in results:
+        from bench.two_hosts import lines as two_hosts_lines
+
+        lines += two_hosts_lines(results["two_hosts"])
     print("\n".join(lines))
     print()
     print(
