@@ -84,8 +84,11 @@ class Config:
     PROXY_HOPS = _int("PROXY_HOPS", 0)
     # Strict-Transport-Security on every response (on in production).
     HSTS = _bool("HSTS", False)
-    # A coarse per-address request limit on the login form (Flask-Limiter).
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # A coarse per-address request limit on the login form, and the REST API's per token
+    # (Flask-Limiter). The counters live in the application's database by default
+    # (``gongjian+db://``, app/core/ratelimit.py), so every host and worker shares them;
+    # ``redis://host:6379/0`` (with the ``redis`` package) or ``memory://`` (per process).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "gongjian+db://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30 per minute")
 

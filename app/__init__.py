@@ -91,7 +91,7 @@ def _user_statement(user_model, session_model):
 
 
 def register_extensions(app: Flask) -> None:
-    from app.core import database, i18n
+    from app.core import database, i18n, ratelimit
 
     db.init_app(app)
     with app.app_context():
@@ -104,7 +104,8 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     i18n.install(app)
-    limiter.init_app(app)
+    limiter.init_app(app)  # its default storage: ``core/ratelimit.py``, imported above
+    ratelimit.bind(app)
     login_manager.init_app(app)
     login_manager.login_view = "people.login"
     login_manager.login_message = None

@@ -101,10 +101,14 @@ class Client:
         self.cookies: dict[str, str] = {}
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
-    def request(self, method: str, path: str, body: dict | None = None):
+    def request(self, method: str, path: str, body: dict | None = None, files: dict | None = None):
+        """``body``: form fields; ``files``: {field: (filename, bytes)}, sent with the
+        fields as multipart/form-data."""
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         data = None
-        if body is not None:
+        if files is not None:
+            data, headers["Content-Type"] = multipart(body or {}, files)
+        elif body is not None:
             data = urllib.parse.urlencode(body)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
@@ -149,6 +153,23 @@ class Client:
             REMEMBERED[username] = {"gj_device": self.cookies.get("gj_device", "")}
         if response.status != 302 or "/login" in (response.getheader("Location") or ""):
             raise SystemExit(f"bench login failed: {response.status}")
+
+
+def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
+    """A multipart/form-data body and its content type."""
+    boundary = secrets.token_hex(16)
+    parts = []
+    for name, value in fields.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        parts.append(head.encode() + str(value).encode() + b"\r\n")
+    for name, (filename, content) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        )
+        parts.append(head.encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 # The "remember this device" cookie of each account that passed a second step.
@@ -331,7 +352,7 @@ def main() -> None:
     env.update(
         GONGJIAN_ENV="production",
         GONGJIAN_INSTANCE=str(workdir),
-        SECRET_KEY=secrets.token_hex(32),
+        SECRET_KEY=secrets.token_urlsafe(48),
         COUNT_QUERIES="1",
         LOGIN_RATE_LIMIT="10000 per minute",
         PASSWORD_HASH_METHOD="pbkdf2:sha256:1",
@@ -374,6 +395,12 @@ def main() -> None:
             results[name]["uncached_p50_ms"] = fresh["p50_ms"]
             results[name]["uncached_queries"] = fresh["queries"]
 
+    # Two hosts on one database (issue 23): PostgreSQL only, as a second host needs.
+    if env["DATABASE_URL"].startswith("postgresql"):
+        from bench.two_hosts import scenario
+
+        results["two_hosts"] = scenario(env, workdir, open_issue, "user0001", PASSWORD)
+
     from bench.demo_scale import demo_scale_figures, demo_scale_lines
 
     demo = demo_scale_figures(env, workdir, ROOT)
@@ -405,6 +432,10 @@ def main() -> None:
     ]
     lines += [f"{name}: {figure}" for name, figure in results["offline"].items()]
     lines += demo_scale_lines(demo)
+    if "two_hosts" in results:
+        from bench.two_hosts import lines as two_hosts_lines
+
+        lines += two_hosts_lines(results["two_hosts"])
     print("\n".join(lines))
     print()
     print(

@@ -7,7 +7,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """The shared tables and data versions, the ground floor's pages, backup and restore;
-    the job queue's table and its periodic purge."""
+    the job queue's table and its periodic purge; the rate limits' counters' purge."""
     from app.core import cli, scheduler, views
     from app.core import files as _files  # noqa: F401  (the stored files' chunks)
     from app.core import freshness as _freshness  # noqa: F401  (data versions)
@@ -29,6 +29,10 @@ def _history(app: Flask) -> None:
 
 
 def _periodic():
-    from app.core import jobs, scheduler
+    from app.core import jobs, ratelimit, scheduler
 
-    return [scheduler.Job("purge_jobs", jobs.purge_finished, scheduler.at("REMINDER_DAILY_AT"))]
+    daily = scheduler.at("REMINDER_DAILY_AT")
+    return [
+        scheduler.Job("purge_jobs", jobs.purge_finished, daily),
+        scheduler.Job("purge_rate_limits", ratelimit.purge_expired, daily),
+    ]
