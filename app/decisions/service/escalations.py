@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from app.core import audit, clock
+from app.core import audit, clock, hooks
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.outbox import tell
 from app.core.permissions import authorize, can, deciders_for
@@ -276,6 +276,24 @@ def escalations_of_issue(issue: Issue) -> tuple[list[Escalation], int]:
     )
     count = rows[0][1] if rows else 0
     return [e for e, _n in rows if e is not None], count or 0
+
+
+def pending_due_between(task_force_id: int, start: date, end: date, per_day: int | None):
+    """The pending escalations due between ``start`` and ``end``, as plain rows (id, the
+    item's code, question, due_on), by day then id; with ``per_day``, each day's first
+    (``hooks.first_rows_per_day``). One query."""
+    stmt = (
+        select(Escalation.id, Issue.code, Escalation.question, Escalation.due_on)
+        .join(Issue, Issue.id == Escalation.issue_id)
+        .where(
+            Escalation.task_force_id == task_force_id,
+            Escalation.status == PENDING,
+            Escalation.due_on >= start,
+            Escalation.due_on <= end,
+        )
+    )
+    stmt = hooks.first_rows_per_day(stmt, Escalation.due_on, Escalation.id, per_day)
+    return db.session.execute(stmt.order_by("due_on", "id")).all()
 
 
 def pending_for_agenda(task_force_id: int, until: date | None) -> list[Escalation]:
