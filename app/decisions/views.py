@@ -606,11 +606,15 @@ def person_record(user_id: int):
 # --- my items and the calendar -------------------------------------------------------------
 
 
+MY_ESCALATIONS_SHOWN = 20
+
+
 def _my_escalations(user, task_force_ids):
     viewable = [tf for tf in task_force_ids if can(user, "escalation.view", tf)]
     if not viewable:
         return []
-    rows = service.pending_for_person(user, viewable)
+    # The longest waiting; a decider of a big task force has hundreds (the queue: all).
+    rows, total = service.first_pending_for_person(user, viewable, MY_ESCALATIONS_SHOWN)
     if not rows:
         return []
     return [
@@ -619,7 +623,7 @@ def _my_escalations(user, task_force_ids):
             _("Escalations awaiting a decision"),
             "decisions/_my_escalations.html",
             rows,
-            len(rows),
+            total,
         )
     ]
 

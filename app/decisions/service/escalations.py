@@ -213,10 +213,18 @@ def _decides(decided: dict[int, list[str]]):
 def pending_for_person(actor: User, task_force_ids: list[int]) -> list[QueueRow]:
     """Pending escalations the actor raised or may decide, oldest first, across
     ``task_force_ids``: one query."""
+    return first_pending_for_person(actor, task_force_ids, None)[0]
+
+
+def first_pending_for_person(
+    actor: User, task_force_ids: list[int], limit: int | None
+) -> tuple[list[QueueRow], int]:
+    """The ``limit`` longest waiting of ``pending_for_person`` (every one: None) and how
+    many there are in all, counted in the same query."""
     decided = _levels_decided(actor, task_force_ids)
     with unscoped():  # across task forces: the query names them
-        rows = db.session.scalars(
-            select(Escalation)
+        rows = db.session.execute(
+            select(Escalation, func.count().over())
             .where(
                 Escalation.task_force_id.in_(list(task_force_ids)),
                 Escalation.status == PENDING,
@@ -224,11 +232,14 @@ def pending_for_person(actor: User, task_force_ids: list[int]) -> list[QueueRow]
             )
             .options(joinedload(Escalation.issue))
             .order_by(Escalation.raised_at, Escalation.id)
+            .limit(limit)
         ).all()
     today = clock.today()
-    return [
-        QueueRow(e, e.overdue_on(today), e.level in decided.get(e.task_force_id, ())) for e in rows
+    queue = [
+        QueueRow(e, e.overdue_on(today), e.level in decided.get(e.task_force_id, ()))
+        for e, _total in rows
     ]
+    return queue, rows[0][1] if rows else 0
 
 
 def to_decide(actor: User, task_force_ids: list[int]) -> list[QueueRow]:
