@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from app.core.permissions import authorize, can
 from app.core.quarters import Quarter
+from app.core.scope import current_scope
 from app.extensions import db
 from app.issues.asof import AsOf, QuarterFigures, quarter_counts
 from app.issues.lights import LightRules, light_clause
@@ -160,7 +161,7 @@ _TOTALS = (
 )
 
 
-def _headline_select(in_tf, is_open, rules: LightRules, as_of: AsOf):
+def _headline_select(task_force_id: int, rules: LightRules, as_of: AsOf):
     """The quarter's figures and the totals in one statement of three single-row parts.
 
     Each figure keeps its one definition (``quarter_counts``, ``headline_counts``, the
@@ -172,6 +173,12 @@ def _headline_select(in_tf, is_open, rules: LightRules, as_of: AsOf):
     one, so an item's status and closing are its own columns, as the narrowing reads.)
     """
     assert as_of.live
+    in_tf = Issue.task_force_id == task_force_id
+    is_open = Issue.status.in_(OPEN_STATUSES)
+    # In a page the scope adds the same task force to every query; SQLite's planner,
+    # given that test twice and no statistics, reads the task force's index alone (every
+    # row) rather than the one of (task force, status) that finds the narrowed rows.
+    same = [] if current_scope() == task_force_id else [in_tf]
     count = func.count(Issue.id)
     quarter = quarter_counts(as_of)
     headline = headline_counts(rules)
@@ -199,11 +206,11 @@ def _headline_select(in_tf, is_open, rules: LightRules, as_of: AsOf):
     }
     closed_this_quarter = (Issue.status == CLOSED) & (Issue.closed_at >= as_of.start)
     parts = [
-        select(*(c.label(n) for n, c in columns.items())).where(in_tf, *narrowing).subquery()
+        select(*(c.label(n) for n, c in columns.items())).where(*narrowing).subquery()
         for columns, narrowing in (
-            (among_open, [is_open]),
-            (among_closed, [closed_this_quarter]),
-            (among_all, []),
+            (among_open, [*same, is_open]),
+            (among_closed, [*same, closed_this_quarter]),
+            (among_all, [in_tf]),
         )
     ]
     return select(*parts).select_from(parts[0].join(parts[1], true()).join(parts[2], true()))
@@ -217,7 +224,7 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
     # The quarter's figures by the one definition the review pack and the quarterly
     # meeting use, in the same query.
     as_of = AsOf.for_quarter(Quarter.of(rules.today), rules.today)
-    row = db.session.execute(_headline_select(in_tf, is_open, rules, as_of)).one()._mapping
+    row = db.session.execute(_headline_select(task_force_id, rules, as_of)).one()._mapping
     quarter = QuarterFigures(as_of.quarter, *(row[name] for name in _QUARTER_FIGURES))
     totals = Totals(*(row[name] for name in _TOTALS))
 
