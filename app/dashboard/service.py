@@ -96,9 +96,10 @@ class BattleMap:
 def _light_lists(in_tf, rules: LightRules, limit: int) -> dict[str, list[Issue]]:
     """The first ``limit`` red and yellow items by deadline, both lists in one query."""
     order = (Issue.deadline.is_(None), Issue.deadline, Issue.id)
+    # Red and yellow are open items' lights: read among them, by the status index.
     parts = [
         select(Issue.id.label("id"), literal(light).label("light"))
-        .where(in_tf, light_clause(rules, light))
+        .where(in_tf, Issue.status.in_(OPEN_STATUSES), light_clause(rules, light))
         .order_by(*order)
         .limit(limit)
         .subquery()
