@@ -25,6 +25,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import Date, DateTime
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 _DEFAULT_ZONE = "Asia/Shanghai"
@@ -145,7 +146,14 @@ class local_day(FunctionElement):
     """
 
     type = Date()
-    inherit_cache = False
+    inherit_cache = True
+    # The zone and its offset are part of the SQL text, so of the statement's cache key:
+    # a statement with this column is compiled once per zone, not on every execution.
+    _traverse_internals = [
+        *FunctionElement._traverse_internals,
+        ("zone_name", InternalTraversal.dp_string),
+        ("offset_minutes", InternalTraversal.dp_plain_obj),
+    ]
 
     def __init__(self, instant):
         super().__init__(instant)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, Protocol, TypeVar, cast
 
+from sqlalchemy import Select, func, select
+
 from app.core.quarters import Month, Quarter
 
 Provider = TypeVar("Provider", bound=Callable[..., list])
@@ -130,13 +132,71 @@ class AgendaProvider(Protocol):
     ) -> list[AgendaProposal]: ...
 
 
+@dataclass(frozen=True)
+class CalendarMore:
+    """The events of one day a provider left out of a page that shows ``per_day`` a day."""
+
+    day: date
+    count: int
+
+
 class CalendarProvider(Protocol):
     """The calendar page and the personal iCalendar feed; ``user`` None means the whole
-    task force."""
+    task force. With ``per_day`` (the month grid), a provider gives at most that many
+    events of each day — its first, capped in SQL where a day can hold many — and a
+    ``CalendarMore`` for each day it left events out of; without it, every event."""
 
     def __call__(
-        self, user: Reader | None, task_force_id: int, start: date, end: date, /
-    ) -> list[CalendarEvent]: ...
+        self,
+        user: Reader | None,
+        task_force_id: int,
+        start: date,
+        end: date,
+        /,
+        per_day: int | None = None,
+    ) -> list[CalendarEvent | CalendarMore]: ...
+
+
+def first_rows_per_day(stmt: Select, day, order, per_day: int | None) -> Select:
+    """``stmt``'s rows, at most ``per_day`` of each ``day`` (by ``order``), each with its
+    place in the day (``rank``) and how many rows its day has (``on_day``): a window per
+    day, in SQL, for providers whose days can hold many events. ``per_day`` None: all."""
+    if per_day is None:
+        return stmt
+    ranked = stmt.add_columns(
+        func.row_number().over(partition_by=day, order_by=order).label("rank"),
+        func.count().over(partition_by=day).label("on_day"),
+    ).subquery()
+    return select(ranked).where(ranked.c.rank <= per_day)
+
+
+def rows_left_out(rows, day: str, per_day: int | None) -> list[CalendarMore]:
+    """How many rows of each day ``first_rows_per_day`` left out (``day``: the column)."""
+    if per_day is None:
+        return []
+    return [
+        CalendarMore(getattr(row, day), row.on_day - per_day)
+        for row in rows
+        if row.rank == 1 and row.on_day > per_day
+    ]
+
+
+def first_per_day(
+    events: list[CalendarEvent], per_day: int | None
+) -> list[CalendarEvent | CalendarMore]:
+    """The first ``per_day`` of each day's events (in the given order), and how many of
+    each day were left out: for providers whose events are few (a month's meetings)."""
+    if per_day is None:
+        return list(events)
+    kept: list[CalendarEvent | CalendarMore] = []
+    shown: dict[date, int] = {}
+    for event in events:
+        day = event.start.date() if isinstance(event.start, datetime) else event.start
+        shown[day] = shown.get(day, 0) + 1
+        if shown[day] <= per_day:
+            kept.append(event)
+    kept += [CalendarMore(day, n - per_day) for day, n in shown.items() if n > per_day]
+    return kept
 
 
 MY_ITEMS: Hook[MyItemsProvider] = Hook("my_items")

@@ -99,7 +99,16 @@ def format_day(value: date | datetime | None, format: str = "medium") -> str:
         return ""
     if isinstance(value, datetime):
         value = clock.local_date(value)
-    return format_date(value, format)
+    if not g:
+        return format_date(value, format)
+    # Kept for the request: a board or a list writes the same few days hundreds of
+    # times, and Babel's formatting is the costliest part of its cell.
+    made = g.setdefault("_day_texts", {})
+    key = (value, format, current_locale())
+    text = made.get(key)
+    if text is None:
+        text = made[key] = format_date(value, format)
+    return text
 
 
 def format_clock(value: datetime | None) -> str:

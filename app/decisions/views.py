@@ -606,11 +606,15 @@ def person_record(user_id: int):
 # --- my items and the calendar -------------------------------------------------------------
 
 
+MY_ESCALATIONS_SHOWN = 20
+
+
 def _my_escalations(user, task_force_ids):
     viewable = [tf for tf in task_force_ids if can(user, "escalation.view", tf)]
     if not viewable:
         return []
-    rows = service.pending_for_person(user, viewable)
+    # The longest waiting; a decider of a big task force has hundreds (the queue: all).
+    rows, total = service.first_pending_for_person(user, viewable, MY_ESCALATIONS_SHOWN)
     if not rows:
         return []
     return [
@@ -619,29 +623,36 @@ def _my_escalations(user, task_force_ids):
             _("Escalations awaiting a decision"),
             "decisions/_my_escalations.html",
             rows,
-            len(rows),
+            total,
         )
     ]
 
 
-def _escalation_due_dates(user, task_force_id, start, end):
-    """The due dates of pending escalations: all of them for the task force's calendar,
-    those one raised or decides for a personal feed."""
+def _escalation_due_dates(user, task_force_id, start, end, per_day=None):
+    """The due dates of pending escalations: all of them for the task force's calendar
+    (each day's first ``per_day``, read in SQL), those one raised or decides for a
+    personal feed."""
     if user is None:
-        rows = service.pending_for_agenda(task_force_id, None)
+        rows = service.pending_due_between(task_force_id, start, end, per_day)
+        more = hooks.rows_left_out(rows, "due_on", per_day)
     else:
-        rows = [r.escalation for r in service.pending_for_person(user, [task_force_id])]
-    return [
+        rows = [
+            (e.id, e.issue.code, e.question, e.due_on)
+            for e in (r.escalation for r in service.pending_for_person(user, [task_force_id]))
+            if start <= e.due_on <= end
+        ]
+        more = []
+    events = [
         hooks.CalendarEvent(
-            uid=f"escalation-{e.id}@gongjian",
+            uid=f"escalation-{row[0]}@gongjian",
             kind="escalation",
-            title=_("Decision due: %(code)s %(question)s", code=e.issue.code, question=e.question),
-            start=e.due_on,
-            url=f"/escalations/{e.id}",  # a path: the feed adds the site's address
+            title=_("Decision due: %(code)s %(question)s", code=row[1], question=row[2]),
+            start=row[3],
+            url=f"/escalations/{row[0]}",  # a path: the feed adds the site's address
         )
-        for e in rows
-        if start <= e.due_on <= end
+        for row in rows
     ]
+    return hooks.first_per_day(events, per_day) + more
 
 
 # --- the meeting agenda ----------------------------------------------------------------------

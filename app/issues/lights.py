@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, or_
+from sqlalchemy import and_, case, exists, func, or_, select
 
 from app.core import clock
 from app.issues.models import (
@@ -58,15 +58,22 @@ class LightRules:
         return self.now - timedelta(days=self.stale_days)
 
 
-def milestone_overdue_clause(rules: LightRules):
-    return exists().where(
-        Milestone.issue_id == Issue.id,
-        Milestone.done_on.is_(None),
-        Milestone.due_on < rules.today,
-    )
+def milestone_overdue_clause(rules: LightRules, per_item: bool = False):
+    """SQL: one of the item's milestones is overdue.
+
+    Two equal forms: as membership of the items with an overdue milestone, a list the
+    database makes once per statement (for counting and filtering thousands of items),
+    or, ``per_item``, as a search of the item's own milestones (for a page of rows,
+    where making the whole list costs more). (``issue_id`` is never NULL, so either is
+    true or false, never NULL, and can be negated.)
+    """
+    overdue = (Milestone.done_on.is_(None), Milestone.due_on < rules.today)
+    if per_item:
+        return exists().where(Milestone.issue_id == Issue.id, *overdue)
+    return Issue.id.in_(select(Milestone.issue_id).where(*overdue))
 
 
-def _conditions(rules: LightRules):
+def _conditions(rules: LightRules, per_item: bool = False):
     """The rule once, as (finished, a red reason, a yellow reason).
 
     Deadlines are tested null-safely (an item may have none), so each condition is
@@ -77,20 +84,22 @@ def _conditions(rules: LightRules):
     red = or_(Issue.status == BLOCKED, and_(has_deadline, Issue.deadline < rules.today))
     yellow = or_(
         and_(has_deadline, Issue.deadline <= rules.due_soon_until),
-        milestone_overdue_clause(rules),
+        milestone_overdue_clause(rules, per_item),
         func.coalesce(Issue.last_progress_at, Issue.created_at) < rules.stale_before,
     )
     return finished, red, yellow
 
 
 def light_expression(rules: LightRules):
-    """A SQL expression giving each issue's light."""
-    finished, red, yellow = _conditions(rules)
+    """A SQL expression giving each issue's light (each row's milestones searched: lists
+    show a page of rows)."""
+    finished, red, yellow = _conditions(rules, per_item=True)
     return case((finished, GREY), (red, RED), (yellow, YELLOW), else_=GREEN)
 
 
 def light_clause(rules: LightRules, light: str):
-    """A WHERE clause selecting the issues of one light (cheaper than comparing the CASE)."""
+    """A WHERE clause selecting the issues of one light (cheaper than comparing the CASE;
+    the items with an overdue milestone listed once: it filters and counts many rows)."""
     finished, red, yellow = _conditions(rules)
     if light == GREY:
         return finished

@@ -43,7 +43,7 @@ _MEETING_DETAILS = (selectinload(Meeting.counterpart_user), selectinload(Meeting
 # --- providers -----------------------------------------------------------------------------
 
 
-def meeting_events(user, task_force_id: int, start: date, end: date) -> list[hooks.CalendarEvent]:
+def meeting_events(user, task_force_id: int, start: date, end: date, per_day: int | None = None):
     """Meetings between ``start`` and ``end`` (inclusive); for a user, those they attend."""
     stmt = (
         select(Meeting)
@@ -57,7 +57,8 @@ def meeting_events(user, task_force_id: int, start: date, end: date) -> list[hoo
     if user is not None:
         invited = select(Attendance.meeting_id).where(Attendance.user_id == user.id)
         stmt = stmt.where(or_(Meeting.chair_id == user.id, Meeting.id.in_(invited)))
-    return [meeting_event(m) for m in db.session.scalars(stmt.options(*_MEETING_DETAILS))]
+    meetings = db.session.scalars(stmt.options(*_MEETING_DETAILS))
+    return hooks.first_per_day([meeting_event(m) for m in meetings], per_day)
 
 
 def meeting_location(meeting: Meeting) -> str:
@@ -88,8 +89,9 @@ def meeting_event(meeting: Meeting) -> hooks.CalendarEvent:
     )
 
 
-def issue_events(user, task_force_id: int, start: date, end: date) -> list[hooks.CalendarEvent]:
-    """Deadlines and milestones of open items; for a user, of items they own or work on."""
+def issue_events(user, task_force_id: int, start: date, end: date, per_day: int | None = None):
+    """Deadlines and milestones of open items; for a user, of items they own or work on.
+    A busy month holds thousands: with ``per_day``, each day's first are read in SQL."""
     mine = None
     if user is not None:
         mine = or_(
@@ -118,7 +120,13 @@ def issue_events(user, task_force_id: int, start: date, end: date) -> list[hooks
     if mine is not None:
         deadlines = deadlines.where(mine)
         milestones = milestones.where(mine)
-    events = [
+    deadline_rows = db.session.execute(
+        hooks.first_rows_per_day(deadlines, Issue.deadline, Issue.id, per_day)
+    ).all()
+    milestone_rows = db.session.execute(
+        hooks.first_rows_per_day(milestones, Milestone.due_on, Milestone.id, per_day)
+    ).all()
+    events: list = [
         hooks.CalendarEvent(
             uid=f"deadline-{row.id}@gongjian",
             kind="deadline",
@@ -127,7 +135,7 @@ def issue_events(user, task_force_id: int, start: date, end: date) -> list[hooks
             url=f"/issues/{row.id}",
             sequence=max(row.version - 1, 0),  # every saved edit may move the deadline
         )
-        for row in db.session.execute(deadlines)
+        for row in deadline_rows
     ]
     events += [
         hooks.CalendarEvent(
@@ -137,16 +145,45 @@ def issue_events(user, task_force_id: int, start: date, end: date) -> list[hooks
             start=row.due_on,
             url=f"/issues/{row.issue_id}#milestones",
         )
-        for row in db.session.execute(milestones)
+        for row in milestone_rows
     ]
-    return events
+    return (
+        events
+        + hooks.rows_left_out(deadline_rows, "deadline", per_day)
+        + hooks.rows_left_out(milestone_rows, "due_on", per_day)
+    )
+
+
+def _in_day_order(events) -> list[hooks.CalendarEvent]:
+    return sorted(
+        events,
+        key=lambda e: (_day(e.start), not isinstance(e.start, datetime), _sort_time(e.start)),
+    )
 
 
 def events_between(user, task_force_id: int, start: date, end: date) -> list[hooks.CalendarEvent]:
-    return sorted(
-        hooks.CALENDAR.collect(user, task_force_id, start, end),
-        key=lambda e: (_day(e.start), not isinstance(e.start, datetime), _sort_time(e.start)),
-    )
+    return _in_day_order(hooks.CALENDAR.collect(user, task_force_id, start, end))
+
+
+def first_events_between(
+    user, task_force_id: int, start: date, end: date, per_day: int
+) -> tuple[dict[date, list[hooks.CalendarEvent]], dict[date, int]]:
+    """The first ``per_day`` events of each day (in the calendar's order: timed ones
+    first) and, for each day that has more, how many more: what the month grid shows.
+    The providers cap each day in SQL, so this reads a bounded number of rows."""
+    found = hooks.CALENDAR.collect(user, task_force_id, start, end, per_day=per_day)
+    more: dict[date, int] = {}
+    for extra in found:
+        if isinstance(extra, hooks.CalendarMore):
+            more[extra.day] = more.get(extra.day, 0) + extra.count
+    shown: dict[date, list[hooks.CalendarEvent]] = {}
+    for event in _in_day_order(e for e in found if isinstance(e, hooks.CalendarEvent)):
+        day = shown.setdefault(_day(event.start), [])
+        if len(day) < per_day:
+            day.append(event)
+        else:
+            more[_day(event.start)] = more.get(_day(event.start), 0) + 1
+    return shown, more
 
 
 def _day(value) -> date:

@@ -649,6 +649,11 @@ def minutes_pdf(meeting_id: int):
 # --- the calendar --------------------------------------------------------------------------
 
 
+# The month grid shows at most this many events a day, then "+N 项", a link to the day's
+# week (which shows them all): a busy month holds thousands of deadlines and milestones.
+CALENDAR_PER_DAY = 4
+
+
 @bp.get("/calendar")
 @requires("calendar.view")
 def calendar_page():
@@ -673,7 +678,14 @@ def calendar_page():
             start, end, weeks = calendar.month_grid(anchor.year, anchor.month)
             previous = (anchor - timedelta(days=1)).replace(day=1)
             following = (anchor + timedelta(days=32)).replace(day=1)
-        events = calendar.events_between(current_user if mine else None, task_force_id, start, end)
+        reader = current_user if mine else None
+        if view == "month":  # a day's first few, and a link to its week for the rest
+            shown, more = calendar.first_events_between(
+                reader, task_force_id, start, end, CALENDAR_PER_DAY
+            )
+        else:
+            shown = calendar.by_day(calendar.events_between(reader, task_force_id, start, end))
+            more = {}
         names = get_day_names("abbreviated", locale=current_locale())
         labels = {k: str(v) for k, v in EVENT_LABELS.items()}
         return {
@@ -684,7 +696,8 @@ def calendar_page():
             "view": view,
             "anchor": anchor,
             "weeks": weeks,
-            "events": calendar.event_lines(calendar.by_day(events), labels, _("Event")),
+            "events": calendar.event_lines(shown, labels, _("Event")),
+            "more": more,
             "previous": previous,
             "following": following,
             "mine": mine,

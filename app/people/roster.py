@@ -3,6 +3,7 @@ its work can be assigned."""
 
 from __future__ import annotations
 
+from flask import g, has_request_context
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -51,5 +52,20 @@ def person_label(user: User) -> str:
 
 def assignee_options(task_force_id: int) -> list[tuple[int, str]]:
     """(id, "name · org unit") of the people items can be assigned to, for selects, in
-    pinyin order."""
+    pinyin order.
+
+    Made once per request and task force: one page's pickers ask for it several times
+    (the problem list's filter and its bulk edit, three selects), and a big task force
+    has hundreds of people. (No request changes the roster and then shows a picker: a
+    change redirects.) Outside a request (jobs, commands), read afresh each time."""
+    if not has_request_context():
+        return _assignee_options(task_force_id)
+    made = g.setdefault("assignee_options", {})
+    key = (task_force_id, clock.today())
+    if key not in made:
+        made[key] = _assignee_options(task_force_id)
+    return list(made[key])
+
+
+def _assignee_options(task_force_id: int) -> list[tuple[int, str]]:
     return [(u.id, person_label(u)) for u in assignable_users(task_force_id)]

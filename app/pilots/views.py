@@ -480,19 +480,18 @@ def _pilots_under_review(task_force_id, kind, since, until):
     ]
 
 
-def _rollout_dates(user, task_force_id, start, end):
+def _rollout_dates(user, task_force_id, start, end, per_day=None):
+    rows = service.rollout_dates(
+        user.id if user is not None else None, task_force_id, start, end, per_day
+    )
     return [
         hooks.CalendarEvent(
-            uid=f"rollout-{task.id}@gongjian",
+            uid=f"rollout-{row.id}@gongjian",
             kind="rollout",
-            title=_(
-                "Rollout: %(pilot)s · %(unit)s", pilot=task.pilot.name, unit=task.org_unit.name
-            ),
-            start=task.planned_on,
-            url=f"/pilots/{task.pilot_id}#rollout",
-            cancelled=task.status == "not_applicable",
+            title=_("Rollout: %(pilot)s · %(unit)s", pilot=row.pilot, unit=row.unit),
+            start=row.planned_on,
+            url=f"/pilots/{row.pilot_id}#rollout",
+            cancelled=row.status == "not_applicable",
         )
-        for task in service.rollout_dates(
-            user.id if user is not None else None, task_force_id, start, end
-        )
-    ]
+        for row in rows
+    ] + hooks.rows_left_out(rows, "planned_on", per_day)

@@ -85,3 +85,16 @@ def test_local_day_in_sql_is_the_zones_day(ctx):
             day = date.fromisoformat(day)
         assert day == wanted
     db.session.rollback()
+
+
+def test_local_day_is_compiled_once_per_zone(ctx, monkeypatch):
+    # The zone is written into the SQL, so it is part of the cache key: a statement is
+    # compiled once (not on every execution), and a change of zone compiles anew.
+    def key():
+        return select(clock.local_day(AuditEvent.at))._generate_cache_key()
+
+    assert key() is not None
+    assert key() == key()
+    shanghai = key()
+    monkeypatch.setitem(ctx.config, "TIMEZONE", "UTC")
+    assert key() != shanghai

@@ -123,6 +123,26 @@ def test_the_totals_match_the_hand_count(app, world, counted):
     assert sorted(i.code for i in data.yellow) == ["BM-U1", "BM-Y"]
 
 
+def test_counting_among_fewer_rows_changes_no_figure(app, world, counted):
+    # The headline figures are counted among the open items, the quarter's closings or
+    # all items (dashboard._headline_select): each equals its count over every row.
+    from app.core.quarters import Quarter
+    from app.issues.asof import AsOf
+    from app.issues.lights import LightRules
+
+    with app.app_context(), task_force_scope(world.task_force_id):
+        rules = LightRules.current()
+        as_of = AsOf.for_quarter(Quarter.of(rules.today), rules.today)
+        in_tf = Issue.task_force_id == world.task_force_id
+        statement = dashboard._headline_select(world.task_force_id, rules, as_of)
+        narrowed = db.session.execute(statement).one()._mapping
+        assert len(narrowed) == 16
+        for column in statement.selected_columns:
+            counted_as = column.table.element.selected_columns[column.name].element
+            over_all = select(counted_as).where(in_tf)
+            assert db.session.scalar(over_all) == narrowed[column.name], column.name
+
+
 def test_the_dimensions_count_their_subtrees(app, world, counted):
     with app.app_context(), task_force_scope(world.task_force_id):
         leader = db.session.get(User, world.users["leader"])

@@ -12,7 +12,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core import clock
 from app.core.permissions import EXEC_LEADER, LEADER, MEMBER
@@ -325,3 +325,42 @@ def test_a_long_verification_queue_shows_the_longest_waiting_and_links_to_the_re
     assert shown == [f"VQ-{i:03d}" for i in range(VERIFY_SHOWN - waiting_before)]
     assert 'data-testid="to-verify-all"' in html
     assert "/issues?status=verifying" in html
+
+
+def test_a_long_escalation_queue_shows_the_longest_waiting_and_links_to_the_rest(app, world, login):
+    """A decider of a big task force has hundreds pending: "my items" shows the first
+    MY_ESCALATIONS_SHOWN, longest waiting first, counts them all and links to the queue."""
+    from datetime import UTC, date, datetime
+
+    from app.decisions.views import MY_ESCALATIONS_SHOWN
+
+    extra = MY_ESCALATIONS_SHOWN + 3
+    with app.app_context(), unscoped():
+        for i in range(extra):
+            db.session.add(
+                Escalation(
+                    task_force_id=world.task_force_id,
+                    issue_id=world.issue_id,
+                    kind="decision",
+                    level="leader",
+                    question=f"久候{i:02d}号",
+                    options=["甲", "乙"],
+                    due_on=date(2024, 7, 1),
+                    raised_by_id=world.users["member"],
+                    raised_at=datetime(2020, 1, 1, tzinfo=UTC) + timedelta(hours=i),
+                    status="pending",
+                )
+            )
+        db.session.commit()
+        pending = db.session.scalar(
+            select(func.count(Escalation.id)).where(Escalation.status == "pending")
+        )
+
+    html = login("leader").get("/my").get_data(as_text=True)
+
+    waiting = section(html, "my-escalations")
+    shown = re.findall(r"久候(\d\d)号", waiting)
+    assert shown == [f"{i:02d}" for i in range(MY_ESCALATIONS_SHOWN)]
+    header = section(html, "my-section-escalations", "</h2>")
+    assert f'text-bg-light">{pending}<' in header
+    assert '<a class="small" href="/escalations" data-testid="my-escalations-all">' in html

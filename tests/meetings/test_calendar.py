@@ -142,10 +142,36 @@ def test_the_calendar_page_shows_meetings_deadlines_and_milestones(login, world,
     assert "现金管理类产品归集与支付" in later
 
 
+def test_a_busy_day_shows_its_first_four_and_links_its_week(app, login, world):
+    from app.issues.models import Category
+    from tests.factories import make_issue
+
+    busy = days(5)
+    with app.app_context(), unscoped():
+        category = db.session.get(Category, world.category_id)
+        codes = [f"BUSY-{n}" for n in range(7)]
+        for code in codes:
+            make_issue(category, f"忙碌的一天 {code}", code=code, deadline=busy)
+    leader = login("leader")
+    month = leader.get(f"/calendar?day={TODAY.isoformat()}").get_data(as_text=True)
+    grid, agenda = month.split('data-testid="calendar-agenda"')
+    week_of_busy = f"/calendar?view=week&amp;day={busy.isoformat()}"
+    for part in (grid, agenda):  # the laptop's grid and the phone's agenda alike
+        assert sum(code in part for code in codes) == 4
+        assert part.count('data-testid="calendar-more"') == 1
+        more = re.search(r'data-testid="calendar-more" href="([^"]+)">([^<]+)<', part)
+        assert more.group(1) == week_of_busy
+        assert more.group(2) == "+3 项"
+    # The day's week shows every one of them.
+    week = leader.get(week_of_busy.replace("&amp;", "&")).get_data(as_text=True)
+    assert all(code in week for code in codes)
+    assert 'data-testid="calendar-more"' not in week
+
+
 def test_other_features_appear_through_the_hook(login, world):
     from app.core import hooks
 
-    def provider(user, task_force_id, start, end):
+    def provider(user, task_force_id, start, end, per_day=None):
         return [
             hooks.CalendarEvent(
                 uid="rollout-1@gongjian", kind="rollout", title="复制推广：吉林分行", start=days(1)

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from app.core import audit, clock
+from app.core import audit, clock, hooks
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.outbox import tell
 from app.core.permissions import authorize, can, deciders_for
@@ -213,10 +213,18 @@ def _decides(decided: dict[int, list[str]]):
 def pending_for_person(actor: User, task_force_ids: list[int]) -> list[QueueRow]:
     """Pending escalations the actor raised or may decide, oldest first, across
     ``task_force_ids``: one query."""
+    return first_pending_for_person(actor, task_force_ids, None)[0]
+
+
+def first_pending_for_person(
+    actor: User, task_force_ids: list[int], limit: int | None
+) -> tuple[list[QueueRow], int]:
+    """The ``limit`` longest waiting of ``pending_for_person`` (every one: None) and how
+    many there are in all, counted in the same query."""
     decided = _levels_decided(actor, task_force_ids)
     with unscoped():  # across task forces: the query names them
-        rows = db.session.scalars(
-            select(Escalation)
+        rows = db.session.execute(
+            select(Escalation, func.count().over())
             .where(
                 Escalation.task_force_id.in_(list(task_force_ids)),
                 Escalation.status == PENDING,
@@ -224,11 +232,14 @@ def pending_for_person(actor: User, task_force_ids: list[int]) -> list[QueueRow]
             )
             .options(joinedload(Escalation.issue))
             .order_by(Escalation.raised_at, Escalation.id)
+            .limit(limit)
         ).all()
     today = clock.today()
-    return [
-        QueueRow(e, e.overdue_on(today), e.level in decided.get(e.task_force_id, ())) for e in rows
+    queue = [
+        QueueRow(e, e.overdue_on(today), e.level in decided.get(e.task_force_id, ()))
+        for e, _total in rows
     ]
+    return queue, rows[0][1] if rows else 0
 
 
 def to_decide(actor: User, task_force_ids: list[int]) -> list[QueueRow]:
@@ -276,6 +287,24 @@ def escalations_of_issue(issue: Issue) -> tuple[list[Escalation], int]:
     )
     count = rows[0][1] if rows else 0
     return [e for e, _n in rows if e is not None], count or 0
+
+
+def pending_due_between(task_force_id: int, start: date, end: date, per_day: int | None):
+    """The pending escalations due between ``start`` and ``end``, as plain rows (id, the
+    item's code, question, due_on), by day then id; with ``per_day``, each day's first
+    (``hooks.first_rows_per_day``). One query."""
+    stmt = (
+        select(Escalation.id, Issue.code, Escalation.question, Escalation.due_on)
+        .join(Issue, Issue.id == Escalation.issue_id)
+        .where(
+            Escalation.task_force_id == task_force_id,
+            Escalation.status == PENDING,
+            Escalation.due_on >= start,
+            Escalation.due_on <= end,
+        )
+    )
+    stmt = hooks.first_rows_per_day(stmt, Escalation.due_on, Escalation.id, per_day)
+    return db.session.execute(stmt.order_by("due_on", "id")).all()
 
 
 def pending_for_agenda(task_force_id: int, until: date | None) -> list[Escalation]:

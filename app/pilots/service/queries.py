@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.core import clock
+from app.core import clock, hooks
 from app.core.errors import NotFound
 from app.core.permissions import authorize
 from app.core.scope import get_in_scope, unscoped
@@ -213,11 +213,22 @@ def pilots_under_review(task_force_id: int) -> list[Pilot]:
 
 
 def rollout_dates(
-    user_id: int | None, task_force_id: int, start: date, end: date
-) -> list[RolloutTask]:
+    user_id: int | None, task_force_id: int, start: date, end: date, per_day: int | None = None
+):
+    """Planned rollouts between ``start`` and ``end`` of decided pilots, as plain rows (id,
+    pilot_id, pilot, unit, planned_on, status) by day; with ``per_day``, each day's first
+    (``hooks.first_rows_per_day``). One query."""
     stmt = (
-        select(RolloutTask)
+        select(
+            RolloutTask.id,
+            RolloutTask.pilot_id,
+            Pilot.name.label("pilot"),
+            OrgUnit.name.label("unit"),
+            RolloutTask.planned_on,
+            RolloutTask.status,
+        )
         .join(Pilot, Pilot.id == RolloutTask.pilot_id)
+        .join(OrgUnit, OrgUnit.id == RolloutTask.org_unit_id)
         .where(
             RolloutTask.task_force_id == task_force_id,
             RolloutTask.planned_on.is_not(None),
@@ -225,9 +236,8 @@ def rollout_dates(
             RolloutTask.planned_on <= end,
             Pilot.status.in_((DECIDED, ROLLING_OUT, COMPLETED)),
         )
-        .options(joinedload(RolloutTask.pilot), joinedload(RolloutTask.org_unit))
-        .order_by(RolloutTask.planned_on, RolloutTask.id)
     )
     if user_id is not None:
         stmt = stmt.where(RolloutTask.owner_id == user_id)
-    return list(db.session.scalars(stmt))
+    stmt = hooks.first_rows_per_day(stmt, RolloutTask.planned_on, RolloutTask.id, per_day)
+    return db.session.execute(stmt.order_by("planned_on", "id")).all()
