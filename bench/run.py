@@ -329,27 +329,34 @@ def serving(env: dict):
 
 def _first_open_issue(env: dict) -> int:
     """The id of an open item with milestones, read from the bench database."""
+    return open_issues(env, 1)[0]
+
+
+def open_issues(env: dict, count: int) -> list[int]:
+    """The ids of the first ``count`` items in progress (of the first task force, whose
+    items come first), read from the bench database."""
     code = (
         "from app import create_app; from app.core.scope import unscoped; "
         "from app.extensions import db; from app.issues.models import Issue; "
         "from sqlalchemy import select\n"
         "app = create_app()\n"
         "with app.app_context(), unscoped():\n"
-        "    print(db.session.scalar(select(Issue.id).where(Issue.status == 'in_progress')"
-        ".order_by(Issue.id).limit(1)))"
+        "    print(*db.session.scalars(select(Issue.id).where(Issue.status == 'in_progress')"
+        f".order_by(Issue.id).limit({int(count)})))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     )
-    return int(out.stdout.strip().splitlines()[-1])
+    return [int(n) for n in out.stdout.strip().splitlines()[-1].split()]
 
 
-def main() -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
-    atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # figures are in bench/results
-    env = dict(os.environ)
-    env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite'}")
-    env.update(
+def production_env(database_url: str, workdir: Path) -> dict:
+    """The environment of a bench server: the production configuration on
+    ``database_url``, with the query count header, a cheap password hash (the dataset's)
+    and a login limit no bench reaches."""
+    return dict(
+        os.environ,
+        DATABASE_URL=database_url,
         GONGJIAN_ENV="production",
         GONGJIAN_INSTANCE=str(workdir),
         SECRET_KEY=secrets.token_urlsafe(48),
@@ -358,6 +365,13 @@ def main() -> None:
         PASSWORD_HASH_METHOD="pbkdf2:sha256:1",
         FLASK_APP="wsgi",
     )
+
+
+def main() -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # figures are in bench/results
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite'}"
+    env = production_env(url, workdir)
     python = sys.executable
     print(f"database: {env['DATABASE_URL'].split('@')[-1]}")
     subprocess.run([python, "-m", "bench.setup_db"], cwd=ROOT, env=env, check=True)
@@ -401,6 +415,12 @@ def main() -> None:
 
         results["two_hosts"] = scenario(env, workdir, open_issue, "user0001", PASSWORD)
 
+    # The mixed load (issue 23): wrk's readers while a writer posts once a second, on
+    # this database (its items now take the writes) and on the other engine's.
+    from bench import mixed_load
+
+    results["mixed"] = mixed_load.both(env, workdir, PASSWORD)
+
     from bench.demo_scale import demo_scale_figures, demo_scale_lines
 
     demo = demo_scale_figures(env, workdir, ROOT)
@@ -436,6 +456,7 @@ def main() -> None:
         from bench.two_hosts import lines as two_hosts_lines
 
         lines += two_hosts_lines(results["two_hosts"])
+    lines += mixed_load.lines(results["mixed"])
     print("\n".join(lines))
     print()
     print(
