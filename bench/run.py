@@ -368,6 +368,7 @@ def production_env(database_url: str, workdir: Path) -> dict:
 
 
 def main() -> None:
+    started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # figures are in bench/results
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite'}"
@@ -420,6 +421,10 @@ def main() -> None:
     from bench import mixed_load
 
     results["mixed"] = mixed_load.both(env, workdir, PASSWORD)
+    # Scale in task forces: one task force's pages with 1 and with 50 task forces.
+    from bench import scale
+
+    results["scale"] = scale.both(workdir, PASSWORD)
 
     from bench.demo_scale import demo_scale_figures, demo_scale_lines
 
@@ -457,6 +462,7 @@ def main() -> None:
 
         lines += two_hosts_lines(results["two_hosts"])
     lines += mixed_load.lines(results["mixed"])
+    lines += scale.lines(results["scale"])
     print("\n".join(lines))
     print()
     print(
@@ -477,9 +483,12 @@ def main() -> None:
     print("(fresh: computed afresh, as on the first view after a change; queries: the most")
     print(" any measured request made)")
     print()
+    print("\n".join(scale.table(results["scale"])))
     print(f"{'pdf / docx':<22}{'seconds':>9}{'peak MB':>9}")
     for name, r in results["pdf"].items():
         print(f"{name:<22}{r.get('seconds', 0):>9.2f}{r.get('peak_total_mb', 0):>9.0f}")
+    results["bench_seconds"] = time.monotonic() - started
+    print(f"\nbench.seconds: {results['bench_seconds']:.0f} s")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
 
