@@ -39,10 +39,18 @@ ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def build(
-    users: int = 300, org_units: int = 50, issues: int = 10_000, year: bool = True
+    users: int = 300,
+    org_units: int = 50,
+    issues: int = 10_000,
+    year: bool = True,
+    task_forces: int = 1,
 ) -> dict[str, int]:
     """Write the dataset; returns the counts written. ``year=False`` writes the items and
-    their milestones only (for the reminder pass over 100,000 items)."""
+    their milestones only (for the reminder pass over 100,000 items). ``task_forces``
+    > 1 writes that many task forces of ``issues`` items each, with their year (the scale
+    scenario, bench/scale.py): the first is written exactly as with one task force (same
+    ids, same rows), its 49 members alone; each other has 49 members of its own drawn in
+    turn from the people past the first 50, so people sit on several task forces."""
     today = clock.today()
     password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
     with unscoped():
@@ -98,21 +106,62 @@ def build(
                 db.session.flush()
         db.session.commit()
         members = [p.id for p in people[1 : len(roles) + 1]]
+        units = [b.id for b in branches]
         categories = _category_tree(task_force.id)
-        _issues(task_force.id, categories, members, [b.id for b in branches], issues, year)
-        written = (
-            dataset_year.build(task_force.id, members, [b.id for b in branches]) if year else {}
-        )
+        _issues(task_force.id, categories, members, units, issues, year)
+        written = dataset_year.build(task_force.id, members, units) if year else {}
+        for number in range(1, task_forces):
+            others = _other_members(people, number, len(roles))
+            _other_task_force(number, others, roles, units, issues, year)
     return {
-        **written,
+        **{name: count * task_forces for name, count in written.items()},
+        "task_forces": task_forces,
         "users": users,
         "org_units": org_units,
-        "memberships": len(roles),
-        "categories": len(categories),
-        "issues": issues,
-        "subtasks": issues * 2 if year else 0,
-        "progress_updates": issues * 3 if year else 0,
+        "memberships": len(roles) * task_forces,
+        "categories": len(categories) * task_forces,
+        "issues": issues * task_forces,
+        "subtasks": issues * 2 * task_forces if year else 0,
+        "progress_updates": issues * 3 * task_forces if year else 0,
     }
+
+
+def _other_members(people: list[User], number: int, size: int) -> list[int]:
+    """The ``number``-th other task force's members: ``size`` people in turn from those
+    past the first task force's (wrapping round), never the administrator."""
+    pool = people[size + 1 :]
+    if len(pool) < size:
+        raise ValueError(f"{size} members need at least {2 * size + 1} users")
+    start = (number - 1) * size
+    return [pool[(start + k) % len(pool)].id for k in range(size)]
+
+
+def _other_task_force(number, members, roles, units, issues: int, year: bool) -> None:
+    """One more task force of ``issues`` items (and its year), in bulk."""
+    today = clock.today()
+    task_force = TaskForce(
+        name=f"攻坚小组{number:02d}",
+        goal=f"第{number}项攻坚目标",
+        starts_on=today - timedelta(days=300),
+    )
+    db.session.add(task_force)
+    db.session.flush()
+    rows = [
+        {
+            "task_force_id": task_force.id,
+            "user_id": user_id,
+            "role": role,
+            "joined_on": today - timedelta(days=300),
+            "ends_on": today + timedelta(days=60) if role == TEMP_MEMBER else None,
+        }
+        for user_id, role in zip(members, roles, strict=True)
+    ]
+    db.session.execute(insert(Membership), rows)
+    db.session.commit()
+    categories = _category_tree(task_force.id)
+    _issues(task_force.id, categories, members, units, issues, year)
+    if year:
+        dataset_year.build(task_force.id, members, units)
 
 
 def _category_tree(task_force_id: int) -> list[Category]:

@@ -329,27 +329,34 @@ def serving(env: dict):
 
 def _first_open_issue(env: dict) -> int:
     """The id of an open item with milestones, read from the bench database."""
+    return open_issues(env, 1)[0]
+
+
+def open_issues(env: dict, count: int) -> list[int]:
+    """The ids of the first ``count`` items in progress (of the first task force, whose
+    items come first), read from the bench database."""
     code = (
         "from app import create_app; from app.core.scope import unscoped; "
         "from app.extensions import db; from app.issues.models import Issue; "
         "from sqlalchemy import select\n"
         "app = create_app()\n"
         "with app.app_context(), unscoped():\n"
-        "    print(db.session.scalar(select(Issue.id).where(Issue.status == 'in_progress')"
-        ".order_by(Issue.id).limit(1)))"
+        "    print(*db.session.scalars(select(Issue.id).where(Issue.status == 'in_progress')"
+        f".order_by(Issue.id).limit({int(count)})))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     )
-    return int(out.stdout.strip().splitlines()[-1])
+    return [int(n) for n in out.stdout.strip().splitlines()[-1].split()]
 
 
-def main() -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
-    atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # figures are in bench/results
-    env = dict(os.environ)
-    env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite'}")
-    env.update(
+def production_env(database_url: str, workdir: Path) -> dict:
+    """The environment of a bench server: the production configuration on
+    ``database_url``, with the query count header, a cheap password hash (the dataset's)
+    and a login limit no bench reaches."""
+    return dict(
+        os.environ,
+        DATABASE_URL=database_url,
         GONGJIAN_ENV="production",
         GONGJIAN_INSTANCE=str(workdir),
         SECRET_KEY=secrets.token_urlsafe(48),
@@ -358,6 +365,14 @@ def main() -> None:
         PASSWORD_HASH_METHOD="pbkdf2:sha256:1",
         FLASK_APP="wsgi",
     )
+
+
+def main() -> None:
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # figures are in bench/results
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite'}"
+    env = production_env(url, workdir)
     python = sys.executable
     print(f"database: {env['DATABASE_URL'].split('@')[-1]}")
     subprocess.run([python, "-m", "bench.setup_db"], cwd=ROOT, env=env, check=True)
@@ -401,6 +416,16 @@ def main() -> None:
 
         results["two_hosts"] = scenario(env, workdir, open_issue, "user0001", PASSWORD)
 
+    # The mixed load (issue 23): wrk's readers while a writer posts once a second, on
+    # this database (its items now take the writes) and on the other engine's.
+    from bench import mixed_load
+
+    results["mixed"] = mixed_load.both(env, workdir, PASSWORD)
+    # Scale in task forces: one task force's pages with 1 and with 50 task forces.
+    from bench import scale
+
+    results["scale"] = scale.both(workdir, PASSWORD)
+
     from bench.demo_scale import demo_scale_figures, demo_scale_lines
 
     demo = demo_scale_figures(env, workdir, ROOT)
@@ -436,6 +461,8 @@ def main() -> None:
         from bench.two_hosts import lines as two_hosts_lines
 
         lines += two_hosts_lines(results["two_hosts"])
+    lines += mixed_load.lines(results["mixed"])
+    lines += scale.lines(results["scale"])
     print("\n".join(lines))
     print()
     print(
@@ -456,9 +483,12 @@ def main() -> None:
     print("(fresh: computed afresh, as on the first view after a change; queries: the most")
     print(" any measured request made)")
     print()
+    print("\n".join(scale.table(results["scale"])))
     print(f"{'pdf / docx':<22}{'seconds':>9}{'peak MB':>9}")
     for name, r in results["pdf"].items():
         print(f"{name:<22}{r.get('seconds', 0):>9.2f}{r.get('peak_total_mb', 0):>9.0f}")
+    results["bench_seconds"] = time.monotonic() - started
+    print(f"\nbench.seconds: {results['bench_seconds']:.0f} s")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
 

@@ -1,4 +1,11 @@
-"""Creates the benchmark database: migrations, then the dataset (run by bench.run)."""
+"""Creates the benchmark database: migrations, then the dataset (run by bench.run).
+
+python -m bench.setup_db                                  # 10,000 items, one task force
+python -m bench.setup_db --task-forces 50 --items 2000    # 50 task forces of 2,000 items
+"""
+
+import argparse
+import time
 
 from flask_migrate import upgrade
 from sqlalchemy import text
@@ -29,10 +36,16 @@ def build(**options) -> dict:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task-forces", type=int, default=1, help="how many task forces")
+    parser.add_argument("--items", type=int, default=10_000, help="items of each task force")
+    options = parser.parse_args()
+    started = time.perf_counter()
     app = create_app()
     with app.app_context():
-        counts = build()
-    print("dataset: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+        counts = build(task_forces=options.task_forces, issues=options.items)
+    seconds = time.perf_counter() - started
+    print("dataset: " + ", ".join(f"{k}={v}" for k, v in counts.items()) + f" ({seconds:.1f} s)")
 
 
 if __name__ == "__main__":

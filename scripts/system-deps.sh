@@ -12,6 +12,7 @@
 #                    (headless) as a second reader, the way WPS and Word users will
 #   slapd, ldap-utils  the directory sign-in tests start a real OpenLDAP server (slapd,
 #                    its modules in /usr/lib/ldap) and load it with slapadd
+#   wrk              the bench's mixed load; a test runs its Lua script for a second
 # Installing needs root and apt-get; without them it says what to install and stops.
 set -euo pipefail
 
@@ -30,6 +31,7 @@ grep -q 'libcairo.so.2' <<<"$libraries" || missing+=(libcairo2)
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
 [ -x /usr/sbin/slapd ] || command -v slapd >/dev/null 2>&1 || missing+=(slapd)
 command -v ldapsearch >/dev/null 2>&1 || missing+=(ldap-utils)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
