@@ -54,7 +54,7 @@ format: $(VENV)/.dev ## Format the code
 	$(BIN)/ruff format .
 
 bench: $(VENV)/.dev translations ## Measure speed against a real server (figures in bench/results/)
-	@scripts/bench-deps.sh || echo "(the mixed-load scenario will be skipped: no wrk)"
+	@scripts/system-deps.sh || echo "(some system packages are missing: the scenarios that need them are skipped)"
 	$(BIN)/python -m bench.run
 
 clean: ## Remove the virtual environment and caches (keeps instance/ data)

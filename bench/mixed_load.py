@@ -15,7 +15,7 @@ socket errors and timeouts, any write not answered by its redirect) and the writ
 ``make bench`` (``bench.run``) runs ``figures`` on its own database, then on the other
 engine's (PostgreSQL: a database ``bench_mixed`` on 127.0.0.1:5432, made and dropped; the
 server started as ``.ci/run`` starts it when it is down). wrk is installed by
-``scripts/bench-deps.sh`` where missing; without it the scenario is skipped, saying why.
+``scripts/system-deps.sh`` where missing; without it the scenario is skipped, saying why.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ WRITE_ITEMS = 20
 
 
 def wrk_missing() -> str | None:
-    """None when wrk is there (installed by scripts/bench-deps.sh if need be), else why not."""
+    """None when wrk is there (installed by scripts/system-deps.sh if need be), else why not."""
     if shutil.which("wrk"):
         return None
     result = subprocess.run(

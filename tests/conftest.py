@@ -138,6 +138,20 @@ def auth(client):
 
 
 @pytest.fixture
+def login(app):
+    """A new test client logged in as a persona (or any username): one per person, for
+    tests where several people act in turn."""
+
+    def login_as(username: str):
+        client = app.test_client()
+        response = client.post("/login", data={"login": username, "password": PASSWORD})
+        assert response.status_code == 302, f"login of {username} failed"
+        return client
+
+    return login_as
+
+
+@pytest.fixture
 def world(app):
     """Two task forces with one person in every role on the first; see factories.build_world."""
     with app.app_context(), unscoped():

@@ -32,7 +32,7 @@ def port(app):
 
 @pytest.fixture(scope="module")
 def wrk():
-    missing = wrk_missing()  # installs it with scripts/bench-deps.sh where it can
+    missing = wrk_missing()  # installs it with scripts/system-deps.sh where it can
     if missing:
         pytest.skip(f"wrk is missing after the install attempt: {missing}")
 

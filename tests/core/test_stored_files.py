@@ -28,21 +28,9 @@ from app.core.files import (
 from app.discussion.models import Comment, CommentFile
 from app.extensions import db
 from app.issues.models import Attachment
-from tests.factories import PASSWORD
 
 # A PDF of two and a half chunks: its header, then bytes that do not compress.
 BIG_PDF = b"%PDF-1.7\n" + os.urandom(CHUNK_BYTES * 5 // 2)
-
-
-@pytest.fixture
-def login(app):
-    def login_as(username: str):
-        client = app.test_client()
-        response = client.post("/login", data={"login": username, "password": PASSWORD})
-        assert response.status_code == 302, f"login of {username} failed"
-        return client
-
-    return login_as
 
 
 class Trickle:

@@ -14,7 +14,6 @@ from app.discussion.kinds import kind_named
 from app.extensions import db
 from app.issues.models import Issue
 from app.people.models import User
-from tests.factories import PASSWORD
 from tests.notify.conftest import receiver  # noqa: F401  (the robots' local receiver)
 
 TODAY = date(2024, 6, 3)
@@ -64,17 +63,6 @@ def person(world):
 def item(scoped, world):
     """The world's item, owned by "member" (刘洋), "temp_member" (周婷) collaborating."""
     return kind_named("issue"), db.session.get(Issue, world.issue_id)
-
-
-@pytest.fixture
-def login(app):
-    def login_as(username: str):
-        client = app.test_client()
-        response = client.post("/login", data={"login": username, "password": PASSWORD})
-        assert response.status_code == 302, f"login of {username} failed"
-        return client
-
-    return login_as
 
 
 def messages(**where) -> list[Notification]:

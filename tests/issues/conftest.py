@@ -10,7 +10,6 @@ from app.core import clock
 from app.core.scope import task_force_scope
 from app.extensions import db
 from app.people.models import User
-from tests.factories import PASSWORD
 
 # A Monday. The clock is frozen here before any data is built, so deadlines, lights and
 # timestamps are the same on every run.
@@ -38,16 +37,3 @@ def scoped(ctx, world):
 def person(world):
     """The world's persona as a loaded user: ``person("member")``."""
     return lambda persona: db.session.get(User, world.users[persona])
-
-
-@pytest.fixture
-def login(app):
-    """A new test client logged in as a persona (or any username)."""
-
-    def login_as(username: str):
-        client = app.test_client()
-        response = client.post("/login", data={"login": username, "password": PASSWORD})
-        assert response.status_code == 302, f"login of {username} failed"
-        return client
-
-    return login_as

@@ -11,7 +11,6 @@ from app.core import clock
 from app.core.scope import task_force_scope
 from app.extensions import db
 from app.people.models import User
-from tests.factories import PASSWORD
 
 TODAY = date(2024, 6, 3)
 SAMPLES = Path(__file__).parent / "samples"
@@ -36,14 +35,3 @@ def scoped(ctx, world):
 @pytest.fixture
 def person(world):
     return lambda persona: db.session.get(User, world.users[persona])
-
-
-@pytest.fixture
-def login(app):
-    def login_as(username: str):
-        client = app.test_client()
-        response = client.post("/login", data={"login": username, "password": PASSWORD})
-        assert response.status_code == 302, f"login of {username} failed"
-        return client
-
-    return login_as

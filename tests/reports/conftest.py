@@ -28,7 +28,6 @@ from app.extensions import db
 from app.issues.models import CLOSED, Category, Issue, Milestone
 from app.people.models import User
 from tests.factories import (
-    PASSWORD,
     TaskForce,
     make_category,
     make_issue,
@@ -65,19 +64,6 @@ def move(actor: User, issue: Issue, target: str, day: date) -> None:
 def raise_issue(category, code: str, title: str, day: date, **fields) -> Issue:
     with clock.frozen_at(_at(day)):
         return make_issue(category, title, code=code, **fields)
-
-
-@pytest.fixture
-def login(app):
-    """A new test client logged in as a persona."""
-
-    def login_as(username: str):
-        client = app.test_client()
-        response = client.post("/login", data={"login": username, "password": PASSWORD})
-        assert response.status_code == 302, f"login of {username} failed"
-        return client
-
-    return login_as
 
 
 @pytest.fixture
