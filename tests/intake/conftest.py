@@ -5,7 +5,6 @@ from tests.issues.conftest import (  # noqa: F401  (fixtures)
     TODAY,
     _on_a_fixed_day,
     days,
-    login,
     person,
     scoped,
 )

@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.kpis.models import Kpi, KpiReading
-from tests.issues.conftest import TODAY, _on_a_fixed_day, days, login, person, scoped  # noqa: F401
+from tests.issues.conftest import TODAY, _on_a_fixed_day, days, person, scoped  # noqa: F401
 
 
 @pytest.fixture

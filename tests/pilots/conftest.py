@@ -10,7 +10,7 @@ from app.core import clock
 from app.extensions import db
 from app.people.models import OrgUnit
 from app.pilots.models import Pilot, RolloutChange, RolloutTask
-from tests.issues.conftest import TODAY, _on_a_fixed_day, days, login, person, scoped  # noqa: F401
+from tests.issues.conftest import TODAY, _on_a_fixed_day, days, person, scoped  # noqa: F401
 
 
 @pytest.fixture
