@@ -327,6 +327,28 @@ def test_a_long_verification_queue_shows_the_longest_waiting_and_links_to_the_re
     assert "/issues?status=verifying" in html
 
 
+def test_a_long_verification_queue_over_two_task_forces_links_to_each_ones_list(app, two, login):
+    """张慧 verifies in both task forces: the rest is reached through each task force's own
+    list, each link naming its task force, never one list standing for both."""
+    from app.issues.models import Category
+    from app.issues.service.queries import VERIFY_SHOWN
+
+    with app.app_context(), unscoped():
+        kh = db.session.scalar(select(Category).where(Category.code_prefix == "KH"))
+        for i in range(VERIFY_SHOWN + 3):
+            issue = factories.make_issue(kh, f"待验收{i:02d}", code=f"VQ-{i:03d}")
+            issue.status = VERIFYING
+        db.session.commit()
+
+    html = login("zhanghui").get("/my").get_data(as_text=True)
+
+    links = section(html, "to-verify-all")
+    assert f"/issues?status=verifying&amp;tf={two.wealth}" in links
+    assert f"/issues?status=verifying&amp;tf={two.deposits}" in links
+    assert "全部 24 项待验收" in links and "全部 1 项待验收" in links  # KH-002 too; KT-002
+    assert WEALTH in links and DEPOSITS in links
+
+
 def test_a_long_escalation_queue_shows_the_longest_waiting_and_links_to_the_rest(app, world, login):
     """A decider of a big task force has hundreds pending: "my items" shows the first
     MY_ESCALATIONS_SHOWN, longest waiting first, counts them all and links to the queue."""

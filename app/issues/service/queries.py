@@ -335,9 +335,13 @@ class MyItems:
     to_verify: list[Issue]
     unacknowledged_by_others: list[Issue]
     subtasks: list[Subtask]
-    # How many await the reader's verification in all; ``to_verify`` holds the first
-    # VERIFY_SHOWN of them (the longest waiting), the list page the rest.
-    to_verify_total: int = 0
+    # How many await the reader's verification, per task force; ``to_verify`` holds the
+    # first VERIFY_SHOWN of them all (the longest waiting), each task force's list the rest.
+    to_verify_counts: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def to_verify_total(self) -> int:
+        return sum(self.to_verify_counts.values())
 
 
 # A leader of a big task force verifies hundreds: the page shows the longest waiting.
@@ -431,17 +435,25 @@ def my_items(actor: User, task_force_ids: list[int]) -> MyItems:
         ).all()
         to_acknowledge = [issue for issue, _light in owned if issue.acknowledged_at is None]
         to_verify: list[Issue] = []
-        to_verify_total = 0
+        to_verify_counts: dict[int, int] = {}
         if managed:
-            waiting = db.session.execute(
-                select(Issue, func.count().over())
-                .where(Issue.task_force_id.in_(managed), Issue.status == VERIFYING)
-                .options(joinedload(Issue.owner))
-                .order_by(Issue.updated_at, Issue.id)
-                .limit(VERIFY_SHOWN)
-            ).all()
-            to_verify = [issue for issue, _total in waiting]
-            to_verify_total = waiting[0][1] if waiting else 0
+            awaiting = (Issue.task_force_id.in_(managed), Issue.status == VERIFYING)
+            to_verify = list(
+                db.session.scalars(
+                    select(Issue)
+                    .where(*awaiting)
+                    .options(joinedload(Issue.owner))
+                    .order_by(Issue.updated_at, Issue.id)
+                    .limit(VERIFY_SHOWN)
+                )
+            )
+            to_verify_counts = dict(
+                db.session.execute(
+                    select(Issue.task_force_id, func.count())
+                    .where(*awaiting)
+                    .group_by(Issue.task_force_id)
+                ).all()
+            )
         unacknowledged_by_others, subtasks = _waiting_on_others_and_my_subtasks(actor, ids)
 
     return MyItems(
@@ -451,7 +463,7 @@ def my_items(actor: User, task_force_ids: list[int]) -> MyItems:
         to_verify=to_verify,
         unacknowledged_by_others=unacknowledged_by_others,
         subtasks=subtasks,
-        to_verify_total=to_verify_total,
+        to_verify_counts=to_verify_counts,
     )
 
 
