@@ -57,7 +57,9 @@ def test_secret_is_sealed_in_the_database_and_masked_on_the_pages(app, client, a
         row = db.session.scalar(select(SignInProvider))
         assert unseal(row.client_secret) == SECRET and row.client_id == "gongjian-2"
         events = list(
-            db.session.scalars(select(AuditEvent).where(AuditEvent.action == "configured"))
+            db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "configured").order_by(AuditEvent.id)
+            )
         )
         assert len(events) == 2
         assert all(SECRET not in str(e.changes) for e in events)
