@@ -108,6 +108,10 @@ class Config:
     # version (app/core/freshness.py); 0 turns the cache off.
     FRAGMENT_CACHE_SIZE = _int("FRAGMENT_CACHE_SIZE", 256)
     NAVBAR_CACHE_SIZE = _int("NAVBAR_CACHE_SIZE", 512)
+    # The same fragments kept as files every worker of the host reads, so that a page is
+    # computed once per host after a change, not once per worker; "" keeps them per worker.
+    FRAGMENT_CACHE_DIR = os.environ.get("FRAGMENT_CACHE_DIR", str(INSTANCE_DIR / "fragments"))
+    FRAGMENT_CACHE_FILES = _int("FRAGMENT_CACHE_FILES", 5000)
     # Traffic lights: yellow when due within N days or without an update for M days.
     LIGHT_DUE_SOON_DAYS = _int("LIGHT_DUE_SOON_DAYS", 7)
     LIGHT_STALE_DAYS = _int("LIGHT_STALE_DAYS", 14)
@@ -226,6 +230,9 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     RATELIMIT_ENABLED = False
+    # Each test's database starts its versions again: fragments are kept per app only
+    # (tests/core/test_freshness.py turns the shared folder on where it is the subject).
+    FRAGMENT_CACHE_DIR = ""
     TWO_FACTOR_REQUIRED_FOR_ADMINS = False
     COUNT_QUERIES = True
     # The tests' robot and webhook receivers listen on loopback: allowed, as an admin

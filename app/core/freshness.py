@@ -11,17 +11,28 @@ return what was true before a change, so nothing needs to be invalidated by hand
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import logging
+import os
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
+from contextlib import contextmanager, suppress
 from itertools import chain
+from pathlib import Path
 from threading import Lock
 from typing import Any
 
 from flask import current_app
+from markupsafe import Markup
 from sqlalchemy import column, event, inspect, table, update
 from sqlalchemy.orm import Session
 
 from app.core.scope import TaskForceScoped
+
+logger = logging.getLogger(__name__)
 
 _task_force = table("task_force", column("id"), column("data_version"))
 _PENDING = "gongjian.changed_task_forces"
@@ -108,21 +119,25 @@ def restart_versions() -> None:
 
 
 class FragmentCache:
-    """A small per-process LRU of rendered fragments and computed figures."""
+    """A small per-process LRU of rendered fragments and computed figures, in front of an
+    optional folder the host's workers share (``SharedFragments``)."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, shared: SharedFragments | None = None):
         self.size = size
+        self.shared = shared if size > 0 else None
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = Lock()
 
-    def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
+    def get_or_build(self, key: Hashable, build: Callable[[], Any], text: bool = False) -> Any:
+        """The value kept under ``key``, or ``build()``'s, kept. A ``text`` value (a
+        rendered fragment) is also kept for the host's other workers, built by one."""
         if self.size <= 0:
             return build()
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        value = build()
+        value = self.shared.get_or_build(key, build) if text and self.shared else build()
         with self._lock:
             self._items[key] = value
             while len(self._items) > self.size:
@@ -132,6 +147,114 @@ class FragmentCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+        if self.shared is not None:
+            self.shared.clear()
+
+
+class SharedFragments:
+    """Rendered fragments kept in a folder that every worker of this host reads, so that
+    after a change each page is computed once per host, not once per worker.
+
+    A file is named by the hash of its key, which holds the data version like every key
+    here: a file can never answer for data that has since changed. Its builder holds a
+    lock on the key (``flock``) while it builds, so a second worker asking meanwhile
+    waits for the file instead of computing the same page; after ``LOCK_WAIT`` seconds
+    it builds its own (a build that hangs blocks nobody for long). Files are written
+    whole and renamed into place, so a reader never sees half of one. When the folder
+    holds more than ``limit`` files, the oldest go (checked at most once a minute per
+    worker); a fragment read after that is simply computed again.
+    """
+
+    LOCK_WAIT = 5.0
+    PRUNE_EVERY = 60.0
+
+    def __init__(self, folder: Path, limit: int):
+        self.folder = folder
+        self.limit = limit
+        self._pruned_at = 0.0
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: Hashable) -> Path:
+        return self.folder / hashlib.sha256(repr(key).encode()).hexdigest()
+
+    def _read(self, path: Path) -> Markup | None:
+        try:
+            return Markup(path.read_text(encoding="utf-8"))
+        except OSError:  # not built yet (or unreadable: built again)
+            return None
+
+    def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        path = self._path(key)
+        kept = self._read(path)
+        if kept is not None:
+            return kept
+        with self._locked(path.with_suffix(".lock")):
+            kept = self._read(path)  # built by another worker while this one waited
+            if kept is not None:
+                return kept
+            value = build()
+            if isinstance(value, str):
+                self._write(path, value)
+        return value
+
+    @contextmanager
+    def _locked(self, lock_path: Path):
+        try:
+            lock_file = open(lock_path, "a")  # noqa: SIM115 (held across the yield)
+        except OSError as error:  # a full disk or a folder made read-only: build anyway
+            logger.warning("fragment folder unusable: %s", error)
+            yield
+            return
+        with lock_file:
+            waited = 0.0
+            while True:
+                try:
+                    fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if waited >= self.LOCK_WAIT:
+                        yield  # the other builder is stuck: build without the lock
+                        return
+                    time.sleep(0.002)
+                    waited += 0.002
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def _write(self, path: Path, value: str) -> None:
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            temporary.write_text(value, encoding="utf-8")
+            os.replace(temporary, path)
+        except OSError as error:
+            logger.warning("fragment not kept: %s", error)
+            with suppress(OSError):
+                os.remove(temporary)
+            return
+        if time.monotonic() - self._pruned_at > self.PRUNE_EVERY:
+            self._pruned_at = time.monotonic()
+            self.prune()
+
+    def prune(self) -> None:
+        """The oldest files beyond ``limit`` removed, with their locks."""
+        entries = []
+        for entry in os.scandir(self.folder):
+            if "." not in entry.name:
+                try:
+                    entries.append((entry.stat().st_mtime, entry.path))
+                except FileNotFoundError:
+                    continue  # pruned by another worker meanwhile
+        entries.sort(reverse=True)
+        for _, stale in entries[self.limit :]:
+            for path in (stale, f"{stale}.lock"):
+                with suppress(FileNotFoundError):
+                    os.remove(path)
+
+    def clear(self) -> None:
+        for entry in os.scandir(self.folder):
+            with suppress(FileNotFoundError):
+                os.remove(entry.path)
 
 
 def worker_cache(name: str, size_setting: str, default_size: int) -> FragmentCache:
@@ -145,7 +268,20 @@ def worker_cache(name: str, size_setting: str, default_size: int) -> FragmentCac
 
 
 def fragment_cache() -> FragmentCache:
-    return worker_cache("fragments", "FRAGMENT_CACHE_SIZE", 256)
+    key = "gongjian.fragments"
+    cache = current_app.extensions.get(key)
+    if cache is None:
+        config = current_app.config
+        folder = config.get("FRAGMENT_CACHE_DIR")
+        shared = None
+        if folder:
+            try:
+                shared = SharedFragments(Path(folder), config["FRAGMENT_CACHE_FILES"])
+            except OSError as error:
+                logger.warning("fragments kept per worker: %s", error)
+        cache = FragmentCache(config.get("FRAGMENT_CACHE_SIZE", 256), shared)
+        current_app.extensions[key] = cache
+    return cache
 
 
 def cache_key(*parts: Hashable) -> tuple:
@@ -162,6 +298,9 @@ def cache_key(*parts: Hashable) -> tuple:
     config = current_app.config
     return (
         task_force_id,
+        # With the version, the task force's birth: a database made anew (the demo
+        # loaded again) starts its versions at 1 again, and the host's kept files stay.
+        task_force.created_at if task_force is not None else None,
         task_force.data_version if task_force is not None else None,
         clock.today(),
         str(get_locale()),
@@ -177,14 +316,13 @@ def render_cached(template: str, key: tuple, build_context: Callable[[], dict]):
     the same key was rendered before. The fragment sees what a page sees; anything that
     depends on more than the task force's data, the day, the language and the reader's
     roles must be part of ``key``."""
-    from markupsafe import Markup
 
     def build():
         context = build_context()
         current_app.update_template_context(context)
         return Markup(current_app.jinja_env.get_template(template).render(context))
 
-    return fragment_cache().get_or_build((template, *key), build)
+    return fragment_cache().get_or_build((template, *key), build, text=True)
 
 
 def _page_key(personal: bool, across: Iterable = ()) -> tuple:

@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
-from app.core.freshness import restart_versions
+import os
+import threading
+
+import pytest
+
+from app.core.freshness import FragmentCache, SharedFragments, restart_versions
 from app.extensions import db
 from app.issues.models import Issue
 from app.people.models import TaskForce, User
 from tests.factories import PASSWORD
+
+
+class EveryTimeAnotherWorker(FragmentCache):
+    """A worker's cache whose own memory is always empty: every read comes from the
+    host's shared folder, as when each request lands on another worker."""
+
+    def get_or_build(self, key, build, text=False):
+        self.clear_memory()
+        return super().get_or_build(key, build, text)
+
+    def clear_memory(self) -> None:
+        self._items.clear()
+
+
+@pytest.fixture(autouse=True, params=["kept per worker", "kept by the host"])
+def kept(request, app, tmp_path):
+    """Every test here runs twice: with the per-worker cache, and with fragments read
+    from the folder the host's workers share."""
+    if request.param == "kept per worker":
+        yield None
+        return
+    shared = SharedFragments(tmp_path / "fragments", limit=100)
+    before = app.extensions.get("gongjian.fragments")
+    app.extensions["gongjian.fragments"] = EveryTimeAnotherWorker(256, shared)
+    yield shared
+    app.extensions["gongjian.fragments"] = before if before is not None else FragmentCache(256)
 
 
 def _version(look, task_force_id: int) -> int:
@@ -144,3 +175,106 @@ def test_the_categories_page_is_kept_per_session(app, world):
 
     assert 'name="csrf_token"' in content(leader)  # the leaders' reorder buttons
     assert 'name="csrf_token"' not in content(viewer)
+
+
+def _counting_build(value: str, counter: list):
+    def build():
+        counter.append(value)
+        return value
+
+    return build
+
+
+def test_a_fragment_built_by_one_worker_is_read_by_the_other(tmp_path):
+    folder = tmp_path / "kept"
+    first, second = (FragmentCache(8, SharedFragments(folder, limit=10)) for _ in range(2))
+    builds: list = []
+    key = ("issues/_list_body.html", 1, 7)
+    assert (
+        first.get_or_build(key, _counting_build("<p>名单</p>", builds), text=True) == "<p>名单</p>"
+    )
+    kept = second.get_or_build(key, _counting_build("<p>again</p>", builds), text=True)
+    assert kept == "<p>名单</p>" and str(type(kept).__name__) == "Markup"
+    assert builds == ["<p>名单</p>"]
+    # A new data version is a new key: built afresh, whatever the folder holds.
+    second.get_or_build(("issues/_list_body.html", 1, 8), _counting_build("新", builds), text=True)
+    assert builds == ["<p>名单</p>", "新"]
+    # Values that are not text (a mind map's data) stay in the worker's memory.
+    second.get_or_build(("map", 1, 8), _counting_build({"a": 1}, builds))
+    assert len(os.listdir(folder)) == 4  # two fragments and their locks
+
+
+def test_a_second_worker_waits_for_the_first_ones_build(tmp_path):
+    folder = tmp_path / "kept"
+    first, second = (FragmentCache(8, SharedFragments(folder, limit=10)) for _ in range(2))
+    key = ("dashboard/_battle_map_body.html", 1, 3)
+    started, release = threading.Event(), threading.Event()
+    builds: list = []
+
+    def slow_build():
+        builds.append("first")
+        started.set()
+        release.wait(timeout=30)
+        return "<div>作战图</div>"
+
+    results: dict = {}
+    builder = threading.Thread(
+        target=lambda: results.update(a=first.get_or_build(key, slow_build, text=True))
+    )
+    builder.start()
+    assert started.wait(timeout=30)
+    waiter = threading.Thread(
+        target=lambda: results.update(
+            b=second.get_or_build(key, _counting_build("x", builds), text=True)
+        )
+    )
+    waiter.start()
+    release.set()
+    builder.join(timeout=30)
+    waiter.join(timeout=30)
+    assert results == {"a": "<div>作战图</div>", "b": "<div>作战图</div>"}
+    assert builds == ["first"]
+
+
+def test_the_folder_keeps_its_newest_files(tmp_path):
+    shared = SharedFragments(tmp_path / "kept", limit=3)
+    cache = FragmentCache(8, shared)
+    for n in range(6):
+        cache.get_or_build(("page", n), lambda n=n: f"<p>{n}</p>", text=True)
+        os.utime(shared._path(("page", n)), (1_000_000 + n, 1_000_000 + n))
+    shared.prune()
+    names = {name for name in os.listdir(tmp_path / "kept") if not name.endswith(".lock")}
+    assert names == {shared._path(("page", n)).name for n in (3, 4, 5)}
+    assert len(os.listdir(tmp_path / "kept")) == 6  # each kept file with its lock
+
+
+def test_the_kept_pages_of_a_database_made_anew_are_not_shown(app, world, look):
+    """The demo loaded again starts its versions at 1: the task force's birth tells the
+    new database's pages from the ones kept of the old database at the same version."""
+    version = _version(look, world.task_force_id)
+    assert "新库里的负责人" not in _battle_map(app)  # kept at this version
+    with look():
+        task_force = db.session.get(TaskForce, world.task_force_id)
+        task_force.created_at = task_force.created_at.replace(year=task_force.created_at.year - 1)
+        db.session.get(User, world.users["member"]).display_name = "新库里的负责人"
+        db.session.commit()
+        db.session.execute(
+            TaskForce.__table__.update()
+            .where(TaskForce.__table__.c.id == world.task_force_id)
+            .values(data_version=version)
+        )
+        db.session.commit()
+    assert _version(look, world.task_force_id) == version
+    assert "新库里的负责人" in _battle_map(app)
+
+
+def test_a_folder_that_cannot_be_written_leaves_the_pages_served(tmp_path, caplog):
+    folder = tmp_path / "kept"
+    cache = FragmentCache(8, SharedFragments(folder, limit=10))
+    folder.rmdir()  # gone (a disk unmounted, a folder removed by hand)
+    builds: list = []
+    assert (
+        cache.get_or_build(("page", 1), _counting_build("<p>一</p>", builds), text=True)
+        == "<p>一</p>"
+    )
+    assert builds == ["<p>一</p>"] and "fragment folder unusable" in caplog.text
