@@ -22,6 +22,7 @@ from wtforms.validators import Length, Optional
 from app.core import clock
 from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import choices, optional_int
+from app.core.freshness import cache_key, render_cached
 from app.core.permissions import can
 from app.core.web import current_task_force, flash_refusal, requires
 from app.issues import service
@@ -71,13 +72,20 @@ def bulk_bar() -> Markup:
     """The bar under the list for those who may change items in bulk (nothing for others)."""
     if not can(current_user, "issue.bulk", current_task_force().id):
         return Markup("")
-    form = _bulk_form(current_task_force().id)
+    task_force_id = current_task_force().id
+    # The fields show the roster and the categories: the same for every reader of these
+    # roles until the task force's data changes, so they are kept; token and moment are not.
+    fields = render_cached(
+        "issues/_bulk_fields.html",
+        cache_key("bulk_fields"),
+        lambda: {"bulk_form": _bulk_form(task_force_id)},
+    )
     args = request.args.to_dict(flat=False)
     args.pop("page", None)
     return Markup(
         render_template(
             "issues/_bulk_bar.html",
-            bulk_form=form,
+            fields=fields,
             action=url_for("issues.bulk_edit", **args),
             shown_at=clock.now().isoformat(),
         )
