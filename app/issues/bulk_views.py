@@ -25,11 +25,10 @@ from app.core.forms import choices, optional_int
 from app.core.freshness import cache_key, render_cached
 from app.core.permissions import can
 from app.core.web import current_task_force, flash_refusal, requires
-from app.issues import service
 from app.issues.labels import PRIORITY_LABELS, STATUS_LABELS
 from app.issues.models import PRIORITIES, STATUSES
 from app.issues.service import bulk
-from app.issues.views import _filter_form, _filter_from_args, bp
+from app.issues.views import _filter_form, _filter_from_args, bp, open_categories
 from app.people import roster
 
 
@@ -62,7 +61,7 @@ def _bulk_form(task_force_id: int, formdata=None) -> BulkForm:
     form.add_collaborator_ids.choices = choices(people)
     form.remove_collaborator_ids.choices = choices(people)
     form.priority.choices = choices([("", keep)] + [(p, PRIORITY_LABELS[p]) for p in PRIORITIES])
-    form.category_id.choices = choices([("", keep)] + service.category_options(task_force_id))
+    form.category_id.choices = choices([("", keep)] + open_categories(task_force_id))
     form.major.choices = choices([("", keep), ("yes", _("Mark as major")), ("no", _("Not major"))])
     form.status.choices = choices([("", keep)] + [(s, STATUS_LABELS[s]) for s in STATUSES])
     return form
