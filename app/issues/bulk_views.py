@@ -22,13 +22,13 @@ from wtforms.validators import Length, Optional
 from app.core import clock
 from app.core.errors import DomainError, ValidationFailed
 from app.core.forms import choices, optional_int
+from app.core.freshness import cache_key, render_cached
 from app.core.permissions import can
 from app.core.web import current_task_force, flash_refusal, requires
-from app.issues import service
 from app.issues.labels import PRIORITY_LABELS, STATUS_LABELS
 from app.issues.models import PRIORITIES, STATUSES
 from app.issues.service import bulk
-from app.issues.views import _filter_form, _filter_from_args, bp
+from app.issues.views import _filter_form, _filter_from_args, bp, open_categories
 from app.people import roster
 
 
@@ -61,7 +61,7 @@ def _bulk_form(task_force_id: int, formdata=None) -> BulkForm:
     form.add_collaborator_ids.choices = choices(people)
     form.remove_collaborator_ids.choices = choices(people)
     form.priority.choices = choices([("", keep)] + [(p, PRIORITY_LABELS[p]) for p in PRIORITIES])
-    form.category_id.choices = choices([("", keep)] + service.category_options(task_force_id))
+    form.category_id.choices = choices([("", keep)] + open_categories(task_force_id))
     form.major.choices = choices([("", keep), ("yes", _("Mark as major")), ("no", _("Not major"))])
     form.status.choices = choices([("", keep)] + [(s, STATUS_LABELS[s]) for s in STATUSES])
     return form
@@ -71,13 +71,20 @@ def bulk_bar() -> Markup:
     """The bar under the list for those who may change items in bulk (nothing for others)."""
     if not can(current_user, "issue.bulk", current_task_force().id):
         return Markup("")
-    form = _bulk_form(current_task_force().id)
+    task_force_id = current_task_force().id
+    # The fields show the roster and the categories: the same for every reader of these
+    # roles until the task force's data changes, so they are kept; token and moment are not.
+    fields = render_cached(
+        "issues/_bulk_fields.html",
+        cache_key("bulk_fields"),
+        lambda: {"bulk_form": _bulk_form(task_force_id)},
+    )
     args = request.args.to_dict(flat=False)
     args.pop("page", None)
     return Markup(
         render_template(
             "issues/_bulk_bar.html",
-            bulk_form=form,
+            fields=fields,
             action=url_for("issues.bulk_edit", **args),
             shown_at=clock.now().isoformat(),
         )

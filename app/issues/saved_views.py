@@ -17,12 +17,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import Optional
 
 from app.core.errors import DomainError, NotFound, ValidationFailed
 from app.core.forms import VersionedForm, one_line
+from app.core.freshness import cache_key, cached_body, fragment_cache
 from app.core.permissions import can
 from app.core.web import current_task_force, flash_refusal, form_error, refusal_status, requires
 from app.issues.saved_view_models import NAME_MAX
@@ -116,15 +118,29 @@ def open_with_default():
     task_force = g.get("task_force")
     if task_force is None:
         return None
-    view = service.default_view(current_user, task_force.id)
-    if view is None:
-        return None
-    return redirect(view_url(view, _ENDPOINT_TARGETS[request.endpoint]))
+    target = _ENDPOINT_TARGETS[request.endpoint]
+
+    def default_url() -> str | None:
+        view = service.default_view(current_user, task_force.id)
+        return None if view is None else view_url(view, target)
+
+    # Views and defaults are rows of the task force: a change to one gives a new version.
+    key = ("default_view", target, *cache_key(current_user.id))
+    url = fragment_cache().get_or_build(key, default_url)
+    return None if url is None else redirect(url)
 
 
 @bp.app_context_processor
 def saved_view_menu_context():
-    return {"saved_view_menu": _menu}
+    return {"saved_views_menu": menu_markup}
+
+
+def menu_markup():
+    """The views menu of the list or the board, kept like a personal page's body (per
+    reader, session and address): its forms carry the session's token, and what it lists
+    is the task force's rows."""
+    generate_csrf()  # the session's token exists before it is part of the key
+    return cached_body("issues/_saved_views_menu.html", lambda: {"m": _menu()}, personal=True)
 
 
 def _menu() -> dict | None:

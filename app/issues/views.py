@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -93,7 +94,19 @@ def _task_force_id() -> int:
     return current_task_force().id
 
 
+def open_categories(task_force_id: int) -> list[tuple[int, str]]:
+    """The open categories for a picker, read once per request: the list's filter and its
+    bulk bar both show them. (No request changes categories and then shows a picker: a
+    change redirects.)"""
+    made = g.setdefault("category_options", {})
+    if task_force_id not in made:
+        made[task_force_id] = service.category_options(task_force_id)
+    return list(made[task_force_id])
+
+
 def _category_choices(task_force_id: int, blank: str = "—", exclude_path: str | None = None):
+    if exclude_path is None:
+        return choices([("", blank)] + open_categories(task_force_id))
     return choices([("", blank)] + service.category_options(task_force_id, exclude_path))
 
 

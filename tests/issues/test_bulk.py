@@ -8,6 +8,7 @@ run again on the server, capped; items changed since the list was shown are refu
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -19,7 +20,8 @@ from app.core.scope import unscoped
 from app.extensions import db
 from app.issues.models import BLOCKED, CLOSED, IN_PROGRESS, Category, Issue
 from app.issues.service import bulk
-from tests.factories import make_issue
+from app.people.models import TaskForce
+from tests.factories import make_issue, make_membership, make_user
 from tests.issues.conftest import days
 
 
@@ -320,6 +322,23 @@ def test_who_sees_checkboxes(world, items, login, persona, boxes):
 
     assert ('data-bulk-item="' in html) is boxes
     assert ('data-testid="bulk-bar"' in html) is boxes
+
+
+def test_the_bars_pickers_follow_the_roster_and_its_moment_each_view(world, items, login, look):
+    leader = login("leader")
+    first = leader.get("/issues").get_data(as_text=True)
+    assert "新来的同事" not in first
+    with look():
+        make_membership(
+            make_user(display_name="新来的同事"), db.session.get(TaskForce, world.task_force_id)
+        )
+    clock.set_now(clock.now() + timedelta(minutes=1))
+    second = leader.get("/issues").get_data(as_text=True)
+
+    bar = second.split('data-testid="bulk-bar"', 1)[1]
+    assert "新来的同事" in bar.split('name="owner_id"', 1)[1].split("</select>", 1)[0]
+    moment = re.compile(r'name="shown_at" value="([^"]+)"')
+    assert moment.search(first).group(1) != moment.search(second).group(1)
 
 
 @pytest.mark.parametrize("persona", ["viewer", "frontline", "outsider"])

@@ -15,6 +15,7 @@ from app.core import clock
 from app.core.scope import task_force_scope, unscoped
 from app.extensions import db
 from app.issues import service
+from app.issues.lights import LightRules, light_of
 from app.issues.models import (
     BLOCKED,
     CLOSED,
@@ -28,6 +29,7 @@ from app.issues.models import (
     Issue,
     Milestone,
 )
+from app.issues.service import queries
 from app.people.models import User
 from tests.factories import make_category, make_issue, make_org_unit
 from tests.issues.conftest import days
@@ -260,6 +262,28 @@ def test_pages_cover_every_item_once(catalogue, browse):
 
     assert [len(p) for p in pages] == [3, 3, 1]
     assert "".join(catalogue.letters(sum(pages, []))) == SORTS["deadline"]
+
+
+@pytest.mark.parametrize("sort", service.SORT_KEYS)
+def test_each_page_holds_the_sorted_items_with_their_own_lights(app, catalogue, world, sort):
+    """The page's rows are read in two steps (its ids, then its rows with their lights):
+    together they are the whole filtered list in its order, each with the light that
+    the rule in Python gives it."""
+    with app.app_context(), task_force_scope(world.task_force_id):
+        leader = db.session.get(User, world.users["leader"])
+        rules = LightRules.current()
+        pages = [
+            service.list_issues(
+                leader, world.task_force_id, service.IssueFilter(sort=sort, page=n), per_page=3
+            )
+            for n in (1, 2, 3)
+        ]
+        rows = [(issue.code, light) for page in pages for issue, light in page.rows]
+        plain = db.session.scalars(queries._order(select(Issue), sort)).all()
+        expected = [(issue.code, light_of(issue, rules)) for issue in plain]
+
+    assert [page.total for page in pages] == [7, 7, 7]
+    assert rows == expected
 
 
 @pytest.mark.usefixtures("three_per_page")

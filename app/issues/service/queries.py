@@ -262,14 +262,22 @@ def list_issues(actor: User, task_force_id: int, filters: IssueFilter, per_page:
     authorize(actor, "issue.view", task_force_id)
     rules = LightRules.current()
     base = filtered(task_force_id, filters, rules)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    # Counted over the filter itself: no subquery of every column for the engine to carry.
+    total = db.session.scalar(base.with_only_columns(func.count()))
     page, pages = within(filters.page, total, per_page)
-    stmt = (
-        _order(base, filters.sort)
-        .add_columns(light_expression(rules).label("light"))
-        .options(joinedload(Issue.owner), joinedload(Issue.category))
+    # The page's ids first, then its rows with their lights: the light (with its milestone
+    # subquery) is computed for the rows shown only, not for every row the engine sorts.
+    # Each order ends on a unique column, so the outer order is the page's.
+    shown = (
+        _order(base.with_only_columns(Issue.id), filters.sort)
         .limit(per_page)
         .offset((page - 1) * per_page)
+    )
+    stmt = _order(
+        select(Issue, light_expression(rules).label("light"))
+        .where(Issue.id.in_(shown))
+        .options(joinedload(Issue.owner), joinedload(Issue.category)),
+        filters.sort,
     )
     rows = [(issue, light) for issue, light in db.session.execute(stmt).unique()]
     return IssuePage(rows=rows, total=total, page=page, pages=pages)
@@ -280,11 +288,11 @@ def board(actor: User, task_force_id: int, filters: IssueFilter, per_column: int
     authorize(actor, "issue.view", task_force_id)
     rules = LightRules.current()
     base = filtered(task_force_id, filters, rules)
+    # Grouped over the filter itself (an index-only scan of (task force, status, …) when
+    # nothing else is asked), not over "id in (the filter)".
     counts = dict(
         db.session.execute(
-            select(Issue.status, func.count(Issue.id))
-            .where(Issue.id.in_(base.with_only_columns(Issue.id)))
-            .group_by(Issue.status)
+            base.with_only_columns(Issue.status, func.count()).group_by(Issue.status)
         ).all()
     )
     # One small, index-backed query per column, glued with UNION ALL into one statement;
