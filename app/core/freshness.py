@@ -331,6 +331,9 @@ def _page_key(personal: bool, across: Iterable = ()) -> tuple:
 
     parts: tuple = (request.path, request.query_string)
     if personal:
+        from flask_wtf.csrf import generate_csrf
+
+        generate_csrf()  # the session's token exists before it is part of the key
         parts += (current_user.id, session.get("csrf_token"))
     # A page across several task forces shows what each one's data and roles say.
     parts += tuple(

@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import Optional
@@ -139,7 +138,6 @@ def menu_markup():
     """The views menu of the list or the board, kept like a personal page's body (per
     reader, session and address): its forms carry the session's token, and what it lists
     is the task force's rows."""
-    generate_csrf()  # the session's token exists before it is part of the key
     return cached_body("issues/_saved_views_menu.html", lambda: {"m": _menu()}, personal=True)
 
 

@@ -177,6 +177,23 @@ def test_the_categories_page_is_kept_per_session(app, world):
     assert 'name="csrf_token"' not in content(viewer)
 
 
+def test_two_sessions_of_one_reader_each_get_their_own_form_token(app, world):
+    """A personal page is kept per session: a session without a form token yet gets one
+    before the key is made, so two fresh sessions never share the first one's token."""
+    import re
+
+    def tokens(client) -> set[str]:
+        html = client.get(f"/issues/{world.issue_id}").get_data(as_text=True)
+        return set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+
+    first, second = app.test_client(), app.test_client()
+    for client in (first, second):
+        client.post("/login", data={"login": "leader", "password": PASSWORD})
+    first_tokens, second_tokens = tokens(first), tokens(second)
+    assert first_tokens and second_tokens
+    assert not first_tokens & second_tokens
+
+
 def _counting_build(value: str, counter: list):
     def build():
         counter.append(value)
