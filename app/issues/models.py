@@ -154,8 +154,17 @@ class Issue(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
             "acknowledged_at",
             "major",
         ),
-        # Counts per owner (battle map, scorecards) read from the index alone.
-        Index("ix_issue_tf_owner_status", "task_force_id", "owner_id", "status"),
+        # Counts per owner (battle map, scorecards) read from the index alone: the
+        # columns they test after the owner.
+        Index(
+            "ix_issue_owner_figures",
+            "task_force_id",
+            "owner_id",
+            "status",
+            "deadline",
+            "closed_at",
+            "created_at",
+        ),
     )
 
     @property
