@@ -322,7 +322,7 @@ def register_template_helpers(app: Flask) -> None:
     from app.core.layout import navbar
     from app.core.outbox import unread_count
     from app.core.permissions import ROLE_LABELS
-    from app.core.web import allowed_here, task_force_link, task_force_url
+    from app.core.web import UrlPattern, allowed_here, task_force_link, task_force_url
 
     role_label = Labels(ROLE_LABELS)
 
@@ -338,6 +338,8 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["navbar"] = navbar
     app.jinja_env.globals["task_force_url"] = task_force_url
+    # Links by the hundred on one page: each address built once (core.web.UrlPattern).
+    app.jinja_env.globals["url_pattern"] = UrlPattern
     app.jinja_env.filters["task_force_link"] = task_force_link
     # In a form that creates something: {{ idempotency_field() }} (a double click saves once).
     app.jinja_env.globals["idempotency_field"] = key_field

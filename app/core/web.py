@@ -84,6 +84,28 @@ def task_force_url(endpoint: str, task_force_id: int | None, **values) -> str:
     return in_task_force(url_for(endpoint, **values), task_force_id, _sole_task_force())
 
 
+class UrlPattern:
+    """``url_for`` once for many links that differ in one whole-number value (a row's id).
+
+    Built once per page with a marker in the value's place and split around it; each
+    link is then the two halves joined by the row's value, the very address ``url_for``
+    would build (the value's place and the other values' order kept). In a template:
+    ``{% set detail = url_pattern("issues.issue_detail", "issue_id") %}`` …
+    ``{{ detail(issue.id) }}``.
+    """
+
+    _MARKER = 7_315_926_480_351  # a whole number no row has, for int converters too
+
+    def __init__(self, endpoint: str, slot: str, **values) -> None:
+        built = url_for(endpoint, **{slot: self._MARKER}, **values)
+        self._head, marker, self._tail = built.partition(str(self._MARKER))
+        if not marker or str(self._MARKER) in self._tail:
+            raise ValueError(f"{endpoint}: {slot} is not in the address once")
+
+    def __call__(self, value: int) -> str:
+        return f"{self._head}{int(value)}{self._tail}"
+
+
 def task_force_link(link: str | None, task_force_id: int | None) -> str | None:
     """A stored link (a notification's) naming the task force it belongs to."""
     return in_task_force(link, task_force_id, _sole_task_force())

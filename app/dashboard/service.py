@@ -13,7 +13,6 @@ from sqlalchemy.orm import joinedload
 
 from app.core.permissions import authorize, can
 from app.core.quarters import Quarter
-from app.core.scope import current_scope
 from app.extensions import db
 from app.issues.asof import AsOf, QuarterFigures, quarter_counts
 from app.issues.lights import LightRules, light_clause
@@ -167,19 +166,18 @@ def _headline_select(task_force_id: int, rules: LightRules, as_of: AsOf):
 
     Each figure keeps its one definition (``quarter_counts``, ``headline_counts``, the
     lights); what changes is which rows it is counted among: a figure whose own filter
-    admits only open items is counted among the open items (a fifth of the rows, read
-    through the status index), the quarter's closings among the items closed since the
-    quarter began, the rest among all. Narrowing to rows the filter implies changes no
-    figure; it spares evaluating every filter on every row. (The quarter is the current
-    one, so an item's status and closing are its own columns, as the narrowing reads.)
+    admits only open items is counted among the open items (a fifth of the rows), the
+    quarter's closings among the items closed since the quarter began, the rest among
+    all. Narrowing to rows the filter implies changes no figure; it spares evaluating
+    every filter on every row. (The quarter is the current one, so an item's status and
+    closing are its own columns, as the narrowing reads.) Every part names its task
+    force itself: the scope's criteria do not reach each subquery of a statement. The
+    index ``ix_issue_figures`` holds every column the figures test but the solution,
+    so the rows are counted from it (only "path defined" reads the open items' rows).
     """
     assert as_of.live
     in_tf = Issue.task_force_id == task_force_id
     is_open = Issue.status.in_(OPEN_STATUSES)
-    # In a page the scope adds the same task force to every query; SQLite's planner,
-    # given that test twice and no statistics, reads the task force's index alone (every
-    # row) rather than the one of (task force, status) that finds the narrowed rows.
-    same = [] if current_scope() == task_force_id else [in_tf]
     count = func.count(Issue.id)
     quarter = quarter_counts(as_of)
     headline = headline_counts(rules)
@@ -187,7 +185,6 @@ def _headline_select(task_force_id: int, rules: LightRules, as_of: AsOf):
         "open_at_end": quarter["open_at_end"],
         "overdue_at_end": quarter["overdue_at_end"],
         "open": headline["open"],
-        "path_defined": headline["path_defined"],
         "overdue": headline["overdue"],
         "unacknowledged": count.filter(
             is_open & Issue.owner_id.is_not(None) & Issue.acknowledged_at.is_(None)
@@ -198,6 +195,8 @@ def _headline_select(task_force_id: int, rules: LightRules, as_of: AsOf):
         "green": count.filter(light_clause(rules, GREEN)),
         "major_open": count.filter(is_open & Issue.major.is_(True)),
     }
+    # The one figure that reads the solution, not in the index: the rows are read.
+    among_open_rows = {"path_defined": headline["path_defined"]}
     among_closed = {"closed_q": quarter["closed"], "closed_on_time": quarter["closed_on_time"]}
     among_all = {
         "raised": quarter["raised"],
@@ -207,14 +206,18 @@ def _headline_select(task_force_id: int, rules: LightRules, as_of: AsOf):
     }
     closed_this_quarter = (Issue.status == CLOSED) & (Issue.closed_at >= as_of.start)
     parts = [
-        select(*(c.label(n) for n, c in columns.items())).where(*narrowing).subquery()
+        select(*(c.label(n) for n, c in columns.items())).where(in_tf, *narrowing).subquery()
         for columns, narrowing in (
-            (among_open, [*same, is_open]),
-            (among_closed, [*same, closed_this_quarter]),
-            (among_all, [in_tf]),
+            (among_open, [is_open]),
+            (among_open_rows, [is_open]),
+            (among_closed, [closed_this_quarter]),
+            (among_all, []),
         )
     ]
-    return select(*parts).select_from(parts[0].join(parts[1], true()).join(parts[2], true()))
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.join(part, true())
+    return select(*parts).select_from(joined)
 
 
 def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleMap:

@@ -140,10 +140,31 @@ class Issue(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
         Index("ix_issue_tf_status_deadline", "task_force_id", "status", "deadline"),
         # The board's closed and dropped columns: most recently changed first.
         Index("ix_issue_tf_status_updated", "task_force_id", "status", "updated_at"),
-        # The battle map's recently closed items.
-        Index("ix_issue_tf_status_closed", "task_force_id", "status", "closed_at"),
-        # Counts per owner (battle map, scorecards) read from the index alone.
-        Index("ix_issue_tf_owner_status", "task_force_id", "owner_id", "status"),
+        # The battle map's recently closed items, and its headline figures and lights
+        # counted from the index alone (the columns they test after the first three).
+        Index(
+            "ix_issue_figures",
+            "task_force_id",
+            "status",
+            "closed_at",
+            "deadline",
+            "created_at",
+            "last_progress_at",
+            "owner_id",
+            "acknowledged_at",
+            "major",
+        ),
+        # Counts per owner (battle map, scorecards) read from the index alone: the
+        # columns they test after the owner.
+        Index(
+            "ix_issue_owner_figures",
+            "task_force_id",
+            "owner_id",
+            "status",
+            "deadline",
+            "closed_at",
+            "created_at",
+        ),
     )
 
     @property
@@ -181,7 +202,11 @@ class Milestone(TaskForceScoped, TimestampMixin, db.Model):
 
     __tablename__ = "milestone"
     __scope_index__ = False
-    __table_args__ = (Index("ix_milestone_tf_issue", "task_force_id", "issue_id"),)
+    __table_args__ = (
+        Index("ix_milestone_tf_issue", "task_force_id", "issue_id"),
+        # The items with an overdue milestone (the yellow light), listed from the index.
+        Index("ix_milestone_tf_open", "task_force_id", "done_on", "due_on", "issue_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)

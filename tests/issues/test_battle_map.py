@@ -28,7 +28,7 @@ from app.issues.models import (
     issue_collaborator,
 )
 from app.people.models import User
-from tests.factories import make_category, make_issue
+from tests.factories import make_category, make_issue, make_task_force
 from tests.issues.conftest import days
 from tests.issues.pages import list_codes, list_total
 
@@ -126,10 +126,23 @@ def test_the_totals_match_the_hand_count(app, world, counted):
 def test_counting_among_fewer_rows_changes_no_figure(app, world, counted):
     # The headline figures are counted among the open items, the quarter's closings or
     # all items (dashboard._headline_select): each equals its count over every row.
+    # Another task force's items, of every kind counted, are counted by no part.
     from app.core.quarters import Quarter
     from app.issues.asof import AsOf
     from app.issues.lights import LightRules
 
+    with app.app_context(), unscoped():
+        other = make_task_force("另一专班")
+        category = make_category(other.id, "别处")
+        for status in (CLOSED, IN_PROGRESS, BLOCKED, NEW):
+            make_issue(
+                category,
+                code=f"OT-{status}",
+                status=status,
+                deadline=days(-1),
+                closed_at=clock.now() if status == CLOSED else None,
+            )
+        db.session.commit()
     with app.app_context(), task_force_scope(world.task_force_id):
         rules = LightRules.current()
         as_of = AsOf.for_quarter(Quarter.of(rules.today), rules.today)
