@@ -1,4 +1,4 @@
-"""The main pages computed afresh, in-process: the first view after a change.
+"""The main pages on the first view after a change, in-process.
 
     .venv/bin/python -m bench.fresh_pages                  # SQLite, then PostgreSQL if reachable
     .venv/bin/python -m bench.fresh_pages sqlite           # one engine only
@@ -7,14 +7,21 @@
 
 The 10,000-item dataset of ``make bench`` is written to a throwaway SQLite file or to the
 database ``bench_fresh_pages`` on 127.0.0.1:5432 (made and dropped); ``BENCH_FRESH_DB``
-names an already filled database to read instead (nothing is written to it). The
-application runs with the production configuration and nothing kept
-(``FRAGMENT_CACHE_SIZE=0``, ``NAVBAR_CACHE_SIZE=0``), the leader (user0001) signed in
-through Flask's test client: no server and no HTTP in the figures, so they show what the
-application itself spends, with less of the noise of a busy machine than ``make bench``'s.
-Each page is asked ``BENCH_FRESH_REQUESTS`` times (30) after three warm-up requests; the
-table gives the median, the 95th percentile and the queries of one request
-(``BENCH_FRESH_ONLY="battle_map calendar"`` measures those pages only).
+names an already filled database to read instead (only the task force's data version is
+written to it). The application runs with the production configuration and its caches,
+the leader (user0001) signed in through Flask's test client: no server and no HTTP in the
+figures, so they show what the application itself spends, with less of the noise of a
+busy machine than ``make bench``'s.
+
+Before each measured request the task force's data version moves on, as any change to
+its data moves it (a progress note, an edit): every part kept under the version is
+computed afresh, and what a change leaves alone (the reader's menu bar) is kept, as on
+the first view after a change on a live server. Each page is asked
+``BENCH_FRESH_REQUESTS`` times (30) after three warm-up requests; the table gives the
+median, the 95th percentile and the queries of one request, and the median with nothing
+kept at all (every cache off, ``BENCH_FRESH_REQUESTS`` // 3 requests), for comparison
+with earlier figures. ``BENCH_FRESH_ONLY="battle_map calendar"`` measures those pages
+only. ``make bench`` runs it on both engines (``fresh.<engine>.<page>.…`` lines).
 """
 
 from __future__ import annotations
@@ -29,11 +36,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUESTS = int(os.environ.get("BENCH_FRESH_REQUESTS", "30"))
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 PG_DATABASE = "bench_fresh_pages"
 TARGET_MS = 25.0
 
@@ -48,40 +55,24 @@ def _environment(url: str, instance: str) -> dict[str, str]:
         COUNT_QUERIES="1",
         LOGIN_RATE_LIMIT="10000 per minute",
         PASSWORD_HASH_METHOD="pbkdf2:sha256:1",
-        FRAGMENT_CACHE_SIZE="0",
-        NAVBAR_CACHE_SIZE="0",
     )
 
 
-def _pg_admin(statement: str) -> None:
-    import psycopg
+def _run_engine(engine: str, extra: list[str], quiet: bool = False) -> str:
+    """One engine in a process of its own (the configuration is read at import); its
+    output (also printed unless ``quiet``)."""
+    from bench.engines import database, start_pg
 
-    with psycopg.connect(
-        "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
-    ) as conn:
-        conn.execute(statement)
-
-
-def _run_engine(engine: str, extra: list[str]) -> None:
-    """One engine in a process of its own (the configuration is read at import)."""
     instance = tempfile.mkdtemp(prefix="gj-fresh-")
     atexit.register(shutil.rmtree, instance, ignore_errors=True)
-    url = os.environ.get("BENCH_FRESH_DB")
-    made_pg = False
-    if not url:
-        if engine == "sqlite":
-            url = f"sqlite:///{instance}/bench.sqlite"
-        else:
-            try:
-                _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-                _pg_admin(f"CREATE DATABASE {PG_DATABASE}")
-            except Exception as error:  # psycopg's OperationalError: no server here
-                print(f"fresh_{engine}_skipped: no database server ({type(error).__name__})")
-                return
-            url, made_pg = f"{PG_SERVER}/{PG_DATABASE}", True
-    env = _environment(url, instance)
-    try:
-        if not os.environ.get("BENCH_FRESH_DB"):
+    given = os.environ.get("BENCH_FRESH_DB")
+    if not given and engine == "postgresql" and not start_pg():
+        skipped = f"fresh_{engine}_skipped: no database server on 127.0.0.1:5432\n"
+        print(skipped, end="")
+        return skipped
+    with nullcontext(given) if given else database(engine, PG_DATABASE, Path(instance)) as url:
+        env = _environment(url, instance)
+        if not given:
             subprocess.run(
                 [sys.executable, "-m", "bench.setup_db"],
                 cwd=ROOT,
@@ -89,15 +80,62 @@ def _run_engine(engine: str, extra: list[str]) -> None:
                 check=True,
                 capture_output=True,
             )
-        subprocess.run(
+        measured = subprocess.run(
             [sys.executable, "-m", "bench.fresh_pages", "--measure", engine, *extra],
             cwd=ROOT,
             env=env,
             check=True,
+            capture_output=True,
+            text=True,
         )
-    finally:
-        if made_pg:
-            _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+    if not quiet:
+        print(measured.stdout, end="")
+    return measured.stdout
+
+
+def both() -> dict[str, dict]:
+    """``make bench``: the main pages on both engines, each read from ``_measure``'s
+    table; {engine: {page: {"p50_ms", "p95_ms", "queries", "none_kept_p50_ms"}}} or
+    {engine: {"skipped": why}}."""
+    results: dict[str, dict] = {}
+    for engine in ("sqlite", "postgresql"):
+        out = _run_engine(engine, [], quiet=True)
+        if "_skipped:" in out:
+            results[engine] = {"skipped": out.split(":", 1)[1].strip()}
+            continue
+        pages = {}
+        for line in out.splitlines():
+            fields = line.split()
+            if len(fields) == 5 and not line.startswith("page"):
+                name, p50, p95, queries, bare = fields
+                pages[name] = {
+                    "p50_ms": float(p50),
+                    "p95_ms": float(p95),
+                    "queries": int(queries),
+                    "none_kept_p50_ms": float(bare),
+                }
+        results[engine] = pages
+    return results
+
+
+def lines(results: dict[str, dict]) -> list[str]:
+    out = []
+    for engine, pages in results.items():
+        prefix = f"fresh.{engine}"
+        if "skipped" in pages:
+            out.append(f"{prefix}.skipped: {pages['skipped']}")
+            continue
+        for name, r in pages.items():
+            out += [
+                f"{prefix}.{name}.p50: {r['p50_ms']:.1f} ms",
+                f"{prefix}.{name}.p95: {r['p95_ms']:.1f} ms",
+                f"{prefix}.{name}.queries: {r['queries']} queries",
+                f"{prefix}.{name}.none_kept_p50: {r['none_kept_p50_ms']:.1f} ms",
+            ]
+        worst = max(r["p50_ms"] for r in pages.values())
+        verdict = "met" if worst <= TARGET_MS else "not met"
+        out.append(f"{prefix}.worst_p50: {worst:.1f} ms (target {TARGET_MS:.0f} ms: {verdict})")
+    return out
 
 
 def _signed_in_client(app):
@@ -119,7 +157,8 @@ def _signed_in_client(app):
     return client
 
 
-def _open_issue(app) -> int:
+def _open_issue(app) -> tuple[int, int]:
+    """The first item in progress, and its task force (the leader's)."""
     from sqlalchemy import select
 
     from app.core.scope import unscoped
@@ -127,8 +166,8 @@ def _open_issue(app) -> int:
     from app.issues.models import IN_PROGRESS, Issue
 
     with app.app_context(), unscoped():
-        query = select(Issue.id).where(Issue.status == IN_PROGRESS).order_by(Issue.id).limit(1)
-        return db.session.scalar(query)
+        query = select(Issue.id, Issue.task_force_id).where(Issue.status == IN_PROGRESS)
+        return tuple(db.session.execute(query.order_by(Issue.id).limit(1)).one())
 
 
 def _get(client, path: str):
@@ -138,36 +177,76 @@ def _get(client, path: str):
     return response
 
 
+def _changed(app, task_force_id: int) -> None:
+    """The task force's data changed: its version moves on, as at any change's commit."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE task_force SET data_version = data_version + 1 WHERE id = :id"),
+            {"id": task_force_id},
+        )
+
+
+def _timed(client, path: str, requests: int, before=None) -> tuple[list[float], int]:
+    timings, queries = [], 0
+    for _ in range(requests):
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        response = _get(client, path)
+        timings.append((time.perf_counter() - start) * 1000)
+        queries = max(queries, int(response.headers.get("X-Query-Count", "-1")))
+    return timings, queries
+
+
+def _nothing_kept(app, client, path: str) -> float:
+    """The page's median with every cache off (the caches put back afterwards)."""
+    from app.core.freshness import FragmentCache
+
+    names = ("gongjian.fragments", "gongjian.navbar")
+    kept = {name: app.extensions.get(name) for name in names}
+    for name in names:
+        app.extensions[name] = FragmentCache(0)
+    try:
+        return statistics.median(_timed(client, path, max(REQUESTS // 3, 3))[0])
+    finally:
+        for name, cache in kept.items():
+            if cache is None:
+                app.extensions.pop(name, None)
+            else:
+                app.extensions[name] = cache
+
+
 def _measure(engine: str, pages: dict[str, str], profile: str | None) -> None:
     from app import create_app
 
     app = create_app()
     client = _signed_in_client(app)
-    open_issue = _open_issue(app)
+    open_issue, task_force_id = _open_issue(app)
+    change = lambda: _changed(app, task_force_id)  # noqa: E731
     if profile:
-        _profile(client, pages[profile].format(open_issue=open_issue), app)
+        _profile(client, pages[profile].format(open_issue=open_issue), app, change)
         return
-    print(f"{'page (' + engine + ')':<24}{'p50 ms':>8}{'p95 ms':>8}{'queries':>8}")
+    print(f"{'page (' + engine + ')':<24}{'p50 ms':>8}{'p95 ms':>8}{'queries':>8}{'none kept':>10}")
     worst = 0.0
     for name, template in pages.items():
         path = template.format(open_issue=open_issue)
         for _ in range(3):
             _get(client, path)
-        timings, queries = [], 0
-        for _ in range(REQUESTS):
-            start = time.perf_counter()
-            response = _get(client, path)
-            timings.append((time.perf_counter() - start) * 1000)
-            queries = max(queries, int(response.headers.get("X-Query-Count", "-1")))
+        timings, queries = _timed(client, path, REQUESTS, change)
         p50 = statistics.median(timings)
         p95 = sorted(timings)[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
+        bare = _nothing_kept(app, client, path)
         worst = max(worst, p50)
-        print(f"{name:<24}{p50:>8.1f}{p95:>8.1f}{queries:>8}", flush=True)
+        print(f"{name:<24}{p50:>8.1f}{p95:>8.1f}{queries:>8}{bare:>10.1f}", flush=True)
     verdict = "met" if worst <= TARGET_MS else "not met"
     print(f"fresh_{engine}_worst_p50: {worst:.1f} ms (target {TARGET_MS:.0f} ms: {verdict})")
 
 
-def _profile(client, path: str, app) -> None:
+def _profile(client, path: str, app, change) -> None:
     """Where the page's time goes: its slowest queries, then Python's profile."""
     import cProfile
     import pstats
@@ -189,6 +268,7 @@ def _profile(client, path: str, app) -> None:
         elapsed = (time.perf_counter() - conn.info.pop("fresh_started")) * 1000
         timings.append((elapsed, " ".join(statement.split())))
 
+    change()
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
     _get(client, path)
@@ -199,10 +279,11 @@ def _profile(client, path: str, app) -> None:
     for elapsed, statement in sorted(timings, reverse=True)[:8]:
         print(f"{elapsed:8.1f} ms  {statement[:width]}")
     profiler = cProfile.Profile()
-    profiler.enable()
     for _ in range(10):
+        change()
+        profiler.enable()
         _get(client, path)
-    profiler.disable()
+        profiler.disable()
     stats = pstats.Stats(profiler).sort_stats("cumulative")
     stats.print_stats(60)
     stats.sort_stats("tottime").print_stats(30)

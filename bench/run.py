@@ -421,6 +421,10 @@ def main() -> None:
     from bench import mixed_load
 
     results["mixed"] = mixed_load.both(env, workdir, PASSWORD)
+    # The first view after a change (issue 23), in-process on both engines.
+    from bench import fresh_pages
+
+    results["fresh"] = fresh_pages.both()
     # Scale in task forces: one task force's pages with 1 and with 50 task forces.
     from bench import scale
 
@@ -462,6 +466,7 @@ def main() -> None:
 
         lines += two_hosts_lines(results["two_hosts"])
     lines += mixed_load.lines(results["mixed"])
+    lines += fresh_pages.lines(results["fresh"])
     lines += scale.lines(results["scale"])
     print("\n".join(lines))
     print()
