@@ -234,10 +234,20 @@ def _count_days_since_update(lines: dict, task_force_id: int, period: Period, by
     """The latest progress note up to the end of the period."""
     end = period.end_utc
     if by == BY_MEMBER:
-        latest = select(ProgressUpdate.author_id, func.max(ProgressUpdate.created_at)).where(
-            ProgressUpdate.task_force_id == task_force_id, ProgressUpdate.created_at < end
+        # Each member's latest note found in the index of (task force, author, time): one
+        # step per member, where grouping every note of the task force reads them all.
+        last_note = (
+            select(ProgressUpdate.created_at)
+            .where(
+                ProgressUpdate.task_force_id == task_force_id,
+                ProgressUpdate.author_id == User.id,
+                ProgressUpdate.created_at < end,
+            )
+            .order_by(ProgressUpdate.created_at.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        latest = latest.group_by(ProgressUpdate.author_id)
+        latest = select(User.id, last_note).where(User.id.in_(list(lines)))
     else:
         latest = (
             select(Issue.org_unit_id, func.max(ProgressUpdate.created_at))
