@@ -47,7 +47,9 @@ def _database_url(default: str) -> str:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'gongjian.sqlite'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A connection idle in the pool is pinged before use (``core/database.py``), not
+    # every connection on every checkout: that ping was a round trip per request.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # SQLite waits this long for another connection's write to finish before answering
     # "database is locked": longer than the longest write (an import, a reminder pass).
     SQLITE_BUSY_TIMEOUT_SECONDS = _int("SQLITE_BUSY_TIMEOUT_SECONDS", 30)

@@ -73,21 +73,24 @@ def select_locale() -> str:
 @cache
 def _user_statement(user_model, session_model):
     """Every request loads its reader and their signed-in browser, with the unread count
-    the menu shows: one query, built once."""
+    the menu shows and the task forces they are a member of: one query, built once."""
     from sqlalchemy import bindparam, select
 
     from app.core.outbox import unread_count_of
+    from app.people.service.task_forces import with_member_task_forces
 
-    return (
+    reader = (
         select(
             user_model,
-            unread_count_of(user_model.id).label("unread"),
+            # Of the bound id, not the row's: counted once, whatever the task forces.
+            unread_count_of(bindparam("id")).label("unread"),
             session_model.expires_at,
             session_model.revoked_at,
         )
         .join(session_model, session_model.user_id == user_model.id)
         .where(user_model.id == bindparam("id"), session_model.id == bindparam("sid"))
     )
+    return with_member_task_forces(reader, user_model.id)
 
 
 def register_extensions(app: Flask) -> None:
@@ -123,10 +126,12 @@ def register_extensions(app: Flask) -> None:
             ident, sid = (int(part) for part in user_id.split(":"))
         except ValueError:
             return None
-        with unscoped():  # accounts and messages belong to no task force
-            row = db.session.execute(
-                _user_statement(User, UserSession), {"id": ident, "sid": sid}
-            ).first()
+        with unscoped():  # accounts, messages and memberships belong to no task force
+            rows = db.session.execute(
+                _user_statement(User, UserSession),
+                {"id": ident, "sid": sid, "day": clock.today()},
+            ).all()
+        row = rows[0] if rows else None
         if row is None or not row.User.active:
             return None
         if row.revoked_at is not None or row.expires_at <= clock.now():
@@ -134,6 +139,7 @@ def register_extensions(app: Flask) -> None:
         row.User.session_id = sid
         if has_request_context():
             g.unread_notifications = row.unread  # for the menu, read along with the reader
+            g.reader_task_forces = (ident, [(r.TaskForce, r.role) for r in rows if r.TaskForce])
         return row.User
 
 
@@ -174,7 +180,10 @@ def register_request_hooks(app: Flask) -> None:
         if authenticates_itself():
             return  # its own check sets the reader and the scope (the REST API)
         if request.endpoint != "static" and current_user.is_authenticated:
-            g.my_task_forces = available_task_forces(current_user)
+            read_user, read_along = g.pop("reader_task_forces", (None, None))
+            if read_user != current_user.id:
+                read_along = None  # signed in during this request: read them now
+            g.my_task_forces = available_task_forces(current_user, read_along)
             g.task_force = resolve_current_task_force(current_user, g.my_task_forces)
             named = request.args.get(TASK_FORCE_ARG)
             wanted = next((tf for tf in g.my_task_forces if str(tf.id) == named), None)

@@ -642,11 +642,12 @@ def _escalation_due_dates(user, task_force_id, start, end, per_day=None):
             if start <= e.due_on <= end
         ]
         more = []
+    title = _("Decision due: %(code)s %(question)s")  # translated once, filled per row
     events = [
         hooks.CalendarEvent(
             uid=f"escalation-{row[0]}@gongjian",
             kind="escalation",
-            title=_("Decision due: %(code)s %(question)s", code=row[1], question=row[2]),
+            title=title % {"code": row[1], "question": row[2]},
             start=row[3],
             url=f"/escalations/{row[0]}",  # a path: the feed adds the site's address
         )

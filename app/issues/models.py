@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -35,6 +36,8 @@ DROPPED = "dropped"  # 已撤销
 STATUSES = (NEW, PLANNING, IN_PROGRESS, VERIFYING, CLOSED, BLOCKED, DROPPED)
 OPEN_STATUSES = (NEW, PLANNING, IN_PROGRESS, VERIFYING, BLOCKED)
 FINISHED_STATUSES = (CLOSED, DROPPED)
+# The condition of a partial index: an item its owner has not acknowledged yet.
+UNACKNOWLEDGED = text("acknowledged_at IS NULL")
 
 PRIORITIES = ("urgent", "high", "medium", "low")  # 紧急 / 高 / 中 / 低
 SOURCES = ("research", "meeting", "intake", "escalation", "other")
@@ -164,6 +167,13 @@ class Issue(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
             "deadline",
             "closed_at",
             "created_at",
+        ),
+        # "My items": what I assigned that its owner has not yet acknowledged (few rows).
+        Index(
+            "ix_issue_unacknowledged_assigner",
+            "assigned_by_id",
+            sqlite_where=UNACKNOWLEDGED,
+            postgresql_where=UNACKNOWLEDGED,
         ),
     )
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
 from markupsafe import Markup, escape
@@ -246,6 +246,25 @@ def event_lines(
                 )
             )
     return lines
+
+
+def more_links(more: dict[date, int], mine: bool) -> dict[date, Markup]:
+    """Each day's "+N more", a link to the day's week (which shows them all), made once:
+    the grid and the phones' agenda both show it."""
+    text = _("+%(count)s more")
+    link = Markup('<a class="calendar-more small" data-testid="calendar-more" href="{}">{}</a>')
+    return {
+        day: link.format(
+            url_for(
+                "meetings.calendar_page",
+                view="week",
+                day=day.isoformat(),
+                mine="1" if mine else None,
+            ),
+            text % {"count": count},
+        )
+        for day, count in more.items()
+    }
 
 
 # --- the personal feed token ---------------------------------------------------------------

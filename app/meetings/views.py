@@ -697,7 +697,7 @@ def calendar_page():
             "anchor": anchor,
             "weeks": weeks,
             "events": calendar.event_lines(shown, labels, _("Event")),
-            "more": more,
+            "more": calendar.more_links(more, mine),
             "previous": previous,
             "following": following,
             "mine": mine,

@@ -484,11 +484,13 @@ def _rollout_dates(user, task_force_id, start, end, per_day=None):
     rows = service.rollout_dates(
         user.id if user is not None else None, task_force_id, start, end, per_day
     )
+    # Translated once, filled per row: a month holds a hundred rollouts or more.
+    title = _("Rollout: %(pilot)s · %(unit)s")
     return [
         hooks.CalendarEvent(
             uid=f"rollout-{row.id}@gongjian",
             kind="rollout",
-            title=_("Rollout: %(pilot)s · %(unit)s", pilot=row.pilot, unit=row.unit),
+            title=title % {"pilot": row.pilot, "unit": row.unit},
             start=row.planned_on,
             url=f"/pilots/{row.pilot_id}#rollout",
             cancelled=row.status == "not_applicable",

@@ -22,3 +22,54 @@ def test_sqlite_keeps_a_write_ahead_log_and_waits_for_a_busy_writer(app, sqlite_
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         timeout_ms = connection.execute(text("PRAGMA busy_timeout")).scalar()
     assert timeout_ms == app.config["SQLITE_BUSY_TIMEOUT_SECONDS"] * 1000
+
+
+@pytest.fixture
+def server_only(app):
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            pytest.skip("a database server's connections")
+
+
+@pytest.fixture
+def own_engine(app, server_only, monkeypatch):
+    """An engine of the app's kind with a pool of one, idle connections pinged at once."""
+    from sqlalchemy import create_engine
+
+    from app.core import database
+
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+    with app.app_context():
+        url = db.engine.url.render_as_string(hide_password=False)
+    engine = create_engine(url, pool_size=1, max_overflow=1)
+    database.configure_engine(engine, 30)
+    yield engine
+    engine.dispose()
+
+
+def test_a_connection_lost_while_idle_in_the_pool_is_replaced_before_use(own_engine):
+    """The server ended the pooled connection (a restart, a dropped socket): the next
+    checkout pings it, finds it dead and hands out a fresh one, so no page fails."""
+    pid = text("SELECT pg_backend_pid()")
+    with own_engine.connect() as other, own_engine.connect() as pooled:
+        lost = pooled.execute(pid).scalar()
+        pooled.close()  # back to the pool, idle
+        other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": lost})
+    with own_engine.connect() as connection:
+        assert connection.execute(pid).scalar() != lost
+
+
+def test_a_connection_used_a_moment_ago_is_handed_out_without_a_ping(own_engine, monkeypatch):
+    """No round trip per request: the ping is for connections that waited a while."""
+    from app.core import database
+
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 60.0)
+    pings = []
+    real_ping = own_engine.dialect.do_ping
+    monkeypatch.setattr(
+        own_engine.dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn)
+    )
+    for _ in range(3):
+        with own_engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    assert pings == []

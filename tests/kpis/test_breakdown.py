@@ -533,8 +533,11 @@ def test_the_breakdown_page_costs_the_same_queries_for_more_units_and_periods(
 ):
     kpi_id, unit_ids = page_kpi
     client = login("viewer")
+    # Each request in an application context of its own, as when served: requests that
+    # share one share its ``g`` and session, and the later one finds its reader loaded.
     with app.app_context():
         small = _count_queries(client, f"/kpis/{kpi_id}/breakdown")
+    with app.app_context():
         from app.core.scope import task_force_scope
         from app.people.models import User
 
@@ -568,6 +571,7 @@ def test_the_breakdown_page_costs_the_same_queries_for_more_units_and_periods(
             )
             wide_id = wide.id
             db.session.commit()
+    with app.app_context():
         large = _count_queries(client, f"/kpis/{wide_id}/breakdown")
     assert large == small
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask import g as flask_g
 from sqlalchemy import select
 
 from app.core import clock
@@ -456,3 +457,41 @@ def test_a_new_task_force_starts_with_an_empty_roster(ctx, world):
         data = service.roster(admin, task_force.id)
 
     assert (data.current, data.history) == ([], [])
+
+
+def _read_with_the_reader(app, user_id: int):
+    """What ``load_user`` read along with the reader, and what is read alone."""
+    from app.people.models import UserSession
+
+    with app.test_request_context("/"):
+        sid = db.session.scalar(select(UserSession.id).where(UserSession.user_id == user_id))
+        loaded = app.login_manager._user_callback(f"{user_id}:{sid}")
+        read_user, read_along = flask_g.reader_task_forces
+        assert read_user == user_id
+        along = [(tf.name, role) for tf, role in read_along]
+        alone = service.available_task_forces(db.session.get(User, user_id))
+        return along, [(tf.name, *loaded.roles_in(tf.id)) for tf in alone]
+
+
+def test_the_task_forces_read_with_the_reader_are_those_read_on_their_own(app, look, login):
+    """Each request reads its reader and their task forces in one query (``load_user``
+    with ``with_member_task_forces``): the same task forces in the same order, with the
+    same roles, as ``available_task_forces`` reads alone; an archived task force, an
+    ended membership and one not yet begun are left out, and no membership means none."""
+    with look():
+        reader, loner = make_user("reader"), make_user("loner")
+        ids = reader.id, loner.id
+        for name, role, joined, left in [
+            ("丙组", MEMBER, None, None),
+            ("甲组", LEADER, None, None),
+            ("丁组", VIEWER, None, None),
+            ("戊组", LEADER, None, clock.today() - timedelta(days=1)),
+            ("己组", LEADER, clock.today() + timedelta(days=1), None),
+        ]:
+            make_membership(reader, make_task_force(name), role, joined_on=joined, left_on=left)
+        make_membership(reader, make_task_force("乙组", archived_at=clock.now()), EXEC_LEADER)
+    login("reader"), login("loner")
+
+    along, alone = _read_with_the_reader(app, ids[0])
+    assert along == alone == [("甲组", LEADER), ("丙组", MEMBER), ("丁组", VIEWER)]
+    assert _read_with_the_reader(app, ids[1]) == ([], [])

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, bindparam, case, select
+from sqlalchemy import Date, and_, bindparam, case, select
 
 from app.core import audit, clock
 from app.core.errors import NotFound, ValidationFailed
@@ -99,13 +99,16 @@ def all_task_forces(actor: User) -> list[TaskForce]:
     return list(db.session.scalars(select(TaskForce).order_by(TaskForce.starts_on.desc())))
 
 
+def _rank():
+    # Where the user carries most responsibility comes first: it is the default.
+    return case({role: i for i, role in enumerate(TASK_FORCE_ROLES)}, value=Membership.role)
+
+
 @cache
 def _available_statements():
     """Every page asks which task forces its reader may switch to: the statements are
     built once, so a request pays only for running them."""
     open_ = select(TaskForce).where(TaskForce.archived_at.is_(None))
-    # Where the user carries most responsibility comes first: it is the default.
-    rank = case({role: i for i, role in enumerate(TASK_FORCE_ROLES)}, value=Membership.role)
     member = (
         open_.add_columns(Membership.role)
         .join(Membership, Membership.task_force_id == TaskForce.id)
@@ -113,18 +116,47 @@ def _available_statements():
             Membership.user_id == bindparam("user_id"),
             Membership.active_on(bindparam("day", type_=Date)),
         )
-        .order_by(rank, TaskForce.name)
+        .order_by(_rank(), TaskForce.name)
     )
     return open_.order_by(TaskForce.name), member
 
 
-def available_task_forces(user: User) -> list[TaskForce]:
-    """The task forces ``user`` may switch to: active memberships, or all for an admin."""
+def with_member_task_forces(statement, user_id):
+    """``statement`` (one row of the user ``user_id``, a column) joined with the open task
+    forces where they are an active member on the bound ``day``: one row each, in the
+    order ``available_task_forces`` gives, or one row with no task force. Every request
+    reads its reader this way (``app.load_user``): the task forces come with the reader,
+    not in a second query; ``available_task_forces`` takes them as ``read_along``."""
+    return (
+        statement.add_columns(TaskForce, Membership.role)
+        .outerjoin(
+            Membership,
+            and_(
+                Membership.user_id == user_id,
+                Membership.active_on(bindparam("day", type_=Date)),
+            ),
+        )
+        .outerjoin(
+            TaskForce,
+            and_(TaskForce.id == Membership.task_force_id, TaskForce.archived_at.is_(None)),
+        )
+        .order_by(_rank(), TaskForce.name)
+    )
+
+
+def available_task_forces(
+    user: User, read_along: list[tuple[TaskForce, str]] | None = None
+) -> list[TaskForce]:
+    """The task forces ``user`` may switch to: active memberships, or all for an admin.
+    ``read_along``: the (task force, role) pairs of ``with_member_task_forces`` read
+    today with the user, or ``None`` to read them here."""
     every, member = _available_statements()
     if user.is_admin:
         return list(db.session.scalars(every))
-    with unscoped():
-        rows = db.session.execute(member, {"user_id": user.id, "day": clock.today()}).all()
+    rows = read_along
+    if rows is None:
+        with unscoped():
+            rows = db.session.execute(member, {"user_id": user.id, "day": clock.today()}).all()
     for task_force, role in rows:  # every page asks for the roles: no second query
         user.remember_role(task_force.id, role)
     return [task_force for task_force, _role in rows]
