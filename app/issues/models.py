@@ -144,6 +144,8 @@ class Issue(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
         Index("ix_issue_tf_status_closed", "task_force_id", "status", "closed_at"),
         # Counts per owner (battle map, scorecards) read from the index alone.
         Index("ix_issue_tf_owner_status", "task_force_id", "owner_id", "status"),
+        # The problem list's default order, category then number (id), within a task force.
+        Index("ix_issue_tf_category", "task_force_id", "category_id", "id"),
     )
 
     @property
