@@ -191,7 +191,11 @@ def issue_list():
         form = _filter_form(task_force_id)
         filters = _filter_from_args(form)
         page = service.list_issues(
-            current_user, task_force_id, filters, per_page=current_app.config["PAGE_SIZE"]
+            current_user,
+            task_force_id,
+            filters,
+            per_page=current_app.config["PAGE_SIZE"],
+            rows_only=True,
         )
         args = request.args.to_dict(flat=False)
         args.pop("page", None)

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.issues.list_rows import Marks, id_url
 from app.issues.models import LIGHTS, PRIORITIES, STATUSES
 from app.issues.views import _LABELS
+from app.people.models import User
 from tests.factories import make_category, make_issue
 
 _MACROS = (
@@ -70,6 +71,7 @@ def test_list_and_board_show_each_row_s_words_links_and_marks(app, world, login)
         )
         plain = make_issue(category, "普通事项", code="DB-902", priority="low", status="new")
         marked_id, plain_id = marked.id, plain.id
+        names = {"member": db.session.get(User, world.users["member"]).display_name}
         db.session.commit()
     client = login("leader")
 
@@ -83,13 +85,19 @@ def test_list_and_board_show_each_row_s_words_links_and_marks(app, world, login)
         assert "status-in_progress" in shown
         assert 'aria-label="选择 DB-901"' in shown
     assert "priority-urgent" in row
+    assert "督办一览" in row  # the category
+    member_name = f">{names['member']}<"
+    assert member_name in row
     other = _card(listed, "DB-902", r"<tr>.*?</tr>")
     assert f'href="/issues/{plain_id}"' in other
     assert "supervised-badge" not in other and "未签收" not in other
+    assert '<td class="text-nowrap">—</td>' in other  # no owner
 
     board = client.get("/board").get_data(as_text=True)
     card = _card(board, "DB-901", r'<article class="card board-card.*?</article>')
     assert f'data-status-url="/issues/{marked_id}/status"' in card
     assert f'href="/issues/{marked_id}"' in card
     assert 'data-testid="supervised-badge"' in card and "未签收" in card
-    assert "supervised-badge" not in _card(board, "DB-902", r"<article.*?</article>")
+    assert member_name.strip("<>") in card
+    unowned = _card(board, "DB-902", r"<article.*?</article>")
+    assert "supervised-badge" not in unowned and "未指定" in unowned
