@@ -175,6 +175,8 @@ class Issue(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
             sqlite_where=UNACKNOWLEDGED,
             postgresql_where=UNACKNOWLEDGED,
         ),
+        # The problem list's default order, category then number (id), within a task force.
+        Index("ix_issue_tf_category", "task_force_id", "category_id", "id"),
     )
 
     @property

@@ -51,6 +51,7 @@ from app.issues.forms import (
 from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
 from app.issues.lights import LightRules, light_of, light_reasons
 from app.issues.link_page import link_context
+from app.issues.list_rows import Marks, id_url, item_rows
 from app.issues.models import DROPPED, LIGHTS, OPEN_STATUSES, STATUSES
 from app.issues.saved_views import open_with_default
 from app.issues.service import relations
@@ -190,11 +191,23 @@ def issue_list():
         form = _filter_form(task_force_id)
         filters = _filter_from_args(form)
         page = service.list_issues(
-            current_user, task_force_id, filters, per_page=current_app.config["PAGE_SIZE"]
+            current_user,
+            task_force_id,
+            filters,
+            per_page=current_app.config["PAGE_SIZE"],
+            rows_only=True,
         )
         args = request.args.to_dict(flat=False)
         args.pop("page", None)
-        return {"form": form, "page": page, "filters": filters, "args": args}
+        marks = Marks(_LABELS)
+        return {
+            "form": form,
+            "page": page,
+            "rows": item_rows(page.rows, marks),
+            "supervised": marks.supervised(),
+            "filters": filters,
+            "args": args,
+        }
 
     return render_template("issues/list.html", body=cached_body("issues/_list_body.html", content))
 
@@ -211,9 +224,12 @@ def board():
         filters = _filter_from_args(form)
         columns, counts = service.board(current_user, task_force_id, filters)
         shown = [issue.id for cards in columns.values() for issue, _light in cards]
+        marks = Marks(_LABELS)
         return {
             "form": form,
-            "columns": columns,
+            "columns": {status: item_rows(cards, marks) for status, cards in columns.items()},
+            "status_url": id_url("issues.change_status"),
+            "supervised": marks.supervised(),
             "counts": counts,
             "statuses": STATUSES,
             "blocked_by": relations.open_blockers(shown),

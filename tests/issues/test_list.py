@@ -308,6 +308,31 @@ def test_the_page_links_keep_the_filter(catalogue, browse):
     assert catalogue.letters(list_codes(second)) == ["E", "C"]
 
 
+@pytest.mark.parametrize("sort", queries.SORT_KEYS)
+def test_the_page_s_plain_rows_are_the_items_rows(app, catalogue, world, sort):
+    """The list page reads plain rows (``rows_only``): the same items, order and lights,
+    each column as the item has it, the owner's and the category's names."""
+    filters = [
+        service.IssueFilter(sort=sort),
+        service.IssueFilter(sort=sort, category_id=catalogue.mid),
+        service.IssueFilter(sort=sort, open_only=True, light="red"),
+    ]
+    with app.app_context(), task_force_scope(world.task_force_id):
+        leader = db.session.get(User, world.users["leader"])
+        for f in filters:
+            items = service.list_issues(leader, world.task_force_id, f, per_page=4)
+            rows = service.list_issues(leader, world.task_force_id, f, per_page=4, rows_only=True)
+            assert (rows.total, rows.pages) == (items.total, items.pages)
+            assert [(r.id, light) for r, light in rows.rows] == [
+                (i.id, light) for i, light in items.rows
+            ]
+            for (row, _light), (issue, _same) in zip(rows.rows, items.rows, strict=True):
+                for column in queries.ROW_COLUMNS:
+                    assert getattr(row, column.key) == getattr(issue, column.key), column.key
+                assert row.owner_name == (issue.owner.display_name if issue.owner else None)
+                assert row.category_name == issue.category.name
+
+
 # --- the board -------------------------------------------------------------------------------
 
 

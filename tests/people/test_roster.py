@@ -495,3 +495,49 @@ def test_the_task_forces_read_with_the_reader_are_those_read_on_their_own(app, l
     along, alone = _read_with_the_reader(app, ids[0])
     assert along == alone == [("甲组", LEADER), ("丙组", MEMBER), ("丁组", VIEWER)]
     assert _read_with_the_reader(app, ids[1]) == ([], [])
+
+
+def test_the_pickers_options_read_as_columns_are_the_objects_labels(ctx):
+    """The assignee, org unit and category pickers read a few columns, not objects: the
+    same options, in the same order, as the plain definitions over the objects."""
+    from app.core.tree import depth_first, indented_options
+    from app.issues.models import Category
+    from app.issues.service import categories
+    from app.people import roster
+    from app.people.models import OrgUnit
+    from app.people.service import org_units
+    from tests.factories import make_category, make_org_unit
+
+    task_force = make_task_force()
+    top = make_org_unit("零售业务部")
+    below = make_org_unit("长春分行", parent=top)
+    gone = make_org_unit("撤销的部门")
+    gone.archived_at = clock.now()
+    for name, unit in (("王芳", below), ("Alice", None), ("陈明", top), ("李雷", gone)):
+        make_membership(make_user(display_name=name, org_unit_id=unit and unit.id), task_force)
+    make_membership(make_user(display_name="观察员"), task_force, role=VIEWER)
+    root = make_category(task_force.id, "客户端", prefix="KH")
+    child = make_category(task_force.id, "引客", parent=root)
+    make_category(task_force.id, "粘客", parent=root)
+    make_category(task_force.id, "新客首投", parent=child)
+    db.session.commit()
+
+    users = roster.assignable_users(task_force.id)
+    assert roster._assignee_options(task_force.id) == [
+        (u.id, roster.person_label(u)) for u in users
+    ]
+    assert [label for _id, label in roster._assignee_options(task_force.id)] == [
+        "Alice", "陈明 · 零售业务部", "李雷 · 撤销的部门", "王芳 · 长春分行"
+    ]  # fmt: skip
+
+    units = [u for u in db.session.scalars(select(OrgUnit)) if not u.archived]
+    assert org_units.org_unit_options() == indented_options(
+        depth_first(units, lambda u: (u.sort_order, u.name)), lambda u: u.name
+    )
+    with task_force_scope(task_force.id):
+        objects = list(db.session.scalars(select(Category)))
+        for exclude in (None, child.path):
+            kept = [c for c in objects if not (exclude and c.path.startswith(exclude))]
+            assert categories.category_options(task_force.id, exclude) == indented_options(
+                depth_first(kept, lambda c: (c.sort_order, c.id)), lambda c: c.name
+            )

@@ -274,12 +274,13 @@ def _next_code(category: Category) -> tuple[str, int]:
 
 def category_options(task_force_id: int, exclude_path: str | None = None) -> list[tuple[int, str]]:
     """(id, indented name) of the open categories in tree order: one query, for selects."""
+    # The columns the tree and the labels need, not the categories as objects.
     categories = [
         c
-        for c in db.session.scalars(
-            select(Category).where(
-                Category.task_force_id == task_force_id, Category.archived_at.is_(None)
-            )
+        for c in db.session.execute(
+            select(
+                Category.id, Category.parent_id, Category.name, Category.path, Category.sort_order
+            ).where(Category.task_force_id == task_force_id, Category.archived_at.is_(None))
         )
         if not (exclude_path and c.path.startswith(exclude_path))
     ]

@@ -118,6 +118,11 @@ def _unit_order(unit: OrgUnit):
 
 def org_unit_options(exclude_id: int | None = None) -> list[tuple[int, str]]:
     """(id, indented name) of the open units, for selects, without ``exclude_id``."""
-    units = [u for u in db.session.scalars(select(OrgUnit)) if not u.archived]
+    # The open units' columns the tree and the labels need, not the units as objects.
+    units = db.session.execute(
+        select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.name, OrgUnit.sort_order).where(
+            OrgUnit.archived_at.is_(None)
+        )
+    )
     rows = [(u, depth) for u, depth in depth_first(units, _unit_order) if u.id != exclude_id]
     return indented_options(rows, lambda u: u.name)

@@ -1,0 +1,103 @@
+"""The rows of the problem list and the board, prepared once per page: each link, dot and
+badge as the plain ``url_for`` and the macros of ``issues/_macros.html`` draw it."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+from flask import render_template_string, url_for
+
+from app.core.scope import unscoped
+from app.extensions import db
+from app.issues.list_rows import Marks, id_url
+from app.issues.models import LIGHTS, PRIORITIES, STATUSES
+from app.issues.views import _LABELS
+from app.people.models import User
+from tests.factories import make_category, make_issue
+
+_MACROS = (
+    '{% from "issues/_macros.html" import light_dot, status_badge, priority_badge,'
+    " supervised_badge with context %}"
+)
+
+
+def test_a_link_built_once_is_url_for_of_each_id(app):
+    with app.test_request_context("/issues"):
+        for endpoint in ("issues.issue_detail", "issues.change_status"):
+            link = id_url(endpoint)
+            for issue_id in (1, 7, 42, 10000, 987654):
+                assert link(issue_id) == url_for(endpoint, issue_id=issue_id)
+
+
+def test_each_dot_and_badge_is_what_its_macro_draws_in_both_languages(app):
+    for locale in ("zh_CN", "en"):
+        with app.test_request_context("/issues", headers={"Accept-Language": locale}):
+            marks = Marks(_LABELS)
+            for macro, values in (
+                ("light_dot", LIGHTS),
+                ("status_badge", STATUSES),
+                ("priority_badge", PRIORITIES),
+            ):
+                for value in values:
+                    drawn = render_template_string(_MACROS + "{{ " + macro + "(v) }}", v=value)
+                    assert marks(macro, value) == drawn
+                    assert marks(macro, value) is marks(macro, value)  # drawn once
+            supervised = render_template_string(
+                _MACROS + "{{ supervised_badge(i) }}", i=SimpleNamespace(supervised=True)
+            )
+            assert marks.supervised() == supervised
+            assert 'data-testid="supervised-badge"' in supervised
+
+
+def _card(html: str, code: str, pattern: str) -> str:
+    (found,) = [c for c in re.findall(pattern, html, re.S) if code in c]
+    return found
+
+
+def test_list_and_board_show_each_row_s_words_links_and_marks(app, world, login):
+    with app.app_context(), unscoped():
+        category = make_category(world.task_force_id, "督办一览", prefix="DB")
+        marked = make_issue(
+            category,
+            "督办的重大事项",
+            code="DB-901",
+            major=True,
+            supervised=True,
+            priority="urgent",
+            status="in_progress",
+            owner_id=world.users["member"],
+            acknowledged_at=None,
+        )
+        plain = make_issue(category, "普通事项", code="DB-902", priority="low", status="new")
+        marked_id, plain_id = marked.id, plain.id
+        names = {"member": db.session.get(User, world.users["member"]).display_name}
+        db.session.commit()
+    client = login("leader")
+
+    listed = client.get("/issues").get_data(as_text=True)
+    row = _card(listed, "DB-901", r"<tr>.*?</tr>")
+    card = _card(listed, "DB-901", r'<li class="card issue-card.*?</li>')
+    for shown in (row, card):
+        assert f'href="/issues/{marked_id}"' in shown
+        assert "重大" in shown and "未签收" in shown
+        assert 'data-testid="supervised-badge"' in shown
+        assert "status-in_progress" in shown
+        assert 'aria-label="选择 DB-901"' in shown
+    assert "priority-urgent" in row
+    assert "督办一览" in row  # the category
+    member_name = f">{names['member']}<"
+    assert member_name in row
+    other = _card(listed, "DB-902", r"<tr>.*?</tr>")
+    assert f'href="/issues/{plain_id}"' in other
+    assert "supervised-badge" not in other and "未签收" not in other
+    assert '<td class="text-nowrap">—</td>' in other  # no owner
+
+    board = client.get("/board").get_data(as_text=True)
+    card = _card(board, "DB-901", r'<article class="card board-card.*?</article>')
+    assert f'data-status-url="/issues/{marked_id}/status"' in card
+    assert f'href="/issues/{marked_id}"' in card
+    assert 'data-testid="supervised-badge"' in card and "未签收" in card
+    assert member_name.strip("<>") in card
+    unowned = _card(board, "DB-902", r"<article.*?</article>")
+    assert "supervised-badge" not in unowned and "未指定" in unowned
