@@ -215,7 +215,8 @@ class Milestone(TaskForceScoped, TimestampMixin, db.Model):
     __tablename__ = "milestone"
     __scope_index__ = False
     __table_args__ = (
-        Index("ix_milestone_tf_issue", "task_force_id", "issue_id"),
+        # One item's open milestones (a row's light), answered from the index.
+        Index("ix_milestone_tf_issue", "task_force_id", "issue_id", "done_on", "due_on"),
         # The items with an overdue milestone (the yellow light), listed from the index.
         Index("ix_milestone_tf_open", "task_force_id", "done_on", "due_on", "issue_id"),
     )
