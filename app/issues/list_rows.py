@@ -3,7 +3,8 @@
 A page of 50 rows drawn twice (phone cards and table) called a macro, ``url_for`` and a
 translation per cell: the dots and badges have a handful of values (statuses, priorities,
 lights), so each is drawn once per value by its own macro (``issues/_macros.html`` stays
-the one definition), and the rows' links come from one ``url_for`` per endpoint.
+the one definition), and the rows' links come from one ``url_for`` per endpoint
+(``core.web.UrlPattern``).
 """
 
 from __future__ import annotations
@@ -13,20 +14,17 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from app.core.web import UrlPattern
 from app.issues.models import Issue
-
-# An id no row has, replaced by each row's own in the address ``url_for`` built once.
-_PLACEHOLDER = 987654321987
 
 
 def id_url(endpoint: str, **values) -> Callable[[int], str]:
     """``url_for(endpoint, issue_id=…)`` for many ids at the cost of one call."""
-    before, after = url_for(endpoint, issue_id=_PLACEHOLDER, **values).split(str(_PLACEHOLDER), 1)
-    return lambda issue_id: f"{before}{issue_id}{after}"
+    return UrlPattern(endpoint, "issue_id", **values)
 
 
 class Marks:
