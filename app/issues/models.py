@@ -175,8 +175,9 @@ class Issue(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
             sqlite_where=UNACKNOWLEDGED,
             postgresql_where=UNACKNOWLEDGED,
         ),
-        # The problem list's default order, category then number (id), within a task force.
-        Index("ix_issue_tf_category", "task_force_id", "category_id", "id"),
+        # The problem list's default order, category then number (id), within a task force;
+        # the counts per category by status read from the index alone.
+        Index("ix_issue_tf_category", "task_force_id", "category_id", "id", "status"),
     )
 
     @property
