@@ -113,7 +113,7 @@ class Config:
     # The same fragments kept as files every worker of the host reads, so that a page is
     # computed once per host after a change, not once per worker; "" keeps them per worker.
     FRAGMENT_CACHE_DIR = os.environ.get("FRAGMENT_CACHE_DIR", str(INSTANCE_DIR / "fragments"))
-    FRAGMENT_CACHE_FILES = _int("FRAGMENT_CACHE_FILES", 5000)
+    FRAGMENT_CACHE_FILES = _int("FRAGMENT_CACHE_FILES", 2000)
     # Traffic lights: yellow when due within N days or without an update for M days.
     LIGHT_DUE_SOON_DAYS = _int("LIGHT_DUE_SOON_DAYS", 7)
     LIGHT_STALE_DAYS = _int("LIGHT_STALE_DAYS", 14)
