@@ -23,6 +23,7 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+from sqlalchemy.sql.elements import FunctionFilter
 
 from app.core.errors import NotFound
 
@@ -34,6 +35,31 @@ class ScopeMissing(RuntimeError):
 class ScopeViolation(RuntimeError):
     """A row of one task force was written while another was in scope."""
 
+
+def _filtered_aggregate_keeps_its_entity() -> None:
+    """``count(Item.id).filter(…)`` (an aggregate's FILTER) forgets, in SQLAlchemy 2.1,
+    that it reads an ORM entity: a SELECT of such columns alone compiled as plain SQL, so
+    the scope's criteria below were never added to it (the battle map's quarter counted
+    the closings of every task force) and, outside a scope, nothing said one was missing.
+    The filtered aggregate now carries what its function or its criteria carry, as every
+    other expression of an ORM attribute does (``tests/core/test_scope.py``)."""
+    if getattr(FunctionFilter, "_gongjian_keeps_entity", False):
+        return
+    original = FunctionFilter.__init__
+
+    def __init__(self, func, *criterion):
+        original(self, func, *criterion)
+        for element in (func, *criterion):
+            attrs = getattr(element, "_propagate_attrs", None)
+            if attrs:
+                self._propagate_attrs = attrs
+                break
+
+    FunctionFilter.__init__ = __init__
+    FunctionFilter._gongjian_keeps_entity = True
+
+
+_filtered_aggregate_keeps_its_entity()
 
 _UNSET = object()
 UNSCOPED = object()

@@ -59,6 +59,21 @@ def test_a_query_with_no_scope_at_all_is_refused_not_answered_with_everything(ap
         db.session.scalars(select(Membership)).all()
 
 
+def test_an_aggregates_filter_alone_is_scoped_and_refused_without_a_scope(app, world):
+    """``count(…).filter(…)`` columns alone (the battle map's quarter, the headline
+    figures) are scoped like any query of the model, and refused with no scope."""
+    every = (Membership.role.is_not(None),)
+    with app.app_context():
+        with task_force_scope(world.other_task_force_id):
+            counted = db.session.scalar(select(func.count(Membership.id).filter(*every)))
+            starred = db.session.scalar(select(func.count().filter(*every)))
+            part = select(func.count(Membership.id).filter(*every).label("n")).subquery()
+            in_a_part = db.session.scalar(select(part.c.n))
+        assert counted == starred == in_a_part == 1  # the stranger's membership alone
+        with pytest.raises(ScopeMissing):
+            db.session.scalar(select(func.count(Membership.id).filter(*every)))
+
+
 def test_get_in_scope_ignores_objects_already_loaded_from_elsewhere(ctx, world):
     with unscoped():
         loaded = db.session.get(Membership, world.other_membership_id)
