@@ -257,31 +257,39 @@ class SharedFragments:
                 os.remove(entry.path)
 
 
-def worker_cache(name: str, size_setting: str, default_size: int) -> FragmentCache:
-    """This process's cache called ``name``, sized by the setting ``size_setting``."""
+def worker_cache(
+    name: str,
+    size_setting: str,
+    default_size: int,
+    shared: Callable[[], SharedFragments | None] | None = None,
+) -> FragmentCache:
+    """This process's cache called ``name``, sized by the setting ``size_setting``, in
+    front of the host's folder that ``shared()`` opens, if any."""
     key = f"gongjian.{name}"
     cache = current_app.extensions.get(key)
     if cache is None:
-        cache = FragmentCache(current_app.config.get(size_setting, default_size))
+        size = current_app.config.get(size_setting, default_size)
+        cache = FragmentCache(size, shared() if shared is not None else None)
         current_app.extensions[key] = cache
     return cache
+
+
+def _shared_fragments() -> SharedFragments | None:
+    """The host's folder of fragments (``FRAGMENT_CACHE_DIR``), None when not set or not
+    usable (fragments then stay in each worker's memory)."""
+    config = current_app.config
+    folder = config.get("FRAGMENT_CACHE_DIR")
+    if not folder:
+        return None
+    try:
+        return SharedFragments(Path(folder), config["FRAGMENT_CACHE_FILES"])
+    except OSError as error:
+        logger.warning("fragments kept per worker: %s", error)
+        return None
 
 
 def fragment_cache() -> FragmentCache:
-    key = "gongjian.fragments"
-    cache = current_app.extensions.get(key)
-    if cache is None:
-        config = current_app.config
-        folder = config.get("FRAGMENT_CACHE_DIR")
-        shared = None
-        if folder:
-            try:
-                shared = SharedFragments(Path(folder), config["FRAGMENT_CACHE_FILES"])
-            except OSError as error:
-                logger.warning("fragments kept per worker: %s", error)
-        cache = FragmentCache(config.get("FRAGMENT_CACHE_SIZE", 256), shared)
-        current_app.extensions[key] = cache
-    return cache
+    return worker_cache("fragments", "FRAGMENT_CACHE_SIZE", 256, _shared_fragments)
 
 
 def cache_key(*parts: Hashable) -> tuple:
