@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, literal, select, true, union_all
+from sqlalchemy import literal, select, true, union_all
 from sqlalchemy.orm import joinedload
 
 from app.core.permissions import authorize, can
@@ -26,6 +26,7 @@ from app.issues.models import (
     YELLOW,
     Issue,
     Milestone,
+    count_items,
 )
 from app.issues.service import (
     CategoryRow,
@@ -119,7 +120,7 @@ def _light_lists(in_tf, rules: LightRules, limit: int) -> dict[str, list[Issue]]
 def _owner_loads(in_tf, rules: LightRules) -> list[OwnerLoad]:
     """Open, overdue and closed items per owner, most overdue first: one query."""
     is_open = Issue.status.in_(OPEN_STATUSES)
-    count = func.count(Issue.id)
+    count = count_items()
     # Counted per owner's id first, the people joined to the fifty-odd counts after:
     # grouping the items joined to their owners' whole rows costs several times more.
     counts = (
@@ -178,7 +179,7 @@ def _headline_select(task_force_id: int, rules: LightRules, as_of: AsOf):
     assert as_of.live
     in_tf = Issue.task_force_id == task_force_id
     is_open = Issue.status.in_(OPEN_STATUSES)
-    count = func.count(Issue.id)
+    count = count_items()
     quarter = quarter_counts(as_of)
     headline = headline_counts(rules)
     among_open = {

@@ -47,7 +47,14 @@ from app.decisions.models import (
 )
 from app.decisions.service.register import _local_day_start_utc
 from app.extensions import db
-from app.issues.models import CLOSED, DROPPED, OPEN_STATUSES, Issue, ProgressUpdate
+from app.issues.models import (
+    CLOSED,
+    DROPPED,
+    OPEN_STATUSES,
+    Issue,
+    ProgressUpdate,
+    count_items,
+)
 from app.people.models import Membership, OrgUnit, User
 
 BY_MEMBER = "member"
@@ -187,15 +194,13 @@ def _count_items(lines: dict, task_force_id: int, period: Period, by: str) -> No
     counts = db.session.execute(
         select(
             group,
-            func.count(Issue.id).filter(
+            count_items().filter(
                 Issue.created_at < end,
                 or_(Issue.closed_at.is_(None), Issue.closed_at >= start),
             ),
-            func.count(Issue.id).filter(closed_in_period),
-            func.count(Issue.id).filter(closed_in_period, on_time),
-            func.count(Issue.id).filter(
-                Issue.status.in_(OPEN_STATUSES), Issue.deadline < clock.today()
-            ),
+            count_items().filter(closed_in_period),
+            count_items().filter(closed_in_period, on_time),
+            count_items().filter(Issue.status.in_(OPEN_STATUSES), Issue.deadline < clock.today()),
         )
         .where(Issue.task_force_id == task_force_id, Issue.status != DROPPED, group.is_not(None))
         .group_by(group)

@@ -24,7 +24,7 @@ from app.core.models import AuditEvent
 from app.core.quarters import Quarter
 from app.extensions import db
 from app.issues.lights import LightRules
-from app.issues.models import CLOSED, OPEN_STATUSES, Issue, ProgressUpdate
+from app.issues.models import CLOSED, OPEN_STATUSES, Issue, ProgressUpdate, count_items
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def quarter_counts(as_of: AsOf) -> dict:
     """
     status = as_of.status
     closed_at = as_of.closed_at
-    count = func.count(Issue.id)
+    count = count_items()
     closed = and_(status == CLOSED, closed_at >= as_of.start)
     is_open = status.in_(OPEN_STATUSES)
     return {

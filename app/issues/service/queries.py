@@ -31,6 +31,7 @@ from app.issues.models import (
     Milestone,
     ProgressUpdate,
     Subtask,
+    count_items,
     issue_collaborator,
 )
 from app.people.models import User
@@ -167,7 +168,7 @@ def headline_counts(rules: LightRules, status=None) -> dict:
     """
     status = Issue.status if status is None else status
     is_open = status.in_(OPEN_STATUSES)
-    count = func.count(Issue.id)
+    count = count_items()
     return {
         "problems": count.filter(status != DROPPED),
         "closed": count.filter(status == CLOSED),
