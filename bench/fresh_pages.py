@@ -13,10 +13,11 @@ the leader (user0001) signed in through Flask's test client: no server and no HT
 figures, so they show what the application itself spends, with less of the noise of a
 busy machine than ``make bench``'s.
 
-Before each measured request the task force's data version moves on, as any change to
-its data moves it (a progress note, an edit): every part kept under the version is
-computed afresh, and what a change leaves alone (the reader's menu bar) is kept, as on
-the first view after a change on a live server. Each page is asked
+Before each measured request the task force's data version moves on, as a change to
+an item moves it (a progress note, an edit): every part kept under the data version is
+computed afresh, and what such a change leaves alone (the reader's menu bar, and the
+parts kept under the setup version: the filter bars, the bulk bar's fields, the views
+menu) is kept, as on the first view after a change on a live server. Each page is asked
 ``BENCH_FRESH_REQUESTS`` times (30) after three warm-up requests; the table gives the
 median, the 95th percentile and the queries of one request, and the median with nothing
 kept at all (every cache off, ``BENCH_FRESH_REQUESTS`` // 3 requests), for comparison

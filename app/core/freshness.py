@@ -3,10 +3,18 @@
 Any change to a task force's rows bumps ``task_force.data_version`` in the same
 transaction (just before the commit, so the row lock is held for an instant), and so
 does a change to the bank-wide rows shown on its pages (people's names, org units).
-Heavy read-only parts of pages — the battle map, the list's result table, the filter
-options — are cached per worker under a key that holds the version, the day (traffic
-lights change with the date), the language and the reader's roles: a key can never
-return what was true before a change, so nothing needs to be invalidated by hand.
+Heavy read-only parts of pages — the battle map, the list's result table — are cached
+per worker under a key that holds the version, the day (traffic lights change with the
+date), the language and the reader's roles: a key can never return what was true before
+a change, so nothing needs to be invalidated by hand.
+
+A change to the task force's setup — the rows of ``SETUP_TABLES``: its categories,
+members, saved views, the people and units — also bumps ``task_force.setup_version``.
+The parts of pages that show the setup alone (the filter bar's choices, the bulk bar's
+fields, the views menu) are kept under that version instead (``setup=True``), so a
+change to an item (a progress note, an edit, most of a task force's changes) leaves
+them kept. Such a part reads no other table: while one is built, a statement naming
+another fails the tests (``SetupReadsData``) and is logged by a server.
 """
 
 from __future__ import annotations
@@ -15,33 +23,90 @@ import fcntl
 import hashlib
 import logging
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from itertools import chain
 from pathlib import Path
 from threading import Lock
-from typing import Any
+from typing import Any, NamedTuple
 
-from flask import current_app
+from flask import current_app, has_app_context
 from markupsafe import Markup
 from sqlalchemy import column, event, inspect, table, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from app.core.scope import TaskForceScoped
 
 logger = logging.getLogger(__name__)
 
-_task_force = table("task_force", column("id"), column("data_version"))
+_task_force = table("task_force", column("id"), column("data_version"), column("setup_version"))
 _PENDING = "gongjian.changed_task_forces"
+_PENDING_SETUP = "gongjian.changed_setups"
 _ALL = "all"
 
 # Bank-wide tables whose rows appear on task-force pages, and the columns of theirs that
 # do not (a login stamps last_login_at; that must not empty every cache).
 _SHOWN_GLOBAL = {"user", "org_unit", "task_force"}
 _NOT_SHOWN = {"last_login_at", "password_hash", "locale", "current_task_force_id", "updated_at"}
+# What the parts kept under the setup version read (and all they may read).
+SETUP_TABLES = frozenset(
+    {"category", "membership", "saved_view", "saved_view_default", *_SHOWN_GLOBAL}
+)
+
+
+class SetupVersion(NamedTuple):
+    """The version in a key made with ``setup=True``: what is built under it may read
+    only ``SETUP_TABLES`` (``_check_setup_read``)."""
+
+    number: int
+
+
+class SetupReadsData(AssertionError):
+    """A part kept under the setup version read a table outside the setup: it would
+    outlive a change to that table."""
+
+
+_SETUP_BUILD: ContextVar[bool] = ContextVar("gongjian_setup_build", default=False)
+_TABLES_READ = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)"?', re.IGNORECASE)
+
+
+def _building_setup(build: Callable[[], Any]) -> Callable[[], Any]:
+    def build_setup() -> Any:
+        token = _SETUP_BUILD.set(True)
+        try:
+            return build()
+        finally:
+            _SETUP_BUILD.reset(token)
+
+    return build_setup
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _check_setup_read(conn, cursor, statement, parameters, context, executemany) -> None:
+    """While a setup part is built, every table a statement reads must be the setup's:
+    tests fail on another (every page the suite shows is checked); a server logs it."""
+    if not _SETUP_BUILD.get():
+        return
+    others = set(_TABLES_READ.findall(statement)) - SETUP_TABLES
+    if others:
+        message = f"a part kept under the setup version read {sorted(others)}: {statement}"
+        if has_app_context() and current_app.testing:
+            raise SetupReadsData(message)
+        logger.error(message)
+
+
+def _note(session: Session, task_force_id, table_name: str | None) -> None:
+    """``task_force_id`` (or ``_ALL``) changed at the commit, its setup too if
+    ``table_name`` is one of the setup's."""
+    session.info.setdefault(_PENDING, set()).add(task_force_id)
+    if table_name in SETUP_TABLES:
+        session.info.setdefault(_PENDING_SETUP, set()).add(task_force_id)
 
 
 def _shown_change(obj: Any) -> bool:
@@ -53,16 +118,16 @@ def _shown_change(obj: Any) -> bool:
 
 @event.listens_for(Session, "before_flush")
 def _note_changes(session: Session, flush_context, instances) -> None:
-    pending: set = session.info.setdefault(_PENDING, set())
     for obj in chain(session.new, session.dirty, session.deleted):
+        table_name = getattr(obj, "__tablename__", None)
         if isinstance(obj, TaskForceScoped):
             if obj.task_force_id is not None and (obj not in session.dirty or _shown_change(obj)):
-                pending.add(obj.task_force_id)
-        elif getattr(obj, "__tablename__", None) in _SHOWN_GLOBAL and _shown_change(obj):
-            if obj.__tablename__ == "task_force" and obj.id is not None:
-                pending.add(obj.id)
+                _note(session, obj.task_force_id, table_name)
+        elif table_name in _SHOWN_GLOBAL and _shown_change(obj):
+            if table_name == "task_force" and obj.id is not None:
+                _note(session, obj.id, table_name)
             else:
-                pending.add(_ALL)
+                _note(session, _ALL, table_name)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -72,34 +137,38 @@ def _note_bulk_changes(state) -> None:
     mapper = state.bind_mapper
     entity = mapper.class_ if mapper is not None else None
     if entity is not None and issubclass(entity, TaskForceScoped):
-        state.session.info.setdefault(_PENDING, set()).add(_ALL)
+        _note(state.session, _ALL, entity.__tablename__)
 
 
 def note_bulk_write(session: Session, model: type, rows) -> None:
     """Rows written in bulk past the ORM (``notify/store.py``) count as any write: the
     task forces they belong to get a new version at the commit."""
+    table_name = getattr(model, "__tablename__", None)
     if isinstance(model, type) and issubclass(model, TaskForceScoped):
-        pending: set = session.info.setdefault(_PENDING, set())
-        pending.update(row["task_force_id"] for row in rows)
-    elif getattr(model, "__tablename__", None) in _SHOWN_GLOBAL:
-        session.info.setdefault(_PENDING, set()).add(_ALL)
+        for row in rows:
+            _note(session, row["task_force_id"], table_name)
+    elif table_name in _SHOWN_GLOBAL:
+        _note(session, _ALL, table_name)
 
 
 @event.listens_for(Session, "before_commit")
 def _bump_versions(session: Session) -> None:
     session.flush()
     pending = session.info.pop(_PENDING, set())
-    if not pending:
-        return
-    stmt = update(_task_force).values(data_version=_task_force.c.data_version + 1)
-    if _ALL not in pending:
-        stmt = stmt.where(_task_force.c.id.in_(sorted(pending)))
-    session.connection().execute(stmt)
+    setups = session.info.pop(_PENDING_SETUP, set())  # a part of ``pending``
+    for name, changed in (("data_version", pending), ("setup_version", setups)):
+        if changed:
+            version = _task_force.c[name]
+            stmt = update(_task_force).values({version: version + 1})
+            if _ALL not in changed:
+                stmt = stmt.where(_task_force.c.id.in_(sorted(changed)))
+            session.connection().execute(stmt)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_changes(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_PENDING_SETUP, None)
 
 
 def restart_versions() -> None:
@@ -111,11 +180,13 @@ def restart_versions() -> None:
     from app.core import clock
     from app.extensions import db
 
-    if "data_version" not in {c["name"] for c in inspect_db(db.engine).get_columns("task_force")}:
+    columns = {c["name"] for c in inspect_db(db.engine).get_columns("task_force")}
+    versions = [name for name in ("data_version", "setup_version") if name in columns]
+    if not versions:
         return  # a backup from before versions existed: `flask db upgrade` adds them
     with db.engine.begin() as connection:
         stamp = int(clock.now().timestamp() * 1000)
-        connection.execute(update(_task_force).values(data_version=stamp))
+        connection.execute(update(_task_force).values(dict.fromkeys(versions, stamp)))
 
 
 class FragmentCache:
@@ -131,6 +202,8 @@ class FragmentCache:
     def get_or_build(self, key: Hashable, build: Callable[[], Any], text: bool = False) -> Any:
         """The value kept under ``key``, or ``build()``'s, kept. A ``text`` value (a
         rendered fragment) is also kept for the host's other workers, built by one."""
+        if isinstance(key, tuple) and any(isinstance(part, SetupVersion) for part in key):
+            build = _building_setup(build)
         if self.size <= 0:
             return build()
         with self._lock:
@@ -292,9 +365,11 @@ def fragment_cache() -> FragmentCache:
     return worker_cache("fragments", "FRAGMENT_CACHE_SIZE", 256, _shared_fragments)
 
 
-def cache_key(*parts: Hashable) -> tuple:
+def cache_key(*parts: Hashable, setup: bool = False) -> tuple:
     """What a cached part of a page depends on: the task force's data, the day, the
-    language, the reader's roles and the traffic-light settings, plus ``parts``."""
+    language, the reader's roles and the traffic-light settings, plus ``parts``. A
+    ``setup`` part depends on the task force's setup instead of all its data (it reads
+    only ``SETUP_TABLES``)."""
     from flask import g
     from flask_babel import get_locale
     from flask_login import current_user
@@ -303,13 +378,16 @@ def cache_key(*parts: Hashable) -> tuple:
 
     task_force = g.get("task_force")
     task_force_id = task_force.id if task_force is not None else None
+    version = None
+    if task_force is not None:
+        version = SetupVersion(task_force.setup_version) if setup else task_force.data_version
     config = current_app.config
     return (
         task_force_id,
         # With the version, the task force's birth: a database made anew (the demo
         # loaded again) starts its versions at 1 again, and the host's kept files stay.
         task_force.created_at if task_force is not None else None,
-        task_force.data_version if task_force is not None else None,
+        version,
         clock.today(),
         str(get_locale()),
         tuple(sorted(current_user.roles_in(task_force_id))),
@@ -333,7 +411,7 @@ def render_cached(template: str, key: tuple, build_context: Callable[[], dict]):
     return fragment_cache().get_or_build((template, *key), build, text=True)
 
 
-def _page_key(personal: bool, across: Iterable = ()) -> tuple:
+def _page_key(personal: bool, across: Iterable = (), setup: bool = False) -> tuple:
     from flask import request, session
     from flask_login import current_user
 
@@ -347,7 +425,7 @@ def _page_key(personal: bool, across: Iterable = ()) -> tuple:
     parts += tuple(
         (tf.id, tf.data_version, tuple(sorted(current_user.roles_in(tf.id)))) for tf in across
     )
-    return cache_key(*parts)
+    return cache_key(*parts, setup=setup)
 
 
 def cached_body(
@@ -355,16 +433,20 @@ def cached_body(
     build_context: Callable[[], dict],
     personal: bool = False,
     across: Iterable = (),
+    setup: bool = False,
 ):
     """A page's content for this URL, from the cache when nothing it shows has changed.
 
     ``personal`` pages (what is mine, with forms) are kept per reader and session: their
     CSRF tokens belong to the session. A page that shows the data of several task forces
-    names them in ``across`` (``TaskForce`` rows, read in this request).
+    names them in ``across`` (``TaskForce`` rows, read in this request). A ``setup``
+    part shows only the task force's setup (see ``cache_key``).
     """
-    return render_cached(template, _page_key(personal, across), build_context)
+    return render_cached(template, _page_key(personal, across, setup), build_context)
 
 
-def cached_value(name: str, build: Callable[[], Any], personal: bool = False) -> Any:
+def cached_value(
+    name: str, build: Callable[[], Any], personal: bool = False, setup: bool = False
+) -> Any:
     """A small value of this URL's page (its title, say), cached like its content."""
-    return fragment_cache().get_or_build((name, *_page_key(personal)), build)
+    return fragment_cache().get_or_build((name, *_page_key(personal, setup=setup)), build)

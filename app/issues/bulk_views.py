@@ -25,10 +25,11 @@ from app.core.forms import choices, optional_int
 from app.core.freshness import cache_key, render_cached
 from app.core.permissions import can
 from app.core.web import current_task_force, flash_refusal, requires
+from app.issues.filtering import filter_form, filter_from_args, open_categories
 from app.issues.labels import PRIORITY_LABELS, STATUS_LABELS
 from app.issues.models import PRIORITIES, STATUSES
 from app.issues.service import bulk
-from app.issues.views import _filter_form, _filter_from_args, bp, open_categories
+from app.issues.views import bp
 from app.people import roster
 
 
@@ -73,10 +74,10 @@ def bulk_bar() -> Markup:
         return Markup("")
     task_force_id = current_task_force().id
     # The fields show the roster and the categories: the same for every reader of these
-    # roles until the task force's data changes, so they are kept; token and moment are not.
+    # roles until the task force's setup changes, so they are kept; token and moment are not.
     fields = render_cached(
         "issues/_bulk_fields.html",
-        cache_key("bulk_fields"),
+        cache_key("bulk_fields", setup=True),
         lambda: {"bulk_form": _bulk_form(task_force_id)},
     )
     args = request.args.to_dict(flat=False)
@@ -103,7 +104,7 @@ def _instant(text: str) -> datetime | None:
 def _selection(task_force_id: int) -> bulk.Selection:
     if request.form.get("scope") == "all":
         shown_at = _instant(request.form.get("shown_at", ""))
-        filters = _filter_from_args(_filter_form(task_force_id))
+        filters = filter_from_args(filter_form(task_force_id))
         return bulk.Selection(filters=filters, shown_at=shown_at)
     versions: dict[int, int | None] = {}
     for value in request.form.getlist("item"):

@@ -26,6 +26,7 @@ from app.core.forms import VersionedForm, one_line
 from app.core.freshness import cache_key, cached_body, fragment_cache
 from app.core.permissions import can
 from app.core.web import current_task_force, flash_refusal, form_error, refusal_status, requires
+from app.issues.filtering import filter_form
 from app.issues.saved_view_models import NAME_MAX
 from app.issues.service import saved_views as service
 
@@ -74,15 +75,13 @@ def _filter_query(args: MultiDict, task_force_id: int) -> str:
 
     :raise ValidationFailed: when one no longer fits (an owner who left, a wrong date).
     """
-    from app.issues.views import _filter_form
-
-    known = _filter_form(task_force_id, MultiDict())._fields
+    known = filter_form(task_force_id, MultiDict())._fields
     pairs = [
         (key, value)
         for key, value in args.items(multi=True)
         if key in known and key not in NOT_FILTERS and value != ""
     ]
-    form = _filter_form(task_force_id, MultiDict(pairs))
+    form = filter_form(task_force_id, MultiDict(pairs))
     if not form.validate():
         labels = ", ".join(str(form[name].label.text) for name in form.errors)
         raise ValidationFailed(
@@ -123,8 +122,8 @@ def open_with_default():
         view = service.default_view(current_user, task_force.id)
         return None if view is None else view_url(view, target)
 
-    # Views and defaults are rows of the task force: a change to one gives a new version.
-    key = ("default_view", target, *cache_key(current_user.id))
+    # Views and defaults are the task force's setup: a change to one gives a new version.
+    key = ("default_view", target, *cache_key(current_user.id, setup=True))
     url = fragment_cache().get_or_build(key, default_url)
     return None if url is None else redirect(url)
 
@@ -137,8 +136,10 @@ def saved_view_menu_context():
 def menu_markup():
     """The views menu of the list or the board, kept like a personal page's body (per
     reader, session and address): its forms carry the session's token, and what it lists
-    is the task force's rows."""
-    return cached_body("issues/_saved_views_menu.html", lambda: {"m": _menu()}, personal=True)
+    is the task force's setup."""
+    return cached_body(
+        "issues/_saved_views_menu.html", lambda: {"m": _menu()}, personal=True, setup=True
+    )
 
 
 def _menu() -> dict | None:

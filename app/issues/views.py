@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     jsonify,
     redirect,
     render_template,
@@ -19,12 +18,10 @@ from flask_login import current_user
 
 from app.core import hooks
 from app.core.errors import ConfirmationRequired, DomainError, InvalidTransition, StaleEdit
-from app.core.forms import choices
 from app.core.freshness import cached_body, cached_value
 from app.core.i18n import Labels
 from app.core.idempotency import once
 from app.core.nav import NavItem
-from app.core.paging import requested_page
 from app.core.permissions import can
 from app.core.web import (
     across_task_forces,
@@ -37,10 +34,16 @@ from app.core.web import (
 )
 from app.extensions import db
 from app.issues import service
+from app.issues.filtering import (
+    FOUND,
+    category_choices,
+    filter_bar,
+    org_unit_choices,
+    people_choices,
+)
 from app.issues.forms import (
     AttachmentForm,
     CategoryForm,
-    FilterForm,
     IssueForm,
     MilestoneForm,
     ProgressForm,
@@ -52,11 +55,9 @@ from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, SOURCE_LABELS, STAT
 from app.issues.lights import LightRules, light_of, light_reasons
 from app.issues.link_page import link_context
 from app.issues.list_rows import Marks, id_url, item_rows
-from app.issues.models import DROPPED, LIGHTS, OPEN_STATUSES, STATUSES
+from app.issues.models import DROPPED, OPEN_STATUSES, STATUSES
 from app.issues.saved_views import open_with_default
 from app.issues.service import relations
-from app.people import roster
-from app.people.service import org_unit_options
 
 bp = Blueprint("issues", __name__)
 
@@ -95,91 +96,6 @@ def _task_force_id() -> int:
     return current_task_force().id
 
 
-def open_categories(task_force_id: int) -> list[tuple[int, str]]:
-    """The open categories for a picker, read once per request: the list's filter and its
-    bulk bar both show them. (No request changes categories and then shows a picker: a
-    change redirects.)"""
-    made = g.setdefault("category_options", {})
-    if task_force_id not in made:
-        made[task_force_id] = service.category_options(task_force_id)
-    return list(made[task_force_id])
-
-
-def _category_choices(task_force_id: int, blank: str = "—", exclude_path: str | None = None):
-    if exclude_path is None:
-        return choices([("", blank)] + open_categories(task_force_id))
-    return choices([("", blank)] + service.category_options(task_force_id, exclude_path))
-
-
-def _people_choices(task_force_id: int, blank: str | None = "—"):
-    people = roster.assignee_options(task_force_id)
-    return choices(([("", blank)] if blank is not None else []) + people)
-
-
-def _org_unit_choices():
-    return choices([("", "—")] + org_unit_options())
-
-
-# --- the list ------------------------------------------------------------------------------
-
-
-def _filter_from_args(form: FilterForm) -> service.IssueFilter:
-    # A value that is no longer valid (an owner who left the roster, a mistyped date)
-    # is dropped and marked on its field; the other filters still apply.
-    data = dict(form.data)
-    if not form.validate():
-        for name in form.errors:
-            data[name] = [] if name in ("status", "priority") else None
-    major = {"yes": True, "no": False}.get(data.get("major") or "")
-    path = {"yes": True, "no": False}.get(data.get("path") or "")
-    return service.IssueFilter(
-        category_id=data.get("category"),
-        owner_id=data.get("owner"),
-        org_unit_id=data.get("org_unit"),
-        statuses=[s for s in data.get("status") or [] if s in STATUSES],
-        priorities=list(data.get("priority") or []),
-        light=data.get("light") or None,
-        major=major,
-        deadline_from=data.get("deadline_from"),
-        deadline_to=data.get("deadline_to"),
-        unacknowledged=bool(data.get("unacknowledged")),
-        open_only=bool(data.get("open")),
-        path_defined=path,
-        delayed={"1": 1, "2": 2}.get(data.get("delayed") or ""),
-        q=(data.get("q") or "").strip(),
-        sort=data.get("sort") if data.get("sort") in service.SORT_KEYS else "code",
-        page=requested_page(),
-    )
-
-
-def _filter_form(task_force_id: int, args=None) -> FilterForm:
-    """The list's filter form over ``args`` (the request's query string by default)."""
-    form = FilterForm(request.args if args is None else args)
-    form.category.choices = _category_choices(task_force_id)
-    form.owner.choices = _people_choices(task_force_id)
-    form.org_unit.choices = _org_unit_choices()
-    form.light.choices = choices([("", "—")] + [(lt, LIGHT_LABELS[lt]) for lt in LIGHTS])
-    form.major.choices = choices([("", "—"), ("yes", _("Major only")), ("no", _("Not major"))])
-    form.path.choices = choices(
-        [("", "—"), ("yes", _("Path defined")), ("no", _("Path not defined"))]
-    )
-    form.delayed.choices = choices(
-        [("", "—"), ("1", _("Extended at least once")), ("2", _("Extended more than once"))]
-    )
-    form.sort.choices = choices(
-        [
-            ("code", _("Category and number")),
-            ("deadline", _("Deadline, earliest first")),
-            ("-deadline", _("Deadline, latest first")),
-            ("priority", _("Priority")),
-            ("updated", _("Recently changed")),
-            ("title", _("Title")),
-            ("status", _("Status")),
-        ]
-    )
-    return form
-
-
 @bp.get("/issues")
 @requires("issue.view")
 def issue_list():
@@ -188,8 +104,7 @@ def issue_list():
         return opened
 
     def content() -> dict:
-        form = _filter_form(task_force_id)
-        filters = _filter_from_args(form)
+        filters, bar = filter_bar(task_force_id, "issues/_list_filters.html")
         page = service.list_issues(
             current_user,
             task_force_id,
@@ -201,7 +116,8 @@ def issue_list():
         args.pop("page", None)
         marks = Marks(_LABELS)
         return {
-            "form": form,
+            "filter_bar": bar,
+            "found_slot": FOUND,
             "page": page,
             "rows": item_rows(page.rows, marks),
             "supervised": marks.supervised(),
@@ -220,13 +136,12 @@ def board():
         return opened
 
     def content() -> dict:
-        form = _filter_form(task_force_id)
-        filters = _filter_from_args(form)
+        filters, bar = filter_bar(task_force_id, "issues/_board_filters.html")
         columns, counts = service.board(current_user, task_force_id, filters)
         shown = [issue.id for cards in columns.values() for issue, _light in cards]
         marks = Marks(_LABELS)
         return {
-            "form": form,
+            "filter_bar": bar,
             "columns": {status: item_rows(cards, marks) for status, cards in columns.items()},
             "status_url": id_url("issues.change_status"),
             "supervised": marks.supervised(),
@@ -264,8 +179,7 @@ def schedule():
     task_force_id = _task_force_id()
 
     def content() -> dict:
-        form = _filter_form(task_force_id)
-        filters = _filter_from_args(form)
+        filters, bar = filter_bar(task_force_id, "issues/_schedule_filters.html")
         rows, total = service.schedule(
             current_user, task_force_id, filters.category_id, filters.owner_id
         )
@@ -284,7 +198,13 @@ def schedule():
                         "url": url_for("issues.issue_detail", issue_id=issue.id),
                     }
                 )
-        return {"rows": rows, "tasks": tasks, "total": total, "form": form}
+        return {
+            "rows": rows,
+            "tasks": tasks,
+            "total": total,
+            "filter_bar": bar,
+            "found_slot": FOUND,
+        }
 
     body = cached_body("issues/_schedule_body.html", content)
     return render_template("issues/schedule.html", body=body)
@@ -294,10 +214,10 @@ def schedule():
 
 
 def _fill_issue_form(form: IssueForm, task_force_id: int) -> None:
-    form.category_id.choices = _category_choices(task_force_id)
-    form.owner_id.choices = _people_choices(task_force_id)
-    form.collaborator_ids.choices = _people_choices(task_force_id, blank=None)
-    form.org_unit_id.choices = _org_unit_choices()
+    form.category_id.choices = category_choices(task_force_id)
+    form.owner_id.choices = people_choices(task_force_id)
+    form.collaborator_ids.choices = people_choices(task_force_id, blank=None)
+    form.org_unit_id.choices = org_unit_choices()
 
 
 def _issue_input(form: IssueForm) -> service.IssueInput:
@@ -394,7 +314,7 @@ def _detail_context(issue, **forms):
     rules = LightRules.current()
     task_force_id = issue.task_force_id
     subtask_form = forms.get("subtask_form") or SubtaskForm()
-    subtask_form.owner_id.choices = _people_choices(task_force_id)
+    subtask_form.owner_id.choices = people_choices(task_force_id)
     status_form = forms.get("status_form") or StatusForm()
     status_form.version.data = issue.version
     may_work = can(current_user, "issue.work", issue)
@@ -567,7 +487,7 @@ def add_progress(issue_id: int):
 def add_subtask(issue_id: int):
     issue = service.load_issue(current_user, issue_id)
     form = SubtaskForm()
-    form.owner_id.choices = _people_choices(issue.task_force_id)
+    form.owner_id.choices = people_choices(issue.task_force_id)
     status = 400
     if form.validate_on_submit():
         try:
@@ -724,7 +644,7 @@ def _category_input(form: CategoryForm) -> service.CategoryInput:
 def create_category():
     task_force_id = _task_force_id()
     form = CategoryForm()
-    form.parent_id.choices = _category_choices(task_force_id, blank=_("— top level —"))
+    form.parent_id.choices = category_choices(task_force_id, blank=_("— top level —"))
     if request.method == "GET":
         form.parent_id.data = request.args.get("parent", type=int)
     status = 200
@@ -745,7 +665,7 @@ def create_category():
 def edit_category(category_id: int):
     category = service.get_category(category_id)
     form = CategoryForm(obj=category) if request.method == "GET" else CategoryForm()
-    form.parent_id.choices = _category_choices(
+    form.parent_id.choices = category_choices(
         category.task_force_id, blank=_("— top level —"), exclude_path=category.path
     )
     if request.method == "GET":

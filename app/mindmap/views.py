@@ -23,7 +23,7 @@ from app.core.freshness import cached_value
 from app.core.nav import NavItem
 from app.core.web import current_task_force, download, form_error, requires
 from app.issues import service as issues
-from app.issues.views import _filter_form, _filter_from_args
+from app.issues.filtering import filter_form, filter_from_args
 from app.mindmap import imports, service, spreadsheets
 from app.mindmap.formats import WRITERS
 from app.mindmap.forms import ApplyForm, MapUploadForm, SheetForm, SheetUploadForm
@@ -262,7 +262,7 @@ def export_map(fmt: str):
 
 
 def _list_filters(task_force_id: int):
-    return _filter_from_args(_filter_form(task_force_id))
+    return filter_from_args(filter_form(task_force_id))
 
 
 @bp.get("/issues/export.xlsx")

@@ -35,6 +35,8 @@ class TaskForce(TimestampMixin, VersionMixin, db.Model):
     archived_at: Mapped[datetime | None]
     # Bumped with every change to the task force's data (core/freshness.py).
     data_version: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
+    # Bumped with every change to its setup: categories, people, saved views (ditto).
+    setup_version: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
 
     @property
     def archived(self) -> bool:

@@ -31,7 +31,7 @@ def build_pack(job: Job) -> Outcome:
 
 def build_issue_list_pdf(job: Job) -> Outcome:
     """The problem list as PDF under the filter the list page had, as its reader sees it."""
-    from app.issues.views import _filter_form, _filter_from_args
+    from app.issues.filtering import filter_form, filter_from_args
 
     actor = db.session.get(User, job.requested_by_id)
     locale = actor.locale if actor and actor.locale else current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -41,7 +41,7 @@ def build_issue_list_pdf(job: Job) -> Outcome:
         force_locale(locale),
         task_force_scope(job.task_force_id),
     ):
-        filters = _filter_from_args(_filter_form(job.task_force_id))
+        filters = filter_from_args(filter_form(job.task_force_id))
         data = service.issue_list_pdf(actor, job.task_force_id, filters)
         name = f"{_('Problem list')}-{clock.today().isoformat()}.pdf"
     return Outcome(output=data, output_name=name, output_type="application/pdf")

@@ -6,11 +6,22 @@ import os
 import threading
 
 import pytest
+from sqlalchemy import select, update
 
-from app.core.freshness import FragmentCache, SharedFragments, restart_versions
+from app.core.freshness import (
+    FragmentCache,
+    SetupReadsData,
+    SharedFragments,
+    cache_key,
+    restart_versions,
+)
+from app.core.scope import unscoped
 from app.extensions import db
-from app.issues.models import Issue
-from app.people.models import TaskForce, User
+from app.issues import filtering
+from app.issues.models import Category, Issue, ProgressUpdate
+from app.issues.saved_view_models import SavedView
+from app.people.models import Membership, TaskForce, User
+from tests import factories
 from tests.factories import PASSWORD
 
 
@@ -43,6 +54,15 @@ def kept(request, app, tmp_path):
 def _version(look, task_force_id: int) -> int:
     with look():
         return db.session.get(TaskForce, task_force_id).data_version
+
+
+def _versions(look) -> dict[int, tuple[int, int]]:
+    """Every task force's (data version, setup version)."""
+    with look():
+        rows = db.session.execute(
+            select(TaskForce.id, TaskForce.data_version, TaskForce.setup_version)
+        )
+        return {tf_id: (data, setup) for tf_id, data, setup in rows}
 
 
 def _battle_map(app, username: str = "leader") -> str:
@@ -295,3 +315,153 @@ def test_a_folder_that_cannot_be_written_leaves_the_pages_served(tmp_path, caplo
         == "<p>一</p>"
     )
     assert builds == ["<p>一</p>"] and "fragment folder unusable" in caplog.text
+
+
+# --- the setup version: what a change to an item leaves kept ------------------------------
+
+
+def _moved(before: dict, after: dict) -> dict[int, tuple[bool, bool]]:
+    """Per task force: (data version moved, setup version moved)."""
+    return {tf: (after[tf][0] != before[tf][0], after[tf][1] != before[tf][1]) for tf in before}
+
+
+def test_a_change_to_an_item_moves_the_data_version_and_not_the_setup(app, world, look):
+    before = _versions(look)
+    with look():
+        db.session.get(Issue, world.issue_id).title = "新的标题"
+        db.session.add(
+            ProgressUpdate(
+                task_force_id=world.task_force_id,
+                issue_id=world.issue_id,
+                author_id=world.users["member"],
+                note="本周推进",
+            )
+        )
+        db.session.commit()
+    moved = _moved(before, _versions(look))
+    assert moved[world.task_force_id] == (True, False)
+    assert moved[world.other_task_force_id] == (False, False)
+
+
+@pytest.mark.parametrize("change", ["category", "membership", "saved view"])
+def test_a_change_to_the_setup_moves_both_versions_of_its_task_force(app, world, look, change):
+    before = _versions(look)
+    with look():
+        if change == "category":
+            db.session.get(Category, world.category_id).name = "改名的维度"
+        elif change == "membership":
+            db.session.get(Membership, world.memberships["member"]).role = "viewer"
+        else:
+            db.session.add(
+                SavedView(
+                    task_force_id=world.task_force_id,
+                    owner_id=world.users["leader"],
+                    namespace=world.users["leader"],
+                    name="我的视图",
+                    query="sort=deadline",
+                )
+            )
+        db.session.commit()
+    moved = _moved(before, _versions(look))
+    assert moved[world.task_force_id] == (True, True)
+    assert moved[world.other_task_force_id] == (False, False)
+
+
+def test_a_person_renamed_moves_every_setup(app, world, look):
+    before = _versions(look)
+    with look():
+        db.session.get(User, world.users["member"]).display_name = "改了名字"
+        db.session.commit()
+    assert set(_moved(before, _versions(look)).values()) == {(True, True)}
+
+
+def test_bulk_statements_move_the_setups_only_for_setup_tables(app, world, look):
+    before = _versions(look)
+    with look(), unscoped():
+        db.session.execute(update(Issue).where(Issue.id == world.issue_id).values(percent=40))
+        db.session.commit()
+    after_items = _versions(look)
+    assert set(_moved(before, after_items).values()) == {(True, False)}
+    with look(), unscoped():
+        db.session.execute(
+            update(Category).where(Category.id == world.category_id).values(description="新说明")
+        )
+        db.session.commit()
+    assert set(_moved(after_items, _versions(look)).values()) == {(True, True)}
+
+
+def test_a_setup_part_that_reads_the_items_is_refused(app, world):
+    client = app.test_client()
+    client.post("/login", data={"login": "leader", "password": PASSWORD})
+    with app.test_request_context("/issues"), unscoped():
+        from flask import g
+        from flask_login import login_user
+
+        login_user(db.session.get(User, world.users["leader"]))
+        g.task_force = db.session.get(TaskForce, world.task_force_id)
+        cache = FragmentCache(16)
+        key = ("a setup part", *cache_key(setup=True))
+        with pytest.raises(SetupReadsData, match="issue"):
+            cache.get_or_build(key, lambda: db.session.scalars(select(Issue.id)).all())
+        # The setup's own tables are read freely, and a data part reads anything.
+        assert cache.get_or_build(key, lambda: db.session.scalars(select(Category.id)).all())
+        assert cache.get_or_build(
+            ("a data part", *cache_key()), lambda: db.session.scalars(select(Issue.id)).all()
+        )
+
+
+def _filter_forms_made(monkeypatch) -> list[int]:
+    made: list[int] = []
+    original = filtering.filter_form
+
+    def counted(task_force_id, args=None):
+        made.append(task_force_id)
+        return original(task_force_id, args)
+
+    monkeypatch.setattr(filtering, "filter_form", counted)
+    return made
+
+
+def test_the_filter_bar_outlives_a_change_to_an_item_and_not_one_to_a_category(
+    app, world, look, monkeypatch, kept
+):
+    client = app.test_client()
+    client.post("/login", data={"login": "leader", "password": PASSWORD})
+    pages = ["/issues", "/board", "/schedule"]
+    for page in pages:
+        assert client.get(page).status_code == 200
+    made = _filter_forms_made(monkeypatch)
+    with look():
+        db.session.get(Issue, world.issue_id).title = "标题已经改了"
+        db.session.commit()
+    for page in pages:
+        html = client.get(page).get_data(as_text=True)
+        assert "标题已经改了" in html, page  # the items are read afresh
+        assert 'data-testid="issue-total"' in html or page != "/issues"
+    # The bars were kept (by each worker: a bar is kept with the filter it read, a value
+    # the host's folder of text does not hold).
+    assert made == ([] if kept is None else [world.task_force_id] * len(pages))
+    made.clear()
+    with look():
+        db.session.add(Category(task_force_id=world.task_force_id, name="新加的维度"))
+        db.session.commit()
+    for page in pages:
+        html = client.get(page).get_data(as_text=True)
+        assert "新加的维度" in html, page  # in the filter's choices at once
+    assert len(made) == len(pages)
+
+
+def test_a_kept_filter_bar_still_counts_the_items_found(app, world, look):
+    client = app.test_client()
+    client.post("/login", data={"login": "leader", "password": PASSWORD})
+
+    def total() -> str:
+        html = client.get("/issues").get_data(as_text=True)
+        start = html.index('data-testid="issue-total"')
+        return html[html.index(">", start) + 1 : html.index("<", start)]
+
+    assert total() == "共 1 项"
+    with look(), unscoped():
+        factories.make_issue(db.session.get(Category, world.category_id), "又一个问题")
+        db.session.commit()
+    assert total() == "共 2 项"
