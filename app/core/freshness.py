@@ -397,6 +397,28 @@ def cache_key(*parts: Hashable, setup: bool = False) -> tuple:
     )
 
 
+def setup_value(name: str, task_force_id: int, build: Callable[[], Any]) -> Any:
+    """``build()``, a value of ``task_force_id``'s setup alone (its categories for a
+    picker, the people work can be assigned to), kept under its setup version for the
+    day: the same for every reader and page. Kept by each worker; built afresh outside a
+    request or for a task force other than the request's (whose version is not read)."""
+    from flask import g, has_request_context
+
+    from app.core import clock
+
+    task_force = g.get("task_force") if has_request_context() else None
+    if task_force is None or task_force.id != task_force_id:
+        return build()
+    key = (
+        name,
+        task_force_id,
+        task_force.created_at,
+        SetupVersion(task_force.setup_version),
+        clock.today(),
+    )
+    return fragment_cache().get_or_build(key, build)
+
+
 def render_cached(template: str, key: tuple, build_context: Callable[[], dict]):
     """``template`` rendered with what ``build_context()`` returns, from the cache when
     the same key was rendered before. The fragment sees what a page sees; anything that

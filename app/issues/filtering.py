@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.core.forms import choices
-from app.core.freshness import cached_value
+from app.core.freshness import cached_value, setup_value
 from app.core.paging import requested_page
 from app.issues import service
 from app.issues.forms import FilterForm
@@ -27,12 +27,14 @@ from app.people.service import org_unit_options
 
 
 def open_categories(task_force_id: int) -> list[tuple[int, str]]:
-    """The open categories for a picker, read once per request: the list's filter and its
-    bulk bar both show them. (No request changes categories and then shows a picker: a
-    change redirects.)"""
+    """The open categories for a picker, read once per request (the list's filter and its
+    bulk bar both show them) and kept under the task force's setup version. (No request
+    changes categories and then shows a picker: a change redirects.)"""
     made = g.setdefault("category_options", {})
     if task_force_id not in made:
-        made[task_force_id] = service.category_options(task_force_id)
+        made[task_force_id] = setup_value(
+            "category_options", task_force_id, lambda: service.category_options(task_force_id)
+        )
     return list(made[task_force_id])
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.core import clock
+from app.core.freshness import setup_value
 from app.core.i18n import pinyin_key, pinyin_order
 from app.extensions import db
 from app.people.models import Membership, OrgUnit, User
@@ -61,14 +62,18 @@ def assignee_options(task_force_id: int) -> list[tuple[int, str]]:
 
     Made once per request and task force: one page's pickers ask for it several times
     (the problem list's filter and its bulk edit, three selects), and a big task force
-    has hundreds of people. (No request changes the roster and then shows a picker: a
-    change redirects.) Outside a request (jobs, commands), read afresh each time."""
+    has hundreds of people; and kept under the task force's setup version for the day
+    (``core.freshness.setup_value``), so a change to an item reads it again no more.
+    (No request changes the roster and then shows a picker: a change redirects.)
+    Outside a request (jobs, commands), read afresh each time."""
     if not has_request_context():
         return _assignee_options(task_force_id)
     made = g.setdefault("assignee_options", {})
     key = (task_force_id, clock.today())
     if key not in made:
-        made[key] = _assignee_options(task_force_id)
+        made[key] = setup_value(
+            "assignee_options", task_force_id, lambda: _assignee_options(task_force_id)
+        )
     return list(made[key])
 
 

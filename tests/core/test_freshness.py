@@ -465,3 +465,19 @@ def test_a_kept_filter_bar_still_counts_the_items_found(app, world, look):
         factories.make_issue(db.session.get(Category, world.category_id), "又一个问题")
         db.session.commit()
     assert total() == "共 2 项"
+
+
+def test_the_pickers_show_a_new_member_and_a_new_category_at_once(app, world, look):
+    client = app.test_client()
+    client.post("/login", data={"login": "leader", "password": PASSWORD})
+    edit = f"/issues/{world.issue_id}/edit"
+    for page in (f"/issues/{world.issue_id}", edit):
+        assert client.get(page).status_code == 200  # the pickers are kept now
+    with look(), unscoped():
+        newcomer = factories.make_user("newcomer", display_name="新来的同事")
+        factories.make_membership(newcomer, db.session.get(TaskForce, world.task_force_id))
+        db.session.add(Category(task_force_id=world.task_force_id, name="新加的维度"))
+        db.session.commit()
+    assert "新来的同事" in client.get(f"/issues/{world.issue_id}").get_data(as_text=True)
+    form = client.get(edit).get_data(as_text=True)
+    assert "新来的同事" in form and "新加的维度" in form
