@@ -409,6 +409,8 @@ def setup_value(name: str, task_force_id: int, build: Callable[[], Any]) -> Any:
     task_force = g.get("task_force") if has_request_context() else None
     if task_force is None or task_force.id != task_force_id:
         return build()
+    # Not ``cache_key``'s key: that holds the reader's roles and language, and these
+    # values are the same for every reader.
     key = (
         name,
         task_force_id,

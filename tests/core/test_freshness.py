@@ -391,8 +391,6 @@ def test_bulk_statements_move_the_setups_only_for_setup_tables(app, world, look)
 
 
 def test_a_setup_part_that_reads_the_items_is_refused(app, world):
-    client = app.test_client()
-    client.post("/login", data={"login": "leader", "password": PASSWORD})
     with app.test_request_context("/issues"), unscoped():
         from flask import g
         from flask_login import login_user
