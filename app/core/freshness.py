@@ -15,6 +15,12 @@ fields, the views menu) are kept under that version instead (``setup=True``), so
 change to an item (a progress note, an edit, most of a task force's changes) leaves
 them kept. Such a part reads no other table: while one is built, a statement naming
 another fails the tests (``SetupReadsData``) and is logged by a server.
+
+Each new data version is journalled (``DataChange``) with the items the commit changed
+(an item's own row, or a row with its ``issue_id``), so that what is counted from the
+items can move from one version to the next by recounting those alone
+(``issues.tally``). Versions are numbered under the task force's row lock, so a reader
+who sees version N sees every journal row up to N.
 """
 
 from __future__ import annotations
@@ -37,8 +43,9 @@ from typing import Any, NamedTuple
 
 from flask import current_app, has_app_context
 from markupsafe import Markup
-from sqlalchemy import column, event, inspect, table, update
+from sqlalchemy import column, delete, event, insert, inspect, table, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.core.scope import TaskForceScoped
@@ -46,8 +53,18 @@ from app.core.scope import TaskForceScoped
 logger = logging.getLogger(__name__)
 
 _task_force = table("task_force", column("id"), column("data_version"), column("setup_version"))
+_data_change = table(
+    "data_change", column("task_force_id"), column("version"), column("item_id"), column("any_item")
+)
 _PENDING = "gongjian.changed_task_forces"
 _PENDING_SETUP = "gongjian.changed_setups"
+_PENDING_ITEMS = "gongjian.changed_item_rows"  # the rows of items (and of their parts)
+_PENDING_UNNAMED = "gongjian.changed_items_unnamed"  # task forces with unnamed item changes
+# A commit naming more items than this journals "any item" instead (an import, say).
+_ITEMS_NAMED = 200
+# The journal is trimmed when a version is a multiple of this (``DataChange.KEPT``).
+_TRIM_EVERY = 256
+_KEPT_VERSIONS = 1024  # versions journalled per task force (``DataChange``)
 _ALL = "all"
 
 # Bank-wide tables whose rows appear on task-force pages, and the columns of theirs that
@@ -109,6 +126,32 @@ def _note(session: Session, task_force_id, table_name: str | None) -> None:
         session.info.setdefault(_PENDING_SETUP, set()).add(task_force_id)
 
 
+def _of_items(table_name: str | None, model: Any) -> bool:
+    """Rows of items (``issue``) and of what hangs off one (its milestones, progress
+    notes, extension requests: anything with an ``issue_id``)."""
+    return table_name == "issue" or hasattr(model, "issue_id")
+
+
+def _changed_items(rows: list) -> tuple[dict[int, set[int]], set]:
+    """The items each task force's changed rows belong to ({task force: item ids}), and
+    the task forces with a changed row whose item is not known (read after the flush:
+    a new item has its id, a new part its item's)."""
+    items: dict[int, set[int]] = {}
+    unnamed: set = set()
+    for row in rows:
+        try:
+            item_id = row.id if row.__tablename__ == "issue" else row.issue_id
+            task_force_id = row.task_force_id
+        except SQLAlchemyError:  # a deleted row's attributes may be gone
+            unnamed.add(_ALL)
+            continue
+        if item_id is None:
+            unnamed.add(task_force_id)
+        else:
+            items.setdefault(task_force_id, set()).add(item_id)
+    return items, unnamed
+
+
 def _shown_change(obj: Any) -> bool:
     state = inspect(obj)
     if state.pending or state.deleted or obj in state.session.deleted:
@@ -123,6 +166,8 @@ def _note_changes(session: Session, flush_context, instances) -> None:
         if isinstance(obj, TaskForceScoped):
             if obj.task_force_id is not None and (obj not in session.dirty or _shown_change(obj)):
                 _note(session, obj.task_force_id, table_name)
+                if _of_items(table_name, obj):
+                    session.info.setdefault(_PENDING_ITEMS, []).append(obj)
         elif table_name in _SHOWN_GLOBAL and _shown_change(obj):
             if table_name == "task_force" and obj.id is not None:
                 _note(session, obj.id, table_name)
@@ -138,6 +183,8 @@ def _note_bulk_changes(state) -> None:
     entity = mapper.class_ if mapper is not None else None
     if entity is not None and issubclass(entity, TaskForceScoped):
         _note(state.session, _ALL, entity.__tablename__)
+        if _of_items(entity.__tablename__, entity):
+            state.session.info.setdefault(_PENDING_UNNAMED, set()).add(_ALL)
 
 
 def note_bulk_write(session: Session, model: type, rows) -> None:
@@ -147,6 +194,8 @@ def note_bulk_write(session: Session, model: type, rows) -> None:
     if isinstance(model, type) and issubclass(model, TaskForceScoped):
         for row in rows:
             _note(session, row["task_force_id"], table_name)
+            if _of_items(table_name, model):
+                session.info.setdefault(_PENDING_UNNAMED, set()).add(row["task_force_id"])
     elif table_name in _SHOWN_GLOBAL:
         _note(session, _ALL, table_name)
 
@@ -156,19 +205,64 @@ def _bump_versions(session: Session) -> None:
     session.flush()
     pending = session.info.pop(_PENDING, set())
     setups = session.info.pop(_PENDING_SETUP, set())  # a part of ``pending``
+    item_rows = session.info.pop(_PENDING_ITEMS, [])
+    unnamed = session.info.pop(_PENDING_UNNAMED, set())
+    connection = session.connection()
     for name, changed in (("data_version", pending), ("setup_version", setups)):
         if changed:
             version = _task_force.c[name]
             stmt = update(_task_force).values({version: version + 1})
             if _ALL not in changed:
                 stmt = stmt.where(_task_force.c.id.in_(sorted(changed)))
-            session.connection().execute(stmt)
+            if name == "setup_version":
+                connection.execute(stmt)
+                continue
+            bumped = connection.execute(stmt.returning(_task_force.c.id, version)).all()
+            items, more_unnamed = _changed_items(item_rows)
+            _journal(connection, bumped, items, unnamed | more_unnamed)
+
+
+def _journal(connection, bumped, items: dict[int, set[int]], unnamed: set) -> None:
+    """The new data versions (``DataChange``): a row for each, and one for each item of
+    its task force that the commit changed, or "any item" when they cannot be named."""
+    rows = []
+    for task_force_id, version in bumped:
+        named = items.get(task_force_id, set())
+        any_item = _ALL in unnamed or task_force_id in unnamed or len(named) > _ITEMS_NAMED
+        rows.append(
+            {
+                "task_force_id": task_force_id,
+                "version": version,
+                "item_id": None,
+                "any_item": any_item,
+            }
+        )
+        if not any_item:
+            rows += [
+                {
+                    "task_force_id": task_force_id,
+                    "version": version,
+                    "item_id": item,
+                    "any_item": False,
+                }
+                for item in sorted(named)
+            ]
+    if rows:
+        connection.execute(insert(_data_change), rows)
+    for task_force_id, version in bumped:
+        if version % _TRIM_EVERY == 0:
+            connection.execute(
+                delete(_data_change).where(
+                    _data_change.c.task_force_id == task_force_id,
+                    _data_change.c.version <= version - _KEPT_VERSIONS,
+                )
+            )
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_changes(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-    session.info.pop(_PENDING_SETUP, None)
+    for name in (_PENDING, _PENDING_SETUP, _PENDING_ITEMS, _PENDING_UNNAMED):
+        session.info.pop(name, None)
 
 
 def restart_versions() -> None:

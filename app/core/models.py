@@ -1,11 +1,12 @@
-"""Base mixins and the two tables every feature writes to: the audit log and the outbox."""
+"""Base mixins and the tables every feature writes to: the audit log, the outbox and the
+journal of data versions."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from app.core import clock
@@ -101,6 +102,27 @@ class IdempotencyKey(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "key", "digest", name="uq_idempotency_key_user_id"),
     )
+
+
+class DataChange(db.Model):
+    """A step of a task force's data version (``core.freshness``): one row for the
+    version itself, and one for each item (``issue``) the commit changed. ``any_item``
+    says the commit changed items it cannot name (a statement over many rows): whatever
+    was counted from the items before this version must be counted again. What is kept
+    as items change (``issues.tally``) moves from one version to the next by the items
+    named here; a version with no row (a restore, a write past the application) is
+    counted afresh. Rows go after 1,024 later versions of their task force."""
+
+    __tablename__ = "data_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign keys: the journal outlives nothing it names, and is read by number.
+    task_force_id: Mapped[int]
+    version: Mapped[int] = mapped_column(BigInteger)
+    item_id: Mapped[int | None]
+    any_item: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (Index("ix_data_change_task_force_version", "task_force_id", "version"),)
 
 
 class AppendOnlyViolation(RuntimeError):
