@@ -155,26 +155,31 @@ class QuarterFigures:
         return round(100 * self.closed_on_time / self.closed) if self.closed else 0
 
 
-def quarter_counts(as_of: AsOf) -> dict:
-    """The figures of ``as_of``'s quarter as SELECT columns over ``Issue``.
+def quarter_clauses(as_of: AsOf) -> dict:
+    """What each of ``as_of``'s quarter's figures counts: a WHERE clause over ``Issue``.
 
     Closed means closed during the quarter and still closed at its end; on time means
     closed on or before the deadline's day in the configured zone.
     """
     status = as_of.status
     closed_at = as_of.closed_at
-    count = count_items()
     closed = and_(status == CLOSED, closed_at >= as_of.start)
     is_open = status.in_(OPEN_STATUSES)
     return {
-        "raised": count.filter(Issue.created_at >= as_of.start),
-        "closed": count.filter(closed),
-        "closed_on_time": count.filter(
+        "raised": Issue.created_at >= as_of.start,
+        "closed": closed,
+        "closed_on_time": and_(
             closed, or_(Issue.deadline.is_(None), clock.local_day(closed_at) <= Issue.deadline)
         ),
-        "open_at_end": count.filter(is_open),
-        "overdue_at_end": count.filter(is_open, Issue.deadline < as_of.day),
+        "open_at_end": is_open,
+        "overdue_at_end": and_(is_open, Issue.deadline < as_of.day),
     }
+
+
+def quarter_counts(as_of: AsOf) -> dict:
+    """The figures of ``as_of``'s quarter as SELECT columns over ``Issue``."""
+    count = count_items()
+    return {name: count.filter(clause) for name, clause in quarter_clauses(as_of).items()}
 
 
 def quarter_figures(task_force_id: int, quarter: Quarter, today: date | None = None):

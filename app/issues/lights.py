@@ -73,6 +73,12 @@ def milestone_overdue_clause(rules: LightRules, per_item: bool = False):
     return Issue.id.in_(select(Milestone.issue_id).where(*overdue))
 
 
+def last_activity():
+    """SQL: when the item last moved (its last progress note, else its creation); it is
+    stale (yellow) once this falls before ``LightRules.stale_before``."""
+    return func.coalesce(Issue.last_progress_at, Issue.created_at)
+
+
 def _conditions(rules: LightRules, per_item: bool = False):
     """The rule once, as (finished, a red reason, a yellow reason).
 
@@ -85,7 +91,7 @@ def _conditions(rules: LightRules, per_item: bool = False):
     yellow = or_(
         and_(has_deadline, Issue.deadline <= rules.due_soon_until),
         milestone_overdue_clause(rules, per_item),
-        func.coalesce(Issue.last_progress_at, Issue.created_at) < rules.stale_before,
+        last_activity() < rules.stale_before,
     )
     return finished, red, yellow
 

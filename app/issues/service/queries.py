@@ -159,8 +159,9 @@ def delayed_clause(times: int = 2):
     return Issue.id.in_(approved)
 
 
-def headline_counts(rules: LightRules, status=None) -> dict:
-    """The problem list's headline figures as SELECT columns over ``Issue``.
+def headline_clauses(rules: LightRules, status=None) -> dict:
+    """What each of the problem list's headline figures counts: a WHERE clause over
+    ``Issue``.
 
     One definition for the battle map and the quarterly review pack, so both print the
     same numbers. ``status`` is the status column to count by: the issue's own, or an
@@ -168,14 +169,19 @@ def headline_counts(rules: LightRules, status=None) -> dict:
     """
     status = Issue.status if status is None else status
     is_open = status.in_(OPEN_STATUSES)
-    count = count_items()
     return {
-        "problems": count.filter(status != DROPPED),
-        "closed": count.filter(status == CLOSED),
-        "open": count.filter(is_open),
-        "path_defined": count.filter(is_open & path_defined_clause()),
-        "overdue": count.filter(is_open & (Issue.deadline < rules.today)),
+        "problems": status != DROPPED,
+        "closed": status == CLOSED,
+        "open": is_open,
+        "path_defined": is_open & path_defined_clause(),
+        "overdue": is_open & (Issue.deadline < rules.today),
     }
+
+
+def headline_counts(rules: LightRules, status=None) -> dict:
+    """The problem list's headline figures as SELECT columns over ``Issue``."""
+    count = count_items()
+    return {name: count.filter(c) for name, c in headline_clauses(rules, status).items()}
 
 
 def filtered(task_force_id: int, filters: IssueFilter, rules: LightRules) -> Select:
