@@ -1,4 +1,5 @@
-"""The battle map's figures, each from one grouped query.
+"""The battle map's figures: its counts kept as the items change (``issues.tally``),
+its lists each from one query.
 
 The number of queries is fixed: it does not grow with the number of issues.
 """
@@ -8,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import literal, select, true, union_all
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.core.permissions import authorize, can
 from app.core.quarters import Quarter
 from app.extensions import db
-from app.issues.asof import AsOf, QuarterFigures, quarter_counts
+from app.issues import tally
+from app.issues.asof import AsOf, QuarterFigures, quarter_clauses
 from app.issues.lights import LightRules, light_clause
 from app.issues.models import (
     CLOSED,
@@ -26,20 +28,19 @@ from app.issues.models import (
     YELLOW,
     Issue,
     Milestone,
-    count_items,
 )
 from app.issues.service import (
     CategoryRow,
     category_tree,
     delayed_clause,
-    headline_counts,
+    headline_clauses,
     relations,
 )
 from app.kpis import by_unit
 from app.kpis import service as kpi_service
 from app.kpis.by_unit import BehindPace
 from app.kpis.service import Standing
-from app.people.models import User
+from app.people.models import TaskForce, User
 
 
 @dataclass
@@ -93,54 +94,38 @@ class BattleMap:
         return [status for status in STATUSES if status != DROPPED]
 
 
-def _light_lists(in_tf, rules: LightRules, limit: int) -> dict[str, list[Issue]]:
-    """The first ``limit`` red and yellow items by deadline, both lists in one query."""
-    order = (Issue.deadline.is_(None), Issue.deadline, Issue.id)
-    # Red and yellow are open items' lights: read among them, by the status index.
-    parts = [
-        select(Issue.id.label("id"), literal(light).label("light"))
-        .where(in_tf, Issue.status.in_(OPEN_STATUSES), light_clause(rules, light))
-        .order_by(*order)
-        .limit(limit)
-        .subquery()
-        for light in (RED, YELLOW)
-    ]
-    picked = union_all(*(select(part.c.id, part.c.light) for part in parts)).subquery()
-    lists: dict[str, list[Issue]] = {RED: [], YELLOW: []}
-    for issue, light in db.session.execute(
-        select(Issue, picked.c.light)
-        .join(picked, picked.c.id == Issue.id)
-        .options(joinedload(Issue.owner))
-        .order_by(*order)
-    ):
-        lists[light].append(issue)
-    return lists
-
-
-def _owner_loads(in_tf, rules: LightRules) -> list[OwnerLoad]:
-    """Open, overdue and closed items per owner, most overdue first: one query."""
-    is_open = Issue.status.in_(OPEN_STATUSES)
-    count = count_items()
-    # Counted per owner's id first, the people joined to the fifty-odd counts after:
-    # grouping the items joined to their owners' whole rows costs several times more.
-    counts = (
-        select(
-            Issue.owner_id.label("owner_id"),
-            count.filter(is_open).label("open"),
-            count.filter(is_open & (Issue.deadline < rules.today)).label("overdue"),
-            count.filter(Issue.status == CLOSED).label("closed"),
+def _light_lists(first: dict[str, list[int]]) -> dict[str, list[Issue]]:
+    """The first red and yellow items by deadline (which they are is kept with the
+    counts, ``issues.tally``), both lists read in one query."""
+    wanted = first[RED] + first[YELLOW]
+    loaded = {
+        issue.id: issue
+        for issue in db.session.scalars(
+            select(Issue).where(Issue.id.in_(wanted)).options(joinedload(Issue.owner))
         )
-        .where(in_tf, Issue.status != DROPPED)
-        .group_by(Issue.owner_id)
-        .subquery()
+    }
+    return {
+        light: [loaded[item_id] for item_id in first[light] if item_id in loaded]
+        for light in (RED, YELLOW)
+    }
+
+
+def _owner_loads(counts: tally.Counts) -> list[OwnerLoad]:
+    """Open, overdue and closed items per owner (of those who own any item but dropped
+    ones), most overdue first."""
+    per_owner = {owner_id: c for owner_id, c in counts.groups.items() if c["problems"]}
+    people = {
+        user.id: user
+        for user in db.session.scalars(
+            select(User).where(User.id.in_([i for i in per_owner if i is not None]))
+        )
+    }
+    loads = (
+        OwnerLoad(people.get(owner_id), c["open"], c["overdue"], c["closed"])
+        for owner_id, c in per_owner.items()
     )
-    per_owner = db.session.execute(
-        select(User, counts.c.open, counts.c.overdue, counts.c.closed)
-        .select_from(counts)
-        .outerjoin(User, User.id == counts.c.owner_id)
-    ).all()
     return sorted(
-        (OwnerLoad(user, o, od, c) for user, o, od, c in per_owner),
+        loads,
         key=lambda load: (-load.overdue, -load.open, load.owner.display_name if load.owner else ""),
     )
 
@@ -162,63 +147,29 @@ _TOTALS = (
 )
 
 
-def _headline_select(task_force_id: int, rules: LightRules, as_of: AsOf):
-    """The quarter's figures and the totals in one statement of three single-row parts.
-
-    Each figure keeps its one definition (``quarter_counts``, ``headline_counts``, the
-    lights); what changes is which rows it is counted among: a figure whose own filter
-    admits only open items is counted among the open items (a fifth of the rows), the
-    quarter's closings among the items closed since the quarter began, the rest among
-    all. Narrowing to rows the filter implies changes no figure; it spares evaluating
-    every filter on every row. (The quarter is the current one, so an item's status and
-    closing are its own columns, as the narrowing reads.) Every part names its task
-    force itself: the scope's criteria do not reach each subquery of a statement. The
-    index ``ix_issue_figures`` holds every column the figures test but the solution,
-    so the rows are counted from it (only "path defined" reads the open items' rows).
-    """
+def _figures(rules: LightRules, as_of: AsOf) -> dict:
+    """What each headline figure counts, by its one definition (``quarter_clauses``,
+    ``headline_clauses``, the lights): the quarter's figures and the totals. The counts
+    per owner are the totals' "open", "overdue" and "closed" among each owner's items.
+    (The quarter is the current one, so an item's status and closing are its own
+    columns.)"""
     assert as_of.live
-    in_tf = Issue.task_force_id == task_force_id
     is_open = Issue.status.in_(OPEN_STATUSES)
-    count = count_items()
-    quarter = quarter_counts(as_of)
-    headline = headline_counts(rules)
-    among_open = {
+    quarter = quarter_clauses(as_of)
+    return {
+        "raised": quarter["raised"],
+        "closed_q": quarter["closed"],
+        "closed_on_time": quarter["closed_on_time"],
         "open_at_end": quarter["open_at_end"],
         "overdue_at_end": quarter["overdue_at_end"],
-        "open": headline["open"],
-        "overdue": headline["overdue"],
-        "unacknowledged": count.filter(
-            is_open & Issue.owner_id.is_not(None) & Issue.acknowledged_at.is_(None)
-        ),
-        # A light but grey is only an open item's (closed and dropped are grey).
-        "red": count.filter(light_clause(rules, RED)),
-        "yellow": count.filter(light_clause(rules, YELLOW)),
-        "green": count.filter(light_clause(rules, GREEN)),
-        "major_open": count.filter(is_open & Issue.major.is_(True)),
+        **headline_clauses(rules),  # problems, closed, open, path_defined, overdue
+        "unacknowledged": is_open & Issue.owner_id.is_not(None) & Issue.acknowledged_at.is_(None),
+        RED: light_clause(rules, RED),
+        YELLOW: light_clause(rules, YELLOW),
+        GREEN: light_clause(rules, GREEN),
+        "major_open": is_open & Issue.major.is_(True),
+        "delayed_twice": delayed_clause(2),
     }
-    # The one figure that reads the solution, not in the index: the rows are read.
-    among_open_rows = {"path_defined": headline["path_defined"]}
-    among_closed = {"closed_q": quarter["closed"], "closed_on_time": quarter["closed_on_time"]}
-    among_all = {
-        "raised": quarter["raised"],
-        "problems": headline["problems"],
-        "closed": headline["closed"],
-        "delayed_twice": count.filter(delayed_clause(2)),
-    }
-    closed_this_quarter = (Issue.status == CLOSED) & (Issue.closed_at >= as_of.start)
-    parts = [
-        select(*(c.label(n) for n, c in columns.items())).where(in_tf, *narrowing).subquery()
-        for columns, narrowing in (
-            (among_open, [is_open]),
-            (among_open_rows, [is_open]),
-            (among_closed, [closed_this_quarter]),
-            (among_all, []),
-        )
-    ]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined.join(part, true())
-    return select(*parts).select_from(joined)
 
 
 def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleMap:
@@ -229,9 +180,20 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
     # The quarter's figures by the one definition the review pack and the quarterly
     # meeting use, in the same query.
     as_of = AsOf.for_quarter(Quarter.of(rules.today), rules.today)
-    row = db.session.execute(_headline_select(task_force_id, rules, as_of)).one()._mapping
-    quarter = QuarterFigures(as_of.quarter, *(row[name] for name in _QUARTER_FIGURES))
-    totals = Totals(*(row[name] for name in _TOTALS))
+    # Kept as the items change: the first view after a change counts the changed
+    # items again, not all of them (``issues.tally``).
+    counts = tally.counted(
+        db.session.get(TaskForce, task_force_id),
+        "battle_map",
+        _figures(rules, as_of),
+        rules,
+        group=Issue.owner_id,
+        listed=(RED, YELLOW),
+        order=Issue.deadline,
+        limit=list_limit,
+    )
+    quarter = QuarterFigures(as_of.quarter, *(counts.totals[name] for name in _QUARTER_FIGURES))
+    totals = Totals(*(counts.totals[name] for name in _TOTALS))
 
     recently_closed = list(
         db.session.scalars(
@@ -258,8 +220,8 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
             .limit(20)
         )
     )
-    owners = _owner_loads(in_tf, rules)
-    lights = _light_lists(in_tf, rules, list_limit)
+    owners = _owner_loads(counts)
+    lights = _light_lists(counts.first)
     dimensions = [r for r in category_tree(task_force_id, include_archived=False) if r.depth <= 1]
     kpis = kpi_service.overview(task_force_id)
     behind = BehindPace(False)

@@ -123,14 +123,9 @@ def test_the_totals_match_the_hand_count(app, world, counted):
     assert sorted(i.code for i in data.yellow) == ["BM-U1", "BM-Y"]
 
 
-def test_counting_among_fewer_rows_changes_no_figure(app, world, counted):
-    # The headline figures are counted among the open items, the quarter's closings or
-    # all items (dashboard._headline_select): each equals its count over every row.
-    # Another task force's items, of every kind counted, are counted by no part.
-    from app.core.quarters import Quarter
-    from app.issues.asof import AsOf
-    from app.issues.lights import LightRules
-
+def test_another_task_forces_items_count_for_no_figure(app, world, counted):
+    # Items of every kind counted, in another task force: the battle map's figures (kept
+    # as items change, issues.tally) and its owners stay the hand count.
     with app.app_context(), unscoped():
         other = make_task_force("另一专班")
         category = make_category(other.id, "别处")
@@ -144,16 +139,12 @@ def test_counting_among_fewer_rows_changes_no_figure(app, world, counted):
             )
         db.session.commit()
     with app.app_context(), task_force_scope(world.task_force_id):
-        rules = LightRules.current()
-        as_of = AsOf.for_quarter(Quarter.of(rules.today), rules.today)
-        in_tf = Issue.task_force_id == world.task_force_id
-        statement = dashboard._headline_select(world.task_force_id, rules, as_of)
-        narrowed = db.session.execute(statement).one()._mapping
-        assert len(narrowed) == 16
-        for column in statement.selected_columns:
-            counted_as = column.table.element.selected_columns[column.name].element
-            over_all = select(counted_as).where(in_tf)
-            assert db.session.scalar(over_all) == narrowed[column.name], column.name
+        leader = db.session.get(User, world.users["leader"])
+        data = dashboard.battle_map(leader, world.task_force_id)
+
+    assert vars(data.totals) == EXPECTED
+    assert sum(load.open for load in data.owners) == EXPECTED["open"]
+    assert sum(load.closed for load in data.owners) == EXPECTED["closed"]
 
 
 def test_the_dimensions_count_their_subtrees(app, world, counted):
@@ -295,6 +286,9 @@ def _counts(login) -> dict[str, int]:
 
 
 def test_the_pages_issue_as_many_queries_for_1000_items_as_for_10(app, world, login):
+    # Each page seen once before: the battle map's counts are kept (issues.tally) and
+    # move on by the journal, counting again the 9 changed items, then all 1,000.
+    _counts(login)
     _grow(app, world, 9)
     with_10 = _counts(login)
 
