@@ -7,17 +7,19 @@
 
 The 10,000-item dataset of ``make bench`` is written to a throwaway SQLite file or to the
 database ``bench_fresh_pages`` on 127.0.0.1:5432 (made and dropped); ``BENCH_FRESH_DB``
-names an already filled database to read instead (only the task force's data version is
-written to it). The application runs with the production configuration and its caches,
-the leader (user0001) signed in through Flask's test client: no server and no HTTP in the
-figures, so they show what the application itself spends, with less of the noise of a
-busy machine than ``make bench``'s.
+names an already filled database to read instead (only one item's last activity is
+written to it, with the journal of versions). The application runs with the production
+configuration and its caches, the leader (user0001) signed in through Flask's test
+client: no server and no HTTP in the figures, so they show what the application itself
+spends, with less of the noise of a busy machine than ``make bench``'s.
 
-Before each measured request the task force's data version moves on, as a change to
-an item moves it (a progress note, an edit): every part kept under the data version is
-computed afresh, and what such a change leaves alone (the reader's menu bar, and the
-parts kept under the setup version: the filter bars, the bulk bar's fields, the views
-menu) is kept, as on the first view after a change on a live server. Each page is asked
+Before each measured request an item changes (its last activity moves, as a progress
+note moves it; committed through the application, so the task force's data version
+moves on and the item is journalled): every part kept under the data version is
+computed afresh, and what such a change leaves alone (the reader's menu bar, the parts
+kept under the setup version: the filter bars, the bulk bar's fields, the views menu;
+and the battle map's counts of the items it did not change, ``issues.tally``) is kept,
+as on the first view after a change on a live server. Each page is asked
 ``BENCH_FRESH_REQUESTS`` times (30) after three warm-up requests; the table gives the
 median, the 95th percentile and the queries of one request, and the median with nothing
 kept at all (every cache off, ``BENCH_FRESH_REQUESTS`` // 3 requests), for comparison
@@ -178,17 +180,18 @@ def _get(client, path: str):
     return response
 
 
-def _changed(app, task_force_id: int) -> None:
-    """The task force's data changed: its version moves on, as at any change's commit."""
-    from sqlalchemy import text
-
+def _changed(app, issue_id: int) -> None:
+    """An item changed, as a progress note changes it: its last activity moves, and its
+    commit moves the task force's data version and journals the item (core.freshness),
+    as at any change's commit."""
+    from app.core import clock
+    from app.core.scope import unscoped
     from app.extensions import db
+    from app.issues.models import Issue
 
-    with app.app_context(), db.engine.begin() as connection:
-        connection.execute(
-            text("UPDATE task_force SET data_version = data_version + 1 WHERE id = :id"),
-            {"id": task_force_id},
-        )
+    with app.app_context(), unscoped():
+        db.session.get(Issue, issue_id).last_progress_at = clock.now()
+        db.session.commit()
 
 
 def _timed(client, path: str, requests: int, before=None) -> tuple[list[float], int]:
@@ -226,8 +229,8 @@ def _measure(engine: str, pages: dict[str, str], profile: str | None) -> None:
 
     app = create_app()
     client = _signed_in_client(app)
-    open_issue, task_force_id = _open_issue(app)
-    change = lambda: _changed(app, task_force_id)  # noqa: E731
+    open_issue, _task_force_id = _open_issue(app)
+    change = lambda: _changed(app, open_issue)  # noqa: E731
     if profile:
         _profile(client, pages[profile].format(open_issue=open_issue), app, change)
         return
