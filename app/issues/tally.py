@@ -72,6 +72,18 @@ class _Kept:
         # (last activity, item id) of the open items not yet stale, in order.
         self.activity: list[tuple[datetime, int]] = []
 
+    def __eq__(self, other: object) -> bool:
+        """The same counts of the same items at the same version (whoever's request
+        counted them, whenever in the day)."""
+        if not isinstance(other, _Kept):
+            return NotImplemented
+        return self._counted() == other._counted()
+
+    __hash__ = None  # type: ignore[assignment]  (changes as it moves on)
+
+    def _counted(self) -> tuple:
+        return (self.version, self.items, self.sums, self.listed)
+
     def add(self, item_id: int, row: tuple[Any, int, Any], sign: int, width: int) -> None:
         """One item counted in (``sign`` 1) or out (-1)."""
         group, bits, _ = row
