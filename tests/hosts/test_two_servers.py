@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -159,6 +160,31 @@ def test_a_change_through_a_shows_at_once_on_b_s_kept_pages(hosts):
     assert response.status == 302
     for _ in range(4):  # whichever of B's workers answers
         assert shows(on_b, f"/issues/{issue}", note) == (True, 200)
+
+
+def _red_items(client: Client) -> int:
+    """The battle map's count of red items, as its list's heading gives it."""
+    response, body = client.request("GET", "/")
+    assert response.status == 200
+    return int(re.search(rb'light=red" class="text-danger-emphasis">.*?\((\d+)\)</a>', body)[1])
+
+
+def test_a_change_through_a_moves_b_s_kept_counts_at_once(hosts):
+    # Each of B's workers keeps the battle map's counts and moves them by the journal
+    # of data versions (issues.tally): an item blocked through A is red on B at once.
+    issue = hosts.world.issue_id
+    on_a = _signed_in(hosts, "A")
+    on_b = _on(hosts, "B", on_a)
+    before = {_red_items(on_b) for _ in range(6)}  # counted by each of B's workers
+    assert len(before) == 1
+    response, _ = post_form(
+        on_a,
+        f"/issues/{issue}",
+        f"/issues/{issue}/status",
+        {"status": "blocked", "reason": "等待总行系统排期"},
+    )
+    assert response.status == 302
+    assert {_red_items(on_b) for _ in range(4)} == {before.pop() + 1}
 
 
 def test_a_file_uploaded_through_a_downloads_through_b(hosts):
