@@ -170,12 +170,13 @@ def _red_items(client: Client) -> int:
 
 
 def test_a_change_through_a_moves_b_s_kept_counts_at_once(hosts):
-    # Each of B's workers keeps the battle map's counts and moves them by the journal
-    # of data versions (issues.tally): an item blocked through A is red on B at once.
+    # B keeps the battle map's counts and moves them by the journal of data versions
+    # (issues.tally; tests/issues/test_tally.py checks the same with two applications
+    # in one process): an item blocked through A is red on B at once.
     issue = hosts.world.issue_id
     on_a = _signed_in(hosts, "A")
     on_b = _on(hosts, "B", on_a)
-    before = {_red_items(on_b) for _ in range(6)}  # counted by each of B's workers
+    before = {_red_items(on_b) for _ in range(6)}  # kept by B's workers
     assert len(before) == 1
     response, _ = post_form(
         on_a,

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select, text, update
 
+from app import create_app
 from app.core import clock, freshness
 from app.core.models import DataChange
 from app.core.quarters import Quarter
@@ -296,3 +297,28 @@ def test_the_journal_names_each_commits_items_and_is_trimmed(app, world, items, 
             )
         )
     assert latest - oldest < 4
+
+
+def test_a_change_through_one_host_moves_the_counts_another_host_keeps(app, world, items, recounts):
+    # Two applications on one database, as two hosts: each keeps its own counts, and
+    # the other's reads the journal the first one's commit wrote.
+    other = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with other.app_context(), unscoped():
+            before = _kept(world.task_force_id)
+        counted_all = len(recounts)
+
+        def block():
+            db.session.get(Issue, items["green"]).status = BLOCKED
+
+        _change(app, block)  # through this host
+        with other.app_context(), unscoped():
+            after = _kept(world.task_force_id)
+        assert len(recounts) == counted_all  # moved by the journal, not counted again
+        assert after.totals[RED] == before.totals[RED] + 1
+        with app.app_context(), unscoped():
+            assert after == _afresh(world.task_force_id)
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
