@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import g
@@ -101,14 +102,16 @@ def format_day(value: date | datetime | None, format: str = "medium") -> str:
         value = clock.local_date(value)
     if not g:
         return format_date(value, format)
-    # Kept for the request: a board or a list writes the same few days hundreds of
-    # times, and Babel's formatting is the costliest part of its cell.
-    made = g.setdefault("_day_texts", {})
-    key = (value, format, current_locale())
-    text = made.get(key)
-    if text is None:
-        text = made[key] = format_date(value, format)
-    return text
+    # Kept by the process: a board or a list writes the same few days hundreds of
+    # times, and Babel's formatting is the costliest part of its cell. A day's text in
+    # a language never changes.
+    return _day_text(value, format, current_locale())
+
+
+@lru_cache(maxsize=4096)
+def _day_text(value: date, format: str, locale: Hashable) -> str:
+    """``value`` in ``locale``, which must be the request's (the key of the text)."""
+    return format_date(value, format)
 
 
 def format_clock(value: datetime | None) -> str:
