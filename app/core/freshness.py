@@ -62,7 +62,8 @@ _PENDING_ITEMS = "gongjian.changed_item_rows"  # the rows of items (and of their
 _PENDING_UNNAMED = "gongjian.changed_items_unnamed"  # task forces with unnamed item changes
 # A commit naming more items than this journals "any item" instead (an import, say).
 _ITEMS_NAMED = 200
-# The journal is trimmed when a version is a multiple of this (``DataChange.KEPT``).
+# The journal is trimmed of versions older than ``_KEPT_VERSIONS`` each time a version
+# is a multiple of this.
 _TRIM_EVERY = 256
 _KEPT_VERSIONS = 1024  # versions journalled per task force (``DataChange``)
 _ALL = "all"
@@ -207,9 +208,9 @@ def _bump_versions(session: Session) -> None:
     setups = session.info.pop(_PENDING_SETUP, set())  # a part of ``pending``
     item_rows = session.info.pop(_PENDING_ITEMS, [])
     unnamed = session.info.pop(_PENDING_UNNAMED, set())
-    connection = session.connection()
     for name, changed in (("data_version", pending), ("setup_version", setups)):
         if changed:
+            connection = session.connection()
             version = _task_force.c[name]
             stmt = update(_task_force).values({version: version + 1})
             if _ALL not in changed:
