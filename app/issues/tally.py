@@ -189,13 +189,17 @@ def _bring_up_to(kept: _Kept, version: int, query: _Query, listed: set[int]) -> 
     stale_before = query.rules.stale_before
     if kept.version == version and kept.stale_before == stale_before:
         return
-    changed = _changed_since(kept, query.task_force_id, version)
-    if changed is None or set(kept.listed) != listed:
-        _count_all(kept, query, listed)
-    else:
-        changed |= _turned_stale(kept, stale_before)
-        if changed:
-            _recount(kept, query, changed)
+    try:
+        changed = _changed_since(kept, query.task_force_id, version)
+        if changed is None or set(kept.listed) != listed:
+            _count_all(kept, query, listed)
+        else:
+            changed |= _turned_stale(kept, stale_before)
+            if changed:
+                _recount(kept, query, changed)
+    except BaseException:
+        kept.version = None  # half moved (a query failed): counted afresh next time
+        raise
     kept.version = version
     kept.stale_before = stale_before
 

@@ -322,3 +322,23 @@ def test_a_change_through_one_host_moves_the_counts_another_host_keeps(app, worl
         with other.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_counts_left_half_moved_by_a_failure_are_counted_afresh(
+    app, world, items, recounts, monkeypatch
+):
+    _check(app, world, recounts)
+    leader = lambda: db.session.get(User, world.users["leader"])  # noqa: E731
+    _change(
+        app, lambda: workflow.add_progress(leader(), db.session.get(Issue, items["late"]), "推进")
+    )
+
+    def fails(*args):
+        raise RuntimeError("the database went away")
+
+    recount = tally._recount
+    monkeypatch.setattr(tally, "_recount", fails)
+    with app.app_context(), unscoped(), pytest.raises(RuntimeError):
+        _kept(world.task_force_id)
+    monkeypatch.setattr(tally, "_recount", recount)  # the failure passed, half moved
+    _check(app, world, recounts, counted_all=1)
