@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import event, select
 
 from app.core.errors import PermissionDenied, ValidationFailed
 from app.core.scope import task_force_scope
 from app.decisions import scorecards
 from app.decisions.models import Escalation, Incentive, Nudge
 from app.extensions import db
-from app.issues.models import ProgressUpdate
+from app.issues.models import Issue, ProgressUpdate
 from app.people.models import User
 from tests import factories
 
@@ -195,6 +196,56 @@ def test_an_org_units_scorecard_for_may(ctx, world):
     assert unit.median_delay == 7.0
     assert (unit.nudges, unit.escalations, unit.negative) == (2, 1, 1)
     assert lines[units["other_unit"]].closed == 1
+
+
+def test_the_default_period_s_item_figures_are_kept_as_items_change(ctx, world):
+    """The period the page opens on is counted by ``issues.tally``: after each change to
+    an item, the kept figures per member and per unit equal those counted over every
+    item, and no change counts all the items again."""
+    tf = world.task_force_id
+    period = scorecards.default_period()  # 90 days up to 3 June 2024: May is in it
+
+    def same() -> list[str]:
+        """Compare; the statements the kept counts were read with."""
+        statements: list[str] = []
+        note = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+        for by in ("member", "unit"):
+            event.listen(db.engine, "before_cursor_execute", note)
+            try:
+                kept = scorecards.item_counts(tf, period, by)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", note)
+            assert kept == scorecards.item_counts_afresh(tf, period, by), by
+            assert kept  # the fixture's items count for someone
+        return statements
+
+    with task_force_scope(tf):
+        units = _fixture(world)
+        same()
+        by_title = {i.title: i for i in db.session.scalars(select(Issue))}
+        changes = [
+            lambda: (
+                setattr(by_title["逾期未完"], "status", "closed")
+                or setattr(by_title["逾期未完"], "closed_at", _utc(6, 1))
+            ),
+            lambda: setattr(by_title["准时"], "owner_id", world.users["temp_member"]),
+            lambda: setattr(by_title["晚4天"], "org_unit_id", units["other_unit"]),
+            lambda: setattr(by_title["无期限"], "status", "dropped"),
+            lambda: factories.make_issue(
+                db.session.get(factories.Category, world.category_id),
+                "新的逾期",
+                owner_id=world.users["member"],
+                org_unit_id=units["unit"],
+                deadline=date(2024, 6, 1),
+            ),
+        ]
+        for change in changes:
+            change()
+            db.session.commit()
+            kept_reads = same()
+            assert any("data_change" in s for s in kept_reads)
+            item_reads = [s for s in kept_reads if "FROM issue" in s]
+            assert item_reads and all("issue.id IN" in s for s in item_reads)
 
 
 def test_scorecards_sort_by_any_column(ctx, world):
