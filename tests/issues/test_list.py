@@ -356,6 +356,24 @@ def test_the_board_puts_each_item_in_its_status_column(app, catalogue, world):
     assert counts == {NEW: 1, PLANNING: 1, IN_PROGRESS: 2, CLOSED: 1, BLOCKED: 1, DROPPED: 1}
 
 
+def test_a_full_board_column_shows_its_earliest_deadlines_and_the_undated_last(
+    app, catalogue, world
+):
+    with app.app_context(), unscoped():
+        top = db.session.get(Category, catalogue.top)
+        undated = make_issue(top, "无期限", status=VERIFYING)
+        later = make_issue(top, "后到期", status=VERIFYING, deadline=days(9))
+        sooner = make_issue(top, "先到期", status=VERIFYING, deadline=days(3))
+        codes = undated.code, later.code, sooner.code
+    with app.app_context(), task_force_scope(world.task_force_id):
+        leader = db.session.get(User, world.users["leader"])
+        board = lambda n: service.board(  # noqa: E731
+            leader, world.task_force_id, service.IssueFilter(), per_column=n
+        )[0][VERIFYING]
+        assert [i.code for i, _light in board(2)] == [codes[2], codes[1]]
+        assert [i.code for i, _light in board(3)] == [codes[2], codes[1], codes[0]]
+
+
 def test_the_board_takes_the_list_filters(app, catalogue, world):
     with app.app_context(), task_force_scope(world.task_force_id):
         leader = db.session.get(User, world.users["leader"])

@@ -357,7 +357,9 @@ def board(actor: User, task_force_id: int, filters: IssueFilter, per_column: int
         order = (
             (Issue.updated_at.desc(), Issue.id.desc())
             if status in FINISHED_STATUSES
-            else (Issue.deadline.is_(None), Issue.deadline, Issue.id)
+            # "Deadline, none last" as the index (task force, status, deadline) reads it
+            # on PostgreSQL: its 25 first without sorting all of a column's items.
+            else (Issue.deadline.asc().nulls_last(), Issue.id)
         )
         per_status.append(
             base.with_only_columns(Issue.id)
