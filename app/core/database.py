@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Integer, any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DisconnectionError
+
+from app.extensions import db
 
 PING_AFTER_IDLE_SECONDS = 1.0
 
@@ -63,3 +66,13 @@ def _ping_idle_connections(engine: Engine) -> None:
         except engine.dialect.loaded_dbapi.Error as error:
             # The pool discards this connection and checks out another (a fresh one).
             raise DisconnectionError(str(error)) from error
+
+
+def among_ids(column, ids: list[int]):
+    """SQL: ``column IN ids``. On PostgreSQL, one array parameter (``= ANY``): a few
+    hundred ids as as many parameters cost the driver and the server about 1.4 ms more
+    (the board's blockers of its 175 cards), and each number of them made a statement
+    of its own to prepare."""
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
