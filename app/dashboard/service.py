@@ -12,8 +12,10 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.core.freshness import setup_value
 from app.core.permissions import authorize, can
 from app.core.quarters import Quarter
+from app.core.tree import depth_first
 from app.extensions import db
 from app.issues import tally
 from app.issues.asof import AsOf, QuarterFigures, quarter_clauses
@@ -26,12 +28,11 @@ from app.issues.models import (
     RED,
     STATUSES,
     YELLOW,
+    Category,
     Issue,
     Milestone,
 )
 from app.issues.service import (
-    CategoryRow,
-    category_tree,
     delayed_clause,
     headline_clauses,
     relations,
@@ -59,6 +60,17 @@ class Totals:
     delayed_twice: int
 
 
+@dataclass(frozen=True)
+class Dimension:
+    """A dimension or sub-dimension of the framework, with its subtree's items."""
+
+    id: int
+    name: str
+    depth: int
+    total: int  # every item but dropped ones
+    closed: int
+
+
 @dataclass
 class OwnerLoad:
     owner: User | None
@@ -70,7 +82,7 @@ class OwnerLoad:
 @dataclass
 class BattleMap:
     totals: Totals
-    dimensions: list[CategoryRow]
+    dimensions: list[Dimension]
     red: list[Issue]
     yellow: list[Issue]
     recently_closed: list[Issue]
@@ -92,6 +104,60 @@ class BattleMap:
     def counted_statuses(self) -> list[str]:
         """Every status but dropped: what "problems" count, for the list links."""
         return [status for status in STATUSES if status != DROPPED]
+
+
+def _framework(task_force_id: int) -> list[tuple[int, str, int, tuple[int, ...]]]:
+    """The open categories in tree order: (id, name, depth, the ids on its path)."""
+    categories = db.session.scalars(
+        select(Category).where(
+            Category.task_force_id == task_force_id, Category.archived_at.is_(None)
+        )
+    )
+    return [
+        (c.id, c.name, depth, tuple(int(i) for i in c.path.strip("/").split("/")))
+        for c, depth in depth_first(categories, lambda c: (c.sort_order, c.id))
+    ]
+
+
+# What a dimension's figures count among its subtree's items (as ``category_tree``).
+_CATEGORY_FIGURES = ("total", "closed")
+
+
+def _category_clauses() -> dict:
+    return dict(
+        zip(_CATEGORY_FIGURES, (Issue.status != DROPPED, Issue.status == CLOSED), strict=True)
+    )
+
+
+def _dimensions(task_force: TaskForce, rules: LightRules) -> list[Dimension]:
+    """The framework's top two levels with their subtrees' items (``category_tree``'s
+    figures): the framework kept under the setup version, the items per category as
+    the items change (``issues.tally``)."""
+    framework = setup_value(
+        "battle_map.framework", task_force.id, lambda: _framework(task_force.id)
+    )
+    per_category = tally.counted(
+        task_force,
+        "battle_map.categories",
+        _category_clauses(),
+        rules,
+        group=Issue.category_id,
+    ).groups
+    shown = {category_id for category_id, *_ in framework}
+    sums = {category_id: [0, 0] for category_id in shown}
+    # A category's own items count for it and for every ancestor on its path.
+    for category_id, _name, _depth, path in framework:
+        own = per_category.get(category_id)
+        if own:
+            for ancestor_id in path:
+                if ancestor_id in shown:
+                    sums[ancestor_id][0] += own["total"]
+                    sums[ancestor_id][1] += own["closed"]
+    return [
+        Dimension(category_id, name, depth, *sums[category_id])
+        for category_id, name, depth, _path in framework
+        if depth <= 1
+    ]
 
 
 def _light_lists(first: dict[str, list[int]]) -> dict[str, list[Issue]]:
@@ -182,8 +248,9 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
     as_of = AsOf.for_quarter(Quarter.of(rules.today), rules.today)
     # Kept as the items change: the first view after a change counts the changed
     # items again, not all of them (``issues.tally``).
+    task_force = db.session.get(TaskForce, task_force_id)
     counts = tally.counted(
-        db.session.get(TaskForce, task_force_id),
+        task_force,
         "battle_map",
         _figures(rules, as_of),
         rules,
@@ -222,7 +289,7 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
     )
     owners = _owner_loads(counts)
     lights = _light_lists(counts.first)
-    dimensions = [r for r in category_tree(task_force_id, include_archived=False) if r.depth <= 1]
+    dimensions = _dimensions(task_force, rules)
     kpis = kpi_service.overview(task_force_id)
     behind = BehindPace(False)
     if can(actor, "kpi.view", task_force_id):

@@ -27,6 +27,7 @@ from app.issues.models import (
     Subtask,
     issue_collaborator,
 )
+from app.issues.service import category_tree
 from app.people.models import User
 from tests.factories import make_category, make_issue, make_task_force
 from tests.issues.conftest import days
@@ -152,9 +153,57 @@ def test_the_dimensions_count_their_subtrees(app, world, counted):
         leader = db.session.get(User, world.users["leader"])
         rows = dashboard.battle_map(leader, world.task_force_id).dimensions
 
-    figures = {row.category.name: (row.total, row.closed) for row in rows}
+    figures = {row.name: (row.total, row.closed) for row in rows}
     # 客户端 holds 引客; the dropped X counts nowhere.
     assert figures == {"客户端": (9, 2), "引客": (2, 1), "渠道端": (2, 1)}
+
+
+def test_the_dimensions_follow_each_change_as_the_category_tree_counts_them(app, world, counted):
+    """The dimensions' figures are kept as items change (``issues.tally``) and the
+    framework under the setup version: after each change they equal the category tree's,
+    counted over every item."""
+
+    def both():
+        with app.app_context(), task_force_scope(world.task_force_id):
+            leader = db.session.get(User, world.users["leader"])
+            kept = [
+                (row.name, row.depth, row.total, row.closed)
+                for row in dashboard.battle_map(leader, world.task_force_id).dimensions
+            ]
+            tree = [
+                (row.category.name, row.depth, row.total, row.closed)
+                for row in category_tree(world.task_force_id, include_archived=False)
+                if row.depth <= 1
+            ]
+            return kept, tree
+
+    def change(work):
+        with app.app_context(), unscoped():
+            work({i.code: i for i in db.session.scalars(select(Issue))})
+            db.session.commit()
+
+    kept, tree = both()
+    assert kept == tree
+    deep = {}
+    for work in (
+        lambda items: setattr(items["BM-O2"], "status", CLOSED),  # 引客: closed
+        lambda items: setattr(items["BM-U1"], "category_id", counted["sub"]),  # moved
+        lambda items: setattr(items["BM-X"], "status", IN_PROGRESS),  # back from dropped
+        lambda items: deep.setdefault(  # a sub-sub-category counts for its ancestors
+            "id",
+            make_category(
+                world.task_force_id, "深层", parent=db.session.get(Category, counted["sub"])
+            ).id,
+        ),
+        lambda items: setattr(items["BM-P"], "category_id", deep["id"]),
+        lambda items: setattr(  # archived: its subtree's items count nowhere
+            db.session.get(Category, counted["sub"]), "archived_at", clock.now()
+        ),
+    ):
+        change(work)
+        kept, tree = both()
+        assert kept == tree
+    assert [name for name, *_ in kept] == ["客户端", "渠道端"]
 
 
 def test_the_totals_follow_the_clock(app, world, counted):
