@@ -33,6 +33,8 @@ from functools import reduce
 from threading import Lock
 from typing import Any
 
+from flask import g as request_state
+from flask import has_request_context
 from sqlalchemy import and_, case, literal, select
 
 from app.core.freshness import fragment_cache
@@ -206,16 +208,28 @@ def _bring_up_to(kept: _Kept, version: int, query: _Query, listed: set[int]) -> 
 
 def _changed_since(kept: _Kept, task_force_id: int, version: int) -> set[int] | None:
     """The items changed after the kept version up to ``version``; None when the journal
-    cannot say (see the module's docstring)."""
+    cannot say (see the module's docstring). Read once per request for the counts of
+    one task force kept at the same version (the battle map keeps two sets)."""
     if kept.version is None or kept.version > version:
         return None
     if kept.version == version:
         return set()
+    if not has_request_context():
+        return _read_journal(kept.version, task_force_id, version)
+    read = request_state.setdefault("tally_journal", {})
+    step = (task_force_id, kept.version, version)
+    if step not in read:
+        read[step] = _read_journal(kept.version, task_force_id, version)
+    found = read[step]
+    return None if found is None else set(found)
+
+
+def _read_journal(since: int, task_force_id: int, version: int) -> set[int] | None:
     steps, items = set(), set()
     for step, item_id, any_item in db.session.execute(
         select(DataChange.version, DataChange.item_id, DataChange.any_item).where(
             DataChange.task_force_id == task_force_id,
-            DataChange.version > kept.version,
+            DataChange.version > since,
             DataChange.version <= version,
         )
     ):
@@ -225,7 +239,7 @@ def _changed_since(kept: _Kept, task_force_id: int, version: int) -> set[int] | 
             steps.add(step)
         else:
             items.add(item_id)
-    if len(steps) != version - kept.version or len(items) > RECOUNT_AT_MOST:
+    if len(steps) != version - since or len(items) > RECOUNT_AT_MOST:
         return None
     return items
 
