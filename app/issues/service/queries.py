@@ -390,12 +390,14 @@ def board(actor: User, task_force_id: int, filters: IssueFilter, per_column: int
 
 @dataclass
 class MyItems:
-    owned: list[tuple[Issue, str]]
-    collaborating: list[tuple[Issue, str]]
-    to_acknowledge: list[Issue]
-    to_verify: list[Issue]
-    unacknowledged_by_others: list[Issue]
-    subtasks: list[Subtask]
+    """Plain rows (see ``my_items``); ``owned`` and ``collaborating`` with their light."""
+
+    owned: list[tuple[Row, str]]
+    collaborating: list[tuple[Row, str]]
+    to_acknowledge: list[Row]
+    to_verify: list[Row]
+    unacknowledged_by_others: list[Row]
+    subtasks: list[Row]
     # How many await the reader's verification, per task force; ``to_verify`` holds the
     # first VERIFY_SHOWN of them all (the longest waiting), each task force's list the rest.
     to_verify_counts: dict[int, int] = field(default_factory=dict)
@@ -420,43 +422,57 @@ def _overdue_first(pairs):
     )
 
 
+# What "my items" shows of an item: plain rows, not whole items (a leader's page holds
+# a hundred or more), with the task force each row links into.
+_MY_COLUMNS = (*ROW_COLUMNS, Issue.task_force_id)
+
+
+def _with_owner_name(stmt: Select) -> Select:
+    owner = aliased(User)
+    return stmt.add_columns(owner.display_name.label("owner_name")).outerjoin(
+        owner, owner.id == Issue.owner_id
+    )
+
+
 def _waiting_on_others_and_my_subtasks(actor: User, ids: list[int]):
     """What others have not acknowledged of what I assigned, and my open subtasks (the
     caller is unscoped: the queries name the task forces)."""
-    unacknowledged_by_others = list(
-        db.session.scalars(
-            select(Issue)
-            .where(
-                Issue.task_force_id.in_(ids),
-                Issue.assigned_by_id == actor.id,
-                Issue.owner_id != actor.id,
-                Issue.acknowledged_at.is_(None),
-                Issue.status.in_(OPEN_STATUSES),
-            )
-            .options(joinedload(Issue.owner))
-            .order_by(Issue.assigned_at)
+    unacknowledged_by_others = db.session.execute(
+        _with_owner_name(select(*_MY_COLUMNS, Issue.assigned_at))
+        .where(
+            Issue.task_force_id.in_(ids),
+            Issue.assigned_by_id == actor.id,
+            Issue.owner_id != actor.id,
+            Issue.acknowledged_at.is_(None),
+            Issue.status.in_(OPEN_STATUSES),
         )
-    )
-    subtasks = list(
-        db.session.scalars(
-            select(Subtask)
-            .join(Issue, Issue.id == Subtask.issue_id)
-            .where(
-                Subtask.task_force_id.in_(ids),
-                Subtask.owner_id == actor.id,
-                Subtask.done_at.is_(None),
-                Issue.status.in_(OPEN_STATUSES),
-            )
-            .options(joinedload(Subtask.issue))
-            .order_by(Subtask.deadline.is_(None), Subtask.deadline)
+        .order_by(Issue.assigned_at)
+    ).all()
+    subtasks = db.session.execute(
+        select(
+            Subtask.id,
+            Subtask.title,
+            Subtask.deadline,
+            Subtask.issue_id,
+            Subtask.task_force_id,
+            Issue.code.label("issue_code"),
         )
-    )
+        .join(Issue, Issue.id == Subtask.issue_id)
+        .where(
+            Subtask.task_force_id.in_(ids),
+            Subtask.owner_id == actor.id,
+            Subtask.done_at.is_(None),
+            Issue.status.in_(OPEN_STATUSES),
+        )
+        .order_by(Subtask.deadline.is_(None), Subtask.deadline, Subtask.id)
+    ).all()
     return unacknowledged_by_others, subtasks
 
 
 def my_items(actor: User, task_force_ids: list[int]) -> MyItems:
     """Mine and where I collaborate, overdue first, then due this week; what awaits me:
-    across ``task_force_ids`` (the reader's task forces), in one query per list.
+    across ``task_force_ids`` (the reader's task forces), in one query per list, as
+    plain rows (``_MY_COLUMNS``, with ``owner_name`` where the page shows the owner).
 
     :raise PermissionDenied: when the actor may not view items in one of them.
     """
@@ -471,43 +487,38 @@ def my_items(actor: User, task_force_ids: list[int]) -> MyItems:
         Issue.deadline,
         Issue.id,
     )
-    # Across task forces: every query names them; what the pages show is loaded with it.
+    # Across task forces: every query names them.
     with unscoped():
         owned = db.session.execute(
-            select(Issue, light)
+            select(*_MY_COLUMNS, light)
             .where(
                 Issue.task_force_id.in_(ids),
                 Issue.owner_id == actor.id,
                 Issue.status.in_(OPEN_STATUSES),
             )
-            .options(joinedload(Issue.category))
             .order_by(*urgency)
         ).all()
         collaborating = db.session.execute(
-            select(Issue, light)
+            _with_owner_name(select(*_MY_COLUMNS, light))
             .join(issue_collaborator, issue_collaborator.c.issue_id == Issue.id)
             .where(
                 Issue.task_force_id.in_(ids),
                 issue_collaborator.c.user_id == actor.id,
                 Issue.status.in_(OPEN_STATUSES),
             )
-            .options(joinedload(Issue.owner))
             .order_by(*urgency)
         ).all()
-        to_acknowledge = [issue for issue, _light in owned if issue.acknowledged_at is None]
-        to_verify: list[Issue] = []
+        to_acknowledge = [row for row in owned if row.acknowledged_at is None]
+        to_verify: list[Row] = []
         to_verify_counts: dict[int, int] = {}
         if managed:
             awaiting = (Issue.task_force_id.in_(managed), Issue.status == VERIFYING)
-            to_verify = list(
-                db.session.scalars(
-                    select(Issue)
-                    .where(*awaiting)
-                    .options(joinedload(Issue.owner))
-                    .order_by(Issue.updated_at, Issue.id)
-                    .limit(VERIFY_SHOWN)
-                )
-            )
+            to_verify = db.session.execute(
+                _with_owner_name(select(*_MY_COLUMNS))
+                .where(*awaiting)
+                .order_by(Issue.updated_at, Issue.id)
+                .limit(VERIFY_SHOWN)
+            ).all()
             to_verify_counts = dict(
                 db.session.execute(
                     select(Issue.task_force_id, func.count())
@@ -518,8 +529,8 @@ def my_items(actor: User, task_force_ids: list[int]) -> MyItems:
         unacknowledged_by_others, subtasks = _waiting_on_others_and_my_subtasks(actor, ids)
 
     return MyItems(
-        owned=_overdue_first([tuple(r) for r in owned]),
-        collaborating=_overdue_first([tuple(r) for r in collaborating]),
+        owned=_overdue_first([(row, row.light) for row in owned]),
+        collaborating=_overdue_first([(row, row.light) for row in collaborating]),
         to_acknowledge=to_acknowledge,
         to_verify=to_verify,
         unacknowledged_by_others=unacknowledged_by_others,
