@@ -108,7 +108,7 @@ def issue_events(user, task_force_id: int, start: date, end: date, per_day: int 
         Issue.deadline <= end,
     )
     milestones = (
-        select(Milestone.id, Milestone.title, Milestone.due_on, Milestone.issue_id, Issue.code)
+        select(Milestone.id, Milestone.due_on)
         .join(Issue, Issue.id == Milestone.issue_id)
         .where(
             Milestone.task_force_id == task_force_id,
@@ -123,8 +123,22 @@ def issue_events(user, task_force_id: int, start: date, end: date, per_day: int 
     deadline_rows = db.session.execute(
         hooks.first_rows_per_day(deadlines, Issue.deadline, Issue.id, per_day)
     ).all()
+    # Each day's first milestones are ranked on their ids alone (the month's thousands
+    # sorted narrow), then read with what the calendar shows of them.
+    first = hooks.first_rows_per_day(milestones, Milestone.due_on, Milestone.id, per_day)
+    first = first.subquery()
     milestone_rows = db.session.execute(
-        hooks.first_rows_per_day(milestones, Milestone.due_on, Milestone.id, per_day)
+        select(
+            Milestone.id,
+            Milestone.title,
+            Milestone.due_on,
+            Milestone.issue_id,
+            Issue.code,
+            *((first.c.rank, first.c.on_day) if per_day is not None else ()),
+        )
+        .join(first, first.c.id == Milestone.id)
+        .join(Issue, Issue.id == Milestone.issue_id)
+        .order_by(Milestone.due_on, Milestone.id)
     ).all()
     events: list = [
         hooks.CalendarEvent(

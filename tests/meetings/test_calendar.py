@@ -168,6 +168,35 @@ def test_a_busy_day_shows_its_first_four_and_links_its_week(app, login, world):
     assert 'data-testid="calendar-more"' not in week
 
 
+def test_a_day_of_many_milestones_shows_its_first_four_of_open_items(app, login, world):
+    from app.issues.models import Category, Milestone
+    from tests.factories import make_issue
+
+    busy = days(6)
+    with app.app_context(), unscoped():
+        category = db.session.get(Category, world.category_id)
+        titles = []
+        for n in range(7):
+            closed = n == 1  # a closed item's milestone is no event
+            item = make_issue(
+                category, f"里程碑之日 {n}", status="closed" if closed else "in_progress"
+            )
+            title = f"节点{n}"
+            db.session.add(
+                Milestone(
+                    task_force_id=world.task_force_id, issue_id=item.id, title=title, due_on=busy
+                )
+            )
+            if not closed:
+                titles.append(title)
+        db.session.commit()
+    month = login("leader").get(f"/calendar?day={TODAY.isoformat()}").get_data(as_text=True)
+    grid = month.split('data-testid="calendar-agenda"')[0]
+    assert [t for t in titles if t in grid] == titles[:4]  # the first made first
+    assert "节点1" not in grid
+    assert re.search(r'data-testid="calendar-more" href="[^"]+">\+2 项<', grid)
+
+
 def test_other_features_appear_through_the_hook(login, world):
     from app.core import hooks
 
