@@ -194,14 +194,16 @@ def _item_clauses(period: Period) -> dict:
     """What each item figure admits, over ``Issue``: owned in the period, closed in it,
     closed on time, overdue now. A dropped item counts for none."""
     start, end = period.start_utc, period.end_utc
-    kept = Issue.status != DROPPED
-    closed_in_period = kept & _closed_in(period)
+    counted = Issue.status != DROPPED
+    closed_in_period = counted & _closed_in(period)
     on_time = or_(Issue.deadline.is_(None), clock.local_day(Issue.closed_at) <= Issue.deadline)
     clauses = (
-        kept & (Issue.created_at < end) & or_(Issue.closed_at.is_(None), Issue.closed_at >= start),
+        counted
+        & (Issue.created_at < end)
+        & or_(Issue.closed_at.is_(None), Issue.closed_at >= start),
         closed_in_period,
         closed_in_period & on_time,
-        kept & Issue.status.in_(OPEN_STATUSES) & (Issue.deadline < clock.today()),
+        counted & Issue.status.in_(OPEN_STATUSES) & (Issue.deadline < clock.today()),
     )
     return dict(zip(_ITEM_FIGURES, clauses, strict=True))
 

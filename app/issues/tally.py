@@ -3,12 +3,12 @@
 The battle map counts all of a task force's items into a score of figures (open,
 overdue, red, closed this quarter…, and per owner; and per category for its
 dimensions), the scorecards into theirs per member or unit. Counted afresh on the first
-view after every change, the battle map was the slowest page of all at 10,000 items. Here each worker
-keeps, per task force and day, every item's answers to the figures' clauses (one bit
-each) and the sums; on a new data version it reads from the journal of versions
-(``DataChange``, written at each commit by ``core.freshness``) which items changed
-since, asks the database for those items' bits with the very same clauses, and moves
-the sums by the difference. Two small queries, whatever the number of items.
+view after every change, the battle map was the slowest page of all at 10,000 items.
+Here each worker keeps, per task force and day, every item's answers to the figures'
+clauses (one bit each) and the sums; on a new data version it reads from the journal of
+versions (``DataChange``, written at each commit by ``core.freshness``) which items
+changed since, asks the database for those items' bits with the very same clauses, and
+moves the sums by the difference. Two small queries, whatever the number of items.
 
 The clauses stay the figures' one definition, in SQL: nothing here decides what an item
 counts for. What the journal cannot account for is counted afresh: a version without
