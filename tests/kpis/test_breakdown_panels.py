@@ -210,6 +210,13 @@ def _count(client, url: str) -> int:
 
 @pytest.mark.parametrize("url", ["/", "/scorecards?by=unit"])
 def test_the_pages_cost_as_many_queries_for_many_units_and_periods(app, world, login, url):
+    # Read once, then a change like each growth below (a unit, a goal figure; no item)
+    # but broken down by no unit: all three readings are first views after such a change.
+    _count(login("leader"), url)
+    with app.app_context(), task_force_scope(world.task_force_id):
+        make_org_unit("初始支行")
+        _kpi(world, "预热")
+        db.session.commit()
     before = _count(login("leader"), url)
 
     _grow(app, world, "甲", n_units=2, months=2)
