@@ -36,6 +36,7 @@ from app.issues.service import (
     delayed_clause,
     headline_clauses,
     relations,
+    subtree_sums,
 )
 from app.kpis import by_unit
 from app.kpis import service as kpi_service
@@ -106,15 +107,15 @@ class BattleMap:
         return [status for status in STATUSES if status != DROPPED]
 
 
-def _framework(task_force_id: int) -> list[tuple[int, str, int, tuple[int, ...]]]:
-    """The open categories in tree order: (id, name, depth, the ids on its path)."""
+def _framework(task_force_id: int) -> list[tuple[int, str, int, str]]:
+    """The open categories in tree order: (id, name, depth, path)."""
     categories = db.session.scalars(
         select(Category).where(
             Category.task_force_id == task_force_id, Category.archived_at.is_(None)
         )
     )
     return [
-        (c.id, c.name, depth, tuple(int(i) for i in c.path.strip("/").split("/")))
+        (c.id, c.name, depth, c.path)
         for c, depth in depth_first(categories, lambda c: (c.sort_order, c.id))
     ]
 
@@ -143,16 +144,11 @@ def _dimensions(task_force: TaskForce, rules: LightRules) -> list[Dimension]:
         rules,
         group=Issue.category_id,
     ).groups
-    shown = {category_id for category_id, *_ in framework}
-    sums = {category_id: [0, 0] for category_id in shown}
-    # A category's own items count for it and for every ancestor on its path.
-    for category_id, _name, _depth, path in framework:
-        own = per_category.get(category_id)
-        if own:
-            for ancestor_id in path:
-                if ancestor_id in shown:
-                    sums[ancestor_id][0] += own["total"]
-                    sums[ancestor_id][1] += own["closed"]
+    sums = subtree_sums(
+        {category_id: path for category_id, _name, _depth, path in framework},
+        {key: [own[name] for name in _CATEGORY_FIGURES] for key, own in per_category.items()},
+        len(_CATEGORY_FIGURES),
+    )
     return [
         Dimension(category_id, name, depth, *sums[category_id])
         for category_id, name, depth, _path in framework

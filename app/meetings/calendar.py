@@ -125,8 +125,7 @@ def issue_events(user, task_force_id: int, start: date, end: date, per_day: int 
     ).all()
     # Each day's first milestones are ranked on their ids alone (the month's thousands
     # sorted narrow), then read with what the calendar shows of them.
-    first = hooks.first_rows_per_day(milestones, Milestone.due_on, Milestone.id, per_day)
-    first = first.subquery()
+    first = hooks.first_rows_per_day(milestones, Milestone.due_on, Milestone.id, per_day).subquery()
     milestone_rows = db.session.execute(
         select(
             Milestone.id,

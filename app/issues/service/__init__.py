@@ -22,6 +22,7 @@ from app.issues.service.categories import (
     next_sort_order,
     reorder_category,
     set_category_archived,
+    subtree_sums,
     update_category,
 )
 from app.issues.service.files import add_attachment, get_attachment, readable_attachment
@@ -111,6 +112,7 @@ __all__ = [
     "board",
     "category_options",
     "category_tree",
+    "subtree_sums",
     "change_status",
     "create_category",
     "create_issue",

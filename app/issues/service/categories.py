@@ -3,6 +3,7 @@ of the items filed under them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -224,18 +225,30 @@ def category_tree(
     }
     shown = [c for c in categories if include_archived or not c.archived]
     rows = [CategoryRow(c, depth) for c, depth in depth_first(shown, _category_order)]
-    by_id = {row.category.id: row for row in rows}
-    # Each category's own items count for it and for every ancestor on its path.
+    sums = subtree_sums({row.category.id: row.category.path for row in rows}, direct, 2)
     for row in rows:
-        total, closed = direct.get(row.category.id, (0, 0))
-        for ancestor_id in row.category.path.strip("/").split("/"):
-            ancestor = by_id.get(int(ancestor_id))
-            if ancestor is not None:
-                ancestor.total += total
-                ancestor.closed += closed
-    for row in rows:
+        row.total, row.closed = sums[row.category.id]
         row.open = row.total - row.closed
     return rows
+
+
+def subtree_sums(
+    paths: Mapping[int, str], direct: Mapping[int, Sequence[int]], width: int
+) -> dict[int, list[int]]:
+    """Each category's ``width`` figures over its subtree: a category's own (``direct``,
+    by id) count for it and for every ancestor on its path among ``paths`` (the
+    categories shown, by id: their paths)."""
+    sums = {category_id: [0] * width for category_id in paths}
+    for category_id, path in paths.items():
+        own = direct.get(category_id)
+        if not own:
+            continue
+        for ancestor_id in path.strip("/").split("/"):
+            ancestor = sums.get(int(ancestor_id))
+            if ancestor is not None:
+                for i, count in enumerate(own):
+                    ancestor[i] += count
+    return sums
 
 
 def _category_order(category: Category):

@@ -275,15 +275,18 @@ ROW_COLUMNS = (
 )
 
 
-def _shown_rows(rules: LightRules, *, category: bool) -> Select:
-    """``ROW_COLUMNS``, the owner's name (``owner_name``, None without an owner), the
-    category's (``category_name``) if asked, and the light."""
+def _with_owner_name(stmt: Select) -> Select:
+    """``stmt`` with the owner's name (``owner_name``, None without an owner)."""
     owner = aliased(User)
-    stmt = select(
-        *ROW_COLUMNS,
-        owner.display_name.label("owner_name"),
-        light_expression(rules).label("light"),
-    ).outerjoin(owner, owner.id == Issue.owner_id)
+    return stmt.add_columns(owner.display_name.label("owner_name")).outerjoin(
+        owner, owner.id == Issue.owner_id
+    )
+
+
+def _shown_rows(rules: LightRules, *, category: bool) -> Select:
+    """``ROW_COLUMNS``, the light, the owner's name (``owner_name``, None without an
+    owner) and the category's (``category_name``) if asked."""
+    stmt = _with_owner_name(select(*ROW_COLUMNS, light_expression(rules).label("light")))
     if category:
         stmt = stmt.add_columns(Category.name.label("category_name")).join(
             Category, Category.id == Issue.category_id
@@ -425,13 +428,6 @@ def _overdue_first(pairs):
 # What "my items" shows of an item: plain rows, not whole items (a leader's page holds
 # a hundred or more), with the task force each row links into.
 _MY_COLUMNS = (*ROW_COLUMNS, Issue.task_force_id)
-
-
-def _with_owner_name(stmt: Select) -> Select:
-    owner = aliased(User)
-    return stmt.add_columns(owner.display_name.label("owner_name")).outerjoin(
-        owner, owner.id == Issue.owner_id
-    )
 
 
 def _waiting_on_others_and_my_subtasks(actor: User, ids: list[int]):
