@@ -230,7 +230,8 @@ def first_pending_for_person(
                 Escalation.status == PENDING,
                 or_(Escalation.raised_by_id == actor.id, _decides(decided)),
             )
-            .options(joinedload(Escalation.issue))
+            # What the lists show of the item: its code (not its whole row, twenty times).
+            .options(joinedload(Escalation.issue).load_only(Issue.code, Issue.task_force_id))
             .order_by(Escalation.raised_at, Escalation.id)
             .limit(limit)
         ).all()
