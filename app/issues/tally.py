@@ -27,7 +27,7 @@ import heapq
 import operator
 from bisect import bisect_left, insort
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import reduce
@@ -36,7 +36,7 @@ from typing import Any
 
 from flask import g as request_state
 from flask import has_request_context
-from sqlalchemy import and_, case, literal, select
+from sqlalchemy import Select, and_, case, literal, select
 
 from app.core.freshness import fragment_cache
 from app.core.models import DataChange
@@ -157,6 +157,70 @@ def counted(
     return Counts(totals, {g: sums for g, sums in groups.items() if any(sums.values())}, first)
 
 
+class _KeptRows:
+    """One task force's rows of one statement, in groups, and what they make."""
+
+    def __init__(self) -> None:
+        self.lock = Lock()
+        self.version: int | None = None
+        self.items: dict[int, list] = {}  # item id -> its rows
+        self.groups: dict[Any, list] = {}  # group -> its rows in order
+        self.made: tuple[int, Any] | None = None  # (version, what ``make`` made)
+
+    def read(self, rows: Iterable, item, group: Callable, order: Callable) -> None:
+        for row in rows:
+            self.items.setdefault(row._mapping[item], []).append(row)
+            insort(self.groups.setdefault(group(row), []), row, key=order)
+
+    def forget(self, item_id: int, group: Callable) -> None:
+        for row in self.items.pop(item_id, ()):
+            rows = self.groups[group(row)]
+            rows.remove(row)
+            if not rows:
+                del self.groups[group(row)]
+
+
+def kept_rows(
+    task_force: TaskForce,
+    name: Hashable,
+    stmt: Select,
+    item,
+    group: Callable[[Any], Hashable],
+    order: Callable[[Any], Any],
+    make: Callable[[dict[Any, list]], Any],
+) -> Any:
+    """``make`` of ``stmt``'s rows as of ``task_force``'s current data version, given
+    them in groups ({``group(row)``: its rows by ``order(row)``}; ``make`` must not keep
+    or change them). ``stmt`` reads rows of that task force's items and their parts
+    alone, each naming its item in the column ``item``; after a change only the changed
+    items' rows are read again (``stmt`` narrowed to them), by the journal as the counts
+    are. ``name`` names the statement and what is made of it: the same name must always
+    come with the same statement (its parameters, a month's first and last day, belong
+    in the name) and the same ``make``."""
+    key = ("tally.rows", name, task_force.id, task_force.created_at)
+    kept = fragment_cache().get_or_build(key, _KeptRows)
+    version = task_force.data_version
+    with kept.lock:
+        if kept.version != version:
+            try:
+                changed = _changed_since(kept, task_force.id, version)
+                if changed is None:
+                    kept.items, kept.groups = {}, {}
+                    kept.read(db.session.execute(stmt), item, group, order)
+                elif changed:
+                    for item_id in changed:
+                        kept.forget(item_id, group)
+                    narrowed = stmt.where(item.in_(sorted(changed)))
+                    kept.read(db.session.execute(narrowed), item, group, order)
+            except BaseException:
+                kept.version = None  # half read: read afresh next time
+                raise
+            kept.version = version
+        if kept.made is None or kept.made[0] != version:
+            kept.made = (version, make(kept.groups))
+        return kept.made[1]
+
+
 @dataclass(frozen=True)
 class _Query:
     """What the items' bits are read with."""
@@ -207,7 +271,7 @@ def _bring_up_to(kept: _Kept, version: int, query: _Query, listed: set[int]) -> 
     kept.stale_before = stale_before
 
 
-def _changed_since(kept: _Kept, task_force_id: int, version: int) -> set[int] | None:
+def _changed_since(kept: _Kept | _KeptRows, task_force_id: int, version: int) -> set[int] | None:
     """The items changed after the kept version up to ``version``; None when the journal
     cannot say (see the module's docstring). Read once per request for the counts of
     one task force kept at the same version (the battle map keeps two sets)."""

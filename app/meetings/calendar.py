@@ -25,6 +25,7 @@ from app.core.forms import one_line
 from app.core.links import in_task_force
 from app.core.scope import task_force_scope
 from app.extensions import db
+from app.issues import tally
 from app.issues.models import OPEN_STATUSES, Issue, Milestone, issue_collaborator
 from app.meetings.labels import EVENT_LABELS
 from app.meetings.models import (
@@ -91,15 +92,9 @@ def meeting_event(meeting: Meeting) -> hooks.CalendarEvent:
 
 def issue_events(user, task_force_id: int, start: date, end: date, per_day: int | None = None):
     """Deadlines and milestones of open items; for a user, of items they own or work on.
-    A busy month holds thousands: with ``per_day``, each day's first are read in SQL."""
-    mine = None
-    if user is not None:
-        mine = or_(
-            Issue.owner_id == user.id,
-            Issue.id.in_(
-                select(issue_collaborator.c.issue_id).where(issue_collaborator.c.user_id == user.id)
-            ),
-        )
+    A busy month holds thousands: with ``per_day``, each day's first (by id) and how
+    many more. The task force's are kept as its items change (``tally.kept_rows``): the
+    first view after a change reads the changed items' rows alone."""
     # Plain rows, not ORM objects: a busy month has a thousand or more of these.
     deadlines = select(Issue.id, Issue.code, Issue.title, Issue.deadline, Issue.version).where(
         Issue.task_force_id == task_force_id,
@@ -108,7 +103,7 @@ def issue_events(user, task_force_id: int, start: date, end: date, per_day: int 
         Issue.deadline <= end,
     )
     milestones = (
-        select(Milestone.id, Milestone.due_on)
+        select(Milestone.id, Milestone.title, Milestone.due_on, Milestone.issue_id, Issue.code)
         .join(Issue, Issue.id == Milestone.issue_id)
         .where(
             Milestone.task_force_id == task_force_id,
@@ -117,28 +112,29 @@ def issue_events(user, task_force_id: int, start: date, end: date, per_day: int 
             Milestone.due_on <= end,
         )
     )
-    if mine is not None:
-        deadlines = deadlines.where(mine)
-        milestones = milestones.where(mine)
-    deadline_rows = db.session.execute(
-        hooks.first_rows_per_day(deadlines, Issue.deadline, Issue.id, per_day)
-    ).all()
-    # Each day's first milestones are ranked on their ids alone (the month's thousands
-    # sorted narrow), then read with what the calendar shows of them.
-    first = hooks.first_rows_per_day(milestones, Milestone.due_on, Milestone.id, per_day).subquery()
-    milestone_rows = db.session.execute(
-        select(
-            Milestone.id,
-            Milestone.title,
-            Milestone.due_on,
-            Milestone.issue_id,
-            Issue.code,
-            *((first.c.rank, first.c.on_day) if per_day is not None else ()),
+    if user is None:
+        task_force = db.session.get(TaskForce, task_force_id)
+        deadline_rows, deadlines_left_out = tally.kept_rows(
+            task_force,
+            ("calendar.deadlines", start, end, per_day),
+            deadlines,
+            Issue.id,
+            group=lambda row: row.deadline,
+            order=lambda row: row.id,
+            make=lambda days: _first_of_each_day(days, per_day),
         )
-        .join(first, first.c.id == Milestone.id)
-        .join(Issue, Issue.id == Milestone.issue_id)
-        .order_by(Milestone.due_on, Milestone.id)
-    ).all()
+        milestone_rows, milestones_left_out = tally.kept_rows(
+            task_force,
+            ("calendar.milestones", start, end, per_day),
+            milestones,
+            Milestone.issue_id,
+            group=lambda row: row.due_on,
+            order=lambda row: row.id,
+            make=lambda days: _first_of_each_day(days, per_day),
+        )
+        left_out = deadlines_left_out + milestones_left_out
+    else:
+        deadline_rows, milestone_rows, left_out = _events_of(user, deadlines, milestones, per_day)
     events: list = [
         hooks.CalendarEvent(
             uid=f"deadline-{row.id}@gongjian",
@@ -160,10 +156,51 @@ def issue_events(user, task_force_id: int, start: date, end: date, per_day: int 
         )
         for row in milestone_rows
     ]
+    return events + left_out
+
+
+def _first_of_each_day(days: dict[date, list], per_day: int | None) -> tuple[list, list]:
+    """The rows of ``days`` (each day's in order) day by day, each day's first
+    ``per_day`` alone (None: all), and how many each day left out."""
+    shown: list = []
+    left_out: list[hooks.CalendarMore] = []
+    for day in sorted(days):
+        on_day = days[day]
+        if per_day is not None and len(on_day) > per_day:
+            left_out.append(hooks.CalendarMore(day, len(on_day) - per_day))
+            on_day = on_day[:per_day]
+        shown += on_day
+    return shown, left_out
+
+
+def _events_of(user, deadlines, milestones, per_day: int | None) -> tuple[list, list, list]:
+    """The rows of items the user owns or works on (a personal feed: few), each day's
+    first ``per_day`` ranked in SQL."""
+    mine = or_(
+        Issue.owner_id == user.id,
+        Issue.id.in_(
+            select(issue_collaborator.c.issue_id).where(issue_collaborator.c.user_id == user.id)
+        ),
+    )
+    deadline_rows = sorted(
+        db.session.execute(
+            hooks.first_rows_per_day(deadlines.where(mine), Issue.deadline, Issue.id, per_day)
+        ),
+        key=lambda row: (row.deadline, row.id),
+    )
+    milestone_rows = sorted(
+        db.session.execute(
+            hooks.first_rows_per_day(
+                milestones.where(mine), Milestone.due_on, Milestone.id, per_day
+            )
+        ),
+        key=lambda row: (row.due_on, row.id),
+    )
     return (
-        events
-        + hooks.rows_left_out(deadline_rows, "deadline", per_day)
-        + hooks.rows_left_out(milestone_rows, "due_on", per_day)
+        deadline_rows,
+        milestone_rows,
+        hooks.rows_left_out(deadline_rows, "deadline", per_day)
+        + hooks.rows_left_out(milestone_rows, "due_on", per_day),
     )
 
 

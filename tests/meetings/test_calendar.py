@@ -9,6 +9,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
+from app.core import hooks
 from app.core.scope import unscoped
 from app.extensions import db
 from app.meetings.models import CalendarToken, Meeting
@@ -319,3 +320,73 @@ def test_a_series_file_is_named_with_its_task_force(login, world, meetings):
     response = login("viewer").get(f"/meetings/series/{meetings['series']}/calendar.ics")
     cal = Calendar.from_ical(response.data)
     assert str(cal["X-WR-CALNAME"]) == "月度工作推进交流会 · 非存AUM攻坚克难小组 · 攻坚日程"
+
+
+def test_the_month_kept_as_items_change_equals_the_month_read_afresh(app, world, monkeypatch):
+    """The task force's deadlines and milestones of a month are kept (``tally.kept_rows``):
+    after each change they equal what is read afresh, and only the changed item's rows
+    are read again."""
+    from app.core.freshness import FragmentCache
+    from app.issues import tally
+    from app.issues.models import Category, Issue, Milestone
+    from app.meetings.calendar import issue_events
+    from tests.factories import make_issue
+
+    busy, start, end = days(5), days(-3), days(30)
+    read: list[list] = []
+    keep = tally._KeptRows.read
+
+    def counting(self, rows, *args):
+        rows = list(rows)
+        read.append(rows)
+        keep(self, rows, *args)
+
+    monkeypatch.setattr(tally._KeptRows, "read", counting)
+
+    def month():
+        return issue_events(None, world.task_force_id, start, end, per_day=2)
+
+    def afresh():
+        with monkeypatch.context() as nothing_kept:
+            nothing_kept.setattr(tally, "fragment_cache", lambda: FragmentCache(0))
+            return month()
+
+    def check(change=None, rows_read=None):
+        if change is not None:
+            change()
+            db.session.commit()
+        read.clear()
+        kept = month()
+        if rows_read is not None:
+            assert [len(rows) for rows in read] == rows_read
+        assert kept == afresh()
+        return kept
+
+    with app.app_context(), unscoped():
+        category = db.session.get(Category, world.category_id)
+        made = [make_issue(category, f"到期 {n}", deadline=busy) for n in range(4)]
+        for n, item in enumerate(made):
+            db.session.add(
+                Milestone(
+                    task_force_id=world.task_force_id,
+                    issue_id=item.id,
+                    title=f"节点{n}",
+                    due_on=busy,
+                )
+            )
+        db.session.commit()
+        first = check()
+        assert sum(isinstance(e, hooks.CalendarMore) for e in first) == 2  # +2 of each kind
+        item = lambda n: db.session.get(Issue, made[n].id)  # noqa: E731
+
+        def rename():
+            item(0).title = "改名后的问题"
+
+        # Each change reads its item's rows alone: [deadlines, milestones] read.
+        shown = check(rename, rows_read=[1, 1])
+        assert any(e.title.endswith("改名后的问题") for e in shown)
+        check(lambda: setattr(item(1), "deadline", days(40)), rows_read=[0, 1])
+        check(lambda: setattr(item(2), "status", "closed"), rows_read=[0, 0])
+        check(lambda: db.session.delete(item(3).milestones[0]), rows_read=[1, 0])
+        check(lambda: make_issue(category, "新到期", deadline=busy), rows_read=[1, 0])
+        check(lambda: setattr(item(0), "deadline", days(6)), rows_read=[1, 1])
