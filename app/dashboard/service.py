@@ -140,7 +140,7 @@ def _dimensions(task_force: TaskForce, rules: LightRules) -> list[Dimension]:
     per_category = tally.counted(
         task_force,
         "battle_map.categories",
-        _category_clauses(),
+        _category_clauses,
         rules,
         group=Issue.category_id,
     ).groups
@@ -248,7 +248,7 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
     counts = tally.counted(
         task_force,
         "battle_map",
-        _figures(rules, as_of),
+        lambda: _figures(rules, as_of),
         rules,
         group=Issue.owner_id,
         listed=(RED, YELLOW),

@@ -220,7 +220,7 @@ def item_counts(task_force_id: int, period: Period, by: str) -> dict[int, tuple[
     counts = tally.counted(
         db.session.get(TaskForce, task_force_id),
         f"scorecards.{by}",
-        _item_clauses(period),
+        lambda: _item_clauses(period),
         LightRules.current(),
         group=_group(by),
     )

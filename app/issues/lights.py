@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import DateTime, and_, bindparam, case, exists, func, or_, select
 
 from app.core import clock
 from app.issues.models import (
@@ -73,6 +73,17 @@ def milestone_overdue_clause(rules: LightRules, per_item: bool = False):
     return Issue.id.in_(select(Milestone.issue_id).where(*overdue))
 
 
+# The stale line in SQL is a parameter of this name: a statement built once (the kept
+# counts', ``issues.tally``) is given the line of the moment each time it runs.
+STALE_BEFORE = "stale_before"
+
+
+def stale_line(rules: LightRules | None):
+    """SQL: ``rules.stale_before``, as the parameter ``STALE_BEFORE`` (None: given when
+    the statement runs)."""
+    return bindparam(STALE_BEFORE, None if rules is None else rules.stale_before, type_=DateTime())
+
+
 def last_activity():
     """SQL: when the item last moved (its last progress note, else its creation); it is
     stale (yellow) once this falls before ``LightRules.stale_before``."""
@@ -91,7 +102,7 @@ def _conditions(rules: LightRules, per_item: bool = False):
     yellow = or_(
         and_(has_deadline, Issue.deadline <= rules.due_soon_until),
         milestone_overdue_clause(rules, per_item),
-        last_activity() < rules.stale_before,
+        last_activity() < stale_line(rules),
     )
     return finished, red, yellow
 

@@ -30,18 +30,18 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import reduce
+from functools import cached_property, reduce
 from threading import Lock
 from typing import Any
 
 from flask import g as request_state
 from flask import has_request_context
-from sqlalchemy import Select, and_, case, literal, select
+from sqlalchemy import Select, and_, bindparam, case, literal, select
 
 from app.core.freshness import fragment_cache
 from app.core.models import DataChange
 from app.extensions import db
-from app.issues.lights import LightRules, last_activity
+from app.issues.lights import STALE_BEFORE, LightRules, last_activity, stale_line
 from app.issues.models import OPEN_STATUSES, Issue
 from app.people.models import TaskForce
 
@@ -74,6 +74,7 @@ class _Kept:
         self.listed: dict[int, set[int]] = {}  # a listed figure's bit -> its items
         # (last activity, item id) of the open items not yet stale, in order.
         self.activity: list[tuple[datetime, int]] = []
+        self.query: _Query | None = None  # what the bits are read with, built once
 
     def __eq__(self, other: object) -> bool:
         """The same counts of the same items at the same version (whoever's request
@@ -120,7 +121,7 @@ class _Kept:
 def counted(
     task_force: TaskForce,
     name: str,
-    figures: dict[str, Any],
+    figures: dict[str, Any] | Callable[[], dict[str, Any]],
     rules: LightRules,
     group=None,
     listed: tuple[str, ...] = (),
@@ -128,11 +129,13 @@ def counted(
     limit: int = 0,
 ) -> Counts:
     """How many of ``task_force``'s items each of ``figures`` (name: WHERE clause over
-    ``Issue``) admits, in all and per value of ``group`` (a column of ``Issue``), as
-    of its current data version; and the first ``limit`` items of each ``listed``
-    figure by ``order`` (a column of ``Issue``). ``name`` names the set of figures: the
-    same name must always come with the same figures, group, lists and order."""
-    assert len(figures) <= _BITS_AT_MOST
+    ``Issue``; or what makes them, called once a day) admits, in all and per value of
+    ``group`` (a column of ``Issue``), as of its current data version; and the first
+    ``limit`` items of each ``listed`` figure by ``order`` (a column of ``Issue``).
+    ``name`` names the set of figures: the same name must always come with the same
+    figures, group, lists and order. The figures may name the stale line of ``rules``
+    only as ``lights.stale_line`` (each read gives it), their other values only as the
+    day and the light settings of ``rules`` fix them (they are built once a day)."""
     key = (
         "tally",
         name,
@@ -142,12 +145,18 @@ def counted(
         rules.due_soon_days,
         rules.stale_days,
     )
-    names = list(figures)
-    bits = {figure: 1 << names.index(figure) for figure in listed}
     kept = fragment_cache().get_or_build(key, _Kept)
     with kept.lock:
-        query = _Query(task_force.id, figures, rules, group, order)
-        _bring_up_to(kept, task_force.data_version, query, set(bits.values()))
+        if kept.query is None:
+            # Built once a day (what the key holds): building the figures' clauses and
+            # their statement costs more than reading a changed item's bits with it.
+            made = figures() if callable(figures) else figures
+            assert len(made) <= _BITS_AT_MOST
+            kept.query = _Query(task_force.id, made, group, order)
+        query = kept.query
+        names = list(query.figures)
+        bits = {figure: 1 << names.index(figure) for figure in listed}
+        _bring_up_to(kept, task_force.data_version, query, rules, set(bits.values()))
         groups = {g: dict(zip(names, sums, strict=True)) for g, sums in kept.sums.items()}
         first = {figure: kept.first(bit, limit) for figure, bit in bits.items()}
     totals = dict.fromkeys(names, 0)
@@ -166,6 +175,14 @@ class _KeptRows:
         self.items: dict[int, list] = {}  # item id -> its rows
         self.groups: dict[Any, list] = {}  # group -> its rows in order
         self.made: tuple[int, Any] | None = None  # (version, what ``make`` made)
+
+    def __eq__(self, other: object) -> bool:
+        """The same rows at the same version (whoever's request read them)."""
+        if not isinstance(other, _KeptRows):
+            return NotImplemented
+        return (self.version, self.groups) == (other.version, other.groups)
+
+    __hash__ = None  # type: ignore[assignment]  (changes as it moves on)
 
     def read(self, rows: Iterable, item, group: Callable, order: Callable) -> None:
         for row in rows:
@@ -223,15 +240,16 @@ def kept_rows(
 
 @dataclass(frozen=True)
 class _Query:
-    """What the items' bits are read with."""
+    """What the items' bits are read with. Its statements are built once and given the
+    stale line (``STALE_BEFORE``, the one clause that moves within a day) at each read."""
 
     task_force_id: int
     figures: dict[str, Any]
-    rules: LightRules
     group: Any
     order: Any
 
-    def select(self):
+    @cached_property
+    def every_item(self) -> Select:
         """Each item's id, group, bits (bit i: the i-th figure admits it), place in the
         order and, if it is open and not yet stale, its last activity."""
         bits = reduce(
@@ -242,7 +260,7 @@ class _Query:
             ),
         )
         activity = last_activity()
-        not_stale_yet = and_(Issue.status.in_(OPEN_STATUSES), activity >= self.rules.stale_before)
+        not_stale_yet = and_(Issue.status.in_(OPEN_STATUSES), activity >= stale_line(None))
         return select(
             Issue.id,
             self.group if self.group is not None else literal(None),
@@ -251,19 +269,26 @@ class _Query:
             case((not_stale_yet, activity), else_=None),
         ).where(Issue.task_force_id == self.task_force_id)
 
+    @cached_property
+    def some_items(self) -> Select:
+        """The same for the items of the parameter ``items``."""
+        return self.every_item.where(Issue.id.in_(bindparam("items", expanding=True)))
 
-def _bring_up_to(kept: _Kept, version: int, query: _Query, listed: set[int]) -> None:
-    stale_before = query.rules.stale_before
+
+def _bring_up_to(
+    kept: _Kept, version: int, query: _Query, rules: LightRules, listed: set[int]
+) -> None:
+    stale_before = rules.stale_before
     if kept.version == version and kept.stale_before == stale_before:
         return
     try:
         changed = _changed_since(kept, query.task_force_id, version)
         if changed is None or set(kept.listed) != listed:
-            _count_all(kept, query, listed)
+            _count_all(kept, query, stale_before, listed)
         else:
             changed |= _turned_stale(kept, stale_before)
             if changed:
-                _recount(kept, query, changed)
+                _recount(kept, query, stale_before, changed)
     except BaseException:
         kept.version = None  # half moved (a query failed): counted afresh next time
         raise
@@ -319,8 +344,8 @@ def _turned_stale(kept: _Kept, stale_before: datetime) -> set[int]:
     return crossed
 
 
-def _count_all(kept: _Kept, query: _Query, listed: set[int]) -> None:
-    rows = db.session.execute(query.select()).all()
+def _count_all(kept: _Kept, query: _Query, stale_before: datetime, listed: set[int]) -> None:
+    rows = db.session.execute(query.every_item, {STALE_BEFORE: stale_before}).all()
     kept.items = {item_id: (g, bits, place) for item_id, g, bits, place, _ in rows}
     kept.sums = {}
     width = len(query.figures)
@@ -334,10 +359,10 @@ def _count_all(kept: _Kept, query: _Query, listed: set[int]) -> None:
     kept.activity = sorted((at, item_id) for item_id, *_, at in rows if at is not None)
 
 
-def _recount(kept: _Kept, query: _Query, items: Iterable[int]) -> None:
+def _recount(kept: _Kept, query: _Query, stale_before: datetime, items: Iterable[int]) -> None:
     wanted = sorted(items)
-    stmt = query.select().where(Issue.id.in_(wanted))
-    found = {item_id: row for item_id, *row in db.session.execute(stmt)}
+    rows = db.session.execute(query.some_items, {"items": wanted, STALE_BEFORE: stale_before})
+    found = {item_id: row for item_id, *row in rows}
     width = len(query.figures)
     for item_id in wanted:
         before = kept.items.pop(item_id, None)

@@ -263,6 +263,29 @@ def test_items_turning_stale_during_the_day_are_counted_again(app, world, items,
     assert after.totals["green"] == before.totals["green"] - 1
 
 
+def test_the_figures_and_their_statement_are_built_once_a_day(app, world, items, recounts):
+    built = []
+
+    def figures():
+        built.append(clock.today())
+        return _figures(LightRules.current())
+
+    def count():
+        with app.app_context(), unscoped():
+            task_force = db.session.get(TaskForce, world.task_force_id)
+            rules = LightRules.current()
+            return tally.counted(task_force, "built_once", figures, rules, group=Issue.owner_id)
+
+    first = count()
+    _change(app, lambda: setattr(db.session.get(Issue, items["green"]), "status", CLOSED))
+    closed = count()
+    assert closed.totals["closed"] == first.totals["closed"] + 1
+    assert built == [clock.today()]  # the change read with the statement built before
+    clock.set_today(clock.today() + timedelta(days=1), hour=10)
+    count()
+    assert len(built) == 2  # a new day, new figures
+
+
 def test_the_journal_names_each_commits_items_and_is_trimmed(app, world, items, monkeypatch):
     with app.app_context(), unscoped():
         version = db.session.get(TaskForce, world.task_force_id).data_version
