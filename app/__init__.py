@@ -324,7 +324,7 @@ def _discard_transaction() -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.core import clock, markdown, nav
+    from app.core import clock, forms, markdown, nav
     from app.core.forms import is_web_link
     from app.core.i18n import Labels, format_clock, format_day, format_moment
     from app.core.idempotency import key_field
@@ -352,6 +352,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["task_force_link"] = task_force_link
     # In a form that creates something: {{ idempotency_field() }} (a double click saves once).
     app.jinja_env.globals["idempotency_field"] = key_field
+    # Form fields as WTForms renders them, blank ones rendered once (core.forms).
+    app.jinja_env.globals["field_html"] = forms.field_html
+    app.jinja_env.globals["label_html"] = forms.label_html
     app.jinja_env.globals["nav_items"] = nav.NAV
     app.jinja_env.globals["nav_active"] = nav.is_active
     app.jinja_env.globals["nav_menu"] = nav.menu

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from threading import Lock
 from urllib.parse import urlsplit
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import HiddenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+from wtforms.widgets import Input, TextArea
 
 # Characters that break a one-line text: C0 and C1 controls (newline, tab, NUL …) and the
 # Unicode line and paragraph separators; each run of them becomes one space.
@@ -101,3 +106,65 @@ class VersionedForm(FlaskForm):
             return int(self.version.data)
         except (TypeError, ValueError):
             return None
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+# A blank field (nothing in it, no error) renders the same every time for its id, name,
+# attributes, checks and language: WTForms' widget builds it afresh, a fifth of the time
+# of a page of forms (an item's page holds six). Kept here once per worker, this many.
+_BLANK_KEPT_AT_MOST = 2048
+_blank: OrderedDict[tuple, Markup] = OrderedDict()
+_blank_lock = Lock()
+
+
+def _attributes(attributes: dict | None) -> tuple:
+    return tuple(sorted((name, str(value)) for name, value in (attributes or {}).items()))
+
+
+def _kept_blank(key: tuple, render: Callable[[], Markup]) -> Markup:
+    with _blank_lock:
+        found = _blank.get(key)
+        if found is not None:
+            _blank.move_to_end(key)
+            return found
+    made = render()
+    with _blank_lock:
+        _blank[key] = made
+        while len(_blank) > _BLANK_KEPT_AT_MOST:
+            _blank.popitem(last=False)
+    return made
+
+
+def field_html(field, **attributes) -> Markup:
+    """``field(**attributes)``, as WTForms renders it; a blank text, date, number or
+    text-area field is rendered once and kept (see ``_blank``)."""
+    blank = (
+        isinstance(field.widget, (Input, TextArea))
+        and field.data in (None, "")
+        and not field.raw_data
+        and not field.errors
+        and getattr(field, "_datalist", None) is None
+    )
+    if not blank:
+        return field(**attributes)
+    key = (
+        "field",
+        type(field.widget),
+        getattr(field.widget, "input_type", None),
+        field.id,
+        field.name,
+        field.type,
+        _attributes(attributes),
+        _attributes(field.render_kw),
+        _attributes(vars(field.flags)),
+        str(get_locale()),
+    )
+    return _kept_blank(key, lambda: field(**attributes))
+
+
+def label_html(field, **attributes) -> Markup:
+    """``field.label(**attributes)``, rendered once per text and kept."""
+    label = field.label
+    key = ("label", label.field_id, str(label.text), _attributes(attributes))
+    return _kept_blank(key, lambda: label(**attributes))
