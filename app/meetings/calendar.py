@@ -114,23 +114,11 @@ def issue_events(user, task_force_id: int, start: date, end: date, per_day: int 
     )
     if user is None:
         task_force = db.session.get(TaskForce, task_force_id)
-        deadline_rows, deadlines_left_out = tally.kept_rows(
-            task_force,
-            ("calendar.deadlines", start, end, per_day),
-            deadlines,
-            Issue.id,
-            group=lambda row: row.deadline,
-            order=lambda row: row.id,
-            make=lambda days: _first_of_each_day(days, per_day),
+        deadline_rows, deadlines_left_out = _kept_days(
+            task_force, deadlines, Issue.id, "deadline", (start, end, per_day)
         )
-        milestone_rows, milestones_left_out = tally.kept_rows(
-            task_force,
-            ("calendar.milestones", start, end, per_day),
-            milestones,
-            Milestone.issue_id,
-            group=lambda row: row.due_on,
-            order=lambda row: row.id,
-            make=lambda days: _first_of_each_day(days, per_day),
+        milestone_rows, milestones_left_out = _kept_days(
+            task_force, milestones, Milestone.issue_id, "due_on", (start, end, per_day)
         )
         left_out = deadlines_left_out + milestones_left_out
     else:
@@ -157,6 +145,21 @@ def issue_events(user, task_force_id: int, start: date, end: date, per_day: int 
         for row in milestone_rows
     ]
     return events + left_out
+
+
+def _kept_days(task_force, stmt, item, day: str, window: tuple) -> tuple[list, list]:
+    """``_first_of_each_day`` of ``stmt``'s rows (by their column ``day``) in ``window``
+    (first day, last day, per day), kept as the items change (``tally.kept_rows``)."""
+    per_day = window[2]
+    return tally.kept_rows(
+        task_force,
+        ("calendar", day, *window),
+        stmt,
+        item,
+        group=lambda row: getattr(row, day),
+        order=lambda row: row.id,
+        make=lambda days: _first_of_each_day(days, per_day),
+    )
 
 
 def _first_of_each_day(days: dict[date, list], per_day: int | None) -> tuple[list, list]:
