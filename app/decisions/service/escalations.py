@@ -277,10 +277,8 @@ def escalations_of_issue(issue: Issue) -> tuple[list[Escalation], int]:
             .select_from(Issue)
             .outerjoin(Escalation, Escalation.issue_id == Issue.id)
             .where(Issue.id == issue.id)
-            .options(
-                joinedload(Escalation.raised_by),
-                joinedload(Escalation.decision).joinedload(Decision.decided_by),
-            )
+            # What the item's panel shows: each decision and who made it.
+            .options(joinedload(Escalation.decision).joinedload(Decision.decided_by))
             .order_by(Escalation.raised_at.desc(), Escalation.id.desc())
         )
         .unique()

@@ -78,11 +78,8 @@ def meetings_of_issue(issue: Issue, limit: int = 60) -> list[IssueMeeting]:
             Meeting.task_force_id == issue.task_force_id,
             or_(AgendaItem.id.is_not(None), ActionItem.id.is_not(None)),
         )
-        .options(
-            joinedload(ActionItem.owner),
-            joinedload(ActionItem.subtask),
-            joinedload(ActionItem.issue),
-        )
+        # An action's item is ``issue`` itself (the join names it): already loaded.
+        .options(joinedload(ActionItem.owner), joinedload(ActionItem.subtask))
         .order_by(Meeting.starts_at.desc(), Meeting.id, AgendaItem.position, ActionItem.id)
         .limit(limit)
     )
