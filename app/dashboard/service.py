@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Row, select
 
 from app.core.freshness import setup_value
 from app.core.permissions import authorize, can
@@ -33,10 +32,12 @@ from app.issues.models import (
     Milestone,
 )
 from app.issues.service import (
+    ROW_COLUMNS,
     delayed_clause,
     headline_clauses,
     relations,
     subtree_sums,
+    with_owner_name,
 )
 from app.kpis import by_unit
 from app.kpis import service as kpi_service
@@ -74,7 +75,7 @@ class Dimension:
 
 @dataclass
 class OwnerLoad:
-    owner: User | None
+    owner: Row | None  # the owner's id and display_name
     open: int
     overdue: int
     closed: int
@@ -84,10 +85,12 @@ class OwnerLoad:
 class BattleMap:
     totals: Totals
     dimensions: list[Dimension]
-    red: list[Issue]
-    yellow: list[Issue]
-    recently_closed: list[Issue]
-    upcoming_milestones: list[Milestone]
+    # Plain rows: ``ROW_COLUMNS`` and ``owner_name``; with ``closed_at``; a milestone's
+    # id, title, due_on, issue_id and its item's code.
+    red: list[Row]
+    yellow: list[Row]
+    recently_closed: list[Row]
+    upcoming_milestones: list[Row]
     owners: list[OwnerLoad]
     kpis: list[Standing]
     today: date
@@ -156,14 +159,15 @@ def _dimensions(task_force: TaskForce, rules: LightRules) -> list[Dimension]:
     ]
 
 
-def _light_lists(first: dict[str, list[int]]) -> dict[str, list[Issue]]:
+def _light_lists(first: dict[str, list[int]]) -> dict[str, list[Row]]:
     """The first red and yellow items by deadline (which they are is kept with the
-    counts, ``issues.tally``), both lists read in one query."""
+    counts, ``issues.tally``), both lists read in one query as plain rows (a list's
+    columns, ``ROW_COLUMNS``, and ``owner_name``)."""
     wanted = first[RED] + first[YELLOW]
     loaded = {
-        issue.id: issue
-        for issue in db.session.scalars(
-            select(Issue).where(Issue.id.in_(wanted)).options(joinedload(Issue.owner))
+        row.id: row
+        for row in db.session.execute(
+            with_owner_name(select(*ROW_COLUMNS)).where(Issue.id.in_(wanted))
         )
     }
     return {
@@ -177,9 +181,11 @@ def _owner_loads(counts: tally.Counts) -> list[OwnerLoad]:
     ones), most overdue first."""
     per_owner = {owner_id: c for owner_id, c in counts.groups.items() if c["problems"]}
     people = {
-        user.id: user
-        for user in db.session.scalars(
-            select(User).where(User.id.in_([i for i in per_owner if i is not None]))
+        person.id: person
+        for person in db.session.execute(
+            select(User.id, User.display_name).where(
+                User.id.in_([i for i in per_owner if i is not None])
+            )
         )
     }
     loads = (
@@ -258,31 +264,26 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
     quarter = QuarterFigures(as_of.quarter, *(counts.totals[name] for name in _QUARTER_FIGURES))
     totals = Totals(*(counts.totals[name] for name in _TOTALS))
 
-    recently_closed = list(
-        db.session.scalars(
-            select(Issue)
-            .where(in_tf, Issue.status == CLOSED)
-            .options(joinedload(Issue.owner))
-            .order_by(Issue.closed_at.desc())
-            .limit(8)
+    # Plain rows of what the page shows of them, not whole items.
+    recently_closed = db.session.execute(
+        select(*ROW_COLUMNS, Issue.closed_at)
+        .where(in_tf, Issue.status == CLOSED)
+        .order_by(Issue.closed_at.desc())
+        .limit(8)
+    ).all()
+    upcoming = db.session.execute(
+        select(Milestone.id, Milestone.title, Milestone.due_on, Milestone.issue_id, Issue.code)
+        .join(Issue, Issue.id == Milestone.issue_id)
+        .where(
+            Milestone.task_force_id == task_force_id,
+            Milestone.done_on.is_(None),
+            Milestone.due_on >= rules.today,
+            Milestone.due_on <= rules.today + timedelta(days=14),
+            is_open,
         )
-    )
-    upcoming = list(
-        db.session.scalars(
-            select(Milestone)
-            .join(Issue, Issue.id == Milestone.issue_id)
-            .where(
-                Milestone.task_force_id == task_force_id,
-                Milestone.done_on.is_(None),
-                Milestone.due_on >= rules.today,
-                Milestone.due_on <= rules.today + timedelta(days=14),
-                is_open,
-            )
-            .options(joinedload(Milestone.issue))
-            .order_by(Milestone.due_on, Milestone.id)
-            .limit(20)
-        )
-    )
+        .order_by(Milestone.due_on, Milestone.id)
+        .limit(20)
+    ).all()
     owners = _owner_loads(counts)
     lights = _light_lists(counts.first)
     dimensions = _dimensions(task_force, rules)

@@ -45,6 +45,7 @@ from app.issues.service.items import (
     update_issue,
 )
 from app.issues.service.queries import (
+    ROW_COLUMNS,
     SORT_KEYS,
     IssueFilter,
     IssuePage,
@@ -62,6 +63,7 @@ from app.issues.service.queries import (
     my_items,
     path_defined_clause,
     schedule,
+    with_owner_name,
 )
 from app.issues.service.rules import require_open
 from app.issues.service.workflow import (
@@ -83,6 +85,8 @@ from app.issues.service.workflow import (
 )
 
 __all__ = [
+    "ROW_COLUMNS",
+    "with_owner_name",
     "NewItem",
     "close_imported",
     "create_issues",

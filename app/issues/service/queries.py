@@ -280,8 +280,8 @@ ROW_COLUMNS = (
 _OWNER = aliased(User, name="item_owner")
 
 
-def _with_owner_name(stmt: Select) -> Select:
-    """``stmt`` with the owner's name (``owner_name``, None without an owner)."""
+def with_owner_name(stmt: Select) -> Select:
+    """``stmt`` (of items) with the owner's name (``owner_name``, None without an owner)."""
     return stmt.add_columns(_OWNER.display_name.label("owner_name")).outerjoin(
         _OWNER, _OWNER.id == Issue.owner_id
     )
@@ -290,7 +290,7 @@ def _with_owner_name(stmt: Select) -> Select:
 def _shown_rows(rules: LightRules, *, category: bool) -> Select:
     """``ROW_COLUMNS``, the light, the owner's name (``owner_name``, None without an
     owner) and the category's (``category_name``) if asked."""
-    stmt = _with_owner_name(select(*ROW_COLUMNS, light_expression(rules).label("light")))
+    stmt = with_owner_name(select(*ROW_COLUMNS, light_expression(rules).label("light")))
     if category:
         stmt = stmt.add_columns(Category.name.label("category_name")).join(
             Category, Category.id == Issue.category_id
@@ -438,7 +438,7 @@ def _waiting_on_others_and_my_subtasks(actor: User, ids: list[int]):
     """What others have not acknowledged of what I assigned, and my open subtasks (the
     caller is unscoped: the queries name the task forces)."""
     unacknowledged_by_others = db.session.execute(
-        _with_owner_name(select(*_MY_COLUMNS, Issue.assigned_at))
+        with_owner_name(select(*_MY_COLUMNS, Issue.assigned_at))
         .where(
             Issue.task_force_id.in_(ids),
             Issue.assigned_by_id == actor.id,
@@ -499,7 +499,7 @@ def my_items(actor: User, task_force_ids: list[int]) -> MyItems:
             .order_by(*urgency)
         ).all()
         collaborating = db.session.execute(
-            _with_owner_name(select(*_MY_COLUMNS, light))
+            with_owner_name(select(*_MY_COLUMNS, light))
             .join(issue_collaborator, issue_collaborator.c.issue_id == Issue.id)
             .where(
                 Issue.task_force_id.in_(ids),
@@ -514,7 +514,7 @@ def my_items(actor: User, task_force_ids: list[int]) -> MyItems:
         if managed:
             awaiting = (Issue.task_force_id.in_(managed), Issue.status == VERIFYING)
             to_verify = db.session.execute(
-                _with_owner_name(select(*_MY_COLUMNS))
+                with_owner_name(select(*_MY_COLUMNS))
                 .where(*awaiting)
                 .order_by(Issue.updated_at, Issue.id)
                 .limit(VERIFY_SHOWN)
