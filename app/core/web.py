@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cached_property, wraps
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from flask import abort, current_app, flash, g, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.utils import get_content_type
 
 from app.core.errors import DomainError, NotFound, StaleEdit
@@ -137,6 +138,22 @@ class Across:
     def show_each(self) -> bool:
         """Worth naming each row's task force: the rows come from more than one."""
         return len(self.shown) > 1
+
+    @cached_property
+    def badges(self) -> dict[int, Markup]:
+        """Each task force's ``task_force_badge`` (``_task_force.html``), drawn once for
+        the page's many rows: empty where rows need not name their task force."""
+        if not self.show_each:
+            return _Badges()
+        macros = current_app.jinja_env.get_template("_task_force.html").make_module()
+        return _Badges({tf.id: Markup(macros.task_force_badge(self, tf.id)) for tf in self.allowed})
+
+
+class _Badges(dict):
+    """No badge for a task force the page does not name."""
+
+    def __missing__(self, key) -> Markup:
+        return Markup()
 
 
 def across_task_forces(action: str) -> Across:

@@ -54,7 +54,7 @@ from app.issues.forms import (
 from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
 from app.issues.lights import LightRules, light_of, light_reasons
 from app.issues.link_page import link_context
-from app.issues.list_rows import Marks, id_url, item_rows
+from app.issues.list_rows import Marks, across_rows, id_url, item_rows
 from app.issues.models import DROPPED, OPEN_STATUSES, STATUSES
 from app.issues.saved_views import open_with_default
 from app.issues.service import relations
@@ -163,8 +163,12 @@ def my_items():
     across = across_task_forces("issue.view")
 
     def content() -> dict:
+        items = service.my_items(current_user, across.ids)
+        marks = Marks(_LABELS)
         return {
-            "items": service.my_items(current_user, across.ids),
+            "items": items,
+            "owned": across_rows(items.owned, marks, across),
+            "collaborating": across_rows(items.collaborating, marks, across),
             "sections": hooks.MY_ITEMS.collect(current_user, across.ids),
             "across": across,
         }
