@@ -49,11 +49,11 @@ class Column:
 def columns() -> list[Column]:
     return [
         Column("code", _("Code"), 9),
-        Column("title", _("Title"), 48),
+        Column("title", _("Title"), 46),
         Column("category", _("Category"), 14),
         Column("owner", _("Owner"), 10),
         Column("status", _("Status"), 12),
-        Column("priority", _("Priority"), 6),
+        Column("priority", _("Priority"), 8),
         Column("deadline", _("Deadline"), 10),
         Column("light", _("Light"), 6),
     ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+from flask_babel import force_locale
 from pypdf import PdfReader
 
 from app.core import jobs
@@ -100,6 +102,15 @@ def test_columns_stay_aligned_with_chinese_text():
     lines = listing.wrap("一二三四五六七八九十一二三四五六七八九十", 10, 3)
     assert lines == ["一二三四五", "六七八九十", "一二三四…"]
     assert all(listing.text_width(line) == 10 for line in lines)
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_the_list_pdfs_column_heads_are_printed_whole(app, locale):
+    # A head cut to fit its column ("Prio…") reads as a mistake; every column is as
+    # wide as its head in each language.
+    with app.test_request_context(), force_locale(locale):
+        for column in listing.columns():
+            assert listing.text_width(column.label) <= column.width, column
 
 
 def _list_pdf(app, client, url: str):
