@@ -73,3 +73,40 @@ def test_a_connection_used_a_moment_ago_is_handed_out_without_a_ping(own_engine,
         with own_engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     assert pings == []
+
+
+def test_the_codes_constants_are_written_into_the_statement(app):
+    """``constant_in`` and ``constant``: the statuses and the row limit are in the SQL
+    text (the same text each time, so PostgreSQL can keep one plan for it), not among
+    the parameters; the rows are those the plain ``IN`` and ``LIMIT`` select."""
+    from sqlalchemy import event, select
+
+    from app.core.database import constant, constant_in
+    from app.core.scope import unscoped
+    from app.issues.models import OPEN_STATUSES, Issue
+
+    sent = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    with app.app_context(), unscoped():
+        plain = select(Issue.id).where(Issue.status.in_(OPEN_STATUSES)).order_by(Issue.id)
+        written = (
+            select(Issue.id)
+            .where(constant_in(Issue.status, OPEN_STATUSES))
+            .order_by(Issue.id)
+            .limit(constant(3))
+        )
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            first = db.session.scalars(written).all()
+            again = db.session.scalars(written).all()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        assert first == again == db.session.scalars(plain.limit(3)).all()
+    (statement, parameters), (statement_again, _) = sent
+    assert statement == statement_again
+    assert "'in_progress'" in statement and "LIMIT 3" in statement
+    values = list(parameters.values()) if isinstance(parameters, dict) else list(parameters)
+    assert not set(OPEN_STATUSES) & set(values) and 3 not in values  # (SQLite: OFFSET 0)

@@ -17,6 +17,7 @@ from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.core import audit, clock, hooks
+from app.core.database import constant, constant_in
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.outbox import tell
 from app.core.permissions import authorize, can, deciders_for
@@ -204,7 +205,7 @@ def _decides(decided: dict[int, list[str]]):
     return or_(
         false(),
         *(
-            and_(Escalation.task_force_id == task_force_id, Escalation.level.in_(levels))
+            and_(Escalation.task_force_id == task_force_id, constant_in(Escalation.level, levels))
             for task_force_id, levels in decided.items()
         ),
     )
@@ -227,13 +228,13 @@ def first_pending_for_person(
             select(Escalation, func.count().over())
             .where(
                 Escalation.task_force_id.in_(list(task_force_ids)),
-                Escalation.status == PENDING,
+                constant_in(Escalation.status, (PENDING,)),
                 or_(Escalation.raised_by_id == actor.id, _decides(decided)),
             )
             # What the lists show of the item: its code (not its whole row, twenty times).
             .options(joinedload(Escalation.issue).load_only(Issue.code, Issue.task_force_id))
             .order_by(Escalation.raised_at, Escalation.id)
-            .limit(limit)
+            .limit(None if limit is None else constant(limit))
         ).all()
     today = clock.today()
     queue = [
