@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Row, select
 
+from app.core.database import among_ids, constant, constant_in
 from app.core.freshness import setup_value
 from app.core.permissions import authorize, can
 from app.core.quarters import Quarter
@@ -184,7 +185,7 @@ def _owner_loads(counts: tally.Counts) -> list[OwnerLoad]:
         person.id: person
         for person in db.session.execute(
             select(User.id, User.display_name).where(
-                User.id.in_([i for i in per_owner if i is not None])
+                among_ids(User.id, [i for i in per_owner if i is not None])
             )
         )
     }
@@ -267,9 +268,9 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
     # Plain rows of what the page shows of them, not whole items.
     recently_closed = db.session.execute(
         select(*ROW_COLUMNS, Issue.closed_at)
-        .where(in_tf, Issue.status == CLOSED)
+        .where(in_tf, constant_in(Issue.status, (CLOSED,)))
         .order_by(Issue.closed_at.desc())
-        .limit(8)
+        .limit(constant(8))
     ).all()
     upcoming = db.session.execute(
         select(Milestone.id, Milestone.title, Milestone.due_on, Milestone.issue_id, Issue.code)

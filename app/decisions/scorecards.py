@@ -32,6 +32,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.core import audit, clock, hooks
+from app.core.database import among_ids
 from app.core.errors import NotFound, ValidationFailed
 from app.core.i18n import pinyin_key, pinyin_order
 from app.core.permissions import authorize
@@ -285,7 +286,7 @@ def _count_days_since_update(lines: dict, task_force_id: int, period: Period, by
             .limit(1)
             .scalar_subquery()
         )
-        latest = select(User.id, last_note).where(User.id.in_(list(lines)))
+        latest = select(User.id, last_note).where(among_ids(User.id, list(lines)))
     else:
         latest = (
             select(Issue.org_unit_id, func.max(ProgressUpdate.created_at))
