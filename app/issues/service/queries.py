@@ -361,7 +361,8 @@ def board(actor: User, task_force_id: int, filters: IssueFilter, per_column: int
         ).all()
     )
     # One small, index-backed query per column, glued with UNION ALL into one statement;
-    # the light (with its milestone subquery) is computed for the cards shown only.
+    # the light (with its milestone subquery) is computed for the cards shown only. The
+    # columns' statuses and size are written in: PostgreSQL then plans it once.
     per_status = []
     for status in STATUSES:
         order = (
@@ -373,9 +374,9 @@ def board(actor: User, task_force_id: int, filters: IssueFilter, per_column: int
         )
         per_status.append(
             base.with_only_columns(Issue.id)
-            .where(Issue.status == status)
+            .where(constant_in(Issue.status, (status,)))
             .order_by(*order)
-            .limit(per_column)
+            .limit(constant(per_column))
             .subquery()
             .select()
         )
