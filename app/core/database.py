@@ -20,10 +20,13 @@ connection of the pool, as it would for a server lost in the middle of a request
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 
 from sqlalchemy import Engine, Integer, any_, bindparam, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 
 from app.extensions import db
 
@@ -91,3 +94,19 @@ def constant(value: int | str):
     """One of the code's constants (a page's number of rows, for ``LIMIT``) written into
     the statement, for the reason ``constant_in`` gives."""
     return bindparam(None, value, literal_execute=True)
+
+
+def constants_written_in(stmt, given: Collection[str] = ()):
+    """``stmt`` with the value of every parameter written in, as ``constant_in`` writes
+    one, but for the parameters named in ``given`` (set at each execution): for a
+    statement built once and run many times with the same values (the kept counts', per
+    task force and day, ``issues.tally``)."""
+
+    def write_in(element, **_kw):
+        if isinstance(element, BindParameter) and not (element.key in given or element.required):
+            written = element._clone()
+            written.literal_execute = True
+            return written
+        return None
+
+    return visitors.replacement_traverse(stmt, {}, write_in)

@@ -38,6 +38,7 @@ from flask import g as request_state
 from flask import has_request_context
 from sqlalchemy import Select, and_, bindparam, case, literal, select
 
+from app.core.database import constants_written_in
 from app.core.freshness import fragment_cache
 from app.core.models import DataChange
 from app.extensions import db
@@ -261,13 +262,18 @@ class _Query:
         )
         activity = last_activity()
         not_stale_yet = and_(Issue.status.in_(OPEN_STATUSES), activity >= stale_line(None))
-        return select(
-            Issue.id,
-            self.group if self.group is not None else literal(None),
-            bits,
-            self.order if self.order is not None else literal(None),
-            case((not_stale_yet, activity), else_=None),
-        ).where(Issue.task_force_id == self.task_force_id)
+        # Its values (the day's dates, the statuses) written in: PostgreSQL then plans it
+        # once, where it planned each recount afresh (about 1.5 ms for one item).
+        return constants_written_in(
+            select(
+                Issue.id,
+                self.group if self.group is not None else literal(None),
+                bits,
+                self.order if self.order is not None else literal(None),
+                case((not_stale_yet, activity), else_=None),
+            ).where(Issue.task_force_id == self.task_force_id),
+            given=(STALE_BEFORE,),
+        )
 
     @cached_property
     def some_items(self) -> Select:
