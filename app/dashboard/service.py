@@ -168,7 +168,7 @@ def _light_lists(first: dict[str, list[int]]) -> dict[str, list[Row]]:
     loaded = {
         row.id: row
         for row in db.session.execute(
-            with_owner_name(select(*ROW_COLUMNS)).where(Issue.id.in_(wanted))
+            with_owner_name(select(*ROW_COLUMNS)).where(among_ids(Issue.id, wanted))
         )
     }
     return {

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from app.core import audit
-from app.core.database import among_ids
+from app.core.database import among_ids, constant_in
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
 from app.core.service import check_version
 from app.extensions import db
@@ -93,9 +93,9 @@ def open_blockers(issue_ids: Iterable[int]) -> dict[int, list[str]]:
         select(IssueLink.target_id, Issue.code)
         .join(Issue, Issue.id == IssueLink.source_id)
         .where(
-            IssueLink.kind == BLOCKS,
+            constant_in(IssueLink.kind, (BLOCKS,)),
             among_ids(IssueLink.target_id, ids),
-            Issue.status.in_(OPEN_STATUSES),
+            constant_in(Issue.status, OPEN_STATUSES),
         )
         .order_by(IssueLink.target_id, Issue.code)
     )
