@@ -50,6 +50,34 @@ def test_each_dot_and_badge_is_what_its_macro_draws_in_both_languages(app):
             assert 'data-testid="supervised-badge"' in supervised
 
 
+def test_an_items_line_is_what_issue_line_draws_for_any_code_and_title(app):
+    # Drawn once per light, major and supervision with markers, then filled per row:
+    # the same markup, the row's code, title and link escaped as Jinja escapes them.
+    line_macro = '{% from "issues/_macros.html" import issue_line with context %}'
+    rows = [
+        SimpleNamespace(
+            id=7, code="KH-012", title="延边地区资金到账后流向他行", major=False, supervised=False
+        ),
+        SimpleNamespace(
+            id=8, code="GL-019", title='<b>"R&D" 中心</b>', major=True, supervised=True
+        ),
+        SimpleNamespace(id=9, code="QD-{x}", title="标题 %s {0} \\1", major=True, supervised=False),
+    ]
+    for locale in ("zh_CN", "en"):
+        with app.test_request_context("/my", headers={"Accept-Language": locale}):
+            marks = Marks(_LABELS)
+            for light in LIGHTS:
+                for row in rows:
+                    href = f"/issues/{row.id}?tf=2&x=<y>"
+                    drawn = render_template_string(
+                        line_macro + "{{ issue_line(i, light, href) }}",
+                        i=row,
+                        light=light,
+                        href=href,
+                    )
+                    assert marks.line(row, light, href) == drawn
+
+
 def _card(html: str, code: str, pattern: str) -> str:
     (found,) = [c for c in re.findall(pattern, html, re.S) if code in c]
     return found
