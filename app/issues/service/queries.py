@@ -551,7 +551,9 @@ def my_items(actor: User, task_force_ids: list[int]) -> MyItems:
         ),
         to_verify=to_verify,
         unacknowledged_by_others=sorted(
-            lists["unacknowledged"], key=lambda row: (row.assigned_at, row.id)
+            lists["unacknowledged"],
+            # The longest unacknowledged first; one of unknown date last (an import's).
+            key=lambda row: (row.assigned_at is None, row.assigned_at or 0, row.id),
         ),
         subtasks=subtasks,
         to_verify_counts=to_verify_counts,
