@@ -104,9 +104,7 @@ def constants_written_in(stmt, given: Collection[str] = ()):
 
     def write_in(element, **_kw):
         if isinstance(element, BindParameter) and not (element.key in given or element.required):
-            written = element._clone()
-            written.literal_execute = True
-            return written
+            return element.render_literal_execute()
         return None
 
     return visitors.replacement_traverse(stmt, {}, write_in)

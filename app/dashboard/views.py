@@ -9,6 +9,8 @@ from app.core.nav import NavItem
 from app.core.permissions import can
 from app.core.web import requires
 from app.dashboard import service
+from app.issues.list_rows import Marks
+from app.issues.views import issue_labels
 
 bp = Blueprint("dashboard", __name__)
 
@@ -27,6 +29,8 @@ def battle_map():
         lambda: {
             "task_force": g.task_force,
             "data": service.battle_map(current_user, task_force_id),
+            # The lists' lines (red, yellow, recently closed) drawn once per kind.
+            "line": Marks(issue_labels()).line,
         },
     )
     return render_template("dashboard/battle_map.html", body=body)
