@@ -38,7 +38,7 @@ from flask import g as request_state
 from flask import has_request_context
 from sqlalchemy import Select, and_, bindparam, case, literal, select
 
-from app.core.database import constants_written_in
+from app.core.database import among_ids, constants_written_in
 from app.core.freshness import fragment_cache
 from app.core.models import DataChange
 from app.extensions import db
@@ -228,7 +228,7 @@ def kept_rows(
                 elif changed:
                     for item_id in changed:
                         kept.forget(item_id, group)
-                    narrowed = stmt.where(item.in_(sorted(changed)))
+                    narrowed = stmt.where(among_ids(item, sorted(changed)))
                     kept.read(db.session.execute(narrowed), item, group, order)
             except BaseException:
                 kept.version = None  # half read: read afresh next time
