@@ -14,7 +14,15 @@ The parts of pages that show the setup alone (the filter bar's choices, the bulk
 fields, the views menu) are kept under that version instead (``setup=True``), so a
 change to an item (a progress note, an edit, most of a task force's changes) leaves
 them kept. Such a part reads no other table: while one is built, a statement naming
-another fails the tests (``SetupReadsData``) and is logged by a server.
+another fails the tests (``ReadsUndeclared``) and is logged by a server.
+
+Each commit also stamps, in ``task_force.table_versions``, every table it changed with the
+new data version ({table: version}; a row of an association table counts with the rows
+it links). A part of a page that reads a few tables (an item's escalations, its
+meetings) is kept under the versions of those tables alone (``reads=``), so a change to
+another table (a progress note) leaves it kept. It is checked like a setup part: while
+it is built, a statement naming a table it did not declare fails the tests
+(``ReadsUndeclared``), and so does a kept part inside it that depends on more.
 
 Each new data version is journalled (``DataChange``) with the items the commit changed
 (an item's own row, or a row with its ``issue_id``), so that what is counted from the
@@ -43,7 +51,7 @@ from typing import Any, NamedTuple
 
 from flask import current_app, has_app_context
 from markupsafe import Markup
-from sqlalchemy import column, delete, event, insert, inspect, table, update
+from sqlalchemy import JSON, bindparam, column, delete, event, insert, inspect, table, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -52,12 +60,19 @@ from app.core.scope import TaskForceScoped
 
 logger = logging.getLogger(__name__)
 
-_task_force = table("task_force", column("id"), column("data_version"), column("setup_version"))
+_task_force = table(
+    "task_force",
+    column("id"),
+    column("data_version"),
+    column("setup_version"),
+    column("table_versions", JSON),
+)
 _data_change = table(
     "data_change", column("task_force_id"), column("version"), column("item_id"), column("any_item")
 )
 _PENDING = "gongjian.changed_task_forces"
 _PENDING_SETUP = "gongjian.changed_setups"
+_PENDING_TABLES = "gongjian.changed_tables"  # {task force: the tables it changed}
 _PENDING_ITEMS = "gongjian.changed_item_rows"  # the rows of items (and of their parts)
 _PENDING_UNNAMED = "gongjian.changed_items_unnamed"  # task forces with unnamed item changes
 # A commit naming more items than this journals "any item" instead (an import, say).
@@ -67,6 +82,7 @@ _ITEMS_NAMED = 200
 _TRIM_EVERY = 256
 _KEPT_VERSIONS = 1024  # versions journalled per task force (``DataChange``)
 _ALL = "all"
+_EVERY_TABLE = "*"  # in ``table_versions``: a version at which every table counts as changed
 
 # Bank-wide tables whose rows appear on task-force pages, and the columns of theirs that
 # do not (a login stamps last_login_at; that must not empty every cache).
@@ -80,49 +96,89 @@ SETUP_TABLES = frozenset(
 
 class SetupVersion(NamedTuple):
     """The version in a key made with ``setup=True``: what is built under it may read
-    only ``SETUP_TABLES`` (``_check_setup_read``)."""
+    only ``SETUP_TABLES`` (``_check_read``)."""
 
     number: int
 
 
-class SetupReadsData(AssertionError):
-    """A part kept under the setup version read a table outside the setup: it would
-    outlive a change to that table."""
+class TablesVersion(NamedTuple):
+    """The version in a key made with ``reads=``: the data versions at which each of
+    ``tables``, and every table ("*"), last changed. What is built under it may read only
+    ``tables`` (``_check_read``)."""
+
+    tables: frozenset[str]
+    versions: tuple[int, ...]
 
 
-_SETUP_BUILD: ContextVar[bool] = ContextVar("gongjian_setup_build", default=False)
+class ReadsUndeclared(AssertionError):
+    """A part kept under the versions of some tables (the setup's, or those it names)
+    read another table, or holds a part that depends on more: it would outlive a change
+    to that table."""
+
+
+# The tables the part being built may read (None: any; not building a kept part).
+_READS: ContextVar[frozenset[str] | None] = ContextVar("gongjian_reads", default=None)
 _TABLES_READ = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)"?', re.IGNORECASE)
 
 
-def _building_setup(build: Callable[[], Any]) -> Callable[[], Any]:
-    def build_setup() -> Any:
-        token = _SETUP_BUILD.set(True)
+def _declared_reads(key: Hashable) -> frozenset[str] | None:
+    """The tables a part under ``key`` may read, or None when its key holds the whole
+    data version."""
+    if isinstance(key, tuple):
+        for part in key:
+            if isinstance(part, SetupVersion):
+                return SETUP_TABLES
+            if isinstance(part, TablesVersion):
+                return part.tables
+    return None
+
+
+def _undeclared(message: str) -> None:
+    """Tests fail (every page the suite shows is checked); a server logs it."""
+    if has_app_context() and current_app.testing:
+        raise ReadsUndeclared(message)
+    logger.error(message)
+
+
+def _reading_only(tables: frozenset[str] | None, key: Hashable, build: Callable[[], Any]):
+    """``build`` checked to read only ``tables``; inside a part that may read fewer, a
+    part under ``key`` is refused (kept, it would hide what it reads from the check)."""
+    outer = _READS.get()
+    if outer is not None and (tables is None or not tables <= outer):
+        wider = "every table" if tables is None else sorted(tables - outer)
+        _undeclared(f"a part reading {sorted(outer)} holds one that reads {wider}: {key!r}")
+    if tables is None:
+        return build
+
+    def build_reading_only() -> Any:
+        token = _READS.set(tables)
         try:
             return build()
         finally:
-            _SETUP_BUILD.reset(token)
+            _READS.reset(token)
 
-    return build_setup
+    return build_reading_only
 
 
 @event.listens_for(Engine, "before_cursor_execute")
-def _check_setup_read(conn, cursor, statement, parameters, context, executemany) -> None:
-    """While a setup part is built, every table a statement reads must be the setup's:
-    tests fail on another (every page the suite shows is checked); a server logs it."""
-    if not _SETUP_BUILD.get():
+def _check_read(conn, cursor, statement, parameters, context, executemany) -> None:
+    """While a part kept under some tables' versions is built, every table a statement
+    reads must be one of them."""
+    allowed = _READS.get()
+    if allowed is None:
         return
-    others = set(_TABLES_READ.findall(statement)) - SETUP_TABLES
+    others = set(_TABLES_READ.findall(statement)) - allowed
     if others:
-        message = f"a part kept under the setup version read {sorted(others)}: {statement}"
-        if has_app_context() and current_app.testing:
-            raise SetupReadsData(message)
-        logger.error(message)
+        tables = f"a part kept under the versions of {sorted(allowed)} read {sorted(others)}"
+        _undeclared(f"{tables}: {statement}")
 
 
 def _note(session: Session, task_force_id, table_name: str | None) -> None:
     """``task_force_id`` (or ``_ALL``) changed at the commit, its setup too if
     ``table_name`` is one of the setup's."""
     session.info.setdefault(_PENDING, set()).add(task_force_id)
+    tables = session.info.setdefault(_PENDING_TABLES, {})
+    tables.setdefault(task_force_id, set()).add(table_name or _EVERY_TABLE)
     if table_name in SETUP_TABLES:
         session.info.setdefault(_PENDING_SETUP, set()).add(task_force_id)
 
@@ -160,6 +216,20 @@ def _shown_change(obj: Any) -> bool:
     return any(attr.history.has_changes() for attr in state.attrs if attr.key not in _NOT_SHOWN)
 
 
+def _links_changed(obj: Any) -> list[str]:
+    """The association tables whose rows ``obj``'s change writes (an item's
+    collaborators, a pilot's items): those of its changed many-to-many collections, or
+    all of them for a new or deleted row."""
+    state = inspect(obj)
+    whole = state.pending or state.deleted or obj in state.session.deleted
+    return [
+        relationship.secondary.name
+        for relationship in state.mapper.relationships
+        if relationship.secondary is not None
+        and (whole or state.attrs[relationship.key].history.has_changes())
+    ]
+
+
 @event.listens_for(Session, "before_flush")
 def _note_changes(session: Session, flush_context, instances) -> None:
     for obj in chain(session.new, session.dirty, session.deleted):
@@ -167,6 +237,8 @@ def _note_changes(session: Session, flush_context, instances) -> None:
         if isinstance(obj, TaskForceScoped):
             if obj.task_force_id is not None and (obj not in session.dirty or _shown_change(obj)):
                 _note(session, obj.task_force_id, table_name)
+                for link_table in _links_changed(obj):
+                    _note(session, obj.task_force_id, link_table)
                 if _of_items(table_name, obj):
                     session.info.setdefault(_PENDING_ITEMS, []).append(obj)
         elif table_name in _SHOWN_GLOBAL and _shown_change(obj):
@@ -206,6 +278,7 @@ def _bump_versions(session: Session) -> None:
     session.flush()
     pending = session.info.pop(_PENDING, set())
     setups = session.info.pop(_PENDING_SETUP, set())  # a part of ``pending``
+    tables = session.info.pop(_PENDING_TABLES, {})
     item_rows = session.info.pop(_PENDING_ITEMS, [])
     unnamed = session.info.pop(_PENDING_UNNAMED, set())
     for name, changed in (("data_version", pending), ("setup_version", setups)):
@@ -218,9 +291,30 @@ def _bump_versions(session: Session) -> None:
             if name == "setup_version":
                 connection.execute(stmt)
                 continue
-            bumped = connection.execute(stmt.returning(_task_force.c.id, version)).all()
+            bumped = connection.execute(
+                stmt.returning(_task_force.c.id, version, _task_force.c.table_versions)
+            ).all()
+            _stamp_tables(connection, bumped, tables)
             items, more_unnamed = _changed_items(item_rows)
-            _journal(connection, bumped, items, unnamed | more_unnamed)
+            _journal(connection, [(tf, v) for tf, v, _ in bumped], items, unnamed | more_unnamed)
+
+
+def _stamp_tables(connection, bumped, tables: dict) -> None:
+    """Each bumped task force's changed tables stamped with its new version (its row is
+    locked by the bump, so no other commit stamps it meanwhile)."""
+    stamped = []
+    for task_force_id, version, kept in bumped:
+        changed = tables.get(task_force_id, set()) | tables.get(_ALL, set())
+        if changed:
+            merged = dict(kept or {}) | dict.fromkeys(changed, version)
+            stamped.append({"stamped_id": task_force_id, "stamped": merged})
+    if stamped:
+        connection.execute(
+            update(_task_force)
+            .where(_task_force.c.id == bindparam("stamped_id"))
+            .values(table_versions=bindparam("stamped")),
+            stamped,
+        )
 
 
 def _journal(connection, bumped, items: dict[int, set[int]], unnamed: set) -> None:
@@ -262,7 +356,7 @@ def _journal(connection, bumped, items: dict[int, set[int]], unnamed: set) -> No
 
 @event.listens_for(Session, "after_rollback")
 def _forget_changes(session: Session) -> None:
-    for name in (_PENDING, _PENDING_SETUP, _PENDING_ITEMS, _PENDING_UNNAMED):
+    for name in (_PENDING, _PENDING_SETUP, _PENDING_TABLES, _PENDING_ITEMS, _PENDING_UNNAMED):
         session.info.pop(name, None)
 
 
@@ -281,7 +375,10 @@ def restart_versions() -> None:
         return  # a backup from before versions existed: `flask db upgrade` adds them
     with db.engine.begin() as connection:
         stamp = int(clock.now().timestamp() * 1000)
-        connection.execute(update(_task_force).values(dict.fromkeys(versions, stamp)))
+        values: dict[str, Any] = dict.fromkeys(versions, stamp)
+        if "table_versions" in columns:
+            values["table_versions"] = {_EVERY_TABLE: stamp}
+        connection.execute(update(_task_force).values(values))
 
 
 class FragmentCache:
@@ -297,8 +394,7 @@ class FragmentCache:
     def get_or_build(self, key: Hashable, build: Callable[[], Any], text: bool = False) -> Any:
         """The value kept under ``key``, or ``build()``'s, kept. A ``text`` value (a
         rendered fragment) is also kept for the host's other workers, built by one."""
-        if isinstance(key, tuple) and any(isinstance(part, SetupVersion) for part in key):
-            build = _building_setup(build)
+        build = _reading_only(_declared_reads(key), key, build)
         if self.size <= 0:
             return build()
         with self._lock:
@@ -460,11 +556,11 @@ def fragment_cache() -> FragmentCache:
     return worker_cache("fragments", "FRAGMENT_CACHE_SIZE", 256, _shared_fragments)
 
 
-def cache_key(*parts: Hashable, setup: bool = False) -> tuple:
+def cache_key(*parts: Hashable, setup: bool = False, reads: Iterable[str] | None = None) -> tuple:
     """What a cached part of a page depends on: the task force's data, the day, the
     language, the reader's roles and the traffic-light settings, plus ``parts``. A
     ``setup`` part depends on the task force's setup instead of all its data (it reads
-    only ``SETUP_TABLES``)."""
+    only ``SETUP_TABLES``); a part that ``reads`` only some tables, on theirs."""
     from flask import g
     from flask_babel import get_locale
     from flask_login import current_user
@@ -476,6 +572,8 @@ def cache_key(*parts: Hashable, setup: bool = False) -> tuple:
     version = None
     if task_force is not None:
         version = SetupVersion(task_force.setup_version) if setup else task_force.data_version
+        if reads is not None:
+            version = tables_version(task_force, reads)
     config = current_app.config
     return (
         task_force_id,
@@ -490,6 +588,15 @@ def cache_key(*parts: Hashable, setup: bool = False) -> tuple:
         config["LIGHT_STALE_DAYS"],
         *parts,
     )
+
+
+def tables_version(task_force, reads: Iterable[str]) -> TablesVersion:
+    """The versions of the tables ``reads`` names in ``task_force`` (0: not changed since
+    versions were kept per table), with that of every table."""
+    stamped = task_force.table_versions or {}
+    tables = frozenset(reads)
+    versions = tuple(stamped.get(name, 0) for name in (*sorted(tables), _EVERY_TABLE))
+    return TablesVersion(tables, versions)
 
 
 def setup_value(name: str, task_force_id: int, build: Callable[[], Any]) -> Any:
@@ -530,7 +637,12 @@ def render_cached(template: str, key: tuple, build_context: Callable[[], dict]):
     return fragment_cache().get_or_build((template, *key), build, text=True)
 
 
-def _page_key(personal: bool, across: Iterable = (), setup: bool = False) -> tuple:
+def _page_key(
+    personal: bool,
+    across: Iterable = (),
+    setup: bool = False,
+    reads: Iterable[str] | None = None,
+) -> tuple:
     from flask import request, session
     from flask_login import current_user
 
@@ -544,7 +656,7 @@ def _page_key(personal: bool, across: Iterable = (), setup: bool = False) -> tup
     parts += tuple(
         (tf.id, tf.data_version, tuple(sorted(current_user.roles_in(tf.id)))) for tf in across
     )
-    return cache_key(*parts, setup=setup)
+    return cache_key(*parts, setup=setup, reads=reads)
 
 
 def cached_body(
@@ -569,3 +681,17 @@ def cached_value(
 ) -> Any:
     """A small value of this URL's page (its title, say), cached like its content."""
     return fragment_cache().get_or_build((name, *_page_key(personal, setup=setup)), build)
+
+
+def kept_part(
+    name: str,
+    reads: Iterable[str],
+    build: Callable[[], Markup],
+    parts: tuple = (),
+    personal: bool = False,
+) -> Markup:
+    """A fragment of this URL's page that reads only the tables ``reads`` names (and
+    depends on ``parts`` besides), kept until one of them changes. ``build`` is checked
+    to read no other table."""
+    key = (name, *parts, *_page_key(personal, reads=reads))
+    return fragment_cache().get_or_build(key, build, text=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
 from sqlalchemy import Select, func, select
 
@@ -34,10 +34,15 @@ class Hook(Generic[Provider]):
     def __init__(self, name: str) -> None:
         self.name = name
         self.providers: list[Provider] = []
+        # The tables a provider reads, where it names them: its contribution can then be
+        # kept until one of them changes (``core.freshness.kept_part``).
+        self.reads: dict[Provider, frozenset[str]] = {}
 
-    def provide(self, provider: Provider) -> Provider:
+    def provide(self, provider: Provider, reads: Collection[str] | None = None) -> Provider:
         if provider not in self.providers:
             self.providers.append(provider)
+        if reads is not None:
+            self.reads[provider] = frozenset(reads)
         return provider
 
     @property
@@ -116,10 +121,52 @@ class MyItemsProvider(Protocol):
     def __call__(self, user: Reader, task_force_ids: Sequence[int], /) -> list[Section]: ...
 
 
-class IssuePanelsProvider(Protocol):
-    """Shown on an issue's page (escalations, meetings, pilots)."""
+class Someone(NamedTuple):
+    id: int
 
-    def __call__(self, user: Reader, issue: TaskForceRow, /) -> list[Section]: ...
+
+@dataclass(frozen=True)
+class IssueFacts:
+    """What the panels of an item's page may know of the item: its own row changes with
+    every note on it, so a panel kept across such changes (``Hook.reads``) is given these
+    facts, and is kept per facts, rather than the item. ``collaborators`` and
+    ``owner_id`` serve the permission table's rules about the item."""
+
+    id: int
+    task_force_id: int
+    code: str
+    status: str
+    is_open: bool
+    owner_id: int | None
+    collaborators: tuple[Someone, ...]
+    supervised: bool
+    major: bool
+    deadline: date | None
+
+    @classmethod
+    def of(cls, issue: Any) -> IssueFacts:
+        """The facts of an item (``issues.models.Issue``)."""
+        return cls(
+            id=issue.id,
+            task_force_id=issue.task_force_id,
+            code=issue.code,
+            status=issue.status,
+            is_open=issue.is_open,
+            owner_id=issue.owner_id,
+            collaborators=tuple(sorted(Someone(person.id) for person in issue.collaborators)),
+            supervised=bool(issue.supervised),
+            major=bool(issue.major),
+            deadline=issue.deadline,
+        )
+
+
+class IssuePanelsProvider(Protocol):
+    """Shown on an issue's page (escalations, meetings, pilots) and, for the banners, on
+    its printed forms. A provider registered with the tables it reads (``provide(…,
+    reads=…)``) is kept on the page until one of them changes: it reads no other table,
+    and nothing of the item but ``issue``."""
+
+    def __call__(self, user: Reader, issue: IssueFacts, /) -> list[Section]: ...
 
 
 class AgendaProvider(Protocol):

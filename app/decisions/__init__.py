@@ -28,12 +28,19 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(instruction_views.bp)
     app.register_blueprint(extension_views.bp)
-    hooks.ISSUE_BANNERS.provide(instruction_views.issue_banner)
+    # The item's panels are kept on its page until a table they read changes.
+    hooks.ISSUE_BANNERS.provide(
+        instruction_views.issue_banner, reads={"instruction", "escalation", "user"}
+    )
     for item in views.NAV_ITEMS:
         nav.register(item)
     # The deadline's extensions first: the original deadline stays in view near the top.
-    hooks.ISSUE_PANELS.provide(extension_views._extension_panel)
-    hooks.ISSUE_PANELS.provide(views._escalation_panel)
+    hooks.ISSUE_PANELS.provide(
+        extension_views._extension_panel, reads={"deadline_extension", "user"}
+    )
+    hooks.ISSUE_PANELS.provide(
+        views._escalation_panel, reads={"escalation", "decision", "nudge", "user"}
+    )
     hooks.MY_ITEMS.provide(views._my_escalations)
     hooks.MY_ITEMS.provide(extension_views._my_extensions)
     hooks.CALENDAR.provide(views._escalation_due_dates)

@@ -33,7 +33,7 @@ from app.core.web import (
     send_stored_file,
 )
 from app.extensions import db
-from app.issues import service
+from app.issues import panels, service
 from app.issues.filtering import (
     FOUND,
     category_choices,
@@ -324,6 +324,7 @@ def _detail_context(issue, **forms):
     may_work = can(current_user, "issue.work", issue)
     links = relations.links_of(issue)
     blocked_by = [r.other.code for r in links if r.open_blocker]
+    facts = hooks.IssueFacts.of(issue)
     return {
         "issue": issue,
         "light": light_of(issue, rules),
@@ -346,8 +347,8 @@ def _detail_context(issue, **forms):
         "reschedule_form": RescheduleForm(),
         "today": rules.today,
         "path_defined": bool(issue.solution.strip()) and bool(issue.milestones),
-        "panels": hooks.ISSUE_PANELS.collect(current_user, issue),
-        "banners": hooks.ISSUE_BANNERS.collect(current_user, issue),
+        "panels": panels.drawn(hooks.ISSUE_PANELS, facts, cards=True),
+        "banners": panels.drawn(hooks.ISSUE_BANNERS, facts, cards=False),
     }
 
 
@@ -611,7 +612,7 @@ def supervision_notice(issue_id: int):
         light_reasons=light_reasons(issue, rules, blocked_by),
         today=rules.today,
         open_statuses=OPEN_STATUSES,
-        banners=hooks.ISSUE_BANNERS.collect(current_user, issue),
+        banners=hooks.ISSUE_BANNERS.collect(current_user, hooks.IssueFacts.of(issue)),
     )
 
 

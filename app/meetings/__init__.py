@@ -19,7 +19,10 @@ def init_app(app: Flask) -> None:
         nav.register(item)
     hooks.MY_ITEMS.provide(views._my_action_items)
     hooks.MEETING_CHOICES.provide(views._meeting_choices)
-    hooks.ISSUE_PANELS.provide(views._meetings_of_issue)
+    hooks.ISSUE_PANELS.provide(
+        views._meetings_of_issue,
+        reads={"meeting", "agenda_item", "action_item", "subtask", "user"},
+    )
     # A discussion on each meeting; its chair follows it.
     from app import discussion
     from app.meetings.models import Meeting

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from flask import g, has_request_context
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, and_, or_, select
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, and_, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash
 
@@ -37,6 +37,9 @@ class TaskForce(TimestampMixin, VersionMixin, db.Model):
     data_version: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
     # Bumped with every change to its setup: categories, people, saved views (ditto).
     setup_version: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
+    # The data version at which each of its tables last changed ({table: version}; "*"
+    # for every table), for the parts of pages kept by the tables they read (ditto).
+    table_versions: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
 
     @property
     def archived(self) -> bool:

@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
     for item in views.NAV_ITEMS:
         nav.register(item)
     hooks.MY_ITEMS.provide(views._my_rollout_tasks)
-    hooks.ISSUE_PANELS.provide(views._pilots_of_issue)
+    hooks.ISSUE_PANELS.provide(views._pilots_of_issue, reads={"pilot", "pilot_issue"})
     # A discussion on each pilot; its owner follows it.
     from app import discussion
     from app.pilots.models import Pilot

@@ -376,7 +376,7 @@ def issue_dossier_pdf(actor: User, issue_id) -> tuple[Issue, bytes]:
         timeline=timeline,
         today=rules.today,
         generated_at=clock.local_now(),
-        banners=hooks.ISSUE_BANNERS.collect(actor, issue),
+        banners=hooks.ISSUE_BANNERS.collect(actor, hooks.IssueFacts.of(issue)),
     )
     return issue, html_to_pdf(data, current_app.static_folder)
 

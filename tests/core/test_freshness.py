@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from app.core.freshness import (
     FragmentCache,
-    SetupReadsData,
+    ReadsUndeclared,
     SharedFragments,
     cache_key,
     restart_versions,
@@ -399,7 +399,7 @@ def test_a_setup_part_that_reads_the_items_is_refused(app, world):
         g.task_force = db.session.get(TaskForce, world.task_force_id)
         cache = FragmentCache(16)
         key = ("a setup part", *cache_key(setup=True))
-        with pytest.raises(SetupReadsData, match="issue"):
+        with pytest.raises(ReadsUndeclared, match="issue"):
             cache.get_or_build(key, lambda: db.session.scalars(select(Issue.id)).all())
         # The setup's own tables are read freely, and a data part reads anything.
         assert cache.get_or_build(key, lambda: db.session.scalars(select(Category.id)).all())
@@ -479,3 +479,140 @@ def test_the_pickers_show_a_new_member_and_a_new_category_at_once(app, world, lo
     assert "新来的同事" in client.get(f"/issues/{world.issue_id}").get_data(as_text=True)
     form = client.get(edit).get_data(as_text=True)
     assert "新来的同事" in form and "新加的维度" in form
+
+
+# --- parts kept by the tables they read ---------------------------------------------------
+
+
+def _stamps(look, task_force_id: int) -> tuple[int, dict[str, int]]:
+    """A task force's data version and the versions of its tables."""
+    with look():
+        task_force = db.session.get(TaskForce, task_force_id)
+        return task_force.data_version, dict(task_force.table_versions)
+
+
+def test_a_commit_stamps_the_tables_it_changed_with_the_new_version(app, world, look):
+    _, before = _stamps(look, world.task_force_id)
+    with look():
+        db.session.get(Issue, world.issue_id).title = "新的标题"
+        db.session.commit()
+    version, after = _stamps(look, world.task_force_id)
+    assert after["issue"] == version
+    assert {name: v for name, v in after.items() if name != "issue"} == {
+        name: v for name, v in before.items() if name != "issue"
+    }
+    # A collaborator added: the association table changes with the item's row.
+    with look():
+        issue = db.session.get(Issue, world.issue_id)
+        issue.collaborators.append(db.session.get(User, world.users["viewer"]))
+        db.session.commit()
+    version, after = _stamps(look, world.task_force_id)
+    assert after["issue_collaborator"] == after["issue"] == version
+    # A person renamed shows on every task force's pages: every one is stamped.
+    other_version, _ = _stamps(look, world.other_task_force_id)
+    with look():
+        db.session.get(User, world.users["member"]).display_name = "改了名的人"
+        db.session.commit()
+    for task_force_id in (world.task_force_id, world.other_task_force_id):
+        version, after = _stamps(look, task_force_id)
+        assert after["user"] == version
+    assert _stamps(look, world.other_task_force_id)[0] == other_version + 1
+
+
+def test_a_restore_stamps_every_table(app, world, look):
+    with look():
+        restart_versions()
+    version, after = _stamps(look, world.task_force_id)
+    assert after == {"*": version}
+
+
+def _escalations_read(monkeypatch) -> list[int]:
+    from app.decisions import service as decisions
+
+    read: list[int] = []
+    original = decisions.escalations_of_issue
+
+    def counted(issue):
+        read.append(issue.id)
+        return original(issue)
+
+    monkeypatch.setattr(decisions, "escalations_of_issue", counted)
+    return read
+
+
+def test_an_items_panels_outlive_a_progress_note_and_not_a_change_of_their_own(
+    app, world, look, monkeypatch
+):
+    from app.decisions.models import Escalation
+
+    client = app.test_client()
+    client.post("/login", data={"login": "leader", "password": PASSWORD})
+    page = f"/issues/{world.issue_id}"
+    assert client.get(page).status_code == 200
+    read = _escalations_read(monkeypatch)
+    response = client.post(f"{page}/progress", data={"note": "客户已签约", "percent": "60"})
+    assert response.status_code in (200, 302)
+    html = client.get(page).get_data(as_text=True)
+    assert "客户已签约" in html  # the item is drawn afresh
+    assert 'data-testid="panel-escalations"' in html and read == []  # its panel kept
+    with look():
+        issue = db.session.get(Issue, world.issue_id)
+        db.session.add(
+            Escalation(
+                task_force_id=world.task_force_id,
+                issue_id=issue.id,
+                kind="decision",
+                level="leader",
+                question="要不要追加预算",
+                options=[],
+                due_on=issue.deadline,
+                raised_by_id=world.users["leader"],
+            )
+        )
+        db.session.commit()
+    html = client.get(page).get_data(as_text=True)
+    assert "要不要追加预算" in html and read == [world.issue_id]
+    # What the panel knows of the item is part of its key: put under supervision, the
+    # item's panel shows it at once.
+    with look():
+        db.session.get(Issue, world.issue_id).supervised = True
+        db.session.commit()
+    html = client.get(page).get_data(as_text=True)
+    assert 'data-testid="supervision-note"' in html and len(read) == 2
+
+
+def test_a_part_kept_by_its_tables_that_reads_another_is_refused(app, world):
+    from app.core.freshness import kept_part
+    from app.decisions.models import Escalation
+
+    with app.test_request_context(f"/issues/{world.issue_id}"), unscoped():
+        from flask import g
+        from flask_login import login_user
+        from markupsafe import Markup
+
+        login_user(db.session.get(User, world.users["leader"]))
+        g.task_force = db.session.get(TaskForce, world.task_force_id)
+
+        def reads_items() -> Markup:
+            return Markup(len(db.session.scalars(select(Issue.id)).all()))
+
+        with pytest.raises(ReadsUndeclared, match="issue"):
+            kept_part("escalations", {"escalation"}, reads_items)
+        # Nor may it hold a part kept under the whole data version (it would hide what
+        # that part reads), nor one reading more tables than it.
+        cache = FragmentCache(16)
+
+        def holds(key) -> Markup:
+            return cache.get_or_build(key, reads_items)
+
+        with pytest.raises(ReadsUndeclared, match="every table"):
+            kept_part("holds a data part", {"escalation"}, lambda: holds(("data", *cache_key())))
+        wider = ("wider", *cache_key(reads={"escalation", "issue"}))
+        with pytest.raises(ReadsUndeclared, match="issue"):
+            kept_part("holds a wider part", {"escalation"}, lambda: holds(wider))
+
+        # Its own tables are read freely.
+        def escalations() -> Markup:
+            return Markup(len(db.session.scalars(select(Escalation.id)).all()))
+
+        assert kept_part("escalations", {"escalation"}, escalations) == escalations()

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, false, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.core import audit, clock, hooks
@@ -269,15 +269,17 @@ def to_decide(actor: User, task_force_ids: list[int]) -> list[QueueRow]:
     return [QueueRow(e, e.overdue_on(today), True) for e in rows]
 
 
-def escalations_of_issue(issue: Issue) -> tuple[list[Escalation], int]:
-    """The item's escalations, newest first, and how many nudges it had: one query."""
+def escalations_of_issue(issue: hooks.IssueFacts) -> tuple[list[Escalation], int]:
+    """The item's escalations, newest first, and how many nudges it had: one query, of
+    these tables alone (the item's panel is kept until one of them changes)."""
     nudges = select(func.count(Nudge.id)).where(Nudge.issue_id == issue.id).scalar_subquery()
+    # One row even without escalations (it carries the count): a lone row, joined.
+    lone = select(literal(1).label("one")).subquery("lone")
     rows = (
         db.session.execute(
             select(Escalation, nudges)
-            .select_from(Issue)
-            .outerjoin(Escalation, Escalation.issue_id == Issue.id)
-            .where(Issue.id == issue.id)
+            .select_from(lone)
+            .outerjoin(Escalation, Escalation.issue_id == issue.id)
             # What the item's panel shows: each decision and who made it.
             .options(joinedload(Escalation.decision).joinedload(Decision.decided_by))
             .order_by(Escalation.raised_at.desc(), Escalation.id.desc())
