@@ -4,7 +4,9 @@ A page of 50 rows drawn twice (phone cards and table) called a macro, ``url_for`
 translation per cell: the dots and badges have a handful of values (statuses, priorities,
 lights), so each is drawn once per value by its own macro (``issues/_macros.html`` stays
 the one definition), and the rows' links come from one ``url_for`` per endpoint
-(``core.web.UrlPattern``).
+(``core.web.UrlPattern``). A row's whole line or a board's card is drawn once per shape
+(its light, its badges) with markers in its values' places and filled per row
+(``Stamp``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from app.core.i18n import format_day
 from app.core.web import Across, UrlPattern, task_force_link
 from app.issues.models import Issue
 
@@ -29,8 +32,42 @@ def id_url(endpoint: str, **values) -> Callable[[int], str]:
 
 
 # Stand-ins that escaping leaves as they are (private-use characters around a name).
-_MARKERS = {name: f"\ue000{name}\ue001" for name in ("code", "title", "href")}
-_MARKED = re.compile("\ue000(code|title|href)\ue001")
+_MARKED = re.compile("\ue000(\\w+)\ue001")
+
+
+def _marker(name: str) -> str:
+    return f"\ue000{name}\ue001"
+
+
+class Stamp:
+    """What ``macro(*shape, **values)`` draws, drawn once per ``shape`` (a tuple of the
+    macro's first arguments: a light, whether a badge shows) with a marker in each
+    value's place, then filled per row with the values escaped as Jinja escapes them (a
+    ``Markup`` value goes in as it is). The macro must put each value into its text as
+    it is, not through a filter: a day goes in written."""
+
+    def __init__(self, macro: Callable[..., Any], names: Iterable[str]):
+        self._macro = macro
+        self._names = tuple(names)
+        self._drawn: dict[tuple, tuple[str, list[tuple[str, str]]]] = {}
+
+    def __call__(self, shape: tuple, **values: Any) -> Markup:
+        pieces = self._drawn.get(shape)
+        if pieces is None:
+            pieces = self._drawn[shape] = self._pieces(shape)
+        head, rest = pieces
+        out = [head]
+        for name, piece in rest:
+            out += (escape(values[name]), piece)
+        return Markup("".join(out))
+
+    def _pieces(self, shape: tuple) -> tuple[str, list[tuple[str, str]]]:
+        drawn = str(self._macro(*shape, **{name: _marker(name) for name in self._names}))
+        parts = _MARKED.split(drawn)  # text, name, text, name, … text
+        names = parts[1::2]
+        if not set(names) <= set(self._names):
+            raise ValueError(f"a marker the stamp does not fill: {sorted(set(names))}")
+        return parts[0], list(zip(names, parts[2::2], strict=True))
 
 
 class Marks:
@@ -40,7 +77,7 @@ class Marks:
         template = current_app.jinja_env.get_template("issues/_macros.html")
         self._macros = template.make_module(dict(labels))
         self._drawn: dict[tuple[str, object], Markup] = {}
-        self._lines: dict[tuple, tuple] = {}
+        self._line = Stamp(self._issue_line, ("code", "title", "href"))
 
     def __call__(self, macro: str, value) -> Markup:
         key = (macro, value)
@@ -50,29 +87,22 @@ class Marks:
         return drawn
 
     def line(self, issue, light: str, href: str) -> Markup:
-        """What ``issue_line(issue, light, href)`` draws: the macro is drawn once per
-        light, major and supervision with markers in the code's, the title's and the
-        link's places, then filled per row (escaped, as Jinja escapes them)."""
-        key = ("issue_line", light, bool(issue.major), bool(issue.supervised))
-        pieces = self._lines.get(key)
-        if pieces is None:
-            pieces = self._lines[key] = self._line_pieces(light, *key[2:])
-        values = {"code": issue.code, "title": issue.title, "href": href}
-        out = [pieces[0]]
-        for name, piece in pieces[1]:
-            out += (escape(values[name]), piece)
-        return Markup("".join(out))
+        """What ``issue_line(issue, light, href)`` draws (a ``Stamp`` per light, major
+        and supervision)."""
+        shape = (light, bool(issue.major), bool(issue.supervised))
+        return self._line(shape, code=issue.code, title=issue.title, href=href)
 
-    def _line_pieces(self, light: str, major: bool, supervised: bool):
-        marked = SimpleNamespace(
-            id=0, code=_MARKERS["code"], title=_MARKERS["title"], major=major, supervised=supervised
-        )
-        drawn = str(self._macros.issue_line(marked, light, _MARKERS["href"]))
-        parts = _MARKED.split(drawn)  # text, name, text, name, … text
-        names = parts[1::2]
-        if sorted(names) != sorted(_MARKERS):
-            raise ValueError(f"issue_line: each of {sorted(_MARKERS)} must be drawn once")
-        return parts[0], list(zip(names, parts[2::2], strict=True))
+    def _issue_line(self, light: str, major: bool, supervised: bool, code, title, href):
+        issue = SimpleNamespace(id=0, code=code, title=title, major=major, supervised=supervised)
+        return self._macros.issue_line(issue, light, href)
+
+    def card(self) -> Stamp:
+        """The board's card (``board_card``), per light and badges."""
+        return Stamp(self._macros.board_card, _CARD_VALUES)
+
+    def blocked(self, codes: list[str]) -> Markup:
+        """``blocked_badge(codes)``."""
+        return Markup(self._macros.blocked_badge(codes))
 
     def supervised(self) -> Markup:
         """The leader's supervision badge (what ``supervised_badge`` draws for such an item)."""
@@ -107,6 +137,56 @@ def item_rows(pairs: Iterable[tuple[Issue, str]], marks: Marks) -> list[ItemRow]
             status_badge=marks("status_badge", issue.status),
             priority_badge=marks("priority_badge", issue.priority),
             select_label=select % {"code": issue.code},
+        )
+        for issue, light in pairs
+    ]
+
+
+_CARD_VALUES = (
+    "id",
+    "version",
+    "status",
+    "status_url",
+    "code",
+    "title",
+    "href",
+    "blocked",
+    "owner",
+    "deadline",
+)
+
+
+def board_cards(
+    pairs: Iterable[tuple[Any, str]],
+    marks: Marks,
+    blocked_by: Mapping[int, list[str]],
+) -> list[Markup]:
+    """Each ``(row, light)`` of a board column as its card (``board_card``), with the
+    codes of the open items blocking it (``blocked_by``)."""
+    card = marks.card()
+    href = id_url("issues.issue_detail")
+    status_url = id_url("issues.change_status")
+    blocked = {item: marks.blocked(codes) for item, codes in blocked_by.items()}
+    unassigned = _("Unassigned")
+    return [
+        card(
+            (
+                light,
+                bool(issue.major),
+                bool(issue.supervised),
+                bool(issue.owner_id and not issue.acknowledged_at),
+                issue.deadline is not None,
+            ),
+            id=issue.id,
+            version=issue.version,
+            status=issue.status,
+            status_url=status_url(issue.id),
+            code=issue.code,
+            title=issue.title,
+            href=href(issue.id),
+            blocked=blocked.get(issue.id, Markup("")),
+            owner=unassigned if issue.owner_name is None else issue.owner_name,
+            deadline=format_day(issue.deadline),
         )
         for issue, light in pairs
     ]

@@ -54,7 +54,7 @@ from app.issues.forms import (
 from app.issues.labels import LIGHT_LABELS, PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
 from app.issues.lights import LightRules, light_of, light_reasons
 from app.issues.link_page import link_context
-from app.issues.list_rows import Marks, across_rows, id_url, item_rows
+from app.issues.list_rows import Marks, across_rows, board_cards, item_rows
 from app.issues.models import DROPPED, OPEN_STATUSES, STATUSES
 from app.issues.saved_views import open_with_default
 from app.issues.service import relations
@@ -140,14 +140,14 @@ def board():
         columns, counts = service.board(current_user, task_force_id, filters)
         shown = [issue.id for cards in columns.values() for issue, _light in cards]
         marks = Marks(_LABELS)
+        blocked_by = relations.open_blockers(shown)
         return {
             "filter_bar": bar,
-            "columns": {status: item_rows(cards, marks) for status, cards in columns.items()},
-            "status_url": id_url("issues.change_status"),
-            "supervised": marks.supervised(),
+            "columns": {
+                status: board_cards(cards, marks, blocked_by) for status, cards in columns.items()
+            },
             "counts": counts,
             "statuses": STATUSES,
-            "blocked_by": relations.open_blockers(shown),
         }
 
     return render_template(

@@ -7,6 +7,7 @@ import re
 from types import SimpleNamespace
 
 from flask import render_template_string, url_for
+from markupsafe import Markup
 
 from app.core.scope import unscoped
 from app.extensions import db
@@ -76,6 +77,46 @@ def test_an_items_line_is_what_issue_line_draws_for_any_code_and_title(app):
                         href=href,
                     )
                     assert marks.line(row, light, href) == drawn
+
+
+def test_a_board_card_is_what_board_card_draws_for_any_row(app):
+    # Drawn once per light and badges with markers, then filled per card.
+    card_macro = '{% from "issues/_macros.html" import board_card with context %}'
+    rows = [
+        dict(id=7, code="KH-012", title="延边地区资金到账后流向他行", owner="张三", deadline=None),
+        dict(id=8, code="GL-019", title='<b>"R&D" 中心</b>', owner="O'Neil & <Co>", deadline=1),
+        dict(id=9, code="QD-{x}", title="标题 %s {0} \\1", owner="李四", deadline=2),
+    ]
+    shapes = [
+        (False, False, False),
+        (True, True, True),
+        (True, False, True),
+    ]
+    for locale in ("zh_CN", "en"):
+        with app.test_request_context("/board", headers={"Accept-Language": locale}):
+            card = Marks(_LABELS).card()
+            for light in LIGHTS:
+                for row, (major, supervised, unacknowledged) in zip(rows, shapes, strict=True):
+                    values = dict(
+                        id=row["id"],
+                        version=3,
+                        status="in_progress",
+                        status_url=f"/issues/{row['id']}/status",
+                        code=row["code"],
+                        title=row["title"],
+                        href=f"/issues/{row['id']}?tf=2&x=<y>",
+                        blocked=Markup('<span class="badge">KH-001</span>' if major else ""),
+                        owner=row["owner"],
+                        deadline=f"2026年12月{row['deadline']}日" if row["deadline"] else "",
+                    )
+                    shape = (light, major, supervised, unacknowledged, bool(row["deadline"]))
+                    drawn = render_template_string(
+                        card_macro + "{{ board_card(*shape, **values) }}",
+                        shape=shape,
+                        values=values,
+                    )
+                    assert card(shape, **values) == drawn
+                    assert row["code"] in drawn and ("supervised-badge" in drawn) == supervised
 
 
 def _card(html: str, code: str, pattern: str) -> str:
