@@ -20,8 +20,12 @@ connection of the pool, as it would for a server lost in the middle of a request
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Hashable
+from threading import Lock
+from typing import Any, TypeVar
 
+from flask import current_app, has_app_context
 from sqlalchemy import Engine, Integer, any_, bindparam, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DisconnectionError
@@ -108,3 +112,67 @@ def constants_written_in(stmt, given: Collection[str] = ()):
         return None
 
     return visitors.replacement_traverse(stmt, {}, write_in)
+
+
+Statement = TypeVar("Statement")
+# Statements kept by the worker (``kept_statement``): a few per page and reader a day.
+KEPT_STATEMENTS_AT_MOST = 1024
+_kept_statements: OrderedDict[Hashable, Any] = OrderedDict()
+_kept_lock = Lock()
+
+
+class KeptStatementDiffers(AssertionError):
+    """A statement built anew differs from the one kept under the same parts: it depends
+    on something its parts leave out, and the kept one would run with stale values."""
+
+
+def kept_statement(
+    name: str, parts: Hashable, build: Callable[[], Statement], given: Collection[str] = ()
+) -> Statement:
+    """``build()``, a statement that depends on nothing but ``parts`` (the day, the
+    reader, the task force…), built once per ``parts`` and kept by the worker: building a
+    page's biggest statements, and SQLAlchemy's key of each at its first run, cost more
+    than running them. The parameters named in ``given`` are made required: each run
+    gives them (the stale line of the moment, ``issues.lights.STALE_BEFORE``).
+
+    Under test every call builds the statement anew and compares it with the kept one,
+    its shape and each value: a part of what it depends on left out of ``parts`` fails
+    the suite (``KeptStatementDiffers``)."""
+    key = (name, db.engine.dialect.name, parts)
+    with _kept_lock:
+        kept = _kept_statements.get(key)
+        if kept is not None:
+            _kept_statements.move_to_end(key)
+    checking = has_app_context() and current_app.testing
+    if kept is not None and not checking:
+        return kept
+    built = _given_at_each_run(build(), given)
+    if kept is not None:
+        if _fingerprint(built, given) != _fingerprint(kept, given):
+            raise KeptStatementDiffers(f"{name}: built anew for {parts!r}, it differs")
+        return kept
+    with _kept_lock:
+        _kept_statements[key] = built
+        while len(_kept_statements) > KEPT_STATEMENTS_AT_MOST:
+            _kept_statements.popitem(last=False)
+    return built
+
+
+def _given_at_each_run(stmt, given: Collection[str]):
+    """``stmt`` with each parameter named in ``given`` required (no value of its own)."""
+    if not given:
+        return stmt
+
+    def required(element, **_kw):
+        if isinstance(element, BindParameter) and element.key in given:
+            return bindparam(element.key, type_=element.type, required=True)
+        return None
+
+    return visitors.replacement_traverse(stmt, {}, required)
+
+
+def _fingerprint(stmt, given: Collection[str]) -> tuple:
+    """A statement's SQL on this database and the values of its parameters."""
+    compiled = stmt.compile(dialect=db.engine.dialect)
+    values = sorted((name, repr(v)) for name, v in compiled.params.items() if name not in given)
+    return compiled.string, values

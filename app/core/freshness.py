@@ -654,7 +654,12 @@ def _page_key(
         parts += (current_user.id, session.get("csrf_token"))
     # A page across several task forces shows what each one's data and roles say.
     parts += tuple(
-        (tf.id, tf.data_version, tuple(sorted(current_user.roles_in(tf.id)))) for tf in across
+        (
+            tf.id,
+            tf.data_version if reads is None else tables_version(tf, reads),
+            tuple(sorted(current_user.roles_in(tf.id))),
+        )
+        for tf in across
     )
     return cache_key(*parts, setup=setup, reads=reads)
 
@@ -689,9 +694,10 @@ def kept_part(
     build: Callable[[], Markup],
     parts: tuple = (),
     personal: bool = False,
+    across: Iterable = (),
 ) -> Markup:
     """A fragment of this URL's page that reads only the tables ``reads`` names (and
-    depends on ``parts`` besides), kept until one of them changes. ``build`` is checked
-    to read no other table."""
-    key = (name, *parts, *_page_key(personal, reads=reads))
+    depends on ``parts`` besides), kept until one of them changes (in this task force,
+    or in each of ``across``). ``build`` is checked to read no other table."""
+    key = (name, *parts, *_page_key(personal, across, reads=reads))
     return fragment_cache().get_or_build(key, build, text=True)

@@ -57,6 +57,12 @@ class LightRules:
     def stale_before(self) -> datetime:
         return self.now - timedelta(days=self.stale_days)
 
+    @property
+    def of_the_day(self) -> tuple:
+        """What a statement built with these rules depends on, but the stale line (given
+        at each run as ``STALE_BEFORE``): the part of a kept statement's key they make."""
+        return (self.today, self.due_soon_days, self.stale_days)
+
 
 def milestone_overdue_clause(rules: LightRules, per_item: bool = False):
     """SQL: one of the item's milestones is overdue.

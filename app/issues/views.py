@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core import hooks
+from app.core import hooks, sections
 from app.core.errors import ConfirmationRequired, DomainError, InvalidTransition, StaleEdit
 from app.core.freshness import cached_body, cached_value
 from app.core.i18n import Labels
@@ -33,7 +33,7 @@ from app.core.web import (
     send_stored_file,
 )
 from app.extensions import db
-from app.issues import panels, service
+from app.issues import service
 from app.issues.filtering import (
     FOUND,
     category_choices,
@@ -79,6 +79,8 @@ NAV_ITEMS = (
 
 # Translated once per language, not once per row: lazy strings cost a catalogue look-up
 # every time they are printed.
+# Other features' sections on an item's page, as cards (or as they are: the banners).
+_PANELS = "issues/_panels.html"
 _LABELS = {
     "status_label": Labels(STATUS_LABELS),
     "priority_label": Labels(PRIORITY_LABELS),
@@ -169,7 +171,15 @@ def my_items():
             "items": items,
             "owned": across_rows(items.owned, marks, across),
             "collaborating": across_rows(items.collaborating, marks, across),
-            "sections": hooks.MY_ITEMS.collect(current_user, across.ids),
+            # Kept per the task forces' badges too: the sections show them (``across``).
+            "sections": sections.drawn(
+                hooks.MY_ITEMS,
+                (tuple(across.ids),),
+                "issues/_my_sections.html",
+                (tuple(across.badges.items()),),
+                across=across.allowed,
+                page_across=across,
+            ),
             "across": across,
         }
 
@@ -347,8 +357,8 @@ def _detail_context(issue, **forms):
         "reschedule_form": RescheduleForm(),
         "today": rules.today,
         "path_defined": bool(issue.solution.strip()) and bool(issue.milestones),
-        "panels": panels.drawn(hooks.ISSUE_PANELS, facts, cards=True),
-        "banners": panels.drawn(hooks.ISSUE_BANNERS, facts, cards=False),
+        "panels": sections.drawn(hooks.ISSUE_PANELS, (facts,), _PANELS, (True,), cards=True),
+        "banners": sections.drawn(hooks.ISSUE_BANNERS, (facts,), _PANELS, (False,), cards=False),
     }
 
 

@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     for item in views.NAV_ITEMS:
         nav.register(item)
-    hooks.MY_ITEMS.provide(views._my_action_items)
+    hooks.MY_ITEMS.provide(views._my_action_items, reads={"action_item", "meeting"})
     hooks.MEETING_CHOICES.provide(views._meeting_choices)
     hooks.ISSUE_PANELS.provide(
         views._meetings_of_issue,

@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     for item in views.NAV_ITEMS:
         nav.register(item)
-    hooks.MY_ITEMS.provide(views._my_rollout_tasks)
+    hooks.MY_ITEMS.provide(views._my_rollout_tasks, reads={"rollout_task", "pilot", "org_unit"})
     hooks.ISSUE_PANELS.provide(views._pilots_of_issue, reads={"pilot", "pilot_issue"})
     # A discussion on each pilot; its owner follows it.
     from app import discussion

@@ -110,3 +110,36 @@ def test_the_codes_constants_are_written_into_the_statement(app):
     assert "'in_progress'" in statement and "LIMIT 3" in statement
     values = list(parameters.values()) if isinstance(parameters, dict) else list(parameters)
     assert not set(OPEN_STATUSES) & set(values) and 3 not in values  # (SQLite: OFFSET 0)
+
+
+def test_a_kept_statement_must_hold_all_it_depends_on_in_its_parts(app):
+    """``kept_statement``: built once per parts; under test built anew at each call and
+    compared, so a value left out of the parts fails; a parameter ``given`` at each run
+    has no value of its own."""
+    from sqlalchemy import bindparam, select
+    from sqlalchemy.exc import StatementError
+
+    from app.core.database import KeptStatementDiffers, kept_statement
+    from app.core.scope import unscoped
+    from app.issues.models import Issue
+
+    def owned_by(owner_id: int, since=None):
+        return select(Issue.id).where(
+            Issue.owner_id == owner_id,
+            Issue.updated_at >= bindparam("since", since),
+        )
+
+    with app.app_context(), unscoped():
+        first = kept_statement("owned", (1,), lambda: owned_by(1), given=("since",))
+        assert kept_statement("owned", (1,), lambda: owned_by(1), given=("since",)) is first
+        assert kept_statement("owned", (2,), lambda: owned_by(2), given=("since",)) is not first
+        # The owner left out of the parts: the statement built for owner 2 is not owner 1's.
+        with pytest.raises(KeptStatementDiffers, match="owned-by"):
+            kept_statement("owned-by", (), lambda: owned_by(1))
+            kept_statement("owned-by", (), lambda: owned_by(2))
+        # "since" is given at each run; a run without it fails rather than use a stale one.
+        with pytest.raises(StatementError, match="since"):
+            db.session.execute(first).all()
+        from app.core import clock
+
+        assert db.session.execute(first, {"since": clock.now()}).all() == []

@@ -3,20 +3,31 @@ items, the landing schedule, and the headline figures."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import Select, case, column, func, literal_column, or_, select, table, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    case,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    union_all,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from app.core.database import constant, constant_in
+from app.core.database import constant, constant_in, kept_statement
 from app.core.errors import NotFound
 from app.core.paging import within
 from app.core.permissions import authorize, can
 from app.core.scope import unscoped
 from app.extensions import db
-from app.issues.lights import LightRules, light_clause, light_expression
+from app.issues.lights import STALE_BEFORE, LightRules, light_clause, light_expression
 from app.issues.models import (
     CLOSED,
     DROPPED,
@@ -352,14 +363,45 @@ def board(actor: User, task_force_id: int, filters: IssueFilter, per_column: int
     Each item is a plain row of what its card shows (``_shown_rows``)."""
     authorize(actor, "issue.view", task_force_id)
     rules = LightRules.current()
+
+    def statements() -> tuple[Select, Select]:
+        return _board_statements(task_force_id, filters, rules, per_column)
+
+    if replace(filters, sort=IssueFilter.sort, page=IssueFilter.page) == IssueFilter():
+        # The whole board, a task force's usual view: its statements built once a day.
+        parts = (task_force_id, per_column, *rules.of_the_day)
+        count_stmt = kept_statement("board_counts", parts, lambda: statements()[0])
+        cards_stmt = kept_statement(
+            "board_cards", parts, lambda: statements()[1], given=(STALE_BEFORE,)
+        )
+    else:
+        count_stmt, cards_stmt = statements()
+    counts = dict(db.session.execute(count_stmt).all())
+    columns: dict[str, list[tuple[Row, str]]] = {status: [] for status in STATUSES}
+    for row in db.session.execute(cards_stmt, {STALE_BEFORE: rules.stale_before}):
+        columns[row.status].append((row, row.light))
+    for status, cards in columns.items():
+        if status in FINISHED_STATUSES:
+            cards.sort(key=lambda pair: pair[0].updated_at, reverse=True)
+        else:
+            cards.sort(
+                key=lambda pair: (
+                    pair[0].deadline is None,
+                    pair[0].deadline or date.max,
+                    pair[0].id,
+                )
+            )
+    return columns, counts
+
+
+def _board_statements(
+    task_force_id: int, filters: IssueFilter, rules: LightRules, per_column: int
+) -> tuple[Select, Select]:
+    """The board's count per status and its cards."""
     base = filtered(task_force_id, filters, rules)
     # Grouped over the filter itself (an index-only scan of (task force, status, …) when
     # nothing else is asked), not over "id in (the filter)".
-    counts = dict(
-        db.session.execute(
-            base.with_only_columns(Issue.status, func.count()).group_by(Issue.status)
-        ).all()
-    )
+    counts = base.with_only_columns(Issue.status, func.count()).group_by(Issue.status)
     # One small, index-backed query per column, glued with UNION ALL into one statement;
     # the light (with its milestone subquery) is computed for the cards shown only. The
     # columns' statuses and size are written in: PostgreSQL then plans it once.
@@ -381,22 +423,7 @@ def board(actor: User, task_force_id: int, filters: IssueFilter, per_column: int
             .select()
         )
     shown = union_all(*per_status).subquery()
-    stmt = _shown_rows(rules, category=False).where(Issue.id.in_(select(shown.c.id)))
-    columns: dict[str, list[tuple[Row, str]]] = {status: [] for status in STATUSES}
-    for row in db.session.execute(stmt):
-        columns[row.status].append((row, row.light))
-    for status, cards in columns.items():
-        if status in FINISHED_STATUSES:
-            cards.sort(key=lambda pair: pair[0].updated_at, reverse=True)
-        else:
-            cards.sort(
-                key=lambda pair: (
-                    pair[0].deadline is None,
-                    pair[0].deadline or date.max,
-                    pair[0].id,
-                )
-            )
-    return columns, counts
+    return counts, _shown_rows(rules, category=False).where(Issue.id.in_(select(shown.c.id)))
 
 
 @dataclass
@@ -472,7 +499,24 @@ def _my_lists(actor: User, ids: list[int], managed: list[int], rules: LightRules
     millisecond on PostgreSQL): each row with its light, owner's name, when it was
     assigned and which list it is of (``list``); at most VERIFY_SHOWN of those awaiting
     verification, the longest waiting."""
+    # Built once a day per reader and task forces (the stale line given at each run).
+    stmt = kept_statement(
+        "my_lists",
+        (actor.id, tuple(ids), tuple(managed), *rules.of_the_day),
+        lambda: _my_lists_statement(actor, ids, managed, rules),
+        given=(STALE_BEFORE,),
+    )
+    lists: dict[str, list[Row]] = {
+        name: [] for name in ("owned", "collaborating", "unacknowledged", "to_verify")
+    }
+    for row in db.session.execute(stmt, {STALE_BEFORE: rules.stale_before}):
+        lists[row.list].append(row)
+    return lists
 
+
+def _my_lists_statement(
+    actor: User, ids: list[int], managed: list[int], rules: LightRules
+) -> CompoundSelect:
     light = light_expression(rules).label("light")
 
     def part(name: str) -> Select:
@@ -505,12 +549,7 @@ def _my_lists(actor: User, ids: list[int], managed: list[int], rules: LightRules
             .limit(constant(VERIFY_SHOWN))
         )
         parts.append(select(awaiting.subquery()))  # a part of a union has no order of its own
-    lists: dict[str, list[Row]] = {
-        name: [] for name in ("owned", "collaborating", "unacknowledged", "to_verify")
-    }
-    for row in db.session.execute(union_all(*parts)):
-        lists[row.list].append(row)
-    return lists
+    return union_all(*parts)
 
 
 def _verifying_per_task_force(managed: list[int]) -> dict[int, int]:
