@@ -701,3 +701,10 @@ def kept_part(
     or in each of ``across``). ``build`` is checked to read no other table."""
     key = (name, *parts, *_page_key(personal, across, reads=reads))
     return fragment_cache().get_or_build(key, build, text=True)
+
+
+def kept_value(name: str, reads: Iterable[str], build: Callable[[], Any], parts: tuple = ()) -> Any:
+    """As ``kept_part``, a value (rows, events) kept by each worker: what ``build``
+    returns is shared by the requests that ask for it, and must not be changed."""
+    key = (name, *parts, *_page_key(False, reads=reads))
+    return fragment_cache().get_or_build(key, build)

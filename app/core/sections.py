@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import render_template
+from flask import g, has_request_context, render_template
 from flask_login import current_user
 from markupsafe import Markup
 
-from app.core.freshness import kept_part
+from app.core.freshness import kept_part, kept_value
 from app.core.hooks import Hook
 
 
@@ -54,3 +54,24 @@ def drawn(
         key = (template, args, *parts)
         drawn_parts.append(kept_part(name, reads, build, key, personal=True, across=across))
     return Markup("").join(drawn_parts)
+
+
+def collected(hook: Hook, *args: Any, task_force_id: int, key: tuple, **kwargs: Any) -> list:
+    """``hook.collect(*args, **kwargs)`` for ``task_force_id``: each provider that names
+    the tables it reads kept by the worker until one of them changes, when that task
+    force is the request's (whose versions it reads); ``key`` holds what the providers'
+    answer depends on besides (the reader's id for a personal one, the dates asked)."""
+    here = has_request_context() and getattr(g.get("task_force"), "id", None) == task_force_id
+    found: list = []
+    for provider in hook.providers:
+        reads = hook.reads.get(provider)
+        if reads is None or not here:
+            found.extend(provider(*args, **kwargs) or [])
+            continue
+
+        def build(provider=provider) -> tuple:
+            return tuple(provider(*args, **kwargs) or ())
+
+        name = f"{hook.name}:{provider.__module__}.{provider.__qualname__}"
+        found.extend(kept_value(name, reads, build, parts=key))
+    return found

@@ -93,13 +93,10 @@ class BattleMap:
     recently_closed: list[Row]
     upcoming_milestones: list[Row]
     owners: list[OwnerLoad]
-    kpis: list[Standing]
     today: date
     quarter: QuarterFigures
     # The codes of the open items blocking each red or yellow item (its links).
     blocked_by: dict[int, list[str]] = field(default_factory=dict)
-    # The units behind pace on the broken-down KPIs (目标分解), for who may see KPIs.
-    behind_pace: BehindPace = field(default_factory=lambda: BehindPace(False))
 
     @property
     def yesterday(self) -> date:
@@ -288,24 +285,43 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
     owners = _owner_loads(counts)
     lights = _light_lists(counts.first)
     dimensions = _dimensions(task_force, rules)
-    kpis = kpi_service.overview(task_force_id)
-    behind = BehindPace(False)
-    if can(actor, "kpi.view", task_force_id):
-        # No query unless a KPI is broken down; then four, whatever its units and periods.
-        behind = by_unit.behind_pace(
-            task_force_id, rules.today, [s.kpi.id for s in kpis if s.kpi.breakdown]
-        )
     return BattleMap(
         totals=totals,
         dimensions=dimensions,
         red=lights[RED],
         yellow=lights[YELLOW],
         blocked_by=relations.open_blockers(i.id for i in lights[RED] + lights[YELLOW]),
-        kpis=kpis,
-        behind_pace=behind,
         recently_closed=recently_closed,
         upcoming_milestones=upcoming,
         owners=owners,
         today=rules.today,
         quarter=quarter,
     )
+
+
+# What the goal figures read: the battle map keeps them until one of these changes.
+GOAL_FIGURE_TABLES = frozenset(
+    {"kpi", "kpi_reading", "kpi_unit", "kpi_unit_target", "kpi_unit_reading", "org_unit"}
+)
+
+
+@dataclass
+class GoalFigures:
+    """The battle map's goal figures (目标): each KPI's standing, and the units behind
+    pace on the broken-down ones (目标分解), for who may see KPIs."""
+
+    kpis: list[Standing]
+    behind_pace: BehindPace
+
+
+def goal_figures(actor: User, task_force_id: int, today: date) -> GoalFigures:
+    """Reads only ``GOAL_FIGURE_TABLES``."""
+    authorize(actor, "issue.view", task_force_id)
+    kpis = kpi_service.overview(task_force_id)
+    behind = BehindPace(False)
+    if can(actor, "kpi.view", task_force_id):
+        # No query unless a KPI is broken down; then four, whatever its units and periods.
+        behind = by_unit.behind_pace(
+            task_force_id, today, [s.kpi.id for s in kpis if s.kpi.breakdown]
+        )
+    return GoalFigures(kpis, behind)

@@ -3,8 +3,10 @@
 from flask import Blueprint, g, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
-from app.core.freshness import cached_body
+from app.core import clock
+from app.core.freshness import cached_body, kept_part
 from app.core.nav import NavItem
 from app.core.permissions import can
 from app.core.web import requires
@@ -29,6 +31,16 @@ def battle_map():
         lambda: {
             "task_force": g.task_force,
             "data": service.battle_map(current_user, task_force_id),
+            "goal_figures": kept_part(
+                "goal_figures",
+                service.GOAL_FIGURE_TABLES,
+                lambda: Markup(
+                    render_template(
+                        "dashboard/_goal_figures.html",
+                        **vars(service.goal_figures(current_user, task_force_id, clock.today())),
+                    )
+                ),
+            ),
             # The lists' lines (red, yellow, recently closed) drawn once per kind.
             "line": Marks(issue_labels()).line,
         },

@@ -37,7 +37,10 @@ def init_app(app: Flask) -> None:
             participants=lambda m: {m.chair_id},
         )
     )
-    hooks.CALENDAR.provide(calendar.meeting_events)
+    hooks.CALENDAR.provide(
+        calendar.meeting_events,
+        reads={"meeting", "meeting_attendance", "user", "org_unit"},
+    )
     hooks.CALENDAR.provide(calendar.issue_events)
     hooks.REVIEW_SECTIONS.register(review.SECTION)
     from app.meetings import facts

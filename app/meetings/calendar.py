@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from app.core import clock, hooks
+from app.core import clock, hooks, sections
 from app.core.forms import one_line
 from app.core.links import in_task_force
 from app.core.scope import task_force_scope
@@ -225,7 +225,16 @@ def first_events_between(
     """The first ``per_day`` events of each day (in the calendar's order: timed ones
     first) and, for each day that has more, how many more: what the month grid shows.
     The providers cap each day in SQL, so this reads a bounded number of rows."""
-    found = hooks.CALENDAR.collect(user, task_force_id, start, end, per_day=per_day)
+    found = sections.collected(
+        hooks.CALENDAR,
+        user,
+        task_force_id,
+        start,
+        end,
+        per_day=per_day,
+        task_force_id=task_force_id,
+        key=(user.id if user is not None else None, start, end, per_day),
+    )
     more: dict[date, int] = {}
     for extra in found:
         if isinstance(extra, hooks.CalendarMore):

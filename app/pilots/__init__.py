@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
         )
     )
     hooks.AGENDA.provide(views._pilots_under_review)
-    hooks.CALENDAR.provide(views._rollout_dates)
+    hooks.CALENDAR.provide(views._rollout_dates, reads={"rollout_task", "pilot", "org_unit"})
     hooks.REVIEW_SECTIONS.register(review.SECTION)
     from app.pilots import facts
 

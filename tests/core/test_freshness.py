@@ -616,3 +616,41 @@ def test_a_part_kept_by_its_tables_that_reads_another_is_refused(app, world):
             return Markup(len(db.session.scalars(select(Escalation.id)).all()))
 
         assert kept_part("escalations", {"escalation"}, escalations) == escalations()
+
+
+def test_the_calendars_meetings_outlive_a_progress_note_and_not_a_new_meeting(
+    app, world, look, monkeypatch, kept
+):
+    from app.core import clock, hooks
+    from tests.meetings.helpers import make_meeting, make_series
+
+    read: list[int] = []
+    provider = next(p for p in hooks.CALENDAR.providers if p.__name__ == "meeting_events")
+
+    def counted(*args, **kwargs):
+        read.append(1)
+        return provider(*args, **kwargs)
+
+    # The hook's own entry replaced, with the tables it names.
+    monkeypatch.setattr(
+        hooks.CALENDAR,
+        "providers",
+        [counted if p is provider else p for p in hooks.CALENDAR.providers],
+    )
+    monkeypatch.setitem(hooks.CALENDAR.reads, counted, hooks.CALENDAR.reads[provider])
+    client = app.test_client()
+    client.post("/login", data={"login": "leader", "password": PASSWORD})
+    assert client.get("/calendar").status_code == 200
+    assert read == [1]
+    page = f"/issues/{world.issue_id}"
+    response = client.post(f"{page}/progress", data={"note": "客户已签约", "percent": "60"})
+    assert response.status_code in (200, 302)
+    assert client.get("/calendar").status_code == 200
+    # The meetings were kept (by each worker: rows, which the host's folder of text does
+    # not hold).
+    assert read == ([1] if kept is None else [1, 1])
+    read.clear()
+    with look():
+        make_meeting(make_series(world, name="新开的推进会"), clock.today())
+    assert "新开的推进会" in client.get("/calendar").get_data(as_text=True)
+    assert read == [1]
