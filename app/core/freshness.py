@@ -703,8 +703,22 @@ def kept_part(
     return fragment_cache().get_or_build(key, build, text=True)
 
 
-def kept_value(name: str, reads: Iterable[str], build: Callable[[], Any], parts: tuple = ()) -> Any:
+def kept_value(
+    name: str,
+    reads: Iterable[str],
+    build: Callable[[], Any],
+    parts: tuple = (),
+    task_force_id: int | None = None,
+) -> Any:
     """As ``kept_part``, a value (rows, events) kept by each worker: what ``build``
-    returns is shared by the requests that ask for it, and must not be changed."""
+    returns is shared by the requests that ask for it, and must not be changed. A value
+    of ``task_force_id`` is kept only in a request about that task force (whose versions
+    the key holds); elsewhere (a job, another task force) it is built afresh."""
+    from flask import g, has_request_context
+
+    if task_force_id is not None and not (
+        has_request_context() and getattr(g.get("task_force"), "id", None) == task_force_id
+    ):
+        return build()
     key = (name, *parts, *_page_key(False, reads=reads))
     return fragment_cache().get_or_build(key, build)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import g, has_request_context, render_template
+from flask import render_template
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -58,14 +58,13 @@ def drawn(
 
 def collected(hook: Hook, *args: Any, task_force_id: int, key: tuple, **kwargs: Any) -> list:
     """``hook.collect(*args, **kwargs)`` for ``task_force_id``: each provider that names
-    the tables it reads kept by the worker until one of them changes, when that task
-    force is the request's (whose versions it reads); ``key`` holds what the providers'
-    answer depends on besides (the reader's id for a personal one, the dates asked)."""
-    here = has_request_context() and getattr(g.get("task_force"), "id", None) == task_force_id
+    the tables it reads kept by the worker until one of them changes (in a request about
+    that task force, ``kept_value``); ``key`` holds what the providers' answer depends on
+    besides (the reader's id for a personal one, the dates asked)."""
     found: list = []
     for provider in hook.providers:
         reads = hook.reads.get(provider)
-        if reads is None or not here:
+        if reads is None:
             found.extend(provider(*args, **kwargs) or [])
             continue
 
@@ -73,5 +72,5 @@ def collected(hook: Hook, *args: Any, task_force_id: int, key: tuple, **kwargs: 
             return tuple(provider(*args, **kwargs) or ())
 
         name = f"{hook.name}:{provider.__module__}.{provider.__qualname__}"
-        found.extend(kept_value(name, reads, build, parts=key))
+        found.extend(kept_value(name, reads, build, key, task_force_id))
     return found

@@ -34,6 +34,7 @@ from sqlalchemy.orm import joinedload
 from app.core import audit, clock, hooks
 from app.core.database import among_ids
 from app.core.errors import NotFound, ValidationFailed
+from app.core.freshness import kept_value
 from app.core.i18n import pinyin_key, pinyin_order
 from app.core.permissions import authorize
 from app.decisions.extensions import APPROVED, DeadlineExtension
@@ -253,20 +254,52 @@ def _count_items(lines: dict, task_force_id: int, period: Period, by: str) -> No
 
 def _count_late_closures(lines: dict, task_force_id: int, period: Period, by: str) -> None:
     """The late closures' delays, for the medians."""
-    group = _group(by)
-    delays: dict[int, list[int]] = {}
-    for key, closed_at, deadline in db.session.execute(
-        select(group, Issue.closed_at, Issue.deadline).where(
-            Issue.task_force_id == task_force_id,
-            _closed_in(period),
-            Issue.deadline.is_not(None),
-            clock.local_day(Issue.closed_at) > Issue.deadline,
-        )
-    ):
-        delays.setdefault(key, []).append((clock.local_date(closed_at) - deadline).days)
-    for key, values in delays.items():
+    for key, median in median_delays(task_force_id, period, by).items():
         if key in lines:
-            lines[key].median_delay = round(statistics.median(values), 1)
+            lines[key].median_delay = median
+
+
+def _late_closures(task_force_id: int, period: Period, by: str):
+    return select(Issue.id, _group(by).label("subject"), Issue.closed_at, Issue.deadline).where(
+        Issue.task_force_id == task_force_id,
+        _closed_in(period),
+        Issue.deadline.is_not(None),
+        clock.local_day(Issue.closed_at) > Issue.deadline,
+    )
+
+
+def median_delays(task_force_id: int, period: Period, by: str) -> dict:
+    """Each member's (or unit's) median delay of its late closures, in days. For the
+    default period the late closures are kept as the items change (``tally.kept_rows``),
+    as the item figures are; any other period is read afresh."""
+    if period != default_period():
+        return median_delays_afresh(task_force_id, period, by)
+    return tally.kept_rows(
+        db.session.get(TaskForce, task_force_id),
+        ("scorecards.late", by, period.start, period.end),
+        _late_closures(task_force_id, period, by),
+        Issue.id,
+        group=lambda row: row.subject,
+        order=lambda row: row.id,
+        make=_median_delays,
+    )
+
+
+def median_delays_afresh(task_force_id: int, period: Period, by: str) -> dict:
+    groups: dict = {}
+    for row in db.session.execute(_late_closures(task_force_id, period, by)):
+        groups.setdefault(row.subject, []).append(row)
+    return _median_delays(groups)
+
+
+def _median_delays(groups: dict) -> dict:
+    """Each subject's median delay in days, of its late closures' rows."""
+    return {
+        key: round(
+            statistics.median((clock.local_date(r.closed_at) - r.deadline).days for r in rows), 1
+        )
+        for key, rows in groups.items()
+    }
 
 
 def _count_days_since_update(lines: dict, task_force_id: int, period: Period, by: str) -> None:
@@ -327,12 +360,25 @@ def _count_nudges_and_escalations(lines: dict, task_force_id: int, period: Perio
         Escalation.raised_at >= start,
         Escalation.raised_at < end,
     )
-    for key, n in db.session.execute(nudges):
-        if key in lines:
-            lines[key].nudges = n
-    for key, n in db.session.execute(escalations):
-        if key in lines:
-            lines[key].escalations = n
+
+    def counted() -> tuple[dict, dict]:
+        return dict(db.session.execute(nudges).all()), dict(db.session.execute(escalations).all())
+
+    if by == BY_MEMBER:
+        # Read from these two tables alone: kept until one of them changes.
+        counts = kept_value(
+            "scorecards.nudges",
+            ("nudge", "escalation"),
+            counted,
+            (period.start, period.end),
+            task_force_id,
+        )
+    else:
+        counts = counted()
+    for figure, per_subject in zip(("nudges", "escalations"), counts, strict=True):
+        for key, n in per_subject.items():
+            if key in lines:
+                setattr(lines[key], figure, n)
 
 
 def _count_extensions(lines: dict, task_force_id: int, period: Period, by: str) -> None:

@@ -200,8 +200,9 @@ def test_an_org_units_scorecard_for_may(ctx, world):
 
 def test_the_default_period_s_item_figures_are_kept_as_items_change(ctx, world):
     """The period the page opens on is counted by ``issues.tally``: after each change to
-    an item, the kept figures per member and per unit equal those counted over every
-    item, and no change counts all the items again."""
+    an item, the kept figures per member and per unit (and the medians of their late
+    closures) equal those counted over every item, and no change counts all the items
+    again."""
     tf = world.task_force_id
     period = scorecards.default_period()  # 90 days up to 3 June 2024: May is in it
 
@@ -217,6 +218,8 @@ def test_the_default_period_s_item_figures_are_kept_as_items_change(ctx, world):
                 event.remove(db.engine, "before_cursor_execute", note)
             assert kept == scorecards.item_counts_afresh(tf, period, by), by
             assert kept  # the fixture's items count for someone
+            delays = scorecards.median_delays(tf, period, by)
+            assert delays == scorecards.median_delays_afresh(tf, period, by), by
         return statements
 
     with task_force_scope(tf):
