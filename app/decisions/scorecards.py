@@ -26,6 +26,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
@@ -295,11 +296,15 @@ def median_delays_afresh(task_force_id: int, period: Period, by: str) -> dict:
 def _median_delays(groups: dict) -> dict:
     """Each subject's median delay in days, of its late closures' rows."""
     return {
-        key: round(
-            statistics.median((clock.local_date(r.closed_at) - r.deadline).days for r in rows), 1
-        )
+        key: round(statistics.median(_days_late(r.closed_at, r.deadline) for r in rows), 1)
         for key, rows in groups.items()
     }
+
+
+@lru_cache(maxsize=16384)
+def _days_late(closed_at: datetime, deadline: date) -> int:
+    """Remembered: the kept late closures are all measured again at each change."""
+    return (clock.local_date(closed_at) - deadline).days
 
 
 def _count_days_since_update(lines: dict, task_force_id: int, period: Period, by: str) -> None:
@@ -328,7 +333,22 @@ def _count_days_since_update(lines: dict, task_force_id: int, period: Period, by
             .group_by(Issue.org_unit_id)
         )
     reference = min(clock.today(), period.end)
-    for key, at in db.session.execute(latest):
+
+    def read() -> tuple:
+        return tuple((key, at) for key, at in db.session.execute(latest))
+
+    if by == BY_MEMBER:
+        # Read from the notes and the people alone: kept until one of them changes.
+        found = kept_value(
+            "scorecards.last_notes",
+            ("progress_update", "user"),
+            read,
+            (period.start, period.end, tuple(lines)),
+            task_force_id,
+        )
+    else:
+        found = read()
+    for key, at in found:
         if key in lines and at is not None:
             lines[key].days_since_update = max((reference - clock_day(at)).days, 0)
 
