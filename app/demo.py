@@ -22,6 +22,7 @@ from flask import Flask, current_app
 from sqlalchemy import event, select, update
 
 from app.core import clock
+from app.core.database import refresh_statistics
 from app.core.models import Notification
 from app.core.permissions import (
     ADMIN,
@@ -431,6 +432,7 @@ def register(app: Flask) -> None:
         """Create the demo accounts, task forces and problem lists (again: adds nothing twice)."""
         password = os.environ.get("DEMO_PASSWORD", DEFAULT_PASSWORD)
         load_demo(password)
+        refresh_statistics()  # SQLite's planner's statistics of the loaded rows
         click.echo(f"Demo logins (password: {password}):")
         for line in login_lines():
             click.echo(line)

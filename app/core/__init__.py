@@ -29,10 +29,11 @@ def _history(app: Flask) -> None:
 
 
 def _periodic():
-    from app.core import jobs, ratelimit, scheduler
+    from app.core import database, jobs, ratelimit, scheduler
 
     daily = scheduler.at("REMINDER_DAILY_AT")
     return [
         scheduler.Job("purge_jobs", jobs.purge_finished, daily),
         scheduler.Job("purge_rate_limits", ratelimit.purge_expired, daily),
+        scheduler.Job("refresh_statistics", database.refresh_statistics, daily),
     ]

@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 
 from app.core import files
+from app.core.database import refresh_statistics
 from app.core.freshness import restart_versions
 from app.core.unit import committing
 from app.extensions import db
@@ -141,6 +142,7 @@ def register(app: Flask) -> None:
             click.confirm("This replaces all data in the database. Continue?", abort=True)
         restore_database(path)
         restart_versions()
+        refresh_statistics()  # SQLite's planner's statistics of the restored rows
         click.echo(f"restored from {path}; restart the server and the scheduler")
 
 

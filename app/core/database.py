@@ -75,6 +75,20 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise DisconnectionError(str(error)) from error
 
 
+def refresh_statistics() -> int:
+    """SQLite keeps no statistics of its tables by itself: without them its planner
+    guessed, and read the filtered list's items through the task force's index (all of
+    them, 4 ms at 10,000) where the index of (task force, category) reads a category's
+    alone (0.3 ms). ``ANALYZE`` measures them (45 ms at 10,000 items); run daily, and
+    after the demo or a restore is loaded. PostgreSQL's autovacuum does it by itself:
+    nothing to do there. Returns the number of databases analysed (0 or 1)."""
+    if db.engine.dialect.name != "sqlite":
+        return 0
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    return 1
+
+
 def among_ids(column, ids: list[int]):
     """SQL: ``column IN ids``. On PostgreSQL, one array parameter (``= ANY``): a few
     hundred ids as as many parameters cost the driver and the server about 1.4 ms more

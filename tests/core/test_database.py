@@ -143,3 +143,17 @@ def test_a_kept_statement_must_hold_all_it_depends_on_in_its_parts(app):
         from app.core import clock
 
         assert db.session.execute(first, {"since": clock.now()}).all() == []
+
+
+def test_the_daily_statistics_are_measured_on_sqlite_and_left_to_the_server_elsewhere(app, world):
+    from app.core.database import refresh_statistics
+
+    with app.app_context():
+        sqlite = db.engine.dialect.name == "sqlite"
+        assert refresh_statistics() == (1 if sqlite else 0)
+        if sqlite:
+            with db.engine.connect() as connection:
+                measured = connection.exec_driver_sql(
+                    "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'issue'"
+                ).scalar()
+            assert measured  # each of the items' indexes

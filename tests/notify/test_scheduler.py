@@ -26,6 +26,7 @@ def test_every_rule_and_the_delivery_pass_are_jobs_with_times_from_settings(app)
                 "purge_login_records",
                 "purge_jobs",
                 "purge_rate_limits",
+                "refresh_statistics",
             }
             assert set(jobs) == expected
             daily = str(jobs["rule:overdue"].trigger(app))

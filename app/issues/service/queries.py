@@ -21,8 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from app.core.database import constant, constant_in, kept_statement
+from app.core.database import among_ids, constant, constant_in, kept_statement
 from app.core.errors import NotFound
+from app.core.freshness import setup_value
 from app.core.paging import within
 from app.core.permissions import authorize, can
 from app.core.scope import unscoped
@@ -198,17 +199,36 @@ def headline_counts(rules: LightRules, status=None) -> dict:
     return {name: count.filter(c) for name, c in headline_clauses(rules, status).items()}
 
 
+def category_subtree(task_force_id: int, category_id: int) -> tuple[int, ...]:
+    """The ids of a category and of every category under it (none when it is not the
+    task force's), kept under the task force's setup version."""
+
+    def read() -> tuple[int, ...]:
+        node = db.session.scalar(
+            select(Category.path).where(
+                Category.id == category_id, Category.task_force_id == task_force_id
+            )
+        )
+        if node is None:
+            return ()
+        return tuple(
+            db.session.scalars(
+                select(Category.id).where(
+                    Category.task_force_id == task_force_id, Category.path.like(f"{node}%")
+                )
+            )
+        )
+
+    return setup_value(f"category_subtree:{category_id}", task_force_id, read)
+
+
 def filtered(task_force_id: int, filters: IssueFilter, rules: LightRules) -> Select:
     stmt = select(Issue).where(Issue.task_force_id == task_force_id)
     if filters.category_id:
-        node = db.session.scalar(
-            select(Category.path).where(
-                Category.id == filters.category_id, Category.task_force_id == task_force_id
-            )
-        )
-        # The whole subtree, in SQL.
-        subtree = select(Category.id).where(Category.path.like(f"{node or '/-1/'}%"))
-        stmt = stmt.where(Issue.category_id.in_(subtree))
+        # The whole subtree, as its ids: the index of (task force, category) reads its
+        # items alone (SQLite read all the task force's for "in (the subtree's query)").
+        subtree = category_subtree(task_force_id, filters.category_id)
+        stmt = stmt.where(among_ids(Issue.category_id, list(subtree)))
     if filters.owner_id:
         stmt = stmt.where(Issue.owner_id == filters.owner_id)
     if filters.org_unit_id:
