@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from app.core.i18n import format_day
 from app.core.web import Across, UrlPattern, task_force_link
-from app.issues.models import Issue
+from app.issues.models import FINISHED_STATUSES
 
 
 def id_url(endpoint: str, **values) -> Callable[[int], str]:
@@ -96,9 +96,9 @@ class Marks:
         issue = SimpleNamespace(id=0, code=code, title=title, major=major, supervised=supervised)
         return self._macros.issue_line(issue, light, href)
 
-    def card(self) -> Stamp:
-        """The board's card (``board_card``), per light and badges."""
-        return Stamp(self._macros.board_card, _CARD_VALUES)
+    def stamp(self, macro: str, names: Iterable[str]) -> Stamp:
+        """A ``Stamp`` of one of the macros (``board_card``, ``list_card``…)."""
+        return Stamp(getattr(self._macros, macro), names)
 
     def blocked(self, codes: list[str]) -> Markup:
         """``blocked_badge(codes)``."""
@@ -113,36 +113,69 @@ class Marks:
         return self._drawn[key]
 
 
+# The values ``list_card`` and ``list_row`` take after their shape.
+ROW_VALUES = (
+    "id",
+    "version",
+    "code",
+    "title",
+    "href",
+    "select_label",
+    "status_badge",
+    "priority_badge",
+    "category",
+    "owner",
+    "deadline",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ItemRow:
-    issue: Issue
-    light: str
-    href: str
-    light_dot: Markup
-    status_badge: Markup
-    priority_badge: Markup
-    select_label: Markup  # the bulk bar's tick box
+    """A row of the problem list, drawn as a phone's card and as the table's row."""
+
+    card: Markup  # ``list_card``
+    line: Markup  # ``list_row``
 
 
-def item_rows(pairs: Iterable[tuple[Issue, str]], marks: Marks) -> list[ItemRow]:
-    """Each ``(issue, light)`` as a row with its link, dot and badges."""
+def item_rows(pairs: Iterable[tuple[Any, str]], marks: Marks, bulk: bool) -> list[ItemRow]:
+    """Each ``(row, light)`` of the list as its card and its table row (``list_card``,
+    ``list_row``), with the bulk bar's tick box when ``bulk``."""
+    card = marks.stamp("list_card", ROW_VALUES)
+    line = marks.stamp("list_row", ROW_VALUES)
     href = id_url("issues.issue_detail")
     select = Markup(_("Select %(code)s"))  # as Jinja's gettext: the code escaped
-    return [
-        ItemRow(
-            issue=issue,
-            light=light,
+    rows = []
+    for issue, light in pairs:
+        shape = (
+            bulk,
+            light,
+            bool(issue.major),
+            bool(issue.supervised),
+            bool(
+                issue.owner_id
+                and not issue.acknowledged_at
+                and issue.status not in FINISHED_STATUSES
+            ),
+        )
+        values = dict(
+            id=issue.id,
+            version=issue.version,
+            code=issue.code,
+            title=issue.title,
             href=href(issue.id),
-            light_dot=marks("light_dot", light),
+            select_label=select % {"code": issue.code},
             status_badge=marks("status_badge", issue.status),
             priority_badge=marks("priority_badge", issue.priority),
-            select_label=select % {"code": issue.code},
+            category=issue.category_name,
+            owner="—" if issue.owner_name is None else issue.owner_name,
+            deadline=format_day(issue.deadline) if issue.deadline else "—",
         )
-        for issue, light in pairs
-    ]
+        rows.append(ItemRow(card=card(shape, **values), line=line(shape, **values)))
+    return rows
 
 
-_CARD_VALUES = (
+# The values ``board_card`` takes after its shape.
+CARD_VALUES = (
     "id",
     "version",
     "status",
@@ -163,7 +196,7 @@ def board_cards(
 ) -> list[Markup]:
     """Each ``(row, light)`` of a board column as its card (``board_card``), with the
     codes of the open items blocking it (``blocked_by``)."""
-    card = marks.card()
+    card = marks.stamp("board_card", CARD_VALUES)
     href = id_url("issues.issue_detail")
     status_url = id_url("issues.change_status")
     blocked = {item: marks.blocked(codes) for item, codes in blocked_by.items()}

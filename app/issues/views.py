@@ -117,12 +117,14 @@ def issue_list():
         args = request.args.to_dict(flat=False)
         args.pop("page", None)
         marks = Marks(_LABELS)
+        # The bulk bar's tick boxes: the roles are part of the cached body's key.
+        bulk = can(current_user, "issue.bulk", task_force_id) and bool(page.rows)
         return {
             "filter_bar": bar,
             "found_slot": FOUND,
             "page": page,
-            "rows": item_rows(page.rows, marks),
-            "supervised": marks.supervised(),
+            "rows": item_rows(page.rows, marks, bulk),
+            "bulk": bulk,
             "filters": filters,
             "args": args,
         }

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
+import pytest
 from flask import render_template_string, url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.core.scope import unscoped
 from app.extensions import db
-from app.issues.list_rows import Marks, id_url
+from app.issues.list_rows import CARD_VALUES, ROW_VALUES, Marks, id_url
 from app.issues.models import LIGHTS, PRIORITIES, STATUSES
 from app.issues.views import _LABELS
 from app.people.models import User
@@ -79,44 +80,72 @@ def test_an_items_line_is_what_issue_line_draws_for_any_code_and_title(app):
                     assert marks.line(row, light, href) == drawn
 
 
-def test_a_board_card_is_what_board_card_draws_for_any_row(app):
-    # Drawn once per light and badges with markers, then filled per card.
-    card_macro = '{% from "issues/_macros.html" import board_card with context %}'
-    rows = [
-        dict(id=7, code="KH-012", title="延边地区资金到账后流向他行", owner="张三", deadline=None),
-        dict(id=8, code="GL-019", title='<b>"R&D" 中心</b>', owner="O'Neil & <Co>", deadline=1),
-        dict(id=9, code="QD-{x}", title="标题 %s {0} \\1", owner="李四", deadline=2),
-    ]
-    shapes = [
-        (False, False, False),
-        (True, True, True),
-        (True, False, True),
-    ]
+_TITLES = ["延边地区资金到账后流向他行", '<b>"R&D" 中心</b>', "标题 %s {0} \\1"]
+_OWNERS = ["张三", "O'Neil & <Co>", "—"]
+
+
+@pytest.mark.parametrize(
+    ("macro", "shape_of", "extra"),
+    [
+        (
+            "board_card",
+            lambda light, i: (light, i == 1, i > 0, i != 1, i > 0),
+            {"status": "in_progress", "status_url": "/issues/8/status", "blocked": "KH-001"},
+        ),
+        (
+            "list_card",
+            lambda light, i: (i > 0, light, i == 1, i > 0, i != 1),
+            {
+                "select_label": "选择 <KH>",
+                "status_badge": "S",
+                "priority_badge": "P",
+                "category": "客户",
+            },
+        ),
+        (
+            "list_row",
+            lambda light, i: (i != 2, light, i == 1, i > 0, i != 1),
+            {
+                "select_label": "Select <KH>",
+                "status_badge": "S",
+                "priority_badge": "P",
+                "category": "<客户>",
+            },
+        ),
+    ],
+)
+def test_a_card_or_row_is_what_its_macro_draws_for_any_values(app, macro, shape_of, extra):
+    # Drawn once per shape (light, badges) with markers, then filled per row: the same
+    # markup as the macro called with the row's values, escaped as Jinja escapes them
+    # (a Markup value, a badge, goes in as it is).
+    imported = '{% from "issues/_macros.html" import ' + macro + " with context %}"
+    names = {"board_card": CARD_VALUES, "list_card": ROW_VALUES, "list_row": ROW_VALUES}[macro]
     for locale in ("zh_CN", "en"):
         with app.test_request_context("/board", headers={"Accept-Language": locale}):
-            card = Marks(_LABELS).card()
+            stamp = Marks(_LABELS).stamp(macro, names)
             for light in LIGHTS:
-                for row, (major, supervised, unacknowledged) in zip(rows, shapes, strict=True):
-                    values = dict(
-                        id=row["id"],
-                        version=3,
-                        status="in_progress",
-                        status_url=f"/issues/{row['id']}/status",
-                        code=row["code"],
-                        title=row["title"],
-                        href=f"/issues/{row['id']}?tf=2&x=<y>",
-                        blocked=Markup('<span class="badge">KH-001</span>' if major else ""),
-                        owner=row["owner"],
-                        deadline=f"2026年12月{row['deadline']}日" if row["deadline"] else "",
-                    )
-                    shape = (light, major, supervised, unacknowledged, bool(row["deadline"]))
+                for i, title in enumerate(_TITLES):
+                    values = {
+                        "id": 7 + i,
+                        "version": 3,
+                        "code": f"QD-{{{i}}}",
+                        "title": title,
+                        "href": f"/issues/{7 + i}?tf=2&x=<y>",
+                        "owner": _OWNERS[i],
+                        "deadline": "2026年12月1日" if i else "",
+                    }
+                    for name, value in extra.items():
+                        markup = name.endswith("badge") or name in ("blocked", "select_label")
+                        values[name] = Markup(f"<span>{value}</span>") if markup else value
+                    values = {name: values[name] for name in names}
+                    shape = shape_of(light, i)
                     drawn = render_template_string(
-                        card_macro + "{{ board_card(*shape, **values) }}",
+                        imported + "{{ " + macro + "(*shape, **values) }}",
                         shape=shape,
                         values=values,
                     )
-                    assert card(shape, **values) == drawn
-                    assert row["code"] in drawn and ("supervised-badge" in drawn) == supervised
+                    assert stamp(shape, **values) == drawn
+                    assert escape(title) in drawn and f"QD-{{{i}}}" in drawn
 
 
 def _card(html: str, code: str, pattern: str) -> str:
