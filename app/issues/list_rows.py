@@ -104,14 +104,6 @@ class Marks:
         """``blocked_badge(codes)``."""
         return Markup(self._macros.blocked_badge(codes))
 
-    def supervised(self) -> Markup:
-        """The leader's supervision badge (what ``supervised_badge`` draws for such an item)."""
-        key = ("supervised_badge", True)
-        if key not in self._drawn:
-            item = SimpleNamespace(supervised=True)
-            self._drawn[key] = Markup(self._macros.supervised_badge(item))
-        return self._drawn[key]
-
 
 # The values ``list_card`` and ``list_row`` take after their shape.
 ROW_VALUES = (

@@ -45,11 +45,6 @@ def test_each_dot_and_badge_is_what_its_macro_draws_in_both_languages(app):
                     drawn = render_template_string(_MACROS + "{{ " + macro + "(v) }}", v=value)
                     assert marks(macro, value) == drawn
                     assert marks(macro, value) is marks(macro, value)  # drawn once
-            supervised = render_template_string(
-                _MACROS + "{{ supervised_badge(i) }}", i=SimpleNamespace(supervised=True)
-            )
-            assert marks.supervised() == supervised
-            assert 'data-testid="supervised-badge"' in supervised
 
 
 def test_an_items_line_is_what_issue_line_draws_for_any_code_and_title(app):
