@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
+import flask
+from babel import support
 from flask import g
 from flask_babel import format_date, format_datetime, get_locale, get_translations
 from sqlalchemy import LargeBinary
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+from wtforms.i18n import messages_path
 
 from app.core import clock
 
@@ -62,6 +65,21 @@ def install(app) -> None:
         ),
         newstyle=True,
     )
+    app.request_class = Request
+
+
+class Request(flask.Request):
+    @cached_property
+    def wtforms_translations(self):
+        """WTForms' own messages (a required field, a number expected) in the request's
+        language, where Flask-WTF looks for them (``flask_wtf.i18n``): it read their
+        catalogue from disk at every request that drew a form; kept per language here."""
+        return _wtforms_catalogue(str(current_locale()))
+
+
+@lru_cache(maxsize=8)
+def _wtforms_catalogue(locale: str):
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class Labels:

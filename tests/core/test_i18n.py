@@ -79,3 +79,28 @@ def test_every_message_in_the_code_is_translated_to_chinese(tmp_path):
     translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
     missing = sorted(str(m) for m in wanted - translated)
     assert missing == [], "run `make extract-messages` and translate: " + "; ".join(missing[:20])
+
+
+def test_wtforms_own_messages_speak_the_requests_language(app):
+    """A number field given letters answers with WTForms' own message, in Chinese or in
+    English (its catalogue kept per language, not read from disk at every request)."""
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+    from wtforms import IntegerField
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        count = IntegerField()
+
+    said = {}
+    for _ in range(2):
+        for language in ("zh-CN", "en"):
+            with app.test_request_context("/", headers={"Accept-Language": language}):
+                form = Form(formdata=MultiDict({"count": "abc"}))
+                assert not form.validate()
+                said.setdefault(language, set()).add(form.count.errors[0])
+    assert said["en"] == {"Not a valid integer value."}
+    (chinese,) = said["zh-CN"]
+    assert chinese != "Not a valid integer value." and "整数" in chinese
