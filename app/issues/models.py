@@ -87,6 +87,8 @@ issue_collaborator = Table(
     db.metadata,
     Column("issue_id", ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("user.id"), primary_key=True),
+    # "Where I collaborate" (my items) starts from the person, not from every item.
+    Index("ix_issue_collaborator_user", "user_id", "issue_id"),
 )
 
 
