@@ -233,6 +233,8 @@ class Milestone(TaskForceScoped, TimestampMixin, db.Model):
         Index("ix_milestone_tf_issue", "task_force_id", "issue_id", "done_on", "due_on"),
         # The items with an overdue milestone (the yellow light), listed from the index.
         Index("ix_milestone_tf_open", "task_force_id", "done_on", "due_on", "issue_id"),
+        # A task force's milestones of a month, done or not (the calendar).
+        Index("ix_milestone_tf_due", "task_force_id", "due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -145,6 +145,8 @@ class RolloutTask(TaskForceScoped, TimestampMixin, VersionMixin, db.Model):
     __scope_index__ = False
     __table_args__ = (
         Index("ix_rollout_task_tf_pilot", "task_force_id", "pilot_id"),
+        # A task force's rollouts of a month (the calendar).
+        Index("ix_rollout_task_tf_planned", "task_force_id", "planned_on"),
         UniqueConstraint("pilot_id", "org_unit_id", name="uq_rollout_task_pilot_unit"),
     )
 

@@ -1,5 +1,6 @@
-"""each task force's table versions: the data version at which each of its tables last
-changed (issue 23)
+"""each task force's table versions: when each of its tables last changed (issue 23)
+
+The version is the task force's data version at that change.
 
 A part of a page that reads a few tables (an item's meetings, its escalations) is kept
 under the versions of those tables, so a change elsewhere (a progress note) leaves it
