@@ -11,6 +11,7 @@ from sqlalchemy import (
     Select,
     case,
     column,
+    false,
     func,
     literal_column,
     or_,
@@ -233,12 +234,18 @@ def filtered(task_force_id: int, filters: IssueFilter, rules: LightRules) -> Sel
         stmt = stmt.where(Issue.owner_id == filters.owner_id)
     if filters.org_unit_id:
         stmt = stmt.where(Issue.org_unit_id == filters.org_unit_id)
-    if filters.statuses:
-        stmt = stmt.where(Issue.status.in_(filters.statuses))
+    # The statuses and priorities are the code's own words (anything else is refused
+    # here): written into the statement, so PostgreSQL plans each filter once.
+    if statuses := [s for s in STATUSES if s in filters.statuses]:
+        stmt = stmt.where(constant_in(Issue.status, statuses))
+    elif filters.statuses:
+        stmt = stmt.where(false())
     if filters.open_only:
-        stmt = stmt.where(Issue.status.in_(OPEN_STATUSES))
-    if filters.priorities:
-        stmt = stmt.where(Issue.priority.in_(filters.priorities))
+        stmt = stmt.where(constant_in(Issue.status, OPEN_STATUSES))
+    if priorities := [p for p in PRIORITIES if p in filters.priorities]:
+        stmt = stmt.where(constant_in(Issue.priority, priorities))
+    elif filters.priorities:
+        stmt = stmt.where(false())
     if filters.light in LIGHTS:
         stmt = stmt.where(light_clause(rules, filters.light))
     if filters.major is not None:
@@ -361,8 +368,10 @@ def list_issues(
     # Each order ends on a unique column, so the outer order is the page's.
     shown = (
         _order(base.with_only_columns(Issue.id), filters.sort)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        # Written in: with the page's bounds as parameters PostgreSQL planned it afresh
+        # at every view (a millisecond).
+        .limit(constant(per_page))
+        .offset(constant((page - 1) * per_page))
     )
     if rows_only:
         stmt = _order(_shown_rows(rules, category=True).where(Issue.id.in_(shown)), filters.sort)
