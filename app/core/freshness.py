@@ -88,6 +88,13 @@ _EVERY_TABLE = "*"  # in ``table_versions``: a version at which every table coun
 # do not (a login stamps last_login_at; that must not empty every cache).
 _SHOWN_GLOBAL = {"user", "org_unit", "task_force"}
 _NOT_SHOWN = {"last_login_at", "password_hash", "locale", "current_task_force_id", "updated_at"}
+# Columns of a table with a version of their own, as if a table ("table:group"): a part
+# that shows only an item's heading (its code and title beside an escalation) is kept
+# under that, not under the item's row, which every note changes. Stamped when a commit
+# changes one of the columns, or rows of the table it cannot tell apart (a bulk write).
+COLUMN_GROUPS = {
+    "issue:heading": ("issue", frozenset({"id", "code", "title", "major", "task_force_id"})),
+}
 # What the parts kept under the setup version read (and all they may read).
 SETUP_TABLES = frozenset(
     {"category", "membership", "saved_view", "saved_view_default", *_SHOWN_GLOBAL}
@@ -167,18 +174,50 @@ def _check_read(conn, cursor, statement, parameters, context, executemany) -> No
     allowed = _READS.get()
     if allowed is None:
         return
-    others = set(_TABLES_READ.findall(statement)) - allowed
+    others = {
+        name
+        for name in set(_TABLES_READ.findall(statement)) - allowed
+        if not _reads_group_only(name, allowed, statement)
+    }
     if others:
         tables = f"a part kept under the versions of {sorted(allowed)} read {sorted(others)}"
         _undeclared(f"{tables}: {statement}")
 
 
-def _note(session: Session, task_force_id, table_name: str | None) -> None:
+def _reads_group_only(table_name: str, allowed: frozenset[str], statement: str) -> bool:
+    """Whether ``statement`` reads of ``table_name`` (under its name or an alias) only
+    the columns of a group ``allowed`` names (``COLUMN_GROUPS``)."""
+    columns = frozenset().union(
+        *(
+            cols
+            for group, (of, cols) in COLUMN_GROUPS.items()
+            if of == table_name and group in allowed
+        )
+    )
+    if not columns:
+        return False
+    aliases = re.findall(rf'\b(?:FROM|JOIN)\s+"?{table_name}"?\s+AS\s+"?(\w+)"?', statement, re.I)
+    names = "|".join(re.escape(name) for name in (table_name, *aliases))
+    used = re.findall(rf'(?<![\w."])"?(?:{names})"?\."?(\w+)"?', statement)
+    return bool(used) and set(used) <= columns
+
+
+def _note(
+    session: Session,
+    task_force_id,
+    table_name: str | None,
+    columns: frozenset[str] | None = None,
+) -> None:
     """``task_force_id`` (or ``_ALL``) changed at the commit, its setup too if
-    ``table_name`` is one of the setup's."""
+    ``table_name`` is one of the setup's; ``columns``: the row's changed columns (None:
+    any, a new or deleted row, or rows written in bulk)."""
     session.info.setdefault(_PENDING, set()).add(task_force_id)
     tables = session.info.setdefault(_PENDING_TABLES, {})
-    tables.setdefault(task_force_id, set()).add(table_name or _EVERY_TABLE)
+    changed = tables.setdefault(task_force_id, set())
+    changed.add(table_name or _EVERY_TABLE)
+    for group, (of, group_columns) in COLUMN_GROUPS.items():
+        if of == table_name and (columns is None or columns & group_columns):
+            changed.add(group)
     if table_name in SETUP_TABLES:
         session.info.setdefault(_PENDING_SETUP, set()).add(task_force_id)
 
@@ -216,6 +255,17 @@ def _shown_change(obj: Any) -> bool:
     return any(attr.history.has_changes() for attr in state.attrs if attr.key not in _NOT_SHOWN)
 
 
+def _changed_columns(obj: Any, table_name: str | None) -> frozenset[str] | None:
+    """The columns a changed row of a table with ``COLUMN_GROUPS`` changed (None: a new
+    or deleted row, or a table without groups, where it does not matter)."""
+    if not any(of == table_name for of, _columns in COLUMN_GROUPS.values()):
+        return None
+    state = inspect(obj)
+    if state.pending or state.deleted or obj in state.session.deleted:
+        return None
+    return frozenset(attr.key for attr in state.attrs if attr.history.has_changes())
+
+
 def _links_changed(obj: Any) -> list[str]:
     """The association tables whose rows ``obj``'s change writes (an item's
     collaborators, a pilot's items): those of its changed many-to-many collections, or
@@ -236,7 +286,7 @@ def _note_changes(session: Session, flush_context, instances) -> None:
         table_name = getattr(obj, "__tablename__", None)
         if isinstance(obj, TaskForceScoped):
             if obj.task_force_id is not None and (obj not in session.dirty or _shown_change(obj)):
-                _note(session, obj.task_force_id, table_name)
+                _note(session, obj.task_force_id, table_name, _changed_columns(obj, table_name))
                 for link_table in _links_changed(obj):
                     _note(session, obj.task_force_id, link_table)
                 if _of_items(table_name, obj):

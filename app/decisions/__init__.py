@@ -41,9 +41,12 @@ def init_app(app: Flask) -> None:
     hooks.ISSUE_PANELS.provide(
         views._escalation_panel, reads={"escalation", "decision", "nudge", "user"}
     )
-    hooks.MY_ITEMS.provide(views._my_escalations)
-    hooks.MY_ITEMS.provide(extension_views._my_extensions)
-    hooks.CALENDAR.provide(views._escalation_due_dates)
+    # Of the items, their headings alone: a progress note leaves these kept.
+    hooks.MY_ITEMS.provide(views._my_escalations, reads={"escalation", "issue:heading"})
+    hooks.MY_ITEMS.provide(
+        extension_views._my_extensions, reads={"deadline_extension", "issue:heading", "user"}
+    )
+    hooks.CALENDAR.provide(views._escalation_due_dates, reads={"escalation", "issue:heading"})
     hooks.AGENDA.provide(views._pending_escalations)
     hooks.MEETING_PANELS.provide(views._decisions_of_meeting)
     for section in review.SECTIONS:

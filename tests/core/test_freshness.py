@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy import select, update
 
+from app.core import clock
 from app.core.freshness import (
     FragmentCache,
     ReadsUndeclared,
@@ -497,10 +498,18 @@ def test_a_commit_stamps_the_tables_it_changed_with_the_new_version(app, world, 
         db.session.get(Issue, world.issue_id).title = "新的标题"
         db.session.commit()
     version, after = _stamps(look, world.task_force_id)
-    assert after["issue"] == version
-    assert {name: v for name, v in after.items() if name != "issue"} == {
-        name: v for name, v in before.items() if name != "issue"
+    # The title is of the item's heading too (``COLUMN_GROUPS``).
+    assert after["issue"] == after["issue:heading"] == version
+    changed = ("issue", "issue:heading")
+    assert {name: v for name, v in after.items() if name not in changed} == {
+        name: v for name, v in before.items() if name not in changed
     }
+    # A note moves the item's row, not its heading.
+    with look():
+        db.session.get(Issue, world.issue_id).last_progress_at = clock.now()
+        db.session.commit()
+    version, noted = _stamps(look, world.task_force_id)
+    assert noted["issue"] == version and noted["issue:heading"] == after["issue:heading"]
     # A collaborator added: the association table changes with the item's row.
     with look():
         issue = db.session.get(Issue, world.issue_id)
@@ -616,6 +625,86 @@ def test_a_part_kept_by_its_tables_that_reads_another_is_refused(app, world):
             return Markup(len(db.session.scalars(select(Escalation.id)).all()))
 
         assert kept_part("escalations", {"escalation"}, escalations) == escalations()
+
+
+def test_a_part_kept_by_an_items_heading_reads_its_heading_alone(app, world):
+    from sqlalchemy.orm import joinedload
+
+    from app.core.freshness import kept_part
+    from app.decisions.models import Escalation
+
+    with app.test_request_context("/my"), unscoped():
+        from flask import g
+        from flask_login import login_user
+        from markupsafe import Markup
+
+        login_user(db.session.get(User, world.users["leader"]))
+        g.task_force = db.session.get(TaskForce, world.task_force_id)
+        reads = {"escalation", "issue:heading"}
+
+        def codes() -> Markup:
+            joined = select(Escalation.id, Issue.code).join(Issue, Issue.id == Escalation.issue_id)
+            aliased = select(Escalation).options(
+                joinedload(Escalation.issue).load_only(Issue.code, Issue.title)
+            )
+            rows = db.session.execute(joined).all() + db.session.scalars(aliased).all()
+            return Markup(len(rows))
+
+        def statuses() -> Markup:
+            joined = select(Escalation.id, Issue.status).join(
+                Issue, Issue.id == Escalation.issue_id
+            )
+            return Markup(len(db.session.execute(joined).all()))
+
+        def whole_items() -> Markup:
+            whole = select(Escalation).options(joinedload(Escalation.issue))
+            return Markup(len(db.session.scalars(whole).all()))
+
+        assert kept_part("codes", reads, codes) == codes()
+        for name, build in (("statuses", statuses), ("whole items", whole_items)):
+            with pytest.raises(ReadsUndeclared, match="issue"):
+                kept_part(name, reads, build)
+
+
+def test_my_items_escalations_outlive_a_progress_note_and_not_a_new_title(
+    app, world, look, monkeypatch, kept
+):
+    from app.decisions import service as decisions
+    from app.decisions.models import Escalation
+
+    with look():
+        db.session.add(
+            Escalation(
+                task_force_id=world.task_force_id,
+                issue_id=world.issue_id,
+                kind="decision",
+                level="leader",
+                question="要不要追加预算？",
+                options=[],
+                raised_by_id=world.users["member"],
+                due_on=clock.today(),
+            )
+        )
+        db.session.commit()
+    read: list[int] = []
+    original = decisions.first_pending_for_person
+
+    def counted(*args):
+        read.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(decisions, "first_pending_for_person", counted)
+    client = app.test_client()
+    client.post("/login", data={"login": "leader", "password": PASSWORD})
+    assert "要不要追加预算" in client.get("/my").get_data(as_text=True) and read == [1]
+    note = {"note": "已推进", "percent": "40"}
+    response = client.post(f"/issues/{world.issue_id}/progress", data=note)
+    assert response.status_code in (200, 302)
+    assert "要不要追加预算" in client.get("/my").get_data(as_text=True) and read == [1]
+    with look():
+        db.session.get(Issue, world.issue_id).code = "GJ-改号"
+        db.session.commit()
+    assert "GJ-改号" in client.get("/my").get_data(as_text=True) and read == [1, 1]
 
 
 def test_the_calendars_meetings_outlive_a_progress_note_and_not_a_new_meeting(

@@ -15,7 +15,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, false, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.core import audit, clock
 from app.core.errors import InvalidTransition, ValidationFailed
@@ -322,7 +322,11 @@ def pending_for_person(actor: User, task_force_ids: list[int]) -> list[PendingRo
                 or_(DeadlineExtension.requested_by_id == actor.id, _decides(actor, ids)),
             )
             .options(
-                joinedload(DeadlineExtension.issue), joinedload(DeadlineExtension.requested_by)
+                # Of the item, its heading alone (my items keep the list until one changes).
+                contains_eager(DeadlineExtension.issue).load_only(
+                    Issue.code, Issue.title, Issue.major, Issue.task_force_id
+                ),
+                joinedload(DeadlineExtension.requested_by),
             )
             .order_by(DeadlineExtension.requested_at, DeadlineExtension.id)
         ).all()
