@@ -12,12 +12,15 @@ the one definition), and the rows' links come from one ``url_for`` per endpoint
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from threading import Lock
 from types import SimpleNamespace
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -129,15 +132,54 @@ class ItemRow:
     line: Markup  # ``list_row``
 
 
+class _Drawn:
+    """Rows and cards drawn before, kept by the worker under all they are drawn from: the
+    row's every value, its light, the language and the site's path (the same row draws
+    the same markup). After a change one item's row differs; the page's others are
+    taken as drawn (the board's 175 cards cost about 4 ms to fill)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            drawn = self._items.get(key)
+            if drawn is not None:
+                self._items.move_to_end(key)
+            return drawn
+
+    def put(self, key: Hashable, drawn: Any) -> None:
+        with self._lock:
+            self._items[key] = drawn
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_drawn = _Drawn(4096)
+
+
+def _drawing(kind: str) -> tuple:
+    """What a kind of row is drawn from besides its values."""
+    return (kind, str(get_locale()), request.script_root)
+
+
 def item_rows(pairs: Iterable[tuple[Any, str]], marks: Marks, bulk: bool) -> list[ItemRow]:
-    """Each ``(row, light)`` of the list as its card and its table row (``list_card``,
-    ``list_row``), with the bulk bar's tick box when ``bulk``."""
+    """Each ``(row, light)`` of the list (plain rows, ``service.list_issues(…,
+    rows_only=True)``) as its card and its table row (``list_card``, ``list_row``), with
+    the bulk bar's tick box when ``bulk``."""
     card = marks.stamp("list_card", ROW_VALUES)
     line = marks.stamp("list_row", ROW_VALUES)
     href = id_url("issues.issue_detail")
     select = Markup(_("Select %(code)s"))  # as Jinja's gettext: the code escaped
+    drawing = _drawing("list")
     rows = []
     for issue, light in pairs:
+        key = (*drawing, bulk, light, issue._fields, tuple(issue))
+        if (kept := _drawn.get(key)) is not None:
+            rows.append(kept)
+            continue
         shape = (
             bulk,
             light,
@@ -162,7 +204,9 @@ def item_rows(pairs: Iterable[tuple[Any, str]], marks: Marks, bulk: bool) -> lis
             owner="—" if issue.owner_name is None else issue.owner_name,
             deadline=format_day(issue.deadline) if issue.deadline else "—",
         )
-        rows.append(ItemRow(card=card(shape, **values), line=line(shape, **values)))
+        row = ItemRow(card=card(shape, **values), line=line(shape, **values))
+        _drawn.put(key, row)
+        rows.append(row)
     return rows
 
 
@@ -191,30 +235,35 @@ def board_cards(
     card = marks.stamp("board_card", CARD_VALUES)
     href = id_url("issues.issue_detail")
     status_url = id_url("issues.change_status")
-    blocked = {item: marks.blocked(codes) for item, codes in blocked_by.items()}
     unassigned = _("Unassigned")
-    return [
-        card(
-            (
-                light,
-                bool(issue.major),
-                bool(issue.supervised),
-                bool(issue.owner_id and not issue.acknowledged_at),
-                issue.deadline is not None,
-            ),
-            id=issue.id,
-            version=issue.version,
-            status=issue.status,
-            status_url=status_url(issue.id),
-            code=issue.code,
-            title=issue.title,
-            href=href(issue.id),
-            blocked=blocked.get(issue.id, Markup("")),
-            owner=unassigned if issue.owner_name is None else issue.owner_name,
-            deadline=format_day(issue.deadline),
-        )
-        for issue, light in pairs
-    ]
+    drawing = _drawing("board")
+    cards = []
+    for issue, light in pairs:
+        codes = blocked_by.get(issue.id)
+        key = (*drawing, light, issue._fields, tuple(issue), tuple(codes) if codes else ())
+        if (kept := _drawn.get(key)) is None:
+            kept = card(
+                (
+                    light,
+                    bool(issue.major),
+                    bool(issue.supervised),
+                    bool(issue.owner_id and not issue.acknowledged_at),
+                    issue.deadline is not None,
+                ),
+                id=issue.id,
+                version=issue.version,
+                status=issue.status,
+                status_url=status_url(issue.id),
+                code=issue.code,
+                title=issue.title,
+                href=href(issue.id),
+                blocked=marks.blocked(codes) if codes else Markup(""),
+                owner=unassigned if issue.owner_name is None else issue.owner_name,
+                deadline=format_day(issue.deadline),
+            )
+            _drawn.put(key, kept)
+        cards.append(kept)
+    return cards
 
 
 @dataclass(frozen=True, slots=True)

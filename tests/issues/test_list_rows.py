@@ -194,3 +194,36 @@ def test_list_and_board_show_each_row_s_words_links_and_marks(app, world, login)
     assert member_name.strip("<>") in card
     unowned = _card(board, "DB-902", r"<article.*?</article>")
     assert "supervised-badge" not in unowned and "未指定" in unowned
+
+
+def test_a_row_drawn_before_is_taken_as_drawn_and_one_that_differs_is_drawn_anew(app):
+    # Kept by the worker under the row's every value, its light, its blockers, the
+    # language and the site's path.
+    from collections import namedtuple
+    from datetime import date
+
+    from app.issues.list_rows import board_cards, item_rows
+
+    fields = "id version code title owner_id acknowledged_at status major supervised deadline"
+    Row = namedtuple("Row", fields + " owner_name priority category_name")
+    row = Row(
+        7, 1, "KH-7", "旧的标题", 3, None, "in_progress", False, False, date(2026, 12, 1),
+        "张三", "high", "客户",
+    )  # fmt: skip
+    with app.test_request_context("/board", headers={"Accept-Language": "zh_CN"}):
+        marks = Marks(_LABELS)
+        (card,) = board_cards([(row, "green")], marks, {})
+        assert board_cards([(row, "green")], Marks(_LABELS), {})[0] is card
+        (renamed,) = board_cards([(row._replace(title="新的标题", version=2), "green")], marks, {})
+        assert "新的标题" in renamed and "旧的标题" not in renamed
+        (red,) = board_cards([(row, "red")], marks, {})
+        assert "board-card-red" in red and "board-card-green" in card
+        (blocked,) = board_cards([(row, "green")], marks, {7: ["KH-1"]})
+        assert "KH-1" in blocked and "KH-1" not in card
+        (listed,) = item_rows([(row, "green")], marks, bulk=True)
+        assert item_rows([(row, "green")], marks, bulk=True)[0] is listed
+        (plain,) = item_rows([(row, "green")], marks, bulk=False)
+        assert "bulk-check" in listed.line and "bulk-check" not in plain.line
+    with app.test_request_context("/board", headers={"Accept-Language": "en"}):
+        (english,) = board_cards([(row, "green")], Marks(_LABELS), {})
+        assert "2026年12月1日" in card and "2026年12月1日" not in english
