@@ -280,7 +280,7 @@ def battle_map(actor: User, task_force_id: int, list_limit: int = 12) -> BattleM
             is_open,
         )
         .order_by(Milestone.due_on, Milestone.id)
-        .limit(20)
+        .limit(constant(20))
     ).all()
     owners = _owner_loads(counts)
     lights = _light_lists(counts.first)
