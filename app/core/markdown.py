@@ -7,6 +7,8 @@ through whatever a user types.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -20,9 +22,26 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 
 
+# Texts rendered before are taken as rendered (the same text, the same markup): an item's
+# page draws its notes again at every change to the item. Long texts (minutes) are not kept.
+_KEPT_TEXTS = 512
+_KEPT_LENGTH = 4000
+
+
 def render(text: str | None) -> Markup:
     if not text:
         return Markup("")
+    if len(text) <= _KEPT_LENGTH:
+        return _kept(text)
+    return _render(text)
+
+
+@lru_cache(maxsize=_KEPT_TEXTS)
+def _kept(text: str) -> Markup:
+    return _render(text)
+
+
+def _render(text: str) -> Markup:
     html = _md.render(text)
     clean = nh3.clean(
         html,
