@@ -324,13 +324,15 @@ def _count_days_since_update(lines: dict, task_force_id: int, period: Period, by
             .limit(1)
             .scalar_subquery()
         )
-        latest = select(User.id, last_note).where(among_ids(User.id, list(lines)))
+        # In order: a kept value is the same whoever builds it first.
+        latest = select(User.id, last_note).where(among_ids(User.id, list(lines))).order_by(User.id)
     else:
         latest = (
             select(Issue.org_unit_id, func.max(ProgressUpdate.created_at))
             .join(Issue, Issue.id == ProgressUpdate.issue_id)
             .where(ProgressUpdate.task_force_id == task_force_id, ProgressUpdate.created_at < end)
             .group_by(Issue.org_unit_id)
+            .order_by(Issue.org_unit_id)
         )
     reference = min(clock.today(), period.end)
 
