@@ -54,7 +54,9 @@ def meeting_events(user, task_force_id: int, start: date, end: date, per_day: in
             Meeting.starts_at >= clock.start_of_day(start),
             Meeting.starts_at < clock.start_of_day(end + timedelta(days=1)),
         )
-        .order_by(Meeting.starts_at)
+        # By id among meetings at the same time: kept, the events are the same whoever
+        # reads them first.
+        .order_by(Meeting.starts_at, Meeting.id)
     )
     if user is not None:
         invited = select(Attendance.meeting_id).where(Attendance.user_id == user.id)
