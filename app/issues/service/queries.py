@@ -3,6 +3,7 @@ items, the landing schedule, and the headline figures."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -223,6 +224,13 @@ def category_subtree(task_force_id: int, category_id: int) -> tuple[int, ...]:
     return setup_value(f"category_subtree:{category_id}", task_force_id, read)
 
 
+def _one_of(column, wanted: Iterable[str], words: tuple[str, ...]):
+    """SQL: ``column`` is one of ``wanted`` among the code's own ``words`` (anything else
+    selects nothing), written into the statement, so PostgreSQL plans each filter once."""
+    known = [word for word in words if word in wanted]
+    return constant_in(column, known) if known else false()
+
+
 def filtered(task_force_id: int, filters: IssueFilter, rules: LightRules) -> Select:
     stmt = select(Issue).where(Issue.task_force_id == task_force_id)
     if filters.category_id:
@@ -234,18 +242,12 @@ def filtered(task_force_id: int, filters: IssueFilter, rules: LightRules) -> Sel
         stmt = stmt.where(Issue.owner_id == filters.owner_id)
     if filters.org_unit_id:
         stmt = stmt.where(Issue.org_unit_id == filters.org_unit_id)
-    # The statuses and priorities are the code's own words (anything else is refused
-    # here): written into the statement, so PostgreSQL plans each filter once.
-    if statuses := [s for s in STATUSES if s in filters.statuses]:
-        stmt = stmt.where(constant_in(Issue.status, statuses))
-    elif filters.statuses:
-        stmt = stmt.where(false())
+    if filters.statuses:
+        stmt = stmt.where(_one_of(Issue.status, filters.statuses, STATUSES))
     if filters.open_only:
         stmt = stmt.where(constant_in(Issue.status, OPEN_STATUSES))
-    if priorities := [p for p in PRIORITIES if p in filters.priorities]:
-        stmt = stmt.where(constant_in(Issue.priority, priorities))
-    elif filters.priorities:
-        stmt = stmt.where(false())
+    if filters.priorities:
+        stmt = stmt.where(_one_of(Issue.priority, filters.priorities, PRIORITIES))
     if filters.light in LIGHTS:
         stmt = stmt.where(light_clause(rules, filters.light))
     if filters.major is not None:
