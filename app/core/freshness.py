@@ -248,22 +248,17 @@ def _changed_items(rows: list) -> tuple[dict[int, set[int]], set]:
     return items, unnamed
 
 
-def _shown_change(obj: Any) -> bool:
-    state = inspect(obj)
-    if state.pending or state.deleted or obj in state.session.deleted:
-        return True
-    return any(attr.history.has_changes() for attr in state.attrs if attr.key not in _NOT_SHOWN)
-
-
-def _changed_columns(obj: Any, table_name: str | None) -> frozenset[str] | None:
-    """The columns a changed row of a table with ``COLUMN_GROUPS`` changed (None: a new
-    or deleted row, or a table without groups, where it does not matter)."""
-    if not any(of == table_name for of, _columns in COLUMN_GROUPS.values()):
-        return None
+def _changed_columns(obj: Any) -> frozenset[str] | None:
+    """The attributes a changed row changed (None: a new or deleted row)."""
     state = inspect(obj)
     if state.pending or state.deleted or obj in state.session.deleted:
         return None
     return frozenset(attr.key for attr in state.attrs if attr.history.has_changes())
+
+
+def _shown(columns: frozenset[str] | None) -> bool:
+    """Whether a change of ``columns`` (None: a new or deleted row) shows on a page."""
+    return columns is None or bool(columns - _NOT_SHOWN)
 
 
 def _links_changed(obj: Any) -> list[str]:
@@ -285,13 +280,14 @@ def _note_changes(session: Session, flush_context, instances) -> None:
     for obj in chain(session.new, session.dirty, session.deleted):
         table_name = getattr(obj, "__tablename__", None)
         if isinstance(obj, TaskForceScoped):
-            if obj.task_force_id is not None and (obj not in session.dirty or _shown_change(obj)):
-                _note(session, obj.task_force_id, table_name, _changed_columns(obj, table_name))
+            columns = _changed_columns(obj) if obj in session.dirty else None
+            if obj.task_force_id is not None and _shown(columns):
+                _note(session, obj.task_force_id, table_name, columns)
                 for link_table in _links_changed(obj):
                     _note(session, obj.task_force_id, link_table)
                 if _of_items(table_name, obj):
                     session.info.setdefault(_PENDING_ITEMS, []).append(obj)
-        elif table_name in _SHOWN_GLOBAL and _shown_change(obj):
+        elif table_name in _SHOWN_GLOBAL and _shown(_changed_columns(obj)):
             if table_name == "task_force" and obj.id is not None:
                 _note(session, obj.id, table_name)
             else:
