@@ -228,6 +228,7 @@ def _nothing_kept(app, client, path: str) -> float:
 
 def _measure(engine: str, pages: dict[str, str], profile: str | None) -> None:
     from app import create_app
+    from bench.run import percentile
 
     app = create_app()
     client = _signed_in_client(app)
@@ -256,8 +257,7 @@ def _measure(engine: str, pages: dict[str, str], profile: str | None) -> None:
     worst = 0.0
     for name, path in paths.items():
         p50 = statistics.median(timings[name])
-        ordered = sorted(timings[name])
-        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        p95 = percentile(timings[name], 95)
         bare = _nothing_kept(app, client, path)
         worst = max(worst, p50)
         print(f"{name:<24}{p50:>8.1f}{p95:>8.1f}{queries[name]:>8}{bare:>10.1f}", flush=True)
