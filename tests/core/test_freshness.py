@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 
 import pytest
+from markupsafe import Markup
 from sqlalchemy import select, update
 
 from app.core import clock
@@ -391,13 +393,20 @@ def test_bulk_statements_move_the_setups_only_for_setup_tables(app, world, look)
     assert set(_moved(after_items, _versions(look)).values()) == {(True, True)}
 
 
-def test_a_setup_part_that_reads_the_items_is_refused(app, world):
-    with app.test_request_context("/issues"), unscoped():
-        from flask import g
-        from flask_login import login_user
+@contextmanager
+def _as_leader(app, world, path: str):
+    """A request for ``path`` by the leader, in the world's task force."""
+    from flask import g
+    from flask_login import login_user
 
+    with app.test_request_context(path), unscoped():
         login_user(db.session.get(User, world.users["leader"]))
         g.task_force = db.session.get(TaskForce, world.task_force_id)
+        yield
+
+
+def test_a_setup_part_that_reads_the_items_is_refused(app, world):
+    with _as_leader(app, world, "/issues"):
         cache = FragmentCache(16)
         key = ("a setup part", *cache_key(setup=True))
         with pytest.raises(ReadsUndeclared, match="issue"):
@@ -535,25 +544,43 @@ def test_a_restore_stamps_every_table(app, world, look):
     assert after == {"*": version}
 
 
-def _escalations_read(monkeypatch) -> list[int]:
+def _calls(monkeypatch, name: str, noted=lambda *args: 1) -> list:
+    """What each call of the decisions' service ``name`` noted (``noted(*args)``)."""
     from app.decisions import service as decisions
 
-    read: list[int] = []
-    original = decisions.escalations_of_issue
+    calls: list = []
+    original = getattr(decisions, name)
 
-    def counted(issue):
-        read.append(issue.id)
-        return original(issue)
+    def counted(*args):
+        calls.append(noted(*args))
+        return original(*args)
 
-    monkeypatch.setattr(decisions, "escalations_of_issue", counted)
-    return read
+    monkeypatch.setattr(decisions, name, counted)
+    return calls
+
+
+def _escalations_read(monkeypatch) -> list[int]:
+    return _calls(monkeypatch, "escalations_of_issue", lambda issue: issue.id)
+
+
+def _pending_escalation(world, question: str, due_on, raised_by: str):
+    from app.decisions.models import Escalation
+
+    return Escalation(
+        task_force_id=world.task_force_id,
+        issue_id=world.issue_id,
+        kind="decision",
+        level="leader",
+        question=question,
+        options=[],
+        due_on=due_on,
+        raised_by_id=world.users[raised_by],
+    )
 
 
 def test_an_items_panels_outlive_a_progress_note_and_not_a_change_of_their_own(
     app, world, look, monkeypatch
 ):
-    from app.decisions.models import Escalation
-
     client = app.test_client()
     client.post("/login", data={"login": "leader", "password": PASSWORD})
     page = f"/issues/{world.issue_id}"
@@ -566,18 +593,7 @@ def test_an_items_panels_outlive_a_progress_note_and_not_a_change_of_their_own(
     assert 'data-testid="panel-escalations"' in html and read == []  # its panel kept
     with look():
         issue = db.session.get(Issue, world.issue_id)
-        db.session.add(
-            Escalation(
-                task_force_id=world.task_force_id,
-                issue_id=issue.id,
-                kind="decision",
-                level="leader",
-                question="要不要追加预算",
-                options=[],
-                due_on=issue.deadline,
-                raised_by_id=world.users["leader"],
-            )
-        )
+        db.session.add(_pending_escalation(world, "要不要追加预算", issue.deadline, "leader"))
         db.session.commit()
     html = client.get(page).get_data(as_text=True)
     assert "要不要追加预算" in html and read == [world.issue_id]
@@ -594,13 +610,7 @@ def test_a_part_kept_by_its_tables_that_reads_another_is_refused(app, world):
     from app.core.freshness import kept_part
     from app.decisions.models import Escalation
 
-    with app.test_request_context(f"/issues/{world.issue_id}"), unscoped():
-        from flask import g
-        from flask_login import login_user
-        from markupsafe import Markup
-
-        login_user(db.session.get(User, world.users["leader"]))
-        g.task_force = db.session.get(TaskForce, world.task_force_id)
+    with _as_leader(app, world, f"/issues/{world.issue_id}"):
 
         def reads_items() -> Markup:
             return Markup(len(db.session.scalars(select(Issue.id)).all()))
@@ -633,13 +643,7 @@ def test_a_part_kept_by_an_items_heading_reads_its_heading_alone(app, world):
     from app.core.freshness import kept_part
     from app.decisions.models import Escalation
 
-    with app.test_request_context("/my"), unscoped():
-        from flask import g
-        from flask_login import login_user
-        from markupsafe import Markup
-
-        login_user(db.session.get(User, world.users["leader"]))
-        g.task_force = db.session.get(TaskForce, world.task_force_id)
+    with _as_leader(app, world, "/my"):
         reads = {"escalation", "issue:heading"}
 
         def codes() -> Markup:
@@ -669,31 +673,10 @@ def test_a_part_kept_by_an_items_heading_reads_its_heading_alone(app, world):
 def test_my_items_escalations_outlive_a_progress_note_and_not_a_new_title(
     app, world, look, monkeypatch, kept
 ):
-    from app.decisions import service as decisions
-    from app.decisions.models import Escalation
-
     with look():
-        db.session.add(
-            Escalation(
-                task_force_id=world.task_force_id,
-                issue_id=world.issue_id,
-                kind="decision",
-                level="leader",
-                question="要不要追加预算？",
-                options=[],
-                raised_by_id=world.users["member"],
-                due_on=clock.today(),
-            )
-        )
+        db.session.add(_pending_escalation(world, "要不要追加预算？", clock.today(), "member"))
         db.session.commit()
-    read: list[int] = []
-    original = decisions.first_pending_for_person
-
-    def counted(*args):
-        read.append(1)
-        return original(*args)
-
-    monkeypatch.setattr(decisions, "first_pending_for_person", counted)
+    read = _calls(monkeypatch, "first_pending_for_person")
     client = app.test_client()
     client.post("/login", data={"login": "leader", "password": PASSWORD})
     assert "要不要追加预算" in client.get("/my").get_data(as_text=True) and read == [1]
